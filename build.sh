@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's two entry points. Both set up what the machine lacks first.
+#   ./build.sh train [options]   trains the sample model (default: ResNet on the built-in
+#                                Fashion-MNIST subset); options go to `ResNet train`
+#   ./build.sh test              builds everything and runs every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+setup() {
+  # TorchSharp's native library needs libstdc++ with GLIBCXX_3.4.32 (a no-op where present).
+  bash scripts/ensure-libstdcxx.sh
+  export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  train)
+    setup
+    dotnet run -c Release --project samples/ResNet -- train "$@"
+    ;;
+  test)
+    setup
+    log=$(mktemp)
+    status=0
+    dotnet test Dsl.sln -c Release "$@" 2>&1 | tee "$log" || status=$?
+    # One closing line with the totals over every test assembly.
+    awk '/(Passed|Failed)! +- +Failed:/ {
+           gsub(",", "");
+           for (i = 1; i <= NF; i++) {
+             if ($i == "Failed:") f += $(i+1);
+             if ($i == "Passed:") p += $(i+1);
+             if ($i == "Skipped:") s += $(i+1);
+           }
+         }
+         END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+    rm -f "$log"
+    exit $status
+    ;;
+  *)
+    echo "usage: ./build.sh train [options] | ./build.sh test" >&2
+    exit 2
+    ;;
+esac

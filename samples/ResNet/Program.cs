@@ -1,0 +1,1 @@
+System.Console.WriteLine("ResNet sample: commands arrive with the runtime.");

@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace Dsl
+{
+    /// <summary>Compile-time facts about one layer of a generated network.</summary>
+    public sealed class LayerInfo
+    {
+        /// <summary>Creates a layer record (generated code calls this).</summary>
+        public LayerInfo(string name, string type, int depth, Shape outputShape, long parameters, long multiplyAdds)
+        {
+            Name = name;
+            Type = type;
+            Depth = depth;
+            OutputShape = outputShape;
+            Parameters = parameters;
+            MultiplyAdds = multiplyAdds;
+        }
+
+        /// <summary>Dotted module path, the same as the state_dict prefix: <c>stage2.0.conv1</c>.</summary>
+        public string Name { get; }
+
+        /// <summary>The layer type: <c>Conv2d</c>, <c>ResidualBlock</c>, <c>ResidualStage</c>...</summary>
+        public string Type { get; }
+
+        /// <summary>Nesting depth: 0 for the parts declared by attributes on the network class.</summary>
+        public int Depth { get; }
+
+        /// <summary>Output shape of one sample (batch excluded).</summary>
+        public Shape OutputShape { get; }
+
+        /// <summary>Trainable parameters of this layer, including its children.</summary>
+        public long Parameters { get; }
+
+        /// <summary>Multiply-accumulate operations of convolutions and linear layers for one sample, including children.</summary>
+        public long MultiplyAdds { get; }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"{Name} ({Type}) {OutputShape}";
+    }
+
+    /// <summary>Compile-time facts about a generated network: shapes, parameters and multiply-adds of every layer.</summary>
+    public sealed class NetworkInfo
+    {
+        /// <summary>Creates the record (generated code calls this).</summary>
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers)
+        {
+            Name = name;
+            InputShape = inputShape;
+            Layers = layers;
+            TopLevel = layers.Where(l => l.Depth == 0).ToArray();
+            OutputShape = TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape;
+            TotalParameters = TopLevel.Sum(l => l.Parameters);
+            TotalMultiplyAdds = TopLevel.Sum(l => l.MultiplyAdds);
+        }
+
+        /// <summary>The network's class name.</summary>
+        public string Name { get; }
+
+        /// <summary>Declared input shape (channels, height, width), batch excluded.</summary>
+        public Shape InputShape { get; }
+
+        /// <summary>Output shape of one sample.</summary>
+        public Shape OutputShape { get; }
+
+        /// <summary>Every layer, depth-first, parents before children.</summary>
+        public IReadOnlyList<LayerInfo> Layers { get; }
+
+        /// <summary>The parts declared on the network class, in order.</summary>
+        public IReadOnlyList<LayerInfo> TopLevel { get; }
+
+        /// <summary>Total trainable parameters.</summary>
+        public long TotalParameters { get; }
+
+        /// <summary>Total multiply-accumulate operations for one sample.</summary>
+        public long TotalMultiplyAdds { get; }
+
+        /// <summary>The layer with the given dotted name.</summary>
+        /// <exception cref="KeyNotFoundException">No layer has that name.</exception>
+        public LayerInfo this[string name] =>
+            Layers.FirstOrDefault(l => l.Name == name)
+            ?? throw new KeyNotFoundException($"{Name} has no layer named '{name}'. Layers: {string.Join(", ", TopLevel.Select(l => l.Name))}.");
+
+        /// <summary>
+        /// One line per top-level part with its output shape, like D2L's <c>layer_summary</c>:
+        /// <c>stage1   ResidualStage   output shape: [1, 64, 24, 24]</c>.
+        /// </summary>
+        public string LayerSummary(long batch = 1)
+        {
+            int nameWidth = Math.Max(4, TopLevel.Select(l => l.Name.Length).DefaultIfEmpty(0).Max());
+            int typeWidth = Math.Max(4, TopLevel.Select(l => l.Type.Length).DefaultIfEmpty(0).Max());
+            var sb = new StringBuilder();
+            foreach (var layer in TopLevel)
+            {
+                sb.Append(layer.Name.PadRight(nameWidth)).Append("  ")
+                  .Append(layer.Type.PadRight(typeWidth)).Append("  output shape: ")
+                  .Append(layer.OutputShape.ToString(batch)).Append('\n');
+            }
+            return sb.ToString();
+        }
+
+        /// <summary>A torchinfo-style table of every layer (name, type, output shape, parameters) ending with the totals.</summary>
+        public string Table(long batch = 1)
+        {
+            var rows = new List<string[]> { new[] { "Layer (type)", "Output Shape", "Param #" } };
+            foreach (var layer in Layers)
+            {
+                string indent = new string(' ', 2 * layer.Depth);
+                rows.Add(new[]
+                {
+                    $"{indent}{layer.Name} ({layer.Type})",
+                    layer.OutputShape.ToString(batch),
+                    layer.Parameters.ToString("N0", CultureInfo.InvariantCulture),
+                });
+            }
+            int[] widths = Enumerable.Range(0, 3).Select(c => rows.Max(r => r[c].Length)).ToArray();
+            int total = widths.Sum() + 4;
+            var sb = new StringBuilder();
+            string rule = new string('=', total);
+            sb.Append(rule).Append('\n');
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var r = rows[i];
+                sb.Append(r[0].PadRight(widths[0])).Append("  ")
+                  .Append(r[1].PadRight(widths[1])).Append("  ")
+                  .Append(r[2].PadLeft(widths[2])).Append('\n');
+                if (i == 0) sb.Append(rule).Append('\n');
+            }
+            sb.Append(rule).Append('\n');
+            sb.Append("Input shape: ").Append(InputShape.ToString(batch)).Append('\n');
+            sb.Append("Total params: ").Append(TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("Total mult-adds (M): ").Append((batch * TotalMultiplyAdds / 1e6).ToString("F2", CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append(rule).Append('\n');
+            return sb.ToString();
+        }
+
+        /// <summary>The layer summary followed by the table.</summary>
+        public string Summary(long batch = 1) => LayerSummary(batch) + "\n" + Table(batch);
+    }
+
+    /// <summary>Thrown by a generated network's <c>forward</c> when the input tensor has the wrong shape.</summary>
+    public sealed class InputShapeException : ArgumentException
+    {
+        /// <summary>Creates the exception.</summary>
+        public InputShapeException(string network, Shape expected, long[] actual)
+            : base(BuildMessage(network, expected, actual))
+        {
+            Network = network;
+            Expected = expected;
+            Actual = actual;
+        }
+
+        /// <summary>The network that rejected the input.</summary>
+        public string Network { get; }
+
+        /// <summary>The declared (channels, height, width).</summary>
+        public Shape Expected { get; }
+
+        /// <summary>The shape of the tensor that was passed, batch included.</summary>
+        public long[] Actual { get; }
+
+        /// <summary>Builds the message: which network, expected and actual shapes, and a hint.</summary>
+        public static string BuildMessage(string network, Shape expected, long[] actual)
+        {
+            string expectedText = "[N, " + string.Join(", ", expected.ToArray()) + "]";
+            string hint = actual.Length != expected.Rank + 1
+                ? $"pass a {expected.Rank + 1}-D batch (batch, {string.Join(", ", DimNames(expected.Rank))}); add a batch dimension with unsqueeze(0) for a single sample"
+                : "resize or reshape the input, or change the [Input] declaration";
+            return $"{network} expects input of shape {expectedText} but got {Shape.Format(actual)}: {hint}.";
+        }
+
+        private static string[] DimNames(int rank) => rank == 3 ? new[] { "channels", "height", "width" } : Enumerable.Repeat("features", rank).ToArray();
+    }
+
+    /// <summary>Checks used by generated <c>forward</c> methods.</summary>
+    public static class Guard
+    {
+        /// <summary>Throws <see cref="InputShapeException"/> unless <paramref name="actual"/> is (N, ...expected).</summary>
+        public static void InputShape(string network, Shape expected, long[] actual)
+        {
+            bool ok = actual.Length == expected.Rank + 1;
+            for (int i = 0; ok && i < expected.Rank; i++) ok = actual[i + 1] == expected[i];
+            if (!ok) throw new InputShapeException(network, expected, actual);
+        }
+    }
+}
