@@ -1,0 +1,54 @@
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Shapes
+{
+    /// <summary>
+    /// What can be wrong with a declaration. Each code maps to one diagnostic descriptor;
+    /// the comment lists the message arguments in order.
+    /// </summary>
+    internal enum ProblemCode
+    {
+        /// <summary>{0} layer, {1} input size HxW, {2} size it would produce.</summary>
+        OutputBelowOne,
+        /// <summary>{0} layer, {1} effective kernel, {2} padded input HxW.</summary>
+        KernelLargerThanInput,
+        /// <summary>{0} layer, {1} declared in-features, {2} actual features.</summary>
+        LinearInFeaturesMismatch,
+        /// <summary>{0} layer, {1} kind, {2} input shape (flat).</summary>
+        NeedsImageInput,
+        /// <summary>{0} layer, {1} input shape (image).</summary>
+        NeedsFlatInput,
+        /// <summary>{0} layer, {1} groups, {2} in channels, {3} out channels.</summary>
+        GroupsDoNotDivide,
+        /// <summary>{0} block, {1} main-branch shape, {2} shortcut shape, {3} fix hint.</summary>
+        ResidualShapeMismatch,
+        /// <summary>{0} layer, {1} argument, {2} value, {3} allowed range.</summary>
+        InvalidValue,
+        /// <summary>{0} class.</summary>
+        MissingInput,
+        /// <summary>{0} class.</summary>
+        NotPartial,
+        /// <summary>{0} class, {1} attribute.</summary>
+        SplitDeclaration,
+        /// <summary>{0} layer, {1} head name.</summary>
+        LayerAfterHead,
+        /// <summary>{0} name, {1} reason.</summary>
+        InvalidLayerName,
+        /// <summary>{0} class, {1} reason.</summary>
+        UnsupportedDeclaration,
+    }
+
+    /// <summary>
+    /// A problem found in a declaration, located by the layer attribute (its index among the
+    /// layer attributes; <see cref="InputAttribute"/> for the [Input] attribute,
+    /// <see cref="ClassName"/> for the class) and the argument responsible (null: the whole attribute).
+    /// </summary>
+    internal sealed record Problem(ProblemCode Code, int LayerIndex, string? Argument, EquatableArray<string> Args)
+    {
+        public const int InputAttribute = -1;
+        public const int ClassName = -2;
+
+        public static Problem At(ProblemCode code, int layerIndex, string? argument, params object[] args) =>
+            new(code, layerIndex, argument, System.Linq.Enumerable.Select(args, a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToEquatableArray());
+    }
+}
