@@ -1,0 +1,34 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl;
+using static TorchSharp.torch;
+
+namespace ResNetSample
+{
+    /// <summary>One trainable network of the sample: its command-line name, factory and compile-time facts.</summary>
+    public sealed record ModelEntry(string Name, string Description, Func<nn.Module<Tensor, Tensor>> Create, NetworkInfo Info);
+
+    /// <summary>The networks the sample's commands accept, by name.</summary>
+    public static class ModelCatalog
+    {
+        /// <summary>The model <c>train</c> uses without <c>--model</c>: trains on a 2-core CPU in minutes.</summary>
+        public const string DefaultModel = "resnet-mini";
+
+        public static IReadOnlyList<ModelEntry> All { get; } = new ModelEntry[]
+        {
+            new("resnet-mini", "small ResNet for 28x28 (the default)", () => new ResNetMini(), ResNetMini.Info),
+            new("d2l-resnet18", "ResNet-18 of the D2L chapter, 96x96 input", () => new D2LResNet18(), D2LResNet18.Info),
+            new("lenet", "LeNet-5 (D2L), 28x28", () => new LeNet(), LeNet.Info),
+            new("alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
+            new("vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
+            new("d2l-residual", "one D2L Residual(3) block on 3x6x6", () => new ResidualBlock3(), ResidualBlock3.Info),
+            new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
+        };
+
+        /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>
+        public static ModelEntry Find(string name) =>
+            All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", All.Select(m => m.Name))}.");
+    }
+}
