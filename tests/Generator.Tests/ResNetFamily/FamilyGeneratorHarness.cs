@@ -1,0 +1,49 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using Dsl.Generator;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Dsl.Generator.Tests.ResNetFamily
+{
+    /// <summary>Runs the generator on source text in memory and compiles its output against TorchSharp.</summary>
+    internal static class FamilyGeneratorHarness
+    {
+        private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
+            Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
+                .Append(MetadataReference.CreateFromFile(typeof(Dsl.InputAttribute).Assembly.Location))
+                .Append(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location))
+                .ToImmutableArray());
+
+        public sealed record Result(Compilation Output, IReadOnlyDictionary<string, string> Generated, ImmutableArray<Diagnostic> Diagnostics);
+
+        public static Result Run(string source)
+        {
+            var options = new CSharpParseOptions(LanguageVersion.Latest);
+            var compilation = CSharpCompilation.Create(
+                "FamilyTest",
+                new[] { CSharpSyntaxTree.ParseText(source, options, path: "Networks.cs") },
+                References.Value,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: options);
+            driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+            var run = driver.GetRunResult();
+            foreach (var r in run.Results)
+            {
+                if (r.Exception is not null) throw new InvalidOperationException("The generator threw.", r.Exception);
+            }
+            var generated = run.Results.SelectMany(r => r.GeneratedSources).ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+            var diagnostics = generatorDiagnostics.AddRange(output.GetDiagnostics());
+            return new Result(output, generated, diagnostics);
+        }
+
+        public static string SampleSource() =>
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "samples", "ResNetFamily.cs"));
+
+        public static string TestData(params string[] parts) =>
+            Path.Combine(new[] { AppContext.BaseDirectory, "TestData" }.Concat(parts).ToArray());
+    }
+}
