@@ -27,7 +27,9 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 "FamilyTest",
                 new[] { CSharpSyntaxTree.ParseText(source, options, path: "Networks.cs") },
                 References.Value,
-                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable)
+                    // As the .NET SDK: reference-unification notes (TorchSharp targets an older System.Runtime) are not warnings.
+                    .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
             GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new NetworkGenerator().AsSourceGenerator() }, parseOptions: options);
             driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
             var run = driver.GetRunResult();
@@ -38,6 +40,28 @@ namespace Dsl.Generator.Tests.ResNetFamily
             var generated = run.Results.SelectMany(r => r.GeneratedSources).ToDictionary(s => s.HintName, s => s.SourceText.ToString());
             var diagnostics = generatorDiagnostics.AddRange(output.GetDiagnostics());
             return new Result(output, generated, diagnostics);
+        }
+
+        /// <summary>Compiles the generator's output to an in-memory assembly and loads it (TorchSharp resolves to the loaded copy).</summary>
+        public static System.Reflection.Assembly Load(Result result)
+        {
+            using var stream = new MemoryStream();
+            var emit = result.Output.Emit(stream);
+            if (!emit.Success) throw new InvalidOperationException(string.Join(Environment.NewLine, emit.Diagnostics));
+            return System.Reflection.Assembly.Load(stream.ToArray());
+        }
+
+        /// <summary>Warnings and errors of the compiled output (the generated code must have none).</summary>
+        public static IEnumerable<Diagnostic> WarningsAndErrors(Result result) =>
+            result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning);
+
+        /// <summary>Parses and analyses the network class <paramref name="className"/> the way the generator does.</summary>
+        internal static Dsl.Generator.Shapes.NetworkModel Analyze(Result result, string className)
+        {
+            var type = result.Output.GetSymbolsWithName(className, SymbolFilter.Type).OfType<INamedTypeSymbol>().Single();
+            var parsed = Dsl.Generator.Parsing.SpecParser.Parse(type, default);
+            if (parsed.Spec is null) throw new InvalidOperationException("not parsed: " + string.Join("; ", parsed.Problems));
+            return Dsl.Generator.Shapes.ShapeInference.Analyze(parsed.Spec, parsed.Problems);
         }
 
         public static string SampleSource() =>
