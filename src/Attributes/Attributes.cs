@@ -473,7 +473,7 @@ namespace Dsl
         /// <summary>Use bottleneck blocks (1x1, 3x3, 1x1 expanding by 4) instead of basic ones; default false.</summary>
         public bool Bottleneck { get; set; }
 
-        /// <summary>Number of groups of the 3x3 convolution of a bottleneck (torchvision meaning); default 1.</summary>
+        /// <summary>Number of groups of the 3x3 convolution of a bottleneck (torchvision meaning); default 1. Only with <see cref="Bottleneck"/>.</summary>
         public int Groups { get; set; } = 1;
 
         /// <summary>Bottleneck base width, as <see cref="BottleneckStageAttribute.BaseWidth"/>; default 64.</summary>
