@@ -76,7 +76,7 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>The field type, the construction expression and the doc of a top-level layer.</summary>
-        private static (string Type, string Create) Describe(LayerSpec spec, LayerNode node)
+        private static (string Type, string Create) Describe(LayerSpec spec, LayerNode node, Naming naming)
         {
             long inChannels = node.Input[0];
             switch (spec)
@@ -115,6 +115,16 @@ namespace Dsl.Generator.Emit
                 }
                 case ClassifierHeadSpec h:
                     return ("ClassifierHeadBlock", $"new ClassifierHeadBlock(inChannels: {N(inChannels)}, classes: {N(h.Classes)})");
+                case BasicStageSpec or BottleneckStageSpec or PreActStageSpec:
+                {
+                    var designs = ShapeInference.Designs(spec, inChannels, naming);
+                    return ($"{Modules}.ModuleList<{designs[0].TypeName}>", $"{Nn}.ModuleList(\n" + string.Join(",\n", designs.Select(d => "    " + FamilyBlock(d))) + ")");
+                }
+                case ResNeXtBlockSpec:
+                {
+                    var design = ShapeInference.Designs(spec, inChannels, naming)[0];
+                    return (design.TypeName, FamilyBlock(design));
+                }
                 default:
                     throw new InvalidOperationException("Unknown layer " + spec.Kind);
             }
@@ -122,6 +132,20 @@ namespace Dsl.Generator.Emit
 
         private static string ResidualBlock(long inChannels, long channels, bool use1x1, long stride, bool bias) =>
             $"new ResidualBlock(inChannels: {N(inChannels)}, channels: {N(channels)}, use1x1Conv: {B(use1x1)}, stride: {N(stride)}, bias: {B(bias)})";
+
+        /// <summary>The constructor call of one ResNet-family block.</summary>
+        private static string FamilyBlock(BlockDesign d)
+        {
+            var o = d.Options;
+            string common = $"stride: {N(d.Stride)}, projection: {B(d.Projection)}, bias: {B(o.Bias)}, projectionBatchNorm: {B(o.ProjectionBatchNorm)}";
+            return d.Kind switch
+            {
+                BlockKind.Basic => $"new BasicBlock(inChannels: {N(d.InChannels)}, channels: {N(d.OutChannels)}, {common}, zeroInitLastBatchNorm: {B(o.ZeroInitLastBatchNorm)})",
+                BlockKind.Bottleneck => $"new BottleneckBlock(inChannels: {N(d.InChannels)}, width: {N(d.Width)}, outChannels: {N(d.OutChannels)}, groups: {N(d.Groups)}, strideOnFirst1x1: {B(d.StrideOnFirst1x1)}, {common}, zeroInitLastBatchNorm: {B(o.ZeroInitLastBatchNorm)})",
+                BlockKind.PreActBasic => $"new PreActBasicBlock(inChannels: {N(d.InChannels)}, channels: {N(d.OutChannels)}, {common})",
+                _ => $"new PreActBottleneckBlock(inChannels: {N(d.InChannels)}, width: {N(d.Width)}, outChannels: {N(d.OutChannels)}, groups: {N(d.Groups)}, {common})",
+            };
+        }
 
         private static IEnumerable<(LayerSpec Spec, LayerNode Node)> Parts(NetworkModel model) =>
             model.Spec.Layers.Zip(model.Layers, (s, n) => (s, n));
@@ -131,7 +155,7 @@ namespace Dsl.Generator.Emit
             foreach (var (spec, node) in Parts(model))
             {
                 w.Line($"/// <summary>{node.Name}: {node.Type}, output {Dims(node.Output)}, {Grouped(node.Parameters)} parameters.</summary>");
-                w.Line($"public readonly {Describe(spec, node).Type} {node.Name};");
+                w.Line($"public readonly {Describe(spec, node, model.Spec.Naming).Type} {node.Name};");
                 w.Line();
             }
         }
@@ -144,7 +168,7 @@ namespace Dsl.Generator.Emit
             {
                 foreach (var (spec, node) in Parts(model))
                 {
-                    var lines = (Describe(spec, node).Create + ";").Split('\n');
+                    var lines = (Describe(spec, node, model.Spec.Naming).Create + ";").Split('\n');
                     w.Line($"{node.Name} = {lines[0]}");
                     for (int i = 1; i < lines.Length; i++) w.Line(lines[i]);
                 }
@@ -167,7 +191,7 @@ namespace Dsl.Generator.Emit
                 string current = "input";
                 foreach (var (spec, node) in Parts(model))
                 {
-                    if (spec is ResidualStageSpec)
+                    if (spec is ResidualStageSpec or BasicStageSpec or BottleneckStageSpec or PreActStageSpec)
                     {
                         if (current == "input") { w.Line("var x = input;"); current = "x"; }
                         w.Line($"foreach (var block in {node.Name}) x = block.forward(x);");
@@ -223,6 +247,211 @@ namespace Dsl.Generator.Emit
             if (kinds.Contains(typeof(StemSpec))) WriteStem(w);
             if (kinds.Contains(typeof(ResidualSpec)) || kinds.Contains(typeof(ResidualStageSpec))) WriteResidual(w);
             if (kinds.Contains(typeof(ClassifierHeadSpec))) WriteHead(w);
+            var blockKinds = new HashSet<BlockKind>(Parts(model)
+                .Where(p => p.Spec is BasicStageSpec or BottleneckStageSpec or PreActStageSpec or ResNeXtBlockSpec)
+                .SelectMany(p => ShapeInference.Designs(p.Spec, p.Node.Input[0], model.Spec.Naming))
+                .Select(d => d.Kind));
+            bool torchVision = model.Spec.Naming == Naming.TorchVision;
+            foreach (var kind in new[] { BlockKind.Basic, BlockKind.Bottleneck, BlockKind.PreActBasic, BlockKind.PreActBottleneck })
+            {
+                if (blockKinds.Contains(kind)) WriteFamilyBlock(w, kind, torchVision);
+            }
+        }
+
+        /// <summary>
+        /// One ResNet-family block class. The naming convention is fixed per network, so the projection is emitted
+        /// either as torchvision's <c>downsample</c> Sequential (keys <c>downsample.0</c>, <c>downsample.1</c>) or as
+        /// the next numbered conv/bn fields.
+        /// </summary>
+        private static void WriteFamilyBlock(CodeWriter w, BlockKind kind, bool torchVision)
+        {
+            bool bottleneck = kind is BlockKind.Bottleneck or BlockKind.PreActBottleneck;
+            bool preAct = kind is BlockKind.PreActBasic or BlockKind.PreActBottleneck;
+            var design = new BlockDesign(kind, 0, 0, 0, 1, 1, false, true, new BlockOptions(false, true, false), torchVision);
+            string name = design.TypeName;
+            var (shortcutConv, shortcutBn) = design.ShortcutNames;
+            string width = bottleneck ? "width" : "channels", output = bottleneck ? "outChannels" : "channels";
+
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line(kind switch
+            {
+                BlockKind.Basic => "/// Basic residual block (torchvision <c>BasicBlock</c>): conv1 3x3 (stride) -> bn1 -> ReLU -> conv2 3x3 -> bn2,",
+                BlockKind.Bottleneck => "/// Bottleneck block (torchvision <c>Bottleneck</c>, D2L <c>ResNeXtBlock</c>): conv1 1x1 -> bn1 -> ReLU -> conv2 3x3 (groups) -> bn2 -> ReLU -> conv3 1x1 -> bn3,",
+                BlockKind.PreActBasic => "/// Pre-activation basic block (He et al. 2016): bn1 -> ReLU -> conv1 3x3 (stride) -> bn2 -> ReLU -> conv2 3x3,",
+                _ => "/// Pre-activation bottleneck (He et al. 2016): bn1 -> ReLU -> conv1 1x1 -> bn2 -> ReLU -> conv2 3x3 (stride, groups) -> bn3 -> ReLU -> conv3 1x1,",
+            });
+            w.Line(preAct
+                ? "/// plus the input or a 1x1 projection of the pre-activated input; nothing follows the addition."
+                : "/// plus the input or a 1x1 projection (stride) with BatchNorm, then ReLU.");
+            w.Line("/// </summary>");
+            using (w.Block($"public sealed class {name} : {ModuleBase}"))
+            {
+                var members = new List<(string Doc, string Type, string Field)>();
+                if (preAct) members.Add(("Batch normalization of the block input (pre-activation).", "BatchNorm2d", "bn1"));
+                if (kind == BlockKind.Basic)
+                {
+                    members.Add(("First 3x3 convolution (carries the stride).", "Conv2d", "conv1"));
+                    members.Add(("Batch normalization after conv1.", "BatchNorm2d", "bn1"));
+                    members.Add(("Second 3x3 convolution.", "Conv2d", "conv2"));
+                    members.Add(("Batch normalization after conv2 (the last of the main branch).", "BatchNorm2d", "bn2"));
+                }
+                else if (kind == BlockKind.Bottleneck)
+                {
+                    members.Add(("1x1 convolution reducing to the bottleneck width (carries the stride in the original placement).", "Conv2d", "conv1"));
+                    members.Add(("Batch normalization after conv1.", "BatchNorm2d", "bn1"));
+                    members.Add(("3x3 grouped convolution (carries the stride in torchvision's placement).", "Conv2d", "conv2"));
+                    members.Add(("Batch normalization after conv2.", "BatchNorm2d", "bn2"));
+                    members.Add(("1x1 convolution expanding to the output channels.", "Conv2d", "conv3"));
+                    members.Add(("Batch normalization after conv3 (the last of the main branch).", "BatchNorm2d", "bn3"));
+                }
+                else if (kind == BlockKind.PreActBasic)
+                {
+                    members.Add(("First 3x3 convolution (carries the stride).", "Conv2d", "conv1"));
+                    members.Add(("Batch normalization before conv2.", "BatchNorm2d", "bn2"));
+                    members.Add(("Second 3x3 convolution.", "Conv2d", "conv2"));
+                }
+                else
+                {
+                    members.Add(("1x1 convolution reducing to the bottleneck width.", "Conv2d", "conv1"));
+                    members.Add(("Batch normalization before conv2.", "BatchNorm2d", "bn2"));
+                    members.Add(("3x3 grouped convolution (carries the stride).", "Conv2d", "conv2"));
+                    members.Add(("Batch normalization before conv3.", "BatchNorm2d", "bn3"));
+                    members.Add(("1x1 convolution expanding to the output channels.", "Conv2d", "conv3"));
+                }
+                foreach (var (doc, type, field) in members)
+                {
+                    w.Line($"/// <summary>{doc}</summary>");
+                    w.Line($"public readonly {Modules}.{type} {field};");
+                }
+                if (torchVision)
+                {
+                    w.Line("/// <summary>The projection shortcut, torchvision's <c>downsample</c>: 0 = 1x1 convolution, 1 = BatchNorm (when enabled); null when the shortcut is the input.</summary>");
+                    w.Line($"public readonly {Modules}.Sequential? downsample;");
+                }
+                else
+                {
+                    w.Line("/// <summary>The 1x1 projection on the shortcut, or null when the shortcut is the input.</summary>");
+                    w.Line($"public readonly {Modules}.Conv2d? {shortcutConv};");
+                    w.Line("/// <summary>Batch normalization after the projection, or null.</summary>");
+                    w.Line($"public readonly {Modules}.BatchNorm2d? {shortcutBn};");
+                }
+                w.Line();
+
+                string parameters = bottleneck
+                    ? "long inChannels, long width, long outChannels, long groups, " + (preAct ? "" : "bool strideOnFirst1x1, ") + "long stride, bool projection, bool bias, bool projectionBatchNorm"
+                    : "long inChannels, long channels, long stride, bool projection, bool bias, bool projectionBatchNorm";
+                if (!preAct) parameters += ", bool zeroInitLastBatchNorm";
+                w.Line("/// <summary>Creates the block; <paramref name=\"projection\"/> adds the 1x1 projection shortcut.</summary>");
+                using (w.Block($"public {name}({parameters}) : base(nameof({name}))"))
+                {
+                    string Conv(string cin, string cout, int k, string stride, string groups = "1") =>
+                        $"{Nn}.Conv2d(in_channels: {cin}, out_channels: {cout}, kernel_size: {k}, stride: {stride}{(k == 3 ? ", padding: 1" : "")}{(groups == "1" ? "" : ", groups: " + groups)}, bias: bias)";
+                    string Bn(string c) => $"{Nn}.BatchNorm2d(num_features: {c})";
+                    switch (kind)
+                    {
+                        case BlockKind.Basic:
+                            w.Line($"conv1 = {Conv("inChannels", "channels", 3, "stride")};");
+                            w.Line($"bn1 = {Bn("channels")};");
+                            w.Line($"conv2 = {Conv("channels", "channels", 3, "1")};");
+                            w.Line($"bn2 = {Bn("channels")};");
+                            break;
+                        case BlockKind.Bottleneck:
+                            w.Line($"conv1 = {Conv("inChannels", "width", 1, "strideOnFirst1x1 ? stride : 1")};");
+                            w.Line($"bn1 = {Bn("width")};");
+                            w.Line($"conv2 = {Conv("width", "width", 3, "strideOnFirst1x1 ? 1 : stride", "groups")};");
+                            w.Line($"bn2 = {Bn("width")};");
+                            w.Line($"conv3 = {Conv("width", "outChannels", 1, "1")};");
+                            w.Line($"bn3 = {Bn("outChannels")};");
+                            break;
+                        case BlockKind.PreActBasic:
+                            w.Line($"bn1 = {Bn("inChannels")};");
+                            w.Line($"conv1 = {Conv("inChannels", "channels", 3, "stride")};");
+                            w.Line($"bn2 = {Bn("channels")};");
+                            w.Line($"conv2 = {Conv("channels", "channels", 3, "1")};");
+                            break;
+                        default:
+                            w.Line($"bn1 = {Bn("inChannels")};");
+                            w.Line($"conv1 = {Conv("inChannels", "width", 1, "1")};");
+                            w.Line($"bn2 = {Bn("width")};");
+                            w.Line($"conv2 = {Conv("width", "width", 3, "stride", "groups")};");
+                            w.Line($"bn3 = {Bn("width")};");
+                            w.Line($"conv3 = {Conv("width", "outChannels", 1, "1")};");
+                            break;
+                    }
+                    foreach (var (_, _, field) in members) w.Line($"register_module(\"{field}\", {field});");
+                    if (!preAct)
+                    {
+                        string last = bottleneck ? "bn3" : "bn2";
+                        using (w.Block("if (zeroInitLastBatchNorm)"))
+                        {
+                            w.Line("// Each block starts as the identity (torchvision's zero_init_residual).");
+                            w.Line($"{Nn}.init.zeros_({last}.weight);");
+                        }
+                    }
+                    using (w.Block("if (projection)"))
+                    {
+                        string conv = $"{Nn}.Conv2d(in_channels: inChannels, out_channels: {output}, kernel_size: 1, stride: stride, bias: bias)";
+                        if (torchVision)
+                        {
+                            w.Line($"var projectionConv = {conv};");
+                            w.Line($"downsample = projectionBatchNorm");
+                            w.Line($"    ? {Nn}.Sequential((\"0\", projectionConv), (\"1\", {Bn(output)}))");
+                            w.Line($"    : {Nn}.Sequential((\"0\", projectionConv));");
+                            w.Line("register_module(\"downsample\", downsample);");
+                        }
+                        else
+                        {
+                            w.Line($"{shortcutConv} = {conv};");
+                            w.Line($"register_module(\"{shortcutConv}\", {shortcutConv});");
+                            using (w.Block("if (projectionBatchNorm)"))
+                            {
+                                w.Line($"{shortcutBn} = {Bn(output)};");
+                                w.Line($"register_module(\"{shortcutBn}\", {shortcutBn});");
+                            }
+                        }
+                    }
+                }
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                using (w.Block($"public override {Tensor} forward({Tensor} input)"))
+                {
+                    string Shortcut(string x) => torchVision
+                        ? $"var shortcut = downsample is null ? {x} : downsample.forward({x});"
+                        : $"var shortcut = {shortcutConv} is null ? {x} : {shortcutBn} is null ? {shortcutConv}.forward({x}) : {shortcutBn}.forward({shortcutConv}.forward({x}));";
+                    switch (kind)
+                    {
+                        case BlockKind.Basic:
+                            w.Line("var y = bn1.forward(conv1.forward(input)).relu_();");
+                            w.Line("y = bn2.forward(conv2.forward(y));");
+                            w.Line(Shortcut("input"));
+                            w.Line("return y.add_(shortcut).relu_();");
+                            break;
+                        case BlockKind.Bottleneck:
+                            w.Line("var y = bn1.forward(conv1.forward(input)).relu_();");
+                            w.Line("y = bn2.forward(conv2.forward(y)).relu_();");
+                            w.Line("y = bn3.forward(conv3.forward(y));");
+                            w.Line(Shortcut("input"));
+                            w.Line("return y.add_(shortcut).relu_();");
+                            break;
+                        case BlockKind.PreActBasic:
+                            w.Line("var a = bn1.forward(input).relu_();");
+                            w.Line(Shortcut("a").Replace("? a :", "? input :"));
+                            w.Line("var y = conv1.forward(a);");
+                            w.Line("y = conv2.forward(bn2.forward(y).relu_());");
+                            w.Line("return y.add_(shortcut);");
+                            break;
+                        default:
+                            w.Line("var a = bn1.forward(input).relu_();");
+                            w.Line(Shortcut("a").Replace("? a :", "? input :"));
+                            w.Line("var y = conv1.forward(a);");
+                            w.Line("y = conv2.forward(bn2.forward(y).relu_());");
+                            w.Line("y = conv3.forward(bn3.forward(y).relu_());");
+                            w.Line("return y.add_(shortcut);");
+                            break;
+                    }
+                }
+            }
         }
 
         private static void WriteStem(CodeWriter w)

@@ -97,6 +97,40 @@ namespace Dsl.Generator.Model
         public override bool NumberedName => false;
     }
 
+    /// <summary>Options shared by the ResNet-family blocks where the sources differ.</summary>
+    internal sealed record BlockOptions(bool Bias, bool ProjectionBatchNorm, bool ZeroInitLastBatchNorm);
+
+    /// <summary>torchvision BasicBlock stage.</summary>
+    internal sealed record BasicStageSpec(string? Name, int Blocks, int Channels, int Stride, BlockOptions Options) : LayerSpec(Name)
+    {
+        public override string Kind => "BasicStage";
+        public override string NamePrefix => "stage";
+    }
+
+    /// <summary>torchvision Bottleneck stage (ResNet-50+, ResNeXt); Groups is the number of groups.</summary>
+    internal sealed record BottleneckStageSpec(string? Name, int Blocks, int Planes, int Stride, int Groups, int BaseWidth, int Expansion, bool StrideOnFirst1x1, BlockOptions Options) : LayerSpec(Name)
+    {
+        public override string Kind => "BottleneckStage";
+        public override string NamePrefix => "stage";
+    }
+
+    /// <summary>Pre-activation stage (He et al. 2016), basic or bottleneck.</summary>
+    internal sealed record PreActStageSpec(string? Name, int Blocks, int Planes, int Stride, bool Bottleneck, int Groups, int BaseWidth, BlockOptions Options) : LayerSpec(Name)
+    {
+        public override string Kind => "PreActStage";
+        public override string NamePrefix => "stage";
+    }
+
+    /// <summary>D2L ResNeXtBlock; GroupWidth is channels per group (D2L's <c>groups</c>).</summary>
+    internal sealed record ResNeXtBlockSpec(string? Name, int Channels, int GroupWidth, double BottleneckMultiplier, bool Use1x1Conv, int Stride, BlockOptions Options) : LayerSpec(Name)
+    {
+        public override string Kind => "ResNeXtBlock";
+        public override string NamePrefix => "block";
+    }
+
+    /// <summary>Module naming convention of a network (mirrors <c>Dsl.NamingConvention</c>).</summary>
+    internal enum Naming { D2L = 0, TorchVision = 1 }
+
     /// <summary>A type that contains the network class (for nested declarations).</summary>
     internal sealed record ContainingType(string Keyword, string Name);
 
@@ -112,7 +146,8 @@ namespace Dsl.Generator.Model
         int InputChannels,
         int InputHeight,
         int InputWidth,
-        EquatableArray<LayerSpec> Layers)
+        EquatableArray<LayerSpec> Layers,
+        Naming Naming = Naming.D2L)
     {
         public string FullName => (Namespace is null ? "" : Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;

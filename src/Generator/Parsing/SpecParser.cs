@@ -82,7 +82,8 @@ namespace Dsl.Generator.Parsing
                 type.Name,
                 Accessibility(type.DeclaredAccessibility),
                 Int(input, 0), Int(input, 1), Int(input, 2),
-                layers.ToEquatableArray());
+                layers.ToEquatableArray(),
+                ReadNaming(attributes));
             return new ParseResult(spec, problems.ToEquatableArray());
         }
 
@@ -109,7 +110,7 @@ namespace Dsl.Generator.Parsing
             {
                 problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name, $"it derives from {baseType.ToDisplayString()}; remove the base class, the generated part derives from Module<Tensor, Tensor>"));
             }
-            if (type.Name is "StemBlock" or "ResidualBlock" or "ClassifierHeadBlock")
+            if (type.Name is "StemBlock" or "ResidualBlock" or "ClassifierHeadBlock" or "BasicBlock" or "BottleneckBlock" or "PreActBasicBlock" or "PreActBottleneckBlock")
             {
                 problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name, "the name is used by the generated nested block classes; rename the network"));
             }
@@ -194,10 +195,41 @@ namespace Dsl.Generator.Parsing
                     return new ResidualStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Downsample", false), Named(a, "Bias", true));
                 case "ClassifierHeadAttribute":
                     return new ClassifierHeadSpec(name, Int(a, 0));
+                case "BasicStageAttribute":
+                    return new BasicStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Options(a, bias: false, projectionBatchNorm: true));
+                case "BottleneckStageAttribute":
+                    return new BottleneckStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Named(a, "Groups", 1), Named(a, "BaseWidth", 64),
+                        Named(a, "Expansion", 4), Named(a, "StrideOnFirst1x1", false), Options(a, bias: false, projectionBatchNorm: true));
+                case "PreActStageAttribute":
+                    return new PreActStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Named(a, "Bottleneck", false), Named(a, "Groups", 1),
+                        Named(a, "BaseWidth", 64), Options(a, bias: false, projectionBatchNorm: false));
+                case "ResNeXtBlockAttribute":
+                    return new ResNeXtBlockSpec(name, Int(a, 0), Int(a, 1), Double(a, 2, 1.0), Named(a, "Use1x1Conv", false), Named(a, "Stride", 1),
+                        Options(a, bias: true, projectionBatchNorm: true));
                 default:
                     return null;
             }
         }
+
+        public static bool IsNamingAttribute(AttributeData attribute) =>
+            attribute.AttributeClass is { Name: "NamingAttribute" } c && c.ContainingNamespace?.ToDisplayString() == Namespace;
+
+        /// <summary>The network's naming convention; an unknown value falls back to the default (the analyzer may report it).</summary>
+        private static Naming ReadNaming(ImmutableArray<AttributeData> attributes)
+        {
+            var naming = attributes.FirstOrDefault(IsNamingAttribute);
+            return naming is not null && naming.ConstructorArguments.Length == 1 && naming.ConstructorArguments[0].Value is int value && value == (int)Naming.TorchVision
+                ? Naming.TorchVision
+                : Naming.D2L;
+        }
+
+        private static BlockOptions Options(AttributeData a, bool bias, bool projectionBatchNorm) =>
+            new(Named(a, "Bias", bias), Named(a, "ProjectionBatchNorm", projectionBatchNorm), Named(a, "ZeroInitLastBatchNorm", false));
+
+        private static double Double(AttributeData a, int index, double fallback) =>
+            index < a.ConstructorArguments.Length && a.ConstructorArguments[index].Value is { } value
+                ? System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)
+                : fallback;
 
         private static int Int(AttributeData a, int index) =>
             index < a.ConstructorArguments.Length && a.ConstructorArguments[index].Value is int value ? value : 0;

@@ -27,7 +27,7 @@ namespace Dsl.Generator.Shapes
         {
             var problems = new List<Problem>(structural ?? Array.Empty<Problem>());
             var layers = spec.Layers;
-            var names = ResolveNames(layers, problems);
+            var names = ResolveNames(layers, problems, spec.Naming);
 
             bool flowing = true;
             if (spec.InputChannels < 1) { problems.Add(Problem.At(ProblemCode.InvalidValue, Problem.InputAttribute, "channels", "Input", "channels", spec.InputChannels, "at least 1")); flowing = false; }
@@ -54,7 +54,7 @@ namespace Dsl.Generator.Shapes
                 int before = problems.Count;
                 Validate(layers[i], i, names[i], problems);
                 if (!flowing || problems.Count > before) { flowing = false; continue; }
-                var node = Infer(layers[i], new Site(i, names[i], names[i], 0, null, composite: false), shape, problems);
+                var node = Infer(layers[i], new Site(i, names[i], names[i], 0, null, composite: false, spec.Naming), shape, problems);
                 if (node is null) { flowing = false; continue; }
                 nodes.Add(node);
                 shape = node.Output;
@@ -64,7 +64,7 @@ namespace Dsl.Generator.Shapes
         }
 
         /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
-        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems)
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L)
         {
             var names = new string[layers.Count];
             var counters = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -86,11 +86,12 @@ namespace Dsl.Generator.Shapes
                 }
 
                 string candidate;
+                var (prefix, numbered) = naming == Naming.TorchVision ? TorchVisionPrefix(layer) : (layer.NamePrefix, layer.NumberedName);
                 do
                 {
-                    counters.TryGetValue(layer.NamePrefix, out int n);
-                    counters[layer.NamePrefix] = ++n;
-                    candidate = !layer.NumberedName && n == 1 ? layer.NamePrefix : layer.NamePrefix + n;
+                    counters.TryGetValue(prefix, out int n);
+                    counters[prefix] = ++n;
+                    candidate = !numbered && n == 1 ? prefix : prefix + n;
                 }
                 while (taken.Contains(candidate));
                 names[i] = candidate;
@@ -98,6 +99,20 @@ namespace Dsl.Generator.Shapes
             }
             return names;
         }
+
+        /// <summary>
+        /// torchvision's automatic names: conv1, bn1 and layer1.. are numbered from the first; relu, maxpool,
+        /// avgpool, flatten, fc, stem, head are plain and numbered from the second of their kind.
+        /// </summary>
+        private static (string Prefix, bool Numbered) TorchVisionPrefix(LayerSpec layer) => layer switch
+        {
+            Conv2dSpec => ("conv", true),
+            BatchNorm2dSpec => ("bn", true),
+            ResidualStageSpec or BasicStageSpec or BottleneckStageSpec or PreActStageSpec => ("layer", true),
+            ResidualSpec or ResNeXtBlockSpec => ("block", true),
+            AdaptiveAvgPool2dSpec => ("avgpool", false),
+            _ => (layer.NamePrefix, false),
+        };
 
         private static bool IsIdentifier(string name) =>
             Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
@@ -153,7 +168,60 @@ namespace Dsl.Generator.Shapes
                 case ClassifierHeadSpec h:
                     AtLeast("classes", h.Classes, 1);
                     break;
+                case BasicStageSpec bs:
+                    AtLeast("blocks", bs.Blocks, 1); AtLeast("channels", bs.Channels, 1); AtLeast("Stride", bs.Stride, 1);
+                    break;
+                case BottleneckStageSpec bn:
+                {
+                    int before = problems.Count;
+                    AtLeast("blocks", bn.Blocks, 1); AtLeast("planes", bn.Planes, 1); AtLeast("Stride", bn.Stride, 1);
+                    AtLeast("Groups", bn.Groups, 1); AtLeast("BaseWidth", bn.BaseWidth, 1); AtLeast("Expansion", bn.Expansion, 1);
+                    if (problems.Count == before) WidthAtLeastOne(bn.Planes, bn.BaseWidth);
+                    break;
+                }
+                case PreActStageSpec pa:
+                {
+                    int before = problems.Count;
+                    AtLeast("blocks", pa.Blocks, 1); AtLeast("planes", pa.Planes, 1); AtLeast("Stride", pa.Stride, 1);
+                    AtLeast("Groups", pa.Groups, 1); AtLeast("BaseWidth", pa.BaseWidth, 1);
+                    if (problems.Count == before && pa.Bottleneck) WidthAtLeastOne(pa.Planes, pa.BaseWidth);
+                    if (pa.Options.ZeroInitLastBatchNorm)
+                        problems.Add(Problem.At(ProblemCode.InvalidValue, i, "ZeroInitLastBatchNorm", name, "ZeroInitLastBatchNorm", "true", "false: a pre-activation block ends with a convolution, not a BatchNorm"));
+                    if (!pa.Bottleneck && pa.Groups != 1)
+                        problems.Add(Problem.At(ProblemCode.InvalidValue, i, "Groups", name, "Groups", pa.Groups, "1 unless Bottleneck = true"));
+                    break;
+                }
+                case ResNeXtBlockSpec rx:
+                {
+                    int before = problems.Count;
+                    AtLeast("channels", rx.Channels, 1); AtLeast("groupWidth", rx.GroupWidth, 1); AtLeast("Stride", rx.Stride, 1);
+                    if (!(rx.BottleneckMultiplier > 0) || double.IsInfinity(rx.BottleneckMultiplier))
+                        problems.Add(Problem.At(ProblemCode.InvalidValue, i, "bottleneckMultiplier", name, "bottleneckMultiplier", rx.BottleneckMultiplier, "greater than 0"));
+                    if (problems.Count != before) break;
+                    long b = BottleneckChannels(rx);
+                    if (b < 1)
+                        problems.Add(Problem.At(ProblemCode.InvalidValue, i, "bottleneckMultiplier", name, "bottleneckMultiplier", rx.BottleneckMultiplier, "large enough that round(channels * bottleneckMultiplier) is at least 1"));
+                    else if (rx.GroupWidth > b)
+                        problems.Add(Problem.At(ProblemCode.InvalidValue, i, "groupWidth", name, "groupWidth", rx.GroupWidth, "at most the bottleneck channels (" + b + "): it is the number of channels per group"));
+                    break;
+                }
             }
+
+            void WidthAtLeastOne(long planes, long baseWidth)
+            {
+                if (planes * baseWidth / 64 < 1)
+                {
+                    long min = (64 + planes - 1) / planes;
+                    problems.Add(Problem.At(ProblemCode.InvalidValue, i, "BaseWidth", name, "BaseWidth", baseWidth, "at least " + min + " so that int(planes * BaseWidth / 64) is at least 1"));
+                }
+            }
+        }
+
+        /// <summary>D2L's <c>int(round(num_channels * bot_mul))</c> (Python rounds half to even, as Math.Round).</summary>
+        internal static long BottleneckChannels(ResNeXtBlockSpec rx)
+        {
+            double b = Math.Round(rx.Channels * rx.BottleneckMultiplier, MidpointRounding.ToEven);
+            return b >= long.MaxValue ? long.MaxValue : (long)b;
         }
 
         /// <summary>
@@ -163,10 +231,12 @@ namespace Dsl.Generator.Shapes
         /// </summary>
         private readonly struct Site
         {
-            public Site(int index, string name, string path, int depth, string? compositeArgument, bool composite)
+            public Site(int index, string name, string path, int depth, string? compositeArgument, bool composite, Naming naming = Naming.D2L)
             {
-                Index = index; Name = name; Path = path; Depth = depth; CompositeArgument = compositeArgument; Composite = composite;
+                Index = index; Name = name; Path = path; Depth = depth; CompositeArgument = compositeArgument; Composite = composite; Naming = naming;
             }
+
+            public Naming Naming { get; }
 
             public int Index { get; }
             public string Name { get; }
@@ -176,7 +246,7 @@ namespace Dsl.Generator.Shapes
             public bool Composite { get; }
 
             public Site Child(string name, string? compositeArgument = null) =>
-                new(Index, name, Path + "." + name, Depth + 1, compositeArgument ?? CompositeArgument, composite: true);
+                new(Index, name, Path + "." + name, Depth + 1, compositeArgument ?? CompositeArgument, composite: true, Naming);
 
             public string? Arg(string argument) => Composite ? CompositeArgument : argument;
 
@@ -213,6 +283,14 @@ namespace Dsl.Generator.Shapes
                     return Stage(site, input, st, problems);
                 case ClassifierHeadSpec h:
                     return Head(site, input, h.Classes, problems);
+                case BasicStageSpec or BottleneckStageSpec or PreActStageSpec:
+                    return FamilyStage(layer, site, input, problems);
+                case ResNeXtBlockSpec rx:
+                {
+                    if (!RequireImage(site, "ResNeXtBlock", input, problems)) return null;
+                    var design = Designs(rx, input[0], site.Naming)[0];
+                    return Block(new Site(site.Index, site.Name, site.Path, site.Depth, null, composite: true, site.Naming), input, design, "groupWidth", "Use1x1Conv", problems);
+                }
                 default:
                     return null;
             }
@@ -397,5 +475,148 @@ namespace Dsl.Generator.Shapes
                 x => Linear(inner.Child("fc"), x, classes, 0, true, problems));
             return children is null ? null : Composite(site, "ClassifierHead", input, children, children[children.Count - 1].Output);
         }
-    }
+    
+        /// <summary>
+        /// The blocks a ResNet-family stage (or a single D2L ResNeXt block) expands into, given the channels that
+        /// arrive. Shared by shape inference and the emitter so both build the same modules.
+        /// </summary>
+        internal static IReadOnlyList<BlockDesign> Designs(LayerSpec layer, long inChannels, Naming naming)
+        {
+            var designs = new List<BlockDesign>();
+            bool downsample = naming == Naming.TorchVision;
+            switch (layer)
+            {
+                case BasicStageSpec bs:
+                    for (int b = 0; b < bs.Blocks; b++)
+                    {
+                        long stride = b == 0 ? bs.Stride : 1, cin = b == 0 ? inChannels : bs.Channels;
+                        designs.Add(new BlockDesign(BlockKind.Basic, cin, bs.Channels, bs.Channels, stride, 1, false, stride != 1 || cin != bs.Channels, bs.Options, downsample));
+                    }
+                    break;
+                case BottleneckStageSpec bn:
+                {
+                    long width = (long)bn.Planes * bn.BaseWidth / 64 * bn.Groups, output = (long)bn.Planes * bn.Expansion;
+                    for (int b = 0; b < bn.Blocks; b++)
+                    {
+                        long stride = b == 0 ? bn.Stride : 1, cin = b == 0 ? inChannels : output;
+                        designs.Add(new BlockDesign(BlockKind.Bottleneck, cin, width, output, stride, bn.Groups, bn.StrideOnFirst1x1, stride != 1 || cin != output, bn.Options, downsample));
+                    }
+                    break;
+                }
+                case PreActStageSpec pa:
+                {
+                    long width = pa.Bottleneck ? (long)pa.Planes * pa.BaseWidth / 64 * pa.Groups : pa.Planes;
+                    long output = pa.Bottleneck ? (long)pa.Planes * 4 : pa.Planes;
+                    for (int b = 0; b < pa.Blocks; b++)
+                    {
+                        long stride = b == 0 ? pa.Stride : 1, cin = b == 0 ? inChannels : output;
+                        designs.Add(new BlockDesign(pa.Bottleneck ? BlockKind.PreActBottleneck : BlockKind.PreActBasic, cin, width, output, stride, pa.Bottleneck ? pa.Groups : 1, false,
+                            stride != 1 || cin != output, pa.Options, downsample));
+                    }
+                    break;
+                }
+                case ResNeXtBlockSpec rx:
+                {
+                    long width = BottleneckChannels(rx);
+                    long groups = Math.Max(1, width / Math.Max(1, rx.GroupWidth));
+                    designs.Add(new BlockDesign(BlockKind.Bottleneck, inChannels, width, rx.Channels, rx.Stride, groups, false, rx.Use1x1Conv, rx.Options, downsample));
+                    break;
+                }
+            }
+            return designs;
+        }
+
+        private static LayerNode? FamilyStage(LayerSpec layer, Site site, EquatableArray<long> input, List<Problem> problems)
+        {
+            if (!RequireImage(site, layer.Kind, input, problems)) return null;
+            var blocks = new List<LayerNode>();
+            var shape = input;
+            var stage = new Site(site.Index, site.Name, site.Path, site.Depth, null, composite: true, site.Naming);
+            var designs = Designs(layer, input[0], site.Naming);
+            for (int b = 0; b < designs.Count; b++)
+            {
+                var block = Block(stage.Child(b.ToString(System.Globalization.CultureInfo.InvariantCulture)), shape, designs[b], "Groups", null, problems);
+                if (block is null) return null;
+                blocks.Add(block);
+                shape = block.Output;
+            }
+            return Composite(site, layer.Kind, input, blocks, shape);
+        }
+
+        /// <summary>
+        /// One ResNet-family block: main branch, projection shortcut (named conv/bn N+1 or downsample.0/1), add.
+        /// Post-activation blocks end with ReLU after the addition; pre-activation blocks do not. ReLUs are
+        /// functional (no modules, no parameters), as torchvision's shared <c>relu</c>.
+        /// </summary>
+        private static LayerNode? Block(Site site, EquatableArray<long> input, BlockDesign d, string groupsArgument, string? shortcutArgument, List<Problem> problems)
+        {
+            if (!RequireImage(site, d.TypeName, input, problems)) return null;
+            bool bias = d.Options.Bias;
+            long s1 = d.StrideOnFirst1x1 ? d.Stride : 1, s3 = d.StrideOnFirst1x1 ? 1 : d.Stride;
+            var steps = new List<Func<EquatableArray<long>, LayerNode?>>();
+            switch (d.Kind)
+            {
+                case BlockKind.Basic:
+                    steps.Add(x => Conv(site.Child("conv1"), x, d.OutChannels, 3, d.Stride, 1, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn1"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv2"), x, d.OutChannels, 3, 1, 1, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn2"), x, problems));
+                    break;
+                case BlockKind.Bottleneck:
+                    steps.Add(x => Conv(site.Child("conv1"), x, d.Width, 1, s1, 0, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn1"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv2", groupsArgument), x, d.Width, 3, s3, 1, 1, d.Groups, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn2"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv3"), x, d.OutChannels, 1, 1, 0, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn3"), x, problems));
+                    break;
+                case BlockKind.PreActBasic:
+                    steps.Add(x => BatchNorm(site.Child("bn1"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv1"), x, d.OutChannels, 3, d.Stride, 1, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn2"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv2"), x, d.OutChannels, 3, 1, 1, 1, 1, bias, problems));
+                    break;
+                case BlockKind.PreActBottleneck:
+                    steps.Add(x => BatchNorm(site.Child("bn1"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv1"), x, d.Width, 1, 1, 0, 1, 1, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn2"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv2", groupsArgument), x, d.Width, 3, d.Stride, 1, 1, d.Groups, bias, problems));
+                    steps.Add(x => BatchNorm(site.Child("bn3"), x, problems));
+                    steps.Add(x => Conv(site.Child("conv3"), x, d.OutChannels, 1, 1, 0, 1, 1, bias, problems));
+                    break;
+            }
+            var main = Chain(input, problems, steps.ToArray());
+            if (main is null) return null;
+            var mainOut = main[main.Count - 1].Output;
+            var shortcutOut = input;
+            if (d.Projection)
+            {
+                // The projection of a pre-activation block sees the pre-activated input: same shape as the input.
+                var (convName, bnName) = d.ShortcutNames;
+                var parent = d.Downsample ? site.Child("downsample") : site;
+                var projection = new List<LayerNode>();
+                var conv = Conv(parent.Child(convName), input, d.OutChannels, 1, d.Stride, 0, 1, 1, bias, problems);
+                if (conv is null) return null;
+                projection.Add(conv);
+                if (d.Options.ProjectionBatchNorm)
+                {
+                    var bn = BatchNorm(parent.Child(bnName), conv.Output, problems);
+                    if (bn is null) return null;
+                    projection.Add(bn);
+                }
+                shortcutOut = conv.Output;
+                if (d.Downsample) main.Add(Composite(parent, "Sequential", input, projection, shortcutOut));
+                else main.AddRange(projection);
+            }
+            if (mainOut != shortcutOut)
+            {
+                string hint = shortcutArgument is null
+                    ? "give the previous layer " + d.OutChannels + " output channels"
+                    : "set " + shortcutArgument + " = true, or give the previous layer " + d.OutChannels + " output channels and use Stride = 1";
+                problems.Add(Problem.At(ProblemCode.ResidualShapeMismatch, site.Index, site.Composite && site.CompositeArgument is not null ? site.CompositeArgument : shortcutArgument, site.Path, Format(mainOut), Format(shortcutOut), hint));
+                return null;
+            }
+            return Composite(site, d.TypeName, input, main, mainOut);
+        }
+}
 }
