@@ -22,6 +22,13 @@ namespace ResNetSample
             new("lenet", "LeNet-5 (D2L), 28x28", () => new LeNet(), LeNet.Info),
             new("alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
             new("vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
+            new("resnet18", "torchvision ResNet-18 (names and keys as torchvision), 3x224x224, 1000 classes", () => new ResNet18(), ResNet18.Info),
+            new("resnet34", "torchvision ResNet-34, 3x224x224, 1000 classes", () => new ResNet34(), ResNet34.Info),
+            new("resnet50", "torchvision ResNet-50 (bottleneck, stride on the 3x3), 3x224x224, 1000 classes", () => new ResNet50(), ResNet50.Info),
+            new("resnext50_32x4d", "torchvision ResNeXt-50 32x4d, 3x224x224, 1000 classes", () => new ResNeXt50_32x4d(), ResNeXt50_32x4d.Info),
+            new("d2l-resnext", "ResNet-18 layout built from the chapter's ResNeXt block, 96x96", () => new D2LResNeXt(), D2LResNeXt.Info),
+            new("preact-resnet18", "pre-activation ResNet-18 (He et al. 2016), 3x32x32", () => new PreActResNet18(), PreActResNet18.Info),
+            new("d2l-resnext-block", "the chapter's ResNeXtBlock(32, 16, 1) on 32x96x96", () => new ResNeXtBlock32(), ResNeXtBlock32.Info),
             new("d2l-residual", "one D2L Residual(3) block on 3x6x6", () => new ResidualBlock3(), ResidualBlock3.Info),
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
         };
