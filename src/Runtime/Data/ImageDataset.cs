@@ -8,7 +8,7 @@ namespace Dsl.Runtime.Data
 {
     /// <summary>
     /// A labelled image set held in memory as one tensor: <see cref="Images"/> is uint8 [N, C, H, W] on the CPU,
-    /// <see cref="Labels"/> int64 [N]. Batches are cut from it with <c>index_select</c> (see <see cref="DataLoader"/>).
+    /// <see cref="Labels"/> int64 [N]. Batches are cut from it with <c>index_select</c> (see <see cref="BatchLoader"/>).
     /// </summary>
     public sealed class ImageDataset : IDisposable
     {

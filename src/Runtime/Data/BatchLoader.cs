@@ -50,7 +50,7 @@ namespace Dsl.Runtime.Data
     /// detached from that scope, so nothing else owns them; the consumer disposes the <see cref="Batch"/>.
     /// Batches not consumed (early stop, exception) are disposed when the enumeration is disposed.
     /// </remarks>
-    public sealed class DataLoader
+    public sealed class BatchLoader
     {
         /// <summary>Creates a loader.</summary>
         /// <param name="data">The data set (kept in memory).</param>
@@ -60,7 +60,7 @@ namespace Dsl.Runtime.Data
         /// <param name="transform">Preprocessing; null means scaling to [0, 1] only.</param>
         /// <param name="dropLast">Drop the last incomplete batch.</param>
         /// <param name="prefetch">Batches prepared ahead on a background task; 0 builds them on the calling thread.</param>
-        public DataLoader(ImageDataset data, int batchSize, bool shuffle = true, long seed = 42, ImageTransform? transform = null, bool dropLast = false, int prefetch = 2)
+        public BatchLoader(ImageDataset data, int batchSize, bool shuffle = true, long seed = 42, ImageTransform? transform = null, bool dropLast = false, int prefetch = 2)
         {
             if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive.");
             if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be 0 or more.");
