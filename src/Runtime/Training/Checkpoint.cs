@@ -120,11 +120,6 @@ namespace Dsl.Runtime.Training
         private static readonly byte[] Magic = Encoding.ASCII.GetBytes("DSLCKPT\n");
         private const int HashLength = 32;
 
-        internal static readonly JsonSerializerOptions Json = new()
-        {
-            WriteIndented = false,
-            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        };
 
         /// <summary>Writes the checkpoint atomically (temp file in the same folder, flush, move over).</summary>
         /// <param name="path">Target file.</param>
@@ -152,7 +147,7 @@ namespace Dsl.Runtime.Training
         /// <summary>Serializes to the file layout.</summary>
         internal static byte[] Serialize(CheckpointData data)
         {
-            byte[] header = JsonSerializer.SerializeToUtf8Bytes(data.Header, Json);
+            byte[] header = JsonSerializer.SerializeToUtf8Bytes(data.Header, CheckpointJson.Default.CheckpointHeader);
             using var ms = new MemoryStream(header.Length + data.ModelState.Length + data.OptimizerState.Length + 64);
             using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
             {
@@ -203,10 +198,17 @@ namespace Dsl.Runtime.Training
             if (!b.AsSpan(pos, HashLength).SequenceEqual(expected))
                 throw new CheckpointException(path, "its SHA-256 checksum does not match the content (the file is corrupt).");
             CheckpointHeader? header;
-            try { header = JsonSerializer.Deserialize<CheckpointHeader>(b.AsSpan(headerPos, headerLength), Json); }
+            try { header = JsonSerializer.Deserialize(b.AsSpan(headerPos, headerLength), CheckpointJson.Default.CheckpointHeader); }
             catch (JsonException e) { throw new CheckpointException(path, "its JSON header cannot be read: " + e.Message, e); }
             if (header is null) throw new CheckpointException(path, "its JSON header is empty.");
             return new CheckpointData(header, b.AsSpan(modelPos, (int)modelLength).ToArray(), b.AsSpan(optPos, (int)optLength).ToArray());
         }
+    }
+
+    /// <summary>Source-generated JSON for the checkpoint header (works with trimming and without reflection).</summary>
+    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    [JsonSerializable(typeof(CheckpointHeader))]
+    internal sealed partial class CheckpointJson : JsonSerializerContext
+    {
     }
 }
