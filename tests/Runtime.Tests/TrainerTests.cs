@@ -308,6 +308,21 @@ namespace Dsl.Runtime.Tests
             Assert.Contains("early stopping", r.StopReason);
         }
 
+        [Fact]
+        public void Cancellation_stops_between_batches_and_keeps_the_last_checkpoint()
+        {
+            string dir = TestData.TempDir("fit-cancel");
+            using var model = Mlp(10);
+            using var cts = new System.Threading.CancellationTokenSource();
+            var opts = Options(dir) with { Epochs = 3, Cancellation = cts.Token, OnEpochEnd = m => { if (m.Epoch == 1) cts.Cancel(); } };
+            var r = Trainer.Fit(model, _data.Small, null, opts);
+            Assert.False(r.Completed);
+            Assert.Contains("cancelled during epoch 2", r.StopReason);
+            Assert.Single(r.Metrics);
+            Assert.Equal(1, CheckpointFile.Load(r.CheckpointPath).Header.Epoch);
+            Assert.Equal(2, CsvLines(dir).Length);
+        }
+
         [Theory]
         [InlineData(LrScheduleKind.Constant)]
         [InlineData(LrScheduleKind.Step)]
