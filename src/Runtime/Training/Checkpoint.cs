@@ -124,8 +124,10 @@ namespace Dsl.Runtime.Training
         /// <summary>Writes the checkpoint atomically (temp file in the same folder, flush, move over).</summary>
         /// <param name="path">Target file.</param>
         /// <param name="data">What to write.</param>
-        /// <param name="afterPartialWrite">Test hook: called after half the bytes are written to the temp file.</param>
-        public static void Save(string path, CheckpointData data, Action? afterPartialWrite = null)
+        public static void Save(string path, CheckpointData data) => Save(path, data, null);
+
+        /// <summary>As <see cref="Save(string, CheckpointData)"/>; <paramref name="afterPartialWrite"/> runs after half the bytes are in the temp file (to simulate a failing write).</summary>
+        internal static void Save(string path, CheckpointData data, Action? afterPartialWrite)
         {
             data.Header.FormatVersion = Version;
             data.Header.WrittenUtc = DateTime.UtcNow;
