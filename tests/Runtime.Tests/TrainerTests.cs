@@ -309,6 +309,21 @@ namespace Dsl.Runtime.Tests
         }
 
         [Fact]
+        public void Plain_progress_prints_periodic_and_epoch_lines()
+        {
+            string dir = TestData.TempDir("fit-plain");
+            using var model = Mlp(12);
+            var log = new StringWriter(CultureInfo.InvariantCulture);
+            using var small = _data.Small.Take(512);
+            Trainer.Fit(model, small, null, Options(dir) with { Log = log, PlainLineSeconds = 0, ReadEveryBatches = 2 });
+            string text = log.ToString();
+            Assert.Contains("epoch 1/1 batch 2/8: loss ", text);
+            Assert.Contains("img/s", text);
+            Assert.Contains("epoch 1/1: train loss ", text);
+            Assert.DoesNotContain("val loss", text);
+        }
+
+        [Fact]
         public void Cancellation_stops_between_batches_and_keeps_the_last_checkpoint()
         {
             string dir = TestData.TempDir("fit-cancel");
