@@ -140,11 +140,15 @@ namespace Dsl.Runtime.Tests
             Assert.Equal(1000, eval.Count);
         }
 
-        [Fact]
-        public void Resumed_run_matches_an_uninterrupted_run()
+        [Theory]
+        [InlineData(OptimizerKind.Sgd, 0.1)]
+        [InlineData(OptimizerKind.AdamW, 0.003)]
+        public void Resumed_run_matches_an_uninterrupted_run(OptimizerKind optimizer, double lr)
         {
             var opts = Options("") with
             {
+                Optimizer = optimizer,
+                LearningRate = lr,
                 Epochs = 2,
                 Schedule = LrScheduleKind.Cosine,
                 ClipGradNorm = 5.0,
