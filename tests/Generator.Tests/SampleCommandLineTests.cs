@@ -52,3 +52,65 @@ namespace Dsl.Generator.Tests
         }
     }
 }
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>The sample's train and evaluate commands on the built-in data subset.</summary>
+    [Collection("Console")]
+    public class SampleTrainingTests : IDisposable
+    {
+        private readonly string _out = Path.Combine(Path.GetTempPath(), "dsl-train-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose()
+        {
+            if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
+        }
+
+        [Fact]
+        public void Train_on_the_built_in_subset_writes_metrics_plot_and_checkpoint_and_evaluate_reads_it()
+        {
+            var (code, output, error) = SampleCommandLineTests.RunSample(
+                "train", "--model", "lenet", "--epochs", "1", "--limit", "512", "--batch-size", "64", "--out", _out, "--threads", "1");
+            Assert.True(code == 0, error);
+            Assert.Contains("device: cpu, threads: 1, seed: 42", output);
+            Assert.Contains("512 training and 1,000 test images", output);
+            Assert.Contains("done: 1 epoch(s), test accuracy", output);
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(_out, "metrics.csv")).Length);
+            Assert.True(File.Exists(Path.Combine(_out, "metrics.png")));
+            var checkpoint = Path.Combine(_out, "checkpoint.ckpt");
+            Assert.True(File.Exists(checkpoint));
+
+            var (evalCode, evalOutput, evalError) = SampleCommandLineTests.RunSample("evaluate", "--checkpoint", checkpoint);
+            Assert.True(evalCode == 0, evalError);
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(evalOutput, @"lenet from .* \(epoch 1\): test accuracy \d+\.\d\d ?%, loss [\d.]+ on 1,000 images"), evalOutput);
+        }
+
+        [Fact]
+        public void Train_rejects_an_image_size_that_does_not_match_the_declaration()
+        {
+            var (code, _, error) = SampleCommandLineTests.RunSample("train", "--model", "d2l-resnet18", "--image-size", "64", "--out", _out);
+            Assert.Equal(2, code);
+            Assert.Contains("--image-size 64 does not match d2l-resnet18, which is declared for 96x96 input", error);
+            Assert.False(Directory.Exists(_out));
+        }
+
+        [Fact]
+        public void Train_rejects_a_three_channel_model_on_grey_images()
+        {
+            var (code, _, error) = SampleCommandLineTests.RunSample("train", "--model", "resnet18", "--out", _out);
+            Assert.Equal(2, code);
+            Assert.Contains("resnet18 takes 3-channel input", error);
+        }
+
+        [Fact]
+        public void Evaluate_reports_a_corrupt_checkpoint_clearly()
+        {
+            Directory.CreateDirectory(_out);
+            var path = Path.Combine(_out, "checkpoint.ckpt");
+            File.WriteAllText(path, "not a checkpoint");
+            var (code, _, error) = SampleCommandLineTests.RunSample("evaluate", "--checkpoint", path);
+            Assert.Equal(2, code);
+            Assert.Contains(path, error);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System;
+using System.IO;
+using System.Linq;
+using Dsl.Runtime.Device;
+using Dsl.Runtime.Data;
+using Dsl.Runtime.Training;
+
+namespace ResNetSample
+{
+    /// <summary>What <c>train</c> was asked to do, after defaults and presets are applied.</summary>
+    public sealed record TrainSettings
+    {
+        public string Model { get; init; } = ModelCatalog.DefaultModel;
+        public int Epochs { get; init; } = 6;
+        public int BatchSize { get; init; } = 128;
+        public double LearningRate { get; init; } = 0.05;
+        public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+        public double Momentum { get; init; } = 0.9;
+        public double WeightDecay { get; init; } = 5e-4;
+        public LrScheduleKind Schedule { get; init; } = LrScheduleKind.OneCycle;
+        public double? ClipGradNorm { get; init; }
+        public int? Patience { get; init; }
+        public int? ImageSize { get; init; }
+        public string Device { get; init; } = "auto";
+        public int Threads { get; init; }
+        public bool BFloat16 { get; init; }
+        public string? Data { get; init; }
+        public MnistVariant Dataset { get; init; } = MnistVariant.FashionMnist;
+        public bool Download { get; init; }
+        public string Out { get; init; } = Path.Combine("runs", "latest");
+        public bool Resume { get; init; }
+        public long Seed { get; init; } = 42;
+        public int? Limit { get; init; }
+
+        /// <summary>The D2L chapter's setup, meant for a GPU: ResNet-18 at 96x96, batch 128, plain SGD lr 0.01, 10 epochs.</summary>
+        public static TrainSettings D2LPreset(TrainSettings s) => s with
+        {
+            Model = "d2l-resnet18", ImageSize = 96, BatchSize = 128, LearningRate = 0.01, Optimizer = OptimizerKind.Sgd,
+            Momentum = 0, WeightDecay = 0, Schedule = LrScheduleKind.Constant, Epochs = 10,
+        };
+    }
+
+    /// <summary>The sample's <c>train</c> and <c>evaluate</c> commands.</summary>
+    public static class TrainCommand
+    {
+        /// <summary>The Fashion-MNIST subset shipped with the sample (6,000 train / 1,000 test images).</summary>
+        public static string BuiltInData => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-subset");
+
+        /// <summary>Channel mean and standard deviation of the Fashion-MNIST / MNIST training sets (pixels in [0, 1]).</summary>
+        private static (double Mean, double Std) Normalization(MnistVariant variant) =>
+            variant == MnistVariant.Mnist ? (0.1307, 0.3081) : (0.2860, 0.3530);
+
+        public static int Train(TrainSettings s, TextWriter output)
+        {
+            TorchNative.EnsureLoaded();
+            var entry = ModelCatalog.Find(s.Model);
+            var input = entry.Info.InputShape;
+            int size = CheckImageSize(entry, s.ImageSize);
+            if (input[0] != 1)
+            {
+                throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); choose a 1-channel model such as {ModelCatalog.DefaultModel} or d2l-resnet18.");
+            }
+
+            var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
+            output.WriteLine(device.Report());
+
+            string folder = s.Data ?? BuiltInData;
+            if (s.Download) Mnist.Download(folder, s.Dataset, output);
+            var (train, test) = Mnist.Load(folder, s.Dataset);
+            using (train)
+            using (test)
+            {
+                var trainSet = s.Limit is int n && n < train.Count ? train.Take(n) : train;
+                output.WriteLine($"data: {folder} ({(s.Data is null ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, resized to {size}x{size}");
+                output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
+
+                var (mean, std) = Normalization(s.Dataset);
+                var options = new TrainOptions
+                {
+                    Epochs = s.Epochs,
+                    BatchSize = s.BatchSize,
+                    Optimizer = s.Optimizer,
+                    LearningRate = s.LearningRate,
+                    Momentum = s.Momentum,
+                    WeightDecay = s.WeightDecay,
+                    Schedule = s.Schedule,
+                    ClipGradNorm = s.ClipGradNorm,
+                    EarlyStoppingPatience = s.Patience,
+                    OutputDir = s.Out,
+                    Resume = s.Resume,
+                    Seed = s.Seed,
+                    Device = device,
+                    Transform = new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } },
+                    Log = output,
+                };
+
+                using var model = entry.Create();
+                var result = Trainer.Fit(model, trainSet, test, options);
+                var last = result.Last;
+                if (last is not null)
+                {
+                    output.WriteLine($"done: {result.Metrics.Count} epoch(s), test accuracy {last.ValAccuracy:P1}, test loss {last.ValLoss:F4}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
+                }
+                output.WriteLine($"wrote {result.MetricsCsvPath}, {result.PlotPath} and {result.CheckpointPath}");
+                if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
+                if (trainSet != train) trainSet.Dispose();
+            }
+            return 0;
+        }
+
+        public static int Evaluate(string checkpoint, string? modelName, string? data, MnistVariant dataset, TextWriter output)
+        {
+            TorchNative.EnsureLoaded();
+            var header = CheckpointFile.Load(checkpoint).Header;
+            var entry = modelName is not null
+                ? ModelCatalog.Find(modelName)
+                : ModelCatalog.All.FirstOrDefault(m => header.ModelType == m.Info.Name || header.ModelType.EndsWith("." + m.Info.Name, StringComparison.Ordinal))
+                  ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
+            using var model = entry.Create();
+            Trainer.LoadWeights(model, checkpoint);
+            var (mean, std) = Normalization(dataset);
+            int size = (int)entry.Info.InputShape[1];
+            using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
+            var result = Trainer.Evaluate(model, test, 256, new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } });
+            output.WriteLine($"{entry.Name} from {checkpoint} (epoch {header.Epoch}): test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
+            return 0;
+        }
+
+        private static int CheckImageSize(ModelEntry entry, int? requested)
+        {
+            var input = entry.Info.InputShape;
+            if (input.Rank != 3 || input[1] != input[2])
+            {
+                throw new ArgumentException($"{entry.Name} declares input {input}; the trainer feeds square images.");
+            }
+            int declared = (int)input[1];
+            if (requested is int r && r != declared)
+            {
+                throw new ArgumentException($"--image-size {r} does not match {entry.Name}, which is declared for {declared}x{declared} input ([Input] on {entry.Info.Name}); use --image-size {declared} or a model declared for {r}x{r}.");
+            }
+            return declared;
+        }
+    }
+}
