@@ -122,6 +122,58 @@ namespace Dsl.Generator.Tests
             }
         }
 
+        /// <summary>Every network the sample assembly declares (every class with a generated Info).</summary>
+        public static TheoryData<string> AllSampleNetworks()
+        {
+            var data = new TheoryData<string>();
+            foreach (var type in typeof(D2LResNet18).Assembly.GetTypes()
+                .Where(t => t.GetProperty("Info", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public)?.PropertyType == typeof(NetworkInfo))
+                .OrderBy(t => t.Name))
+            {
+                data.Add(type.Name);
+            }
+            return data;
+        }
+
+        [Theory]
+        [MemberData(nameof(AllSampleNetworks))]
+        public void Every_layer_shape_at_compile_time_equals_the_shape_TorchSharp_produces(string name)
+        {
+            var (network, info) = Create(name);
+            using (network)
+            {
+                var observed = new Dictionary<string, long[]>();
+                var hooks = new List<Action>();
+                foreach (var (path, module) in network.named_modules())
+                {
+                    if (path.Length == 0 || module is not nn.Module<Tensor, Tensor> layer) continue;
+                    var remover = layer.register_forward_hook((_, _, output) =>
+                    {
+                        observed[path] = output.shape.Skip(1).ToArray();
+                        return output;
+                    });
+                    hooks.Add(remover.remove);
+                }
+                network.eval();
+                using (no_grad())
+                using (var input = randn(info.InputShape.WithBatch(1)))
+                using (var output = network.call(input))
+                {
+                    Assert.Equal(info.OutputShape.ToString(), Shape.Format(output.shape.Skip(1).ToArray()));
+                }
+                foreach (var remove in hooks) remove();
+
+                // Every module that runs forward (all but the stage containers) was seen, with the predicted shape.
+                var expected = info.Layers.Where(l => observed.ContainsKey(l.Name) || !l.Type.EndsWith("Stage", StringComparison.Ordinal)).ToArray();
+                Assert.Equal(expected.Length, observed.Count);
+                foreach (var layer in expected)
+                {
+                    Assert.True(observed.ContainsKey(layer.Name), $"{name}: layer {layer.Name} did not run");
+                    Assert.Equal($"{layer.Name} {layer.OutputShape}", $"{layer.Name} {Shape.Format(observed[layer.Name])}");
+                }
+            }
+        }
+
         [Fact]
         public void Forward_rejects_a_wrong_input_shape_naming_network_expected_and_actual()
         {

@@ -194,10 +194,10 @@ namespace Dsl.Generator.Emit
                     if (spec is ResidualStageSpec or BasicStageSpec or BottleneckStageSpec or PreActStageSpec)
                     {
                         if (current == "input") { w.Line("var x = input;"); current = "x"; }
-                        w.Line($"foreach (var block in {node.Name}) x = block.forward(x);");
+                        w.Line($"foreach (var block in {node.Name}) x = block.call(x);");
                         continue;
                     }
-                    w.Line(current == "input" ? $"var x = {node.Name}.forward(input);" : $"x = {node.Name}.forward(x);");
+                    w.Line(current == "input" ? $"var x = {node.Name}.call(input);" : $"x = {node.Name}.call(x);");
                     current = "x";
                 }
                 w.Line(current == "input" ? "return input.alias();" : "return x;");
@@ -417,36 +417,36 @@ namespace Dsl.Generator.Emit
                 using (w.Block($"public override {Tensor} forward({Tensor} input)"))
                 {
                     string Shortcut(string x) => torchVision
-                        ? $"var shortcut = downsample is null ? {x} : downsample.forward({x});"
-                        : $"var shortcut = {shortcutConv} is null ? {x} : {shortcutBn} is null ? {shortcutConv}.forward({x}) : {shortcutBn}.forward({shortcutConv}.forward({x}));";
+                        ? $"var shortcut = downsample is null ? {x} : downsample.call({x});"
+                        : $"var shortcut = {shortcutConv} is null ? {x} : {shortcutBn} is null ? {shortcutConv}.call({x}) : {shortcutBn}.call({shortcutConv}.call({x}));";
                     switch (kind)
                     {
                         case BlockKind.Basic:
-                            w.Line("var y = bn1.forward(conv1.forward(input)).relu_();");
-                            w.Line("y = bn2.forward(conv2.forward(y));");
+                            w.Line("var y = bn1.call(conv1.call(input)).relu_();");
+                            w.Line("y = bn2.call(conv2.call(y));");
                             w.Line(Shortcut("input"));
                             w.Line("return y.add_(shortcut).relu_();");
                             break;
                         case BlockKind.Bottleneck:
-                            w.Line("var y = bn1.forward(conv1.forward(input)).relu_();");
-                            w.Line("y = bn2.forward(conv2.forward(y)).relu_();");
-                            w.Line("y = bn3.forward(conv3.forward(y));");
+                            w.Line("var y = bn1.call(conv1.call(input)).relu_();");
+                            w.Line("y = bn2.call(conv2.call(y)).relu_();");
+                            w.Line("y = bn3.call(conv3.call(y));");
                             w.Line(Shortcut("input"));
                             w.Line("return y.add_(shortcut).relu_();");
                             break;
                         case BlockKind.PreActBasic:
-                            w.Line("var a = bn1.forward(input).relu_();");
+                            w.Line("var a = bn1.call(input).relu_();");
                             w.Line(Shortcut("a").Replace("? a :", "? input :"));
-                            w.Line("var y = conv1.forward(a);");
-                            w.Line("y = conv2.forward(bn2.forward(y).relu_());");
+                            w.Line("var y = conv1.call(a);");
+                            w.Line("y = conv2.call(bn2.call(y).relu_());");
                             w.Line("return y.add_(shortcut);");
                             break;
                         default:
-                            w.Line("var a = bn1.forward(input).relu_();");
+                            w.Line("var a = bn1.call(input).relu_();");
                             w.Line(Shortcut("a").Replace("? a :", "? input :"));
-                            w.Line("var y = conv1.forward(a);");
-                            w.Line("y = conv2.forward(bn2.forward(y).relu_());");
-                            w.Line("y = conv3.forward(bn3.forward(y).relu_());");
+                            w.Line("var y = conv1.call(a);");
+                            w.Line("y = conv2.call(bn2.call(y).relu_());");
+                            w.Line("y = conv3.call(bn3.call(y).relu_());");
                             w.Line("return y.add_(shortcut);");
                             break;
                     }
@@ -488,8 +488,8 @@ namespace Dsl.Generator.Emit
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} input)"))
                 {
-                    w.Line("var x = relu.forward(bn.forward(conv.forward(input)));");
-                    w.Line("return pool is null ? x : pool.forward(x);");
+                    w.Line("var x = relu.call(bn.call(conv.call(input)));");
+                    w.Line("return pool is null ? x : pool.call(x);");
                 }
             }
         }
@@ -535,9 +535,9 @@ namespace Dsl.Generator.Emit
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} input)"))
                 {
-                    w.Line("var y = bn1.forward(conv1.forward(input)).relu_();");
-                    w.Line("y = bn2.forward(conv2.forward(y));");
-                    w.Line("var shortcut = conv3 is null ? input : conv3.forward(input);");
+                    w.Line("var y = bn1.call(conv1.call(input)).relu_();");
+                    w.Line("y = bn2.call(conv2.call(y));");
+                    w.Line("var shortcut = conv3 is null ? input : conv3.call(input);");
                     w.Line("return y.add_(shortcut).relu_();");
                 }
             }
@@ -570,7 +570,7 @@ namespace Dsl.Generator.Emit
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} input)"))
                 {
-                    w.Line("return fc.forward(flatten.forward(pool.forward(input)));");
+                    w.Line("return fc.call(flatten.call(pool.call(input)));");
                 }
             }
         }
