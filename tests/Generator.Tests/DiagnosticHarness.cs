@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 using Dsl.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -88,7 +87,5 @@ namespace Dsl.Generator.Tests
 
         public static string Render(Diagnostic d) =>
             $"{d.Id} {d.Location.GetLineSpan().StartLinePosition} '{d.Location.SourceTree?.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}': {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
-
-        public static Task<T> Run<T>(Func<Task<T>> f) => Task.Run(f);
     }
 }
