@@ -178,6 +178,15 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void AttributesWithCompileErrors_AreLeftToTheCompiler()
+        {
+            var compilation = DiagnosticHarness.Compile(Usings + "[Input(1, 8)] [Conv2d(4)] [Linear(\"a\")] [Missing] public partial class Broken;\n[Input(1, 8, 8)] [Conv2d(4, 3, Stride = \"x\")] public partial class Broken2;");
+            Assert.NotEmpty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var all = DiagnosticHarness.AnalyzeAll(compilation);
+            Assert.DoesNotContain(all, d => d.Id == "AD0001" || d.Id.StartsWith("DSL", StringComparison.Ordinal));
+        }
+
+        [Fact]
         public void ClassesWithoutDslAttributes_AreIgnored() => Verify(
             "[System.Obsolete] public class Plain { }\npublic partial class Other<T> : System.Exception { }");
     }
