@@ -141,7 +141,8 @@ namespace Dsl.Generator.Shapes
                     AtLeast("kernel", p.Kernel, 1); AtLeast("Stride", p.Stride, 0); AtLeast("Padding", p.Padding, 0); AtLeast("Dilation", p.Dilation, 1);
                     if (p.Kernel >= 1 && p.Dilation >= 1 && p.Padding >= 0)
                     {
-                        long limit = (p.Pool == PoolKind.Max ? ShapeMath.EffectiveKernel(p.Kernel, p.Dilation) : p.Kernel) / 2;
+                        // libtorch (pool2d_shape_check) limits padding by the kernel, not the dilated kernel.
+                        long limit = p.Kernel / 2;
                         if (p.Padding > limit)
                             problems.Add(Problem.At(ProblemCode.InvalidValue, i, "Padding", name, "Padding", p.Padding, "at most half the kernel (" + limit + ")"));
                     }

@@ -1,0 +1,80 @@
+using Dsl;
+
+// Every declaration below is wrong on purpose: `dotnet build samples/ShapeErrors` fails with one
+// diagnostic per rule. The comment above each declaration names the rule and the fix.
+namespace ShapeErrors
+{
+    // DSL001: the third pooling layer gets a 1x1 input and would produce 0x0.
+    [Input(1, 4, 4)]
+    [MaxPool2d(2)] [MaxPool2d(2)] [MaxPool2d(2)]
+    public partial class OutputBelowOne;
+
+    // DSL002: a 7x7 kernel on a 4x4 input without padding.
+    [Input(1, 4, 4)]
+    [Conv2d(8, 7)]
+    public partial class KernelTooLarge;
+
+    // DSL003: 6 x 24 x 24 = 3456 features arrive, not 500.
+    [Input(1, 28, 28)]
+    [Conv2d(6, 5)] [Flatten]
+    [Linear(10, InFeatures = 500)]
+    public partial class WrongInFeatures;
+
+    // DSL004: a convolution after Flatten.
+    [Input(1, 8, 8)]
+    [Flatten] [Conv2d(4, 3)]
+    public partial class ConvAfterFlatten;
+
+    // DSL005: Linear on an image without Flatten.
+    [Input(1, 8, 8)]
+    [Linear(10)]
+    public partial class LinearWithoutFlatten;
+
+    // DSL006: 2 groups do not divide 3 input channels.
+    [Input(3, 8, 8)]
+    [Conv2d(8, 3, Groups = 2)]
+    public partial class BadGroups;
+
+    // DSL007: the stage changes 16 to 32 channels without Downsample.
+    [Input(1, 28, 28)]
+    [Stem(16, Kernel = 3, Stride = 1, MaxPool = false)]
+    [ResidualStage(1, 32, Downsample = false)]
+    public partial class StageWithoutDownsample;
+
+    // DSL008: a dropout probability of 1.5.
+    [Input(1, 8, 8)]
+    [Flatten] [Dropout(1.5)] [Linear(4)]
+    public partial class BadDropout;
+
+    // DSL009: layers but no [Input].
+    [Conv2d(4, 3)] [ReLU]
+    public partial class NoInput;
+
+    // DSL010: not partial.
+    [Input(1, 8, 8)]
+    [Flatten] [Linear(4)]
+    public class NotPartial;
+
+    // DSL011: a layer on another partial declaration than [Input].
+    [Input(1, 8, 8)]
+    [Flatten]
+    public partial class SplitLayers;
+
+    [Linear(4)]
+    public partial class SplitLayers;
+
+    // DSL012: a layer after the classifier head.
+    [Input(1, 8, 8)]
+    [ClassifierHead(10)] [Linear(5)]
+    public partial class LayerAfterHead;
+
+    // DSL013: a layer named like a member of Module.
+    [Input(1, 8, 8)]
+    [ReLU(Name = "forward")]
+    public partial class ReservedName;
+
+    // DSL014: a generic network class.
+    [Input(1, 8, 8)]
+    [Flatten]
+    public partial class GenericNet<T>;
+}

@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Threading;
+using System.Threading.Tasks;
+using Dsl.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Dsl.Generator.CodeFixes
+{
+    /// <summary>DSL003: replaces a wrong <c>InFeatures = n</c> on a Linear layer with the inferred value.</summary>
+    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InFeaturesCodeFix)), Shared]
+    public sealed class InFeaturesCodeFix : CodeFixProvider
+    {
+        /// <inheritdoc/>
+        public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.LinearInFeaturesMismatchId);
+
+        /// <inheritdoc/>
+        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+        /// <inheritdoc/>
+        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        {
+            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+            if (root is null) return;
+            foreach (var diagnostic in context.Diagnostics)
+            {
+                if (!diagnostic.Properties.TryGetValue(Descriptors.InferredInFeatures, out var text)
+                    || !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int inferred)) continue;
+                if (root.FindNode(diagnostic.Location.SourceSpan) is not AttributeArgumentSyntax { NameEquals: not null } argument) continue;
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        $"Set InFeatures = {text}",
+                        ct => Replace(context.Document, root, argument, inferred, ct),
+                        equivalenceKey: nameof(InFeaturesCodeFix)),
+                    diagnostic);
+            }
+        }
+
+        private static Task<Document> Replace(Document document, SyntaxNode root, AttributeArgumentSyntax argument, int inferred, CancellationToken cancellationToken)
+        {
+            var literal = SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(inferred))
+                .WithTriviaFrom(argument.Expression);
+            return Task.FromResult(document.WithSyntaxRoot(root.ReplaceNode(argument.Expression, literal)));
+        }
+    }
+}

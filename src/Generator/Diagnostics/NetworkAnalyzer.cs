@@ -1,0 +1,58 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Dsl.Generator.Parsing;
+using Dsl.Generator.Shapes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Dsl.Generator.Diagnostics
+{
+    /// <summary>
+    /// Explains why the generator skips a declaration: runs the generator's own parser and shape
+    /// core on every class that carries [Input] or a layer attribute and reports each problem at
+    /// the attribute argument responsible.
+    /// </summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class NetworkAnalyzer : DiagnosticAnalyzer
+    {
+        /// <inheritdoc/>
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.All);
+
+        /// <inheritdoc/>
+        public override void Initialize(AnalysisContext context)
+        {
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.EnableConcurrentExecution();
+            context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
+        }
+
+        private static void AnalyzeType(SymbolAnalysisContext context)
+        {
+            if (context.Symbol is not INamedTypeSymbol type) return;
+            foreach (var diagnostic in Analyze(type, context.CancellationToken))
+            {
+                context.ReportDiagnostic(diagnostic);
+            }
+        }
+
+        /// <summary>The diagnostics of one type: none unless it carries a DSL attribute.</summary>
+        internal static IEnumerable<Diagnostic> Analyze(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
+        {
+            if (!type.GetAttributes().Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
+
+            var parsed = SpecParser.Parse(type, cancellationToken);
+            var problems = parsed.Spec is null ? parsed.Problems : ShapeInference.Analyze(parsed.Spec, parsed.Problems).Problems;
+            var diagnostics = new List<Diagnostic>(problems.Count);
+            foreach (var problem in problems)
+            {
+                if (Descriptors.For(problem.Code) is not { } descriptor) continue;
+                var properties = problem.Code == ProblemCode.LinearInFeaturesMismatch && problem.Args.Count > 2
+                    ? ImmutableDictionary<string, string?>.Empty.Add(Descriptors.InferredInFeatures, problem.Args[2])
+                    : null;
+                diagnostics.Add(Diagnostic.Create(descriptor, ProblemLocator.Locate(type, problem, cancellationToken), properties, problem.Args.Cast<object?>().ToArray()));
+            }
+            return diagnostics;
+        }
+    }
+}

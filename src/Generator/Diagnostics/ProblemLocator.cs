@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Dsl.Generator.Parsing;
+using Dsl.Generator.Shapes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Dsl.Generator.Diagnostics
+{
+    /// <summary>
+    /// Turns a <see cref="Problem"/>'s position (layer attribute index and argument name) into a
+    /// source location: the argument responsible when it is written, else the whole attribute;
+    /// the class identifier for <see cref="Problem.ClassName"/>.
+    /// </summary>
+    internal static class ProblemLocator
+    {
+        public static Location Locate(INamedTypeSymbol type, Problem problem, CancellationToken cancellationToken)
+        {
+            var attributes = type.GetAttributes();
+            AttributeData? attribute = problem.LayerIndex switch
+            {
+                Problem.InputAttribute => attributes.FirstOrDefault(SpecParser.IsInputAttribute),
+                >= 0 => SpecParser.LayerAttributes(type) is var layers && problem.LayerIndex < layers.Length ? layers[problem.LayerIndex] : null,
+                _ => null,
+            };
+            if (attribute?.ApplicationSyntaxReference is { } reference && reference.GetSyntax(cancellationToken) is AttributeSyntax syntax)
+            {
+                return (Argument(syntax, attribute, problem.Argument) ?? (SyntaxNode)syntax).GetLocation();
+            }
+            return ClassLocation(type, cancellationToken);
+        }
+
+        /// <summary>
+        /// The argument of <paramref name="syntax"/> that sets <paramref name="name"/> (case-insensitive):
+        /// a property (<c>Stride = 2</c>), a named constructor argument (<c>kernel: 3</c>) or a
+        /// positional one (matched through the constructor's parameter names); null when not written.
+        /// </summary>
+        public static AttributeArgumentSyntax? Argument(AttributeSyntax syntax, AttributeData attribute, string? name)
+        {
+            if (name is null || syntax.ArgumentList is not { } list) return null;
+            var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+            for (int i = 0; i < list.Arguments.Count; i++)
+            {
+                var argument = list.Arguments[i];
+                string? written =
+                    argument.NameEquals is { } equals ? equals.Name.Identifier.ValueText
+                    : argument.NameColon is { } colon ? colon.Name.Identifier.ValueText
+                    : i < parameters.Length ? parameters[i].Name
+                    : null;
+                if (string.Equals(written, name, StringComparison.OrdinalIgnoreCase)) return argument;
+            }
+            return null;
+        }
+
+        /// <summary>The class identifier, on the declaration that holds [Input] when there is one.</summary>
+        public static Location ClassLocation(INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            var input = type.GetAttributes().FirstOrDefault(SpecParser.IsInputAttribute)?.ApplicationSyntaxReference;
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (input is not null && (reference.SyntaxTree != input.SyntaxTree || !reference.Span.Contains(input.Span))) continue;
+                if (reference.GetSyntax(cancellationToken) is BaseTypeDeclarationSyntax declaration) return declaration.Identifier.GetLocation();
+            }
+            return type.Locations.FirstOrDefault(l => l.IsInSource) ?? Location.None;
+        }
+    }
+}

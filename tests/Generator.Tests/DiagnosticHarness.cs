@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Dsl.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>Compiles test sources against the attributes and runs the analyzer on them.</summary>
+    internal static class DiagnosticHarness
+    {
+        public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+
+        private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() =>
+        {
+            var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
+            references.Add(MetadataReference.CreateFromFile(typeof(Dsl.InputAttribute).Assembly.Location));
+            references.Add(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location));
+            return references.ToImmutableArray();
+        });
+
+        public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
+
+        public static CSharpCompilation Compile(params string[] sources) =>
+            CSharpCompilation.Create(
+                "Test" + Guid.NewGuid().ToString("N"),
+                sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"/src/Net{i}.cs")),
+                References,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+        /// <summary>The analyzer's diagnostics, sorted by position.</summary>
+        public static ImmutableArray<Diagnostic> Analyze(Compilation compilation, AnalyzerOptions? options = null)
+        {
+            var withAnalyzers = compilation.WithAnalyzers(
+                ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()),
+                new CompilationWithAnalyzersOptions(options ?? new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false));
+            var diagnostics = withAnalyzers.GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+            return diagnostics.OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
+        }
+
+        /// <summary>Analyzer diagnostics plus AD0001 (analyzer exceptions), which surface among the compilation's own.</summary>
+        public static ImmutableArray<Diagnostic> AnalyzeAll(Compilation compilation)
+        {
+            var withAnalyzers = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()));
+            return withAnalyzers.GetAllDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// Strips markup from <paramref name="markup"/>: <c>[|text|]</c> marks a span. Returns the
+        /// plain source and the spans in order.
+        /// </summary>
+        public static (string Source, List<TextSpan> Spans) Markup(string markup)
+        {
+            var text = new StringBuilder();
+            var spans = new List<TextSpan>();
+            var open = new Stack<int>();
+            for (int i = 0; i < markup.Length; i++)
+            {
+                if (string.CompareOrdinal(markup, i, "[|", 0, 2) == 0) { open.Push(text.Length); i++; continue; }
+                if (string.CompareOrdinal(markup, i, "|]", 0, 2) == 0) { int start = open.Pop(); spans.Add(TextSpan.FromBounds(start, text.Length)); i++; continue; }
+                text.Append(markup[i]);
+            }
+            if (open.Count != 0) throw new ArgumentException("Unclosed [| in markup");
+            spans.Sort((a, b) => a.Start.CompareTo(b.Start));
+            return (text.ToString(), spans);
+        }
+
+        /// <summary>The repository root (the folder holding Dsl.sln).</summary>
+        public static string RepoRoot
+        {
+            get
+            {
+                for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "Dsl.sln"))) return dir.FullName;
+                }
+                throw new InvalidOperationException("Dsl.sln not found above " + AppContext.BaseDirectory);
+            }
+        }
+
+        public static string Render(Diagnostic d) =>
+            $"{d.Id} {d.Location.GetLineSpan().StartLinePosition} '{d.Location.SourceTree?.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}': {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+}

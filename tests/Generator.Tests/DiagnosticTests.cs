@@ -1,0 +1,193 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Dsl.Generator.Diagnostics;
+using Dsl.Generator.Shapes;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>One test per diagnostic: the exact span (from [| |] markup) and the exact message.</summary>
+    public class DiagnosticTests
+    {
+        private const string Usings = "using Dsl;\nnamespace Nets;\n";
+
+        /// <summary>Runs the analyzer on <paramref name="markup"/> and checks it reports exactly <paramref name="expected"/>, one per marked span, in order.</summary>
+        private static void Verify(string markup, params (string Id, string Message)[] expected)
+        {
+            var (source, spans) = DiagnosticHarness.Markup(Usings + markup);
+            var compilation = DiagnosticHarness.Compile(source);
+            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var diagnostics = DiagnosticHarness.Analyze(compilation);
+            Assert.True(diagnostics.Length == expected.Length, "Expected " + expected.Length + " diagnostics, got:\n" + string.Join("\n", diagnostics.Select(DiagnosticHarness.Render)));
+            Assert.Equal(expected.Length, spans.Count);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                var d = diagnostics[i];
+                Assert.Equal(expected[i].Id, d.Id);
+                Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+                Assert.Equal(source.Substring(spans[i].Start, spans[i].Length), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+                Assert.Equal(spans[i], d.Location.SourceSpan);
+                Assert.Equal(expected[i].Message, d.GetMessage(CultureInfo.InvariantCulture));
+            }
+        }
+
+        [Fact]
+        public void DSL001_OutputBelowOne_AtTheKernel() => Verify(
+            "[Input(1, 4, 4)] [MaxPool2d(2)] [MaxPool2d(2)] [MaxPool2d([|2|])]\npublic partial class Net;",
+            ("DSL001", "'maxpool3' turns its 1x1 input into 0x0, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it"));
+
+        [Fact]
+        public void DSL002_KernelLargerThanInput_AtTheKernelLiteral() => Verify(
+            "[Input(1, 4, 4)] [Conv2d(8, [|7|], Padding = 1)]\npublic partial class Net;",
+            ("DSL002", "'conv1' has a 7x7 kernel (dilation included) but its padded input is only 6x6; use a smaller kernel or dilation, or more padding"));
+
+        [Fact]
+        public void DSL002_DilatedKernel_AtTheKernel() => Verify(
+            "[Input(1, 5, 5)] [Conv2d(8, [|3|], Dilation = 3)]\npublic partial class Net;",
+            ("DSL002", "'conv1' has a 7x7 kernel (dilation included) but its padded input is only 5x5; use a smaller kernel or dilation, or more padding"));
+
+        [Fact]
+        public void DSL003_LinearInFeatures_AtTheArgument_WithTheInferredValue()
+        {
+            Verify(
+                "[Input(1, 28, 28)] [Conv2d(6, 5)] [Flatten] [Linear(10, [|InFeatures = 500|])]\npublic partial class Net;",
+                ("DSL003", "'fc1' declares InFeatures = 500 but receives 3456 features; set InFeatures = 3456, or remove InFeatures to have it inferred"));
+            var compilation = DiagnosticHarness.Compile(Usings + "[Input(1, 28, 28)] [Conv2d(6, 5)] [Flatten] [Linear(10, InFeatures = 500)] public partial class Net;");
+            var diagnostic = Assert.Single(DiagnosticHarness.Analyze(compilation));
+            Assert.Equal("3456", diagnostic.Properties[Descriptors.InferredInFeatures]);
+        }
+
+        [Fact]
+        public void DSL004_NeedsImageInput_AfterFlatten() => Verify(
+            "[Input(1, 8, 8)] [Flatten] [[|Conv2d(4, 3)|]]\npublic partial class Net;",
+            ("DSL004", "'conv1' (Conv2d) needs image input (channels, height, width) but receives the flat shape [64]; move it before the Flatten, or remove the Flatten"));
+
+        [Fact]
+        public void DSL005_NeedsFlatInput_LinearWithoutFlatten() => Verify(
+            "[Input(1, 8, 8)] [[|Linear(10)|]]\npublic partial class Net;",
+            ("DSL005", "'fc1' (Linear) needs flat input but receives the image shape [1, 8, 8]; put [Flatten] before it"));
+
+        [Fact]
+        public void FlattenOnFlatInput_ActivationsAndDropout_AcceptBothRanks() => Verify(
+            "[Input(1, 8, 8)] [ReLU] [Dropout] [Flatten] [Flatten] [ReLU] [Dropout(0.2)] [Sigmoid] [Linear(10)] [Tanh]\npublic partial class Net;");
+
+        [Fact]
+        public void DSL006_GroupsDoNotDivide_AtGroups() => Verify(
+            "[Input(3, 8, 8)] [Conv2d(8, 3, [|Groups = 2|])]\npublic partial class Net;",
+            ("DSL006", "'conv1' has Groups = 2, which must divide both its input channels (3) and its output channels (8); choose a common divisor such as Groups = 1"));
+
+        [Fact]
+        public void DSL007_ResidualStageWithoutDownsample_AtTheWholeAttribute() => Verify(
+            "[Input(1, 28, 28)] [Stem(16, Kernel = 3, Stride = 1, MaxPool = false)] [[|ResidualStage(1, 32)|]]\npublic partial class Net;",
+            ("DSL007", "Residual block 'stage1.0' adds a main branch of shape [32, 28, 28] to a shortcut of shape [16, 28, 28]; set Downsample = true on the stage, or give the previous layer 32 output channels"));
+
+        [Fact]
+        public void DSL007_ResidualStageWithDownsampleFalse_AtDownsample() => Verify(
+            "[Input(1, 28, 28)] [Stem(16, Kernel = 3, Stride = 1, MaxPool = false)] [ResidualStage(1, 32, [|Downsample = false|])]\npublic partial class Net;",
+            ("DSL007", "Residual block 'stage1.0' adds a main branch of shape [32, 28, 28] to a shortcut of shape [16, 28, 28]; set Downsample = true on the stage, or give the previous layer 32 output channels"));
+
+        [Fact]
+        public void DSL007_ResidualWithStrideAndNo1x1_AtUse1x1Conv() => Verify(
+            "[Input(3, 6, 6)] [Residual(3, [|Use1x1Conv = false|], Stride = 2)]\npublic partial class Net;",
+            ("DSL007", "Residual block 'block1' adds a main branch of shape [3, 3, 3] to a shortcut of shape [3, 6, 6]; set Use1x1Conv = true, or give the previous layer 3 output channels and use Stride = 1"));
+
+        [Fact]
+        public void DSL008_InvalidValues_AtEachArgument() => Verify(
+            "[Input(1, [|0|], 28)] [Conv2d([|0|], 3, [|Stride = -1|], [|Padding = -2|])] [MaxPool2d(2, [|Padding = 2|])] [Dropout([|1.5|])]\npublic partial class Net;",
+            ("DSL008", "'Input' has height = 0, but it must be at least 1"),
+            ("DSL008", "'conv1' has outChannels = 0, but it must be at least 1"),
+            ("DSL008", "'conv1' has Stride = -1, but it must be at least 1"),
+            ("DSL008", "'conv1' has Padding = -2, but it must be at least 0"),
+            ("DSL008", "'maxpool1' has Padding = 2, but it must be at most half the kernel (1)"),
+            ("DSL008", "'dropout1' has probability = 1.5, but it must be in [0, 1)"));
+
+        [Fact]
+        public void DSL008_NamedConstructorArgument_IsFound() => Verify(
+            "[Input(1, 8, 8)] [Conv2d(kernel: 3, [|outChannels: -4|])]\npublic partial class Net;",
+            ("DSL008", "'conv1' has outChannels = -4, but it must be at least 1"));
+
+        [Fact]
+        public void DSL009_MissingInput_AtTheClassName() => Verify(
+            "[Conv2d(4, 3)] [ReLU]\npublic partial class [|NoInput|];",
+            ("DSL009", "'NoInput' has layer attributes but no [Input(channels, height, width)]; add [Input] before the first layer"));
+
+        [Fact]
+        public void DSL010_NotPartial_AtTheClassName() => Verify(
+            "[Input(1, 8, 8)] [Flatten]\npublic class [|Plain|] { }",
+            ("DSL010", "Network class 'Plain' is not partial, so the generator cannot add its module; add the 'partial' modifier"));
+
+        [Fact]
+        public void DSL011_SplitDeclaration_AtTheStrayLayer() => Verify(
+            "[Input(1, 8, 8)] [Flatten]\npublic partial class Split;\n[[|Linear(10)|]]\npublic partial class Split;",
+            ("DSL011", "'LinearAttribute' on 'Split' is on another partial declaration than [Input], and layer order is defined only within one declaration; move every layer attribute next to [Input]"));
+
+        [Fact]
+        public void DSL012_LayerAfterHead_AtTheLayer() => Verify(
+            "[Input(1, 8, 8)] [ClassifierHead(10)] [[|Linear(5)|]]\npublic partial class Net;",
+            ("DSL012", "'fc1' comes after the classifier head 'head', which must be the last layer; move it before the head or remove it"));
+
+        [Fact]
+        public void DSL013_InvalidLayerNames_AtName() => Verify(
+            "[Input(1, 8, 8)] [ReLU([|Name = \"forward\"|])] [Flatten(Name = \"flat\")] [Linear(4, [|Name = \"flat\"|])] [Linear(2, [|Name = \"2fc\"|])]\npublic partial class Net;",
+            ("DSL013", "Layer name 'forward' cannot be used because it is a member of the generated module or of TorchSharp's Module; choose another Name"),
+            ("DSL013", "Layer name 'flat' cannot be used because another layer of this network already has it; choose another Name"),
+            ("DSL013", "Layer name '2fc' cannot be used because it is not a valid C# identifier (letters, digits and '_', not starting with a digit, not a keyword); choose another Name"));
+
+        [Fact]
+        public void DSL014_UnsupportedDeclarations_AtTheClassName() => Verify(
+            "[Input(1, 8, 8)] [Flatten] public partial class [|Generic|]<T>;\n"
+            + "[Input(1, 8, 8)] [Flatten] public static partial class [|Static|];\n"
+            + "[Input(1, 8, 8)] [Flatten] public partial record [|Rec|];\n"
+            + "public class Base { }\n[Input(1, 8, 8)] [Flatten] public partial class [|Derived|] : Base;\n"
+            + "public class Outer { [Input(1, 8, 8)] [Flatten] public partial class [|Inner|]; }",
+            ("DSL014", "Network class 'Generic' is not supported: a network class cannot be generic: remove its type parameters"),
+            ("DSL014", "Network class 'Static' is not supported: a network class cannot be static or abstract"),
+            ("DSL014", "Network class 'Rec' is not supported: a network must be a class, not a record: records cannot derive from TorchSharp's Module"),
+            ("DSL014", "Network class 'Derived' is not supported: it derives from Nets.Base; remove the base class, the generated part derives from Module<Tensor, Tensor>"),
+            ("DSL014", "Network class 'Inner' is not supported: it is nested in Outer, which must be a partial, non-generic class or struct"));
+
+        [Fact]
+        public void EveryProblemCode_HasADescriptor_InOrder_WithAHelpPage()
+        {
+            var codes = (ProblemCode[])Enum.GetValues(typeof(ProblemCode));
+            Assert.Equal(codes.Length, Descriptors.All.Length);
+            for (int i = 0; i < codes.Length; i++)
+            {
+                var descriptor = Descriptors.For(codes[i]);
+                Assert.NotNull(descriptor);
+                Assert.Same(Descriptors.All[i], descriptor);
+                Assert.Equal("DSL" + (i + 1).ToString("000", CultureInfo.InvariantCulture), descriptor!.Id);
+                Assert.Equal(DiagnosticSeverity.Error, descriptor.DefaultSeverity);
+                Assert.Equal(Descriptors.HelpBase + descriptor.Id + ".md", descriptor.HelpLinkUri);
+                Assert.True(File.Exists(Path.Combine(DiagnosticHarness.RepoRoot, "docs", "diagnostics", descriptor.Id + ".md")), descriptor.Id + " has no page");
+                Assert.Contains(descriptor.Category, new[] { Descriptors.ShapesCategory, Descriptors.DeclarationCategory });
+            }
+        }
+
+        [Fact]
+        public void SampleNetworks_HaveNoDiagnostics()
+        {
+            var text = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "samples", "ResNet", "Networks.cs"));
+            var compilation = DiagnosticHarness.Compile(text);
+            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            Assert.Empty(DiagnosticHarness.AnalyzeAll(compilation).Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) || d.Id == "AD0001"));
+            Assert.Equal(7, compilation.SyntaxTrees.Single().GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>().Count());
+        }
+
+        [Fact]
+        public void AttributesWithCompileErrors_AreLeftToTheCompiler()
+        {
+            var compilation = DiagnosticHarness.Compile(Usings + "[Input(1, 8)] [Conv2d(4)] [Linear(\"a\")] [Missing] public partial class Broken;\n[Input(1, 8, 8)] [Conv2d(4, 3, Stride = \"x\")] public partial class Broken2;");
+            Assert.NotEmpty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var all = DiagnosticHarness.AnalyzeAll(compilation);
+            Assert.DoesNotContain(all, d => d.Id == "AD0001" || d.Id.StartsWith("DSL", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public void ClassesWithoutDslAttributes_AreIgnored() => Verify(
+            "[System.Obsolete] public class Plain { }\npublic partial class Other<T> : System.Exception { }");
+    }
+}

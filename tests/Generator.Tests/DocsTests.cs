@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>Every page in docs/diagnostics: its bad example gives the message it shows; its fixed example is clean.</summary>
+    public class DocsTests
+    {
+        public static TheoryData<string> Pages()
+        {
+            var data = new TheoryData<string>();
+            for (int i = 1; i <= 14; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
+            return data;
+        }
+
+        [Theory]
+        [MemberData(nameof(Pages))]
+        public void Page_Examples_MatchTheAnalyzer(string id)
+        {
+            string page = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "docs", "diagnostics", id + ".md"));
+            string Section(string heading) => page.Substring(page.IndexOf("## " + heading, System.StringComparison.Ordinal));
+            var blocks = Regex.Matches(Section("Bad"), "```(?:csharp)?\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToArray();
+            string bad = blocks[0], shown = blocks[1].Trim();
+            string good = Regex.Match(Section("Fixed"), "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
+
+            var badCompilation = DiagnosticHarness.Compile(bad);
+            Assert.Empty(badCompilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var reported = DiagnosticHarness.Analyze(badCompilation).Select(d => $"error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}").ToArray();
+            Assert.Contains(shown, reported);
+            Assert.StartsWith("error " + id + ":", shown, System.StringComparison.Ordinal);
+
+            var goodCompilation = DiagnosticHarness.Compile(good);
+            Assert.Empty(goodCompilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            Assert.Empty(DiagnosticHarness.Analyze(goodCompilation));
+        }
+    }
+}

@@ -1,0 +1,456 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using CsCheck;
+using Dsl.Generator.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>
+    /// Property test over random declarations, valid and invalid. For every declaration:
+    /// (a) the generator and the analyzer never throw;
+    /// (b) without error diagnostics it compiles, constructs, and its TorchSharp forward gives, layer
+    ///     by layer, the shapes of its compile-time Info table;
+    /// (c) with a shape error, the same layers built directly in TorchSharp (from the test's own
+    ///     model, not the emitter) run fine up to the flagged layer and fail at it: no false alarms.
+    /// DSL_FUZZ_CASES (default 300) and DSL_FUZZ_SEED (default 20261128) configure the run.
+    /// </summary>
+    public class ShapeFuzzTests
+    {
+        private const int BatchSize = 20;
+        private readonly ITestOutputHelper _output;
+
+        public ShapeFuzzTests(ITestOutputHelper output) => _output = output;
+
+        /// <summary>Diagnostics that say libtorch itself would fail (or add mismatched branches).</summary>
+        private static readonly HashSet<string> RuntimeShapeErrors = new(StringComparer.Ordinal)
+        {
+            Descriptors.OutputBelowOneId, Descriptors.KernelLargerThanInputId, Descriptors.LinearInFeaturesMismatchId,
+            Descriptors.NeedsImageInputId, Descriptors.GroupsDoNotDivideId, Descriptors.ResidualShapeMismatchId,
+        };
+
+        [Fact]
+        public void RandomDeclarations_AgreeWithLibTorch()
+        {
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 300;
+            ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("DSL_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261128UL;
+            var stats = new Stats();
+            var clock = Stopwatch.StartNew();
+            var gen = FuzzGen.Declaration.Array[BatchSize];
+            int batches = (cases + BatchSize - 1) / BatchSize;
+            for (int b = 0; b < batches; b++)
+            {
+                var batch = gen.Generate(new PCG((uint)b, seed), null, out _);
+                try
+                {
+                    CheckBatch(batch, stats);
+                }
+                catch (Exception e)
+                {
+                    throw new Xunit.Sdk.XunitException($"Seed {seed}, batch {b}: {e.Message}");
+                }
+            }
+            _output.WriteLine($"{batches * BatchSize} declarations (seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s: {stats}");
+            Assert.True(stats.Valid > batches * BatchSize / 10, "Too few valid declarations: " + stats);
+            Assert.True(stats.RuntimeErrors > batches * BatchSize / 10, "Too few declarations with shape errors: " + stats);
+        }
+
+        private sealed class Stats
+        {
+            public int Valid, RuntimeErrors, PolicyOnly;
+            public readonly SortedDictionary<string, int> Ids = new(StringComparer.Ordinal);
+            public override string ToString() =>
+                $"{Valid} valid (run and compared), {RuntimeErrors} with a shape error confirmed by libtorch, {PolicyOnly} with other diagnostics; ids: "
+                + string.Join(", ", Ids.Select(p => p.Key + "=" + p.Value));
+        }
+
+        private static void CheckBatch(Decl[] batch, Stats stats)
+        {
+            var trees = new List<SyntaxTree>();
+            var layerStarts = new List<int[]>();
+            for (int i = 0; i < batch.Length; i++)
+            {
+                var (source, starts) = batch[i].Render("Net" + i.ToString(CultureInfo.InvariantCulture));
+                trees.Add(CSharpSyntaxTree.ParseText(source, DiagnosticHarness.ParseOptions, path: $"/src/Net{i}.cs", encoding: Encoding.UTF8));
+                layerStarts.Add(starts);
+            }
+            var compilation = CSharpCompilation.Create("Fuzz" + Guid.NewGuid().ToString("N"), trees, DiagnosticHarness.References,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Debug)
+                    // As the SDK does: assembly-version unification notes are not warnings.
+                    .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
+
+            // (a) generator: no exception, no CS8785.
+            GeneratorDriver driver = CSharpGeneratorDriver.Create(new NetworkGenerator());
+            driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+            var run = driver.GetRunResult();
+            Assert.All(run.Results, r => Assert.Null(r.Exception));
+            Assert.Empty(generatorDiagnostics);
+
+            // (a) analyzer over the sources and the generated code: no AD0001.
+            var all = output.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new NetworkAnalyzer()))
+                .GetAllDiagnosticsAsync().GetAwaiter().GetResult();
+            Assert.DoesNotContain(all, d => d.Id is "AD0001" or "CS8785");
+            var generated = run.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t, StringComparer.Ordinal);
+
+            // Everything but the analyzer's own diagnostics must be clean: the generated code compiles without warnings.
+            var other = all.Where(d => !d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Severity >= DiagnosticSeverity.Warning).ToArray();
+            Assert.True(other.Length == 0, "Compiler diagnostics:\n" + string.Join("\n", other.Select(d => d.ToString())));
+
+            Assembly? assembly = null;
+            AssemblyLoadContext? context = null;
+            try
+            {
+                for (int i = 0; i < batch.Length; i++)
+                {
+                    var decl = batch[i];
+                    string name = "Net" + i.ToString(CultureInfo.InvariantCulture);
+                    var mine = all.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Location.SourceTree == trees[i]).ToArray();
+                    foreach (var d in mine) stats.Ids[d.Id] = stats.Ids.TryGetValue(d.Id, out int n) ? n + 1 : 1;
+                    string listing = decl.Render(name).Source + "\n" + string.Join("\n", mine.Select(d => d.ToString()));
+                    bool hasGenerated = generated.ContainsKey($"Nets.{name}.g.cs");
+
+                    if (mine.Length == 0)
+                    {
+                        // (b) compiles (checked above), constructs, and matches its Info table layer by layer.
+                        Assert.True(hasGenerated, "No module generated for a declaration without diagnostics:\n" + listing);
+                        if (assembly is null)
+                        {
+                            using var pe = new MemoryStream();
+                            var emitted = output.Emit(pe);
+                            Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+                            pe.Position = 0;
+                            context = new AssemblyLoadContext("fuzz", isCollectible: true);
+                            assembly = context.LoadFromStream(pe);
+                        }
+                        CompareWithInfo(assembly.GetType("Nets." + name, throwOnError: true)!, decl, listing);
+                        stats.Valid++;
+                        continue;
+                    }
+
+                    Assert.False(hasGenerated, "A module was generated for a declaration with diagnostics:\n" + listing);
+                    var shapeErrors = mine.Where(d => RuntimeShapeErrors.Contains(d.Id)).ToArray();
+                    bool invalidValues = mine.Any(d => d.Id == Descriptors.InvalidValueId);
+                    if (shapeErrors.Length == 0 || invalidValues) { stats.PolicyOnly++; continue; }
+
+                    // (c) the flagged layer really fails in libtorch, and the layers before it run.
+                    Assert.True(shapeErrors.Length == 1, "The core stops at the first shape error:\n" + listing);
+                    int layer = Array.FindLastIndex(layerStarts[i], start => start <= shapeErrors[0].Location.SourceSpan.Start);
+                    Assert.True(layer >= 0, "Shape error outside the layers:\n" + listing);
+                    ConfirmFailure(decl, layer, shapeErrors[0].Id, listing);
+                    stats.RuntimeErrors++;
+                }
+            }
+            finally
+            {
+                context?.Unload();
+            }
+        }
+
+        /// <summary>(b): runs the generated module's top-level children in order and compares every output with Info.</summary>
+        private static void CompareWithInfo(Type type, Decl decl, string listing)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            var info = (NetworkInfo)type.GetProperty("Info", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            using var module = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+            module.eval();
+            var children = module.named_children().ToArray();
+            Assert.True(children.Length == info.TopLevel.Count, "Children and Info differ:\n" + listing);
+            var x = torch.randn(1, decl.Channels, decl.Height, decl.Width);
+            var input = x;
+            for (int i = 0; i < children.Length; i++)
+            {
+                var (childName, child) = children[i];
+                Assert.Equal(info.TopLevel[i].Name, childName);
+                try
+                {
+                    if (child is nn.Module<Tensor, Tensor> m) x = m.forward(x);
+                    else foreach (var (_, block) in child.named_children()) x = ((nn.Module<Tensor, Tensor>)block).forward(x);
+                }
+                catch (Exception e)
+                {
+                    throw new Xunit.Sdk.XunitException($"Layer {childName} failed at run time although no diagnostic was reported: {FirstLine(e.Message)}\n{listing}");
+                }
+                var actual = x.shape.Skip(1).ToArray();
+                Assert.True(actual.SequenceEqual(info.TopLevel[i].OutputShape.ToArray()),
+                    $"Layer {childName}: Info says {info.TopLevel[i].OutputShape}, libtorch gives [{string.Join(", ", actual)}]\n{listing}");
+            }
+            // The whole forward and the independent construction agree with the last shape.
+            var y = module.forward(input);
+            Assert.Equal(info.OutputShape.WithBatch(1), y.shape);
+            var independent = TorchModel.Run(decl, decl.Layers.Length);
+            Assert.True(independent.SequenceEqual(y.shape), $"Independent TorchSharp model gives [{string.Join(", ", independent)}], generated [{string.Join(", ", y.shape)}]\n{listing}");
+        }
+
+        private static string FirstLine(string text) => text.Split('\n')[0];
+
+        /// <summary>(c): layers before <paramref name="layer"/> run; layer <paramref name="layer"/> throws or yields an empty dimension.</summary>
+        private static void ConfirmFailure(Decl decl, int layer, string id, string listing)
+        {
+            long[] before;
+            try
+            {
+                before = TorchModel.Run(decl, layer);
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"libtorch fails before layer {layer}, where the diagnostic is: {FirstLine(e.Message)}\n{listing}");
+            }
+            Assert.DoesNotContain(0L, before);
+            long[] shape;
+            try
+            {
+                shape = TorchModel.Run(decl, layer + 1);
+            }
+            catch (Exception)
+            {
+                return; // libtorch agrees: the layer cannot run.
+            }
+            if (id == Descriptors.NeedsImageInputId)
+            {
+                // Some 2-D layers accept a [N, features] tensor as one unbatched image: the run
+                // then mixes the samples of a batch. With a batch of 2 the batch dimension is lost.
+                long[] two;
+                try { two = TorchModel.Run(decl, layer + 1, batch: 2); }
+                catch (Exception) { return; }
+                Assert.True(two[0] != 2 || two.Contains(0L), $"False alarm: libtorch runs layer {layer} per sample to [{string.Join(", ", two)}]\n{listing}");
+                return;
+            }
+            Assert.True(shape.Contains(0L), $"False alarm: libtorch runs layer {layer} to [{string.Join(", ", shape)}]\n{listing}");
+        }
+    }
+
+    /// <summary>One random declaration: input and layers (the test's own model, independent of the generator).</summary>
+    internal sealed record Decl(int Channels, int Height, int Width, FLayer[] Layers)
+    {
+        public (string Source, int[] LayerStarts) Render(string name)
+        {
+            var text = new StringBuilder("using Dsl;\nnamespace Nets;\n");
+            text.Append(CultureInfo.InvariantCulture, $"[Input({Channels}, {Height}, {Width})]\n");
+            var starts = new int[Layers.Length];
+            for (int i = 0; i < Layers.Length; i++)
+            {
+                starts[i] = text.Length;
+                text.Append('[').Append(Layers[i].Attribute()).Append("]\n");
+            }
+            text.Append("public partial class ").Append(name).Append(";\n");
+            return (text.ToString(), starts);
+        }
+    }
+
+    /// <summary>A layer of the test's model: its attribute text and its plain TorchSharp equivalent.</summary>
+    internal abstract record FLayer(string? Name)
+    {
+        public abstract string Kind { get; }
+        protected abstract IEnumerable<string> Arguments();
+        public abstract Tensor Forward(Tensor x);
+
+        public string Attribute()
+        {
+            var args = Arguments().ToList();
+            if (Name is not null) args.Add($"Name = \"{Name}\"");
+            return args.Count == 0 ? Kind : Kind + "(" + string.Join(", ", args) + ")";
+        }
+
+        protected static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
+        protected static IEnumerable<string> Opt(string name, long value, long fallback) => value == fallback ? Array.Empty<string>() : new[] { name + " = " + N(value) };
+        protected static IEnumerable<string> Opt(string name, bool value, bool fallback) => value == fallback ? Array.Empty<string>() : new[] { name + " = " + (value ? "true" : "false") };
+        protected static Tensor Run(nn.Module<Tensor, Tensor> m, Tensor x) { using (m) return m.forward(x); }
+    }
+
+    internal sealed record FConv(string? Name, int Out, int Kernel, int Stride, int Padding, int Dilation, int Groups, bool Bias) : FLayer(Name)
+    {
+        public override string Kind => "Conv2d";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Out), N(Kernel) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Padding", Padding, 0)).Concat(Opt("Dilation", Dilation, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("Bias", Bias, true));
+        public override Tensor Forward(Tensor x) => Run(nn.Conv2d(x.shape[1], Out, Kernel, stride: Stride, padding: (long)Padding, dilation: Dilation, groups: Groups, bias: Bias), x);
+    }
+
+    internal sealed record FBatchNorm(string? Name) : FLayer(Name)
+    {
+        public override string Kind => "BatchNorm2d";
+        protected override IEnumerable<string> Arguments() => Array.Empty<string>();
+        public override Tensor Forward(Tensor x) { using var m = nn.BatchNorm2d(x.shape[1]); m.eval(); return m.forward(x); }
+    }
+
+    internal sealed record FActivation(string? Name, string Function) : FLayer(Name)
+    {
+        public override string Kind => Function;
+        protected override IEnumerable<string> Arguments() => Array.Empty<string>();
+        public override Tensor Forward(Tensor x) => Function switch { "ReLU" => x.relu(), "Sigmoid" => x.sigmoid(), _ => x.tanh() };
+    }
+
+    internal sealed record FPool(string? Name, bool Max, int Kernel, int Stride, int Padding, int Dilation, bool CeilMode) : FLayer(Name)
+    {
+        public override string Kind => Max ? "MaxPool2d" : "AvgPool2d";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Kernel) }.Concat(Opt("Stride", Stride, 0)).Concat(Opt("Padding", Padding, 0)).Concat(Max ? Opt("Dilation", Dilation, 1) : Array.Empty<string>()).Concat(Opt("CeilMode", CeilMode, false));
+        public override Tensor Forward(Tensor x) => Max
+            ? Run(nn.MaxPool2d(Kernel, stride: Stride == 0 ? Kernel : Stride, padding: Padding, dilation: Dilation, ceil_mode: CeilMode), x)
+            : Run(nn.AvgPool2d(Kernel, stride: Stride == 0 ? Kernel : Stride, padding: Padding, ceil_mode: CeilMode), x);
+    }
+
+    internal sealed record FAdaptive(string? Name, int Size) : FLayer(Name)
+    {
+        public override string Kind => "AdaptiveAvgPool2d";
+        protected override IEnumerable<string> Arguments() => Size == 1 ? Array.Empty<string>() : new[] { N(Size) };
+        public override Tensor Forward(Tensor x) => Run(nn.AdaptiveAvgPool2d(Size), x);
+    }
+
+    internal sealed record FFlatten(string? Name) : FLayer(Name)
+    {
+        public override string Kind => "Flatten";
+        protected override IEnumerable<string> Arguments() => Array.Empty<string>();
+        public override Tensor Forward(Tensor x) => x.flatten(1);
+    }
+
+    internal sealed record FLinear(string? Name, int Out, int InFeatures) : FLayer(Name)
+    {
+        public override string Kind => "Linear";
+        protected override IEnumerable<string> Arguments() => new[] { N(Out) }.Concat(Opt("InFeatures", InFeatures, 0));
+        public override Tensor Forward(Tensor x) => Run(nn.Linear(InFeatures != 0 ? InFeatures : x.shape[^1], Out), x);
+    }
+
+    internal sealed record FDropout(string? Name, double P) : FLayer(Name)
+    {
+        public override string Kind => "Dropout";
+        protected override IEnumerable<string> Arguments() => P == 0.5 ? Array.Empty<string>() : new[] { P.ToString("R", CultureInfo.InvariantCulture) };
+        public override Tensor Forward(Tensor x) { using var m = nn.Dropout(P); m.eval(); return m.forward(x); }
+    }
+
+    internal sealed record FStem(string? Name, int Channels, int Kernel, int Stride, bool MaxPool) : FLayer(Name)
+    {
+        public override string Kind => "Stem";
+        protected override IEnumerable<string> Arguments() => new[] { N(Channels) }.Concat(Opt("Kernel", Kernel, 7)).Concat(Opt("Stride", Stride, 2)).Concat(Opt("MaxPool", MaxPool, true));
+        public override Tensor Forward(Tensor x)
+        {
+            var y = new FConv(null, Channels, Kernel, Stride, Kernel / 2, 1, 1, true).Forward(x);
+            y = new FBatchNorm(null).Forward(y).relu();
+            return MaxPool ? new FPool(null, true, 3, 2, 1, 1, false).Forward(y) : y;
+        }
+    }
+
+    internal sealed record FResidual(string? Name, int Channels, bool Use1x1, int Stride) : FLayer(Name)
+    {
+        public override string Kind => "Residual";
+        protected override IEnumerable<string> Arguments() => new[] { N(Channels) }.Concat(Opt("Use1x1Conv", Use1x1, false)).Concat(Opt("Stride", Stride, 1));
+        public override Tensor Forward(Tensor x) => Block(x, Channels, Use1x1, Stride);
+
+        /// <summary>D2L Residual; the two branches must have one shape (a broadcasting add is not a residual).</summary>
+        public static Tensor Block(Tensor x, int channels, bool use1x1, int stride)
+        {
+            var y = new FConv(null, channels, 3, stride, 1, 1, 1, true).Forward(x);
+            y = new FBatchNorm(null).Forward(y).relu();
+            y = new FBatchNorm(null).Forward(new FConv(null, channels, 3, 1, 1, 1, 1, true).Forward(y));
+            var shortcut = use1x1 ? new FConv(null, channels, 1, stride, 0, 1, 1, true).Forward(x) : x;
+            if (!y.shape.SequenceEqual(shortcut.shape)) throw new InvalidOperationException("branch shapes differ");
+            return (y + shortcut).relu();
+        }
+    }
+
+    internal sealed record FStage(string? Name, int Blocks, int Channels, bool Downsample) : FLayer(Name)
+    {
+        public override string Kind => "ResidualStage";
+        protected override IEnumerable<string> Arguments() => new[] { N(Blocks), N(Channels) }.Concat(Opt("Downsample", Downsample, false));
+        public override Tensor Forward(Tensor x)
+        {
+            for (int b = 0; b < Blocks; b++) x = FResidual.Block(x, Channels, b == 0 && Downsample, b == 0 && Downsample ? 2 : 1);
+            return x;
+        }
+    }
+
+    internal sealed record FHead(string? Name, int Classes) : FLayer(Name)
+    {
+        public override string Kind => "ClassifierHead";
+        protected override IEnumerable<string> Arguments() => new[] { N(Classes) };
+        public override Tensor Forward(Tensor x) => new FLinear(null, Classes, 0).Forward(new FAdaptive(null, 1).Forward(x).flatten(1));
+    }
+
+    /// <summary>Runs the first <c>count</c> layers of a declaration as plain TorchSharp modules (batch 1).</summary>
+    internal static class TorchModel
+    {
+        public static long[] Run(Decl decl, int count, int batch = 1)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            var x = torch.randn(batch, decl.Channels, decl.Height, decl.Width);
+            for (int i = 0; i < count; i++) x = decl.Layers[i].Forward(x);
+            return x.shape;
+        }
+    }
+
+    /// <summary>Generators of random declarations: mostly plausible networks, some fully random sequences.</summary>
+    internal static class FuzzGen
+    {
+        /// <summary>Mostly <paramref name="valid"/>, now and then <paramref name="invalid"/> (an invalid value).</summary>
+        private static Gen<int> Mostly(Gen<int> valid, Gen<int> invalid) => Gen.Frequency((30, valid), (1, invalid));
+
+        private static Gen<T> Pick<T>(params T[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
+
+        private static readonly Gen<string?> Name = Gen.Frequency(
+            (40, Gen.Const((string?)null)),
+            (1, Pick<string?>("a", "b", "forward", "2x", "conv1")));
+
+        private static readonly Gen<FLayer> Conv =
+            Gen.Select(Name, Mostly(Gen.Int[1, 6], Gen.Int[-1, 0]), Mostly(Gen.Int[1, 5], Gen.Int[-1, 0]), Mostly(Gen.Int[1, 3], Gen.Int[-1, 0]),
+                    Mostly(Gen.Int[0, 2], Gen.Const(-1)), Gen.Frequency((4, Gen.Const(1)), (1, Gen.Int[2, 3])), Gen.Frequency((5, Gen.Const(1)), (2, Gen.Int[2, 3])), Gen.Bool)
+                .Select(t => (FLayer)new FConv(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8));
+
+        private static readonly Gen<FLayer> Pool =
+            Gen.Select(Name, Gen.Bool, Mostly(Gen.Int[1, 4], Gen.Const(0)), Gen.Int[0, 3], Mostly(Gen.Int[0, 2], Gen.Const(-1)), Gen.Frequency((4, Gen.Const(1)), (1, Gen.Const(2))), Gen.Bool)
+                .Select(t => (FLayer)new FPool(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item2 ? t.Item6 : 1, t.Item7));
+
+        private static readonly Gen<FLayer> Activation =
+            Gen.Select(Name, Pick("ReLU", "Sigmoid", "Tanh")).Select(t => (FLayer)new FActivation(t.Item1, t.Item2));
+
+        private static readonly Gen<FLayer> Dropout =
+            Gen.Select(Name, Gen.Frequency((20, Pick(0.0, 0.2, 0.5)), (1, Pick(1.0, -0.1))))
+                .Select(t => (FLayer)new FDropout(t.Item1, t.Item2));
+
+        private static readonly Gen<FLayer> Linear =
+            Gen.Select(Name, Mostly(Gen.Int[1, 8], Gen.Const(0)), Gen.Frequency((5, Gen.Const(0)), (1, Gen.Int[1, 64])))
+                .Select(t => (FLayer)new FLinear(t.Item1, t.Item2, t.Item3));
+
+        private static readonly Gen<FLayer> Image = Gen.Frequency(
+            (6, Conv),
+            (2, Name.Select(n => (FLayer)new FBatchNorm(n))),
+            (3, Activation),
+            (4, Pool),
+            (1, Gen.Select(Name, Gen.Int[1, 3]).Select(t => (FLayer)new FAdaptive(t.Item1, t.Item2))),
+            (1, Dropout),
+            (2, Gen.Select(Name, Gen.Int[1, 6], Gen.Bool, Gen.Int[1, 2]).Select(t => (FLayer)new FResidual(t.Item1, t.Item2, t.Item3, t.Item4))),
+            (2, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 6], Gen.Bool).Select(t => (FLayer)new FStage(t.Item1, t.Item2, t.Item3, t.Item4))),
+            (1, Gen.Select(Name, Gen.Int[1, 6], Mostly(Gen.Int[1, 7], Gen.Const(0)), Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FStem(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))));
+
+        private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))));
+
+        private static readonly Gen<FLayer> Head = Gen.Select(Name, Gen.Int[1, 5]).Select(t => (FLayer)new FHead(t.Item1, t.Item2));
+
+        private static readonly Gen<FLayer[]> Tail = Gen.Frequency(
+            (1, Gen.Const(Array.Empty<FLayer>())),
+            (2, Head.Select(h => new[] { h })),
+            (4, Flat.Array[0, 3].Select(Name, (rest, n) => new FLayer[] { new FFlatten(n) }.Concat(rest).ToArray())));
+
+        private static readonly Gen<FLayer[]> Structured = Gen.Select(Image.Array[0, 5], Tail, (a, b) => a.Concat(b).ToArray());
+
+        private static readonly Gen<FLayer[]> Random = Gen.Frequency((5, Image), (3, Flat), (1, Head)).Array[0, 6];
+
+        public static readonly Gen<Decl> Declaration =
+            Gen.Select(Mostly(Gen.Int[1, 4], Gen.Const(0)), Gen.Int[1, 16], Gen.Int[1, 16], Gen.Frequency((3, Structured), (1, Random)))
+                .Select(t => new Decl(t.Item1, t.Item2, t.Item3, t.Item4));
+    }
+}
