@@ -85,7 +85,7 @@ namespace Dsl.Generator.Diagnostics
             helpLinkUri: HelpBase + NotPartialId + ".md");
 
         public static readonly DiagnosticDescriptor SplitDeclaration = new(
-            SplitDeclarationId, "Layers are split over partial declarations", "'{1}' on '{0}' is on another partial declaration than [Input], and layer order is defined only within one declaration; move every layer attribute next to [Input]", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            SplitDeclarationId, "Layers are split over partial declarations", "{1} on '{0}' is on another partial declaration than [Input], and layer order is defined only within one declaration; move every layer attribute next to [Input]", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
             description: "Attribute order is layer order only within one declaration; layer attributes must all be on the declaration that has [Input].",
             helpLinkUri: HelpBase + SplitDeclarationId + ".md");
 

@@ -135,9 +135,16 @@ namespace Dsl.Generator.Parsing
                 if (home is null || reference is null) continue;
                 if (reference.SyntaxTree != home.SyntaxTree || !home.Span.Contains(reference.Span))
                 {
-                    problems.Add(Problem.At(ProblemCode.SplitDeclaration, i, null, type.Name, layers[i].AttributeClass?.Name ?? "layer"));
+                    problems.Add(Problem.At(ProblemCode.SplitDeclaration, i, null, type.Name, "[" + AttributeDisplayName(layers[i]) + "]"));
                 }
             }
+        }
+
+        /// <summary>The attribute as written in source: "Linear" for LinearAttribute.</summary>
+        private static string AttributeDisplayName(AttributeData attribute)
+        {
+            var name = attribute.AttributeClass?.Name ?? "layer";
+            return name.EndsWith("Attribute", System.StringComparison.Ordinal) ? name.Substring(0, name.Length - "Attribute".Length) : name;
         }
 
         private static bool IsGeneratedBase(INamedTypeSymbol baseType) =>
