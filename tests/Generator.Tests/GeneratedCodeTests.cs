@@ -93,6 +93,46 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void Nested_networks_in_partial_types_and_the_global_namespace_compile()
+        {
+            const string source = """
+                using Dsl;
+
+                internal partial class Outer
+                {
+                    internal partial struct Holder
+                    {
+                        [Input(1, 8, 8)] [Conv2d(2, 3)] [Flatten] [Linear(3)]
+                        internal partial class Inner;
+                    }
+                }
+
+                [Input(1, 4, 4)] [Flatten] [Linear(2)]
+                partial class TopLevel;
+                """;
+            var (sources, output, diagnostics) = Harness.Run(source);
+            Assert.Empty(diagnostics);
+            Assert.Equal(new[] { "Outer.Holder.Inner.g.cs", "TopLevel.g.cs" }, sources.Keys.OrderBy(k => k).ToArray());
+            var problems = Harness.Problems(output);
+            Assert.True(problems.Length == 0, string.Join(Environment.NewLine, problems.Select(p => p.ToString())));
+        }
+
+        [Fact]
+        public void Declarations_with_problems_are_skipped_without_generator_errors()
+        {
+            const string source = """
+                using Dsl;
+                [Input(1, 8, 8)] [Conv2d(2, 9)] public partial class KernelTooLarge;
+                [Input(1, 8, 8)] [Linear(2)] public class NotPartial;
+                [Input(1, 8, 8)] [Flatten] public partial class Generic<T>;
+                [Input(1, 8, 8)] [Flatten] [Linear(2)] public partial class Fine;
+                """;
+            var (sources, _, diagnostics) = Harness.Run(source);
+            Assert.Empty(diagnostics);
+            Assert.Equal(new[] { "Fine.g.cs" }, sources.Keys.ToArray());
+        }
+
+        [Fact]
         public void Generated_modules_use_explicit_registration_and_named_arguments()
         {
             var (sources, _, _) = Harness.Run(PlainNetwork);
