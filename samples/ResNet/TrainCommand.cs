@@ -46,9 +46,15 @@ namespace ResNetSample
         /// <summary>The Fashion-MNIST subset shipped with the sample (6,000 train / 1,000 test images).</summary>
         public static string BuiltInData => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-subset");
 
-        /// <summary>Channel mean and standard deviation of the Fashion-MNIST / MNIST training sets (pixels in [0, 1]).</summary>
-        private static (double Mean, double Std) Normalization(MnistVariant variant) =>
-            variant == MnistVariant.Mnist ? (0.1307, 0.3081) : (0.2860, 0.3530);
+        /// <summary>
+        /// Scale to [0, 1], normalize with the training set's channel mean and standard deviation
+        /// (Fashion-MNIST 0.2860 / 0.3530, MNIST 0.1307 / 0.3081), and resize (bilinear) to the model's input.
+        /// </summary>
+        private static ImageTransform TransformFor(int size, MnistVariant variant)
+        {
+            var (mean, std) = variant == MnistVariant.Mnist ? (0.1307, 0.3081) : (0.2860, 0.3530);
+            return new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } };
+        }
 
         public static int Train(TrainSettings s, TextWriter output)
         {
@@ -74,7 +80,6 @@ namespace ResNetSample
                 output.WriteLine($"data: {folder} ({(s.Data is null ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, resized to {size}x{size}");
                 output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
 
-                var (mean, std) = Normalization(s.Dataset);
                 var options = new TrainOptions
                 {
                     Epochs = s.Epochs,
@@ -90,7 +95,7 @@ namespace ResNetSample
                     Resume = s.Resume,
                     Seed = s.Seed,
                     Device = device,
-                    Transform = new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } },
+                    Transform = TransformFor(size, s.Dataset),
                     Log = output,
                 };
 
@@ -118,10 +123,8 @@ namespace ResNetSample
                   ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
             using var model = entry.Create();
             Trainer.LoadWeights(model, checkpoint);
-            var (mean, std) = Normalization(dataset);
-            int size = (int)entry.Info.InputShape[1];
             using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
-            var result = Trainer.Evaluate(model, test, 256, new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } });
+            var result = Trainer.Evaluate(model, test, 256, TransformFor((int)entry.Info.InputShape[1], dataset));
             output.WriteLine($"{entry.Name} from {checkpoint} (epoch {header.Epoch}): test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
             return 0;
         }
