@@ -147,7 +147,7 @@ namespace Dsl.Runtime.Training
                     {
                         var x = device is null ? batch.X : device.PrepareInput(batch.X);
                         var y = batch.Y.to(dev);
-                        var logits = model.forward(x);
+                        var logits = model.call(x);
                         if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
                         lossSum.add_(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum));
                         correct.add_(logits.argmax(1).eq(y).sum());
@@ -436,7 +436,7 @@ namespace Dsl.Runtime.Training
                                 var x = bf16 ? batch.X.to(ScalarType.BFloat16, _device) : batch.X.to(_device);
                                 var y = batch.Y.to(_device);
                                 optimizer.zero_grad();
-                                var logits = _model.forward(x);
+                                var logits = _model.call(x);
                                 if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
                                 var loss = nn.functional.cross_entropy(logits, y);
                                 loss.backward();
