@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsl.Runtime.Data
+{
+    /// <summary>
+    /// A labelled image set held in memory as one tensor: <see cref="Images"/> is uint8 [N, C, H, W] on the CPU,
+    /// <see cref="Labels"/> int64 [N]. Batches are cut from it with <c>index_select</c> (see <see cref="BatchLoader"/>).
+    /// </summary>
+    public sealed class ImageDataset : IDisposable
+    {
+        /// <summary>Wraps tensors (the dataset owns and disposes them).</summary>
+        public ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string>? classNames = null)
+        {
+            if (images.dim() != 4) throw new ArgumentException($"images must be [N, C, H, W], got {Dsl.Shape.Format(images.shape)}.", nameof(images));
+            if (labels.dim() != 1) throw new ArgumentException($"labels must be [N], got {Dsl.Shape.Format(labels.shape)}.", nameof(labels));
+            if (images.shape[0] != labels.shape[0])
+                throw new ArgumentException($"{name}: {images.shape[0]} images but {labels.shape[0]} labels.");
+            Name = name;
+            Images = images.DetachFromDisposeScope();
+            Labels = labels.DetachFromDisposeScope();
+            ClassNames = classNames ?? Array.Empty<string>();
+        }
+
+        /// <summary>A short name for messages (e.g. "fashion-mnist train").</summary>
+        public string Name { get; }
+
+        /// <summary>All images, uint8 [N, C, H, W], CPU.</summary>
+        public Tensor Images { get; }
+
+        /// <summary>All labels, int64 [N], CPU.</summary>
+        public Tensor Labels { get; }
+
+        /// <summary>Class names by label id (may be empty).</summary>
+        public IReadOnlyList<string> ClassNames { get; }
+
+        /// <summary>Number of samples.</summary>
+        public int Count => (int)Images.shape[0];
+
+        /// <summary>Shape of one sample (C, H, W).</summary>
+        public Dsl.Shape SampleShape => new(Images.shape[1], Images.shape[2], Images.shape[3]);
+
+        /// <summary>
+        /// Builds a dataset from an IDX image file and an IDX label file (gzip or raw).
+        /// The counts must match; otherwise an <see cref="InvalidDataException"/> names both files and counts.
+        /// </summary>
+        public static ImageDataset FromIdx(string imagesPath, string labelsPath, string? name = null, IReadOnlyList<string>? classNames = null)
+        {
+            var images = IdxReader.ReadImages(imagesPath);
+            var labels = IdxReader.ReadLabels(labelsPath);
+            if (images.Count != labels.Length)
+                throw new InvalidDataException(
+                    $"{Path.GetFileName(imagesPath)} and {Path.GetFileName(labelsPath)} do not match: expected as many labels as images, but found {images.Count} images and {labels.Length} labels.");
+            var x = torch.tensor(images.Pixels, new long[] { images.Count, 1, images.Rows, images.Columns }, ScalarType.Byte);
+            Tensor y;
+            using (var b = torch.tensor(labels, ScalarType.Byte)) y = b.to_type(ScalarType.Int64);
+            return new ImageDataset(name ?? Path.GetFileName(imagesPath), x, y, classNames);
+        }
+
+        /// <summary>The first <paramref name="count"/> samples as a new dataset (copies).</summary>
+        public ImageDataset Take(int count)
+        {
+            count = Math.Min(count, Count);
+            return new ImageDataset(Name, Images.narrow(0, 0, count).clone(), Labels.narrow(0, 0, count).clone(), ClassNames);
+        }
+
+        /// <summary>Releases the tensors.</summary>
+        public void Dispose()
+        {
+            Images.Dispose();
+            Labels.Dispose();
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"{Name}: {Count} images of {SampleShape}";
+    }
+}

@@ -1,0 +1,157 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsl.Runtime.Device
+{
+    /// <summary>What the user asked for: <c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public readonly record struct DeviceChoice(DeviceChoiceKind Kind, int Index)
+    {
+        /// <summary>Parses <c>auto | cpu | cuda | cuda:N</c> (case-insensitive).</summary>
+        /// <exception cref="ArgumentException">The text is none of these.</exception>
+        public static DeviceChoice Parse(string text)
+        {
+            string t = (text ?? "").Trim().ToLowerInvariant();
+            switch (t)
+            {
+                case "auto": return new DeviceChoice(DeviceChoiceKind.Auto, 0);
+                case "cpu": return new DeviceChoice(DeviceChoiceKind.Cpu, 0);
+                case "cuda": case "gpu": return new DeviceChoice(DeviceChoiceKind.Cuda, 0);
+            }
+            if (t.StartsWith("cuda:", StringComparison.Ordinal)
+                && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                return new DeviceChoice(DeviceChoiceKind.Cuda, index);
+            throw new ArgumentException($"Unknown device '{text}': expected auto, cpu, cuda or cuda:N (N = GPU index, e.g. cuda:1).", nameof(text));
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => Kind switch
+        {
+            DeviceChoiceKind.Auto => "auto",
+            DeviceChoiceKind.Cpu => "cpu",
+            _ => "cuda:" + Index.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>Kinds of device choice.</summary>
+    public enum DeviceChoiceKind
+    {
+        /// <summary>CUDA when available, else CPU.</summary>
+        Auto,
+        /// <summary>The CPU.</summary>
+        Cpu,
+        /// <summary>An NVIDIA GPU.</summary>
+        Cuda,
+    }
+
+    /// <summary>
+    /// The device, thread count, seed and compute dtype of a run. Create it once at start-up, before the model,
+    /// so the model's initial weights come from the seed.
+    /// </summary>
+    /// <remarks>
+    /// bf16: TorchSharp has no autocast or GradScaler, so bf16 is done by converting the model's parameters
+    /// and the input batches to bfloat16. BatchNorm layers are converted back to float32 (PyTorch's CUDA batch_norm
+    /// accepts bf16 input with float32 weights and statistics), and the loss is computed in float32.
+    /// bf16 is offered only on CUDA; on the CPU it is refused.
+    /// </remarks>
+    public sealed class DeviceSetup
+    {
+        /// <summary>The message used when CUDA is requested and not available.</summary>
+        public const string CudaUnavailableMessage =
+            "CUDA requested but TorchSharp's CUDA backend is not loaded: build with -p:TorchBackend=cuda on a machine with an NVIDIA driver";
+
+        private DeviceSetup(torch.Device device, int threads, long seed, ScalarType dtype)
+        {
+            Device = device;
+            Threads = threads;
+            Seed = seed;
+            DType = dtype;
+        }
+
+        /// <summary>The resolved device (cpu or cuda:N).</summary>
+        public torch.Device Device { get; }
+
+        /// <summary>Intra-op threads torch uses.</summary>
+        public int Threads { get; }
+
+        /// <summary>The one seed for torch's generator and the data order.</summary>
+        public long Seed { get; }
+
+        /// <summary>Compute dtype of the model: Float32, or BFloat16 on CUDA.</summary>
+        public ScalarType DType { get; }
+
+        /// <summary>True when the model runs in bfloat16.</summary>
+        public bool IsBFloat16 => DType == ScalarType.BFloat16;
+
+        /// <summary>
+        /// Loads TorchSharp, resolves the device, sets the thread count and seeds torch.
+        /// </summary>
+        /// <param name="device"><c>auto | cpu | cuda | cuda:N</c>.</param>
+        /// <param name="threads">Intra-op threads; 0 keeps torch's default (one per core).</param>
+        /// <param name="seed">Seed for torch and for the data order.</param>
+        /// <param name="bf16">Run the model in bfloat16 (CUDA only).</param>
+        public static DeviceSetup Create(string device = "auto", int threads = 0, long seed = 42, bool bf16 = false)
+        {
+            var choice = DeviceChoice.Parse(device);
+            TorchNative.EnsureLoaded();
+            bool cuda = torch.cuda.is_available();
+            int count = cuda ? torch.cuda.device_count() : 0;
+            var resolved = Resolve(choice, cuda, count);
+            if (bf16 && resolved.Kind != DeviceChoiceKind.Cuda)
+                throw new ArgumentException("bf16 is supported only on CUDA (TorchSharp has no autocast; on the CPU train in float32).", nameof(bf16));
+            if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
+            if (threads > 0) torch.set_num_threads(threads);
+            torch.manual_seed(seed);
+            var dev = resolved.Kind == DeviceChoiceKind.Cuda ? new torch.Device(DeviceType.CUDA, resolved.Index) : torch.CPU;
+            return new DeviceSetup(dev, torch.get_num_threads(), seed, bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        }
+
+        /// <summary>
+        /// Resolves a choice against what is available (pure): auto picks cuda:0 when CUDA is available, else cpu;
+        /// an explicit cuda without a CUDA backend, or a GPU index out of range, throws <see cref="InvalidOperationException"/>.
+        /// </summary>
+        public static DeviceChoice Resolve(DeviceChoice choice, bool cudaAvailable, int cudaDeviceCount)
+        {
+            switch (choice.Kind)
+            {
+                case DeviceChoiceKind.Auto:
+                    return cudaAvailable ? new DeviceChoice(DeviceChoiceKind.Cuda, 0) : new DeviceChoice(DeviceChoiceKind.Cpu, 0);
+                case DeviceChoiceKind.Cpu:
+                    return choice;
+                default:
+                    if (!cudaAvailable) throw new InvalidOperationException(CudaUnavailableMessage);
+                    if (choice.Index >= cudaDeviceCount)
+                        throw new InvalidOperationException($"{choice} requested but this machine has {cudaDeviceCount} CUDA device(s) (cuda:0 to cuda:{cudaDeviceCount - 1}).");
+                    return choice;
+            }
+        }
+
+        /// <summary>One line for logs: <c>device: cpu, threads: 2, seed: 42, dtype: float32</c>.</summary>
+        public string Report() =>
+            $"device: {Device}, threads: {Threads}, seed: {Seed}, dtype: {(IsBFloat16 ? "bfloat16" : "float32")}";
+
+        /// <summary>Moves the model to the device and, for bf16, converts it (BatchNorm kept in float32).</summary>
+        public T Prepare<T>(T model) where T : nn.Module
+        {
+            model.to(Device);
+            if (IsBFloat16)
+            {
+                model.to(ScalarType.BFloat16);
+                foreach (var (_, m) in model.named_modules())
+                {
+                    if (m is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d)
+                        m.to(ScalarType.Float32);
+                }
+            }
+            return model;
+        }
+
+        /// <summary>Moves a float input batch to the device and compute dtype.</summary>
+        public Tensor PrepareInput(Tensor x) => IsBFloat16 ? x.to(ScalarType.BFloat16, Device) : x.to(Device);
+
+        /// <inheritdoc/>
+        public override string ToString() => Report();
+    }
+}

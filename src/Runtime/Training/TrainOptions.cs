@@ -1,0 +1,170 @@
+using System;
+using System.IO;
+using System.Threading;
+using Dsl.Runtime.Data;
+using Dsl.Runtime.Device;
+
+namespace Dsl.Runtime.Training
+{
+    /// <summary>Optimizers the trainer can build.</summary>
+    public enum OptimizerKind
+    {
+        /// <summary>SGD with <see cref="TrainOptions.Momentum"/> and <see cref="TrainOptions.WeightDecay"/>.</summary>
+        Sgd,
+        /// <summary>Adam (L2 weight decay added to the gradient).</summary>
+        Adam,
+        /// <summary>AdamW (decoupled weight decay).</summary>
+        AdamW,
+    }
+
+    /// <summary>Learning-rate schedules. Each is a pure function of the optimizer step count (see <see cref="LrSchedule"/>).</summary>
+    public enum LrScheduleKind
+    {
+        /// <summary>The base learning rate throughout.</summary>
+        Constant,
+        /// <summary>Multiply by <see cref="TrainOptions.StepGamma"/> every <see cref="TrainOptions.StepEpochs"/> epochs (changes at epoch boundaries).</summary>
+        Step,
+        /// <summary>Cosine annealing from the base rate to <see cref="TrainOptions.MinLearningRate"/>, updated every batch.</summary>
+        Cosine,
+        /// <summary>One-cycle: cosine warm-up to the base rate then cosine annealing, updated every batch.</summary>
+        OneCycle,
+    }
+
+    /// <summary>What early stopping watches.</summary>
+    public enum EarlyStoppingMetric
+    {
+        /// <summary>Validation loss (lower is better).</summary>
+        ValLoss,
+        /// <summary>Validation accuracy (higher is better).</summary>
+        ValAccuracy,
+    }
+
+    /// <summary>How progress is shown.</summary>
+    public enum ProgressMode
+    {
+        /// <summary>A live Spectre.Console bar on a terminal; plain lines when output is redirected.</summary>
+        Auto,
+        /// <summary>Always the live bar.</summary>
+        Rich,
+        /// <summary>One line per epoch plus a periodic line (CI logs).</summary>
+        Plain,
+        /// <summary>Nothing.</summary>
+        Silent,
+    }
+
+    /// <summary>Everything <see cref="Trainer.Fit"/> needs besides the model and the data.</summary>
+    public sealed record TrainOptions
+    {
+        /// <summary>Total epochs of the run (a resumed run continues up to this number).</summary>
+        public int Epochs { get; init; } = 10;
+
+        /// <summary>Samples per training batch.</summary>
+        public int BatchSize { get; init; } = 128;
+
+        /// <summary>Samples per evaluation batch; 0 uses twice the training batch size.</summary>
+        public int EvalBatchSize { get; init; }
+
+        /// <summary>Optimizer.</summary>
+        public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+        /// <summary>Base (peak, for one-cycle) learning rate.</summary>
+        public double LearningRate { get; init; } = 0.05;
+
+        /// <summary>SGD momentum.</summary>
+        public double Momentum { get; init; } = 0.9;
+
+        /// <summary>Weight decay (L2 for SGD and Adam, decoupled for AdamW).</summary>
+        public double WeightDecay { get; init; }
+
+        /// <summary>Learning-rate schedule.</summary>
+        public LrScheduleKind Schedule { get; init; } = LrScheduleKind.Constant;
+
+        /// <summary>Step schedule: epochs between decays.</summary>
+        public int StepEpochs { get; init; } = 10;
+
+        /// <summary>Step schedule: decay factor.</summary>
+        public double StepGamma { get; init; } = 0.1;
+
+        /// <summary>Cosine schedule: final learning rate.</summary>
+        public double MinLearningRate { get; init; }
+
+        /// <summary>One-cycle: fraction of the steps spent warming up.</summary>
+        public double OneCyclePctStart { get; init; } = 0.3;
+
+        /// <summary>One-cycle: the start rate is LearningRate / this.</summary>
+        public double OneCycleDivFactor { get; init; } = 25;
+
+        /// <summary>One-cycle: the final rate is start rate / this.</summary>
+        public double OneCycleFinalDivFactor { get; init; } = 1e4;
+
+        /// <summary>Clip the global gradient L2 norm to this value; null disables clipping.</summary>
+        public double? ClipGradNorm { get; init; }
+
+        /// <summary>Stop after this many epochs without improvement; null disables early stopping (needs validation data).</summary>
+        public int? EarlyStoppingPatience { get; init; }
+
+        /// <summary>The metric early stopping watches.</summary>
+        public EarlyStoppingMetric EarlyStoppingMetric { get; init; } = EarlyStoppingMetric.ValLoss;
+
+        /// <summary>Smallest change that counts as an improvement.</summary>
+        public double EarlyStoppingMinDelta { get; init; }
+
+        /// <summary>Folder for metrics.csv, metrics.png and checkpoint.ckpt.</summary>
+        public string OutputDir { get; init; } = Path.Combine("runs", "latest");
+
+        /// <summary>Continue from the checkpoint in <see cref="OutputDir"/> when there is one.</summary>
+        public bool Resume { get; init; }
+
+        /// <summary>Stop (cleanly, after its checkpoint) once this epoch is done; for interrupting a run on purpose.</summary>
+        public int? StopAfterEpoch { get; init; }
+
+        /// <summary>Seed of the data order and of torch's generator at each epoch start; null takes <see cref="Device"/>'s seed, else 42.</summary>
+        public long? Seed { get; init; }
+
+        /// <summary>Batch preprocessing for training and validation; null scales to [0, 1] only.</summary>
+        public ImageTransform? Transform { get; init; }
+
+        /// <summary>Device and dtype; null is the CPU in float32.</summary>
+        public DeviceSetup? Device { get; init; }
+
+        /// <summary>Batches prepared ahead on a background task (0 disables prefetch).</summary>
+        public int Prefetch { get; init; } = 2;
+
+        /// <summary>Batches between reads of the running loss and accuracy (one device sync each); also the NaN check interval.</summary>
+        public int ReadEveryBatches { get; init; } = 20;
+
+        /// <summary>Plain mode: seconds between periodic progress lines within an epoch.</summary>
+        public double PlainLineSeconds { get; init; } = 30;
+
+        /// <summary>Progress display.</summary>
+        public ProgressMode Progress { get; init; } = ProgressMode.Auto;
+
+        /// <summary>Where plain progress goes; null is standard output.</summary>
+        public TextWriter? Log { get; init; }
+
+        /// <summary>Write metrics.png after each epoch.</summary>
+        public bool Plot { get; init; } = true;
+
+        /// <summary>Called after each epoch (after its checkpoint is written).</summary>
+        public Action<EpochMetrics>? OnEpochEnd { get; init; }
+
+        /// <summary>Stops the run between batches; the last checkpoint stays as it was.</summary>
+        public CancellationToken Cancellation { get; init; }
+
+        /// <summary>The seed in force.</summary>
+        internal long EffectiveSeed => Seed ?? Device?.Seed ?? 42;
+
+        /// <summary>Throws <see cref="ArgumentException"/> for values that cannot work.</summary>
+        public void Validate()
+        {
+            if (Epochs <= 0) throw new ArgumentException($"Epochs must be positive, got {Epochs}.");
+            if (BatchSize <= 0) throw new ArgumentException($"BatchSize must be positive, got {BatchSize}.");
+            if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"LearningRate must be a positive number, got {LearningRate}.");
+            if (ClipGradNorm is double c && !(c > 0)) throw new ArgumentException($"ClipGradNorm must be positive, got {c}.");
+            if (EarlyStoppingPatience is int p && p <= 0) throw new ArgumentException($"EarlyStoppingPatience must be positive, got {p}.");
+            if (StepEpochs <= 0) throw new ArgumentException($"StepEpochs must be positive, got {StepEpochs}.");
+            if (ReadEveryBatches <= 0) throw new ArgumentException($"ReadEveryBatches must be positive, got {ReadEveryBatches}.");
+            if (OneCyclePctStart <= 0 || OneCyclePctStart >= 1) throw new ArgumentException($"OneCyclePctStart must be in (0, 1), got {OneCyclePctStart}.");
+        }
+    }
+}
