@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Dsl.Runtime.Data;
+using Dsl.Runtime.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsl.Benchmarks
+{
+    /// <summary>Trainer overhead, data-pipeline throughput and memory growth over epochs.</summary>
+    public static class RuntimeBench
+    {
+        private const int Batch = 128;
+        private const long Seed = 42;
+
+        public static ImageDataset LoadTrain(int count)
+        {
+            string folder = Options.FindData();
+            using var full = Mnist.Load(folder, MnistVariant.FashionMnist, train: true);
+            Console.WriteLine($"   data: {folder} ({full.Count:N0} training images), using the first {Math.Min(count, full.Count):N0}");
+            return full.Take(count);
+        }
+
+        private static string TempDir(string name)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "dsl-bench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture), name);
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            return dir;
+        }
+
+        private static nn.Module<Tensor, Tensor> Model()
+        {
+            torch.manual_seed(Seed);
+            return new GenResNetMini();
+        }
+
+        private static TrainOptions FitOptions(string dir, int epochs) => new()
+        {
+            Epochs = epochs,
+            BatchSize = Batch,
+            Seed = Seed,
+            OutputDir = dir,
+            Progress = ProgressMode.Silent,
+        };
+
+        /// <summary>The loop Trainer.Fit replaces: same loader (shuffle, seed, prefetch), same optimizer, same step.</summary>
+        private static double BareEpoch(nn.Module<Tensor, Tensor> model, ImageDataset train)
+        {
+            var sw = Stopwatch.StartNew();
+            var defaults = new TrainOptions();
+            using var opt = torch.optim.SGD(model.parameters(), defaults.LearningRate, momentum: defaults.Momentum, weight_decay: defaults.WeightDecay);
+            var loader = new BatchLoader(train, Batch, shuffle: true, seed: Seed, prefetch: defaults.Prefetch);
+            torch.manual_seed(unchecked(Seed * 1_000_003L + 1));
+            model.train();
+            foreach (var batch in loader.Epoch(1))
+            {
+                using (batch)
+                using (torch.NewDisposeScope())
+                {
+                    opt.zero_grad();
+                    var loss = nn.functional.cross_entropy(model.forward(batch.X), batch.Y);
+                    loss.backward();
+                    opt.step();
+                }
+            }
+            return sw.Elapsed.TotalSeconds;
+        }
+
+        public sealed record OverheadResult(Stats FitSeconds, Stats FitTrainLoopSeconds, Stats BareSeconds, int Images)
+        {
+            public double Overhead => FitSeconds.Median / BareSeconds.Median - 1;
+            public double LoopOverhead => FitTrainLoopSeconds.Median / BareSeconds.Median - 1;
+        }
+
+        /// <summary>One epoch through Trainer.Fit against the bare loop, alternating, same model type, data, optimizer and seed.</summary>
+        public static OverheadResult TrainerOverhead(int images, int repeats)
+        {
+            Console.WriteLine($"-- trainer overhead: GenResNetMini (the sample's ResNetMini), batch {Batch}, one epoch, {repeats} alternating repeats + 1 warm-up");
+            using var train = LoadTrain(images);
+            var fit = new List<double>();
+            var fitLoop = new List<double>();
+            var bare = new List<double>();
+            for (int r = -1; r < repeats; r++)
+            {
+                for (int k = 0; k < 2; k++)
+                {
+                    bool runFit = (r + k) % 2 == 0;
+                    using var model = Model();
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    if (runFit)
+                    {
+                        string dir = TempDir("fit");
+                        var sw = Stopwatch.StartNew();
+                        var result = Trainer.Fit(model, train, null, FitOptions(dir, 1));
+                        double s = sw.Elapsed.TotalSeconds;
+                        if (r >= 0)
+                        {
+                            fit.Add(s);
+                            fitLoop.Add(train.Count / result.Last!.ImagesPerSecond);
+                        }
+                    }
+                    else
+                    {
+                        double s = BareEpoch(model, train);
+                        if (r >= 0) bare.Add(s);
+                    }
+                }
+            }
+            var res = new OverheadResult(new Stats(fit), new Stats(fitLoop), new Stats(bare), train.Count);
+            Console.WriteLine($"   Trainer.Fit (whole call: epoch, checkpoint, metrics.csv, metrics.png) s {res.FitSeconds.Format("F3")}");
+            Console.WriteLine($"   Trainer.Fit training loop only (from its images/s)           s {res.FitTrainLoopSeconds.Format("F3")}");
+            Console.WriteLine($"   bare loop                                                     s {res.BareSeconds.Format("F3")}");
+            Console.WriteLine($"   overhead (medians): whole call {res.Overhead * 100:F2}%, training loop {res.LoopOverhead * 100:F2}%");
+            Console.WriteLine($"   paired Fit/bare per repeat: {ModelBench.PairedRatios(fit, bare).Format("F3")}");
+            return res;
+        }
+
+        public sealed record PipelineResult(Stats Prefetched, Stats Synchronous, int Images);
+
+        /// <summary>Images/s of the runtime's BatchLoader with the resize-to-96 transform, no model attached.</summary>
+        public static PipelineResult Pipeline(int images, int repeats)
+        {
+            Console.WriteLine($"-- data pipeline: BatchLoader, batch 32, scale + bilinear resize 28 -> 96, {repeats} repeats (+1 warm-up)");
+            using var train = LoadTrain(images);
+            var transform = new ImageTransform { Resize = 96 };
+            var pre = new List<double>();
+            var sync = new List<double>();
+            for (int r = -1; r < repeats; r++)
+            {
+                foreach (int prefetch in new[] { 2, 0 })
+                {
+                    var loader = new BatchLoader(train, 32, shuffle: true, seed: Seed, transform: transform, prefetch: prefetch);
+                    long n = 0;
+                    var sw = Stopwatch.StartNew();
+                    foreach (var b in loader.Epoch(r + 2))
+                        using (b) n += b.Size;
+                    double ips = n / sw.Elapsed.TotalSeconds;
+                    if (r >= 0) (prefetch == 0 ? sync : pre).Add(ips);
+                }
+            }
+            var res = new PipelineResult(new Stats(pre), new Stats(sync), train.Count);
+            Console.WriteLine($"   prefetch 2 (default)      images/s {res.Prefetched.Format("F0")}");
+            Console.WriteLine($"   prefetch 0 (calling thread) images/s {res.Synchronous.Format("F0")}");
+            return res;
+        }
+
+        /// <summary>VmRSS and VmHWM of this process in bytes, from /proc/self/status (0 where unavailable).</summary>
+        public static (long Rss, long Hwm) Memory()
+        {
+            long rss = 0, hwm = 0;
+            try
+            {
+                foreach (var line in File.ReadLines("/proc/self/status"))
+                {
+                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line);
+                    else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) hwm = Kb(line);
+                }
+            }
+            catch (IOException) { }
+            return (rss, hwm);
+
+            static long Kb(string line) =>
+                long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+
+        public sealed record RssResult(long[] RssAfterEpoch, long PeakHwm, long PeakWorkingSet, int Images)
+        {
+            public double GrowthPercent => (RssAfterEpoch[^1] - RssAfterEpoch[0]) * 100.0 / RssAfterEpoch[0];
+        }
+
+        /// <summary>RSS after each of 5 epochs of Trainer.Fit on GenResNetMini.</summary>
+        public static RssResult Rss(int images)
+        {
+            const int epochs = 5;
+            Console.WriteLine($"-- memory: Trainer.Fit, GenResNetMini, {epochs} epochs, batch {Batch}");
+            using var train = LoadTrain(images);
+            using var model = Model();
+            var rss = new List<long>();
+            var options = FitOptions(TempDir("rss"), epochs) with
+            {
+                OnEpochEnd = m =>
+                {
+                    var (now, hwm) = Memory();
+                    rss.Add(now);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   after epoch {m.Epoch}: RSS {now / 1048576.0:F1} MiB, peak (VmHWM) {hwm / 1048576.0:F1} MiB, {m.ImagesPerSecond:F0} images/s, train loss {m.TrainLoss:F3}"));
+                },
+            };
+            Trainer.Fit(model, train, null, options);
+            var (_, peak) = Memory();
+            using var self = Process.GetCurrentProcess();
+            var res = new RssResult(rss.ToArray(), peak, self.PeakWorkingSet64, train.Count);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   RSS growth epoch 1 -> {epochs}: {res.GrowthPercent:F2}%; peak RSS {peak / 1048576.0:F1} MiB (Process.PeakWorkingSet64 {res.PeakWorkingSet / 1048576.0:F1} MiB)"));
+            return res;
+        }
+    }
+}
