@@ -152,9 +152,9 @@ namespace Dsl.Benchmarks
             var g = new Stats(contenders[0].ImagesPerSecond);
             var h = new Stats(contenders[1].ImagesPerSecond);
             Stats? pt = contenders.Count > 2 ? new Stats(contenders[2].ImagesPerSecond) : null;
-            Console.WriteLine($"   ratio generated / hand-written (medians): {g.Median / h.Median:F3}; per repeat: {PairedRatios(contenders[0].ImagesPerSecond, contenders[1].ImagesPerSecond).Format("F3")}");
+            Console.WriteLine($"   ratio generated / hand-written: of medians {g.Median / h.Median:F3}; per repeat {PairedRatios(g.Raw, h.Raw).Format("F3")}");
             if (pt is not null)
-                Console.WriteLine($"   ratio generated / PyTorch eager (medians): {g.Median / pt.Median:F3}  (PyTorch {PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
+                Console.WriteLine($"   ratio generated / PyTorch eager: of medians {g.Median / pt.Median:F3}; per repeat {PairedRatios(g.Raw, pt.Raw).Format("F3")}  (PyTorch {PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
             return new TrainResult(size, batch, g, h, pt, note, genParams, handParams);
         }
 
@@ -196,7 +196,7 @@ namespace Dsl.Benchmarks
             var h = new Stats(ms[1]);
             Console.WriteLine($"   generated (DSL)              ms {g.Format("F2")}");
             Console.WriteLine($"   hand-written TorchSharp      ms {h.Format("F2")}");
-            Console.WriteLine($"   ratio hand-written / generated latency (medians; > 1 means the generated model is faster): {h.Median / g.Median:F3}");
+            Console.WriteLine($"   ratio hand-written / generated latency (> 1: the generated model is faster): of medians {h.Median / g.Median:F3}; per call pair {PairedRatios(h.Raw, g.Raw).Format("F3")}");
             return new InferResult(batch, g, h);
         }
     }

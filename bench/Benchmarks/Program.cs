@@ -30,7 +30,7 @@ namespace Dsl.Benchmarks
             if (o.Child)
             {
                 // The memory benchmark in a fresh process, so the peak is its own.
-                RuntimeBench.Rss(o.Quick ? 3000 : 10000);
+                RuntimeBench.Rss(o.Quick ? 3000 : 10000, o.Variant);
                 return 0;
             }
 
@@ -42,20 +42,22 @@ namespace Dsl.Benchmarks
             if (o.Runs("train"))
             {
                 Section("1-2. Training-step throughput: generated vs hand-written TorchSharp vs PyTorch eager");
-                var a = o.Quick ? ModelBench.Train(o, 28, 128, 2, 5, 2) : ModelBench.Train(o, 28, 128, 3, 11, 4);
-                var b = o.Quick ? ModelBench.Train(o, 96, 32, 1, 5, 1) : ModelBench.Train(o, 96, 32, 2, 11, 3);
+                var a = o.Quick ? ModelBench.Train(o, 28, 128, 2, 5, 2) : ModelBench.Train(o, 28, 128, 3, 21, 4);
+                var b = o.Quick ? ModelBench.Train(o, 96, 32, 1, 5, 1) : ModelBench.Train(o, 96, 32, 2, 21, 3);
                 train96 = b;
                 foreach (var r in new[] { a, b })
                 {
-                    double ratio = r.Generated.Median / r.Hand.Median;
+                    // The verdict uses the median of the per-repeat ratios (A and B measured back to back), which a
+                    // load spike from other processes shifts far less than the ratio of the two medians.
+                    var paired = ModelBench.PairedRatios(r.Generated.Raw, r.Hand.Raw);
                     verdicts.Add(new Verdict($"train step {r.Size}x{r.Size} b{r.Batch}: generated / hand-written",
-                        $"{ratio:F3} ({r.Generated.Median:F1} vs {r.Hand.Median:F1} img/s)", ">= 0.99", ratio >= 0.99,
-                        $"per-repeat ratio IQR {ModelBench.PairedRatios(r.Generated.Samples, r.Hand.Samples).Q1:F3}-{ModelBench.PairedRatios(r.Generated.Samples, r.Hand.Samples).Q3:F3}"));
+                        $"{paired.Median:F3} (IQR {paired.Q1:F3}-{paired.Q3:F3}; {r.Generated.Median:F1} vs {r.Hand.Median:F1} img/s)", ">= 0.99", paired.Median >= 0.99,
+                        $"ratio of medians {r.Generated.Median / r.Hand.Median:F3}"));
                     if (r.PyTorch is Stats pt)
                     {
-                        double pr = r.Generated.Median / pt.Median;
+                        double pr = ModelBench.PairedRatios(r.Generated.Raw, pt.Raw).Median;
                         verdicts.Add(new Verdict($"train step {r.Size}x{r.Size} b{r.Batch}: generated / PyTorch {ModelBench.PyTorchVersion} eager",
-                            $"{pr:F3} ({r.Generated.Median:F1} vs {pt.Median:F1} img/s)", ">= 1.00", pr >= 1.0,
+                            $"{pr:F3} (median per-repeat ratio; {r.Generated.Median:F1} vs {pt.Median:F1} img/s)", ">= 1.00", pr >= 1.0,
                             $"PyTorch {ModelBench.PyTorchVersion} vs libtorch {LibTorchVersion}: different versions"));
                     }
                     else verdicts.Add(new Verdict($"train step {r.Size}x{r.Size}: PyTorch eager", r.PythonNote, ">= 1.00", null));
@@ -69,9 +71,10 @@ namespace Dsl.Benchmarks
                 var b64 = o.Quick ? ModelBench.Infer(64, 2, 5) : ModelBench.Infer(64, 3, 21);
                 foreach (var r in new[] { b1, b64 })
                 {
-                    double ratio = r.Hand.Median / r.Generated.Median;
+                    var paired = ModelBench.PairedRatios(r.Hand.Raw, r.Generated.Raw);
                     verdicts.Add(new Verdict($"inference b{r.Batch}: hand-written / generated latency",
-                        $"{ratio:F3} ({r.Generated.Median:F2} vs {r.Hand.Median:F2} ms)", ">= 0.99", ratio >= 0.99));
+                        $"{paired.Median:F3} (IQR {paired.Q1:F3}-{paired.Q3:F3}; {r.Generated.Median:F2} vs {r.Hand.Median:F2} ms)", ">= 0.99", paired.Median >= 0.99,
+                        $"ratio of medians {r.Hand.Median / r.Generated.Median:F3}"));
                 }
             }
 

@@ -72,8 +72,10 @@ namespace Dsl.Benchmarks
 
         public sealed record OverheadResult(Stats FitSeconds, Stats FitTrainLoopSeconds, Stats BareSeconds, int Images)
         {
-            public double Overhead => FitSeconds.Median / BareSeconds.Median - 1;
-            public double LoopOverhead => FitTrainLoopSeconds.Median / BareSeconds.Median - 1;
+            /// <summary>Median over repeats of Fit time / bare time (the two run back to back), minus one.</summary>
+            public double Overhead => ModelBench.PairedRatios(FitSeconds.Raw, BareSeconds.Raw).Median - 1;
+            public double OverheadOfMedians => FitSeconds.Median / BareSeconds.Median - 1;
+            public double LoopOverhead => ModelBench.PairedRatios(FitTrainLoopSeconds.Raw, BareSeconds.Raw).Median - 1;
         }
 
         /// <summary>One epoch through Trainer.Fit against the bare loop, alternating, same model type, data, optimizer and seed.</summary>
@@ -115,7 +117,7 @@ namespace Dsl.Benchmarks
             Console.WriteLine($"   Trainer.Fit (whole call: epoch, checkpoint, metrics.csv, metrics.png) s {res.FitSeconds.Format("F3")}");
             Console.WriteLine($"   Trainer.Fit training loop only (from its images/s)           s {res.FitTrainLoopSeconds.Format("F3")}");
             Console.WriteLine($"   bare loop                                                     s {res.BareSeconds.Format("F3")}");
-            Console.WriteLine($"   overhead (medians): whole call {res.Overhead * 100:F2}%, training loop {res.LoopOverhead * 100:F2}%");
+            Console.WriteLine($"   overhead (median of paired ratios): whole call {res.Overhead * 100:F2}%, training loop {res.LoopOverhead * 100:F2}%; of medians: whole call {res.OverheadOfMedians * 100:F2}%");
             Console.WriteLine($"   paired Fit/bare per repeat: {ModelBench.PairedRatios(fit, bare).Format("F3")}");
             return res;
         }
@@ -173,24 +175,45 @@ namespace Dsl.Benchmarks
             public double GrowthPercent => (RssAfterEpoch[^1] - RssAfterEpoch[0]) * 100.0 / RssAfterEpoch[0];
         }
 
-        /// <summary>RSS after each of 5 epochs of Trainer.Fit on GenResNetMini.</summary>
-        public static RssResult Rss(int images)
+        /// <summary>
+        /// RSS after each of 5 epochs of Trainer.Fit on GenResNetMini. Variants isolate causes of growth:
+        /// "default" (Trainer.Fit as a user calls it), "noplot" (no metrics.png), "noprefetch" (batches built on the
+        /// training thread), "bare" (the bare loop, no trainer at all).
+        /// </summary>
+        public static RssResult Rss(int images, string variant = "default")
         {
             const int epochs = 5;
-            Console.WriteLine($"-- memory: Trainer.Fit, GenResNetMini, {epochs} epochs, batch {Batch}");
+            Console.WriteLine($"-- memory: GenResNetMini, {epochs} epochs, batch {Batch}, variant {variant}" +
+                (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is string arenas ? $", MALLOC_ARENA_MAX={arenas}" : ""));
             using var train = LoadTrain(images);
             using var model = Model();
             var rss = new List<long>();
-            var options = FitOptions(TempDir("rss"), epochs) with
+            void Record(int epoch, double imagesPerSecond)
             {
-                OnEpochEnd = m =>
+                var (now, hwm) = Memory();
+                rss.Add(now);
+                var gc = GC.GetGCMemoryInfo();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"   after epoch {epoch}: RSS {now / 1048576.0:F1} MiB, peak (VmHWM) {hwm / 1048576.0:F1} MiB, managed heap {gc.HeapSizeBytes / 1048576.0:F1} MiB (committed {gc.TotalCommittedBytes / 1048576.0:F1}), {imagesPerSecond:F0} images/s"));
+            }
+            if (variant == "bare")
+            {
+                for (int e = 1; e <= epochs; e++)
                 {
-                    var (now, hwm) = Memory();
-                    rss.Add(now);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   after epoch {m.Epoch}: RSS {now / 1048576.0:F1} MiB, peak (VmHWM) {hwm / 1048576.0:F1} MiB, {m.ImagesPerSecond:F0} images/s, train loss {m.TrainLoss:F3}"));
-                },
-            };
-            Trainer.Fit(model, train, null, options);
+                    double s = BareEpoch(model, train);
+                    Record(e, train.Count / s);
+                }
+            }
+            else
+            {
+                var options = FitOptions(TempDir("rss"), epochs) with
+                {
+                    Plot = variant != "noplot",
+                    Prefetch = variant == "noprefetch" ? 0 : 2,
+                    OnEpochEnd = m => Record(m.Epoch, m.ImagesPerSecond),
+                };
+                Trainer.Fit(model, train, null, options);
+            }
             var (_, peak) = Memory();
             using var self = Process.GetCurrentProcess();
             var res = new RssResult(rss.ToArray(), peak, self.PeakWorkingSet64, train.Count);

@@ -10,10 +10,15 @@ namespace Dsl.Benchmarks
     {
         public Stats(IEnumerable<double> samples)
         {
-            Samples = samples.OrderBy(v => v).ToArray();
+            Raw = samples.ToArray();
+            Samples = Raw.OrderBy(v => v).ToArray();
             if (Samples.Length == 0) throw new ArgumentException("no samples");
         }
 
+        /// <summary>The measurements in the order they were taken.</summary>
+        public double[] Raw { get; }
+
+        /// <summary>The measurements in ascending order.</summary>
         public double[] Samples { get; }
         public int Count => Samples.Length;
         public double Min => Samples[0];
