@@ -15,6 +15,7 @@ namespace Dsl.Benchmarks
         public bool NoPython { get; init; }
         public bool Child { get; init; }
         public string Variant { get; init; } = "default";
+        public bool Mallopt { get; init; }
 
         public bool Runs(string name) => Only is null || string.Equals(Only, name, StringComparison.OrdinalIgnoreCase);
 
@@ -29,6 +30,7 @@ namespace Dsl.Benchmarks
                     case "--full": o = o with { Quick = false }; break;
                     case "--no-python": o = o with { NoPython = true }; break;
                     case "--child": o = o with { Child = true }; break;
+                    case "--mallopt": o = o with { Mallopt = true }; break;
                     case "--variant" when i + 1 < args.Length: o = o with { Variant = args[++i] }; break;
                     case "--threads" when i + 1 < args.Length:
                         o = o with { Threads = int.Parse(args[++i], CultureInfo.InvariantCulture) };

@@ -155,6 +155,21 @@ namespace Dsl.Benchmarks
             return res;
         }
 
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+        private static extern int Mallopt(int parameter, int value);
+
+        /// <summary>
+        /// glibc raises its mmap threshold each time a large mmapped block is freed (up to 32 MiB), after which large
+        /// tensor buffers come from the heap arenas and fragment them; fixing the threshold (M_MMAP_THRESHOLD = -3)
+        /// keeps them mmapped, so freeing a tensor returns its pages. Same as MALLOC_MMAP_THRESHOLD_=65536.
+        /// </summary>
+        public static void FixMmapThreshold()
+        {
+            if (!OperatingSystem.IsLinux()) return;
+            try { Console.WriteLine($"   mallopt(M_MMAP_THRESHOLD, 65536) = {Mallopt(-3, 65536)}"); }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { Console.WriteLine("   mallopt unavailable: " + e.Message); }
+        }
+
         /// <summary>VmRSS and VmHWM of this process in bytes, from /proc/self/status (0 where unavailable).</summary>
         public static (long Rss, long Hwm) Memory()
         {
@@ -177,6 +192,7 @@ namespace Dsl.Benchmarks
         public sealed record RssResult(long[] RssAfterEpoch, long PeakHwm, long PeakWorkingSet, int Images)
         {
             public double GrowthPercent => (RssAfterEpoch[^1] - RssAfterEpoch[0]) * 100.0 / RssAfterEpoch[0];
+            public double SteadyGrowthPercent => (RssAfterEpoch[^1] - RssAfterEpoch[2]) * 100.0 / RssAfterEpoch[2];
         }
 
         /// <summary>
@@ -227,7 +243,7 @@ namespace Dsl.Benchmarks
             var (_, peak) = Memory();
             using var self = Process.GetCurrentProcess();
             var res = new RssResult(rss.ToArray(), peak, self.PeakWorkingSet64, train.Count);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   RSS growth epoch 1 -> {epochs}: {res.GrowthPercent:F2}%; peak RSS {peak / 1048576.0:F1} MiB (Process.PeakWorkingSet64 {res.PeakWorkingSet / 1048576.0:F1} MiB)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   RSS growth epoch 1 -> {epochs}: {res.GrowthPercent:F2}%; epoch 3 -> {epochs}: {res.SteadyGrowthPercent:F2}%; peak RSS {peak / 1048576.0:F1} MiB (Process.PeakWorkingSet64 {res.PeakWorkingSet / 1048576.0:F1} MiB)"));
             return res;
         }
     }
