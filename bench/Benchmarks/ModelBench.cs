@@ -18,11 +18,14 @@ namespace Dsl.Benchmarks
             return size == 28 ? new GenResNet18At28() : size == 96 ? new GenResNet18At96() : throw new ArgumentOutOfRangeException(nameof(size));
         }
 
+        /// <summary>The hand-written model; <see cref="HandInPlace"/> switches it to in-place ReLUs (--hand-inplace).</summary>
         public static nn.Module<Tensor, Tensor> Hand()
         {
             torch.manual_seed(0);
-            return new HandResNet18();
+            return new HandResNet18(inPlace: HandInPlace);
         }
+
+        public static bool HandInPlace { get; set; }
 
         public static long Parameters(nn.Module<Tensor, Tensor> m) => m.parameters().Sum(p => p.numel());
 

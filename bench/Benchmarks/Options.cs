@@ -16,6 +16,7 @@ namespace Dsl.Benchmarks
         public bool Child { get; init; }
         public string Variant { get; init; } = "default";
         public bool Mallopt { get; init; }
+        public bool HandInPlace { get; init; }
 
         public bool Runs(string name) => Only is null || string.Equals(Only, name, StringComparison.OrdinalIgnoreCase);
 
@@ -31,6 +32,7 @@ namespace Dsl.Benchmarks
                     case "--no-python": o = o with { NoPython = true }; break;
                     case "--child": o = o with { Child = true }; break;
                     case "--mallopt": o = o with { Mallopt = true }; break;
+                    case "--hand-inplace": o = o with { HandInPlace = true }; break;
                     case "--variant" when i + 1 < args.Length: o = o with { Variant = args[++i] }; break;
                     case "--threads" when i + 1 < args.Length:
                         o = o with { Threads = int.Parse(args[++i], CultureInfo.InvariantCulture) };
@@ -42,7 +44,7 @@ namespace Dsl.Benchmarks
                         o = o with { Only = name };
                         break;
                     case "-h": case "--help":
-                        Console.WriteLine("usage: Benchmarks [--quick] [--threads N] [--only " + string.Join("|", Names) + "] [--no-python]");
+                        Console.WriteLine("usage: Benchmarks [--quick] [--threads N] [--only " + string.Join("|", Names) + "] [--no-python] [--hand-inplace]");
                         Environment.Exit(0);
                         break;
                     default:

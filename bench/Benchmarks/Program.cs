@@ -27,6 +27,7 @@ namespace Dsl.Benchmarks
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
 
             torch.set_num_threads(o.Threads);
+            ModelBench.HandInPlace = o.HandInPlace;
             if (o.Child)
             {
                 // The memory benchmark in a fresh process, so the peak is its own.
