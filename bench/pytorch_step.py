@@ -3,7 +3,8 @@
 Usage: python3 pytorch_step.py --threads N --size S --batch B
 
 Prints "ready <torch version> <parameter count>", then for every line "steps K" on standard input runs K
-SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed>". "quit" ends.
+SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed>"; for "phases K" it
+prints "phases <forward> <backward> <optimizer step>" in seconds summed over K steps. "quit" ends.
 The benchmark program interleaves these requests with its own contenders so all share the same conditions.
 """
 import argparse
@@ -70,6 +71,20 @@ def main():
         if not parts or parts[0] == "quit":
             break
         steps = int(parts[1])
+        if parts[0] == "phases":
+            f = b = o = 0.0
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                opt.zero_grad()
+                loss = F.cross_entropy(net(x), y)
+                t1 = time.perf_counter()
+                loss.backward()
+                t2 = time.perf_counter()
+                opt.step()
+                t3 = time.perf_counter()
+                f, b, o = f + t1 - t0, b + t2 - t1, o + t3 - t2
+            print(f"phases {f:.6f} {b:.6f} {o:.6f}", flush=True)
+            continue
         start = time.perf_counter()
         for _ in range(steps):
             opt.zero_grad()

@@ -42,6 +42,8 @@ namespace Dsl.Benchmarks
             private readonly Action? _dispose;
             public string Name { get; }
             public Func<int, double> Run { get; }
+            /// <summary>Seconds of (zero_grad + forward + loss, backward, optimizer step) summed over k steps.</summary>
+            public Func<int, double[]>? Phases { get; init; }
             public List<double> ImagesPerSecond { get; } = new();
             public void Dispose() => _dispose?.Invoke();
         }
@@ -62,7 +64,29 @@ namespace Dsl.Benchmarks
                     opt.step();
                 }
                 return sw.Elapsed.TotalSeconds;
-            }, () => { opt.Dispose(); model.Dispose(); });
+            }, () => { opt.Dispose(); model.Dispose(); })
+            {
+                Phases = steps =>
+                {
+                    var t = new double[3];
+                    for (int i = 0; i < steps; i++)
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        long t0 = Stopwatch.GetTimestamp();
+                        opt.zero_grad();
+                        var loss = nn.functional.cross_entropy(model.forward(x), y);
+                        long t1 = Stopwatch.GetTimestamp();
+                        loss.backward();
+                        long t2 = Stopwatch.GetTimestamp();
+                        opt.step();
+                        long t3 = Stopwatch.GetTimestamp();
+                        t[0] += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
+                        t[1] += Stopwatch.GetElapsedTime(t1, t2).TotalSeconds;
+                        t[2] += Stopwatch.GetElapsedTime(t2, t3).TotalSeconds;
+                    }
+                    return t;
+                },
+            };
         }
 
         /// <summary>The PyTorch script as a subprocess, or null (with the reason) when python3-torch is missing.</summary>
@@ -104,7 +128,16 @@ namespace Dsl.Benchmarks
             {
                 try { p.StandardInput.WriteLine("quit"); p.StandardInput.Close(); p.WaitForExit(10000); }
                 finally { p.Dispose(); }
-            });
+            })
+            {
+                Phases = steps =>
+                {
+                    p.StandardInput.WriteLine("phases " + steps.ToString(CultureInfo.InvariantCulture));
+                    p.StandardInput.Flush();
+                    string line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the PyTorch script ended early");
+                    return line.Split(' ').Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                },
+            };
         }
 
         public static string? PyTorchVersion { get; private set; }
@@ -159,6 +192,44 @@ namespace Dsl.Benchmarks
             if (pt is not null)
                 Console.WriteLine($"   ratio generated / PyTorch eager: of medians {g.Median / pt.Median:F3}; per repeat {PairedRatios(g.Raw, pt.Raw).Format("F3")}  (PyTorch {PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
             return new TrainResult(size, batch, g, h, pt, note, genParams, handParams);
+        }
+
+        /// <summary>
+        /// Where a training step's time goes: zero_grad + forward + loss, backward, optimizer step, per contender
+        /// (milliseconds per step, medians over alternating repeats). Run with --only phases.
+        /// </summary>
+        public static void Phases(Options o, int size, int batch, int warmup, int repeats, int steps)
+        {
+            Console.WriteLine($"-- training-step phases, {size}x{size}, batch {batch}: {warmup} warm-up steps, {repeats} alternating repeats of {steps} steps");
+            using var x = torch.rand(batch, 1, size, size);
+            using var y = torch.randint(0, 10, new long[] { batch });
+            var contenders = new List<Contender>
+            {
+                TorchSharpContender("generated (DSL)", Generated(size), x, y),
+                TorchSharpContender("hand-written TorchSharp", Hand(), x, y),
+            };
+            if (!o.NoPython && PythonContender(o, size, batch, out _) is Contender py) contenders.Add(py);
+            var times = contenders.Select(_ => new[] { new List<double>(), new List<double>(), new List<double>() }).ToArray();
+            try
+            {
+                foreach (var c in contenders) c.Phases!(warmup);
+                for (int r = 0; r < repeats; r++)
+                {
+                    for (int k = 0; k < contenders.Count; k++)
+                    {
+                        int j = (k + r) % contenders.Count;
+                        GC.Collect();
+                        var t = contenders[j].Phases!(steps);
+                        for (int q = 0; q < 3; q++) times[j][q].Add(t[q] * 1000 / steps);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var c in contenders) c.Dispose();
+            }
+            for (int j = 0; j < contenders.Count; j++)
+                Console.WriteLine($"   {contenders[j].Name,-28} ms/step: forward+loss {new Stats(times[j][0]).Median:F1}, backward {new Stats(times[j][1]).Median:F1}, optimizer step {new Stats(times[j][2]).Median:F1} (IQR {new Stats(times[j][2]).Q1:F1}-{new Stats(times[j][2]).Q3:F1})");
         }
 
         public static Stats PairedRatios(IReadOnlyList<double> a, IReadOnlyList<double> b) =>

@@ -7,7 +7,10 @@ namespace Dsl.Benchmarks
     /// <summary>Command line: <c>[--quick] [--threads N] [--only name] [--no-python]</c>.</summary>
     public sealed record Options
     {
-        public static readonly string[] Names = { "train", "infer", "generator", "trainer", "pipeline", "rss" };
+        public static readonly string[] Names = { "train", "infer", "generator", "trainer", "pipeline", "rss", "phases" };
+
+        /// <summary>Sections that run only when asked for with --only.</summary>
+        public static readonly string[] OnDemand = { "phases" };
 
         public bool Quick { get; init; }
         public int Threads { get; init; } = Environment.ProcessorCount;
@@ -18,7 +21,7 @@ namespace Dsl.Benchmarks
         public bool Mallopt { get; init; }
         public bool HandInPlace { get; init; }
 
-        public bool Runs(string name) => Only is null || string.Equals(Only, name, StringComparison.OrdinalIgnoreCase);
+        public bool Runs(string name) => Only is null ? Array.IndexOf(OnDemand, name) < 0 : string.Equals(Only, name, StringComparison.OrdinalIgnoreCase);
 
         public static Options Parse(string[] args)
         {

@@ -66,6 +66,13 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("phases"))
+            {
+                Section("Training-step phases (diagnostic)");
+                foreach (int size in new[] { 28, 96 })
+                    ModelBench.Phases(o, size, size == 28 ? 128 : 32, 2, o.Quick ? 5 : 11, o.Quick ? 1 : 2);
+            }
+
             if (o.Runs("infer"))
             {
                 Section("3. Inference latency (eval, no_grad), 96x96");
