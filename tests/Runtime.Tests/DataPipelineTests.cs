@@ -82,5 +82,23 @@ namespace Dsl.Runtime.Tests
             }
             Assert.True(torch.Tensor.TotalCount <= before, $"live tensors {before} -> {torch.Tensor.TotalCount}");
         }
+   
+        [Fact]
+        public async System.Threading.Tasks.Task Cancelled_epoch_ends_without_hanging()
+        {
+            using var data = Synthetic(50);
+            var loader = new BatchLoader(data, 10, prefetch: 2);
+            using var cts = new System.Threading.CancellationTokenSource();
+            cts.Cancel();
+            var task = System.Threading.Tasks.Task.Run(() =>
+            {
+                int n = 0;
+                foreach (var b in loader.Epoch(1, cts.Token)) { b.Dispose(); n++; }
+                return n;
+            });
+            var first = await System.Threading.Tasks.Task.WhenAny(task, System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(20)));
+            Assert.True(first == task, "a cancelled epoch must end, not wait for batches forever");
+            Assert.Equal(0, await task);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Linq;
 using Dsl.Runtime.Data;
@@ -53,6 +54,34 @@ namespace Dsl.Runtime.Tests
             Assert.Equal(10000, test.Count);
             Assert.Equal(new Shape(1, 28, 28), test.SampleShape);
             Assert.InRange(test.Labels.max().item<long>(), 9, 9);
+        }
+   
+        [SkippableFact]
+        public void Builtin_subset_is_the_first_images_of_each_class_of_the_shared_copy()
+        {
+            string? shared = TestData.SharedData;
+            Skip.If(shared is null || !Directory.Exists(Path.Combine(shared, "fashion-mnist")),
+                "shared/data/fashion-mnist not found beside the repository (optional: the full Fashion-MNIST the subset was cut from)");
+            string full = Path.Combine(shared!, "fashion-mnist");
+            foreach (var (split, perClass) in new[] { ("t10k", 100), ("train", 600) })
+            {
+                var images = IdxReader.ReadImages(Path.Combine(full, $"{split}-images-idx3-ubyte.gz"));
+                var labels = IdxReader.ReadLabels(Path.Combine(full, $"{split}-labels-idx1-ubyte.gz"));
+                var subImages = IdxReader.ReadImages(Path.Combine(TestData.FashionSubset, $"{split}-images-idx3-ubyte.gz"));
+                var subLabels = IdxReader.ReadLabels(Path.Combine(TestData.FashionSubset, $"{split}-labels-idx1-ubyte.gz"));
+                var taken = new int[10];
+                int k = 0;
+                for (int i = 0; i < labels.Length; i++)
+                {
+                    if (taken[labels[i]] >= perClass) continue;
+                    taken[labels[i]]++;
+                    Assert.Equal(labels[i], subLabels[k]);
+                    Assert.True(images.Pixels.AsSpan(i * 784, 784).SequenceEqual(subImages.Pixels.AsSpan(k * 784, 784)), $"{split} image {k}");
+                    k++;
+                }
+                Assert.Equal(10 * perClass, k);
+                Assert.Equal(k, subLabels.Length);
+            }
         }
     }
 }

@@ -140,11 +140,15 @@ namespace Dsl.Runtime.Tests
             Assert.Equal(1000, eval.Count);
         }
 
-        [Fact]
-        public void Resumed_run_matches_an_uninterrupted_run()
+        [Theory]
+        [InlineData(OptimizerKind.Sgd, 0.1)]
+        [InlineData(OptimizerKind.AdamW, 0.003)]
+        public void Resumed_run_matches_an_uninterrupted_run(OptimizerKind optimizer, double lr)
         {
             var opts = Options("") with
             {
+                Optimizer = optimizer,
+                LearningRate = lr,
                 Epochs = 2,
                 Schedule = LrScheduleKind.Cosine,
                 ClipGradNorm = 5.0,
@@ -306,6 +310,36 @@ namespace Dsl.Runtime.Tests
             Assert.Equal(3, r.Metrics.Count);
             Assert.Equal(1, r.BestEpoch);
             Assert.Contains("early stopping", r.StopReason);
+        }
+
+        [Fact]
+        public void Plain_progress_prints_periodic_and_epoch_lines()
+        {
+            string dir = TestData.TempDir("fit-plain");
+            using var model = Mlp(12);
+            var log = new StringWriter(CultureInfo.InvariantCulture);
+            using var small = _data.Small.Take(512);
+            Trainer.Fit(model, small, null, Options(dir) with { Log = log, PlainLineSeconds = 0, ReadEveryBatches = 2 });
+            string text = log.ToString();
+            Assert.Contains("epoch 1/1 batch 2/8: loss ", text);
+            Assert.Contains("img/s", text);
+            Assert.Contains("epoch 1/1: train loss ", text);
+            Assert.DoesNotContain("val loss", text);
+        }
+
+        [Fact]
+        public void Cancellation_stops_between_batches_and_keeps_the_last_checkpoint()
+        {
+            string dir = TestData.TempDir("fit-cancel");
+            using var model = Mlp(10);
+            using var cts = new System.Threading.CancellationTokenSource();
+            var opts = Options(dir) with { Epochs = 3, Cancellation = cts.Token, OnEpochEnd = m => { if (m.Epoch == 1) cts.Cancel(); } };
+            var r = Trainer.Fit(model, _data.Small, null, opts);
+            Assert.False(r.Completed);
+            Assert.Contains("cancelled during epoch 2", r.StopReason);
+            Assert.Single(r.Metrics);
+            Assert.Equal(1, CheckpointFile.Load(r.CheckpointPath).Header.Epoch);
+            Assert.Equal(2, CsvLines(dir).Length);
         }
 
         [Theory]

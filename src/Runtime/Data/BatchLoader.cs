@@ -160,12 +160,13 @@ namespace Dsl.Runtime.Data
                     }
                 }
                 finally { queue.CompleteAdding(); }
-            }, cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             try
             {
-                foreach (var batch in queue.GetConsumingEnumerable(outer))
+                // No token here: cancellation stops the producer, which completes the queue and ends this loop.
+                foreach (var batch in queue.GetConsumingEnumerable())
                     yield return batch;
-                producer.GetAwaiter().GetResult(); // surfaces producer exceptions
+                if (!cts.IsCancellationRequested) producer.GetAwaiter().GetResult(); // surfaces producer exceptions
             }
             finally
             {

@@ -64,7 +64,10 @@ namespace Dsl.Runtime.Data
         public ImageDataset Take(int count)
         {
             count = Math.Min(count, Count);
-            return new ImageDataset(Name, Images.narrow(0, 0, count).clone(), Labels.narrow(0, 0, count).clone(), ClassNames);
+            using var scope = torch.NewDisposeScope();
+            var images = Images.narrow(0, 0, count).clone();
+            var labels = Labels.narrow(0, 0, count).clone();
+            return new ImageDataset(Name, images, labels, ClassNames); // the constructor detaches both from the scope
         }
 
         /// <summary>Releases the tensors.</summary>

@@ -120,17 +120,14 @@ namespace Dsl.Runtime.Training
         private static readonly byte[] Magic = Encoding.ASCII.GetBytes("DSLCKPT\n");
         private const int HashLength = 32;
 
-        internal static readonly JsonSerializerOptions Json = new()
-        {
-            WriteIndented = false,
-            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        };
 
         /// <summary>Writes the checkpoint atomically (temp file in the same folder, flush, move over).</summary>
         /// <param name="path">Target file.</param>
         /// <param name="data">What to write.</param>
-        /// <param name="afterPartialWrite">Test hook: called after half the bytes are written to the temp file.</param>
-        public static void Save(string path, CheckpointData data, Action? afterPartialWrite = null)
+        public static void Save(string path, CheckpointData data) => Save(path, data, null);
+
+        /// <summary>As <see cref="Save(string, CheckpointData)"/>; <paramref name="afterPartialWrite"/> runs after half the bytes are in the temp file (to simulate a failing write).</summary>
+        internal static void Save(string path, CheckpointData data, Action? afterPartialWrite)
         {
             data.Header.FormatVersion = Version;
             data.Header.WrittenUtc = DateTime.UtcNow;
@@ -152,7 +149,7 @@ namespace Dsl.Runtime.Training
         /// <summary>Serializes to the file layout.</summary>
         internal static byte[] Serialize(CheckpointData data)
         {
-            byte[] header = JsonSerializer.SerializeToUtf8Bytes(data.Header, Json);
+            byte[] header = JsonSerializer.SerializeToUtf8Bytes(data.Header, CheckpointJson.Default.CheckpointHeader);
             using var ms = new MemoryStream(header.Length + data.ModelState.Length + data.OptimizerState.Length + 64);
             using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
             {
@@ -203,10 +200,17 @@ namespace Dsl.Runtime.Training
             if (!b.AsSpan(pos, HashLength).SequenceEqual(expected))
                 throw new CheckpointException(path, "its SHA-256 checksum does not match the content (the file is corrupt).");
             CheckpointHeader? header;
-            try { header = JsonSerializer.Deserialize<CheckpointHeader>(b.AsSpan(headerPos, headerLength), Json); }
+            try { header = JsonSerializer.Deserialize(b.AsSpan(headerPos, headerLength), CheckpointJson.Default.CheckpointHeader); }
             catch (JsonException e) { throw new CheckpointException(path, "its JSON header cannot be read: " + e.Message, e); }
             if (header is null) throw new CheckpointException(path, "its JSON header is empty.");
             return new CheckpointData(header, b.AsSpan(modelPos, (int)modelLength).ToArray(), b.AsSpan(optPos, (int)optLength).ToArray());
         }
+    }
+
+    /// <summary>Source-generated JSON for the checkpoint header (works with trimming and without reflection).</summary>
+    [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    [JsonSerializable(typeof(CheckpointHeader))]
+    internal sealed partial class CheckpointJson : JsonSerializerContext
+    {
     }
 }

@@ -36,6 +36,7 @@ namespace Dsl.Runtime.Training
             plt.Title("training curves");
             plt.ShowLegend(ScottPlot.Alignment.UpperRight);
             plt.Axes.SetLimitsX(0.8, Math.Max(2, n) + 0.2);
+            plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
             string tmp = path + ".tmp.png";
             plt.SavePng(tmp, width, height);
             File.Move(tmp, path, overwrite: true);

@@ -299,6 +299,9 @@ namespace Dsl.Runtime.Training
                     log.WriteLine($"No checkpoint in {_dir}; starting from epoch 1.");
                 }
 
+                if (_val is null && _o.EarlyStoppingPatience is not null)
+                    log.WriteLine("note: early stopping needs validation data; without it the run goes on for all epochs.");
+
                 // metrics.csv holds exactly the checkpointed epochs: rows written after the last checkpoint are dropped.
                 MetricsCsv.Write(_csv, _metrics);
                 if (_o.Plot && _metrics.Count > 0) MetricsPlot.Save(_png, _metrics);
