@@ -341,6 +341,7 @@ namespace Dsl.Runtime.Training
                     MetricsCsv.Append(_csv, m);
                     if (_o.Plot) MetricsPlot.Save(_png, _metrics);
                     progress.EpochFinished(m, _o.Epochs);
+                    if (_o.ReleaseMemoryEachEpoch) NativeMemory.Release();
                     _o.OnEpochEnd?.Invoke(m);
                     if (stopEarly)
                         return Result(false, $"early stopping: no improvement of {(_o.EarlyStoppingMetric == EarlyStoppingMetric.ValLoss ? "val loss" : "val accuracy")} for {_bad} epochs (best epoch {_bestEpoch})");
