@@ -125,6 +125,7 @@ namespace Dsl.Generator.Tests
                 [Input(1, 8, 8)] [Conv2d(2, 9)] public partial class KernelTooLarge;
                 [Input(1, 8, 8)] [Linear(2)] public class NotPartial;
                 [Input(1, 8, 8)] [Flatten] public partial class Generic<T>;
+                [Input(1, 8, 8)] [Naming((NamingConvention)5)] [Flatten] [Linear(2)] public partial class BadNaming;
                 [Input(1, 8, 8)] [Flatten] [Linear(2)] public partial class Fine;
                 """;
             var (sources, _, diagnostics) = Harness.Run(source);

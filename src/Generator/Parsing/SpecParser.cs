@@ -125,6 +125,14 @@ namespace Dsl.Generator.Parsing
                 }
             }
 
+            if (type.GetAttributes().FirstOrDefault(IsNamingAttribute) is { } naming
+                && naming.ConstructorArguments.Length == 1 && naming.ConstructorArguments[0].Value is int convention
+                && convention != (int)Naming.D2L && convention != (int)Naming.TorchVision)
+            {
+                problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name,
+                    $"[Naming] takes NamingConvention.D2L or NamingConvention.TorchVision, not {convention}"));
+            }
+
             // Attribute order is layer order only within one declaration.
             var inputReference = input.ApplicationSyntaxReference;
             if (inputReference is null) return;
