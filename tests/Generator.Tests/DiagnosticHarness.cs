@@ -18,15 +18,7 @@ namespace Dsl.Generator.Tests
     {
         public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
-        private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() =>
-        {
-            var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
-            references.Add(MetadataReference.CreateFromFile(typeof(Dsl.InputAttribute).Assembly.Location));
-            references.Add(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location));
-            return references.ToImmutableArray();
-        });
-
-        public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
+        public static ImmutableArray<MetadataReference> References => Harness.References;
 
         public static CSharpCompilation Compile(params string[] sources) =>
             CSharpCompilation.Create(
@@ -73,17 +65,7 @@ namespace Dsl.Generator.Tests
         }
 
         /// <summary>The repository root (the folder holding Dsl.sln).</summary>
-        public static string RepoRoot
-        {
-            get
-            {
-                for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                {
-                    if (File.Exists(Path.Combine(dir.FullName, "Dsl.sln"))) return dir.FullName;
-                }
-                throw new InvalidOperationException("Dsl.sln not found above " + AppContext.BaseDirectory);
-            }
-        }
+        public static string RepoRoot => Harness.RepoRoot;
 
         public static string Render(Diagnostic d) =>
             $"{d.Id} {d.Location.GetLineSpan().StartLinePosition} '{d.Location.SourceTree?.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)}': {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";

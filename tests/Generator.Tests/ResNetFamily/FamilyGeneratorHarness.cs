@@ -12,12 +12,6 @@ namespace Dsl.Generator.Tests.ResNetFamily
     /// <summary>Runs the generator on source text in memory and compiles its output against TorchSharp.</summary>
     internal static class FamilyGeneratorHarness
     {
-        private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(() =>
-            Basic.Reference.Assemblies.Net100.References.All.Cast<MetadataReference>()
-                .Append(MetadataReference.CreateFromFile(typeof(Dsl.InputAttribute).Assembly.Location))
-                .Append(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location))
-                .ToImmutableArray());
-
         public sealed record Result(Compilation Output, IReadOnlyDictionary<string, string> Generated, ImmutableArray<Diagnostic> Diagnostics);
 
         public static Result Run(string source)
@@ -26,7 +20,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
             var compilation = CSharpCompilation.Create(
                 "FamilyTest",
                 new[] { CSharpSyntaxTree.ParseText(source, options, path: "Networks.cs") },
-                References.Value,
+                Harness.References,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable)
                     // As the .NET SDK: reference-unification notes (TorchSharp targets an older System.Runtime) are not warnings.
                     .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
