@@ -129,16 +129,24 @@ namespace Dsl.Runtime.Data
         /// </summary>
         public static void Download(string folder, MnistVariant variant, TextWriter? log = null)
         {
-            Directory.CreateDirectory(folder);
-            var sums = Md5(variant);
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+            Download(folder, Mirrors(variant), Md5(variant), http, log);
+        }
+
+        /// <summary>
+        /// Fetches each of the four files that is missing or has the wrong MD5 from the first mirror that serves it with
+        /// the expected MD5; a file is written (atomically, through a ".part" file) only once its checksum matched.
+        /// </summary>
+        internal static void Download(string folder, IReadOnlyList<string> mirrors, IReadOnlyDictionary<string, string> sums, HttpClient http, TextWriter? log)
+        {
+            Directory.CreateDirectory(folder);
             foreach (var file in FileNames)
             {
                 string target = Path.Combine(folder, file);
                 if (File.Exists(target) && Md5Hex(File.ReadAllBytes(target)) == sums[file]) continue;
                 Exception? last = null;
                 bool done = false;
-                foreach (var mirror in Mirrors(variant))
+                foreach (var mirror in mirrors)
                 {
                     string url = mirror + file;
                     try
