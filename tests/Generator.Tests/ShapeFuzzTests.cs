@@ -373,6 +373,51 @@ namespace Dsl.Generator.Tests
         }
     }
 
+    /// <summary>torchvision BasicBlock stage: no conv bias, BatchNorm on the projection, projection when stride or channels change.</summary>
+    internal sealed record FBasicStage(string? Name, int Blocks, int Channels, int Stride) : FLayer(Name)
+    {
+        public override string Kind => "BasicStage";
+        protected override IEnumerable<string> Arguments() => new[] { N(Blocks), N(Channels) }.Concat(Opt("Stride", Stride, 1));
+        public override Tensor Forward(Tensor x)
+        {
+            for (int b = 0; b < Blocks; b++)
+            {
+                int stride = b == 0 ? Stride : 1;
+                var y = new FBatchNorm(null).Forward(new FConv(null, Channels, 3, stride, 1, 1, 1, false).Forward(x)).relu();
+                y = new FBatchNorm(null).Forward(new FConv(null, Channels, 3, 1, 1, 1, 1, false).Forward(y));
+                var shortcut = stride != 1 || x.shape[1] != Channels
+                    ? new FBatchNorm(null).Forward(new FConv(null, Channels, 1, stride, 0, 1, 1, false).Forward(x))
+                    : x;
+                x = (y + shortcut).relu();
+            }
+            return x;
+        }
+    }
+
+    /// <summary>torchvision Bottleneck stage: width = int(planes * baseWidth / 64) * groups, output planes * 4, stride on the 3x3.</summary>
+    internal sealed record FBottleneckStage(string? Name, int Blocks, int Planes, int Stride, int Groups, int BaseWidth) : FLayer(Name)
+    {
+        public override string Kind => "BottleneckStage";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Blocks), N(Planes) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("BaseWidth", BaseWidth, 64));
+        public override Tensor Forward(Tensor x)
+        {
+            int width = Planes * BaseWidth / 64 * Groups, output = Planes * 4;
+            for (int b = 0; b < Blocks; b++)
+            {
+                int stride = b == 0 ? Stride : 1;
+                var y = new FBatchNorm(null).Forward(new FConv(null, width, 1, 1, 0, 1, 1, false).Forward(x)).relu();
+                y = new FBatchNorm(null).Forward(new FConv(null, width, 3, stride, 1, 1, Groups, false).Forward(y)).relu();
+                y = new FBatchNorm(null).Forward(new FConv(null, output, 1, 1, 0, 1, 1, false).Forward(y));
+                var shortcut = stride != 1 || x.shape[1] != output
+                    ? new FBatchNorm(null).Forward(new FConv(null, output, 1, stride, 0, 1, 1, false).Forward(x))
+                    : x;
+                x = (y + shortcut).relu();
+            }
+            return x;
+        }
+    }
+
     internal sealed record FHead(string? Name, int Classes) : FLayer(Name)
     {
         public override string Kind => "ClassifierHead";
@@ -434,7 +479,11 @@ namespace Dsl.Generator.Tests
             (1, Dropout),
             (2, Gen.Select(Name, Gen.Int[1, 6], Gen.Bool, Gen.Int[1, 2]).Select(t => (FLayer)new FResidual(t.Item1, t.Item2, t.Item3, t.Item4))),
             (2, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 6], Gen.Bool).Select(t => (FLayer)new FStage(t.Item1, t.Item2, t.Item3, t.Item4))),
-            (1, Gen.Select(Name, Gen.Int[1, 6], Mostly(Gen.Int[1, 7], Gen.Const(0)), Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FStem(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))));
+            (1, Gen.Select(Name, Gen.Int[1, 6], Mostly(Gen.Int[1, 7], Gen.Const(0)), Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FStem(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))),
+            (1, Gen.Select(Name, Gen.Int[1, 2], Mostly(Gen.Int[1, 6], Gen.Const(0)), Mostly(Gen.Int[1, 2], Gen.Const(0)))
+                .Select(t => (FLayer)new FBasicStage(t.Item1, t.Item2, t.Item3, t.Item4))),
+            (1, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 3], Gen.Int[1, 2], Gen.Int[1, 2], Pick(64, 32, 128, 16))
+                .Select(t => (FLayer)new FBottleneckStage(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6))));
 
         private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))));
 
