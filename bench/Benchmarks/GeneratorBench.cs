@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Text;
 using Dsl.Generator;
@@ -22,44 +23,20 @@ namespace Dsl.Benchmarks
                 .Append(MetadataReference.CreateFromFile(typeof(TorchSharp.torch).Assembly.Location))
                 .ToImmutableArray());
 
-        /// <summary>Declarations cycled through: the sample's ResNet-18, ResNetMini, LeNet and a residual block.</summary>
-        private static readonly string[] Templates =
+        /// <summary>
+        /// Declarations cycled through: the sample's ResNet-18, ResNetMini, LeNet and the 1x1 residual block, read from
+        /// samples/ResNet/Networks.cs with the class name replaced by NAME.
+        /// </summary>
+        private static readonly Lazy<string[]> Templates = new(() =>
         {
-            """
-            [Input(1, 96, 96)]
-            [Stem(64, Kernel = 7, Stride = 2, MaxPool = true)]
-            [ResidualStage(2, 64)]
-            [ResidualStage(2, 128, Downsample = true)]
-            [ResidualStage(2, 256, Downsample = true)]
-            [ResidualStage(2, 512, Downsample = true)]
-            [ClassifierHead(10)]
-            public partial class NAME;
-            """,
-            """
-            [Input(1, 28, 28)]
-            [Stem(16, Kernel = 3, Stride = 1, MaxPool = false)]
-            [ResidualStage(1, 16)]
-            [ResidualStage(1, 32, Downsample = true)]
-            [ResidualStage(1, 64, Downsample = true)]
-            [ClassifierHead(10)]
-            public partial class NAME;
-            """,
-            """
-            [Input(1, 28, 28)]
-            [Conv2d(6, 5, Padding = 2)] [Sigmoid] [AvgPool2d(2, Stride = 2)]
-            [Conv2d(16, 5)] [Sigmoid] [AvgPool2d(2, Stride = 2)]
-            [Flatten]
-            [Linear(120, InFeatures = 400)] [Sigmoid]
-            [Linear(84)] [Sigmoid]
-            [Linear(10)]
-            public partial class NAME;
-            """,
-            """
-            [Input(3, 6, 6)]
-            [Residual(6, Use1x1Conv = true, Stride = 2)]
-            public partial class NAME;
-            """,
-        };
+            string text = File.ReadAllText(Path.Combine(Options.RepoRoot(), "samples", "ResNet", "Networks.cs"));
+            return new[] { "D2LResNet18", "ResNetMini", "LeNet", "ResidualBlock6" }.Select(name =>
+            {
+                var match = System.Text.RegularExpressions.Regex.Match(text, @"\[Input\((?:(?!public partial class)[\s\S])*public partial class " + name + ";");
+                if (!match.Success) throw new InvalidOperationException($"samples/ResNet/Networks.cs no longer declares {name}.");
+                return match.Value.Replace("class " + name + ";", "class NAME;");
+            }).ToArray();
+        });
 
         private const int PerFile = 10;
 
@@ -71,7 +48,7 @@ namespace Dsl.Benchmarks
             {
                 var sb = new StringBuilder("using Dsl;\n\nnamespace Bench\n{\n");
                 for (int i = start; i < Math.Min(count, start + PerFile); i++)
-                    sb.Append(Templates[i % Templates.Length].Replace("NAME", "Net" + i)).Append("\n\n");
+                    sb.Append(Templates.Value[i % Templates.Value.Length].Replace("NAME", "Net" + i)).Append("\n\n");
                 sb.Append("    internal static class Helpers" + start + "\n    {\n        public static int Value() => 1;\n    }\n}\n");
                 files.Add(CSharpSyntaxTree.ParseText(sb.ToString(), ParseOptions, path: $"Networks{start / PerFile}.cs"));
             }

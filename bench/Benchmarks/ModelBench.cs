@@ -15,7 +15,7 @@ namespace Dsl.Benchmarks
         public static nn.Module<Tensor, Tensor> Generated(int size)
         {
             torch.manual_seed(0);
-            return size == 28 ? new GenResNet18At28() : size == 96 ? new GenResNet18At96() : throw new ArgumentOutOfRangeException(nameof(size));
+            return size == 28 ? new GenResNet18At28() : size == 96 ? new ResNetSample.D2LResNet18() : throw new ArgumentOutOfRangeException(nameof(size));
         }
 
         /// <summary>The hand-written model; <see cref="HandInPlace"/> switches it to in-place ReLUs (--hand-inplace).</summary>

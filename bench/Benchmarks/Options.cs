@@ -58,6 +58,19 @@ namespace Dsl.Benchmarks
             return o;
         }
 
+        /// <summary>The repository root: the nearest folder above the current one or the program's that holds Dsl.sln.</summary>
+        public static string RepoRoot()
+        {
+            foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            {
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "Dsl.sln"))) return dir.FullName;
+                }
+            }
+            throw new DirectoryNotFoundException("Dsl.sln not found above " + Directory.GetCurrentDirectory() + " or " + AppContext.BaseDirectory + ".");
+        }
+
         /// <summary>Fashion-MNIST: shared/data/fashion-mnist above the current folder, else the repository's built-in subset.</summary>
         public static string FindData()
         {
@@ -69,14 +82,8 @@ namespace Dsl.Benchmarks
                     if (Directory.Exists(Path.Combine(dir.FullName, "shared", "data")) && Directory.Exists(shared)) return shared;
                 }
             }
-            foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            {
-                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                {
-                    string subset = Path.Combine(dir.FullName, "samples", "ResNet", "data", "fashion-mnist-subset");
-                    if (Directory.Exists(subset)) return subset;
-                }
-            }
+            string subset = Path.Combine(RepoRoot(), "samples", "ResNet", "data", "fashion-mnist-subset");
+            if (Directory.Exists(subset)) return subset;
             throw new DirectoryNotFoundException("No shared/data/fashion-mnist above the current folder and no samples/ResNet/data/fashion-mnist-subset.");
         }
     }

@@ -125,7 +125,7 @@ namespace Dsl.Benchmarks
             {
                 Section("6. Memory over 5 epochs (separate process)");
                 var (growth, peak) = RssInChild(o, "default", mallopt: false);
-                verdicts.Add(new Verdict("RSS growth, epoch 1 -> 5 (GenResNetMini, Trainer.Fit, default settings)", $"{growth:+0.00;-0.00}%", "< 2%", growth < 2,
+                verdicts.Add(new Verdict("RSS growth, epoch 1 -> 5 (ResNetMini, Trainer.Fit, default settings)", $"{growth:+0.00;-0.00}%", "< 2%", growth < 2,
                     $"peak RSS {peak / 1048576.0:F0} MiB"));
                 // Diagnostics: where growth comes from (glibc's dynamic mmap threshold, uncollected managed garbage, the trainer).
                 foreach (var variant in new[] { "default", "bare", "collect" })

@@ -39,7 +39,7 @@ namespace Dsl.Benchmarks
         private static nn.Module<Tensor, Tensor> Model()
         {
             torch.manual_seed(Seed);
-            return new GenResNetMini();
+            return new ResNetSample.ResNetMini();
         }
 
         private static TrainOptions FitOptions(string dir, int epochs) => new()
@@ -85,7 +85,7 @@ namespace Dsl.Benchmarks
         /// <summary>One epoch through Trainer.Fit against the bare loop, alternating, same model type, data, optimizer and seed.</summary>
         public static OverheadResult TrainerOverhead(int images, int repeats)
         {
-            Console.WriteLine($"-- trainer overhead: GenResNetMini (the sample's ResNetMini), batch {Batch}, one epoch, {repeats} alternating repeats + 1 warm-up");
+            Console.WriteLine($"-- trainer overhead: ResNetMini (the sample's), batch {Batch}, one epoch, {repeats} alternating repeats + 1 warm-up");
             using var train = LoadTrain(images);
             var fit = new List<double>();
             var fitLoop = new List<double>();
@@ -196,14 +196,14 @@ namespace Dsl.Benchmarks
         }
 
         /// <summary>
-        /// RSS after each of 5 epochs of Trainer.Fit on GenResNetMini. Variants isolate causes of growth:
+        /// RSS after each of 5 epochs of Trainer.Fit on ResNetMini. Variants isolate causes of growth:
         /// "default" (Trainer.Fit as a user calls it), "noplot" (no metrics.png), "noprefetch" (batches built on the
         /// training thread), "bare" (the bare loop, no trainer at all), "collect" (default plus a full compacting GC before each reading).
         /// </summary>
         public static RssResult Rss(int images, string variant = "default")
         {
             const int epochs = 5;
-            Console.WriteLine($"-- memory: GenResNetMini, {epochs} epochs, batch {Batch}, variant {variant}" +
+            Console.WriteLine($"-- memory: ResNetMini, {epochs} epochs, batch {Batch}, variant {variant}" +
                 (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is string arenas ? $", MALLOC_ARENA_MAX={arenas}" : ""));
             using var train = LoadTrain(images);
             using var model = Model();
