@@ -172,10 +172,7 @@ namespace Dsl.Generator.Emit
                     w.Line($"{node.Name} = {lines[0]}");
                     for (int i = 1; i < lines.Length; i++) w.Line(lines[i]);
                 }
-                foreach (var node in model.Layers)
-                {
-                    w.Line($"register_module(\"{node.Name}\", {node.Name});");
-                }
+                Register(w, model.Layers.Select(node => node.Name).ToArray());
             }
             w.Line();
         }
@@ -319,22 +316,15 @@ namespace Dsl.Generator.Emit
                     members.Add(("Batch normalization before conv3.", "BatchNorm2d", "bn3"));
                     members.Add(("1x1 convolution expanding to the output channels.", "Conv2d", "conv3"));
                 }
-                foreach (var (doc, type, field) in members)
-                {
-                    w.Line($"/// <summary>{doc}</summary>");
-                    w.Line($"public readonly {Modules}.{type} {field};");
-                }
+                foreach (var (doc, type, field) in members) Field(w, doc, type, field);
                 if (torchVision)
                 {
-                    w.Line("/// <summary>The projection shortcut, torchvision's <c>downsample</c>: 0 = 1x1 convolution, 1 = BatchNorm (when enabled); null when the shortcut is the input.</summary>");
-                    w.Line($"public readonly {Modules}.Sequential? downsample;");
+                    Field(w, "The projection shortcut, torchvision's <c>downsample</c>: 0 = 1x1 convolution, 1 = BatchNorm (when enabled); null when the shortcut is the input.", "Sequential?", "downsample");
                 }
                 else
                 {
-                    w.Line("/// <summary>The 1x1 projection on the shortcut, or null when the shortcut is the input.</summary>");
-                    w.Line($"public readonly {Modules}.Conv2d? {shortcutConv};");
-                    w.Line("/// <summary>Batch normalization after the projection, or null.</summary>");
-                    w.Line($"public readonly {Modules}.BatchNorm2d? {shortcutBn};");
+                    Field(w, "The 1x1 projection on the shortcut, or null when the shortcut is the input.", "Conv2d?", shortcutConv);
+                    Field(w, "Batch normalization after the projection, or null.", "BatchNorm2d?", shortcutBn);
                 }
                 w.Line();
 
@@ -379,7 +369,7 @@ namespace Dsl.Generator.Emit
                             w.Line($"conv3 = {Conv("width", "outChannels", 1, "1")};");
                             break;
                     }
-                    foreach (var (_, _, field) in members) w.Line($"register_module(\"{field}\", {field});");
+                    Register(w, members.Select(m => m.Field).ToArray());
                     if (!preAct)
                     {
                         string last = bottleneck ? "bn3" : "bn2";
@@ -398,16 +388,16 @@ namespace Dsl.Generator.Emit
                             w.Line($"downsample = projectionBatchNorm");
                             w.Line($"    ? {Nn}.Sequential((\"0\", projectionConv), (\"1\", {Bn(output)}))");
                             w.Line($"    : {Nn}.Sequential((\"0\", projectionConv));");
-                            w.Line("register_module(\"downsample\", downsample);");
+                            Register(w, "downsample");
                         }
                         else
                         {
                             w.Line($"{shortcutConv} = {conv};");
-                            w.Line($"register_module(\"{shortcutConv}\", {shortcutConv});");
+                            Register(w, shortcutConv);
                             using (w.Block("if (projectionBatchNorm)"))
                             {
                                 w.Line($"{shortcutBn} = {Bn(output)};");
-                                w.Line($"register_module(\"{shortcutBn}\", {shortcutBn});");
+                                Register(w, shortcutBn);
                             }
                         }
                     }
@@ -454,20 +444,29 @@ namespace Dsl.Generator.Emit
             }
         }
 
+        /// <summary>A public readonly submodule field of a TorchSharp module type, with its doc comment.</summary>
+        private static void Field(CodeWriter w, string doc, string type, string name)
+        {
+            w.Line($"/// <summary>{doc}</summary>");
+            w.Line($"public readonly {Modules}.{type} {name};");
+        }
+
+        /// <summary>register_module calls for fields named as their modules.</summary>
+        private static void Register(CodeWriter w, params string[] names)
+        {
+            foreach (var name in names) w.Line($"register_module(\"{name}\", {name});");
+        }
+
         private static void WriteStem(CodeWriter w)
         {
             w.Line();
             w.Line("/// <summary>ResNet stem (D2L <c>b1</c>): conv (padding kernel / 2) -> BatchNorm -> ReLU [-> 3x3 max-pool, stride 2, padding 1].</summary>");
             using (w.Block($"public sealed class StemBlock : {ModuleBase}"))
             {
-                w.Line("/// <summary>The stem convolution.</summary>");
-                w.Line($"public readonly {Modules}.Conv2d conv;");
-                w.Line("/// <summary>Batch normalization after the convolution.</summary>");
-                w.Line($"public readonly {Modules}.BatchNorm2d bn;");
-                w.Line("/// <summary>In-place ReLU.</summary>");
-                w.Line($"public readonly {Modules}.ReLU relu;");
-                w.Line("/// <summary>The 3x3, stride 2 max-pool, or null without one.</summary>");
-                w.Line($"public readonly {Modules}.MaxPool2d? pool;");
+                Field(w, "The stem convolution.", "Conv2d", "conv");
+                Field(w, "Batch normalization after the convolution.", "BatchNorm2d", "bn");
+                Field(w, "In-place ReLU.", "ReLU", "relu");
+                Field(w, "The 3x3, stride 2 max-pool, or null without one.", "MaxPool2d?", "pool");
                 w.Line();
                 w.Line("/// <summary>Creates the stem.</summary>");
                 using (w.Block("public StemBlock(long inChannels, long channels, long kernel, long stride, bool maxPool, bool bias) : base(nameof(StemBlock))"))
@@ -475,13 +474,11 @@ namespace Dsl.Generator.Emit
                     w.Line($"conv = {Nn}.Conv2d(in_channels: inChannels, out_channels: channels, kernel_size: kernel, stride: stride, padding: kernel / 2, bias: bias);");
                     w.Line($"bn = {Nn}.BatchNorm2d(num_features: channels);");
                     w.Line($"relu = {Nn}.ReLU(inplace: true);");
-                    w.Line("register_module(\"conv\", conv);");
-                    w.Line("register_module(\"bn\", bn);");
-                    w.Line("register_module(\"relu\", relu);");
+                    Register(w, "conv", "bn", "relu");
                     using (w.Block("if (maxPool)"))
                     {
                         w.Line($"pool = {Nn}.MaxPool2d(kernel_size: 3, stride: 2, padding: 1);");
-                        w.Line("register_module(\"pool\", pool);");
+                        Register(w, "pool");
                     }
                 }
                 w.Line();
@@ -503,16 +500,11 @@ namespace Dsl.Generator.Emit
             w.Line("/// </summary>");
             using (w.Block($"public sealed class ResidualBlock : {ModuleBase}"))
             {
-                w.Line("/// <summary>First 3x3 convolution (carries the stride).</summary>");
-                w.Line($"public readonly {Modules}.Conv2d conv1;");
-                w.Line("/// <summary>Batch normalization after conv1.</summary>");
-                w.Line($"public readonly {Modules}.BatchNorm2d bn1;");
-                w.Line("/// <summary>Second 3x3 convolution.</summary>");
-                w.Line($"public readonly {Modules}.Conv2d conv2;");
-                w.Line("/// <summary>Batch normalization after conv2.</summary>");
-                w.Line($"public readonly {Modules}.BatchNorm2d bn2;");
-                w.Line("/// <summary>The 1x1 projection on the shortcut, or null when the shortcut is the input.</summary>");
-                w.Line($"public readonly {Modules}.Conv2d? conv3;");
+                Field(w, "First 3x3 convolution (carries the stride).", "Conv2d", "conv1");
+                Field(w, "Batch normalization after conv1.", "BatchNorm2d", "bn1");
+                Field(w, "Second 3x3 convolution.", "Conv2d", "conv2");
+                Field(w, "Batch normalization after conv2.", "BatchNorm2d", "bn2");
+                Field(w, "The 1x1 projection on the shortcut, or null when the shortcut is the input.", "Conv2d?", "conv3");
                 w.Line();
                 w.Line("/// <summary>Creates the block.</summary>");
                 using (w.Block("public ResidualBlock(long inChannels, long channels, bool use1x1Conv, long stride, bool bias) : base(nameof(ResidualBlock))"))
@@ -521,14 +513,11 @@ namespace Dsl.Generator.Emit
                     w.Line($"bn1 = {Nn}.BatchNorm2d(num_features: channels);");
                     w.Line($"conv2 = {Nn}.Conv2d(in_channels: channels, out_channels: channels, kernel_size: 3, stride: 1, padding: 1, bias: bias);");
                     w.Line($"bn2 = {Nn}.BatchNorm2d(num_features: channels);");
-                    w.Line("register_module(\"conv1\", conv1);");
-                    w.Line("register_module(\"bn1\", bn1);");
-                    w.Line("register_module(\"conv2\", conv2);");
-                    w.Line("register_module(\"bn2\", bn2);");
+                    Register(w, "conv1", "bn1", "conv2", "bn2");
                     using (w.Block("if (use1x1Conv)"))
                     {
                         w.Line($"conv3 = {Nn}.Conv2d(in_channels: inChannels, out_channels: channels, kernel_size: 1, stride: stride, bias: bias);");
-                        w.Line("register_module(\"conv3\", conv3);");
+                        Register(w, "conv3");
                     }
                 }
                 w.Line();
@@ -549,12 +538,9 @@ namespace Dsl.Generator.Emit
             w.Line("/// <summary>Classifier head (D2L <c>last</c>): global average pooling -> flatten -> linear.</summary>");
             using (w.Block($"public sealed class ClassifierHeadBlock : {ModuleBase}"))
             {
-                w.Line("/// <summary>Global average pooling to 1x1.</summary>");
-                w.Line($"public readonly {Modules}.AdaptiveAvgPool2d pool;");
-                w.Line("/// <summary>Flattens (channels, 1, 1) to channels.</summary>");
-                w.Line($"public readonly {Modules}.Flatten flatten;");
-                w.Line("/// <summary>The classifier.</summary>");
-                w.Line($"public readonly {Modules}.Linear fc;");
+                Field(w, "Global average pooling to 1x1.", "AdaptiveAvgPool2d", "pool");
+                Field(w, "Flattens (channels, 1, 1) to channels.", "Flatten", "flatten");
+                Field(w, "The classifier.", "Linear", "fc");
                 w.Line();
                 w.Line("/// <summary>Creates the head.</summary>");
                 using (w.Block("public ClassifierHeadBlock(long inChannels, long classes) : base(nameof(ClassifierHeadBlock))"))
@@ -562,9 +548,7 @@ namespace Dsl.Generator.Emit
                     w.Line($"pool = {Nn}.AdaptiveAvgPool2d(output_size: 1);");
                     w.Line($"flatten = {Nn}.Flatten();");
                     w.Line($"fc = {Nn}.Linear(inputSize: inChannels, outputSize: classes, hasBias: true);");
-                    w.Line("register_module(\"pool\", pool);");
-                    w.Line("register_module(\"flatten\", flatten);");
-                    w.Line("register_module(\"fc\", fc);");
+                    Register(w, "pool", "flatten", "fc");
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");
