@@ -1,7 +1,7 @@
 using System.Linq;
 using Dsl.Generator.Emit;
 using Dsl.Generator.Parsing;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -35,7 +35,7 @@ namespace Dsl.Generator
                 .WithTrackingName(Steps.Parse);
 
             var analyzed = parsed
-                .Select(static (result, _) => ShapeInference.Analyze(result!.Spec!))
+                .Select(static (result, _) => NetworkGraph.Build(result!.Spec!))
                 .WithTrackingName(Steps.Analyze);
 
             var buildable = analyzed
@@ -43,7 +43,10 @@ namespace Dsl.Generator
                 .WithTrackingName(Steps.Buildable);
 
             context.RegisterSourceOutput(buildable, static (spc, model) =>
-                spc.AddSource(ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model)));
+            {
+                spc.AddSource(ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model));
+                spc.AddSource(InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model));
+            });
         }
 
         /// <summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Dsl.Generator.Diagnostics;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 using Xunit;
 

@@ -45,16 +45,52 @@ namespace Dsl.Generator.Tests
                 parseOptions: ParseOptions,
                 driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
 
-        /// <summary>Runs the generator; returns the generated sources by hint name and the compilation that includes them.</summary>
-        public static (IReadOnlyDictionary<string, string> Sources, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics) Run(params string[] sources)
+        /// <summary>One generator run: the generated sources by hint name, the compilation that includes them, the generator's diagnostics.</summary>
+        public sealed record GeneratorRun(IReadOnlyDictionary<string, string> Sources, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics)
+        {
+            /// <summary>Generator diagnostics and the warnings and errors of the compiled output (generated code must have none).</summary>
+            public IEnumerable<Diagnostic> WarningsAndErrors => GeneratorDiagnostics.Concat(Problems(Output));
+
+            /// <summary>The two generated files of a network (module, then facts), as one text for snapshots.</summary>
+            public string Network(string fullName) => Sources[fullName + ".g.cs"] + "\n// ---- " + fullName + ".Info.g.cs ----\n\n" + Sources[fullName + ".Info.g.cs"];
+        }
+
+        /// <summary>Runs the generator (failing if it throws); returns what it generated and the compilation that includes it.</summary>
+        public static GeneratorRun Run(params string[] sources)
         {
             var input = Compilation(sources);
             var driver = Driver().RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
             var result = driver.GetRunResult();
+            foreach (var r in result.Results)
+            {
+                if (r.Exception is not null) throw new InvalidOperationException("The generator threw.", r.Exception);
+            }
             var generated = result.Results.SelectMany(r => r.GeneratedSources)
                 .ToDictionary(s => s.HintName, s => s.SourceText.ToString());
-            return (generated, output, diagnostics);
+            return new GeneratorRun(generated, output, diagnostics);
         }
+
+        /// <summary>Compiles a generator run to an in-memory assembly and loads it (TorchSharp resolves to the loaded copy).</summary>
+        public static System.Reflection.Assembly Load(GeneratorRun run)
+        {
+            using var stream = new MemoryStream();
+            var emit = run.Output.Emit(stream);
+            if (!emit.Success) throw new InvalidOperationException(string.Join(Environment.NewLine, emit.Diagnostics));
+            return System.Reflection.Assembly.Load(stream.ToArray());
+        }
+
+        /// <summary>Parses and builds the graph of network <paramref name="className"/> the way the generator does.</summary>
+        internal static Dsl.Generator.Graph.NetworkModel Analyze(GeneratorRun run, string className)
+        {
+            var type = run.Output.GetSymbolsWithName(className, SymbolFilter.Type).OfType<INamedTypeSymbol>().Single();
+            var parsed = Dsl.Generator.Parsing.SpecParser.Parse(type, default);
+            if (parsed.Spec is null) throw new InvalidOperationException("not parsed: " + string.Join("; ", parsed.Problems));
+            return Dsl.Generator.Graph.NetworkGraph.Build(parsed.Spec, parsed.Problems);
+        }
+
+        /// <summary>A file under the test assembly's TestData folder.</summary>
+        public static string TestData(params string[] parts) =>
+            Path.Combine(new[] { AppContext.BaseDirectory, "TestData" }.Concat(parts).ToArray());
 
         /// <summary>Warnings and errors of a compilation (hidden and info diagnostics excluded).</summary>
         public static Diagnostic[] Problems(Compilation compilation) =>
@@ -75,5 +111,8 @@ namespace Dsl.Generator.Tests
 
         /// <summary>The sample networks' declarations, exactly as the sample project compiles them.</summary>
         public static string SampleNetworksSource => File.ReadAllText(Path.Combine(RepoRoot, "samples", "ResNet", "Networks.cs"));
+
+        /// <summary>The sample's ResNet-family declarations (torchvision's ResNets, ResNeXt, pre-activation).</summary>
+        public static string FamilySampleSource => File.ReadAllText(Path.Combine(RepoRoot, "samples", "ResNet", "ResNetFamily.cs"));
     }
 }

@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 using Dsl.Generator.Model;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using static TorchSharp.torch;
 
 namespace Dsl.Generator.Tests
@@ -79,7 +79,7 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void Linear_with_a_wrong_in_features_reports_the_actual_count()
         {
-            var model = ShapeInference.Analyze(Spec(1, 28, 28,
+            var model = NetworkGraph.Build(Spec(1, 28, 28,
                 new Conv2dSpec(null, 6, 5, 1, 2, 1, 1, true),
                 new FlattenSpec(null),
                 new LinearSpec(null, 10, 400, true)));
@@ -93,7 +93,7 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void Stage_that_changes_channels_without_downsample_reports_the_two_branch_shapes()
         {
-            var model = ShapeInference.Analyze(Spec(1, 28, 28,
+            var model = NetworkGraph.Build(Spec(1, 28, 28,
                 new StemSpec(null, 16, 3, 1, false, true),
                 new ResidualStageSpec(null, 2, 32, false, true)));
             var problem = Assert.Single(model.Problems);
@@ -108,7 +108,7 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void Automatic_names_count_per_kind_and_skip_explicit_names()
         {
-            var model = ShapeInference.Analyze(Spec(1, 8, 8,
+            var model = NetworkGraph.Build(Spec(1, 8, 8,
                 new Conv2dSpec(null, 4, 3, 1, 1, 1, 1, true),
                 new Conv2dSpec("conv2", 4, 3, 1, 1, 1, 1, true),
                 new Conv2dSpec(null, 4, 3, 1, 1, 1, 1, true),
@@ -122,7 +122,7 @@ namespace Dsl.Generator.Tests
         public void Parameters_and_multiply_adds_follow_the_formulas()
         {
             // conv 3->8, k3, groups 1, bias: 8*3*9 + 8 = 224 params; output 8x6x6 -> 8*36*27 = 7776 MACs.
-            var model = ShapeInference.Analyze(Spec(3, 8, 8,
+            var model = NetworkGraph.Build(Spec(3, 8, 8,
                 new Conv2dSpec(null, 8, 3, 1, 0, 1, 1, true),
                 new BatchNorm2dSpec(null, 1e-5, 0.1),
                 new FlattenSpec(null),

@@ -1,4 +1,4 @@
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Generator.Diagnostics

@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Dsl.Generator.Parsing;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -42,7 +42,7 @@ namespace Dsl.Generator.Diagnostics
             if (!type.GetAttributes().Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
 
             var parsed = SpecParser.Parse(type, cancellationToken);
-            var problems = parsed.Spec is null ? parsed.Problems : ShapeInference.Analyze(parsed.Spec, parsed.Problems).Problems;
+            var problems = parsed.Spec is null ? parsed.Problems : NetworkGraph.Build(parsed.Spec, parsed.Problems).Problems;
             var diagnostics = new List<Diagnostic>(problems.Count);
             foreach (var problem in problems)
             {

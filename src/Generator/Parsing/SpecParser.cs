@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Dsl.Generator.Model;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -76,12 +76,13 @@ namespace Dsl.Generator.Parsing
                 containing.Insert(0, new ContainingType(t.IsRecord ? "record" : t.TypeKind == TypeKind.Struct ? "struct" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name));
             }
 
+            var inputArgs = new Layers.AttributeReader(input);
             var spec = new NetworkSpec(
                 type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
                 containing.ToEquatableArray(),
                 type.Name,
                 Accessibility(type.DeclaredAccessibility),
-                Int(input, 0), Int(input, 1), Int(input, 2),
+                inputArgs.Int(0), inputArgs.Int(1), inputArgs.Int(2),
                 layers.ToEquatableArray(),
                 ReadNaming(attributes));
             return new ParseResult(spec, problems.ToEquatableArray());
@@ -175,56 +176,9 @@ namespace Dsl.Generator.Parsing
             _ => "internal",
         };
 
-        private static LayerSpec? ReadLayer(AttributeData a)
-        {
-            string? name = Named<string?>(a, "Name", null);
-            switch (a.AttributeClass!.Name)
-            {
-                case "Conv2dAttribute":
-                    return new Conv2dSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Named(a, "Padding", 0), Named(a, "Dilation", 1), Named(a, "Groups", 1), Named(a, "Bias", true));
-                case "BatchNorm2dAttribute":
-                    return new BatchNorm2dSpec(name, Named(a, "Eps", 1e-5), Named(a, "Momentum", 0.1));
-                case "ReLUAttribute":
-                    return new ActivationSpec(name, Activation.ReLU);
-                case "SigmoidAttribute":
-                    return new ActivationSpec(name, Activation.Sigmoid);
-                case "TanhAttribute":
-                    return new ActivationSpec(name, Activation.Tanh);
-                case "MaxPool2dAttribute":
-                    return new Pool2dSpec(name, PoolKind.Max, Int(a, 0), Named(a, "Stride", 0), Named(a, "Padding", 0), Named(a, "Dilation", 1), Named(a, "CeilMode", false));
-                case "AvgPool2dAttribute":
-                    return new Pool2dSpec(name, PoolKind.Avg, Int(a, 0), Named(a, "Stride", 0), Named(a, "Padding", 0), 1, Named(a, "CeilMode", false));
-                case "AdaptiveAvgPool2dAttribute":
-                    return new AdaptiveAvgPool2dSpec(name, a.ConstructorArguments.Length > 0 ? Int(a, 0) : 1);
-                case "FlattenAttribute":
-                    return new FlattenSpec(name);
-                case "LinearAttribute":
-                    return new LinearSpec(name, Int(a, 0), Named(a, "InFeatures", 0), Named(a, "Bias", true));
-                case "DropoutAttribute":
-                    return new DropoutSpec(name, a.ConstructorArguments.Length > 0 ? System.Convert.ToDouble(a.ConstructorArguments[0].Value, System.Globalization.CultureInfo.InvariantCulture) : 0.5);
-                case "StemAttribute":
-                    return new StemSpec(name, Int(a, 0), Named(a, "Kernel", 7), Named(a, "Stride", 2), Named(a, "MaxPool", true), Named(a, "Bias", true));
-                case "ResidualAttribute":
-                    return new ResidualSpec(name, Int(a, 0), Named(a, "Use1x1Conv", false), Named(a, "Stride", 1), Named(a, "Bias", true));
-                case "ResidualStageAttribute":
-                    return new ResidualStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Downsample", false), Named(a, "Bias", true));
-                case "ClassifierHeadAttribute":
-                    return new ClassifierHeadSpec(name, Int(a, 0));
-                case "BasicStageAttribute":
-                    return new BasicStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Options(a, bias: false, projectionBatchNorm: true));
-                case "BottleneckStageAttribute":
-                    return new BottleneckStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Named(a, "Groups", 1), Named(a, "BaseWidth", 64),
-                        Named(a, "Expansion", 4), Named(a, "StrideOnFirst1x1", false), Options(a, bias: false, projectionBatchNorm: true));
-                case "PreActStageAttribute":
-                    return new PreActStageSpec(name, Int(a, 0), Int(a, 1), Named(a, "Stride", 1), Named(a, "Bottleneck", false), Named(a, "Groups", 1),
-                        Named(a, "BaseWidth", 64), Options(a, bias: false, projectionBatchNorm: false));
-                case "ResNeXtBlockAttribute":
-                    return new ResNeXtBlockSpec(name, Int(a, 0), Int(a, 1), Double(a, 2, 1.0), Named(a, "Use1x1Conv", false), Named(a, "Stride", 1),
-                        Options(a, bias: true, projectionBatchNorm: true));
-                default:
-                    return null;
-            }
-        }
+        /// <summary>The layer a known attribute declares; null for an attribute the registry does not know.</summary>
+        private static LayerSpec? ReadLayer(AttributeData a) =>
+            Layers.LayerRegistry.Readers.TryGetValue(a.AttributeClass!.Name, out var read) ? read(new Layers.AttributeReader(a)) : null;
 
         public static bool IsNamingAttribute(AttributeData attribute) =>
             attribute.AttributeClass is { Name: "NamingAttribute" } c && c.ContainingNamespace?.ToDisplayString() == Namespace;
@@ -236,26 +190,6 @@ namespace Dsl.Generator.Parsing
             return naming is not null && naming.ConstructorArguments.Length == 1 && naming.ConstructorArguments[0].Value is int value && value == (int)Naming.TorchVision
                 ? Naming.TorchVision
                 : Naming.D2L;
-        }
-
-        private static BlockOptions Options(AttributeData a, bool bias, bool projectionBatchNorm) =>
-            new(Named(a, "Bias", bias), Named(a, "ProjectionBatchNorm", projectionBatchNorm), Named(a, "ZeroInitLastBatchNorm", false));
-
-        private static double Double(AttributeData a, int index, double fallback) =>
-            index < a.ConstructorArguments.Length && a.ConstructorArguments[index].Value is { } value
-                ? System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)
-                : fallback;
-
-        private static int Int(AttributeData a, int index) =>
-            index < a.ConstructorArguments.Length && a.ConstructorArguments[index].Value is int value ? value : 0;
-
-        private static T Named<T>(AttributeData a, string name, T fallback)
-        {
-            foreach (var pair in a.NamedArguments)
-            {
-                if (pair.Key == name && pair.Value.Value is T value) return value;
-            }
-            return fallback;
         }
     }
 }

@@ -1,6 +1,6 @@
 using System;
 using System.Linq;
-using Dsl.Generator.Shapes;
+using Dsl.Generator.Graph;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -12,12 +12,12 @@ namespace Dsl.Generator.Tests.ResNetFamily
     {
         private const string Header = "using Dsl;\nnamespace T {\n";
 
-        private static FamilyGeneratorHarness.Result Run(string declarations) => FamilyGeneratorHarness.Run(Header + declarations + "\n}\n");
+        private static Harness.GeneratorRun Run(string declarations) => Harness.Run(Header + declarations + "\n}\n");
 
-        private static nn.Module<Tensor, Tensor> Create(FamilyGeneratorHarness.Result result, string className)
+        private static nn.Module<Tensor, Tensor> Create(Harness.GeneratorRun result, string className)
         {
-            Assert.Empty(FamilyGeneratorHarness.WarningsAndErrors(result));
-            var type = FamilyGeneratorHarness.Load(result).GetType("T." + className, throwOnError: true)!;
+            Assert.Empty(result.WarningsAndErrors);
+            var type = Harness.Load(result).GetType("T." + className, throwOnError: true)!;
             return (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
         }
 
@@ -33,19 +33,18 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 + string.Format(stages, "") + " [AdaptiveAvgPool2d] [Flatten] [Linear(1000)] public partial class V15;\n"
                 + "[Input(3, 224, 224)] [Naming(NamingConvention.TorchVision)] [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm2d] [ReLU] [MaxPool2d(3, Stride = 2, Padding = 1)]\n"
                 + string.Format(stages, ", StrideOnFirst1x1 = true") + " [AdaptiveAvgPool2d] [Flatten] [Linear(1000)] public partial class V1;");
-            var v15 = FamilyGeneratorHarness.Analyze(result, "V15");
-            var v1 = FamilyGeneratorHarness.Analyze(result, "V1");
+            var v15 = Harness.Analyze(result, "V15");
+            var v1 = Harness.Analyze(result, "V1");
             Assert.Empty(v1.Problems);
             Assert.Equal(25_557_032L, v1.Parameters);
             Assert.Equal(v15.OutputShape, v1.OutputShape);
             Assert.True(v1.MultiplyAdds < v15.MultiplyAdds);
             // The original placement: the 1x1 reduce of layer2.0 already halves 56x56 to 28x28.
             var conv1 = v1.Layers.Single(l => l.Name == "layer2").Children[0].Children.Single(c => c.Name == "conv1");
-            Assert.Equal(LayerNode.Dims(128, 28, 28), conv1.Output);
+            Assert.Equal(GraphNode.Dims(128, 28, 28), conv1.Output);
             using var net = Create(result, "V1");
             Assert.Equal(v1.Parameters, net.parameters().Sum(p => p.numel()));
-            var blocks = (System.Collections.IEnumerable)net.named_children().Single(c => c.name == "layer2").module;
-            var first = blocks.Cast<object>().First();
+            var first = net.named_children().Single(c => c.name == "layer2").module.named_children().First().module;
             TorchSharp.Modules.Conv2d Field(string name) => (TorchSharp.Modules.Conv2d)first.GetType().GetField(name)!.GetValue(first)!;
             Assert.Equal(2L, Field("conv1").stride[0]);
             Assert.Equal(1L, Field("conv2").stride[0]);
@@ -96,12 +95,12 @@ namespace Dsl.Generator.Tests.ResNetFamily
         public void InvalidValuesAreProblemsAtTheAttribute(string layers, string code, string? argument)
         {
             var result = Run("[Input(32, 8, 8)] [Conv2d(32, 1)] " + layers + " public partial class Bad;");
-            var model = FamilyGeneratorHarness.Analyze(result, "Bad");
+            var model = Harness.Analyze(result, "Bad");
             var problem = Assert.Single(model.Problems);
             Assert.Equal(code, problem.Code.ToString());
             Assert.Equal(argument, problem.Argument);
             Assert.Equal(layers.StartsWith("[Flatten", StringComparison.Ordinal) ? 2 : 1, problem.LayerIndex);
-            Assert.DoesNotContain(result.Generated.Keys, k => k.Contains("Bad", StringComparison.Ordinal));
+            Assert.DoesNotContain(result.Sources.Keys, k => k.Contains("Bad", StringComparison.Ordinal));
         }
 
         [Fact]
@@ -110,11 +109,11 @@ namespace Dsl.Generator.Tests.ResNetFamily
             var result = Run(
                 "[Input(3, 64, 64)] [Naming(NamingConvention.TorchVision)] [Conv2d(8, 3)] [BatchNorm2d] [ReLU] [MaxPool2d(2)] [BasicStage(1, 8)] [BasicStage(1, 16, Stride = 2)]"
                 + " [ReLU] [AdaptiveAvgPool2d] [Flatten] [Linear(10)] [Linear(5)] public partial class Names;");
-            var model = FamilyGeneratorHarness.Analyze(result, "Names");
+            var model = Harness.Analyze(result, "Names");
             Assert.Equal(new[] { "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "relu2", "avgpool", "flatten", "fc", "fc2" }, model.Layers.Select(l => l.Name));
             var downsample = model.Layers[5].Children[0].Children.Single(c => c.Name == "downsample");
             Assert.Equal(new[] { "layer2.0.downsample.0", "layer2.0.downsample.1" }, downsample.Children.Select(c => c.Path));
-            Assert.Empty(FamilyGeneratorHarness.WarningsAndErrors(result));
+            Assert.Empty(result.WarningsAndErrors);
         }
     }
 }

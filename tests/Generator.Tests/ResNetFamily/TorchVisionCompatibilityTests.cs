@@ -57,7 +57,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         [MemberData(nameof(TorchVisionNames))]
         public void StateDictKeysAndShapesEqualTorchVision(string name)
         {
-            var expected = Sorted(File.ReadAllLines(FamilyGeneratorHarness.TestData("torchvision", name + ".txt")));
+            var expected = Sorted(File.ReadAllLines(Harness.TestData("torchvision", name + ".txt")));
             using var net = Create(name);
             var actual = StateDictLines(net);
             Assert.Equal(expected.Count, actual.Count);
@@ -84,7 +84,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         public void CountsMatchTheReferenceSummary()
         {
             // summary.txt is printed by scripts/torchvision-keys.py from torchvision itself.
-            foreach (var line in File.ReadAllLines(FamilyGeneratorHarness.TestData("torchvision", "summary.txt")))
+            foreach (var line in File.ReadAllLines(Harness.TestData("torchvision", "summary.txt")))
             {
                 var parts = line.Split(' ');
                 var info = Info(parts[0]);

@@ -1,6 +1,6 @@
 using Dsl.Generator.Model;
 
-namespace Dsl.Generator.Shapes
+namespace Dsl.Generator.Graph
 {
     /// <summary>
     /// What can be wrong with a declaration. Each code maps to one diagnostic descriptor;

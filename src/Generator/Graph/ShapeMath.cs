@@ -1,4 +1,4 @@
-namespace Dsl.Generator.Shapes
+namespace Dsl.Generator.Graph
 {
     /// <summary>PyTorch's output-size formulas (aten/src/ATen/native/Pool.h and ConvUtils.h).</summary>
     internal static class ShapeMath

@@ -1,0 +1,155 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Graph;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>
+    /// One generated class for a block kind, specialised to this network: parameters that are the same in every use
+    /// are baked in as literals, modules that no use has are left out, and only what differs between uses becomes a
+    /// constructor parameter (a module some uses lack becomes nullable, created under its flag).
+    /// </summary>
+    internal sealed class BlockClass
+    {
+        public BlockClass(string name, GraphNode first)
+        {
+            Name = name;
+            Instances.Add(first);
+            Children.AddRange(first.Children.Select(c => c.Name));
+        }
+
+        public string Name { get; }
+        public List<GraphNode> Instances { get; } = new();
+
+        /// <summary>Every submodule name any use has, in registration order.</summary>
+        public List<string> Children { get; } = new();
+
+        public GraphNode First => Instances[0];
+
+        /// <summary>Parameters whose value differs between uses, in declaration order: the constructor's parameters.</summary>
+        public IReadOnlyList<BlockParam> Varying =>
+            First.Params.Where(p => Instances.Any(i => Value(i, p.Name) != p.Value) && IsReferenced(p.Name)).ToList();
+
+        public HashSet<string> VaryingNames => new(Varying.Select(p => p.Name), StringComparer.Ordinal);
+
+        /// <summary>How many uses have submodule <paramref name="name"/>.</summary>
+        public int Presence(string name) => Instances.Count(i => i.Children.Any(c => c.Name == name));
+
+        /// <summary>The submodule <paramref name="name"/> of the first use that has it.</summary>
+        public GraphNode Child(string name) => Instances.SelectMany(i => i.Children).First(c => c.Name == name);
+
+        /// <summary>A submodule's type, with its output shape when every use has the same.</summary>
+        public string DescribeChild(string name)
+        {
+            var shapes = Instances.SelectMany(i => i.Children).Where(c => c.Name == name).Select(c => c.Output).Distinct().ToList();
+            var child = Child(name);
+            return shapes.Count == 1 ? $"{child.Type}, output {ModuleEmitter.Dims(shapes[0])}." : child.Type + ".";
+        }
+
+        public static string? Value(GraphNode node, string param) => node.Params.FirstOrDefault(p => p.Name == param)?.Value;
+
+        private bool IsReferenced(string param) =>
+            Instances.SelectMany(i => i.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
+            || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param);
+    }
+
+    /// <summary>Groups a network's blocks into <see cref="BlockClass"/>es (the nested classes of the generated module).</summary>
+    internal sealed class BlockClasses
+    {
+        private readonly Dictionary<string, BlockClass> _byPath = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _signatures = new(StringComparer.Ordinal);
+
+        public List<BlockClass> Classes { get; } = new();
+
+        public BlockClasses(GraphNode root, ISet<string> reservedTypeNames)
+        {
+            // Children first: a block's signature names the classes of the blocks inside it.
+            foreach (var node in PostOrder(root).Where(n => n.Form == NodeForm.Block && n != root)) Assign(node, reservedTypeNames);
+            // Emit in the order a reader meets the blocks.
+            var order = PreOrder(root).Where(n => _byPath.ContainsKey(n.Path)).Select(n => _byPath[n.Path]).Distinct().ToList();
+            Classes.Sort((a, b) => order.IndexOf(a).CompareTo(order.IndexOf(b)));
+        }
+
+        /// <summary>The class of the block at <paramref name="path"/>.</summary>
+        public BlockClass Of(GraphNode node) => _byPath[node.Path];
+
+        private void Assign(GraphNode node, ISet<string> reserved)
+        {
+            foreach (var candidate in Classes.Where(c => c.First.ModuleType == node.ModuleType))
+            {
+                if (!Compatible(candidate, node)) continue;
+                candidate.Instances.Add(node);
+                Merge(candidate.Children, node.Children.Select(c => c.Name).ToList());
+                _byPath[node.Path] = candidate;
+                return;
+            }
+            string name = node.ModuleType;
+            for (int n = 2; reserved.Contains(name) || Classes.Any(c => c.Name == name); n++) name = node.ModuleType + n;
+            var created = new BlockClass(name, node);
+            Classes.Add(created);
+            _byPath[node.Path] = created;
+        }
+
+        /// <summary>Same forward, same parameters, and every submodule both have is built the same way.</summary>
+        private bool Compatible(BlockClass c, GraphNode node)
+        {
+            var first = c.First;
+            if (first.Body != node.Body || first.Result != node.Result) return false;
+            if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
+            foreach (var instance in c.Instances)
+            {
+                foreach (var child in node.Children)
+                {
+                    var other = instance.Children.FirstOrDefault(x => x.Name == child.Name);
+                    if (other is not null && Signature(other) != Signature(child)) return false;
+                }
+            }
+            // A module that some uses lack needs the flag that decides it.
+            foreach (var step in first.Body.Where(s => s.Op == StepOp.OptionalCall))
+            {
+                bool inNode = node.Children.Any(x => x.Name == step.Module);
+                if (step.Flag is null && c.Instances.Any(i => i.Children.Any(x => x.Name == step.Module) != inNode)) return false;
+            }
+            return true;
+        }
+
+        /// <summary>Inserts the names of <paramref name="names"/> missing from <paramref name="union"/> after their predecessor.</summary>
+        private static void Merge(List<string> union, List<string> names)
+        {
+            for (int i = 0; i < names.Count; i++)
+            {
+                if (union.Contains(names[i])) continue;
+                int at = i == 0 ? 0 : union.IndexOf(names[i - 1]) + 1;
+                union.Insert(at, names[i]);
+            }
+        }
+
+        /// <summary>What a submodule's construction depends on, apart from the parameter values of its block.</summary>
+        private string Signature(GraphNode node)
+        {
+            if (_signatures.TryGetValue(node.Path, out var known)) return known;
+            string signature = node.Form switch
+            {
+                NodeForm.Leaf => "L:" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + "=" + (a.Param is null ? a.Value : "$" + a.Param))) + ")" + (node.ZeroInitWeight ? "z" : ""),
+                NodeForm.Sequential => "S:" + node.Type + "[" + string.Join(";", node.Children.Select(c => c.Name + ":" + Signature(c))) + "]",
+                _ => "B:" + Of(node).Name + "(" + string.Join(",", node.Params.Select(p => p.Name + "=" + p.Value)) + ")",
+            };
+            _signatures[node.Path] = signature;
+            return signature;
+        }
+
+        private static IEnumerable<GraphNode> PostOrder(GraphNode node)
+        {
+            foreach (var child in node.Children)
+                foreach (var n in PostOrder(child)) yield return n;
+            yield return node;
+        }
+
+        private static IEnumerable<GraphNode> PreOrder(GraphNode node)
+        {
+            yield return node;
+            foreach (var n in node.Descendants()) yield return n;
+        }
+    }
+}

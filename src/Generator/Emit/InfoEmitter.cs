@@ -1,0 +1,49 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>
+    /// Writes the second file of a network: its compile-time facts (input and output shapes, parameter and
+    /// multiply-add counts, every module's row) so the module file stays short.
+    /// </summary>
+    internal static class InfoEmitter
+    {
+        private const string ShapeType = "global::Dsl.Shape";
+
+        public static string HintName(NetworkSpec spec) => spec.FullName + ".Info.g.cs";
+
+        public static string Emit(NetworkModel model)
+        {
+            var w = new CodeWriter();
+            using (Scopes.Open(w, model.Spec))
+            using (w.Block("partial class " + model.Spec.ClassName))
+            {
+                w.Line("/// <summary>Shape of one input sample (channels, height, width); the batch dimension is free.</summary>");
+                w.Line($"public static {ShapeType} InputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.InputShape)});");
+                w.Line();
+                w.Line("/// <summary>Shape of one output sample.</summary>");
+                w.Line($"public static {ShapeType} OutputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.OutputShape)});");
+                w.Line();
+                w.Line("/// <summary>Trainable parameters, computed at compile time.</summary>");
+                w.Line($"public const long ParameterCount = {Literal.Of(model.Parameters)};");
+                w.Line();
+                w.Line("/// <summary>Multiply-adds of convolutions and linear layers for one sample, computed at compile time.</summary>");
+                w.Line($"public const long MultiplyAddCount = {Literal.Of(model.MultiplyAdds)};");
+                w.Line();
+                w.Line("/// <summary>Every layer's output shape, parameters and multiply-adds, computed at compile time.</summary>");
+                w.Line($"public static global::Dsl.NetworkInfo Info {{ get; }} = new global::Dsl.NetworkInfo(\"{model.Spec.ClassName}\", InputShape, new global::Dsl.LayerInfo[]");
+                w.Line("{");
+                foreach (var node in model.Root.Descendants())
+                {
+                    w.Line($"    new global::Dsl.LayerInfo(\"{node.Path}\", \"{node.Type}\", {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
+                }
+                w.Line("});");
+                w.Line();
+                w.Line("/// <summary>The D2L-style layer summary followed by a table of every layer, for a batch of <paramref name=\"batch\"/>.</summary>");
+                w.Line("public static string Summary(long batch = 1) => Info.Summary(batch);");
+            }
+            return w.ToString();
+        }
+    }
+}

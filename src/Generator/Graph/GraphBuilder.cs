@@ -1,0 +1,292 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Graph
+{
+    /// <summary>A value flowing through a forward: the variable that holds it and its per-sample shape.</summary>
+    internal readonly struct Value
+    {
+        public Value(string var, EquatableArray<long> shape) { Var = var; Shape = shape; }
+
+        public string Var { get; }
+        public EquatableArray<long> Shape { get; }
+
+        /// <summary>Channels of an image or sequence value (the first dimension).</summary>
+        public long Channels => Shape.Count > 0 ? Shape[0] : 0;
+    }
+
+    /// <summary>
+    /// A number used to build a layer: its value and, inside a block, the block parameter it comes from, so the
+    /// emitted block class can take it in its constructor when it differs between the block's uses.
+    /// </summary>
+    internal readonly struct Num
+    {
+        public Num(long value, string? param = null) { Value = value; Param = param; }
+
+        public long Value { get; }
+        public string? Param { get; }
+
+        public static implicit operator Num(long value) => new(value);
+    }
+
+    /// <summary>A yes/no option of a block, possibly a block parameter (see <see cref="Num"/>).</summary>
+    internal readonly struct Flag
+    {
+        public Flag(bool value, string? param = null) { Value = value; Param = param; }
+
+        public bool Value { get; }
+        public string? Param { get; }
+
+        public static implicit operator Flag(bool value) => new(value);
+    }
+
+    /// <summary>
+    /// Builds the network graph while inferring shapes: layer kinds and block templates call it in forward order,
+    /// and it records each submodule, each forward step, parameters and multiply-adds, and each problem at the
+    /// declared attribute (and argument) responsible. After the first problem in a block it stops recording
+    /// (values become unknown), as a failing forward would.
+    /// </summary>
+    internal sealed class GraphBuilder
+    {
+        /// <summary>Networks and blocks larger than this are reported instead of built (a bound on compile time).</summary>
+        public const int MaxModules = 20000;
+
+        private readonly List<Problem> _problems;
+        private readonly List<GraphNode> _children = new();
+        private readonly List<Step> _body = new();
+        private readonly List<BlockParam> _params = new();
+        private readonly GraphBuilder? _parent;
+        private readonly Counter _modules;
+
+        private GraphBuilder(List<Problem> problems, GraphBuilder? parent, Counter modules, int index, Naming naming, string path, int depth, bool composite, string? blame, string defaultVar)
+        {
+            _problems = problems; _parent = parent; _modules = modules;
+            Index = index; Naming = naming; Path = path; Depth = depth; Composite = composite; Blame = blame; DefaultVar = defaultVar;
+        }
+
+        /// <summary>The builder of a network's top level; its forward reads "input" and writes "x".</summary>
+        public static GraphBuilder ForNetwork(List<Problem> problems, Naming naming) =>
+            new(problems, null, new Counter(), -1, naming, "", -1, composite: false, blame: null, defaultVar: "x");
+
+        private sealed class Counter { public int Count; }
+
+        /// <summary>The declared attribute being built (its index among the layer attributes).</summary>
+        public int Index { get; private set; }
+        public Naming Naming { get; }
+        public string Path { get; }
+        public int Depth { get; }
+
+        /// <summary>Inside a composite attribute, problems point at <see cref="Blame"/> (or the whole attribute).</summary>
+        public bool Composite { get; }
+        public string? Blame { get; private set; }
+
+        /// <summary>The variable an operation writes unless told otherwise ("x" at the top level, "y" in a block).</summary>
+        public string DefaultVar { get; }
+
+        public bool Failed { get; private set; }
+
+        /// <summary>Starts the next declared attribute at the top level.</summary>
+        public void BeginAttribute(int index) => Index = index;
+
+        public string ChildPath(string name) => Path.Length == 0 ? name : Path + "." + name;
+
+        // ---- problems ------------------------------------------------------------------------------
+
+        /// <summary>Reports a problem at <paramref name="argument"/> (or, inside a composite, at its blamed argument).</summary>
+        public void Report(ProblemCode code, string? argument, params object[] args)
+        {
+            _problems.Add(Problem.At(code, Index, Composite ? Blame : argument, args));
+            Fail();
+        }
+
+        /// <summary>Reports a problem at the whole attribute (or, inside a composite, at its blamed argument).</summary>
+        public void ReportWhole(ProblemCode code, params object[] args) => Report(code, null, args);
+
+        /// <summary>Reports at an explicit argument, even inside a composite (a block's own fix, e.g. Use1x1Conv).</summary>
+        public void ReportAt(ProblemCode code, string? argument, params object[] args)
+        {
+            _problems.Add(Problem.At(code, Index, argument, args));
+            Fail();
+        }
+
+        private void Fail()
+        {
+            for (var b = this; b is not null; b = b._parent) b.Failed = true;
+        }
+
+        /// <summary>Inside a composite, points the problems of the next operations at <paramref name="argument"/>.</summary>
+        public IDisposable Blaming(string? argument)
+        {
+            var previous = Blame;
+            if (Composite && argument is not null) Blame = argument;
+            return new Restore(() => Blame = previous);
+        }
+
+        private sealed class Restore : IDisposable
+        {
+            private readonly Action _action;
+            public Restore(Action action) => _action = action;
+            public void Dispose() => _action();
+        }
+
+        /// <summary>
+        /// Checked arithmetic for shapes, parameters and multiply-adds: a figure beyond <see cref="long"/> is a
+        /// problem at the argument responsible, never an exception or a silently negative count.
+        /// </summary>
+        public long Checked(Func<long> figure, string path, string? argument)
+        {
+            try
+            {
+                return checked(figure());
+            }
+            catch (OverflowException)
+            {
+                Report(ProblemCode.InvalidValue, argument, path, argument ?? "size", "too large", "small enough that shapes, parameters and multiply-adds fit in 64 bits");
+                return 0;
+            }
+        }
+
+        // ---- block parameters ----------------------------------------------------------------------
+
+        /// <summary>Declares a numeric parameter of this block (a constructor argument when it differs between uses).</summary>
+        public Num Param(string name, long value)
+        {
+            AddParam(name, "long", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return new Num(value, name);
+        }
+
+        /// <summary>Declares a yes/no parameter of this block.</summary>
+        public Flag Param(string name, bool value)
+        {
+            AddParam(name, "bool", value ? "true" : "false");
+            return new Flag(value, name);
+        }
+
+        private void AddParam(string name, string type, string value)
+        {
+            if (_params.All(p => p.Name != name)) _params.Add(new BlockParam(name, type, value));
+        }
+
+        // ---- modules and steps ---------------------------------------------------------------------
+
+        /// <summary>Whether a module may still be added (no failure so far, within <see cref="MaxModules"/>).</summary>
+        private bool Admit()
+        {
+            if (Failed) return false;
+            if (++_modules.Count <= MaxModules) return true;
+            ReportAt(ProblemCode.InvalidValue, null, Path.Length == 0 ? "network" : Path, "modules", _modules.Count, "at most " + MaxModules + " modules in one network");
+            return false;
+        }
+
+        /// <summary>Adds a TorchSharp layer and the step that calls it; returns its output (unchanged after a failure).</summary>
+        public Value Leaf(string name, string type, Value x, EquatableArray<long> output, long parameters, long multiplyAdds,
+            IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false)
+        {
+            if (!Admit()) return x;
+            _children.Add(new GraphNode(name, ChildPath(name), type, Depth + 1, x.Shape, output, parameters, multiplyAdds,
+                NodeForm.Leaf, type, args.ToEquatableArray(), EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty,
+                EquatableArray<Step>.Empty, "", doc, zeroInitWeight));
+            return AddStep(StepOp.Call, name, into, output, x);
+        }
+
+        /// <summary>The functional in-place ReLU (no module): <c>y = y.relu_()</c>.</summary>
+        public Value ReluInPlace(Value x, string? into = null) =>
+            Failed ? x : AddStep(StepOp.ReluInPlace, null, into ?? x.Var, x.Shape, x);
+
+        /// <summary>The residual merge <c>y = y.add_(identity)</c>; the caller has checked that the shapes agree.</summary>
+        public Value AddInPlace(Value y, Value identity) =>
+            Failed ? y : AddStep(StepOp.AddInPlace, null, y.Var, y.Shape, y, identity);
+
+        private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, params Value[] inputs)
+        {
+            string var = into ?? DefaultVar;
+            _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray()));
+            return new Value(var, output);
+        }
+
+        /// <summary>
+        /// A submodule that exists only when <paramref name="present"/> (a projection shortcut, a stem's pool):
+        /// <paramref name="build"/> adds it, applied to <paramref name="input"/>; without it the result is
+        /// <paramref name="passThrough"/>. The emitted block class creates the module only where the flag is true.
+        /// </summary>
+        public Value Optional(Flag present, string module, Value input, Value passThrough, string into, Func<Value, Value> build)
+        {
+            if (Failed) return passThrough;
+            var inputs = new EquatableArray<string>(new[] { input.Var, passThrough.Var });
+            if (!present.Value)
+            {
+                _body.Add(new Step(into, StepOp.OptionalCall, module, inputs, present.Param));
+                return new Value(into, passThrough.Shape);
+            }
+            int before = _body.Count;
+            var result = build(input);
+            if (Failed) return passThrough;
+            // The module's own call becomes the optional call (one step: the module applied to the input).
+            _body[before] = new Step(into, StepOp.OptionalCall, module, inputs, present.Param);
+            return new Value(into, result.Shape);
+        }
+
+        /// <summary>Starts a generated block class (a submodule with its own forward); finish with <see cref="EndBlock"/>.</summary>
+        public GraphBuilder Block(string name, Value x, string? blame = null) => Child(name, x, blame, "y");
+
+        /// <summary>Starts a Sequential container; finish with <see cref="EndSequential"/>.</summary>
+        public GraphBuilder Sequential(string name, Value x, string? blame = null) => Child(name, x, blame, "x");
+
+        private GraphBuilder Child(string name, Value x, string? blame, string defaultVar) =>
+            new(_problems, this, _modules, Index, Naming, ChildPath(name), Depth + 1, composite: true, blame ?? (Composite ? Blame : null), defaultVar)
+            {
+                Input = new Value("x", x.Shape),
+            };
+
+        /// <summary>The block's input inside its forward ("x").</summary>
+        public Value Input { get; private set; }
+
+        /// <summary>Adds the finished block <paramref name="block"/> as a submodule and calls it on <paramref name="x"/>.</summary>
+        public Value EndBlock(GraphBuilder block, string type, string moduleType, Value x, Value result, string? doc = null, string? into = null)
+        {
+            if (block.Failed || !Admit()) return x;
+            return AddComposite(block, NodeForm.Block, type, moduleType, x, result, doc, into);
+        }
+
+        /// <summary>Adds the finished Sequential <paramref name="sequential"/> (children run in order) and calls it.</summary>
+        public Value EndSequential(GraphBuilder sequential, string type, Value x, Value result, string? doc = null, string? into = null)
+        {
+            if (sequential.Failed || !Admit()) return x;
+            return AddComposite(sequential, NodeForm.Sequential, type, "Sequential", x, result, doc, into);
+        }
+
+        private Value AddComposite(GraphBuilder inner, NodeForm form, string type, string moduleType, Value x, Value result, string? doc, string? into)
+        {
+            string name = inner.Path.Substring(inner.Path.LastIndexOf('.') + 1);
+            long parameters = 0, multiplyAdds = 0;
+            foreach (var child in inner._children)
+            {
+                parameters = Checked(() => parameters + child.Parameters, inner.Path, null);
+                multiplyAdds = Checked(() => multiplyAdds + child.MultiplyAdds, inner.Path, null);
+            }
+            if (Failed) return x;
+            _children.Add(new GraphNode(name, inner.Path, type, inner.Depth, x.Shape, result.Shape, parameters, multiplyAdds, form, moduleType,
+                EquatableArray<LeafArg>.Empty, inner._params.ToEquatableArray(), inner._children.ToEquatableArray(), inner._body.ToEquatableArray(),
+                result.Var, doc, false));
+            return AddStep(StepOp.Call, name, into, result.Shape, x);
+        }
+
+        /// <summary>The network's root node: the declared layers and their forward.</summary>
+        public GraphNode Root(string className, EquatableArray<long> input, Value result)
+        {
+            long parameters = 0, multiplyAdds = 0;
+            foreach (var child in _children)
+            {
+                parameters = Checked(() => parameters + child.Parameters, className, null);
+                multiplyAdds = Checked(() => multiplyAdds + child.MultiplyAdds, className, null);
+            }
+            return new GraphNode(className, "", className, -1, input, result.Shape, parameters, multiplyAdds, NodeForm.Block, className,
+                EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, _children.ToEquatableArray(), _body.ToEquatableArray(), result.Var, null, false);
+        }
+
+        /// <summary>Formats a shape as the diagnostics show it: [64, 28, 28].</summary>
+        public static string Format(EquatableArray<long> dims) => "[" + string.Join(", ", dims) + "]";
+    }
+}

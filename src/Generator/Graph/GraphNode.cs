@@ -1,0 +1,96 @@
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Graph
+{
+    // The network graph: the one structure that shape inference builds and every emitter walks.
+    // A network is a tree of modules (the submodules a PyTorch reader sees in named_modules);
+    // every block's forward is a short dataflow program over its children (Step), so branches,
+    // shortcuts and merges are explicit edges between named values.
+
+    /// <summary>How a module is realised: a TorchSharp layer, a generated block class, or a Sequential container.</summary>
+    internal enum NodeForm { Leaf, Block, Sequential }
+
+    /// <summary>
+    /// One constructor argument of a TorchSharp layer: the C# parameter name, the value as a C# literal, the block
+    /// parameter it comes from (null: a literal of this block's structure) and whether it equals TorchSharp's default
+    /// (then it is left out of the call unless it comes from a parameter).
+    /// </summary>
+    internal sealed record LeafArg(string Name, string Value, string? Param, bool IsDefault);
+
+    /// <summary>A named value a block class may take in its constructor (channels, stride, projection, ...).</summary>
+    internal sealed record BlockParam(string Name, string Type, string Value);
+
+    /// <summary>The operations of a block's forward.</summary>
+    internal enum StepOp
+    {
+        /// <summary><c>out = module.call(in)</c>.</summary>
+        Call,
+        /// <summary><c>out = module.call(in)</c> when the module exists in this block, else <c>out = in</c>.</summary>
+        OptionalCall,
+        /// <summary><c>out = in.relu_()</c>: the functional in-place ReLU (no module, as torchvision's shared relu).</summary>
+        ReluInPlace,
+        /// <summary><c>out = in0.add_(in1)</c>: the residual merge.</summary>
+        AddInPlace,
+    }
+
+    /// <summary>
+    /// One operation of a forward: its output value, the submodule it calls (if any), its input edges and, for an
+    /// <see cref="StepOp.OptionalCall"/>, the block parameter that says whether the module exists.
+    /// </summary>
+    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null);
+
+    /// <summary>
+    /// One module of the network with its compile-time facts. <see cref="ModuleType"/> is the TorchSharp layer
+    /// (Leaf: "Conv2d") or the generated class's base name (Block: "BasicBlock"); <see cref="Type"/> is the name
+    /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
+    /// returns <see cref="Result"/>.
+    /// </summary>
+    internal sealed record GraphNode(
+        string Name,
+        string Path,
+        string Type,
+        int Depth,
+        EquatableArray<long> Input,
+        EquatableArray<long> Output,
+        long Parameters,
+        long MultiplyAdds,
+        NodeForm Form,
+        string ModuleType,
+        EquatableArray<LeafArg> Args,
+        EquatableArray<BlockParam> Params,
+        EquatableArray<GraphNode> Children,
+        EquatableArray<Step> Body,
+        string Result,
+        string? Doc,
+        bool ZeroInitWeight)
+    {
+        public static EquatableArray<long> Dims(params long[] dims) => new(dims);
+
+        /// <summary>This node and every node below it, in registration order (the order of named_modules).</summary>
+        public System.Collections.Generic.IEnumerable<GraphNode> Descendants()
+        {
+            foreach (var child in Children)
+            {
+                yield return child;
+                foreach (var grandchild in child.Descendants()) yield return grandchild;
+            }
+        }
+    }
+
+    /// <summary>A network declaration, its graph (the root is the network itself) and the problems found.</summary>
+    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems)
+    {
+        public bool HasErrors => Problems.Count > 0;
+
+        /// <summary>The declared layers, in order.</summary>
+        public EquatableArray<GraphNode> Layers => Root.Children;
+
+        public EquatableArray<long> InputShape => Root.Input;
+
+        public EquatableArray<long> OutputShape => Root.Output;
+
+        public long Parameters => Root.Parameters;
+
+        public long MultiplyAdds => Root.MultiplyAdds;
+    }
+}

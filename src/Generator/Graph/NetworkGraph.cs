@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Graph
+{
+    /// <summary>
+    /// Builds a network's graph from its declaration: resolves layer names, checks the input and every argument,
+    /// then lets each declared layer add itself to the graph (inferring shapes, parameters and multiply-adds).
+    /// Pure: no Roslyn symbols, no TorchSharp. The generator emits from the result; the analyzer reports its problems.
+    /// </summary>
+    internal static class NetworkGraph
+    {
+        /// <summary>Member names of the generated class and of TorchSharp's Module that a layer may not take.</summary>
+        internal static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
+        {
+            "forward", "call", "Info", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Summary",
+            "parameters", "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
+            "named_children", "state_dict", "load_state_dict", "train", "eval", "training", "to", "cpu", "cuda",
+            "apply", "zero_grad", "register_module", "register_buffer", "register_parameter", "GetName", "Dispose",
+            "half", "bfloat16", "@float", "@double", "save", "load", "get_parameter", "get_buffer", "get_submodule",
+        };
+
+        public static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural = null)
+        {
+            var problems = new List<Problem>(structural ?? Array.Empty<Problem>());
+            var layers = spec.Layers;
+            var names = ResolveNames(layers, problems, spec.Naming);
+
+            var input = GraphNode.Dims(spec.InputChannels, spec.InputHeight, spec.InputWidth);
+            bool flowing = true;
+            void InputAtLeastOne(string argument, long value)
+            {
+                if (value >= 1) return;
+                problems.Add(Problem.At(ProblemCode.InvalidValue, Problem.InputAttribute, argument, "Input", argument, value, "at least 1"));
+                flowing = false;
+            }
+            InputAtLeastOne("channels", spec.InputChannels);
+            InputAtLeastOne("height", spec.InputHeight);
+            InputAtLeastOne("width", spec.InputWidth);
+
+            int headIndex = -1;
+            for (int i = 0; i < layers.Count; i++)
+            {
+                if (headIndex >= 0) problems.Add(Problem.At(ProblemCode.LayerAfterHead, i, null, names[i], names[headIndex]));
+                else if (layers[i].IsHead) headIndex = i;
+            }
+
+            var builder = GraphBuilder.ForNetwork(problems, spec.Naming);
+            var x = new Value("input", input);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                // Arguments are checked for every layer; shapes flow only up to the first problem.
+                int before = problems.Count;
+                layers[i].Validate(new Validation(problems, i, names[i]));
+                if (!flowing || builder.Failed || problems.Count > before) { flowing = false; continue; }
+                builder.BeginAttribute(i);
+                x = layers[i].Build(builder, names[i], x);
+            }
+            return new NetworkModel(spec, builder.Root(spec.ClassName, input, x), problems.ToEquatableArray());
+        }
+
+        /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L)
+        {
+            var names = new string[layers.Count];
+            var counters = new Dictionary<string, int>(StringComparer.Ordinal);
+            var taken = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                var layer = layers[i];
+                if (layer.Name is { } explicitName)
+                {
+                    names[i] = explicitName;
+                    if (!IsIdentifier(explicitName))
+                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is not a valid C# identifier (letters, digits and '_', not starting with a digit, not a keyword)"));
+                    else if (ReservedNames.Contains(explicitName))
+                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is a member of the generated module or of TorchSharp's Module"));
+                    else if (!seen.Add(explicitName))
+                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "another layer of this network already has it"));
+                    continue;
+                }
+
+                // torchvision: conv1, bn1 and layer1.. are numbered from the first; relu, maxpool, avgpool, flatten, fc,
+                // stem, head are plain and numbered from the second of their kind.
+                var (prefix, numbered) = naming == Naming.TorchVision ? layer.TorchVisionName : (layer.NamePrefix, layer.NumberedName);
+                string candidate;
+                do
+                {
+                    counters.TryGetValue(prefix, out int n);
+                    counters[prefix] = ++n;
+                    candidate = !numbered && n == 1 ? prefix : prefix + n;
+                }
+                while (taken.Contains(candidate));
+                names[i] = candidate;
+                seen.Add(candidate);
+            }
+            return names;
+        }
+
+        private static bool IsIdentifier(string name) =>
+            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None;
+    }
+}

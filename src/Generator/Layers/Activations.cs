@@ -1,0 +1,26 @@
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    internal enum Activation { ReLU, Sigmoid, Tanh }
+
+    /// <summary><c>[ReLU]</c>, <c>[Sigmoid]</c>, <c>[Tanh]</c>: element-wise, shape-preserving, no parameters.</summary>
+    internal sealed record ActivationSpec(string? Name, Activation Function) : LayerSpec(Name)
+    {
+        public override string Kind => Function.ToString();
+        public override string NamePrefix => Function.ToString().ToLowerInvariant();
+
+        public static LayerSpec ReadReLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.ReLU);
+        public static LayerSpec ReadSigmoid(AttributeReader a) => new ActivationSpec(a.Name, Activation.Sigmoid);
+        public static LayerSpec ReadTanh(AttributeReader a) => new ActivationSpec(a.Name, Activation.Tanh);
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, Function, x);
+
+        /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
+        public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>
+            b.Leaf(name, function.ToString(), x, x.Shape, 0, 0,
+                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc);
+    }
+}

@@ -1,0 +1,39 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[BatchNorm2d(Eps, Momentum)]</c>: nn.BatchNorm2d over the incoming channels.</summary>
+    internal sealed record BatchNorm2dSpec(string? Name, double Eps, double Momentum) : LayerSpec(Name)
+    {
+        public override string Kind => "BatchNorm2d";
+        public override string NamePrefix => "bn";
+        public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
+
+        public static LayerSpec Read(AttributeReader a) => new BatchNorm2dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
+
+        public override void Validate(Validation v)
+        {
+            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+            if (!(Momentum >= 0 && Momentum <= 1)) v.Invalid("Momentum", Momentum, "in [0, 1]");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, x.Channels, Eps, Momentum);
+
+        /// <summary>Adds a BatchNorm2d; <paramref name="zeroInitWeight"/> starts its scale at zero (torchvision's zero_init_residual).</summary>
+        public static Value Add(GraphBuilder b, string name, Value x, Num features, double eps = 1e-5, double momentum = 0.1, bool zeroInitWeight = false, string? into = null, string? doc = null)
+        {
+            string path = b.ChildPath(name);
+            if (!Require.Image(b, path, "BatchNorm2d", x)) return x;
+            long channels = x.Shape[0];
+            long parameters = b.Checked(() => 2 * channels, path, null);
+            var args = new[]
+            {
+                Literal.Arg("num_features", features.Value == channels ? features : channels),
+                Literal.Arg("eps", eps, 1e-5),
+                Literal.Arg("momentum", momentum, 0.1),
+            };
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, args, into, doc, zeroInitWeight);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[Dropout(probability = 0.5)]</c>.</summary>
+    internal sealed record DropoutSpec(string? Name, double Probability) : LayerSpec(Name)
+    {
+        public override string Kind => "Dropout";
+        public override string NamePrefix => "dropout";
+
+        public static LayerSpec Read(AttributeReader a) => new DropoutSpec(a.Name, a.Double(0, 0.5));
+
+        public override void Validate(Validation v)
+        {
+            if (!(Probability >= 0 && Probability < 1)) v.Invalid("probability", Probability, "in [0, 1)");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) =>
+            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, new[] { Literal.Arg("p", Probability, 0.5) });
+    }
+}

@@ -1,0 +1,25 @@
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[Flatten]</c>: every dimension after the batch into one.</summary>
+    internal sealed record FlattenSpec(string? Name) : LayerSpec(Name)
+    {
+        public override string Kind => "Flatten";
+        public override string NamePrefix => "flatten";
+
+        public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
+
+        public static Value Add(GraphBuilder b, string name, Value x, string? into = null, string? doc = null)
+        {
+            long features = 1;
+            foreach (var dim in x.Shape) features = b.Checked(() => features * dim, b.ChildPath(name), null);
+            if (b.Failed) return x;
+            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, Enumerable.Empty<LeafArg>(), into, doc);
+        }
+    }
+}

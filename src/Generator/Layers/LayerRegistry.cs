@@ -1,0 +1,36 @@
+using System;
+using System.Collections.Generic;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Layers
+{
+    /// <summary>
+    /// Every layer attribute the generator knows, by attribute class name: the only list of kinds. Adding a kind is
+    /// its attribute class, its record under Layers/ and one line here.
+    /// </summary>
+    internal static class LayerRegistry
+    {
+        public static readonly IReadOnlyDictionary<string, Func<AttributeReader, LayerSpec>> Readers = new Dictionary<string, Func<AttributeReader, LayerSpec>>(StringComparer.Ordinal)
+        {
+            ["Conv2dAttribute"] = Conv2dSpec.Read,
+            ["BatchNorm2dAttribute"] = BatchNorm2dSpec.Read,
+            ["ReLUAttribute"] = ActivationSpec.ReadReLU,
+            ["SigmoidAttribute"] = ActivationSpec.ReadSigmoid,
+            ["TanhAttribute"] = ActivationSpec.ReadTanh,
+            ["MaxPool2dAttribute"] = Pool2dSpec.ReadMax,
+            ["AvgPool2dAttribute"] = Pool2dSpec.ReadAvg,
+            ["AdaptiveAvgPool2dAttribute"] = AdaptiveAvgPool2dSpec.Read,
+            ["FlattenAttribute"] = FlattenSpec.Read,
+            ["LinearAttribute"] = LinearSpec.Read,
+            ["DropoutAttribute"] = DropoutSpec.Read,
+            ["StemAttribute"] = StemSpec.Read,
+            ["ResidualAttribute"] = ResidualSpec.Read,
+            ["ResidualStageAttribute"] = ResidualStageSpec.Read,
+            ["ClassifierHeadAttribute"] = ClassifierHeadSpec.Read,
+            ["BasicStageAttribute"] = BasicStageSpec.Read,
+            ["BottleneckStageAttribute"] = BottleneckStageSpec.Read,
+            ["PreActStageAttribute"] = PreActStageSpec.Read,
+            ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
+        };
+    }
+}

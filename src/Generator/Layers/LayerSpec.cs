@@ -1,0 +1,58 @@
+using System.Collections.Generic;
+using Dsl.Generator.Graph;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// One declared layer attribute, read into plain equatable values. Each kind is one record in one file under
+    /// Layers/: how its attribute is read (a static <c>Read</c>, registered in <see cref="Layers.LayerRegistry"/>),
+    /// validated (<see cref="Validate"/>), and built into the network graph with its shapes (<see cref="Build"/>).
+    /// The emitters only walk the graph, so nothing else knows what a kind contains.
+    /// </summary>
+    internal abstract record LayerSpec(string? Name)
+    {
+        /// <summary>The attribute name as the user writes it, e.g. "Conv2d".</summary>
+        public abstract string Kind { get; }
+
+        /// <summary>Prefix of automatic names: conv -> conv1, conv2...</summary>
+        public abstract string NamePrefix { get; }
+
+        /// <summary>Whether the automatic name is numbered (conv1) or plain (stem, head).</summary>
+        public virtual bool NumberedName => true;
+
+        /// <summary>torchvision's automatic name: prefix and whether it is numbered from the first of its kind.</summary>
+        public virtual (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, false);
+
+        /// <summary>Whether this layer ends the network (nothing may follow it).</summary>
+        public virtual bool IsHead => false;
+
+        /// <summary>Checks the arguments that do not depend on the incoming shape.</summary>
+        public virtual void Validate(Validation v) { }
+
+        /// <summary>Adds this layer to the graph as submodule <paramref name="name"/>, applied to <paramref name="x"/>.</summary>
+        public abstract Value Build(GraphBuilder b, string name, Value x);
+    }
+
+    /// <summary>Collects argument problems of one attribute (shape-independent checks).</summary>
+    internal sealed class Validation
+    {
+        private readonly List<Problem> _problems;
+
+        public Validation(List<Problem> problems, int index, string name) { _problems = problems; Index = index; Name = name; }
+
+        public int Index { get; }
+
+        /// <summary>The layer's resolved name, as messages show it.</summary>
+        public string Name { get; }
+
+        public int Count => _problems.Count;
+
+        public void AtLeast(string argument, long value, long min)
+        {
+            if (value < min) Invalid(argument, value, "at least " + min);
+        }
+
+        public void Invalid(string argument, object value, string allowed) =>
+            _problems.Add(Problem.At(ProblemCode.InvalidValue, Index, argument, Name, argument, value, allowed));
+    }
+}

@@ -1,0 +1,39 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[Linear(out, InFeatures, Bias)]</c>; <see cref="InFeatures"/> 0 means inferred.</summary>
+    internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias) : LayerSpec(Name)
+    {
+        public override string Kind => "Linear";
+        public override string NamePrefix => "fc";
+
+        public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true));
+
+        public override void Validate(Validation v)
+        {
+            v.AtLeast("outFeatures", OutFeatures, 1); v.AtLeast("InFeatures", InFeatures, 0);
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, OutFeatures, InFeatures, Bias);
+
+        /// <summary>Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features.</summary>
+        public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
+        {
+            string path = b.ChildPath(name);
+            if (!Require.Flat(b, path, x)) return x;
+            long inFeatures = x.Shape[0], output = outFeatures.Value;
+            if (declaredIn != 0 && declaredIn != inFeatures)
+            {
+                b.Report(ProblemCode.LinearInFeaturesMismatch, "InFeatures", path, declaredIn, inFeatures);
+                return x;
+            }
+            long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
+            long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
+            if (b.Failed) return x;
+            var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
+            return b.Leaf(name, "Linear", x, GraphNode.Dims(output), parameters, weights, args, into, doc);
+        }
+    }
+}
