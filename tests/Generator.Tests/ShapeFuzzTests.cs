@@ -189,11 +189,29 @@ namespace Dsl.Generator.Tests
                 Assert.True(actual.SequenceEqual(info.TopLevel[i].OutputShape.ToArray()),
                     $"Layer {childName}: Info says {info.TopLevel[i].OutputShape}, libtorch gives [{string.Join(", ", actual)}]\n{listing}");
             }
-            // The whole forward and the independent construction agree with the last shape.
+            // The whole forward agrees with the last shape.
             var y = module.forward(input);
             Assert.Equal(info.OutputShape.WithBatch(1), y.shape);
-            var independent = TorchModel.Run(decl, decl.Layers.Length);
-            Assert.True(independent.SequenceEqual(y.shape), $"Independent TorchSharp model gives [{string.Join(", ", independent)}], generated [{string.Join(", ", y.shape)}]\n{listing}");
+
+            // The independent construction (the test's own TorchSharp model) gives every layer's Info shape and the parameter count.
+            var (shapes, parameters) = TorchModel.Shapes(decl);
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                Assert.True(shapes[i].Skip(1).SequenceEqual(info.TopLevel[i].OutputShape.ToArray()),
+                    $"Layer {info.TopLevel[i].Name}: Info says {info.TopLevel[i].OutputShape}, the independent model gives [{string.Join(", ", shapes[i].Skip(1))}]\n{listing}");
+            }
+            Assert.True(parameters == info.TotalParameters, $"Independent model has {parameters} parameters, Info {info.TotalParameters}\n{listing}");
+            Assert.Equal(parameters, module.parameters().Sum(p => p.numel()));
+
+            // ZeroInitLastBatchNorm: the last BatchNorm of every block starts with a zero scale.
+            foreach (var (layer, index) in decl.Layers.Select((l, i) => (l, i)).Where(p => p.l is FFamily { ZeroInit: true }))
+            {
+                string prefix = info.TopLevel[index].Name + ".";
+                var last = ((FFamily)layer).LastBatchNorm;
+                var scales = module.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal) && p.name.EndsWith("." + last + ".weight", StringComparison.Ordinal)).ToArray();
+                Assert.True(scales.Length > 0, $"No {last}.weight under {prefix}\n{listing}");
+                Assert.All(scales, p => Assert.Equal(0.0, p.parameter.abs().sum().item<float>()));
+            }
         }
 
         private static string FirstLine(string text) => text.Split('\n')[0];
@@ -269,7 +287,12 @@ namespace Dsl.Generator.Tests
         protected static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
         protected static IEnumerable<string> Opt(string name, long value, long fallback) => value == fallback ? Array.Empty<string>() : new[] { name + " = " + N(value) };
         protected static IEnumerable<string> Opt(string name, bool value, bool fallback) => value == fallback ? Array.Empty<string>() : new[] { name + " = " + (value ? "true" : "false") };
-        protected static Tensor Run(nn.Module<Tensor, Tensor> m, Tensor x) { using (m) return m.forward(x); }
+        protected static Tensor Run(nn.Module<Tensor, Tensor> m, Tensor x) { using (m) { Count(m); m.eval(); return m.forward(x); } }
+
+        /// <summary>Parameters of every module the independent model builds (batch 1 runs only).</summary>
+        [ThreadStatic] public static long Built;
+
+        protected static void Count(nn.Module m) => Built += m.parameters().Sum(p => p.numel());
     }
 
     internal sealed record FConv(string? Name, int Out, int Kernel, int Stride, int Padding, int Dilation, int Groups, bool Bias) : FLayer(Name)
@@ -284,7 +307,7 @@ namespace Dsl.Generator.Tests
     {
         public override string Kind => "BatchNorm2d";
         protected override IEnumerable<string> Arguments() => Array.Empty<string>();
-        public override Tensor Forward(Tensor x) { using var m = nn.BatchNorm2d(x.shape[1]); m.eval(); return m.forward(x); }
+        public override Tensor Forward(Tensor x) => Run(nn.BatchNorm2d(x.shape[1]), x);
     }
 
     internal sealed record FActivation(string? Name, string Function) : FLayer(Name)
@@ -329,7 +352,7 @@ namespace Dsl.Generator.Tests
     {
         public override string Kind => "Dropout";
         protected override IEnumerable<string> Arguments() => P == 0.5 ? Array.Empty<string>() : new[] { P.ToString("R", CultureInfo.InvariantCulture) };
-        public override Tensor Forward(Tensor x) { using var m = nn.Dropout(P); m.eval(); return m.forward(x); }
+        public override Tensor Forward(Tensor x) => Run(nn.Dropout(P), x);
     }
 
     internal sealed record FStem(string? Name, int Channels, int Kernel, int Stride, bool MaxPool) : FLayer(Name)
@@ -373,48 +396,131 @@ namespace Dsl.Generator.Tests
         }
     }
 
-    /// <summary>torchvision BasicBlock stage: no conv bias, BatchNorm on the projection, projection when stride or channels change.</summary>
-    internal sealed record FBasicStage(string? Name, int Blocks, int Channels, int Stride) : FLayer(Name)
+    /// <summary>Options of the ResNet-family kinds, drawn independently of the generator's defaults (null: attribute default).</summary>
+    internal sealed record FOptions(bool? Bias, bool? ProjectionBatchNorm, bool ZeroInit)
+    {
+        public IEnumerable<string> Arguments() =>
+            (Bias is { } b ? new[] { "Bias = " + (b ? "true" : "false") } : Array.Empty<string>())
+            .Concat(ProjectionBatchNorm is { } p ? new[] { "ProjectionBatchNorm = " + (p ? "true" : "false") } : Array.Empty<string>())
+            .Concat(ZeroInit ? new[] { "ZeroInitLastBatchNorm = true" } : Array.Empty<string>());
+    }
+
+    /// <summary>
+    /// A ResNet-family kind, written here from the papers and torchvision's resnet.py: main branch, projection
+    /// (1x1 conv with stride [+ BatchNorm]) when the stride or channels change, add, ReLU unless pre-activation.
+    /// </summary>
+    internal abstract record FFamily(string? Name, FOptions Options) : FLayer(Name)
+    {
+        public bool ZeroInit => Options.ZeroInit;
+        public abstract string LastBatchNorm { get; }
+        protected abstract bool DefaultBias { get; }
+        protected abstract bool DefaultProjectionBatchNorm { get; }
+        protected bool Bias => Options.Bias ?? DefaultBias;
+        protected bool ProjectionBatchNorm => Options.ProjectionBatchNorm ?? DefaultProjectionBatchNorm;
+
+        protected Tensor Conv(Tensor x, long output, int kernel, long stride, long groups = 1) =>
+            new FConv(null, (int)output, kernel, (int)stride, kernel / 2, 1, (int)groups, Bias).Forward(x);
+
+        protected static Tensor Bn(Tensor x) => new FBatchNorm(null).Forward(x);
+
+        /// <summary>One block; <paramref name="project"/> null: torchvision's rule (stride or channels change).</summary>
+        protected Tensor Block(Tensor x, bool preAct, bool bottleneck, long width, long output, long stride, long groups, bool strideOnFirst1x1, bool? project = null)
+        {
+            var a = preAct ? Bn(x).relu() : x;
+            Tensor y;
+            if (!bottleneck)
+            {
+                y = preAct
+                    ? Conv(Bn(Conv(a, output, 3, stride)).relu(), output, 3, 1)
+                    : Bn(Conv(Bn(Conv(x, output, 3, stride)).relu(), output, 3, 1));
+            }
+            else if (!preAct)
+            {
+                y = Bn(Conv(x, width, 1, strideOnFirst1x1 ? stride : 1)).relu();
+                y = Bn(Conv(y, width, 3, strideOnFirst1x1 ? 1 : stride, groups)).relu();
+                y = Bn(Conv(y, output, 1, 1));
+            }
+            else
+            {
+                y = Bn(Conv(a, width, 1, 1)).relu();
+                y = Bn(Conv(y, width, 3, stride, groups)).relu();
+                y = Conv(y, output, 1, 1);
+            }
+            bool projection = project ?? (stride != 1 || x.shape[1] != output);
+            var shortcut = x;
+            if (projection)
+            {
+                shortcut = Conv(a, output, 1, stride);
+                if (ProjectionBatchNorm) shortcut = Bn(shortcut);
+            }
+            if (!y.shape.SequenceEqual(shortcut.shape)) throw new InvalidOperationException("branch shapes differ");
+            return preAct ? y + shortcut : (y + shortcut).relu();
+        }
+    }
+
+    internal sealed record FBasicStage(string? Name, int Blocks, int Channels, int Stride, FOptions Options) : FFamily(Name, Options)
     {
         public override string Kind => "BasicStage";
-        protected override IEnumerable<string> Arguments() => new[] { N(Blocks), N(Channels) }.Concat(Opt("Stride", Stride, 1));
+        public override string LastBatchNorm => "bn2";
+        protected override bool DefaultBias => false;
+        protected override bool DefaultProjectionBatchNorm => true;
+        protected override IEnumerable<string> Arguments() => new[] { N(Blocks), N(Channels) }.Concat(Opt("Stride", Stride, 1)).Concat(Options.Arguments());
         public override Tensor Forward(Tensor x)
         {
-            for (int b = 0; b < Blocks; b++)
-            {
-                int stride = b == 0 ? Stride : 1;
-                var y = new FBatchNorm(null).Forward(new FConv(null, Channels, 3, stride, 1, 1, 1, false).Forward(x)).relu();
-                y = new FBatchNorm(null).Forward(new FConv(null, Channels, 3, 1, 1, 1, 1, false).Forward(y));
-                var shortcut = stride != 1 || x.shape[1] != Channels
-                    ? new FBatchNorm(null).Forward(new FConv(null, Channels, 1, stride, 0, 1, 1, false).Forward(x))
-                    : x;
-                x = (y + shortcut).relu();
-            }
+            for (int b = 0; b < Blocks; b++) x = Block(x, false, false, Channels, Channels, b == 0 ? Stride : 1, 1, false);
             return x;
         }
     }
 
-    /// <summary>torchvision Bottleneck stage: width = int(planes * baseWidth / 64) * groups, output planes * 4, stride on the 3x3.</summary>
-    internal sealed record FBottleneckStage(string? Name, int Blocks, int Planes, int Stride, int Groups, int BaseWidth) : FLayer(Name)
+    /// <summary>torchvision Bottleneck stage: width = int(planes * baseWidth / 64) * groups, output planes * expansion.</summary>
+    internal sealed record FBottleneckStage(string? Name, int Blocks, int Planes, int Stride, int Groups, int BaseWidth, int Expansion, bool StrideOnFirst1x1, FOptions Options) : FFamily(Name, Options)
     {
         public override string Kind => "BottleneckStage";
+        public override string LastBatchNorm => "bn3";
+        protected override bool DefaultBias => false;
+        protected override bool DefaultProjectionBatchNorm => true;
         protected override IEnumerable<string> Arguments() =>
-            new[] { N(Blocks), N(Planes) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("BaseWidth", BaseWidth, 64));
+            new[] { N(Blocks), N(Planes) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("BaseWidth", BaseWidth, 64))
+                .Concat(Opt("Expansion", Expansion, 4)).Concat(Opt("StrideOnFirst1x1", StrideOnFirst1x1, false)).Concat(Options.Arguments());
         public override Tensor Forward(Tensor x)
         {
-            int width = Planes * BaseWidth / 64 * Groups, output = Planes * 4;
-            for (int b = 0; b < Blocks; b++)
-            {
-                int stride = b == 0 ? Stride : 1;
-                var y = new FBatchNorm(null).Forward(new FConv(null, width, 1, 1, 0, 1, 1, false).Forward(x)).relu();
-                y = new FBatchNorm(null).Forward(new FConv(null, width, 3, stride, 1, 1, Groups, false).Forward(y)).relu();
-                y = new FBatchNorm(null).Forward(new FConv(null, output, 1, 1, 0, 1, 1, false).Forward(y));
-                var shortcut = stride != 1 || x.shape[1] != output
-                    ? new FBatchNorm(null).Forward(new FConv(null, output, 1, stride, 0, 1, 1, false).Forward(x))
-                    : x;
-                x = (y + shortcut).relu();
-            }
+            for (int b = 0; b < Blocks; b++) x = Block(x, false, true, Planes * BaseWidth / 64 * Groups, Planes * Expansion, b == 0 ? Stride : 1, Groups, StrideOnFirst1x1);
             return x;
+        }
+    }
+
+    /// <summary>Pre-activation stage (He et al. 2016): basic (planes out) or bottleneck (planes * 4 out).</summary>
+    internal sealed record FPreActStage(string? Name, int Blocks, int Planes, int Stride, bool Bottleneck, int Groups, int BaseWidth, FOptions Options) : FFamily(Name, Options)
+    {
+        public override string Kind => "PreActStage";
+        public override string LastBatchNorm => "none";
+        protected override bool DefaultBias => false;
+        protected override bool DefaultProjectionBatchNorm => false;
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Blocks), N(Planes) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Bottleneck", Bottleneck, false)).Concat(Opt("Groups", Groups, 1))
+                .Concat(Opt("BaseWidth", BaseWidth, 64)).Concat(Options.Arguments());
+        public override Tensor Forward(Tensor x)
+        {
+            long width = Bottleneck ? Planes * BaseWidth / 64 * Groups : Planes, output = Bottleneck ? Planes * 4 : Planes;
+            for (int b = 0; b < Blocks; b++) x = Block(x, true, Bottleneck, width, output, b == 0 ? Stride : 1, Bottleneck ? Groups : 1, false);
+            return x;
+        }
+    }
+
+    /// <summary>D2L ResNeXtBlock: b = round(channels * multiplier), b / groupWidth groups, projection only when asked.</summary>
+    internal sealed record FResNeXt(string? Name, int Channels, int GroupWidth, double Multiplier, bool Use1x1, int Stride, FOptions Options) : FFamily(Name, Options)
+    {
+        public override string Kind => "ResNeXtBlock";
+        public override string LastBatchNorm => "bn3";
+        protected override bool DefaultBias => true;
+        protected override bool DefaultProjectionBatchNorm => true;
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Channels), N(GroupWidth) }.Concat(Multiplier == 1.0 ? Array.Empty<string>() : new[] { Multiplier.ToString("R", CultureInfo.InvariantCulture) })
+                .Concat(Opt("Use1x1Conv", Use1x1, false)).Concat(Opt("Stride", Stride, 1)).Concat(Options.Arguments());
+        public override Tensor Forward(Tensor x)
+        {
+            long b = (long)Math.Round(Channels * Multiplier, MidpointRounding.ToEven);
+            return Block(x, false, true, b, Channels, Stride, Math.Max(1, b / GroupWidth), false, project: Use1x1);
         }
     }
 
@@ -428,6 +534,22 @@ namespace Dsl.Generator.Tests
     /// <summary>Runs the first <c>count</c> layers of a declaration as plain TorchSharp modules (batch 1).</summary>
     internal static class TorchModel
     {
+        /// <summary>Every top-level layer's output shape (batch 1) and the parameters of the modules built.</summary>
+        public static (List<long[]> Shapes, long Parameters) Shapes(Decl decl)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            FLayer.Built = 0;
+            var shapes = new List<long[]>();
+            var x = torch.randn(1, decl.Channels, decl.Height, decl.Width);
+            foreach (var layer in decl.Layers)
+            {
+                x = layer.Forward(x);
+                shapes.Add(x.shape);
+            }
+            return (shapes, FLayer.Built);
+        }
+
         public static long[] Run(Decl decl, int count, int batch = 1)
         {
             using var scope = torch.NewDisposeScope();
@@ -470,6 +592,12 @@ namespace Dsl.Generator.Tests
             Gen.Select(Name, Mostly(Gen.Int[1, 8], Gen.Const(0)), Gen.Frequency((5, Gen.Const(0)), (1, Gen.Int[1, 64])))
                 .Select(t => (FLayer)new FLinear(t.Item1, t.Item2, t.Item3));
 
+        private static readonly Gen<bool?> MaybeBool = Gen.Frequency((2, Gen.Const((bool?)null)), (1, Gen.Bool.Select(b => (bool?)b)));
+
+        /// <summary>Bias, ProjectionBatchNorm (each left at the default or set) and ZeroInitLastBatchNorm.</summary>
+        private static readonly Gen<FOptions> Options = Gen.Select(MaybeBool, MaybeBool, Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true))))
+            .Select(t => new FOptions(t.Item1, t.Item2, t.Item3));
+
         private static readonly Gen<FLayer> Image = Gen.Frequency(
             (6, Conv),
             (2, Name.Select(n => (FLayer)new FBatchNorm(n))),
@@ -480,10 +608,14 @@ namespace Dsl.Generator.Tests
             (2, Gen.Select(Name, Gen.Int[1, 6], Gen.Bool, Gen.Int[1, 2]).Select(t => (FLayer)new FResidual(t.Item1, t.Item2, t.Item3, t.Item4))),
             (2, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 6], Gen.Bool).Select(t => (FLayer)new FStage(t.Item1, t.Item2, t.Item3, t.Item4))),
             (1, Gen.Select(Name, Gen.Int[1, 6], Mostly(Gen.Int[1, 7], Gen.Const(0)), Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FStem(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))),
-            (1, Gen.Select(Name, Gen.Int[1, 2], Mostly(Gen.Int[1, 6], Gen.Const(0)), Mostly(Gen.Int[1, 2], Gen.Const(0)))
-                .Select(t => (FLayer)new FBasicStage(t.Item1, t.Item2, t.Item3, t.Item4))),
-            (1, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 3], Gen.Int[1, 2], Gen.Int[1, 2], Pick(64, 32, 128, 16))
-                .Select(t => (FLayer)new FBottleneckStage(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6))));
+            (1, Gen.Select(Name, Gen.Int[1, 2], Mostly(Gen.Int[1, 6], Gen.Const(0)), Mostly(Gen.Int[1, 2], Gen.Const(0)), Options)
+                .Select(t => (FLayer)new FBasicStage(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))),
+            (1, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 3], Gen.Int[1, 2], Gen.Int[1, 2], Pick(64, 32, 128, 16), Gen.Int[1, 4], Gen.Bool)
+                .Select(Options, (t, o) => (FLayer)new FBottleneckStage(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8, o))),
+            (1, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 4], Gen.Int[1, 2], Gen.Bool, Gen.Int[1, 2], Pick(64, 32, 128))
+                .Select(Options, (t, o) => (FLayer)new FPreActStage(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item5 ? t.Item6 : 1, t.Item7, o with { ZeroInit = false }))),
+            (1, Gen.Select(Name, Gen.Int[1, 8], Gen.Int[1, 4], Pick(1.0, 0.5, 2.0), Gen.Bool, Gen.Int[1, 2])
+                .Select(Options, (t, o) => (FLayer)new FResNeXt(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, o))));
 
         private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))));
 

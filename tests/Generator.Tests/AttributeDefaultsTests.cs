@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Reflection;
+using Dsl.Generator.Model;
+using Dsl.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>
+    /// The defaults users read on the attributes (IntelliSense, XML docs) are the defaults the generator builds:
+    /// every layer attribute is written with its required arguments only, and every property of the attribute
+    /// instance (reflection) must equal the same-named value the parser read.
+    /// </summary>
+    public class AttributeDefaultsTests
+    {
+        private static string[] AttributeNames => typeof(LayerAttribute).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(LayerAttribute)) && !t.IsAbstract).Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal).ToArray();
+
+        public static TheoryData<string> LayerAttributes() => new(AttributeNames);
+
+        [Fact]
+        public void Every_layer_attribute_is_known_to_the_generator() =>
+            Assert.All(AttributeNames, name => Assert.True(Layers.LayerRegistry.Readers.ContainsKey(name), name + " is not in the registry"));
+
+        [Theory]
+        [MemberData(nameof(LayerAttributes))]
+        public void Parser_defaults_equal_the_attribute_defaults(string attributeName)
+        {
+            var type = typeof(LayerAttribute).Assembly.GetTypes().Single(t => t.Name == attributeName);
+            var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Count(p => !p.IsOptional)).First();
+            // Required arguments get small distinct values; optional ones are left out, so their defaults are checked too.
+            var arguments = constructor.GetParameters()
+                .Select((p, i) => p.IsOptional ? p.DefaultValue : p.ParameterType == typeof(double) ? (object)(1.5 + i) : 3 + i)
+                .ToArray();
+            var written = constructor.GetParameters().Where(p => !p.IsOptional).Select((p, i) => Convert.ToString(arguments[i], CultureInfo.InvariantCulture));
+            var instance = constructor.Invoke(arguments);
+            string usage = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
+            string source = $"using Dsl; [Input(3, 32, 32)] [{usage}({string.Join(", ", written)})] public partial class Net;";
+
+            var compilation = Harness.Compilation(source);
+            var symbol = compilation.GetTypeByMetadataName("Net")!;
+            var parsed = SpecParser.Parse(symbol, default);
+            var layer = Assert.Single(parsed.Spec!.Layers);
+
+            var read = Values(layer);
+            var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.Name is not ("Name" or "TypeId")).ToArray();
+            foreach (var property in properties)
+            {
+                Assert.True(read.ContainsKey(property.Name), $"{attributeName}.{property.Name} is not read by the parser (spec {layer.GetType().Name})");
+                Assert.True(Equals(property.GetValue(instance), read[property.Name]),
+                    $"{attributeName}.{property.Name}: the attribute says {property.GetValue(instance)}, the parser assumes {read[property.Name]}");
+            }
+        }
+
+        /// <summary>The spec's values by property name, including those of nested records (BlockOptions).</summary>
+        private static Dictionary<string, object?> Values(object spec)
+        {
+            var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var property in spec.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                if (property.GetIndexParameters().Length > 0 || property.Name == "EqualityContract") continue;
+                var value = property.GetValue(spec);
+                if (value is BlockOptions options)
+                {
+                    foreach (var pair in Values(options)) values[pair.Key] = pair.Value;
+                }
+                else values[property.Name] = value;
+            }
+            return values;
+        }
+    }
+}
