@@ -51,12 +51,13 @@ var dataset = new Option<MnistVariant>("--dataset") { Description = "FashionMnis
 var download = new Option<bool>("--download") { Description = "Download missing files into --data first (checks their MD5 sums)" };
 var output = new Option<string>("--out") { Description = "Folder for metrics.csv, metrics.png and checkpoint.ckpt", DefaultValueFactory = _ => defaults.Out };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --out" };
+var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run even though --out holds a checkpoint (it is deleted)" };
 var seed = new Option<long>("--seed") { Description = "Seed for weights, data order and dropout", DefaultValueFactory = _ => defaults.Seed };
 var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
 var train = new Command("train", "Train a network on (Fashion-)MNIST")
 {
     model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
-    device, threads, bf16, data, dataset, download, output, resume, seed, limit,
+    device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
 };
 train.SetAction(parse =>
 {
@@ -87,6 +88,7 @@ train.SetAction(parse =>
         Download = parse.GetValue(download),
         Out = parse.GetValue(output)!,
         Resume = parse.GetValue(resume),
+        Overwrite = parse.GetValue(overwrite),
         Seed = parse.GetValue(seed),
         Limit = parse.GetValue(limit),
     };
@@ -107,8 +109,9 @@ try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or Dsl.Runtime.Device.TorchNativeException or CheckpointException or TrainingDivergedException or NotSupportedException or InvalidOperationException)
+catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or Dsl.Runtime.Device.TorchNativeException or TrainingDivergedException or NotSupportedException or InvalidOperationException)
 {
-    Console.Error.WriteLine("error: " + e.Message);
-    return e is TrainingDivergedException ? 3 : 2;
+    // IOException covers CheckpointException, ExistingCheckpointException and OutputWriteException.
+    Console.Error.WriteLine("error: " + TrainCommand.Explain(e));
+    return TrainCommand.ExitCode(e);
 }

@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Dsl.Runtime;
 using Dsl.Runtime.Device;
 using Dsl.Runtime.Data;
 using Dsl.Runtime.Training;
@@ -29,6 +31,7 @@ namespace ResNetSample
         public bool Download { get; init; }
         public string Out { get; init; } = Path.Combine("runs", "latest");
         public bool Resume { get; init; }
+        public bool Overwrite { get; init; }
         public long Seed { get; init; } = 42;
         public int? Limit { get; init; }
 
@@ -49,15 +52,77 @@ namespace ResNetSample
         /// <summary>
         /// Scale to [0, 1], normalize with the training set's channel mean and standard deviation
         /// (Fashion-MNIST 0.2860 / 0.3530, MNIST 0.1307 / 0.3081), and resize (bilinear) to the model's input.
+        /// The resize is always requested: the transform skips it for images already of that size, and any other
+        /// size (32x32 files for a 28x28 model) is resized rather than passed on.
         /// </summary>
         private static ImageTransform TransformFor(int size, MnistVariant variant)
         {
             var (mean, std) = variant == MnistVariant.Mnist ? (0.1307, 0.3081) : (0.2860, 0.3530);
-            return new ImageTransform { Resize = size == 28 ? null : size, Mean = new[] { mean }, Std = new[] { std } };
+            return new ImageTransform { Resize = size, Mean = new[] { mean }, Std = new[] { std } };
+        }
+
+        /// <summary>The command-line option behind each runtime setting, so errors name what the user typed.</summary>
+        private static readonly Dictionary<string, string> OptionNames = new()
+        {
+            [nameof(TrainOptions.Epochs)] = "--epochs",
+            [nameof(TrainOptions.BatchSize)] = "--batch-size",
+            [nameof(TrainOptions.LearningRate)] = "--lr",
+            [nameof(TrainOptions.WeightDecay)] = "--weight-decay",
+            [nameof(TrainOptions.ClipGradNorm)] = "--clip",
+            [nameof(TrainOptions.EarlyStoppingPatience)] = "--patience",
+            [nameof(TrainOptions.OutputDir)] = "--out",
+            [nameof(TrainOptions.Overwrite)] = "--overwrite",
+            ["threads"] = "--threads",
+        };
+
+        /// <summary>The message the command line prints for a failure: runtime setting names become option names.</summary>
+        public static string Explain(Exception e) => e switch
+        {
+            InvalidOptionException o => o.Rename(OptionNames.GetValueOrDefault(o.Option, o.Option)).Message,
+            ExistingCheckpointException c => $"{c.Path} already exists: pass --resume to continue that run, or --overwrite to start a new run in its place (the checkpoint is then deleted), or choose another --out folder.",
+            _ => e.Message,
+        };
+
+        /// <summary>
+        /// Exit codes: 2 for a setting, data set or checkpoint that cannot be used, 3 when training diverged, 4 when
+        /// an output file could not be written. In every case earlier checkpoints and metrics are left intact.
+        /// </summary>
+        public static int ExitCode(Exception e) => e switch
+        {
+            TrainingDivergedException => 3,
+            OutputWriteException => 4,
+            _ => 2,
+        };
+
+        /// <summary>Checks everything that needs neither TorchSharp nor the data, so mistakes are reported at once.</summary>
+        private static TrainOptions CheckSettings(TrainSettings s)
+        {
+            if (s.Limit is int limit && limit < 1)
+                throw new InvalidOptionException("--limit", "a whole number of at least 1 (images to train on)", limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            DeviceSetup.CheckThreads(s.Threads);
+            var options = new TrainOptions
+            {
+                Epochs = s.Epochs,
+                BatchSize = s.BatchSize,
+                Optimizer = s.Optimizer,
+                LearningRate = s.LearningRate,
+                Momentum = s.Momentum,
+                WeightDecay = s.WeightDecay,
+                Schedule = s.Schedule,
+                ClipGradNorm = s.ClipGradNorm,
+                EarlyStoppingPatience = s.Patience,
+                OutputDir = s.Out,
+                Resume = s.Resume,
+                Overwrite = s.Overwrite,
+                Seed = s.Seed,
+            };
+            options.Validate();
+            return options;
         }
 
         public static int Train(TrainSettings s, TextWriter output)
         {
+            var checkedOptions = CheckSettings(s);
             TorchNative.EnsureLoaded();
             var entry = ModelCatalog.Find(s.Model);
             var input = entry.Info.InputShape;
@@ -77,27 +142,12 @@ namespace ResNetSample
             using (test)
             {
                 var trainSet = s.Limit is int n && n < train.Count ? train.Take(n) : train;
-                output.WriteLine($"data: {folder} ({(s.Data is null ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, resized to {size}x{size}");
+                var shape = train.SampleShape;
+                string sizing = shape[1] == size && shape[2] == size ? $"{size}x{size}" : $"resized from {shape[1]}x{shape[2]} to {size}x{size}";
+                output.WriteLine($"data: {folder} ({(s.Data is null ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, {sizing}");
                 output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
 
-                var options = new TrainOptions
-                {
-                    Epochs = s.Epochs,
-                    BatchSize = s.BatchSize,
-                    Optimizer = s.Optimizer,
-                    LearningRate = s.LearningRate,
-                    Momentum = s.Momentum,
-                    WeightDecay = s.WeightDecay,
-                    Schedule = s.Schedule,
-                    ClipGradNorm = s.ClipGradNorm,
-                    EarlyStoppingPatience = s.Patience,
-                    OutputDir = s.Out,
-                    Resume = s.Resume,
-                    Seed = s.Seed,
-                    Device = device,
-                    Transform = TransformFor(size, s.Dataset),
-                    Log = output,
-                };
+                var options = checkedOptions with { Device = device, Transform = TransformFor(size, s.Dataset), Log = output };
 
                 using var model = entry.Create();
                 var result = Trainer.Fit(model, trainSet, test, options);

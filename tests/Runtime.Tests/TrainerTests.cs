@@ -197,14 +197,16 @@ namespace Dsl.Runtime.Tests
             string path = result.CheckpointPath;
             var good = CheckpointFile.Load(path);
 
-            // A write that fails halfway (disk full, process killed) leaves the old file untouched.
+            // A write that fails halfway (disk full) leaves the old file untouched and removes its temp file.
             good.Header.Epoch = 99;
-            var e = Assert.Throws<IOException>(() => CheckpointFile.Save(path, good, () => throw new IOException("simulated: disk full")));
-            Assert.Contains("disk full", e.Message);
-            Assert.True(File.Exists(path + ".tmp"));
+            var e = Assert.Throws<OutputWriteException>(() => CheckpointFile.Save(path, good, (_, s) => new FaultStream(s, 1000, FaultStream.DiskFull)));
+            Assert.Contains("No space left on device", e.Message);
+            Assert.Contains(path, e.Message);
+            Assert.False(File.Exists(path + ".tmp"));
             Assert.Equal(1, CheckpointFile.Load(path).Header.Epoch);
 
-            // Resume ignores (and later replaces) the partial temp file.
+            // A temp file left by a killed process is ignored on resume and later replaced.
+            File.WriteAllBytes(path + ".tmp", new byte[] { 1, 2, 3 });
             using (var again = Mlp(6))
             {
                 var r = Trainer.Resume(again, _data.Small, null, Options(dir) with { Epochs = 2 });

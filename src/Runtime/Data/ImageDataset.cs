@@ -46,6 +46,8 @@ namespace Dsl.Runtime.Data
         /// <summary>
         /// Builds a dataset from an IDX image file and an IDX label file (gzip or raw).
         /// The counts must match; otherwise an <see cref="InvalidDataException"/> names both files and counts.
+        /// With <paramref name="classNames"/>, every label must be a class index in [0, classNames.Count); the first
+        /// that is not is reported with the file and its index (a trainer would otherwise fail deep inside the loss).
         /// </summary>
         public static ImageDataset FromIdx(string imagesPath, string labelsPath, string? name = null, IReadOnlyList<string>? classNames = null)
         {
@@ -54,6 +56,15 @@ namespace Dsl.Runtime.Data
             if (images.Count != labels.Length)
                 throw new InvalidDataException(
                     $"{Path.GetFileName(imagesPath)} and {Path.GetFileName(labelsPath)} do not match: expected as many labels as images, but found {images.Count} images and {labels.Length} labels.");
+            if (classNames is { Count: > 0 })
+            {
+                for (int i = 0; i < labels.Length; i++)
+                {
+                    if (labels[i] >= classNames.Count)
+                        throw new InvalidDataException(
+                            $"{Path.GetFileName(labelsPath)}: label {labels[i]} at index {i} is outside [0, {classNames.Count}): the data set has {classNames.Count} classes. The file is corrupt or belongs to another data set.");
+                }
+            }
             var x = torch.tensor(images.Pixels, new long[] { images.Count, 1, images.Rows, images.Columns }, ScalarType.Byte);
             Tensor y;
             using (var b = torch.tensor(labels, ScalarType.Byte)) y = b.to_type(ScalarType.Int64);
@@ -61,8 +72,10 @@ namespace Dsl.Runtime.Data
         }
 
         /// <summary>The first <paramref name="count"/> samples as a new dataset (copies).</summary>
+        /// <exception cref="InvalidOptionException"><paramref name="count"/> is negative.</exception>
         public ImageDataset Take(int count)
         {
+            if (count < 0) throw new InvalidOptionException(nameof(count), "0 or more images", count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             count = Math.Min(count, Count);
             using var scope = torch.NewDisposeScope();
             var images = Images.narrow(0, 0, count).clone();

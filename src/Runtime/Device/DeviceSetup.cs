@@ -89,11 +89,13 @@ namespace Dsl.Runtime.Device
         /// Loads TorchSharp, resolves the device, sets the thread count and seeds torch.
         /// </summary>
         /// <param name="device"><c>auto | cpu | cuda | cuda:N</c>.</param>
-        /// <param name="threads">Intra-op threads; 0 keeps torch's default (one per core).</param>
+        /// <param name="threads">Intra-op threads; 0 keeps torch's default (one per core); at most <see cref="MaxThreads"/>.</param>
         /// <param name="seed">Seed for torch and for the data order.</param>
         /// <param name="bf16">Run the model in bfloat16 (CUDA only).</param>
+        /// <exception cref="InvalidOptionException"><paramref name="threads"/> is negative or above <see cref="MaxThreads"/>.</exception>
         public static DeviceSetup Create(string device = "auto", int threads = 0, long seed = 42, bool bf16 = false)
         {
+            CheckThreads(threads);
             var choice = DeviceChoice.Parse(device);
             TorchNative.EnsureLoaded();
             bool cuda = torch.cuda.is_available();
@@ -101,11 +103,25 @@ namespace Dsl.Runtime.Device
             var resolved = Resolve(choice, cuda, count);
             if (bf16 && resolved.Kind != DeviceChoiceKind.Cuda)
                 throw new ArgumentException("bf16 is supported only on CUDA (TorchSharp has no autocast; on the CPU train in float32).", nameof(bf16));
-            if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 0 (default) or positive.");
             if (threads > 0) torch.set_num_threads(threads);
             torch.manual_seed(seed);
             var dev = resolved.Kind == DeviceChoiceKind.Cuda ? new torch.Device(DeviceType.CUDA, resolved.Index) : torch.CPU;
             return new DeviceSetup(dev, torch.get_num_threads(), seed, bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+        }
+
+        /// <summary>
+        /// The most intra-op threads accepted: 4 per processor the OS reports. More only adds switching between
+        /// threads that cannot run at once, and a typo (16000 for 16) would otherwise start that many.
+        /// </summary>
+        public static int MaxThreads => 4 * Environment.ProcessorCount;
+
+        /// <summary>Throws <see cref="InvalidOptionException"/> unless <paramref name="threads"/> is 0 (default) or 1..<see cref="MaxThreads"/>.</summary>
+        public static void CheckThreads(int threads)
+        {
+            if (threads < 0 || threads > MaxThreads)
+                throw new InvalidOptionException(nameof(threads),
+                    $"0 (one per core) or between 1 and {MaxThreads} (4 x the {Environment.ProcessorCount} processors of this machine)",
+                    threads.ToString(CultureInfo.InvariantCulture));
         }
 
         /// <summary>

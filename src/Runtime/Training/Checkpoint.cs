@@ -4,6 +4,7 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Dsl.Runtime.Training
@@ -55,14 +56,23 @@ namespace Dsl.Runtime.Training
         /// <summary>Schedule kind.</summary>
         public string Schedule { get; set; } = "";
 
-        /// <summary>Early stopping: best value of the watched metric so far (null before the first validation).</summary>
+        /// <summary>
+        /// Early stopping's best value, as checkpoints written before <see cref="Callbacks"/> existed hold it. Read
+        /// from such files only; early stopping now keeps its state in <see cref="Callbacks"/>.
+        /// </summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
         public double? BestMetric { get; set; }
 
-        /// <summary>Early stopping: epoch of the best value.</summary>
+        /// <summary>Early stopping's best epoch in checkpoints written before <see cref="Callbacks"/> existed.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
         public int BestEpoch { get; set; }
 
-        /// <summary>Early stopping: epochs since the last improvement.</summary>
+        /// <summary>Early stopping's count in checkpoints written before <see cref="Callbacks"/> existed.</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
         public int EpochsWithoutImprovement { get; set; }
+
+        /// <summary>Each callback's state (<see cref="TrainingCallback.SaveState"/>) by its <see cref="TrainingCallback.StateKey"/>.</summary>
+        public Dictionary<string, JsonNode?> Callbacks { get; set; } = new();
 
         /// <summary>The model's CLR type name (informational).</summary>
         public string ModelType { get; set; } = "";
@@ -121,29 +131,19 @@ namespace Dsl.Runtime.Training
         private const int HashLength = 32;
 
 
-        /// <summary>Writes the checkpoint atomically (temp file in the same folder, flush, move over).</summary>
+        /// <summary>Writes the checkpoint atomically (temp file in the same folder, flush, rename over the old one).</summary>
         /// <param name="path">Target file.</param>
         /// <param name="data">What to write.</param>
+        /// <exception cref="OutputWriteException">The write failed; the previous file is unchanged and the temp file removed.</exception>
         public static void Save(string path, CheckpointData data) => Save(path, data, null);
 
-        /// <summary>As <see cref="Save(string, CheckpointData)"/>; <paramref name="afterPartialWrite"/> runs after half the bytes are in the temp file (to simulate a failing write).</summary>
-        internal static void Save(string path, CheckpointData data, Action? afterPartialWrite)
+        /// <summary>As <see cref="Save(string, CheckpointData)"/>; <paramref name="filter"/> wraps the file stream (tests inject failures and pauses).</summary>
+        internal static void Save(string path, CheckpointData data, Func<string, Stream, Stream>? filter)
         {
             data.Header.FormatVersion = Version;
             data.Header.WrittenUtc = DateTime.UtcNow;
             byte[] bytes = Serialize(data);
-            string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-            Directory.CreateDirectory(dir);
-            string tmp = path + ".tmp";
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                int half = bytes.Length / 2;
-                fs.Write(bytes, 0, half);
-                afterPartialWrite?.Invoke();
-                fs.Write(bytes, half, bytes.Length - half);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true);
+            AtomicFile.Write(path, s => s.Write(bytes), filter);
         }
 
         /// <summary>Serializes to the file layout.</summary>

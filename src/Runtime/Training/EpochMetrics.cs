@@ -48,13 +48,15 @@ namespace Dsl.Runtime.Training
         private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("F6", CultureInfo.InvariantCulture);
 
         /// <summary>Writes the whole file (header and every row) atomically.</summary>
-        public static void Write(string path, IReadOnlyList<EpochMetrics> rows)
+        /// <exception cref="OutputWriteException">The write failed; the previous file is unchanged.</exception>
+        public static void Write(string path, IReadOnlyList<EpochMetrics> rows) => Write(path, rows, null);
+
+        internal static void Write(string path, IReadOnlyList<EpochMetrics> rows, Func<string, Stream, Stream>? filter)
         {
             var sb = new StringBuilder().Append(Header).Append('\n');
             foreach (var r in rows) sb.Append(Row(r)).Append('\n');
-            string tmp = path + ".tmp";
-            File.WriteAllText(tmp, sb.ToString());
-            File.Move(tmp, path, overwrite: true);
+            byte[] bytes = Encoding.UTF8.GetBytes(sb.ToString());
+            AtomicFile.Write(path, s => s.Write(bytes), filter);
         }
 
         /// <summary>Appends one row (writing the header first when the file is new).</summary>
@@ -65,5 +67,19 @@ namespace Dsl.Runtime.Training
             if (fresh) w.Write(Header + "\n");
             w.Write(Row(row) + "\n");
         }
+    }
+
+    /// <summary>
+    /// Keeps metrics.csv equal to the run's finished epochs. The whole file is rewritten (atomically) at the start
+    /// and after every epoch: at the start from the checkpoint a resumed run continues, which drops rows written
+    /// after that checkpoint by a process that died, so the file never holds an epoch twice.
+    /// </summary>
+    internal sealed class MetricsCsvCallback : TrainingCallback
+    {
+        private static string PathIn(TrainingContext c) => Path.Combine(c.OutputDir, Trainer.MetricsCsvName);
+
+        public override void OnTrainStart(TrainingContext context) => MetricsCsv.Write(PathIn(context), context.Metrics, context.Options.WriteFilter);
+
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics metrics) => MetricsCsv.Write(PathIn(context), context.Metrics, context.Options.WriteFilter);
     }
 }

@@ -8,7 +8,9 @@ namespace Dsl.Runtime.Training
     public static class MetricsPlot
     {
         /// <summary>Writes a PNG (atomically: temp file then move).</summary>
-        public static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width = 640, int height = 420)
+        public static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width = 640, int height = 420) => Save(path, rows, width, height, null);
+
+        internal static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width, int height, Func<string, Stream, Stream>? filter)
         {
             int n = rows.Count;
             var x = new double[n];
@@ -37,9 +39,8 @@ namespace Dsl.Runtime.Training
             plt.ShowLegend(ScottPlot.Alignment.UpperRight);
             plt.Axes.SetLimitsX(0.8, Math.Max(2, n) + 0.2);
             plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-            string tmp = path + ".tmp.png";
-            plt.SavePng(tmp, width, height);
-            File.Move(tmp, path, overwrite: true);
+            byte[] png = plt.GetImageBytes(width, height, ScottPlot.ImageFormat.Png);
+            AtomicFile.Write(path, s => s.Write(png), filter);
         }
 
         private static void Add(ScottPlot.Plot plt, double[] x, double[] y, string label, ScottPlot.Color color, bool dashed)
@@ -50,5 +51,19 @@ namespace Dsl.Runtime.Training
             s.MarkerSize = 5;
             if (dashed) s.LinePattern = ScottPlot.LinePattern.Dashed;
         }
+    }
+
+    /// <summary>Redraws metrics.png after every epoch (and at the start of a resumed run).</summary>
+    internal sealed class MetricsPlotCallback : TrainingCallback
+    {
+        private static string PathIn(TrainingContext c) => Path.Combine(c.OutputDir, Trainer.PlotName);
+
+        public override void OnTrainStart(TrainingContext context)
+        {
+            if (context.Metrics.Count > 0) MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter);
+        }
+
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics metrics) =>
+            MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter);
     }
 }

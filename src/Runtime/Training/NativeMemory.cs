@@ -34,4 +34,10 @@ namespace Dsl.Runtime.Training
             }
         }
     }
+
+    /// <summary>Calls <see cref="NativeMemory.Release"/> at every epoch end (option <see cref="TrainOptions.ReleaseMemoryEachEpoch"/>).</summary>
+    internal sealed class MemoryReleaseCallback : TrainingCallback
+    {
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics metrics) => NativeMemory.Release();
+    }
 }

@@ -2,18 +2,12 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
 using Spectre.Console;
 
 namespace Dsl.Runtime.Training
 {
-    /// <summary>Receives progress from the training loop.</summary>
-    internal interface IProgressSink
-    {
-        void EpochStarted(int epoch, int epochs, int batches);
-        void BatchesDone(int done, double loss, double accuracy, double imagesPerSecond, double lr);
-        void EpochFinished(EpochMetrics m, int epochs);
-    }
-
     internal static class ProgressText
     {
         public static string Epoch(EpochMetrics m, int epochs)
@@ -24,18 +18,17 @@ namespace Dsl.Runtime.Training
                 m.Epoch, epochs, m.TrainLoss, m.TrainAccuracy, val, m.LearningRate, m.Seconds, m.ImagesPerSecond);
         }
 
-        public static string Batch(int epoch, int epochs, int done, int batches, double loss, double acc, double ips) =>
+        public static string Batch(int epochs, BatchProgress p) =>
             string.Format(CultureInfo.InvariantCulture, "epoch {0}/{1} batch {2}/{3}: loss {4:F4} acc {5:F4}, {6:F0} img/s",
-                epoch, epochs, done, batches, loss, acc, ips);
+                p.Epoch, epochs, p.Batch, p.Batches, p.Loss, p.Accuracy, p.ImagesPerSecond);
     }
 
-    /// <summary>Plain text: one line per epoch plus a line every few seconds within long epochs (CI logs).</summary>
-    internal sealed class PlainProgress : IProgressSink
+    /// <summary>Plain text: one line per epoch plus a line every few seconds within long epochs (CI logs, redirected output).</summary>
+    internal sealed class PlainProgress : TrainingCallback
     {
         private readonly TextWriter _out;
         private readonly double _lineSeconds;
         private readonly Stopwatch _sinceLine = new();
-        private int _epoch, _epochs, _batches;
 
         public PlainProgress(TextWriter output, double lineSeconds)
         {
@@ -43,76 +36,91 @@ namespace Dsl.Runtime.Training
             _lineSeconds = lineSeconds;
         }
 
-        public void EpochStarted(int epoch, int epochs, int batches)
-        {
-            (_epoch, _epochs, _batches) = (epoch, epochs, batches);
-            _sinceLine.Restart();
-        }
+        public override void OnEpochStart(TrainingContext context) => _sinceLine.Restart();
 
-        public void BatchesDone(int done, double loss, double accuracy, double imagesPerSecond, double lr)
+        public override void OnBatchEnd(TrainingContext context, BatchProgress p)
         {
-            if (done >= _batches || _sinceLine.Elapsed.TotalSeconds < _lineSeconds) return;
-            _out.WriteLine(ProgressText.Batch(_epoch, _epochs, done, _batches, loss, accuracy, imagesPerSecond));
+            // The epoch's last batch is reported by the epoch line.
+            if (p.Batch >= p.Batches || _sinceLine.Elapsed.TotalSeconds < _lineSeconds) return;
+            _out.WriteLine(ProgressText.Batch(context.Epochs, p));
             _out.Flush();
             _sinceLine.Restart();
         }
 
-        public void EpochFinished(EpochMetrics m, int epochs)
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics m)
         {
-            _out.WriteLine(ProgressText.Epoch(m, epochs));
+            _out.WriteLine(ProgressText.Epoch(m, context.Epochs));
             _out.Flush();
         }
     }
 
-    /// <summary>No output.</summary>
-    internal sealed class SilentProgress : IProgressSink
+    /// <summary>
+    /// A Spectre.Console progress bar per epoch showing loss, accuracy and images/s. Spectre draws only inside
+    /// <c>Progress().Start(body)</c>, so the display runs that call on its own task from the start of training to
+    /// its end, and the hooks update the bars it owns (Spectre's progress tasks are thread-safe).
+    /// </summary>
+    internal sealed class RichProgress : TrainingCallback
     {
-        public void EpochStarted(int epoch, int epochs, int batches) { }
-        public void BatchesDone(int done, double loss, double accuracy, double imagesPerSecond, double lr) { }
-        public void EpochFinished(EpochMetrics m, int epochs) { }
-    }
-
-    /// <summary>A Spectre.Console progress bar per epoch showing loss, accuracy and images/s.</summary>
-    internal sealed class SpectreProgress : IProgressSink
-    {
-        private readonly ProgressContext _ctx;
+        private readonly ManualResetEventSlim _finished = new();
+        private Task? _display;
+        private ProgressContext? _ctx;
         private ProgressTask? _task;
-        private int _epoch, _epochs;
 
-        public SpectreProgress(ProgressContext ctx) => _ctx = ctx;
-
-        public static T Run<T>(Func<IProgressSink, T> body)
+        public override void OnTrainStart(TrainingContext context)
         {
-            return AnsiConsole.Progress()
+            var ready = new TaskCompletionSource<ProgressContext>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _display = Task.Factory.StartNew(() => AnsiConsole.Progress()
                 .AutoClear(false)
                 .HideCompleted(false)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx => body(new SpectreProgress(ctx)));
+                .Start(ctx =>
+                {
+                    ready.SetResult(ctx);
+                    _finished.Wait();
+                }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // If Spectre fails before calling the body, surface its exception instead of waiting forever.
+            Task.WaitAny(ready.Task, _display);
+            _ctx = ready.Task.IsCompleted ? ready.Task.Result : null;
+            if (_ctx is null) _display.GetAwaiter().GetResult();
         }
 
-        public void EpochStarted(int epoch, int epochs, int batches)
-        {
-            (_epoch, _epochs) = (epoch, epochs);
-            _task = _ctx.AddTask(Markup.Escape($"epoch {epoch}/{epochs}"), maxValue: Math.Max(1, batches));
-        }
+        public override void OnEpochStart(TrainingContext context) =>
+            _task = _ctx?.AddTask(Markup.Escape($"epoch {context.Epoch}/{context.Epochs}"), maxValue: Math.Max(1, context.BatchesPerEpoch));
 
-        public void BatchesDone(int done, double loss, double accuracy, double imagesPerSecond, double lr)
+        public override void OnBatchEnd(TrainingContext context, BatchProgress p)
         {
             if (_task is null) return;
-            _task.Value = done;
+            _task.Value = p.Batch;
             _task.Description = Markup.Escape(string.Format(CultureInfo.InvariantCulture,
-                "epoch {0}/{1} loss {2:F4} acc {3:F3} {4:F0} img/s lr {5:G3}", _epoch, _epochs, loss, accuracy, imagesPerSecond, lr));
+                "epoch {0}/{1} loss {2:F4} acc {3:F3} {4:F0} img/s lr {5:G3}", p.Epoch, context.Epochs, p.Loss, p.Accuracy, p.ImagesPerSecond, p.LearningRate));
         }
 
-        public void EpochFinished(EpochMetrics m, int epochs)
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics m)
         {
             if (_task is null) return;
             _task.Value = _task.MaxValue;
             var ci = CultureInfo.InvariantCulture;
             string val = double.IsNaN(m.ValLoss) ? "" : string.Format(ci, " val {0:F4}/{1:F3}", m.ValLoss, m.ValAccuracy);
             _task.Description = Markup.Escape(string.Format(ci, "epoch {0}/{1} train {2:F4}/{3:F3}{4} {5:F0} img/s",
-                m.Epoch, epochs, m.TrainLoss, m.TrainAccuracy, val, m.ImagesPerSecond));
+                m.Epoch, context.Epochs, m.TrainLoss, m.TrainAccuracy, val, m.ImagesPerSecond));
             _task.StopTask();
         }
+
+        public override void OnTrainEnd(TrainingContext context, Exception? failure)
+        {
+            _finished.Set();
+            try { _display?.Wait(); }
+            catch (AggregateException) when (failure is not null) { /* the training failure is what matters */ }
+        }
+    }
+
+    /// <summary>Runs <see cref="TrainOptions.OnEpochEnd"/> (the delegate kept from before callbacks existed), last of all.</summary>
+    internal sealed class EpochEndAction : TrainingCallback
+    {
+        private readonly Action<EpochMetrics> _action;
+
+        public EpochEndAction(Action<EpochMetrics> action) => _action = action;
+
+        public override void OnEpochEnd(TrainingContext context, EpochMetrics metrics) => _action(metrics);
     }
 }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Threading;
 using Dsl.Runtime.Data;
@@ -115,6 +117,12 @@ namespace Dsl.Runtime.Training
         /// <summary>Continue from the checkpoint in <see cref="OutputDir"/> when there is one.</summary>
         public bool Resume { get; init; }
 
+        /// <summary>
+        /// Start a new run even though <see cref="OutputDir"/> holds a checkpoint (it is deleted at the start).
+        /// Without it (or <see cref="Resume"/>) such a folder is refused with <see cref="ExistingCheckpointException"/>.
+        /// </summary>
+        public bool Overwrite { get; init; }
+
         /// <summary>Stop (cleanly, after its checkpoint) once this epoch is done; for interrupting a run on purpose.</summary>
         public int? StopAfterEpoch { get; init; }
 
@@ -152,8 +160,17 @@ namespace Dsl.Runtime.Training
         /// <summary>Write metrics.png after each epoch.</summary>
         public bool Plot { get; init; } = true;
 
-        /// <summary>Called after each epoch (after its checkpoint is written).</summary>
+        /// <summary>Called after each epoch (after its checkpoint is written), after every callback.</summary>
         public Action<EpochMetrics>? OnEpochEnd { get; init; }
+
+        /// <summary>
+        /// Your callbacks, in the order they run. At each epoch end they run after early stopping and before the
+        /// checkpoint, so what they return from <see cref="TrainingCallback.SaveState"/> is saved with that epoch.
+        /// </summary>
+        public IReadOnlyList<TrainingCallback> Callbacks { get; init; } = Array.Empty<TrainingCallback>();
+
+        /// <summary>Wraps the stream of every output file the run writes (tests inject failing and pausing streams).</summary>
+        internal Func<string, Stream, Stream>? WriteFilter { get; init; }
 
         /// <summary>Stops the run between batches; the last checkpoint stays as it was.</summary>
         public CancellationToken Cancellation { get; init; }
@@ -161,17 +178,56 @@ namespace Dsl.Runtime.Training
         /// <summary>The seed in force.</summary>
         internal long EffectiveSeed => Seed ?? Device?.Seed ?? 42;
 
-        /// <summary>Throws <see cref="ArgumentException"/> for values that cannot work.</summary>
+        /// <summary>
+        /// Throws <see cref="InvalidOptionException"/> naming the first setting that cannot work, what it accepts and
+        /// what it got. <see cref="Trainer.Fit"/> calls it before touching the output folder.
+        /// </summary>
         public void Validate()
         {
-            if (Epochs <= 0) throw new ArgumentException($"Epochs must be positive, got {Epochs}.");
-            if (BatchSize <= 0) throw new ArgumentException($"BatchSize must be positive, got {BatchSize}.");
-            if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"LearningRate must be a positive number, got {LearningRate}.");
-            if (ClipGradNorm is double c && !(c > 0)) throw new ArgumentException($"ClipGradNorm must be positive, got {c}.");
-            if (EarlyStoppingPatience is int p && p <= 0) throw new ArgumentException($"EarlyStoppingPatience must be positive, got {p}.");
-            if (StepEpochs <= 0) throw new ArgumentException($"StepEpochs must be positive, got {StepEpochs}.");
-            if (ReadEveryBatches <= 0) throw new ArgumentException($"ReadEveryBatches must be positive, got {ReadEveryBatches}.");
-            if (OneCyclePctStart <= 0 || OneCyclePctStart >= 1) throw new ArgumentException($"OneCyclePctStart must be in (0, 1), got {OneCyclePctStart}.");
+            AtLeast(nameof(Epochs), Epochs, 1);
+            AtLeast(nameof(BatchSize), BatchSize, 1);
+            AtLeast(nameof(EvalBatchSize), EvalBatchSize, 0);
+            Positive(nameof(LearningRate), LearningRate);
+            if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1)
+                throw new InvalidOptionException(nameof(Momentum), "a number in [0, 1)", Text(Momentum));
+            NotNegative(nameof(WeightDecay), WeightDecay);
+            AtLeast(nameof(StepEpochs), StepEpochs, 1);
+            Positive(nameof(StepGamma), StepGamma);
+            NotNegative(nameof(MinLearningRate), MinLearningRate);
+            if (!(OneCyclePctStart > 0 && OneCyclePctStart < 1))
+                throw new InvalidOptionException(nameof(OneCyclePctStart), "a number in (0, 1)", Text(OneCyclePctStart));
+            Positive(nameof(OneCycleDivFactor), OneCycleDivFactor);
+            Positive(nameof(OneCycleFinalDivFactor), OneCycleFinalDivFactor);
+            if (ClipGradNorm is double clip) Positive(nameof(ClipGradNorm), clip);
+            if (EarlyStoppingPatience is int patience) AtLeast(nameof(EarlyStoppingPatience), patience, 1);
+            NotNegative(nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta);
+            if (StopAfterEpoch is int stop) AtLeast(nameof(StopAfterEpoch), stop, 1);
+            AtLeast(nameof(Prefetch), Prefetch, 0);
+            AtLeast(nameof(ReadEveryBatches), ReadEveryBatches, 1);
+            NotNegative(nameof(PlainLineSeconds), PlainLineSeconds);
+            if (string.IsNullOrWhiteSpace(OutputDir))
+                throw new InvalidOptionException(nameof(OutputDir), "a folder", "an empty path");
+            if (File.Exists(OutputDir))
+                throw new InvalidOptionException(nameof(OutputDir), "a folder", $"{Path.GetFullPath(OutputDir)}, which is a file");
+            if (Resume && Overwrite)
+                throw new InvalidOptionException(nameof(Overwrite), $"false when {nameof(Resume)} is set (continue the run or replace it, not both)", "true");
+        }
+
+        private static string Text(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+        private static void AtLeast(string name, int value, int min)
+        {
+            if (value < min) throw new InvalidOptionException(name, min == 0 ? "0 or more" : $"a whole number of at least {min}", value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        private static void Positive(string name, double value)
+        {
+            if (!(value > 0) || double.IsInfinity(value)) throw new InvalidOptionException(name, "a finite number greater than 0", Text(value));
+        }
+
+        private static void NotNegative(string name, double value)
+        {
+            if (!(value >= 0) || double.IsInfinity(value)) throw new InvalidOptionException(name, "a finite number of 0 or more", Text(value));
         }
     }
 }

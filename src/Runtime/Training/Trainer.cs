@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text.Json.Nodes;
 using Dsl.Runtime.Data;
 using Dsl.Runtime.Device;
 using Spectre.Console;
@@ -60,7 +61,10 @@ namespace Dsl.Runtime.Training
         public EpochMetrics? Last => Metrics.Count > 0 ? Metrics[Metrics.Count - 1] : null;
     }
 
-    /// <summary>Thrown when the training loss becomes NaN or infinite; the last good checkpoint is left as it was.</summary>
+    /// <summary>
+    /// Thrown when the training loss, or the validation loss or accuracy, becomes NaN or infinite. Nothing of the
+    /// failing epoch is written; the last good checkpoint and metrics.csv are left as they were.
+    /// </summary>
     public sealed class TrainingDivergedException : Exception
     {
         internal TrainingDivergedException(string message, int epoch, int batch, double learningRate, string? checkpoint) : base(message)
@@ -74,19 +78,36 @@ namespace Dsl.Runtime.Training
         /// <summary>Epoch of the bad batch (1-based).</summary>
         public int Epoch { get; }
 
-        /// <summary>The bad batch within the epoch (1-based).</summary>
+        /// <summary>The bad batch within the epoch (1-based); 0 when the validation loss or accuracy was not finite.</summary>
         public int Batch { get; }
 
         /// <summary>Learning rate of the bad step.</summary>
         public double LearningRate { get; }
 
-        /// <summary>The checkpoint that stays valid, or null when none had been written.</summary>
+        /// <summary>The checkpoint that stays valid (written by this run or verified when it resumed), or null when there is none.</summary>
         public string? LastGoodCheckpoint { get; }
     }
 
     /// <summary>
+    /// The output folder already holds a checkpoint and the run was asked neither to resume it
+    /// (<see cref="TrainOptions.Resume"/>) nor to replace it (<see cref="TrainOptions.Overwrite"/>). Nothing was changed.
+    /// </summary>
+    public sealed class ExistingCheckpointException : IOException
+    {
+        internal ExistingCheckpointException(string path)
+            : base($"{path} already exists: set Resume to continue that run, or Overwrite to start a new run in its place (it is then deleted).")
+        {
+            Path = path;
+        }
+
+        /// <summary>The checkpoint that is in the way.</summary>
+        public string Path { get; }
+    }
+
+    /// <summary>
     /// Trains and evaluates image classifiers (<c>Module&lt;Tensor, Tensor&gt;</c> returning logits) with cross-entropy.
-    /// Writes metrics.csv, metrics.png and checkpoint.ckpt to <see cref="TrainOptions.OutputDir"/> after every epoch.
+    /// The trainer only runs batches; everything else (progress, metrics.csv, metrics.png, early stopping,
+    /// checkpoints, memory release, and your own <see cref="TrainingCallback"/>s) is a callback.
     /// </summary>
     public static class Trainer
     {
@@ -99,24 +120,26 @@ namespace Dsl.Runtime.Training
         /// <summary>
         /// Trains <paramref name="model"/> on <paramref name="train"/>, validating on <paramref name="val"/> (optional) after every epoch.
         /// With <see cref="TrainOptions.Resume"/> and a checkpoint in the output folder, continues where that run stopped.
+        /// Options and both data sets are checked before anything is written.
         /// </summary>
-        /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-        /// <exception cref="CheckpointException">Resuming from a checkpoint that is corrupt or does not fit the model.</exception>
+        /// <exception cref="InvalidOptionException">An option cannot work (the message names it and its valid range).</exception>
+        /// <exception cref="InvalidDataException">A data set is empty, does not fit the model, or has labels the model cannot output.</exception>
+        /// <exception cref="ExistingCheckpointException">The folder holds a checkpoint and neither Resume nor Overwrite is set.</exception>
+        /// <exception cref="TrainingDivergedException">A loss or metric became NaN or infinite.</exception>
+        /// <exception cref="CheckpointException">Resuming from a checkpoint that is corrupt, diverged or does not fit the model.</exception>
+        /// <exception cref="OutputWriteException">An output file could not be written (the previous one is unchanged).</exception>
         public static FitResult Fit(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options)
         {
             options.Validate();
-            var mode = options.Progress;
-            if (mode == ProgressMode.Auto)
-                mode = options.Log is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive ? ProgressMode.Rich : ProgressMode.Plain;
-            var run = new Run(model, train, val, options);
-            run.Prepare(options.Log ?? (mode == ProgressMode.Silent ? TextWriter.Null : Console.Out));
-            if (run.Finished is FitResult done) return done;
-            return mode switch
-            {
-                ProgressMode.Rich => SpectreProgress.Run(sink => run.Execute(sink)),
-                ProgressMode.Silent => run.Execute(new SilentProgress()),
-                _ => run.Execute(new PlainProgress(options.Log ?? Console.Out, options.PlainLineSeconds)),
-            };
+            string dir = Path.GetFullPath(options.OutputDir);
+            string checkpoint = Path.Combine(dir, CheckpointFile.FileName);
+            if (File.Exists(checkpoint) && !options.Resume && !options.Overwrite) throw new ExistingCheckpointException(checkpoint);
+            options.Device?.Prepare(model);
+            DataCheck.Check(model, train, "training set", options.Transform, options.Device);
+            if (val is not null) DataCheck.Check(model, val, "validation set", options.Transform, options.Device);
+
+            var log = options.Log ?? (options.Progress == ProgressMode.Silent ? TextWriter.Null : Console.Out);
+            return new Run(model, train, val, options, dir, log).Execute();
         }
 
         /// <summary><see cref="Fit"/> with <see cref="TrainOptions.Resume"/> set: continues from the checkpoint in the output folder.</summary>
@@ -124,8 +147,12 @@ namespace Dsl.Runtime.Training
             Fit(model, train, val, options with { Resume = true });
 
         /// <summary>Mean cross-entropy loss and accuracy of <paramref name="model"/> on <paramref name="data"/> (eval mode, no gradients).</summary>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null) =>
-            Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform), device);
+        /// <exception cref="InvalidDataException">The set is empty, does not fit the model, or has labels the model cannot output.</exception>
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null)
+        {
+            DataCheck.Check(model, data, "data set", transform, device);
+            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform), device);
+        }
 
         /// <summary>Mean cross-entropy loss and accuracy over every batch of <paramref name="loader"/> (one read at the end).</summary>
         public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, DeviceSetup? device = null)
@@ -145,12 +172,9 @@ namespace Dsl.Runtime.Training
                     using (batch)
                     using (torch.NewDisposeScope())
                     {
-                        var x = device is null ? batch.X : device.PrepareInput(batch.X);
-                        var y = batch.Y.to(dev);
-                        var logits = model.call(x);
-                        if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
-                        lossSum.add_(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum));
-                        correct.add_(logits.argmax(1).eq(y).sum());
+                        var (batchLoss, batchCorrect) = Step(model, batch, device, training: null);
+                        lossSum.add_(batchLoss);
+                        correct.add_(batchCorrect);
                         count += batch.Size;
                     }
                 }
@@ -161,6 +185,32 @@ namespace Dsl.Runtime.Training
             {
                 model.train(wasTraining);
             }
+        }
+
+        /// <summary>What a training step needs besides the model and the batch.</summary>
+        private sealed record Optimization(optim.Optimizer Optimizer, Parameter[] Parameters, double? ClipGradNorm);
+
+        /// <summary>
+        /// One batch through the model, the same code for training and evaluation: forward, cross-entropy in float32
+        /// and, when <paramref name="training"/> is given, backward, optional clipping and the optimizer step.
+        /// Returns the batch's summed loss and number of correct predictions as device tensors, without reading
+        /// them (a read makes the CPU wait for the device); callers read many batches at once.
+        /// </summary>
+        private static (Tensor LossSum, Tensor Correct) Step(nn.Module<Tensor, Tensor> model, Batch batch, DeviceSetup? device, Optimization? training)
+        {
+            var x = device?.PrepareInput(batch.X) ?? batch.X;
+            var y = batch.Y.to(x.device);
+            training?.Optimizer.zero_grad();
+            var logits = model.call(x);
+            if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
+            var loss = nn.functional.cross_entropy(logits, y);
+            if (training is not null)
+            {
+                loss.backward();
+                if (training.ClipGradNorm is double max) ClipGradNorm(training.Parameters, max);
+                training.Optimizer.step();
+            }
+            return (loss.detach().mul(batch.Size), logits.argmax(1).eq(y).sum());
         }
 
         /// <summary>Loads the model weights of a checkpoint into <paramref name="model"/> (e.g. for evaluation or prediction).</summary>
@@ -220,187 +270,218 @@ namespace Dsl.Runtime.Training
             _ => throw new ArgumentOutOfRangeException(nameof(o), o.Optimizer, "unknown optimizer"),
         };
 
-        /// <summary>The state of one Fit call.</summary>
+        /// <summary>The state of one Fit call: model, optimizer, step count, metrics and callbacks.</summary>
         private sealed class Run
         {
             private readonly nn.Module<Tensor, Tensor> _model;
-            private readonly ImageDataset _train;
             private readonly ImageDataset? _val;
             private readonly TrainOptions _o;
-            private readonly string _dir, _ckpt, _csv, _png;
+            private readonly string _checkpoint;
+            private readonly TextWriter _log;
             private readonly List<EpochMetrics> _metrics = new();
-            private Parameter[] _parameters = Array.Empty<Parameter>();
-            private optim.Optimizer? _optimizer;
-            private optim.ILearningRateController[] _groups = Array.Empty<optim.ILearningRateController>();
-            private BatchLoader? _trainLoader, _valLoader;
-            private torch.Device _device = torch.CPU;
-            private long _seed, _globalStep;
-            private int _startEpoch = 1, _bestEpoch, _bad;
-            private double? _best;
-            private int? _resumedFrom;
-            private TextWriter _log = TextWriter.Null;
+            private readonly TrainingContext _context;
+            private readonly EarlyStopping? _earlyStopping;
+            private readonly IReadOnlyList<TrainingCallback> _callbacks;
+            private readonly Parameter[] _parameters;
+            private readonly optim.Optimizer _optimizer;
+            private readonly optim.ILearningRateController[] _groups;
+            private readonly BatchLoader _trainLoader;
+            private readonly BatchLoader? _valLoader;
+            private long _seed; // the options' seed, or the checkpoint's when resuming
 
-            public Run(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options)
+            public Run(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options, string dir, TextWriter log)
             {
                 _model = model;
-                _train = train;
                 _val = val;
                 _o = options;
-                _dir = Path.GetFullPath(options.OutputDir);
-                _ckpt = Path.Combine(_dir, CheckpointFile.FileName);
-                _csv = Path.Combine(_dir, MetricsCsvName);
-                _png = Path.Combine(_dir, PlotName);
-            }
-
-            public FitResult? Finished { get; private set; }
-
-            public void Prepare(TextWriter log)
-            {
                 _log = log;
-                Directory.CreateDirectory(_dir);
-                _seed = _o.EffectiveSeed;
-                if (_o.Device is DeviceSetup d)
+                _checkpoint = Path.Combine(dir, CheckpointFile.FileName);
+                _context = new TrainingContext(model, options, dir, log, _metrics) { CaptureCheckpoint = Capture };
+                _earlyStopping = val is null ? null : new EarlyStopping(options);
+                _callbacks = Callbacks(options, log, _earlyStopping);
+
+                Directory.CreateDirectory(dir);
+                if (options.Overwrite)
                 {
-                    d.Prepare(_model);
-                    _device = d.Device;
+                    File.Delete(_checkpoint);
+                    File.Delete(Path.Combine(dir, PlotName));
                 }
-                _parameters = _model.parameters().ToArray();
-                _optimizer = CreateOptimizer(_o, _parameters);
+                _seed = options.EffectiveSeed;
+                _parameters = model.parameters().ToArray();
+                _optimizer = CreateOptimizer(options, _parameters);
                 _groups = _optimizer.ParamGroups.ToArray();
 
-                if (_o.Resume && File.Exists(_ckpt))
-                {
-                    var data = CheckpointFile.Load(_ckpt);
-                    var h = data.Header;
-                    LoadModelState(_model, data.ModelState, _ckpt);
-                    try
-                    {
-                        using var reader = new BinaryReader(new MemoryStream(data.OptimizerState));
-                        ((OptimizerHelper)_optimizer).load_state_dict(reader);
-                    }
-                    catch (Exception e)
-                    {
-                        throw new CheckpointException(_ckpt, $"its optimizer state ({h.Optimizer}) does not fit the {_o.Optimizer} optimizer of this run: {e.Message}", e);
-                    }
-                    if (h.BatchSize != _o.BatchSize)
-                        log.WriteLine($"note: the checkpoint was trained with batch size {h.BatchSize}, this run uses {_o.BatchSize}; the data order changes.");
-                    _seed = h.Seed;
-                    _globalStep = h.GlobalStep;
-                    _startEpoch = h.Epoch + 1;
-                    _best = h.BestMetric;
-                    _bestEpoch = h.BestEpoch;
-                    _bad = h.EpochsWithoutImprovement;
-                    _metrics.AddRange(h.Metrics.Where(m => m.Epoch <= h.Epoch).OrderBy(m => m.Epoch));
-                    _resumedFrom = h.Epoch;
-                    log.WriteLine($"Resuming from {_ckpt} after epoch {h.Epoch} of {_o.Epochs} (seed {_seed}, step {_globalStep}).");
-                }
-                else if (_o.Resume)
-                {
-                    log.WriteLine($"No checkpoint in {_dir}; starting from epoch 1.");
-                }
-
-                if (_val is null && _o.EarlyStoppingPatience is not null)
+                if (options.Resume && File.Exists(_checkpoint)) Restore(CheckpointFile.Load(_checkpoint));
+                else if (options.Resume) log.WriteLine($"No checkpoint in {dir}; starting from epoch 1.");
+                if (val is null && options.EarlyStoppingPatience is not null)
                     log.WriteLine("note: early stopping needs validation data; without it the run goes on for all epochs.");
 
-                // metrics.csv holds exactly the checkpointed epochs: rows written after the last checkpoint are dropped.
-                MetricsCsv.Write(_csv, _metrics);
-                if (_o.Plot && _metrics.Count > 0) MetricsPlot.Save(_png, _metrics);
-
-                int evalBatch = _o.EvalBatchSize > 0 ? _o.EvalBatchSize : 2 * _o.BatchSize;
-                _trainLoader = new BatchLoader(_train, _o.BatchSize, shuffle: true, seed: _seed, transform: _o.Transform, prefetch: _o.Prefetch);
-                _valLoader = _val is null ? null : new BatchLoader(_val, evalBatch, shuffle: false, seed: _seed, transform: _o.Transform, prefetch: _o.Prefetch);
-                if (_startEpoch > _o.Epochs)
-                    Finished = Result(true, $"completed (the checkpoint already holds epoch {_startEpoch - 1} of {_o.Epochs})");
+                int evalBatch = options.EvalBatchSize > 0 ? options.EvalBatchSize : 2 * options.BatchSize;
+                _trainLoader = new BatchLoader(train, options.BatchSize, shuffle: true, seed: _seed, transform: options.Transform, prefetch: options.Prefetch);
+                _valLoader = val is null ? null : new BatchLoader(val, evalBatch, shuffle: false, seed: _seed, transform: options.Transform, prefetch: options.Prefetch);
+                _context.BatchesPerEpoch = _trainLoader.BatchesPerEpoch;
             }
 
-            private FitResult Result(bool completed, string reason) =>
-                new(_metrics.ToArray(), completed, reason, _resumedFrom, _dir, _bestEpoch);
-
-            public FitResult Execute(IProgressSink progress)
+            /// <summary>
+            /// Every callback of the run, in the order they run. Early stopping and the user's callbacks change
+            /// state, so they come before the checkpoint, which saves that state; the files derived from the
+            /// checkpointed metrics follow it; memory release and the legacy delegate come last.
+            /// </summary>
+            private static IReadOnlyList<TrainingCallback> Callbacks(TrainOptions o, TextWriter log, EarlyStopping? earlyStopping)
             {
-                for (int epoch = _startEpoch; epoch <= _o.Epochs; epoch++)
+                var list = new List<TrainingCallback>();
+                var mode = o.Progress;
+                if (mode == ProgressMode.Auto)
+                    mode = o.Log is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive ? ProgressMode.Rich : ProgressMode.Plain;
+                if (mode == ProgressMode.Rich) list.Add(new RichProgress());
+                else if (mode == ProgressMode.Plain) list.Add(new PlainProgress(log, o.PlainLineSeconds));
+                if (earlyStopping is not null) list.Add(earlyStopping);
+                list.AddRange(o.Callbacks);
+                list.Add(new CheckpointCallback());
+                list.Add(new MetricsCsvCallback());
+                if (o.Plot) list.Add(new MetricsPlotCallback());
+                if (o.ReleaseMemoryEachEpoch) list.Add(new MemoryReleaseCallback());
+                if (o.OnEpochEnd is not null) list.Add(new EpochEndAction(o.OnEpochEnd));
+                return list;
+            }
+
+            private void Restore(CheckpointData data)
+            {
+                var h = data.Header;
+                LoadModelState(_model, data.ModelState, _checkpoint);
+                try
                 {
-                    var sw = Stopwatch.StartNew();
-                    var train = TrainEpoch(epoch, progress, out double trainSeconds, out double lastLr, out bool cancelled);
-                    if (cancelled) return Result(false, $"cancelled during epoch {epoch}; the checkpoint holds epoch {epoch - 1}");
-                    var valResult = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device);
-                    var m = new EpochMetrics
-                    {
-                        Epoch = epoch,
-                        TrainLoss = train.Loss,
-                        TrainAccuracy = train.Accuracy,
-                        ValLoss = valResult?.Loss ?? double.NaN,
-                        ValAccuracy = valResult?.Accuracy ?? double.NaN,
-                        LearningRate = lastLr,
-                        Seconds = sw.Elapsed.TotalSeconds,
-                        ImagesPerSecond = train.Count / Math.Max(1e-9, trainSeconds),
-                    };
-                    _metrics.Add(m);
-                    bool stopEarly = UpdateEarlyStopping(m);
-                    WriteCheckpoint(epoch);
-                    MetricsCsv.Append(_csv, m);
-                    if (_o.Plot) MetricsPlot.Save(_png, _metrics);
-                    progress.EpochFinished(m, _o.Epochs);
-                    if (_o.ReleaseMemoryEachEpoch) NativeMemory.Release();
-                    _o.OnEpochEnd?.Invoke(m);
-                    if (stopEarly)
-                        return Result(false, $"early stopping: no improvement of {(_o.EarlyStoppingMetric == EarlyStoppingMetric.ValLoss ? "val loss" : "val accuracy")} for {_bad} epochs (best epoch {_bestEpoch})");
-                    if (_o.StopAfterEpoch is int stop && epoch >= stop && epoch < _o.Epochs)
-                        return Result(false, $"stopped after epoch {epoch} as requested");
+                    using var reader = new BinaryReader(new MemoryStream(data.OptimizerState));
+                    ((OptimizerHelper)_optimizer).load_state_dict(reader);
                 }
-                return Result(true, "completed");
-            }
-
-            private bool UpdateEarlyStopping(EpochMetrics m)
-            {
-                if (double.IsNaN(m.ValLoss)) return false;
-                bool lossMetric = _o.EarlyStoppingMetric == EarlyStoppingMetric.ValLoss;
-                double v = lossMetric ? m.ValLoss : m.ValAccuracy;
-                bool improved = _best is not double b || (lossMetric ? v < b - _o.EarlyStoppingMinDelta : v > b + _o.EarlyStoppingMinDelta);
-                if (improved)
+                catch (Exception e)
                 {
-                    _best = v;
-                    _bestEpoch = m.Epoch;
-                    _bad = 0;
+                    throw new CheckpointException(_checkpoint, $"its optimizer state ({h.Optimizer}) does not fit the {_o.Optimizer} optimizer of this run: {e.Message}", e);
                 }
-                else _bad++;
-                return _o.EarlyStoppingPatience is int p && _bad >= p;
+                // Checkpoints are written only after a finite epoch; one that is not finite comes from elsewhere.
+                if (!AllFinite(_parameters) || h.Metrics.Any(m => !Divergence.IsFinite(m)))
+                    throw new CheckpointException(_checkpoint, $"it holds NaN or infinite weights or metrics (epoch {h.Epoch}), so it is not a good state to continue from. Delete it, or start a new run with Overwrite.");
+                if (h.BatchSize != _o.BatchSize)
+                    _log.WriteLine($"note: the checkpoint was trained with batch size {h.BatchSize}, this run uses {_o.BatchSize}; the data order changes.");
+
+                _context.GlobalStep = h.GlobalStep;
+                _context.StartEpoch = h.Epoch + 1;
+                _context.ResumedFromEpoch = h.Epoch;
+                _context.LastGoodCheckpoint = (_checkpoint, h.Epoch);
+                _metrics.AddRange(h.Metrics.Where(m => m.Epoch <= h.Epoch).OrderBy(m => m.Epoch));
+
+                var states = new Dictionary<string, JsonNode?>(h.Callbacks ?? new());
+                if (!states.ContainsKey(EarlyStopping.Key)) states[EarlyStopping.Key] = EarlyStopping.FromLegacyHeader(h);
+                foreach (var callback in _callbacks)
+                    if (states.TryGetValue(callback.StateKey, out var state) && state is not null) callback.LoadState(state);
+                _seed = h.Seed;
+                _log.WriteLine($"Resuming from {_checkpoint} after epoch {h.Epoch} of {_o.Epochs} (seed {h.Seed}, step {h.GlobalStep}).");
             }
 
-            private void WriteCheckpoint(int epoch)
+            private static bool AllFinite(Parameter[] parameters)
             {
+                using var scope = torch.NewDisposeScope();
+                return parameters.All(p => torch.isfinite(p).all().item<bool>());
+            }
+
+            /// <summary>The whole state of the run as of the last finished epoch (called by the checkpoint callback).</summary>
+            private CheckpointData Capture()
+            {
+                var states = new Dictionary<string, JsonNode?>();
+                foreach (var callback in _callbacks)
+                {
+                    var state = callback.SaveState();
+                    if (state is not null && !states.TryAdd(callback.StateKey, state))
+                        throw new InvalidOperationException($"Two callbacks keep their state under the key '{callback.StateKey}'; override StateKey so that each has its own.");
+                }
                 var header = new CheckpointHeader
                 {
-                    Epoch = epoch,
-                    NextEpoch = epoch + 1,
-                    GlobalStep = _globalStep,
+                    Epoch = _context.Epoch,
+                    NextEpoch = _context.Epoch + 1,
+                    GlobalStep = _context.GlobalStep,
                     Seed = _seed,
                     PlannedEpochs = _o.Epochs,
                     BatchSize = _o.BatchSize,
                     Optimizer = _o.Optimizer.ToString(),
                     Schedule = _o.Schedule.ToString(),
-                    BestMetric = _best,
-                    BestEpoch = _bestEpoch,
-                    EpochsWithoutImprovement = _bad,
                     ModelType = _model.GetType().FullName ?? _model.GetType().Name,
                     Metrics = new List<EpochMetrics>(_metrics),
+                    Callbacks = states,
                 };
-                byte[] opt;
+                byte[] optimizerState;
                 using (var ms = new MemoryStream())
                 {
                     using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
-                        ((OptimizerHelper)_optimizer!).save_state_dict(w);
-                    opt = ms.ToArray();
+                        ((OptimizerHelper)_optimizer).save_state_dict(w);
+                    optimizerState = ms.ToArray();
                 }
-                CheckpointFile.Save(_ckpt, new CheckpointData(header, SaveModelState(_model), opt));
+                return new CheckpointData(header, SaveModelState(_model), optimizerState);
             }
 
-            private EvalResult TrainEpoch(int epoch, IProgressSink progress, out double seconds, out double lastLr, out bool cancelled)
+            private FitResult Result(bool completed, string reason) =>
+                new(_metrics.ToArray(), completed, reason, _context.ResumedFromEpoch, _context.OutputDir, _earlyStopping?.BestEpoch ?? 0);
+
+            public FitResult Execute()
             {
-                var loader = _trainLoader!;
-                var optimizer = _optimizer!;
+                Exception? failure = null;
+                try
+                {
+                    foreach (var c in _callbacks) c.OnTrainStart(_context);
+                    if (_context.StartEpoch > _o.Epochs)
+                        return Result(true, $"completed (the checkpoint already holds epoch {_context.StartEpoch - 1} of {_o.Epochs})");
+                    for (int epoch = _context.StartEpoch; epoch <= _o.Epochs; epoch++)
+                    {
+                        _context.Epoch = epoch;
+                        var sw = Stopwatch.StartNew();
+                        foreach (var c in _callbacks) c.OnEpochStart(_context);
+                        var train = TrainEpoch(epoch);
+                        if (train.Cancelled) return Result(false, $"cancelled during epoch {epoch}; the checkpoint holds epoch {epoch - 1}");
+                        var val = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device);
+                        var m = new EpochMetrics
+                        {
+                            Epoch = epoch,
+                            TrainLoss = train.Loss,
+                            TrainAccuracy = train.Accuracy,
+                            ValLoss = val?.Loss ?? double.NaN,
+                            ValAccuracy = val?.Accuracy ?? double.NaN,
+                            LearningRate = train.LastLearningRate,
+                            Seconds = sw.Elapsed.TotalSeconds,
+                            ImagesPerSecond = train.Count / Math.Max(1e-9, train.Seconds),
+                        };
+                        if (!Divergence.IsFinite(m))
+                            throw Divergence.InValidation(m, _o, _context.LastGoodCheckpoint);
+                        _metrics.Add(m);
+                        foreach (var c in _callbacks) c.OnEpochEnd(_context, m);
+                        if (_context.StopReason is string reason) return Result(false, reason);
+                        if (_o.StopAfterEpoch is int stop && epoch >= stop && epoch < _o.Epochs)
+                            return Result(false, $"stopped after epoch {epoch} as requested");
+                    }
+                    return Result(true, "completed");
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    throw;
+                }
+                finally
+                {
+                    foreach (var c in _callbacks)
+                    {
+                        try { c.OnTrainEnd(_context, failure); }
+                        catch (Exception) when (failure is not null) { /* keep the original failure */ }
+                    }
+                }
+            }
+
+            /// <summary>What one training epoch produced.</summary>
+            private sealed record EpochResult(double Loss, double Accuracy, int Count, double Seconds, double LastLearningRate, bool Cancelled);
+
+            private EpochResult TrainEpoch(int epoch)
+            {
+                var loader = _trainLoader;
                 int batches = loader.BatchesPerEpoch;
                 int window = _o.ReadEveryBatches;
+                var step = new Optimization(_optimizer, _parameters, _o.ClipGradNorm);
                 var pendingLoss = new List<Tensor>(window);
                 var pendingCorrect = new List<Tensor>(window);
                 var pendingSize = new int[window];
@@ -408,15 +489,12 @@ namespace Dsl.Runtime.Training
                 double lossSum = 0;
                 long correct = 0, seen = 0;
                 int done = 0;
-                lastLr = LrSchedule.At(_o, _globalStep, batches);
-                cancelled = false;
-                bool bf16 = _o.Device?.IsBFloat16 == true;
-                double? clip = _o.ClipGradNorm;
+                double lastLr = LrSchedule.At(_o, _context.GlobalStep, batches);
+                bool cancelled = false;
 
                 // Dropout and other random layers draw from a generator seeded by (seed, epoch): resumable.
                 torch.manual_seed(unchecked(_seed * 1_000_003L + epoch));
                 _model.train();
-                progress.EpochStarted(epoch, _o.Epochs, batches);
                 var sw = Stopwatch.StartNew();
                 var windowScope = torch.NewDisposeScope();
                 try
@@ -430,27 +508,19 @@ namespace Dsl.Runtime.Training
                                 cancelled = true;
                                 break;
                             }
-                            double lr = LrSchedule.At(_o, _globalStep, batches);
+                            double lr = LrSchedule.At(_o, _context.GlobalStep, batches);
                             for (int g = 0; g < _groups.Length; g++) _groups[g].LearningRate = lr;
                             using (torch.NewDisposeScope())
                             {
-                                var x = bf16 ? batch.X.to(ScalarType.BFloat16, _device) : batch.X.to(_device);
-                                var y = batch.Y.to(_device);
-                                optimizer.zero_grad();
-                                var logits = _model.call(x);
-                                if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
-                                var loss = nn.functional.cross_entropy(logits, y);
-                                loss.backward();
-                                if (clip is double max) ClipGradNorm(_parameters, max);
-                                optimizer.step();
-                                pendingLoss.Add(loss.detach().mul(batch.Size).MoveToOuterDisposeScope());
-                                pendingCorrect.Add(logits.argmax(1).eq(y).sum().to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+                                var (batchLoss, batchCorrect) = Step(_model, batch, _o.Device, step);
+                                pendingLoss.Add(batchLoss.MoveToOuterDisposeScope());
+                                pendingCorrect.Add(batchCorrect.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
                             }
                             int k = pendingLoss.Count - 1;
                             pendingSize[k] = batch.Size;
                             pendingLr[k] = lr;
                             lastLr = lr;
-                            _globalStep++;
+                            _context.GlobalStep++;
                             done++;
                         }
                         if (pendingLoss.Count == window || done == batches)
@@ -463,7 +533,8 @@ namespace Dsl.Runtime.Training
                             for (int i = 0; i < count; i++)
                             {
                                 double l = values[i];
-                                if (!double.IsFinite(l)) throw Diverged(epoch, done - count + i + 1, batches, pendingLr[i], l);
+                                if (!double.IsFinite(l))
+                                    throw Divergence.InTraining(l, epoch, done - count + i + 1, batches, pendingLr[i], _o, _context.LastGoodCheckpoint);
                                 lossSum += l;
                                 correct += (long)values[count + i];
                                 seen += pendingSize[i];
@@ -473,7 +544,8 @@ namespace Dsl.Runtime.Training
                             windowScope.Dispose();
                             windowScope = torch.NewDisposeScope();
                             double elapsed = sw.Elapsed.TotalSeconds;
-                            progress.BatchesDone(done, lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), seen / Math.Max(1e-9, elapsed), lastLr);
+                            var progress = new BatchProgress(epoch, done, batches, lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), seen / Math.Max(1e-9, elapsed), lastLr);
+                            foreach (var c in _callbacks) c.OnBatchEnd(_context, progress);
                         }
                     }
                 }
@@ -481,26 +553,48 @@ namespace Dsl.Runtime.Training
                 {
                     windowScope.Dispose();
                 }
-                seconds = sw.Elapsed.TotalSeconds;
                 if (_o.Cancellation.IsCancellationRequested) cancelled = true;
-                return new EvalResult(lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), (int)seen);
+                return new EpochResult(lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), (int)seen, sw.Elapsed.TotalSeconds, lastLr, cancelled);
             }
+        }
+    }
 
-            private TrainingDivergedException Diverged(int epoch, int batch, int batches, double lr, double loss)
-            {
-                string what = double.IsNaN(loss) ? "NaN" : "infinite";
-                int lastGood = epoch - 1;
-                string kept = File.Exists(_ckpt) && lastGood > 0
-                    ? $"The last good checkpoint {_ckpt} (epoch {lastGood}) was left as it was; resume from it after changing the settings."
-                    : "No checkpoint had been written yet (the run failed in its first epoch).";
-                string hint = _o.ClipGradNorm is null
-                    ? "Lower the learning rate or enable gradient clipping (ClipGradNorm, e.g. 1.0)."
-                    : $"Lower the learning rate (gradient clipping at {_o.ClipGradNorm.Value.ToString(CultureInfo.InvariantCulture)} is already on).";
-                string message = string.Format(CultureInfo.InvariantCulture,
-                    "Training stopped: the loss became {0} in epoch {1}, batch {2} of {3} (learning rate {4:G4}). {5} {6}",
-                    what, epoch, batch, batches, lr, hint, kept);
-                return new TrainingDivergedException(message, epoch, batch, lr, File.Exists(_ckpt) ? _ckpt : null);
-            }
+    /// <summary>
+    /// What counts as divergence and how it is reported: a NaN or infinite training loss (checked for every batch
+    /// when the window is read) or validation loss or accuracy (checked before any callback sees the epoch, so
+    /// nothing of that epoch is written). The message names the last checkpoint known to be finite.
+    /// </summary>
+    internal static class Divergence
+    {
+        public static bool IsFinite(EpochMetrics m) =>
+            double.IsFinite(m.TrainLoss) && double.IsFinite(m.TrainAccuracy)
+            && (double.IsNaN(m.ValLoss) && double.IsNaN(m.ValAccuracy) // no validation data
+                || double.IsFinite(m.ValLoss) && double.IsFinite(m.ValAccuracy));
+
+        public static TrainingDivergedException InTraining(double loss, int epoch, int batch, int batches, double lr, TrainOptions o, (string Path, int Epoch)? lastGood) =>
+            Create(string.Format(CultureInfo.InvariantCulture, "the loss became {0} in epoch {1}, batch {2} of {3} (learning rate {4:G4})",
+                Describe(loss), epoch, batch, batches, lr), epoch, batch, lr, o, lastGood);
+
+        public static TrainingDivergedException InValidation(EpochMetrics m, TrainOptions o, (string Path, int Epoch)? lastGood)
+        {
+            string what = !double.IsFinite(m.TrainLoss) ? $"the training loss became {Describe(m.TrainLoss)}"
+                : !double.IsFinite(m.ValLoss) ? $"the validation loss became {Describe(m.ValLoss)}"
+                : $"the validation accuracy became {Describe(m.ValAccuracy)}";
+            return Create(string.Format(CultureInfo.InvariantCulture, "{0} after epoch {1} (learning rate {2:G4})", what, m.Epoch, m.LearningRate),
+                m.Epoch, 0, m.LearningRate, o, lastGood);
+        }
+
+        private static string Describe(double v) => double.IsNaN(v) ? "NaN" : "infinite";
+
+        private static TrainingDivergedException Create(string what, int epoch, int batch, double lr, TrainOptions o, (string Path, int Epoch)? lastGood)
+        {
+            string hint = o.ClipGradNorm is null
+                ? "Lower the learning rate or enable gradient clipping (ClipGradNorm, e.g. 1.0)."
+                : $"Lower the learning rate (gradient clipping at {o.ClipGradNorm.Value.ToString(CultureInfo.InvariantCulture)} is already on).";
+            string kept = lastGood is var (path, goodEpoch)
+                ? $"The last good checkpoint {path} (epoch {goodEpoch}) and metrics.csv were left as they were; resume from it after changing the settings."
+                : "No checkpoint had been written yet, so there is nothing to resume from.";
+            return new TrainingDivergedException($"Training stopped: {what}. {hint} {kept}", epoch, batch, lr, lastGood?.Path);
         }
     }
 }
