@@ -47,7 +47,14 @@ namespace Dsl
     {
         /// <summary>Creates the record (generated code calls this).</summary>
         public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers)
+            : this(name, inputShape, layers, null)
         {
+        }
+
+        /// <summary>Creates the record with the network graph (generated code calls this).</summary>
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph)
+        {
+            Graph = graph;
             Name = name;
             InputShape = inputShape;
             Layers = layers;
@@ -59,6 +66,12 @@ namespace Dsl
 
         /// <summary>The network's class name.</summary>
         public string Name { get; }
+
+        /// <summary>
+        /// The network graph the generator built, as JSON (modules with their constructor arguments, shapes and
+        /// every block's forward as steps; format in docs/graph-format.md). Exporters (ONNX, PyTorch) read it.
+        /// </summary>
+        public string? Graph { get; }
 
         /// <summary>Declared input shape (channels, height, width), batch excluded.</summary>
         public Shape InputShape { get; }

@@ -38,7 +38,13 @@ namespace Dsl.Generator.Emit
                 {
                     w.Line($"    new global::Dsl.LayerInfo(\"{node.Path}\", \"{node.Type}\", {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
                 }
-                w.Line("});");
+                w.Line("}, Graph);");
+                w.Line();
+                w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
+                w.Line($"public const string Graph = {GraphJson.CSharpLiteral(GraphJson.Write(model))};");
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                w.Line("global::Dsl.NetworkInfo global::Dsl.IDeclaredNetwork.Info => Info;");
                 w.Line();
                 w.Line("/// <summary>The D2L-style layer summary followed by a table of every layer, for a batch of <paramref name=\"batch\"/>.</summary>");
                 w.Line("public static string Summary(long batch = 1) => Info.Summary(batch);");

@@ -32,7 +32,7 @@ namespace Dsl.Generator.Emit
             {
                 WriteClassDoc(w, model);
                 w.Line(GeneratedCode);
-                using (w.Block("partial class " + spec.ClassName + " : " + ModuleBase))
+                using (w.Block("partial class " + spec.ClassName + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
                 {
                     var root = model.Root;
                     foreach (var child in root.Children)

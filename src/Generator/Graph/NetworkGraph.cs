@@ -19,7 +19,7 @@ namespace Dsl.Generator.Graph
             "parameters", "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
             "named_children", "state_dict", "load_state_dict", "train", "eval", "training", "to", "cpu", "cuda",
             "apply", "zero_grad", "register_module", "register_buffer", "register_parameter", "GetName", "Dispose",
-            "half", "bfloat16", "@float", "@double", "save", "load", "get_parameter", "get_buffer", "get_submodule",
+            "half", "bfloat16", "@float", "@double", "save", "load", "get_parameter", "get_buffer", "get_submodule", "Graph",
         };
 
         public static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural = null)

@@ -1,0 +1,78 @@
+using System.Linq;
+using System.Text;
+using Dsl.Generator.Graph;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>
+    /// The network graph as JSON, embedded in the generated facts so exporters (ONNX, the PyTorch twin) render the
+    /// same graph the generator checked. The format is documented in docs/graph-format.md.
+    /// </summary>
+    internal static class GraphJson
+    {
+        public static string Write(NetworkModel model)
+        {
+            var json = new StringBuilder();
+            var classes = new BlockClasses(model.Root, new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal) { model.Spec.ClassName });
+            json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName)).Append(",\"root\":");
+            Node(json, model.Root, classes, root: true);
+            json.Append('}');
+            return json.ToString();
+        }
+
+        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, bool root = false)
+        {
+            json.Append("{\"name\":").Append(Str(node.Name))
+                .Append(",\"path\":").Append(Str(node.Path))
+                .Append(",\"type\":").Append(Str(node.Type))
+                .Append(",\"form\":").Append(Str(node.Form.ToString().ToLowerInvariant()))
+                .Append(",\"module\":").Append(Str(node.ModuleType));
+            if (node.Form == NodeForm.Block && !root) json.Append(",\"class\":").Append(Str(classes.Of(node).Name));
+            json.Append(",\"input\":[").Append(string.Join(",", node.Input)).Append("],\"output\":[").Append(string.Join(",", node.Output)).Append(']')
+                .Append(",\"parameters\":").Append(Literal.Of(node.Parameters));
+            if (node.Form == NodeForm.Leaf)
+            {
+                json.Append(",\"args\":[").Append(string.Join(",", node.Args.Select(a =>
+                    "{\"name\":" + Str(a.Name) + ",\"value\":" + a.Value + (a.Param is null ? "" : ",\"param\":" + Str(a.Param)) + ",\"default\":" + Literal.Of(a.IsDefault) + "}"))).Append(']');
+                if (node.ZeroInitWeight) json.Append(",\"zeroInitWeight\":true");
+            }
+            if (node.Params.Count > 0)
+            {
+                json.Append(",\"params\":{").Append(string.Join(",", node.Params.Select(p => Str(p.Name) + ":" + p.Value))).Append('}');
+            }
+            if (node.Children.Count > 0)
+            {
+                json.Append(",\"children\":[");
+                for (int i = 0; i < node.Children.Count; i++)
+                {
+                    if (i > 0) json.Append(',');
+                    Node(json, node.Children[i], classes);
+                }
+                json.Append(']');
+            }
+            if (node.Form == NodeForm.Block)
+            {
+                json.Append(",\"body\":[").Append(string.Join(",", node.Body.Select(s =>
+                    "{\"op\":" + Str(Op(s.Op)) + ",\"out\":" + Str(s.Output) + (s.Module is null ? "" : ",\"module\":" + Str(s.Module))
+                    + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag)) + "}")))
+                    .Append("],\"input_var\":").Append(Str(root ? "input" : "x")).Append(",\"result\":").Append(Str(node.Result));
+            }
+            json.Append('}');
+        }
+
+        private static string Op(StepOp op) => op switch
+        {
+            StepOp.Call => "call",
+            StepOp.OptionalCall => "optional_call",
+            StepOp.ReluInPlace => "relu",
+            _ => "add",
+        };
+
+        /// <summary>A JSON string (names are C# identifiers or digits, but escape defensively).</summary>
+        private static string Str(string value) =>
+            "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+        /// <summary>The JSON as a C# string literal.</summary>
+        public static string CSharpLiteral(string json) => "\"" + json.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    }
+}
