@@ -1,7 +1,10 @@
+using System;
 using System.Linq;
+using System.Threading;
 using Dsl.Generator.Emit;
-using Dsl.Generator.Parsing;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
+using Dsl.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -9,8 +12,9 @@ namespace Dsl.Generator
 {
     /// <summary>
     /// Turns every partial class marked <c>[Input]</c> into a TorchSharp module:
-    /// find the class -> parse its attributes -> infer shapes -> emit C#.
-    /// A declaration with problems is skipped; the analyzer reports why.
+    /// find the class -> parse its attributes -> build the network graph -> emit C#.
+    /// A declaration with problems gets a stub module (the analyzer says why); one that cannot hold generated code
+    /// (not partial, generic, ...) gets nothing. Each declaration is guarded: whatever one does, the others' code stays.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class NetworkGenerator : IIncrementalGenerator
@@ -30,22 +34,30 @@ namespace Dsl.Generator
                 .ForAttributeWithMetadataName(
                     SpecParser.InputAttributeName,
                     predicate: static (node, _) => node is ClassDeclarationSyntax,
-                    transform: static (ctx, ct) => IsPrimaryDeclaration(ctx) ? SpecParser.Parse((INamedTypeSymbol)ctx.TargetSymbol, ct) : null)
-                .Where(static result => result is { Spec: not null, Problems.Count: 0 })
+                    transform: static (ctx, ct) => IsPrimaryDeclaration(ctx) ? Guarded.Parse((INamedTypeSymbol)ctx.TargetSymbol, ct) : null)
+                .Where(static result => result is { Spec: not null } && result.Problems.All(p => p.AllowsStub))
                 .WithTrackingName(Steps.Parse);
 
             var analyzed = parsed
-                .Select(static (result, _) => NetworkGraph.Build(result!.Spec!))
+                .Select(static (result, _) => Guarded.Build(result!.Spec!, result.Problems))
                 .WithTrackingName(Steps.Analyze);
 
             var buildable = analyzed
-                .Where(static model => !model.HasErrors)
+                .Where(static model => model.CanEmit)
                 .WithTrackingName(Steps.Buildable);
 
             context.RegisterSourceOutput(buildable, static (spc, model) =>
             {
-                spc.AddSource(ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model));
-                spc.AddSource(InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model));
+                // Emission is pure; should it fail, this network is skipped (the analyzer reports DSL016).
+                if (Guarded.Emit(model) is not { } files) return;
+                try
+                {
+                    foreach (var (hint, text) in files) spc.AddSource(hint, text);
+                }
+                catch (ArgumentException)
+                {
+                    // A hint name the compiler refuses: skip this network rather than fail the generator.
+                }
             });
         }
 
@@ -58,5 +70,61 @@ namespace Dsl.Generator
             var first = ctx.TargetSymbol.GetAttributes().FirstOrDefault(SpecParser.IsInputAttribute)?.ApplicationSyntaxReference;
             return first is not null && first.SyntaxTree == ctx.TargetNode.SyntaxTree && ctx.TargetNode.Span.Contains(first.Span);
         }
+    }
+
+    /// <summary>
+    /// The generator's and analyzer's steps behind a guard: an unexpected exception in one declaration becomes a
+    /// DSL016 problem for that declaration instead of failing the generator (which would drop every network's code).
+    /// </summary>
+    internal static class Guarded
+    {
+        public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return SpecParser.Parse(type, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return new ParseResult(null, new EquatableArray<Problem>(new[] { Failure(type.Name, "reading its attributes", e) }));
+            }
+        }
+
+        public static NetworkModel Build(NetworkSpec spec, EquatableArray<Problem> structural)
+        {
+            try
+            {
+                return NetworkGraph.Build(spec, structural);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var empty = GraphNode.Dims();
+                var root = new GraphNode(spec.ClassName, "", spec.ClassName, -1, empty, empty, 0, 0, NodeForm.Block, spec.ClassName,
+                    EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty, EquatableArray<Step>.Empty, "input", null, false);
+                return new NetworkModel(spec, root, new EquatableArray<Problem>(new[] { Failure(spec.ClassName, "building its graph", e) }));
+            }
+        }
+
+        /// <summary>The generated files (hint name, text), or null when emission failed.</summary>
+        public static (string Hint, string Text)[]? Emit(NetworkModel model)
+        {
+            try
+            {
+                return model.HasErrors
+                    ? new[] { (ModuleEmitter.HintName(model.Spec), StubEmitter.Emit(model)) }
+                    : new[] { (ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model)), (InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model)) };
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LastEmitFailure = e;
+                return null;
+            }
+        }
+
+        /// <summary>The last emission failure (read by the analyzer, which runs the emitters to report DSL016).</summary>
+        [ThreadStatic] public static Exception? LastEmitFailure;
+
+        public static Problem Failure(string className, string step, Exception e) =>
+            Problem.At(ProblemCode.GeneratorFailure, Problem.ClassName, null, className, step + ": " + e.GetType().Name + ": " + e.Message);
     }
 }

@@ -13,7 +13,7 @@ namespace Dsl.Generator.Tests
         public static TheoryData<string> Pages()
         {
             var data = new TheoryData<string>();
-            for (int i = 1; i <= 14; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
+            for (int i = 1; i <= 15; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
             return data;
         }
 

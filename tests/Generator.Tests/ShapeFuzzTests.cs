@@ -121,7 +121,8 @@ namespace Dsl.Generator.Tests
                     var mine = all.Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Location.SourceTree == trees[i]).ToArray();
                     foreach (var d in mine) stats.Ids[d.Id] = stats.Ids.TryGetValue(d.Id, out int n) ? n + 1 : 1;
                     string listing = decl.Render(name).Source + "\n" + string.Join("\n", mine.Select(d => d.ToString()));
-                    bool hasGenerated = generated.ContainsKey($"Nets.{name}.g.cs");
+                    // A full module has its facts file; a declaration with problems gets a stub module only.
+                    bool hasGenerated = generated.ContainsKey($"Nets.{name}.Info.g.cs");
 
                     if (mine.Length == 0)
                     {
@@ -142,6 +143,8 @@ namespace Dsl.Generator.Tests
                     }
 
                     Assert.False(hasGenerated, "A module was generated for a declaration with diagnostics:\n" + listing);
+                    Assert.True(generated.TryGetValue($"Nets.{name}.g.cs", out var stub) && stub.ToString().Contains(mine[0].Id, StringComparison.Ordinal),
+                        "The stub module does not quote the diagnostics:\n" + listing);
                     var shapeErrors = mine.Where(d => RuntimeShapeErrors.Contains(d.Id)).ToArray();
                     bool invalidValues = mine.Any(d => d.Id == Descriptors.InvalidValueId);
                     if (shapeErrors.Length == 0 || invalidValues) { stats.PolicyOnly++; continue; }

@@ -10,8 +10,16 @@ namespace Dsl.Generator.Diagnostics
     /// </summary>
     internal static class Descriptors
     {
-        /// <summary>Where the pages of the rules live; the page of DSL00N is DSL00N.md.</summary>
-        public const string HelpBase = "https://github.com/dsl-project/dsl/blob/main/docs/diagnostics/";
+        /// <summary>
+        /// Where the page of a rule lives: docs/diagnostics/DSL00N.md, in the repository and in the Dsl package. The project
+        /// has no web site, so descriptors carry no help URL (an IDE would open a page that does not exist); the
+        /// description names the page instead.
+        /// </summary>
+        public static string Page(string id) => "docs/diagnostics/" + id + ".md";
+
+        private static DiagnosticDescriptor Rule(string id, string title, string message, string category, string description) =>
+            new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+                description: description + " Documentation: " + Page(id) + " (in the repository and in the Dsl package).");
 
         public const string ShapesCategory = "Dsl.Shapes";
         public const string DeclarationCategory = "Dsl.Declaration";
@@ -33,83 +41,79 @@ namespace Dsl.Generator.Diagnostics
         public const string LayerAfterHeadId = "DSL012";
         public const string InvalidLayerNameId = "DSL013";
         public const string UnsupportedDeclarationId = "DSL014";
+        public const string MemberClashId = "DSL015";
+        public const string GeneratorFailureId = "DSL016";
 
-        public static readonly DiagnosticDescriptor OutputBelowOne = new(
-            OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A convolution or pooling layer would produce an output with a height or width below 1 for the declared input size.",
-            helpLinkUri: HelpBase + OutputBelowOneId + ".md");
+        public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
+            OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
+            "A convolution or pooling layer would produce an output with a height or width below 1 for the declared input size.");
 
-        public static readonly DiagnosticDescriptor KernelLargerThanInput = new(
-            KernelLargerThanInputId, "Kernel is larger than the padded input", "'{0}' has a {1} kernel (dilation included) but its padded input is only {2}; use a smaller kernel or dilation, or more padding", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "The (dilated) kernel of a convolution must fit inside its input plus padding on both sides.",
-            helpLinkUri: HelpBase + KernelLargerThanInputId + ".md");
+        public static readonly DiagnosticDescriptor KernelLargerThanInput = Rule(
+            KernelLargerThanInputId, "Kernel is larger than the padded input", "'{0}' has a {1} kernel (dilation included) but its padded input is only {2}; use a smaller kernel or dilation, or more padding", ShapesCategory,
+            "The (dilated) kernel of a convolution must fit inside its input plus padding on both sides.");
 
-        public static readonly DiagnosticDescriptor LinearInFeaturesMismatch = new(
-            LinearInFeaturesMismatchId, "Linear InFeatures does not match the incoming features", "'{0}' declares InFeatures = {1} but receives {2} features; set InFeatures = {2}, or remove InFeatures to have it inferred", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "The InFeatures written on a Linear layer must equal the number of features that actually arrive (the flattened output of the previous layer).",
-            helpLinkUri: HelpBase + LinearInFeaturesMismatchId + ".md");
+        public static readonly DiagnosticDescriptor LinearInFeaturesMismatch = Rule(
+            LinearInFeaturesMismatchId, "Linear InFeatures does not match the incoming features", "'{0}' declares InFeatures = {1} but receives {2} features; set InFeatures = {2}, or remove InFeatures to have it inferred", ShapesCategory,
+            "The InFeatures written on a Linear layer must equal the number of features that actually arrive (the flattened output of the previous layer).");
 
-        public static readonly DiagnosticDescriptor NeedsImageInput = new(
-            NeedsImageInputId, "Layer needs image input", "'{0}' ({1}) needs image input (channels, height, width) but receives the flat shape {2}; move it before the Flatten, or remove the Flatten", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "Convolutions, batch normalization, pooling and the composite blocks work on (channels, height, width) input; after a Flatten only Linear, Flatten, activations and Dropout are allowed.",
-            helpLinkUri: HelpBase + NeedsImageInputId + ".md");
+        public static readonly DiagnosticDescriptor NeedsImageInput = Rule(
+            NeedsImageInputId, "Layer needs image input", "'{0}' ({1}) needs image input (channels, height, width) but receives the flat shape {2}; move it before the Flatten, or remove the Flatten", ShapesCategory,
+            "Convolutions, batch normalization, pooling and the composite blocks work on (channels, height, width) input; after a Flatten only Linear, Flatten, activations and Dropout are allowed.");
 
-        public static readonly DiagnosticDescriptor NeedsFlatInput = new(
-            NeedsFlatInputId, "Linear needs flat input", "'{0}' (Linear) needs flat input but receives the image shape {1}; put [Flatten] before it", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A Linear layer needs flat features: put a Flatten (or use a ClassifierHead) before it. Flatten on flat input is an allowed no-op.",
-            helpLinkUri: HelpBase + NeedsFlatInputId + ".md");
+        public static readonly DiagnosticDescriptor NeedsFlatInput = Rule(
+            NeedsFlatInputId, "Linear needs flat input", "'{0}' (Linear) needs flat input but receives the image shape {1}; put [Flatten] before it", ShapesCategory,
+            "A Linear layer needs flat features: put a Flatten (or use a ClassifierHead) before it. Flatten on flat input is an allowed no-op.");
 
-        public static readonly DiagnosticDescriptor GroupsDoNotDivide = new(
-            GroupsDoNotDivideId, "Groups must divide the input and output channels", "'{0}' has Groups = {1}, which must divide both its input channels ({2}) and its output channels ({3}); choose a common divisor such as Groups = 1", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A grouped convolution splits its input and output channels into Groups equal parts.",
-            helpLinkUri: HelpBase + GroupsDoNotDivideId + ".md");
+        public static readonly DiagnosticDescriptor GroupsDoNotDivide = Rule(
+            GroupsDoNotDivideId, "Groups must divide the input and output channels", "'{0}' has Groups = {1}, which must divide both its input channels ({2}) and its output channels ({3}); choose a common divisor such as Groups = 1", ShapesCategory,
+            "A grouped convolution splits its input and output channels into Groups equal parts.");
 
-        public static readonly DiagnosticDescriptor ResidualShapeMismatch = new(
-            ResidualShapeMismatchId, "Residual branches have different shapes", "Residual block '{0}' adds a main branch of shape {1} to a shortcut of shape {2}; {3}", ShapesCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A residual block adds its main branch to its shortcut, so both must have the same shape; a change of channels or stride needs the 1x1 projection on the shortcut.",
-            helpLinkUri: HelpBase + ResidualShapeMismatchId + ".md");
+        public static readonly DiagnosticDescriptor ResidualShapeMismatch = Rule(
+            ResidualShapeMismatchId, "Residual branches have different shapes", "Residual block '{0}' adds a main branch of shape {1} to a shortcut of shape {2}; {3}", ShapesCategory,
+            "A residual block adds its main branch to its shortcut, so both must have the same shape; a change of channels or stride needs the 1x1 projection on the shortcut.");
 
-        public static readonly DiagnosticDescriptor InvalidValue = new(
-            InvalidValueId, "Invalid argument value", "'{0}' has {1} = {2}, but it must be {3}", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "An argument of a layer or of [Input] is outside the range the layer accepts.",
-            helpLinkUri: HelpBase + InvalidValueId + ".md");
+        public static readonly DiagnosticDescriptor InvalidValue = Rule(
+            InvalidValueId, "Invalid argument value", "'{0}' has {1} = {2}, but it must be {3}", DeclarationCategory,
+            "An argument of a layer or of [Input] is outside the range the layer accepts.");
 
-        public static readonly DiagnosticDescriptor MissingInput = new(
-            MissingInputId, "Network class has no [Input]", "'{0}' has layer attributes but no [Input(channels, height, width)]; add [Input] before the first layer", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A class with layer attributes must declare its input shape with [Input]; without it no module is generated.",
-            helpLinkUri: HelpBase + MissingInputId + ".md");
+        public static readonly DiagnosticDescriptor MissingInput = Rule(
+            MissingInputId, "Network class has no [Input]", "'{0}' has layer attributes but no [Input(channels, height, width)]; add [Input] before the first layer", DeclarationCategory,
+            "A class with layer attributes must declare its input shape with [Input]; without it no module is generated.");
 
-        public static readonly DiagnosticDescriptor NotPartial = new(
-            NotPartialId, "Network class must be partial", "Network class '{0}' is not partial, so the generator cannot add its module; add the 'partial' modifier", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "The generator adds the module to the declared class as another partial part.",
-            helpLinkUri: HelpBase + NotPartialId + ".md");
+        public static readonly DiagnosticDescriptor NotPartial = Rule(
+            NotPartialId, "Network class must be partial", "Network class '{0}' is not partial, so the generator cannot add its module; add the 'partial' modifier", DeclarationCategory,
+            "The generator adds the module to the declared class as another partial part.");
 
-        public static readonly DiagnosticDescriptor SplitDeclaration = new(
-            SplitDeclarationId, "Layers are split over partial declarations", "{1} on '{0}' is on another partial declaration than [Input], and layer order is defined only within one declaration; move every layer attribute next to [Input]", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "Attribute order is layer order only within one declaration; layer attributes must all be on the declaration that has [Input].",
-            helpLinkUri: HelpBase + SplitDeclarationId + ".md");
+        public static readonly DiagnosticDescriptor SplitDeclaration = Rule(
+            SplitDeclarationId, "Layers are split over partial declarations", "{1} on '{0}' is on another partial declaration than [Input], and layer order is defined only within one declaration; move every layer attribute next to [Input]", DeclarationCategory,
+            "Attribute order is layer order only within one declaration; layer attributes must all be on the declaration that has [Input].");
 
-        public static readonly DiagnosticDescriptor LayerAfterHead = new(
-            LayerAfterHeadId, "Layer after the classifier head", "'{0}' comes after the classifier head '{1}', which must be the last layer; move it before the head or remove it", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "ClassifierHead ends a network: no layer may follow it.",
-            helpLinkUri: HelpBase + LayerAfterHeadId + ".md");
+        public static readonly DiagnosticDescriptor LayerAfterHead = Rule(
+            LayerAfterHeadId, "Layer after the classifier head", "'{0}' comes after the classifier head '{1}', which must be the last layer; move it before the head or remove it", DeclarationCategory,
+            "ClassifierHead ends a network: no layer may follow it.");
 
-        public static readonly DiagnosticDescriptor InvalidLayerName = new(
-            InvalidLayerNameId, "Invalid layer name", "Layer name '{0}' cannot be used because {1}; choose another Name", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A layer's Name becomes a field and a state_dict key: it must be a valid C# identifier, unique in the network, and not a member of the generated module.",
-            helpLinkUri: HelpBase + InvalidLayerNameId + ".md");
+        public static readonly DiagnosticDescriptor InvalidLayerName = Rule(
+            InvalidLayerNameId, "Invalid layer name", "Layer name '{0}' cannot be used because {1}; choose another Name", DeclarationCategory,
+            "A layer's Name becomes a field and a state_dict key: it must be a valid C# identifier, unique in the network, and not a member of the generated module.");
 
-        public static readonly DiagnosticDescriptor UnsupportedDeclaration = new(
-            UnsupportedDeclarationId, "Unsupported network declaration", "Network class '{0}' is not supported: {1}", DeclarationCategory, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            description: "A network must be a non-generic, non-static, non-abstract partial class without a base class, and nested only in partial non-generic classes or structs.",
-            helpLinkUri: HelpBase + UnsupportedDeclarationId + ".md");
+        public static readonly DiagnosticDescriptor UnsupportedDeclaration = Rule(
+            UnsupportedDeclarationId, "Unsupported network declaration", "Network class '{0}' is not supported: {1}", DeclarationCategory,
+            "A network must be a non-generic, non-static, non-abstract partial class without a base class, and nested only in partial non-generic classes or structs.");
+
+        public static readonly DiagnosticDescriptor MemberClash = Rule(
+            MemberClashId, "Member clashes with the generated module", "'{0}' is generated for network '{1}' ({2}); rename or remove this member", DeclarationCategory,
+            "The generated part of a network declares its layers as fields, a parameterless constructor, forward, the facts (InputShape, OutputShape, ParameterCount, MultiplyAddCount, Info, Summary, Graph) and one nested class per block kind; the user's part of the class cannot declare members with those names.");
+
+        public static readonly DiagnosticDescriptor GeneratorFailure = Rule(
+            GeneratorFailureId, "The generator could not build this network", "The generator could not build network '{0}' ({1}); the other networks are not affected. Simplify the declaration and report the problem with it.", DeclarationCategory,
+            "A declaration made the generator fail unexpectedly. Only this network is skipped; the generated code of every other network stays.");
 
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             OutputBelowOne, KernelLargerThanInput, LinearInFeaturesMismatch, NeedsImageInput, NeedsFlatInput,
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
-            LayerAfterHead, InvalidLayerName, UnsupportedDeclaration,
+            LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -129,6 +133,8 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.LayerAfterHead => LayerAfterHead,
             ProblemCode.InvalidLayerName => InvalidLayerName,
             ProblemCode.UnsupportedDeclaration => UnsupportedDeclaration,
+            ProblemCode.MemberClash => MemberClash,
+            ProblemCode.GeneratorFailure => GeneratorFailure,
             _ => null,
         };
     }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
@@ -30,10 +31,17 @@ namespace Dsl.Generator.Diagnostics
         private static void AnalyzeType(SymbolAnalysisContext context)
         {
             if (context.Symbol is not INamedTypeSymbol type) return;
-            foreach (var diagnostic in Analyze(type, context.CancellationToken))
+            IEnumerable<Diagnostic> diagnostics;
+            try
             {
-                context.ReportDiagnostic(diagnostic);
+                diagnostics = Analyze(type, context.CancellationToken).ToList();
             }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                // Never AD0001: an unexpected failure is this declaration's DSL016.
+                diagnostics = new[] { Diagnostic.Create(Descriptors.GeneratorFailure, type.Locations.FirstOrDefault(), type.Name, "analyzing it: " + e.GetType().Name + ": " + e.Message) };
+            }
+            foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);
         }
 
         /// <summary>The diagnostics of one type: none unless it carries a DSL attribute.</summary>
@@ -41,8 +49,18 @@ namespace Dsl.Generator.Diagnostics
         {
             if (!type.GetAttributes().Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
 
-            var parsed = SpecParser.Parse(type, cancellationToken);
-            var problems = parsed.Spec is null ? parsed.Problems : NetworkGraph.Build(parsed.Spec, parsed.Problems).Problems;
+            var parsed = Guarded.Parse(type, cancellationToken);
+            var problems = parsed.Problems;
+            if (parsed.Spec is not null)
+            {
+                var model = Guarded.Build(parsed.Spec, parsed.Problems);
+                problems = model.Problems;
+                // The emitters run here too, so that a failure while writing the code is reported rather than silent.
+                if (problems.Count == 0 && Guarded.Emit(model) is null)
+                {
+                    problems = new EquatableArray<Problem>(new[] { Guarded.Failure(type.Name, "writing its code", Guarded.LastEmitFailure ?? new System.InvalidOperationException("unknown")) });
+                }
+            }
             var diagnostics = new List<Diagnostic>(problems.Count);
             foreach (var problem in problems)
             {

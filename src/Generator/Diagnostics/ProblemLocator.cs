@@ -18,6 +18,7 @@ namespace Dsl.Generator.Diagnostics
     {
         public static Location Locate(INamedTypeSymbol type, Problem problem, CancellationToken cancellationToken)
         {
+            if (problem.LayerIndex == Problem.Member) return MemberLocation(type, problem.Argument, cancellationToken);
             var attributes = type.GetAttributes();
             AttributeData? attribute = problem.LayerIndex switch
             {
@@ -52,6 +53,20 @@ namespace Dsl.Generator.Diagnostics
                 if (string.Equals(written, name, StringComparison.OrdinalIgnoreCase)) return argument;
             }
             return null;
+        }
+
+        /// <summary>The user's member named <paramref name="name"/> (".ctor": the parameterless constructor), else the class.</summary>
+        private static Location MemberLocation(INamedTypeSymbol type, string? name, CancellationToken cancellationToken)
+        {
+            var members = name == Model.NetworkSpec.Constructor
+                ? type.InstanceConstructors.Where(c => c.Parameters.Length == 0).Cast<ISymbol>()
+                : type.GetMembers(name ?? "");
+            foreach (var member in members)
+            {
+                var location = member.Locations.FirstOrDefault(l => l.IsInSource && !SpecParser.IsGenerated(l.SourceTree!));
+                if (location is not null) return location;
+            }
+            return ClassLocation(type, cancellationToken);
         }
 
         /// <summary>The class identifier, on the declaration that holds [Input] when there is one.</summary>

@@ -25,16 +25,26 @@ namespace Dsl.Generator.Emit
         /// <summary>Every submodule name any use has, in registration order.</summary>
         public List<string> Children { get; } = new();
 
+        /// <summary>How each submodule is built (its signature), by name: every use that has it builds it the same way.</summary>
+        public Dictionary<string, string> ChildSignatures { get; } = new(StringComparer.Ordinal);
+
         public GraphNode First => Instances[0];
 
+        private IReadOnlyList<BlockParam>? _varying;
+        private Dictionary<string, int>? _presence;
+
         /// <summary>Parameters whose value differs between uses, in declaration order: the constructor's parameters.</summary>
-        public IReadOnlyList<BlockParam> Varying =>
+        public IReadOnlyList<BlockParam> Varying => _varying ??=
             First.Params.Where(p => Instances.Any(i => Value(i, p.Name) != p.Value) && IsReferenced(p.Name)).ToList();
 
         public HashSet<string> VaryingNames => new(Varying.Select(p => p.Name), StringComparer.Ordinal);
 
         /// <summary>How many uses have submodule <paramref name="name"/>.</summary>
-        public int Presence(string name) => Instances.Count(i => i.Children.Any(c => c.Name == name));
+        public int Presence(string name)
+        {
+            _presence ??= Instances.SelectMany(i => i.Children).GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            return _presence.TryGetValue(name, out int n) ? n : 0;
+        }
 
         /// <summary>The submodule <paramref name="name"/> of the first use that has it.</summary>
         public GraphNode Child(string name) => Instances.SelectMany(i => i.Children).First(c => c.Name == name);
@@ -49,8 +59,10 @@ namespace Dsl.Generator.Emit
 
         public static string? Value(GraphNode node, string param) => node.Params.FirstOrDefault(p => p.Name == param)?.Value;
 
+        // A parameter is referenced by the structure, which every use shares: looking at the first use that has each
+        // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
-            Instances.SelectMany(i => i.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
+            Children.Select(Child).SelectMany(c => new[] { c }.Concat(c.Descendants())).Any(n => n.Args.Any(a => a.Param == param))
             || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param);
     }
 
@@ -61,6 +73,19 @@ namespace Dsl.Generator.Emit
         private readonly Dictionary<string, string> _signatures = new(StringComparer.Ordinal);
 
         public List<BlockClass> Classes { get; } = new();
+
+        /// <summary>
+        /// The block classes of a network. Their names avoid the network's own name, its layer fields and the user's
+        /// members (a layer or nested class called "BasicBlock" makes the generated class "BasicBlock2").
+        /// </summary>
+        public static BlockClasses For(NetworkModel model)
+        {
+            var reserved = new HashSet<string>(StringComparer.Ordinal) { model.Spec.ClassName };
+            reserved.UnionWith(model.Layers.Select(l => l.Name));
+            reserved.UnionWith(model.Spec.UserMembers);
+            reserved.UnionWith(Graph.NetworkGraph.GeneratedMembers);
+            return new BlockClasses(model.Root, reserved);
+        }
 
         public BlockClasses(GraphNode root, ISet<string> reservedTypeNames)
         {
@@ -81,12 +106,14 @@ namespace Dsl.Generator.Emit
                 if (!Compatible(candidate, node)) continue;
                 candidate.Instances.Add(node);
                 Merge(candidate.Children, node.Children.Select(c => c.Name).ToList());
+                foreach (var child in node.Children) candidate.ChildSignatures[child.Name] = Signature(child);
                 _byPath[node.Path] = candidate;
                 return;
             }
             string name = node.ModuleType;
             for (int n = 2; reserved.Contains(name) || Classes.Any(c => c.Name == name); n++) name = node.ModuleType + n;
             var created = new BlockClass(name, node);
+            foreach (var child in node.Children) created.ChildSignatures[child.Name] = Signature(child);
             Classes.Add(created);
             _byPath[node.Path] = created;
         }
@@ -97,19 +124,15 @@ namespace Dsl.Generator.Emit
             var first = c.First;
             if (first.Body != node.Body || first.Result != node.Result) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
-            foreach (var instance in c.Instances)
+            foreach (var child in node.Children)
             {
-                foreach (var child in node.Children)
-                {
-                    var other = instance.Children.FirstOrDefault(x => x.Name == child.Name);
-                    if (other is not null && Signature(other) != Signature(child)) return false;
-                }
+                if (c.ChildSignatures.TryGetValue(child.Name, out var known) && known != Signature(child)) return false;
             }
             // A module that some uses lack needs the flag that decides it.
-            foreach (var step in first.Body.Where(s => s.Op == StepOp.OptionalCall))
+            foreach (var step in first.Body.Where(s => s.Op == StepOp.OptionalCall && s.Flag is null))
             {
-                bool inNode = node.Children.Any(x => x.Name == step.Module);
-                if (step.Flag is null && c.Instances.Any(i => i.Children.Any(x => x.Name == step.Module) != inNode)) return false;
+                bool inNode = node.Children.Any(x => x.Name == step.Module), inFirst = first.Children.Any(x => x.Name == step.Module);
+                if (inNode != inFirst) return false;
             }
             return true;
         }

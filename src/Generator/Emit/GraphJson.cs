@@ -13,15 +13,16 @@ namespace Dsl.Generator.Emit
         public static string Write(NetworkModel model)
         {
             var json = new StringBuilder();
-            var classes = new BlockClasses(model.Root, new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal) { model.Spec.ClassName });
+            var classes = BlockClasses.For(model);
             json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName)).Append(",\"root\":");
-            Node(json, model.Root, classes, root: true);
+            Node(json, model.Root, classes, model.InputVar);
             json.Append('}');
             return json.ToString();
         }
 
-        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, bool root = false)
+        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, string? rootInput = null)
         {
+            bool root = rootInput is not null;
             json.Append("{\"name\":").Append(Str(node.Name))
                 .Append(",\"path\":").Append(Str(node.Path))
                 .Append(",\"type\":").Append(Str(node.Type))
@@ -55,7 +56,7 @@ namespace Dsl.Generator.Emit
                 json.Append(",\"body\":[").Append(string.Join(",", node.Body.Select(s =>
                     "{\"op\":" + Str(Op(s.Op)) + ",\"out\":" + Str(s.Output) + (s.Module is null ? "" : ",\"module\":" + Str(s.Module))
                     + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag)) + "}")))
-                    .Append("],\"input_var\":").Append(Str(root ? "input" : "x")).Append(",\"result\":").Append(Str(node.Result));
+                    .Append("],\"input_var\":").Append(Str(rootInput ?? "x")).Append(",\"result\":").Append(Str(node.Result));
             }
             json.Append('}');
         }

@@ -17,7 +17,7 @@ namespace Dsl.Generator.Emit
         {
             var w = new CodeWriter();
             using (Scopes.Open(w, model.Spec))
-            using (w.Block("partial class " + model.Spec.ClassName))
+            using (w.Block("partial class " + Identifier.Escape(model.Spec.ClassName)))
             {
                 w.Line("/// <summary>Shape of one input sample (channels, height, width); the batch dimension is free.</summary>");
                 w.Line($"public static {ShapeType} InputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.InputShape)});");
@@ -32,7 +32,7 @@ namespace Dsl.Generator.Emit
                 w.Line($"public const long MultiplyAddCount = {Literal.Of(model.MultiplyAdds)};");
                 w.Line();
                 w.Line("/// <summary>Every layer's output shape, parameters and multiply-adds, computed at compile time.</summary>");
-                w.Line($"public static global::Dsl.NetworkInfo Info {{ get; }} = new global::Dsl.NetworkInfo(\"{model.Spec.ClassName}\", InputShape, new global::Dsl.LayerInfo[]");
+                w.Line($"public static global::Dsl.NetworkInfo Info {{ get; }} = new global::Dsl.NetworkInfo({Identifier.String(model.Spec.ClassName)}, InputShape, new global::Dsl.LayerInfo[]");
                 w.Line("{");
                 foreach (var node in model.Root.Descendants())
                 {

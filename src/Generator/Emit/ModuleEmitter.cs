@@ -26,13 +26,14 @@ namespace Dsl.Generator.Emit
         public static string Emit(NetworkModel model)
         {
             var spec = model.Spec;
-            var classes = new BlockClasses(model.Root, new HashSet<string>(StringComparer.Ordinal) { spec.ClassName });
+            var classes = BlockClasses.For(model);
+            string className = Identifier.Escape(spec.ClassName);
             var w = new CodeWriter();
             using (Scopes.Open(w, spec))
             {
                 WriteClassDoc(w, model);
                 w.Line(GeneratedCode);
-                using (w.Block("partial class " + spec.ClassName + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
+                using (w.Block("partial class " + className + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
                 {
                     var root = model.Root;
                     foreach (var child in root.Children)
@@ -42,18 +43,19 @@ namespace Dsl.Generator.Emit
                         w.Line();
                     }
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
-                    using (w.Block($"public {spec.ClassName}() : base(nameof({spec.ClassName}))"))
+                    using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
                     w.Line($"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
-                    using (w.Block($"public override {Tensor} forward({Tensor} input)"))
+                    string input = model.InputVar;
+                    using (w.Block($"public override {Tensor} forward({Tensor} {input})"))
                     {
-                        w.Line($"global::Dsl.Guard.InputShape(\"{spec.ClassName}\", InputShape, input.shape);");
-                        WriteSteps(w, root.Body, "input", _ => 1, 1);
-                        w.Line(root.Result == "input" ? "return input.alias();" : $"return {root.Result};");
+                        w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
+                        WriteSteps(w, root.Body, input, _ => 1, 1);
+                        w.Line(root.Result == input ? $"return {input}.alias();" : $"return {root.Result};");
                     }
                     foreach (var blockClass in classes.Classes) WriteBlockClass(w, blockClass, classes);
                 }
@@ -246,8 +248,8 @@ namespace Dsl.Generator.Emit
             w.Line("#nullable enable");
             w.Line();
             var scopes = new List<IDisposable>();
-            if (spec.Namespace is not null) scopes.Add(w.Block("namespace " + spec.Namespace));
-            foreach (var outer in spec.ContainingTypes) scopes.Add(w.Block("partial " + outer.Keyword + " " + outer.Name));
+            if (spec.Namespace is not null) scopes.Add(w.Block("namespace " + Identifier.EscapeDotted(spec.Namespace)));
+            foreach (var outer in spec.ContainingTypes) scopes.Add(w.Block("partial " + outer.Keyword + " " + Identifier.Escape(outer.Name)));
             return new Closer(scopes);
         }
 

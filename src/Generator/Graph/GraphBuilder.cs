@@ -51,7 +51,7 @@ namespace Dsl.Generator.Graph
     internal sealed class GraphBuilder
     {
         /// <summary>Networks and blocks larger than this are reported instead of built (a bound on compile time).</summary>
-        public const int MaxModules = 20000;
+        public const int MaxModules = 10000;
 
         private readonly List<Problem> _problems;
         private readonly List<GraphNode> _children = new();
@@ -66,9 +66,9 @@ namespace Dsl.Generator.Graph
             Index = index; Naming = naming; Path = path; Depth = depth; Composite = composite; Blame = blame; DefaultVar = defaultVar;
         }
 
-        /// <summary>The builder of a network's top level; its forward reads "input" and writes "x".</summary>
-        public static GraphBuilder ForNetwork(List<Problem> problems, Naming naming) =>
-            new(problems, null, new Counter(), -1, naming, "", -1, composite: false, blame: null, defaultVar: "x");
+        /// <summary>The builder of a network's top level; its forward writes <paramref name="flowVar"/> ("x" unless a layer has that name).</summary>
+        public static GraphBuilder ForNetwork(List<Problem> problems, Naming naming, string flowVar = "x") =>
+            new(problems, null, new Counter(), -1, naming, "", -1, composite: false, blame: null, defaultVar: flowVar);
 
         private sealed class Counter { public int Count; }
 

@@ -78,8 +78,11 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>A network declaration, its graph (the root is the network itself) and the problems found.</summary>
-    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems)
+    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input")
     {
+        /// <summary>Whether generated code can be added to the class: a full module without problems, a stub otherwise.</summary>
+        public bool CanEmit => System.Linq.Enumerable.All(Problems, p => p.AllowsStub);
+
         public bool HasErrors => Problems.Count > 0;
 
         /// <summary>The declared layers, in order.</summary>

@@ -26,7 +26,8 @@ namespace Dsl.Generator.Graph
         {
             var problems = new List<Problem>(structural ?? Array.Empty<Problem>());
             var layers = spec.Layers;
-            var names = ResolveNames(layers, problems, spec.Naming);
+            var names = ResolveNames(layers, problems, spec.Naming, spec.ClassName);
+            CheckUserMembers(spec, names, problems);
 
             var input = GraphNode.Dims(spec.InputChannels, spec.InputHeight, spec.InputWidth);
             bool flowing = true;
@@ -47,8 +48,10 @@ namespace Dsl.Generator.Graph
                 else if (layers[i].IsHead) headIndex = i;
             }
 
-            var builder = GraphBuilder.ForNetwork(problems, spec.Naming);
-            var x = new Value("input", input);
+            // The forward's variables must not hide a layer field (a layer may be called "x" or "input").
+            string inputVar = Free(names, "input", "inputs", "input_"), flowVar = Free(names, "x", "h", "y", "x_");
+            var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar);
+            var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {
                 // Arguments are checked for every layer; shapes flow only up to the first problem.
@@ -58,15 +61,38 @@ namespace Dsl.Generator.Graph
                 builder.BeginAttribute(i);
                 x = layers[i].Build(builder, names[i], x);
             }
-            return new NetworkModel(spec, builder.Root(spec.ClassName, input, x), problems.ToEquatableArray());
+            return new NetworkModel(spec, builder.Root(spec.ClassName, input, x), problems.ToEquatableArray(), inputVar);
+        }
+
+        private static string Free(string[] taken, params string[] candidates) => candidates.First(c => Array.IndexOf(taken, c) < 0);
+
+        /// <summary>Members every generated network declares (besides its layer fields and block classes).</summary>
+        internal static readonly string[] GeneratedMembers =
+            { "forward", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Info", "Summary", "Graph" };
+
+        /// <summary>A member the user declared with the name of a generated one is reported at the user's member.</summary>
+        private static void CheckUserMembers(NetworkSpec spec, string[] names, List<Problem> problems)
+        {
+            if (spec.UserMembers.Count == 0) return;
+            foreach (var member in spec.UserMembers)
+            {
+                string? what =
+                    member == NetworkSpec.Constructor ? "the generated parameterless constructor creates the layers"
+                    : Array.IndexOf(names, member) >= 0 ? "it is the field of layer '" + member + "'"
+                    : Array.IndexOf(GeneratedMembers, member) >= 0 ? "a generated member of every network"
+                    : null;
+                if (what is not null) problems.Add(Problem.At(ProblemCode.MemberClash, Problem.Member, member, member == NetworkSpec.Constructor ? spec.ClassName + "()" : member, spec.ClassName, what));
+            }
         }
 
         /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
-        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L)
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null)
         {
             var names = new string[layers.Count];
             var counters = new Dictionary<string, int>(StringComparer.Ordinal);
             var taken = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            // A member may not have its class's name (CS0542): automatic names skip it, explicit ones are reported.
+            if (className is not null) taken.Add(className);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < layers.Count; i++)
             {
@@ -78,6 +104,8 @@ namespace Dsl.Generator.Graph
                         problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is not a valid C# identifier (letters, digits and '_', not starting with a digit, not a keyword)"));
                     else if (ReservedNames.Contains(explicitName))
                         problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is a member of the generated module or of TorchSharp's Module"));
+                    else if (explicitName == className)
+                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is the network's class name"));
                     else if (!seen.Add(explicitName))
                         problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "another layer of this network already has it"));
                     continue;

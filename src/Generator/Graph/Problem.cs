@@ -36,6 +36,10 @@ namespace Dsl.Generator.Graph
         InvalidLayerName,
         /// <summary>{0} class, {1} reason.</summary>
         UnsupportedDeclaration,
+        /// <summary>{0} member, {1} class, {2} what the generated member is. Located at the user's member.</summary>
+        MemberClash,
+        /// <summary>{0} class, {1} what failed.</summary>
+        GeneratorFailure,
     }
 
     /// <summary>
@@ -47,6 +51,16 @@ namespace Dsl.Generator.Graph
     {
         public const int InputAttribute = -1;
         public const int ClassName = -2;
+
+        /// <summary>A member the user declared; <see cref="Argument"/> is its name.</summary>
+        public const int Member = -3;
+
+        /// <summary>
+        /// Whether the class can still receive generated code: problems with the layers leave a stub module (so the
+        /// only errors are the DSL diagnostics); problems with the class itself leave nothing to generate into.
+        /// </summary>
+        public bool AllowsStub => Code is not (ProblemCode.MissingInput or ProblemCode.NotPartial or ProblemCode.UnsupportedDeclaration
+            or ProblemCode.MemberClash or ProblemCode.GeneratorFailure);
 
         public static Problem At(ProblemCode code, int layerIndex, string? argument, params object[] args) =>
             new(code, layerIndex, argument, System.Linq.Enumerable.Select(args, a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToEquatableArray());

@@ -27,7 +27,9 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
-            long width = (long)Planes * BaseWidth / 64 * Groups, output = (long)Planes * Expansion;
+            long width = b.Checked(() => (long)Planes * BaseWidth / 64 * Groups, b.ChildPath(name), "BaseWidth");
+            long output = b.Checked(() => (long)Planes * Expansion, b.ChildPath(name), "Expansion");
+            if (b.Failed) return x;
             return ResNetBlocks.Stage(b, name, Kind, x,
                 inChannels => BlockDesign.Stage(BlockKind.Bottleneck, Blocks, inChannels, width, output, Stride, Groups, StrideOnFirst1x1, Options, b.Naming), "Groups");
         }

@@ -38,8 +38,9 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
-            long width = Bottleneck ? (long)Planes * BaseWidth / 64 * Groups : Planes;
+            long width = Bottleneck ? b.Checked(() => (long)Planes * BaseWidth / 64 * Groups, b.ChildPath(name), "BaseWidth") : Planes;
             long output = Bottleneck ? (long)Planes * 4 : Planes;
+            if (b.Failed) return x;
             var kind = Bottleneck ? BlockKind.PreActBottleneck : BlockKind.PreActBasic;
             return ResNetBlocks.Stage(b, name, Kind, x,
                 inChannels => BlockDesign.Stage(kind, Blocks, inChannels, width, output, Stride, Bottleneck ? Groups : 1, false, Options, b.Naming), "Groups");

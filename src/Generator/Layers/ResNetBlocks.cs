@@ -46,16 +46,15 @@ namespace Dsl.Generator.Layers
         /// The blocks of a stage: only the first strides and changes channels, and gets the projection when its
         /// stride is not 1 or its channels change (torchvision's rule).
         /// </summary>
-        public static IReadOnlyList<BlockDesign> Stage(BlockKind kind, int blocks, long inChannels, long width, long outChannels, long stride, long groups,
+        public static IEnumerable<BlockDesign> Stage(BlockKind kind, int blocks, long inChannels, long width, long outChannels, long stride, long groups,
             bool strideOnFirst1x1, BlockOptions options, Naming naming)
         {
-            var designs = new List<BlockDesign>();
+            // Lazy: the builder stops at its module limit, so a stage of int.MaxValue blocks never allocates them all.
             for (int b = 0; b < blocks; b++)
             {
                 long s = b == 0 ? stride : 1, cin = b == 0 ? inChannels : outChannels;
-                designs.Add(new BlockDesign(kind, cin, width, outChannels, s, groups, strideOnFirst1x1, s != 1 || cin != outChannels, options, naming == Naming.TorchVision));
+                yield return new BlockDesign(kind, cin, width, outChannels, s, groups, strideOnFirst1x1, s != 1 || cin != outChannels, options, naming == Naming.TorchVision);
             }
-            return designs;
         }
     }
 
@@ -68,15 +67,16 @@ namespace Dsl.Generator.Layers
     internal static class ResNetBlocks
     {
         /// <summary>A stage: a Sequential of blocks named 0, 1, ...</summary>
-        public static Value Stage(GraphBuilder b, string name, string kind, Value x, System.Func<long, IReadOnlyList<BlockDesign>> designs, string groupsArgument)
+        public static Value Stage(GraphBuilder b, string name, string kind, Value x, System.Func<long, IEnumerable<BlockDesign>> designs, string groupsArgument)
         {
             if (!Require.Image(b, b.ChildPath(name), kind, x)) return x;
             var stage = b.Sequential(name, x);
             var v = stage.Input;
-            var list = designs(x.Channels);
-            for (int i = 0; i < list.Count && !stage.Failed; i++)
+            int i = 0;
+            foreach (var design in designs(x.Channels))
             {
-                v = Block(stage, i.ToString(System.Globalization.CultureInfo.InvariantCulture), v, list[i], groupsArgument, null);
+                if (stage.Failed) break;
+                v = Block(stage, (i++).ToString(System.Globalization.CultureInfo.InvariantCulture), v, design, groupsArgument, null);
             }
             return b.EndSequential(stage, kind, x, v);
         }

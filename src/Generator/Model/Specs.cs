@@ -22,8 +22,12 @@ namespace Dsl.Generator.Model
         int InputHeight,
         int InputWidth,
         EquatableArray<LayerSpec> Layers,
-        Naming Naming = Naming.D2L)
+        Naming Naming = Naming.D2L,
+        EquatableArray<string> UserMembers = default)
     {
+        /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
+        public const string Constructor = ".ctor";
+
         public string FullName => (Namespace is null ? "" : Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;
     }

@@ -78,13 +78,14 @@ namespace Dsl.Generator.Parsing
 
             var inputArgs = new Layers.AttributeReader(input);
             var spec = new NetworkSpec(
-                type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : null,
+                NamespaceName(type.ContainingNamespace),
                 containing.ToEquatableArray(),
                 type.Name,
                 Accessibility(type.DeclaredAccessibility),
                 inputArgs.Int(0), inputArgs.Int(1), inputArgs.Int(2),
                 layers.ToEquatableArray(),
-                ReadNaming(attributes));
+                ReadNaming(attributes),
+                UserMembers(type));
             return new ParseResult(spec, problems.ToEquatableArray());
         }
 
@@ -179,6 +180,38 @@ namespace Dsl.Generator.Parsing
         /// <summary>The layer a known attribute declares; null for an attribute the registry does not know.</summary>
         private static LayerSpec? ReadLayer(AttributeData a) =>
             Layers.LayerRegistry.Readers.TryGetValue(a.AttributeClass!.Name, out var read) ? read(new Layers.AttributeReader(a)) : null;
+
+        /// <summary>
+        /// Names of the members the user declared on the network class (not the generated part): a member named like a
+        /// generated one is reported at the user's member, and nested classes keep their names free for the user.
+        /// </summary>
+        private static EquatableArray<string> UserMembers(INamedTypeSymbol type)
+        {
+            var names = new SortedSet<string>(System.StringComparer.Ordinal);
+            foreach (var member in type.GetMembers())
+            {
+                if (member.IsImplicitlyDeclared || !member.DeclaringSyntaxReferences.Any(r => !IsGenerated(r.SyntaxTree))) continue;
+                if (member is IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false } constructor)
+                {
+                    if (constructor.Parameters.Length == 0) names.Add(NetworkSpec.Constructor);
+                    continue;
+                }
+                if (member is IMethodSymbol { MethodKind: not MethodKind.Ordinary }) continue;
+                names.Add(member.Name);
+            }
+            return names.ToEquatableArray();
+        }
+
+        /// <summary>The namespace as plain names ("event.class" for <c>@event.@class</c>); null for the global namespace.</summary>
+        private static string? NamespaceName(INamespaceSymbol? ns)
+        {
+            var parts = new List<string>();
+            for (; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) parts.Insert(0, ns.Name);
+            return parts.Count == 0 ? null : string.Join(".", parts);
+        }
+
+        /// <summary>Whether a syntax tree is this generator's output (the analyzer sees it; the generator does not).</summary>
+        public static bool IsGenerated(SyntaxTree tree) => tree.FilePath.Contains("Dsl.Generator.NetworkGenerator");
 
         public static bool IsNamingAttribute(AttributeData attribute) =>
             attribute.AttributeClass is { Name: "NamingAttribute" } c && c.ContainingNamespace?.ToDisplayString() == Namespace;
