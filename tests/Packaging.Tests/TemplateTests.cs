@@ -46,5 +46,22 @@ namespace Dsl.Packaging.Tests
             var test = Cli.Ok(_log, "dotnet", "test MyNet.slnx --no-build", solution, env);
             Assert.Matches(@"Passed!\s+-\s+Failed:\s+0, Passed:\s+2,", test.Output);
         }
+
+        [Fact]
+        public void Backend_option_cuda_references_the_CUDA_build_instead_of_the_CPU_one()
+        {
+            // Only generated and read here: this machine's feed has no CUDA packages to restore.
+            string dir = _packages.NewFolder("template-cuda");
+            string hive = Path.Combine(dir, "hive");
+            Cli.Ok(_log, "dotnet", $"new install \"{_packages.Package("Dsl.Templates")}\" --debug:custom-hive \"{hive}\"", dir, _packages.ChildEnvironment);
+            Cli.Ok(_log, "dotnet", $"new dslnet -n GpuNet --backend cuda --debug:custom-hive \"{hive}\"", dir, _packages.ChildEnvironment);
+
+            string project = File.ReadAllText(Path.Combine(dir, "GpuNet", "GpuNet", "GpuNet.csproj"));
+            Assert.Contains("Include=\"TorchSharp-cuda-linux\"", project, StringComparison.Ordinal);
+            Assert.Contains("Include=\"TorchSharp-cuda-windows\"", project, StringComparison.Ordinal);
+            Assert.DoesNotContain("libtorch-cpu", project, StringComparison.Ordinal);
+            Assert.DoesNotContain("#if", project, StringComparison.Ordinal);
+            Assert.Contains("namespace GpuNet;", File.ReadAllText(Path.Combine(dir, "GpuNet", "GpuNet", "Network.cs")), StringComparison.Ordinal);
+        }
     }
 }
