@@ -3,6 +3,7 @@
 #   ./build.sh train [options]   trains the sample model (default: ResNet on the built-in
 #                                Fashion-MNIST subset); options go to `ResNet train`
 #   ./build.sh test              builds everything and runs every test
+#   ./build.sh pack [dir]        makes the NuGet packages (default dir: artifacts/packages)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,8 +38,13 @@ case "$cmd" in
     rm -f "$log"
     exit $status
     ;;
+  pack)
+    # Dsl, Dsl.Runtime (+ .snupkg symbols) and Dsl.Templates; see docs/packaging.md.
+    export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+    dotnet pack Dsl.sln -c Release -o "${1:-artifacts/packages}"
+    ;;
   *)
-    echo "usage: ./build.sh train [options] | ./build.sh test" >&2
+    echo "usage: ./build.sh train [options] | ./build.sh test | ./build.sh pack [dir]" >&2
     exit 2
     ;;
 esac

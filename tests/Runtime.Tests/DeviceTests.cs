@@ -92,6 +92,9 @@ namespace Dsl.Runtime.Tests
             string message = TorchNative.Explain(trace);
             Assert.Contains("TorchSharp-cpu", message);
             Assert.Contains("TorchBackend", message);
+            // A package user is told the exact packages: the one-platform CPU build and the CUDA builds.
+            Assert.Contains("dotnet add package libtorch-cpu-" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, message);
+            Assert.Contains("TorchSharp-cuda-linux / TorchSharp-cuda-windows", message);
         }
 
         [Fact]

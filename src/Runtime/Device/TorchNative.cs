@@ -81,12 +81,19 @@ namespace Dsl.Runtime.Device
                 || Regex.IsMatch(loadTrace, @"lib(torch|torch_cpu|c10|LibTorchSharp)\.(so|dylib)[^\s]*: cannot open shared object file|Unable to load (shared library|DLL) '(LibTorchSharp|torch_cpu|libtorch)", RegexOptions.IgnoreCase))
             {
                 return "TorchSharp's native library could not be loaded: no libtorch package for this platform is referenced or its files were not copied to the output folder. " +
-                       "Fix: reference TorchSharp-cpu (or libtorch-cpu-<rid>), or in this repository set UsesTorch=true in the project and choose the backend with TorchBackend (dotnet build -p:TorchBackend=cpu|cuda).";
+                       "Dsl and Dsl.Runtime bring the managed TorchSharp only; the application chooses the native backend. " +
+                       $"Fix: add one package to the application project: `dotnet add package TorchSharp-cpu` (CPU, every platform), `dotnet add package {CpuPackageForThisPlatform}` (CPU, this platform only), " +
+                       "or TorchSharp-cuda-linux / TorchSharp-cuda-windows (NVIDIA GPU). " +
+                       "In this repository, set UsesTorch=true in the project and choose the backend with TorchBackend (dotnet build -p:TorchBackend=cpu|cuda).";
             }
             string firstLine = FirstMeaningfulLine(loadTrace);
             return "TorchSharp's native library could not be loaded" + (firstLine.Length > 0 ? ": " + firstLine : ".") +
-                   " Check that the libtorch package matching TorchBackend is referenced and that its native files are next to the application.";
+                   " Check that a native backend package (TorchSharp-cpu, " + CpuPackageForThisPlatform + ", TorchSharp-cuda-linux or TorchSharp-cuda-windows; in this repository the one TorchBackend selects) is referenced and that its native files are next to the application.";
         }
+
+        /// <summary>The LibTorch CPU package for the running platform, e.g. libtorch-cpu-linux-x64 (named in messages).</summary>
+        private static string CpuPackageForThisPlatform =>
+            "libtorch-cpu-" + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
 
         private static string FirstMeaningfulLine(string trace)
         {
