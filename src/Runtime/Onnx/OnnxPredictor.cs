@@ -14,8 +14,7 @@ namespace Dsl.Runtime.Onnx
     /// without TorchSharp tensors, <see cref="Predict(float[], int)"/> takes and returns plain arrays.
     /// </summary>
     /// <remarks>
-    /// One predictor may be called from several threads at once (ONNX Runtime sessions are thread-safe). It has no
-    /// parameters: <c>train()</c>/<c>eval()</c> change nothing, the model is always in eval mode.
+    /// It has no parameters: <c>train()</c>/<c>eval()</c> change nothing, the exported model is always in eval mode.
     /// </remarks>
     public sealed class OnnxPredictor : nn.Module<Tensor, Tensor>
     {
