@@ -87,6 +87,20 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("onnx"))
+            {
+                Section("3b. Inference latency, TorchSharp eager vs ONNX Runtime (eval), 96x96");
+                var b1 = o.Quick ? OnnxBench.Infer(1, 10, 40, o.Threads) : OnnxBench.Infer(1, 20, 100, o.Threads);
+                var b64 = o.Quick ? OnnxBench.Infer(64, 2, 5, o.Threads) : OnnxBench.Infer(64, 3, 15, o.Threads);
+                foreach (var (r, target) in new[] { (b1, 2.5), (b64, 1.3) })
+                {
+                    var paired = ModelBench.PairedRatios(r.Torch.Raw, r.Onnx.Raw);
+                    verdicts.Add(new Verdict($"inference b{r.Batch}: TorchSharp / ONNX Runtime latency (D2L ResNet-18, 96x96)",
+                        $"{paired.Median:F2}x (IQR {paired.Q1:F2}-{paired.Q3:F2}; {r.Onnx.Median:F2} vs {r.Torch.Median:F2} ms)", $">= {target:F1}x", paired.Median >= target,
+                        $"ratio of medians {r.Torch.Median / r.Onnx.Median:F2}, of fastest calls {r.Torch.Min / r.Onnx.Min:F2}"));
+                }
+            }
+
             if (o.Runs("generator"))
             {
                 Section("4. Generator cost (CSharpGeneratorDriver, new compilation per run)");

@@ -98,12 +98,13 @@ train.SetAction(parse =>
 // evaluate --checkpoint PATH
 var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.ckpt written by train", Required = true };
 var evalModel = new Option<string?>("--model") { Description = "Network of the checkpoint (default: read from the checkpoint)" };
-var evaluate = new Command("evaluate", "Test accuracy of a checkpoint") { checkpoint, evalModel, data, dataset };
-evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel), parse.GetValue(data), parse.GetValue(dataset), Console.Out));
+var engine = new Option<InferenceEngine>("--engine") { Description = "torch (TorchSharp) or onnx (export, then ONNX Runtime)", DefaultValueFactory = _ => InferenceEngine.Torch };
+var evaluate = new Command("evaluate", "Test accuracy of a checkpoint") { checkpoint, evalModel, data, dataset, engine };
+evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel), parse.GetValue(data), parse.GetValue(dataset), Console.Out, parse.GetValue(engine)));
 
-var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, summary")
+var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, export, summary")
 {
-    train, evaluate, summary, list,
+    train, evaluate, ExportCommand.Create(), summary, list,
 };
 try
 {

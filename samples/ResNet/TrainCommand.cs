@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Dsl;
 using Dsl.Runtime;
+using Dsl.Runtime.Onnx;
 using Dsl.Runtime.Device;
 using Dsl.Runtime.Data;
 using Dsl.Runtime.Training;
@@ -41,6 +43,16 @@ namespace ResNetSample
             Model = "d2l-resnet18", ImageSize = 96, BatchSize = 128, LearningRate = 0.01, Optimizer = OptimizerKind.Sgd,
             Momentum = 0, WeightDecay = 0, Schedule = LrScheduleKind.Constant, Epochs = 10,
         };
+    }
+
+    /// <summary>What runs the network in <c>evaluate</c>.</summary>
+    public enum InferenceEngine
+    {
+        /// <summary>TorchSharp, eager (the trainer's own forward).</summary>
+        Torch,
+
+        /// <summary>ONNX Runtime, on the network exported from its graph with the checkpoint's weights.</summary>
+        Onnx,
     }
 
     /// <summary>The sample's <c>train</c> and <c>evaluate</c> commands.</summary>
@@ -163,7 +175,7 @@ namespace ResNetSample
             return 0;
         }
 
-        public static int Evaluate(string checkpoint, string? modelName, string? data, MnistVariant dataset, TextWriter output)
+        public static int Evaluate(string checkpoint, string? modelName, string? data, MnistVariant dataset, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
         {
             TorchNative.EnsureLoaded();
             var header = CheckpointFile.Load(checkpoint).Header;
@@ -174,8 +186,19 @@ namespace ResNetSample
             using var model = entry.Create();
             Trainer.LoadWeights(model, checkpoint);
             using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
-            var result = Trainer.Evaluate(model, test, 256, TransformFor((int)entry.Info.InputShape[1], dataset));
-            output.WriteLine($"{entry.Name} from {checkpoint} (epoch {header.Epoch}): test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
+            var transform = TransformFor((int)entry.Info.InputShape[1], dataset);
+            EvalResult result;
+            if (engine == InferenceEngine.Onnx)
+            {
+                // The predictor is a module too: the same evaluation loop, batches and transform as TorchSharp.
+                using var onnx = OnnxPredictor.For((IDeclaredNetwork)model);
+                result = Trainer.Evaluate(onnx, test, 256, transform);
+            }
+            else
+            {
+                result = Trainer.Evaluate(model, test, 256, transform);
+            }
+            output.WriteLine($"{entry.Name} from {checkpoint} (epoch {header.Epoch}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
             return 0;
         }
 

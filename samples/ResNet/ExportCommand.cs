@@ -1,0 +1,56 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using Dsl;
+using Dsl.Runtime.Device;
+using Dsl.Runtime.Onnx;
+using Dsl.Runtime.Training;
+
+namespace ResNetSample
+{
+    /// <summary>The sample's <c>export</c> command: writes a network, with initial or trained weights, in a deployment format.</summary>
+    public static class ExportCommand
+    {
+        public static Command Create()
+        {
+            var model = new Argument<string>("model") { Description = "Network name (see the models command)" };
+            var format = new Option<string>("--format") { Description = "onnx (ONNX Runtime and other ONNX tools) or pytorch", Required = true };
+            var output = new Option<string>("--out") { Description = "File to write", Required = true };
+            var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint.ckpt written by train; default: the network's initial weights" };
+            var command = new Command("export", "Write a network with its weights in a deployment format") { model, format, output, checkpoint };
+            command.SetAction(parse => Export(parse.GetValue(model)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(checkpoint), Console.Out));
+            return command;
+        }
+
+        public static int Export(string modelName, string format, string output, string? checkpoint, TextWriter log)
+        {
+            var entry = ModelCatalog.Find(modelName);
+            switch (format.ToLowerInvariant())
+            {
+                case "onnx":
+                    return ExportOnnx(entry, output, checkpoint, log);
+                case "pytorch":
+                    throw new NotSupportedException("--format pytorch is not available yet.");
+                default:
+                    throw new ArgumentException($"Unknown export format '{format}'. Formats: onnx, pytorch.");
+            }
+        }
+
+        private static int ExportOnnx(ModelEntry entry, string output, string? checkpoint, TextWriter log)
+        {
+            TorchNative.EnsureLoaded();
+            using var model = entry.Create();
+            string weights = "initial weights (no --checkpoint)";
+            if (checkpoint is not null)
+            {
+                var header = Trainer.LoadWeights(model, checkpoint);
+                weights = $"weights of {checkpoint} (epoch {header.Epoch})";
+            }
+            ((IDeclaredNetwork)model).ExportOnnx(output);
+            log.WriteLine($"wrote {output}: {entry.Name} as ONNX (opset {OnnxExporter.Opset}, input '{OnnxExporter.InputName}' [batch, {string.Join(", ", entry.Info.InputShape.ToArray())}], " +
+                          $"output '{OnnxExporter.OutputName}' [batch, {string.Join(", ", entry.Info.OutputShape.ToArray())}]), {entry.Info.TotalParameters:N0} parameters, {weights}; " +
+                          $"{new FileInfo(output).Length / 1048576.0:F1} MiB");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Dsl.Runtime.Graph;
+using Dsl.Runtime.Onnx.Proto;
+using Dsl.Runtime.Training;
+using Google.Protobuf;
+using static TorchSharp.torch;
+
+namespace Dsl.Runtime.Onnx
+{
+    /// <summary>
+    /// Writes a generated network as an ONNX model, from its compile-time graph (<see cref="NetworkInfo.Graph"/>) and
+    /// the module's current weights: no tracing, no Python. The model computes the network's eval-mode forward
+    /// (BatchNorm with running statistics, no dropout) for any batch size. See docs/onnx.md.
+    /// </summary>
+    public static class OnnxExporter
+    {
+        /// <summary>The ONNX operator set the models use.</summary>
+        /// <remarks>17 is the newest opset that Debian 12's onnx 1.12 (its checker) knows; every operator used exists there unchanged.</remarks>
+        public const int Opset = 17;
+
+        /// <summary>The IR version that goes with <see cref="Opset"/> (ONNX 1.12).</summary>
+        public const int IrVersion = 8;
+
+        /// <summary>Name of the model's input: images [batch, channels, height, width], float32.</summary>
+        public const string InputName = "input";
+
+        /// <summary>Name of the model's output: [batch, ..the network's output shape], float32.</summary>
+        public const string OutputName = "output";
+
+        /// <summary>Name of the free batch dimension of the input and output.</summary>
+        public const string BatchDimension = "batch";
+
+        /// <summary>Writes <paramref name="network"/> with its current weights to <paramref name="path"/> as an ONNX model.</summary>
+        /// <exception cref="OnnxExportException">A layer has no ONNX equivalent; the message names its path and kind.</exception>
+        /// <exception cref="OutputWriteException">The file could not be written (an earlier file at the path is left as it was).</exception>
+        public static void ExportOnnx(this IDeclaredNetwork network, string path)
+        {
+            byte[] model = network.ToOnnx();
+            AtomicFile.Write(path, s => s.Write(model));
+        }
+
+        /// <summary>The ONNX model of <paramref name="network"/> with its current weights, serialised.</summary>
+        /// <exception cref="OnnxExportException">A layer has no ONNX equivalent; the message names its path and kind.</exception>
+        public static byte[] ToOnnx(this IDeclaredNetwork network)
+        {
+            var module = network as nn.Module
+                ?? throw new ArgumentException($"{network.GetType().Name} implements IDeclaredNetwork but is not a TorchSharp module; export needs its weights.", nameof(network));
+            var state = module.state_dict();
+            return ToOnnx(NetworkGraph.Of(network), state);
+        }
+
+        /// <summary>The ONNX model of <paramref name="graph"/> with the weights <paramref name="stateDict"/> (keyed as the module's state_dict).</summary>
+        /// <exception cref="OnnxExportException">A layer has no ONNX equivalent; the message names its path and kind.</exception>
+        /// <exception cref="ArgumentException">The weights do not match the graph (missing or unused entries).</exception>
+        public static byte[] ToOnnx(NetworkGraph graph, IReadOnlyDictionary<string, Tensor> stateDict) =>
+            Build(graph, stateDict).ToByteArray();
+
+        internal static ModelProto Build(NetworkGraph graph, IReadOnlyDictionary<string, Tensor> stateDict)
+        {
+            var root = graph.Root;
+            var builder = new OnnxGraphBuilder(stateDict, new[] { InputName, OutputName });
+            var result = new GraphWalker(builder).Emit(root, new Value(InputName));
+            builder.RenameOutput(result.Name, OutputName);
+
+            // Every weight must be in the graph: an unused one means the module and its graph disagree, and the model
+            // would silently compute something else. num_batches_tracked only counts training steps (see docs/onnx.md).
+            var unused = stateDict.Keys.Where(k => !IsTrainingCounter(k)).Except(builder.UsedKeys).ToArray();
+            if (unused.Length > 0)
+                throw new ArgumentException($"The weights of {graph.Name} include {string.Join(", ", unused.Take(5))}{(unused.Length > 5 ? ", ..." : "")}, which its graph does not use: the module does not match the graph.");
+
+            var onnxGraph = new GraphProto { Name = graph.Name };
+            onnxGraph.Node.AddRange(builder.Nodes);
+            onnxGraph.Initializer.AddRange(builder.Initializers);
+            onnxGraph.Input.Add(TensorValue(InputName, root.Input));
+            onnxGraph.Output.Add(TensorValue(OutputName, root.Output));
+
+            var model = new ModelProto
+            {
+                IrVersion = IrVersion,
+                ProducerName = "Dsl",
+                ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+                DocString = $"{graph.Name}, exported from its compile-time network graph (eval mode).",
+                Graph = onnxGraph,
+            };
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+            model.MetadataProps.Add(new StringStringEntryProto { Key = "network", Value = graph.Name });
+            return model;
+        }
+
+        /// <summary>Whether the state_dict entry is BatchNorm's step counter, which inference never reads.</summary>
+        internal static bool IsTrainingCounter(string key) => key == "num_batches_tracked" || key.EndsWith(".num_batches_tracked", StringComparison.Ordinal);
+
+        /// <summary>A float32 tensor [batch, ..perSample].</summary>
+        private static ValueInfoProto TensorValue(string name, IReadOnlyList<long> perSample)
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = BatchDimension });
+            foreach (long d in perSample) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+            return new ValueInfoProto
+            {
+                Name = name,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            };
+        }
+
+        /// <summary>
+        /// A tensor of the eager forward, identified by object: names in a block body that refer to the same tensor share
+        /// one <see cref="Value"/>. An in-place operation (<c>relu_</c>, <c>add_</c>, <c>ReLU(inplace: true)</c>) gives the
+        /// tensor a new ONNX name, which every alias then sees, exactly as in TorchSharp.
+        /// </summary>
+        private sealed class Value
+        {
+            public Value(string name) => Name = name;
+
+            /// <summary>The ONNX value holding the tensor's current contents.</summary>
+            public string Name { get; set; }
+        }
+
+        /// <summary>Walks the network graph: sequentials in order, blocks step by step, leaves through <see cref="OnnxLayers.Map"/>.</summary>
+        private sealed class GraphWalker
+        {
+            private readonly OnnxGraphBuilder _graph;
+
+            public GraphWalker(OnnxGraphBuilder graph) => _graph = graph;
+
+            public Value Emit(GraphNode node, Value input) => node.Form switch
+            {
+                "leaf" => Leaf(node, input),
+                "sequential" => node.Children.Aggregate(input, (x, child) => Emit(child, x)),
+                "block" => Block(node, input),
+                _ => throw new OnnxExportException(node.Path, node.Module, $"the graph gives it form '{node.Form}'; known forms are leaf, block and sequential."),
+            };
+
+            private Value Leaf(GraphNode node, Value input)
+            {
+                if (!OnnxLayers.Map.TryGetValue(node.Module, out var map))
+                    throw new OnnxExportException(node.Path, node.Module,
+                        $"no ONNX mapping for layer kind '{node.Module}'. Supported kinds: {string.Join(", ", OnnxLayers.Map.Keys)}. " +
+                        "docs/onnx.md describes how to add one.");
+                string output = map(new OnnxLayerContext(node, input.Name, _graph));
+                if (output == input.Name) return input;             // an identity at inference: the same tensor
+                if (node.HasArg("inplace") && node.Bool("inplace"))  // the layer overwrites its input
+                {
+                    input.Name = output;
+                    return input;
+                }
+                return new Value(output);
+            }
+
+            private Value Block(GraphNode node, Value input)
+            {
+                if (node.Body is not { } body || node.InputVar is null || node.Result is null)
+                    throw new OnnxExportException(node.Path, node.Module, "the graph gives this block no body (its forward).");
+                var values = new Dictionary<string, Value>(StringComparer.Ordinal) { [node.InputVar] = input };
+                Value Read(GraphStep step, int i) =>
+                    step.In.Count > i && values.TryGetValue(step.In[i], out var v) ? v
+                        : throw new OnnxExportException(node.Path, node.Module, $"step '{step.Op}' reads '{(step.In.Count > i ? step.In[i] : "?")}', which no earlier step wrote.");
+                GraphNode Child(GraphStep step) =>
+                    node.Child(step.Module ?? "") ?? throw new OnnxExportException(node.Path, node.Module, $"step '{step.Op}' calls '{step.Module}', which is not a child of the block.");
+                string Hint(string what) => node.Path.Length == 0 ? what : node.Path + "." + what;
+
+                foreach (var step in body)
+                {
+                    switch (step.Op)
+                    {
+                        case "call":
+                            values[step.Out] = Emit(Child(step), Read(step, 0));
+                            break;
+                        case "optional_call":
+                            // The child exists when the block's flag was set for this use; otherwise the step passes in[1] on.
+                            values[step.Out] = node.Child(step.Module ?? "") is { } child ? Emit(child, Read(step, 0)) : Read(step, 1);
+                            break;
+                        case "relu":
+                        {
+                            var x = Read(step, 0);
+                            x.Name = _graph.Add("Relu", Hint(step.Out + "_relu"), new[] { x.Name });
+                            values[step.Out] = x;
+                            break;
+                        }
+                        case "add":
+                        {
+                            var (a, b) = (Read(step, 0), Read(step, 1));
+                            a.Name = _graph.Add("Add", Hint(step.Out + "_add"), new[] { a.Name, b.Name });
+                            values[step.Out] = a;
+                            break;
+                        }
+                        default:
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add).");
+                    }
+                }
+                return values.TryGetValue(node.Result, out var result) ? result
+                    : throw new OnnxExportException(node.Path, node.Module, $"the block returns '{node.Result}', which no step wrote.");
+            }
+        }
+    }
+}

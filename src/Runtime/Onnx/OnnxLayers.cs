@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using Dsl.Runtime.Graph;
+using Dsl.Runtime.Onnx.Proto;
+using static Dsl.Runtime.Onnx.OnnxAttribute;
+
+namespace Dsl.Runtime.Onnx
+{
+    /// <summary>What a layer mapping gets: the leaf's graph node, the ONNX name of its input, and the graph to add to.</summary>
+    internal sealed class OnnxLayerContext
+    {
+        private readonly OnnxGraphBuilder _graph;
+
+        public OnnxLayerContext(GraphNode node, string input, OnnxGraphBuilder graph)
+        {
+            Node = node;
+            Input = input;
+            _graph = graph;
+        }
+
+        public GraphNode Node { get; }
+
+        /// <summary>The ONNX value the layer reads (shape [batch, ..Node.Input]).</summary>
+        public string Input { get; }
+
+        /// <summary>Adds one node reading <paramref name="inputs"/>; its output is named after the layer's path.</summary>
+        public string Op(string opType, IEnumerable<string> inputs, params AttributeProto[] attributes) =>
+            _graph.Add(opType, Node.Path, inputs, attributes);
+
+        /// <summary>The layer's state_dict tensor <paramref name="name"/> as an initializer (named by its state_dict key).</summary>
+        public string Weight(string name)
+        {
+            try
+            {
+                return _graph.Initializer(Node.Key(name));
+            }
+            catch (KeyNotFoundException e)
+            {
+                throw Unsupported(e.Message + ", which the graph says this layer has");
+            }
+        }
+
+        public OnnxExportException Unsupported(string reason) => new(Node.Path, Node.Module, reason);
+    }
+
+    /// <summary>
+    /// How each leaf layer of the network graph (its <c>module</c>) becomes ONNX operators (opset
+    /// <see cref="OnnxExporter.Opset"/>), in eval mode. One entry per layer kind: a new kind of the graph format only
+    /// adds an entry here (docs/onnx.md). A mapping returns the name of the layer's output; returning its input
+    /// means the layer is an identity at inference.
+    /// </summary>
+    internal static class OnnxLayers
+    {
+        public static readonly IReadOnlyDictionary<string, Func<OnnxLayerContext, string>> Map =
+            new Dictionary<string, Func<OnnxLayerContext, string>>(StringComparer.Ordinal)
+            {
+                ["Conv2d"] = Conv2d,
+                ["BatchNorm2d"] = BatchNorm2d,
+                ["ReLU"] = c => c.Op("Relu", new[] { c.Input }),
+                ["Sigmoid"] = c => c.Op("Sigmoid", new[] { c.Input }),
+                ["Tanh"] = c => c.Op("Tanh", new[] { c.Input }),
+                ["MaxPool2d"] = MaxPool2d,
+                ["AvgPool2d"] = AvgPool2d,
+                ["AdaptiveAvgPool2d"] = AdaptiveAvgPool2d,
+                // TorchSharp's Flatten keeps the batch and flattens the rest (start_dim 1): ONNX Flatten with axis 1.
+                ["Flatten"] = c => c.Op("Flatten", new[] { c.Input }, Int("axis", 1)),
+                ["Linear"] = Linear,
+                // Dropout does nothing in eval mode.
+                ["Dropout"] = c => c.Input,
+            };
+
+        private static string Conv2d(OnnxLayerContext c)
+        {
+            var n = c.Node;
+            var (kh, kw) = n.Pair("kernel_size");
+            var (sh, sw) = n.Pair("stride");
+            var (ph, pw) = n.Pair("padding");
+            var (dh, dw) = n.Pair("dilation");
+            var inputs = new List<string> { c.Input, c.Weight("weight") };
+            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
+            return c.Op("Conv", inputs,
+                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
+                Ints("dilations", dh, dw), Int("group", n.Int("groups")));
+        }
+
+        private static string BatchNorm2d(OnnxLayerContext c) =>
+            // Eval mode: normalise with the running statistics (training_mode 0, the default). ONNX's momentum weighs
+            // the old statistic, PyTorch's the new one; it only matters in training and is written for completeness.
+            c.Op("BatchNormalization",
+                new[] { c.Input, c.Weight("weight"), c.Weight("bias"), c.Weight("running_mean"), c.Weight("running_var") },
+                Float("epsilon", c.Node.Double("eps")), Float("momentum", 1 - c.Node.Double("momentum")));
+
+        private static string MaxPool2d(OnnxLayerContext c)
+        {
+            var n = c.Node;
+            var (kh, kw) = n.Pair("kernel_size");
+            var (sh, sw) = n.Pair("stride");
+            var (ph, pw) = n.Pair("padding");
+            var (dh, dw) = n.Pair("dilation");
+            return c.Op("MaxPool", new[] { c.Input },
+                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
+                Ints("dilations", dh, dw), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0));
+        }
+
+        private static string AvgPool2d(OnnxLayerContext c)
+        {
+            var n = c.Node;
+            var (kh, kw) = n.Pair("kernel_size");
+            var (sh, sw) = n.Pair("stride");
+            var (ph, pw) = n.Pair("padding");
+            // PyTorch and TorchSharp count the zero padding in the divisor by default; ONNX does not unless asked.
+            return c.Op("AveragePool", new[] { c.Input },
+                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
+                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1));
+        }
+
+        private static string AdaptiveAvgPool2d(OnnxLayerContext c)
+        {
+            var (oh, ow) = c.Node.Pair("output_size");
+            if (oh == 1 && ow == 1) return c.Op("GlobalAveragePool", new[] { c.Input });
+            long h = c.Node.Input[^2], w = c.Node.Input[^1];
+            // Adaptive pooling is a fixed average pool exactly when the output size divides the input size: windows
+            // of size/out at stride size/out. Otherwise its windows overlap unevenly, which no ONNX pool expresses.
+            if (h % oh != 0 || w % ow != 0)
+                throw c.Unsupported($"adaptive average pooling from {h}x{w} to {oh}x{ow} has windows of unequal size, which no ONNX operator expresses; " +
+                                    "it can be exported only when the output size divides the input size (or is 1).");
+            return c.Op("AveragePool", new[] { c.Input },
+                Ints("kernel_shape", h / oh, w / ow), Ints("strides", h / oh, w / ow));
+        }
+
+        private static string Linear(OnnxLayerContext c)
+        {
+            // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
+            var inputs = new List<string> { c.Input, c.Weight("weight") };
+            if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));
+            return c.Op("Gemm", inputs, Int("transB", 1));
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Dsl.Runtime.Graph;
+using Dsl.Runtime.Onnx;
+using Dsl.Runtime.Onnx.Proto;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsl.Onnx.Tests
+{
+    /// <summary>What an exported file holds: the weights under their state_dict keys, the declared shapes, a valid model.</summary>
+    public class ExportTests
+    {
+        [Theory]
+        [MemberData(nameof(Networks.Names), MemberType = typeof(Networks))]
+        public void Initializers_are_the_state_dict_under_its_keys_without_num_batches_tracked(string network)
+        {
+            using var net = Networks.Create(network);
+            var model = ModelProto.Parser.ParseFrom(((IDeclaredNetwork)net).ToOnnx());
+            var state = net.state_dict();
+
+            var expectedKeys = state.Keys.Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal);
+            Assert.Equal(expectedKeys, model.Graph.Initializer.Select(i => i.Name).OrderBy(k => k, StringComparer.Ordinal));
+            foreach (var init in model.Graph.Initializer)
+            {
+                var tensor = state[init.Name];
+                Assert.Equal((int)TensorProto.Types.DataType.Float, init.DataType);
+                Assert.Equal(tensor.shape, init.Dims.ToArray());
+                Assert.True(init.RawData.Span.SequenceEqual(tensor.contiguous().bytes), $"{init.Name}: the values differ from the module's");
+            }
+        }
+
+        [Fact]
+        public void The_model_has_opset_17_a_free_batch_dimension_and_the_declared_shapes()
+        {
+            using var net = Networks.Create("D2LResNet18");
+            var model = ModelProto.Parser.ParseFrom(((IDeclaredNetwork)net).ToOnnx());
+
+            Assert.Equal(17, model.OpsetImport.Single(o => o.Domain == "").Version);
+            var input = model.Graph.Input.Single();
+            var output = model.Graph.Output.Single();
+            Assert.Equal("input", input.Name);
+            Assert.Equal("output", output.Name);
+            Assert.Equal(new[] { "batch", "1", "96", "96" }, Dims(input));
+            Assert.Equal(new[] { "batch", "10" }, Dims(output));
+        }
+
+        private static string[] Dims(ValueInfoProto value) =>
+            value.Type.TensorType.Shape.Dim.Select(d => d.HasDimParam ? d.DimParam : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        [SkippableFact]
+        public void Every_exported_network_passes_the_onnx_checker_with_shape_inference()
+        {
+            Skip.IfNot(PythonOnnx.Available, PythonOnnx.Missing);
+            string dir = Path.Combine(Path.GetTempPath(), "dsl-onnx-check-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            try
+            {
+                foreach (var type in Networks.All)
+                {
+                    using var net = Networks.Create(type.Name);
+                    ((IDeclaredNetwork)net).ExportOnnx(Path.Combine(dir, type.Name + ".onnx"));
+                }
+                var (code, output) = PythonOnnx.Run(
+                    "import glob, onnx, sys\n" +
+                    "for f in sorted(glob.glob(sys.argv[1] + '/*.onnx')):\n" +
+                    "    onnx.checker.check_model(f, full_check=True)\n" +
+                    "    print('ok', f)\n",
+                    dir);
+                Assert.True(code == 0, output);
+                Assert.Equal(Networks.All.Count, output.Split('\n').Count(l => l.StartsWith("ok ", StringComparison.Ordinal)));
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        [Fact]
+        public void A_layer_kind_without_a_mapping_is_named_with_its_path()
+        {
+            var graph = NetworkGraph.Parse(Graph("""
+                {"name":"encoder","path":"encoder","type":"Encoder","form":"sequential","module":"Sequential","input":[4,8,8],"output":[4,8,8],"children":[
+                  {"name":"0","path":"encoder.0","type":"Conv2d","form":"leaf","module":"Conv2d","input":[4,8,8],"output":[4,8,8],"args":[
+                    {"name":"in_channels","value":4},{"name":"out_channels","value":4},{"name":"kernel_size","value":3},{"name":"stride","value":1},
+                    {"name":"padding","value":1},{"name":"dilation","value":1},{"name":"groups","value":1},{"name":"bias","value":false}]},
+                  {"name":"1","path":"encoder.1","type":"GELU","form":"leaf","module":"GELU","input":[4,8,8],"output":[4,8,8],"args":[]}]}
+                """, "encoder", input: "[4,8,8]", output: "[4,8,8]"));
+            using var weight = torch.zeros(4, 4, 3, 3);
+
+            var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["encoder.0.weight"] = weight }));
+
+            Assert.Equal("encoder.1", e.LayerPath);
+            Assert.Equal("GELU", e.Module);
+            Assert.StartsWith("Cannot export layer 'encoder.1' (GELU) to ONNX: no ONNX mapping for layer kind 'GELU'.", e.Message);
+            Assert.Contains("Supported kinds: Conv2d, BatchNorm2d,", e.Message);
+        }
+
+        [Fact]
+        public void Adaptive_pooling_to_a_size_that_does_not_divide_the_input_cannot_be_exported()
+        {
+            var graph = NetworkGraph.Parse(Graph("""
+                {"name":"pool","path":"pool","type":"AdaptiveAvgPool2d","form":"leaf","module":"AdaptiveAvgPool2d","input":[4,7,7],"output":[4,3,3],"args":[{"name":"output_size","value":3}]}
+                """, "pool", input: "[4,7,7]", output: "[4,3,3]"));
+
+            var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()));
+
+            Assert.Equal("pool", e.LayerPath);
+            Assert.Contains("'pool' (AdaptiveAvgPool2d)", e.Message);
+            Assert.Contains("from 7x7 to 3x3", e.Message);
+        }
+
+        [Fact]
+        public void Weights_the_graph_does_not_use_are_an_error_not_silently_dropped()
+        {
+            var graph = NetworkGraph.Parse(Graph("""
+                {"name":"relu","path":"relu","type":"ReLU","form":"leaf","module":"ReLU","input":[4],"output":[4],"args":[]}
+                """, "relu", input: "[4]", output: "[4]"));
+            using var stray = torch.zeros(4);
+
+            var e = Assert.Throws<ArgumentException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["fc.weight"] = stray }));
+
+            Assert.Contains("fc.weight", e.Message);
+        }
+
+        [Fact]
+        public void In_place_steps_change_every_name_of_the_tensor_as_in_torchsharp()
+        {
+            // y = x.relu_() makes y and x the same tensor, so y.add_(x) is 2 * relu(x), not relu(x) + x.
+            var graph = NetworkGraph.Parse("""
+                {"format":1,"name":"Aliases","root":{"name":"Aliases","path":"","type":"Aliases","form":"block","module":"Aliases","input":[4],"output":[4],
+                 "children":[],"body":[{"op":"relu","out":"y","in":["input"]},{"op":"add","out":"y","in":["y","input"]}],"input_var":"input","result":"y"}}
+                """);
+            using var onnx = new OnnxPredictor(OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()), threads: 1);
+
+            Assert.Equal(new[] { 0f, 4f, 0f, 1f }, onnx.Predict(new[] { -1f, 2f, -3f, 0.5f }, batch: 1));
+        }
+
+        /// <summary>A network graph whose root block calls <paramref name="child"/> (JSON of one node) on its input.</summary>
+        private static string Graph(string child, string name, string input, string output) => $$$"""
+            {"format":1,"name":"Handmade","root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
+             "children":[{{{child}}}],"body":[{"op":"call","out":"x","module":"{{{name}}}","in":["input"]}],"input_var":"input","result":"x"}}
+            """;
+    }
+
+    /// <summary>Debian's python3-onnx (its checker), when installed.</summary>
+    internal static class PythonOnnx
+    {
+        private const string Python = "/usr/bin/python3";
+
+        public const string Missing = "python3-onnx is not installed (apt-get install python3-onnx): the ONNX checker cannot run.";
+
+        public static bool Available { get; } = File.Exists(Python) && Run("import onnx", "").Code == 0;
+
+        public static (int Code, string Output) Run(string script, string argument)
+        {
+            var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add(script);
+            psi.ArgumentList.Add(argument);
+            using var p = Process.Start(psi)!;
+            var error = p.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output + error.Result);
+        }
+    }
+}

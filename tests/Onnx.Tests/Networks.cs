@@ -1,0 +1,54 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ResNetSample;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Dsl.Onnx.Tests
+{
+    /// <summary>Every network declared in the sample and in this project, found by reflection so new ones are covered.</summary>
+    internal static class Networks
+    {
+        public static IReadOnlyList<Type> All { get; } =
+            new[] { typeof(ModelCatalog).Assembly, typeof(Networks).Assembly }
+                .SelectMany(a => a.GetTypes())
+                .Where(t => typeof(IDeclaredNetwork).IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
+                .OrderBy(t => t.FullName, StringComparer.Ordinal)
+                .ToArray();
+
+        /// <summary>xUnit member data: one row per network, by name.</summary>
+        public static IEnumerable<object[]> Names => All.Select(t => new object[] { t.Name });
+
+        /// <summary>A new instance of the network called <paramref name="name"/>, with <see cref="Randomize"/>d BatchNorm layers, in eval mode.</summary>
+        public static nn.Module<Tensor, Tensor> Create(string name, long seed = 1)
+        {
+            torch.manual_seed(seed);
+            var type = All.Single(t => t.Name == name);
+            var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+            Randomize(net);
+            net.eval();
+            return net;
+        }
+
+        /// <summary>
+        /// Gives every BatchNorm non-trivial running statistics and affine parameters. A fresh layer has mean 0, variance
+        /// 1, scale 1 and shift 0, which is the identity in eval mode: an exporter that dropped BatchNorm would pass.
+        /// </summary>
+        public static void Randomize(nn.Module net)
+        {
+            using var noGrad = torch.no_grad();
+            foreach (var (_, module) in net.named_modules())
+            {
+                if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
+                bn.running_mean!.uniform_(-0.2, 0.2);
+                bn.running_var!.uniform_(0.5, 1.5);
+                bn.weight!.uniform_(0.5, 1.5);
+                bn.bias!.uniform_(-0.2, 0.2);
+            }
+        }
+
+        /// <summary>The per-sample input shape [c, h, w].</summary>
+        public static long[] InputShape(nn.Module net) => ((IDeclaredNetwork)net).Info.InputShape.ToArray();
+    }
+}
