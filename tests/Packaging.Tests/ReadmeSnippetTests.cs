@@ -37,6 +37,9 @@ namespace Dsl.Packaging.Tests
 
         public const string FragmentMarker = "<!-- fragment -->";
 
+        /// <summary>A fragment that uses what the block before it declares: both are compiled, as two files of one app.</summary>
+        public const string WithPreviousMarker = "<!-- fragment, with the block above -->";
+
         public const string FragmentUsings = """
             using Dsl;
             using Dsl.Runtime.Data;
@@ -69,8 +72,11 @@ namespace Dsl.Packaging.Tests
             string source = (snippet.Fragment ? FragmentUsings : "") + snippet.Code;
             var tree = CSharpSyntaxTree.ParseText(source, Parse_, path: "Program.cs");
             bool program = tree.GetCompilationUnitRoot().Members.OfType<GlobalStatementSyntax>().Any();
+            var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(ImplicitUsings, Parse_, path: "GlobalUsings.g.cs"), tree };
+            if (snippet.Previous is { } previous)
+                trees.Add(CSharpSyntaxTree.ParseText((previous.Fragment ? FragmentUsings : "") + previous.Code, Parse_, path: "Previous.cs"));
             var compilation = CSharpCompilation.Create("Snippet",
-                new[] { CSharpSyntaxTree.ParseText(ImplicitUsings, Parse_, path: "GlobalUsings.g.cs"), tree },
+                trees,
                 References.Value,
                 new CSharpCompilationOptions(program ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,
                     nullableContextOptions: NullableContextOptions.Enable));
@@ -88,7 +94,7 @@ namespace Dsl.Packaging.Tests
 
         private static readonly CSharpParseOptions Parse_ = new(LanguageVersion.Latest);
 
-        private sealed record Snippet(string Where, int FirstLine, bool Fragment, string Code);
+        private sealed record Snippet(string Where, int FirstLine, bool Fragment, string Code, Snippet? Previous = null);
 
         /// <summary>README line of a diagnostic (the fragment usings shift the snippet's lines).</summary>
         private static string Where(Snippet snippet, Diagnostic d)
@@ -107,10 +113,11 @@ namespace Dsl.Packaging.Tests
                 if (!Regex.IsMatch(lines[i], @"^\s*```\s*(csharp|cs|c#)\s*$", RegexOptions.IgnoreCase)) continue;
                 int previous = i - 1;
                 while (previous >= 0 && lines[previous].Trim().Length == 0) previous--;
-                bool fragment = previous >= 0 && lines[previous].Trim() == FragmentMarker;
+                bool withPrevious = previous >= 0 && lines[previous].Trim() == WithPreviousMarker && snippets.Count > 0;
+                bool fragment = withPrevious || (previous >= 0 && lines[previous].Trim() == FragmentMarker);
                 int end = i + 1;
                 while (end < lines.Length && !lines[end].TrimStart().StartsWith("```", StringComparison.Ordinal)) end++;
-                snippets.Add(new Snippet($"line {i + 1}", i + 2, fragment, string.Join("\n", lines[(i + 1)..end]) + "\n"));
+                snippets.Add(new Snippet($"line {i + 1}", i + 2, fragment, string.Join("\n", lines[(i + 1)..end]) + "\n", withPrevious ? snippets[^1] : null));
                 i = end;
             }
             return snippets;
