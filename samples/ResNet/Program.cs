@@ -101,9 +101,9 @@ var evalModel = new Option<string?>("--model") { Description = "Network of the c
 var evaluate = new Command("evaluate", "Test accuracy of a checkpoint") { checkpoint, evalModel, data, dataset };
 evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel), parse.GetValue(data), parse.GetValue(dataset), Console.Out));
 
-var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, summary")
+var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, summary, export")
 {
-    train, evaluate, summary, list,
+    train, evaluate, summary, list, ExportCommand.Create(),
 };
 try
 {
