@@ -19,6 +19,9 @@ namespace Dsl.Runtime.Tests.PyTorch
     public sealed class PyTorchDistributedTests : IDisposable
     {
         private readonly string _dir = TestData.TempDir("pytorch-ddp");
+        private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+        public PyTorchDistributedTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
 
         public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -82,7 +85,9 @@ namespace Dsl.Runtime.Tests.PyTorch
                 Assert.True(fromSingle < 1e-5, $"{key}: 2 processes x 8 images and 1 process x 16 images differ by up to {fromSingle:G3}");
             }
             // Three steps moved the weights: the comparisons above are between trained networks.
-            Assert.True(rank0.Max(p => MaxDifference(p.Value, start[p.Key])) > 1e-3, "the weights did not change");
+            double moved = rank0.Max(p => MaxDifference(p.Value, start[p.Key]));
+            Assert.True(moved > 1e-3, "the weights did not change");
+            _output.WriteLine($"weights moved by up to {moved:G3}; 2 processes vs 1 differ by up to {rank0.Max(p => MaxDifference(p.Value, alone[p.Key])):G3}");
         }
 
         [SkippableFact]
