@@ -20,7 +20,8 @@ namespace ResNetSample
             log.WriteLine($"wrote {files.ModelPath} (class {entry.Info.Name}, {entry.Info.TotalParameters:N0} parameters) and {files.TrainScriptPath}");
             log.WriteLine("train it with DistributedDataParallel, one process per GPU or CPU worker (torchrun = python3 -m torch.distributed.run):");
             log.WriteLine($"  torchrun --nproc_per_node 2 {files.TrainScriptPath} --data DIR --out {Path.Combine(folder, "run")}{modelFile}");
-            log.WriteLine($"the run writes model.safetensors, which PyTorchCheckpoint.Load reads into {entry.Info.Name}.");
+            log.WriteLine($"the run writes model.safetensors, which PyTorchCheckpoint.Load reads into {entry.Info.Name}; test it with:");
+            log.WriteLine($"  ResNet evaluate --checkpoint {Path.Combine(folder, "run", "model.safetensors")} --model {entry.Name}");
             return 0;
         }
     }
