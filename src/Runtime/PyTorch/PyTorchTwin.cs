@@ -68,6 +68,7 @@ namespace Dsl.Runtime.PyTorch
         private sealed class Writer
         {
             private const string Indent = "    ";
+            private const int MaxLine = 110; // torchvision's sources stay within 120 columns
             private readonly NetworkGraph _graph;
             private readonly NetworkInfo _info;
             private readonly List<BlockKind> _kinds = new();
@@ -145,8 +146,8 @@ namespace Dsl.Runtime.PyTorch
                 if (varying.Count > 0) w.Append("\n\n").Append(Indent).Append("The arguments are what differs between its uses.\n").Append(Indent);
                 w.Append("\"\"\"\n\n");
 
-                string parameters = string.Concat(varying.Select(p => $", {names[p.Name]}: {PythonText.TypeOf(p.Value)}"));
-                w.Append(Indent).Append("def __init__(self").Append(parameters).Append(") -> None:\n");
+                var parameters = varying.Select(p => $"{names[p.Name]}: {PythonText.TypeOf(p.Value)}").Prepend("self").ToList();
+                w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
                 WriteConstruction(w, children, Always, variable, module =>
@@ -192,7 +193,7 @@ namespace Dsl.Runtime.PyTorch
                 string two = Indent + Indent;
                 foreach (var child in children)
                 {
-                    string expression = Create(child, variable, two);
+                    string expression = Create(child, variable, two, $"{two}self.{child.Name} = ".Length);
                     if (!always(child))
                     {
                         string flag = flagOf(child.Name)
@@ -210,8 +211,11 @@ namespace Dsl.Runtime.PyTorch
                 }
             }
 
-            /// <summary>The expression that creates <paramref name="node"/>; <paramref name="indent"/> is its line's indentation.</summary>
-            private string Create(GraphNode node, Func<GraphArg, string?> variable, string indent)
+            /// <summary>
+            /// The expression that creates <paramref name="node"/>, starting at <paramref name="column"/> of a line
+            /// indented by <paramref name="indent"/>.
+            /// </summary>
+            private string Create(GraphNode node, Func<GraphArg, string?> variable, string indent, int column)
             {
                 switch (node.Form)
                 {
@@ -220,7 +224,7 @@ namespace Dsl.Runtime.PyTorch
                     case NodeForm.Sequential:
                     {
                         bool numbered = node.Children.Select((c, i) => c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok);
-                        var items = node.Children.Select(c => Create(c, variable, indent + Indent)).ToList();
+                        var items = node.Children.Select(c => Create(c, variable, indent + Indent, indent.Length + Indent.Length)).ToList();
                         if (numbered)
                         {
                             string inline = string.Join(", ", items);
@@ -236,7 +240,7 @@ namespace Dsl.Runtime.PyTorch
                     {
                         var kind = _byClass[node.Class ?? node.Module];
                         var args = kind.Varying.Select(p => $"{PythonText.SnakeCase(p.Name)}={PythonText.Literal(node.Params.First(x => x.Name == p.Name).Value)}");
-                        return $"{kind.Name}({string.Join(", ", args)})";
+                        return Wrap(kind.Name, args.ToList(), column, indent);
                     }
                 }
             }
@@ -284,6 +288,17 @@ namespace Dsl.Runtime.PyTorch
                     }
                     w.Append(two).Append(line).Append('\n');
                 }
+            }
+
+            /// <summary>
+            /// <c>head(a, b, c)</c> on one line when it fits in <see cref="MaxLine"/> from <paramref name="column"/>;
+            /// otherwise one item per line below it, indented one level deeper than <paramref name="indent"/>.
+            /// </summary>
+            private static string Wrap(string head, IReadOnlyList<string> items, int column, string indent)
+            {
+                string inline = $"{head}({string.Join(", ", items)})";
+                if (column + inline.Length <= MaxLine) return inline;
+                return head + "(\n" + string.Concat(items.Select(i => indent + Indent + i + ",\n")) + indent + ")";
             }
 
             private static string Dims(long[] dims) => "[N, " + string.Join(", ", dims) + "]";
