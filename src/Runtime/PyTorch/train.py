@@ -255,7 +255,7 @@ def parse_args(argv):
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--limit", type=int, help="train on the first N images only")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (each process takes GPU LOCAL_RANK)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="cuda: each process takes GPU LOCAL_RANK")
     p.add_argument("--sync-bn", action="store_true", help="BatchNorm statistics over all processes (GPU only)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch_size"):
@@ -274,7 +274,7 @@ def main(argv=None):
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = args.device.startswith("cuda") or (args.device == "auto" and torch.cuda.is_available())
+    use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
     if args.batch_size % world != 0:
         raise SystemExit(f"error: --batch-size {args.batch_size} cannot be split evenly over {world} processes; use a multiple of {world}")
