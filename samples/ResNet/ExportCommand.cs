@@ -15,7 +15,7 @@ namespace ResNetSample
         {
             var model = new Argument<string>("model") { Description = "Network name (see the models command)" };
             var format = new Option<string>("--format") { Description = "onnx (ONNX Runtime and other ONNX tools) or pytorch", Required = true };
-            var output = new Option<string>("--out") { Description = "File to write", Required = true };
+            var output = new Option<string>("--out") { Description = "File to write (onnx), or folder for model.py and train.py (pytorch)", Required = true };
             var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint.ckpt written by train; default: the network's initial weights" };
             var command = new Command("export", "Write a network with its weights in a deployment format") { model, format, output, checkpoint };
             command.SetAction(parse => Export(parse.GetValue(model)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(checkpoint), Console.Out));
@@ -30,7 +30,7 @@ namespace ResNetSample
                 case "onnx":
                     return ExportOnnx(entry, output, checkpoint, log);
                 case "pytorch":
-                    throw new NotSupportedException("--format pytorch is not available yet.");
+                    return PyTorchExportCommand.Export(entry, output, log);
                 default:
                     throw new ArgumentException($"Unknown export format '{format}'. Formats: onnx, pytorch.");
             }

@@ -96,7 +96,7 @@ train.SetAction(parse =>
 });
 
 // evaluate --checkpoint PATH
-var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.ckpt written by train", Required = true };
+var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.ckpt written by train, or a .safetensors state dict (with --model), such as train.py's model.safetensors", Required = true };
 var evalModel = new Option<string?>("--model") { Description = "Network of the checkpoint (default: read from the checkpoint)" };
 var engine = new Option<InferenceEngine>("--engine") { Description = "torch (TorchSharp) or onnx (export, then ONNX Runtime)", DefaultValueFactory = _ => InferenceEngine.Torch };
 var evaluate = new Command("evaluate", "Test accuracy of a checkpoint") { checkpoint, evalModel, data, dataset, engine };
@@ -110,7 +110,8 @@ try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or Dsl.Runtime.Device.TorchNativeException or TrainingDivergedException or NotSupportedException or InvalidOperationException)
+catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or Dsl.Runtime.Device.TorchNativeException or TrainingDivergedException or NotSupportedException or InvalidOperationException
+    or Dsl.Runtime.Interop.StateDictMismatchException or Dsl.Runtime.Interop.CheckpointFormatException)
 {
     // IOException covers CheckpointException, ExistingCheckpointException and OutputWriteException.
     Console.Error.WriteLine("error: " + TrainCommand.Explain(e));

@@ -6,6 +6,7 @@ using Dsl;
 using Dsl.Runtime;
 using Dsl.Runtime.Onnx;
 using Dsl.Runtime.Device;
+using Dsl.Runtime.Interop;
 using Dsl.Runtime.Data;
 using Dsl.Runtime.Training;
 
@@ -175,16 +176,33 @@ namespace ResNetSample
             return 0;
         }
 
+        /// <summary>
+        /// Test accuracy of a checkpoint: a <c>checkpoint.ckpt</c> written by <c>train</c>, or a <c>.safetensors</c> state
+        /// dict such as the one train.py writes for a PyTorch twin (which does not name its network: needs --model).
+        /// </summary>
         public static int Evaluate(string checkpoint, string? modelName, string? data, MnistVariant dataset, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
         {
             TorchNative.EnsureLoaded();
-            var header = CheckpointFile.Load(checkpoint).Header;
-            var entry = modelName is not null
-                ? ModelCatalog.Find(modelName)
-                : ModelCatalog.All.FirstOrDefault(m => header.ModelType == m.Info.Name || header.ModelType.EndsWith("." + m.Info.Name, StringComparison.Ordinal))
-                  ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
+            ModelEntry entry;
+            string origin;
+            bool stateDict = PyTorchCheckpoint.FormatOf(checkpoint) == CheckpointFormat.Safetensors;
+            if (stateDict)
+            {
+                entry = ModelCatalog.Find(modelName ?? throw new ArgumentException($"{checkpoint} is a safetensors state dict, which does not name its network; pass --model."));
+                origin = "state dict";
+            }
+            else
+            {
+                var header = CheckpointFile.Load(checkpoint).Header;
+                entry = modelName is not null
+                    ? ModelCatalog.Find(modelName)
+                    : ModelCatalog.All.FirstOrDefault(m => header.ModelType == m.Info.Name || header.ModelType.EndsWith("." + m.Info.Name, StringComparison.Ordinal))
+                      ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
+                origin = $"epoch {header.Epoch}";
+            }
             using var model = entry.Create();
-            Trainer.LoadWeights(model, checkpoint);
+            if (stateDict) PyTorchCheckpoint.Load(model, checkpoint);
+            else Trainer.LoadWeights(model, checkpoint);
             using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
             var transform = TransformFor((int)entry.Info.InputShape[1], dataset);
             EvalResult result;
@@ -198,7 +216,7 @@ namespace ResNetSample
             {
                 result = Trainer.Evaluate(model, test, 256, transform);
             }
-            output.WriteLine($"{entry.Name} from {checkpoint} (epoch {header.Epoch}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
+            output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
             return 0;
         }
 

@@ -13,7 +13,7 @@ namespace Dsl.Runtime.Tests
     /// </summary>
     public class CommandLineTests
     {
-        private static (int ExitCode, string Output, string Error) Cli(params string[] args)
+        internal static (int ExitCode, string Output, string Error) Cli(params string[] args)
         {
             var entry = typeof(ModelCatalog).Assembly.EntryPoint!;
             var (oldOut, oldError) = (Console.Out, Console.Error);

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Dsl.Runtime.PyTorch
+{
+    /// <summary>
+    /// One constructor argument: its name in the graph (TorchSharp's), its name in PyTorch, and whether PyTorch
+    /// users pass it by position (<c>nn.Conv2d(64, 128, kernel_size=3)</c>, as torchvision writes it).
+    /// </summary>
+    internal sealed record PyArgument(string Graph, string PyTorch, bool Positional);
+
+    /// <summary>A leaf layer kind in PyTorch: the constructor and its arguments in PyTorch's order.</summary>
+    internal sealed record PyLayer(string Constructor, IReadOnlyList<PyArgument> Arguments);
+
+    /// <summary>
+    /// The PyTorch constructor of every leaf <c>module</c> kind of the graph format, one entry per kind: a new layer
+    /// kind adds one line here. Every argument the graph marks as TorchSharp's default is left out, because for every
+    /// kind below TorchSharp's defaults are PyTorch's (pool strides default to the kernel size in both).
+    /// </summary>
+    internal static class PyTorchLayers
+    {
+        private static readonly Dictionary<string, PyLayer> ByModule = new(StringComparer.Ordinal)
+        {
+            ["Conv2d"] = Layer("nn.Conv2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+            ["BatchNorm2d"] = Layer("nn.BatchNorm2d", "num_features*", "eps", "momentum"),
+            ["ReLU"] = Layer("nn.ReLU", "inplace"),
+            ["Sigmoid"] = Layer("nn.Sigmoid"),
+            ["Tanh"] = Layer("nn.Tanh"),
+            ["MaxPool2d"] = Layer("nn.MaxPool2d", "kernel_size*", "stride", "padding", "dilation", "ceil_mode"),
+            ["AvgPool2d"] = Layer("nn.AvgPool2d", "kernel_size*", "stride", "padding", "ceil_mode"),
+            ["AdaptiveAvgPool2d"] = Layer("nn.AdaptiveAvgPool2d", "output_size*"),
+            // Flattens every dimension after the batch: PyTorch's defaults (start_dim=1, end_dim=-1).
+            ["Flatten"] = Layer("nn.Flatten"),
+            ["Linear"] = Layer("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"),
+            ["Dropout"] = Layer("nn.Dropout", "p"),
+        };
+
+        /// <summary>The leaf kinds the twin can render.</summary>
+        public static IEnumerable<string> Known => ByModule.Keys;
+
+        /// <summary>
+        /// The PyTorch expression that creates <paramref name="leaf"/>. <paramref name="variable"/> gives the Python
+        /// variable for an argument that comes from a constructor parameter of the enclosing block, or null to write
+        /// the value; arguments at their default are left out unless they come from a parameter.
+        /// </summary>
+        /// <exception cref="NotSupportedException">The layer kind or one of its arguments has no PyTorch mapping.</exception>
+        public static string Create(GraphNode leaf, Func<GraphArg, string?> variable)
+        {
+            if (!ByModule.TryGetValue(leaf.Module, out var layer))
+            {
+                throw new NotSupportedException(
+                    $"The PyTorch twin cannot render layer '{leaf.Path}': it has no PyTorch mapping for the {leaf.Module} layer kind " +
+                    $"(mapped kinds: {string.Join(", ", Known)}). Add one entry for {leaf.Module} to {nameof(PyTorchLayers)}.");
+            }
+            foreach (var arg in leaf.Args.Where(a => layer.Arguments.All(p => p.Graph != a.Name)))
+            {
+                throw new NotSupportedException(
+                    $"The PyTorch twin cannot render layer '{leaf.Path}' ({leaf.Module}): its argument '{arg.Name}' has no PyTorch mapping in {nameof(PyTorchLayers)}.");
+            }
+
+            var written = new List<string>();
+            bool byPosition = true; // positional only while no earlier argument was left out
+            foreach (var p in layer.Arguments)
+            {
+                var arg = leaf.Args.FirstOrDefault(a => a.Name == p.Graph);
+                string? name = arg is null ? null : variable(arg);
+                if (arg is null || (name is null && arg.IsDefault))
+                {
+                    byPosition = false;
+                    continue;
+                }
+                string value = name ?? PythonText.Literal(arg.Value);
+                byPosition &= p.Positional;
+                written.Add(byPosition ? value : p.PyTorch + "=" + value);
+            }
+            return $"{layer.Constructor}({string.Join(", ", written)})";
+        }
+
+        /// <summary>
+        /// A layer from its argument list: <c>"name"</c> (keyword), <c>"name*"</c> (positional), and
+        /// <c>"graphName=pytorchName"</c> where TorchSharp's name differs.
+        /// </summary>
+        private static PyLayer Layer(string constructor, params string[] arguments) =>
+            new(constructor, arguments.Select(a =>
+            {
+                bool positional = a.EndsWith('*');
+                string names = a.TrimEnd('*');
+                int eq = names.IndexOf('=');
+                return eq < 0 ? new PyArgument(names, names, positional) : new PyArgument(names[..eq], names[(eq + 1)..], positional);
+            }).ToArray());
+    }
+}

@@ -1,0 +1,309 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace Dsl.Runtime.PyTorch
+{
+    /// <summary>
+    /// Writes the PyTorch twin of a generated network: a Python module with one <c>nn.Module</c> class per block
+    /// kind and the network's class (same name, built without arguments), with the same submodule names, hence the
+    /// same state_dict keys and shapes, and the same forward. It walks the network graph (docs/graph-format.md), the
+    /// graph the C# module was emitted from, and specialises block classes the same way: the graph's <c>class</c>
+    /// groups the uses of a block kind, parameters that differ between uses become <c>__init__</c> arguments, the
+    /// others are written as values, and a submodule that only some uses have is created under its flag.
+    /// </summary>
+    public static class PyTorchTwin
+    {
+        /// <summary>The twin's Python source for <paramref name="network"/>.</summary>
+        /// <exception cref="NotSupportedException">A layer kind has no PyTorch mapping (the message names the layer), or the network carries no graph.</exception>
+        public static string Render(NetworkInfo network)
+        {
+            var graph = NetworkGraph.Of(network);
+            return new Writer(graph, network).Write();
+        }
+
+        /// <summary>The twin's Python source for the network instance <paramref name="network"/>.</summary>
+        public static string Render(IDeclaredNetwork network) => Render(network.Info);
+
+        /// <summary>The uses of one block class and what the Python class needs to know about them.</summary>
+        private sealed class BlockKind
+        {
+            public BlockKind(string name) => Name = name;
+
+            public string Name { get; }
+            public List<GraphNode> Uses { get; } = new();
+            public GraphNode First => Uses[0];
+
+            /// <summary>Every submodule name any use has, in registration order.</summary>
+            public List<string> Children { get; } = new();
+
+            /// <summary>The parameters that differ between uses and are used by a layer or a flag: the <c>__init__</c> arguments.</summary>
+            public IReadOnlyList<GraphParam> Varying => First.Params
+                .Where(p => Uses.Any(u => Value(u, p.Name) != p.Value.GetRawText()) && IsReferenced(p.Name))
+                .ToList();
+
+            public int Presence(string child) => Uses.Count(u => u.Children.Any(c => c.Name == child));
+
+            public GraphNode Child(string name) => Uses.SelectMany(u => u.Children).First(c => c.Name == name);
+
+            public static string? Value(GraphNode use, string param) => use.Params.FirstOrDefault(p => p.Name == param)?.Value.GetRawText();
+
+            private bool IsReferenced(string param) =>
+                Uses.SelectMany(u => u.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
+                || First.Body.Any(s => s.Op == "optional_call" && s.Flag == param);
+
+            /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
+            public void MergeChildren(IReadOnlyList<string> names)
+            {
+                for (int i = 0; i < names.Count; i++)
+                {
+                    if (Children.Contains(names[i])) continue;
+                    Children.Insert(i == 0 ? 0 : Children.IndexOf(names[i - 1]) + 1, names[i]);
+                }
+            }
+        }
+
+        private sealed class Writer
+        {
+            private const string Indent = "    ";
+            private const int MaxLine = 110; // torchvision's sources stay within 120 columns
+            private readonly NetworkGraph _graph;
+            private readonly NetworkInfo _info;
+            private readonly List<BlockKind> _kinds = new();
+            private readonly Dictionary<string, BlockKind> _byClass = new(StringComparer.Ordinal);
+            private readonly StringBuilder _text = new();
+            private bool _usesOrderedDict;
+
+            public Writer(NetworkGraph graph, NetworkInfo info)
+            {
+                _graph = graph;
+                _info = info;
+                // Pre-order: classes appear in the order a reader meets them, as in the C# module.
+                foreach (var node in graph.Root.Descendants().Where(n => n.Form == NodeForm.Block))
+                {
+                    string name = node.Class ?? node.Module;
+                    if (!_byClass.TryGetValue(name, out var kind))
+                    {
+                        kind = new BlockKind(name);
+                        _byClass[name] = kind;
+                        _kinds.Add(kind);
+                    }
+                    kind.Uses.Add(node);
+                    kind.MergeChildren(node.Children.Select(c => c.Name).ToList());
+                }
+            }
+
+            public string Write()
+            {
+                var body = new StringBuilder();
+                foreach (var kind in _kinds) body.Append("\n\n").Append(BlockClass(kind));
+                body.Append("\n\n").Append(NetworkClass());
+
+                _text.Append(Header());
+                _text.Append(body);
+                return _text.ToString();
+            }
+
+            private string Header()
+            {
+                string name = _graph.Name;
+                var sb = new StringBuilder();
+                sb.Append("\"\"\"PyTorch twin of the Dsl network ").Append(name).Append(".\n\n");
+                sb.Append(name).Append("() builds the declared network: input ").Append(Dims(_info.InputShape.ToArray()))
+                  .Append(", output ").Append(Dims(_info.OutputShape.ToArray())).Append(", ")
+                  .Append(_info.TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append(" parameters.\n");
+                sb.Append("Its modules, state_dict keys and forward are those of the .NET class ").Append(name).Append(", so weights\n");
+                sb.Append("move between the two as safetensors files (train.py writes them; Dsl.Runtime's PyTorchCheckpoint\n");
+                sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
+                sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
+                if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
+                sb.Append("from torch import Tensor, nn\n");
+                if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
+                sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
+                return sb.ToString();
+            }
+
+            private bool UsesFunctional() =>
+                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == "relu");
+
+            private string BlockClass(BlockKind kind)
+            {
+                var first = kind.First;
+                var varying = kind.Varying;
+                var names = varying.ToDictionary(p => p.Name, p => PythonText.SnakeCase(p.Name), StringComparer.Ordinal);
+                int uses = kind.Uses.Count;
+                var children = kind.Children.Select(kind.Child).ToList();
+                bool Always(GraphNode n) => kind.Presence(n.Name) == uses;
+                var flags = first.Body.Where(s => s.Op == "optional_call" && s.Module is not null)
+                    .GroupBy(s => s.Module!).ToDictionary(g => g.Key, g => g.First().Flag, StringComparer.Ordinal);
+
+                var w = new StringBuilder();
+                w.Append("class ").Append(kind.Name).Append("(nn.Module):\n");
+                string where = string.Join(", ", kind.Uses.Take(4).Select(u => u.Path)) + (uses > 4 ? $" and {uses - 4} more" : "");
+                w.Append(Indent).Append("\"\"\"").Append(first.Type).Append(" of ").Append(_graph.Name).Append(", used at ").Append(where).Append('.');
+                if (varying.Count > 0) w.Append("\n\n").Append(Indent).Append("The arguments are what differs between its uses.\n").Append(Indent);
+                w.Append("\"\"\"\n\n");
+
+                var parameters = varying.Select(p => $"{names[p.Name]}: {PythonText.TypeOf(p.Value)}").Prepend("self").ToList();
+                w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
+                w.Append(Indent).Append(Indent).Append("super().__init__()\n");
+                Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
+                WriteConstruction(w, children, Always, variable, module =>
+                    flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
+                w.Append('\n');
+                WriteForward(w, first, "x", kind.Presence, uses);
+                return w.ToString();
+            }
+
+            private string NetworkClass()
+            {
+                var root = _graph.Root;
+                string name = _graph.Name;
+                var w = new StringBuilder();
+                w.Append("class ").Append(name).Append("(nn.Module):\n");
+                w.Append(Indent).Append("\"\"\"").Append(name).Append(": ").Append(Dims(_info.InputShape.ToArray())).Append(" -> ")
+                 .Append(Dims(_info.OutputShape.ToArray())).Append(", ")
+                 .Append(_info.TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append(" parameters.\"\"\"\n\n");
+                w.Append(Indent).Append("# One sample's shape (batch excluded), as declared; train.py resizes images to it.\n");
+                w.Append(Indent).Append("input_shape = ").Append(Tuple(_info.InputShape.ToArray())).Append('\n');
+                w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
+                w.Append(Indent).Append("def __init__(self) -> None:\n");
+                w.Append(Indent).Append(Indent).Append("super().__init__()\n");
+                WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
+                w.Append('\n');
+                w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
+                string two = Indent + Indent;
+                w.Append(two).Append("if ").Append(root.InputVar).Append(".shape[1:] != self.input_shape:\n");
+                w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input of shape ")
+                 .Append(Dims(_info.InputShape.ToArray())).Append(", got {list(").Append(root.InputVar).Append(".shape)}\")\n");
+                WriteSteps(w, root.Body, _ => 1, 1);
+                w.Append(two).Append("return ").Append(root.Result).Append('\n');
+                return w.ToString();
+            }
+
+            /// <summary>
+            /// <c>self.name = ...</c> for each child in registration order (assignment order is PyTorch's registration
+            /// order); a child only some uses have is created under its flag; then zero-initialised BatchNorm scales.
+            /// </summary>
+            private void WriteConstruction(StringBuilder w, IReadOnlyList<GraphNode> children, Func<GraphNode, bool> always,
+                Func<GraphArg, string?> variable, Func<string, string?> flagOf)
+            {
+                string two = Indent + Indent;
+                foreach (var child in children)
+                {
+                    string expression = Create(child, variable, two, $"{two}self.{child.Name} = ".Length);
+                    if (!always(child))
+                    {
+                        string flag = flagOf(child.Name)
+                            ?? throw new NotSupportedException($"Block submodule '{child.Path}' exists in only some uses of its block but no block parameter decides it.");
+                        expression = $"{expression} if {flag} else None";
+                    }
+                    w.Append(two).Append("self.").Append(child.Name).Append(" = ").Append(expression).Append('\n');
+                }
+                foreach (var child in children.Where(c => c.ZeroInitWeight))
+                {
+                    w.Append(two).Append("# The block starts as the identity (torchvision's zero_init_residual).\n");
+                    if (always(child)) w.Append(two).Append("nn.init.zeros_(self.").Append(child.Name).Append(".weight)\n");
+                    else w.Append(two).Append("if self.").Append(child.Name).Append(" is not None:\n")
+                          .Append(two).Append(Indent).Append("nn.init.zeros_(self.").Append(child.Name).Append(".weight)\n");
+                }
+            }
+
+            /// <summary>
+            /// The expression that creates <paramref name="node"/>, starting at <paramref name="column"/> of a line
+            /// indented by <paramref name="indent"/>.
+            /// </summary>
+            private string Create(GraphNode node, Func<GraphArg, string?> variable, string indent, int column)
+            {
+                switch (node.Form)
+                {
+                    case NodeForm.Leaf:
+                        return PyTorchLayers.Create(node, variable);
+                    case NodeForm.Sequential:
+                    {
+                        bool numbered = node.Children.Select((c, i) => c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok);
+                        var items = node.Children.Select(c => Create(c, variable, indent + Indent, indent.Length + Indent.Length)).ToList();
+                        if (numbered)
+                        {
+                            string inline = string.Join(", ", items);
+                            if (node.Children.All(c => c.Form == NodeForm.Leaf) && indent.Length + inline.Length <= 80) return $"nn.Sequential({inline})";
+                            return "nn.Sequential(\n" + string.Concat(items.Select(i => indent + Indent + i + ",\n")) + indent + ")";
+                        }
+                        // Named children: the names are the state_dict keys, so they must survive.
+                        _usesOrderedDict = true;
+                        var pairs = node.Children.Select((c, i) => $"({PythonText.String(c.Name)}, {items[i]})");
+                        return "nn.Sequential(OrderedDict([\n" + string.Concat(pairs.Select(p => indent + Indent + p + ",\n")) + indent + "]))";
+                    }
+                    default:
+                    {
+                        var kind = _byClass[node.Class ?? node.Module];
+                        var args = kind.Varying.Select(p => $"{PythonText.SnakeCase(p.Name)}={PythonText.Literal(node.Params.First(x => x.Name == p.Name).Value)}");
+                        return Wrap(kind.Name, args.ToList(), column, indent);
+                    }
+                }
+            }
+
+            private static void WriteForward(StringBuilder w, GraphNode block, string input, Func<string, int> presence, int uses)
+            {
+                w.Append(Indent).Append("def forward(self, ").Append(input).Append(": Tensor) -> Tensor:\n");
+                WriteSteps(w, block.Body, presence, uses);
+                w.Append(Indent).Append(Indent).Append("return ").Append(block.Result).Append('\n');
+            }
+
+            /// <summary>
+            /// The forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
+            /// a module exists: an optional call is a plain call (all), a test for None (some) or the pass-through (none).
+            /// </summary>
+            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses)
+            {
+                string two = Indent + Indent;
+                foreach (var step in steps)
+                {
+                    string line;
+                    switch (step.Op)
+                    {
+                        case "call":
+                            line = $"{step.Out} = self.{step.Module}({step.In[0]})";
+                            break;
+                        case "relu":
+                            line = $"{step.Out} = F.relu({step.In[0]}, inplace=True)";
+                            break;
+                        case "add":
+                            line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]}.add_({step.In[1]})";
+                            break;
+                        case "optional_call":
+                        {
+                            int present = presence(step.Module!);
+                            string module = step.Module!, from = step.In[0], passThrough = step.In[1];
+                            if (present == uses) line = $"{step.Out} = self.{module}({from})";
+                            else if (present > 0) line = $"{step.Out} = {passThrough} if self.{module} is None else self.{module}({from})";
+                            else if (passThrough != step.Out) line = $"{step.Out} = {passThrough}";
+                            else continue;
+                            break;
+                        }
+                        default:
+                            throw new NotSupportedException($"The PyTorch twin cannot render the forward step '{step.Op}' (output '{step.Out}'): unknown operation.");
+                    }
+                    w.Append(two).Append(line).Append('\n');
+                }
+            }
+
+            /// <summary>
+            /// <c>head(a, b, c)</c> on one line when it fits in <see cref="MaxLine"/> from <paramref name="column"/>;
+            /// otherwise one item per line below it, indented one level deeper than <paramref name="indent"/>.
+            /// </summary>
+            private static string Wrap(string head, IReadOnlyList<string> items, int column, string indent)
+            {
+                string inline = $"{head}({string.Join(", ", items)})";
+                if (column + inline.Length <= MaxLine) return inline;
+                return head + "(\n" + string.Concat(items.Select(i => indent + Indent + i + ",\n")) + indent + ")";
+            }
+
+            private static string Dims(long[] dims) => "[N, " + string.Join(", ", dims) + "]";
+
+            private static string Tuple(long[] dims) => dims.Length == 1 ? $"({dims[0]},)" : "(" + string.Join(", ", dims) + ")";
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Dsl.Runtime.Interop;
+using Dsl.Runtime.PyTorch;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Dsl.Runtime.Tests.PyTorch
+{
+    /// <summary>
+    /// Every network of the sample, exported as its PyTorch twin and run by PyTorch (one Python process for all):
+    /// the .NET module's weights (BatchNorm statistics randomised) and an input go in, the twin's logits, parameter
+    /// count and state_dict come back.
+    /// </summary>
+    public sealed class TwinRun : IDisposable
+    {
+        public TwinRun()
+        {
+            Folder = TestData.TempDir("pytorch-twins");
+            Skipped = PythonTorch.MissingReason;
+            if (Skipped is not null) return;
+            File.WriteAllText(Path.Combine(Folder, PyTorchExport.TrainScriptName), PyTorchExport.TrainingScript);
+            foreach (var type in PyTorchTwinTests.NetworkTypes)
+            {
+                torch.manual_seed(1);
+                using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+                var info = ((IDeclaredNetwork)net).Info;
+                ((IDeclaredNetwork)net).ExportPyTorch(Path.Combine(Folder, type.Name + ".py"), withTrainingScript: false);
+                RandomiseBatchNorm(net);
+                net.eval();
+                // The 224x224 networks are checked at batch 1 to stay fast; the small ones at 2 (batch handling).
+                long batch = info.InputShape.Elements > 100_000 ? 1 : 2;
+                using var input = torch.randn(info.InputShape.WithBatch(batch));
+                using (torch.no_grad())
+                {
+                    Logits[type.Name] = net.call(input).detach().clone();
+                }
+                NetState[type.Name] = net.state_dict().ToDictionary(p => p.Key, p => p.Value.shape);
+                net.SavePyTorch(Path.Combine(Folder, type.Name + ".weights.safetensors"));
+                PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["input"] = input }, Path.Combine(Folder, type.Name + ".input.safetensors"));
+            }
+            var args = new List<string> { Path.Combine(PythonTorch.Helpers, "twin_check.py"), Folder };
+            args.AddRange(PyTorchTwinTests.NetworkTypes.Select(t => t.Name));
+            Python = PythonTorch.Run(args, TimeSpan.FromMinutes(10));
+            string report = Path.Combine(Folder, "report.json");
+            if (File.Exists(report))
+            {
+                using var json = JsonDocument.Parse(File.ReadAllText(report));
+                foreach (var entry in json.RootElement.EnumerateObject()) Report[entry.Name] = entry.Value.Clone();
+            }
+        }
+
+        public string Folder { get; }
+        public string? Skipped { get; }
+        internal PythonTorch.Result? Python { get; }
+        public Dictionary<string, JsonElement> Report { get; } = new();
+        public Dictionary<string, Tensor> Logits { get; } = new();
+        public Dictionary<string, Dictionary<string, long[]>> NetState { get; } = new();
+
+        /// <summary>
+        /// Fresh BatchNorm layers normalise with mean 0 and variance 1 and scale by 1, which would hide a twin that
+        /// mixed up the statistics or the affine parameters.
+        /// </summary>
+        private static void RandomiseBatchNorm(nn.Module net)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            foreach (var (_, module) in net.named_modules())
+            {
+                if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
+                long c = bn.running_mean!.shape[0];
+                bn.running_mean.copy_(torch.randn(c).mul_(0.1));
+                bn.running_var!.copy_(torch.rand(c).add_(0.5));
+                bn.weight!.copy_(torch.rand(c).add_(0.5));
+                bn.bias!.copy_(torch.randn(c).mul_(0.1));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in Logits.Values) t.Dispose();
+            Directory.Delete(Folder, recursive: true);
+        }
+    }
+
+    public sealed class PyTorchTwinTests : IClassFixture<TwinRun>
+    {
+        private readonly TwinRun _run;
+        private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+        public PyTorchTwinTests(TwinRun run, Xunit.Abstractions.ITestOutputHelper output)
+        {
+            _run = run;
+            _output = output;
+        }
+
+        /// <summary>Every generated network of the sample, found by reflection, so a new declaration is covered without listing it.</summary>
+        public static IReadOnlyList<Type> NetworkTypes { get; } = typeof(ResNetSample.ModelCatalog).Assembly.GetTypes()
+            .Where(t => typeof(IDeclaredNetwork).IsAssignableFrom(t) && t.IsClass && !t.IsAbstract)
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .ToArray();
+
+        public static TheoryData<string> Networks()
+        {
+            var data = new TheoryData<string>();
+            foreach (var t in NetworkTypes) data.Add(t.Name);
+            return data;
+        }
+
+        private JsonElement Entry(string network)
+        {
+            Skip.If(_run.Skipped is not null, _run.Skipped);
+            Assert.True(_run.Report.TryGetValue(network, out var entry), $"twin_check.py reported nothing for {network}: {_run.Python}");
+            Assert.False(entry.TryGetProperty("error", out var error), $"The twin of {network} failed in PyTorch:\n{error}");
+            return entry;
+        }
+
+        [Fact]
+        public void The_sample_declares_networks_to_check()
+        {
+            Assert.Contains("ResNetMini", NetworkTypes.Select(t => t.Name));
+            Assert.True(NetworkTypes.Count >= ResNetSample.ModelCatalog.All.Count, string.Join(", ", NetworkTypes.Select(t => t.Name)));
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Networks))]
+        public void The_twin_has_the_compile_time_parameter_count_and_the_dotnet_state_dict(string network)
+        {
+            var entry = Entry(network);
+            var type = NetworkTypes.Single(t => t.Name == network);
+            long declared = (long)type.GetField("ParameterCount")!.GetValue(null)!;
+            Assert.Equal(declared, entry.GetProperty("parameters").GetInt64());
+
+            var twin = entry.GetProperty("state").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(d => d.GetInt64()).ToArray());
+            var net = _run.NetState[network];
+            Assert.Equal(net.Keys.OrderBy(k => k, StringComparer.Ordinal), twin.Keys.OrderBy(k => k, StringComparer.Ordinal));
+            foreach (var (key, shape) in net)
+            {
+                // A scalar buffer (num_batches_tracked) may be [] on one side and [1] on the other; both hold one number.
+                if (shape.Aggregate(1L, (a, b) => a * b) == 1 && twin[key].Aggregate(1L, (a, b) => a * b) == 1) continue;
+                Assert.True(shape.SequenceEqual(twin[key]), $"{key}: .NET [{string.Join(", ", shape)}], twin [{string.Join(", ", twin[key])}]");
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Networks))]
+        public void The_twin_computes_the_logits_of_the_dotnet_module_on_the_same_weights(string network)
+        {
+            Entry(network);
+            using var twin = PyTorchCheckpoint.ReadTensors(Path.Combine(_run.Folder, network + ".logits.safetensors"))["logits"];
+            var expected = _run.Logits[network];
+            Assert.Equal(expected.shape, twin.shape);
+            double difference = (twin - expected).abs().max().item<float>();
+            _output.WriteLine($"{network}: largest logit {expected.abs().max().item<float>():G3}, largest difference {difference:G3}");
+            Assert.True(difference < 1e-4, $"{network}: the logits differ by up to {difference:G3} (largest logit {expected.abs().max().item<float>():G3})");
+        }
+    }
+}
