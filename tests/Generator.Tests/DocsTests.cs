@@ -13,7 +13,11 @@ namespace Dsl.Generator.Tests
         public static TheoryData<string> Pages()
         {
             var data = new TheoryData<string>();
-            for (int i = 1; i <= 15; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
+            // DSL016 (an unexpected generator failure) has no declaration that produces it, so its page has no examples.
+            for (int i = 1; i <= 17; i++)
+            {
+                if (i != 16) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
+            }
             return data;
         }
 

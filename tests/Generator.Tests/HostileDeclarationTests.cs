@@ -124,6 +124,23 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void A_layer_attribute_of_the_users_own_is_reported_at_it_and_the_network_is_a_stub()
+        {
+            const string source = """
+                using Dsl;
+                /// <summary>A user's own layer attribute.</summary>
+                public sealed class SwishAttribute : LayerAttribute { }
+                [Input(1, 8, 8)] [Conv2d(2, 3)] [Swish] [Flatten] public partial class Net;
+                public static class User { public static long Count() => Net.ParameterCount + System.Linq.Enumerable.Count(new Net().parameters()); }
+                """;
+            var (_, all) = Build(source);
+            var problem = Assert.Single(all.Where(d => d.Severity == DiagnosticSeverity.Error));
+            Assert.Equal("DSL017", problem.Id);
+            Assert.Equal("Swish", source.Substring(problem.Location.SourceSpan.Start, problem.Location.SourceSpan.Length));
+            Assert.Contains("'Net' has no module", problem.GetMessage(CultureInfo.InvariantCulture));
+        }
+
+        [Fact]
         public void A_user_nested_class_named_like_a_block_class_is_fine()
         {
             var (_, all) = Build("""

@@ -43,6 +43,7 @@ namespace Dsl.Generator.Diagnostics
         public const string UnsupportedDeclarationId = "DSL014";
         public const string MemberClashId = "DSL015";
         public const string GeneratorFailureId = "DSL016";
+        public const string UnknownLayerId = "DSL017";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -108,12 +109,16 @@ namespace Dsl.Generator.Diagnostics
             GeneratorFailureId, "The generator could not build this network", "The generator could not build network '{0}' ({1}); the other networks are not affected. Simplify the declaration and report the problem with it.", DeclarationCategory,
             "A declaration made the generator fail unexpectedly. Only this network is skipped; the generated code of every other network stays.");
 
+        public static readonly DiagnosticDescriptor UnknownLayer = Rule(
+            UnknownLayerId, "Unknown layer attribute", "[{0}] derives from LayerAttribute, but the generator does not know it, so '{1}' has no module; use one of the DSL's layer attributes (layer attributes of your own are not supported)", DeclarationCategory,
+            "Only the DSL's own layer attributes describe layers; an attribute of your own that derives from LayerAttribute cannot tell the generator its shapes or its module.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             OutputBelowOne, KernelLargerThanInput, LinearInFeaturesMismatch, NeedsImageInput, NeedsFlatInput,
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
-            LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure,
+            LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -135,6 +140,7 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.UnsupportedDeclaration => UnsupportedDeclaration,
             ProblemCode.MemberClash => MemberClash,
             ProblemCode.GeneratorFailure => GeneratorFailure,
+            ProblemCode.UnknownLayer => UnknownLayer,
             _ => null,
         };
     }

@@ -40,6 +40,8 @@ namespace Dsl.Generator.Graph
         MemberClash,
         /// <summary>{0} class, {1} what failed.</summary>
         GeneratorFailure,
+        /// <summary>{0} attribute as written, {1} class.</summary>
+        UnknownLayer,
     }
 
     /// <summary>

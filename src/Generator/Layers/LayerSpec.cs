@@ -52,6 +52,10 @@ namespace Dsl.Generator.Model
             if (value < min) Invalid(argument, value, "at least " + min);
         }
 
+        /// <summary>Any other problem of this attribute, at <paramref name="argument"/> (null: the whole attribute).</summary>
+        public void Report(ProblemCode code, string? argument, params object[] args) =>
+            _problems.Add(Problem.At(code, Index, argument, args));
+
         public void Invalid(string argument, object value, string allowed) =>
             _problems.Add(Problem.At(ProblemCode.InvalidValue, Index, argument, Name, argument, value, allowed));
     }

@@ -65,9 +65,9 @@ namespace Dsl.Generator.Parsing
             foreach (var attribute in layerAttributes)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var layer = ReadLayer(attribute);
-                if (layer is null) return new ParseResult(null, problems.ToEquatableArray());
-                layers.Add(layer);
+                // An attribute the registry does not know stays in place (so every index still locates its attribute)
+                // and is reported by the graph builder: never a silently missing network.
+                layers.Add(ReadLayer(attribute) ?? new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
             }
 
             var containing = new List<ContainingType>();
