@@ -72,4 +72,15 @@ namespace ResNetSample
     [Linear(4096)] [ReLU] [Dropout(0.5)]
     [Linear(10)]
     public partial class Vgg11;
+
+    /// <summary>
+    /// A small network of the newer activations (ReLU6, SiLU, Hardswish, GELU, LeakyReLU, Hardsigmoid, Identity), for
+    /// 28x28 grey images: every activation goes through the same checks and exporters as the rest.
+    /// </summary>
+    [Input(1, 28, 28)]
+    [Conv2d(8, 3, Padding = 1)] [ReLU6] [Conv2d(8, 3, Padding = 1)] [SiLU] [MaxPool2d(2)]
+    [Conv2d(16, 3, Padding = 1)] [Hardswish] [MaxPool2d(2)] [Identity]
+    [Flatten]
+    [Linear(64)] [GELU] [Linear(32)] [LeakyReLU(NegativeSlope = 0.2)] [Linear(32)] [Hardsigmoid] [Linear(10)]
+    public partial class ActivationNet;
 }

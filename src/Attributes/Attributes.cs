@@ -100,6 +100,31 @@ namespace Dsl
     /// <summary>Hyperbolic tangent (<c>torch.nn.Tanh</c>).</summary>
     public sealed class TanhAttribute : LayerAttribute { }
 
+    /// <summary>ReLU capped at 6 (<c>torch.nn.ReLU6</c>), as in MobileNetV2.</summary>
+    public sealed class ReLU6Attribute : LayerAttribute { }
+
+    /// <summary>Sigmoid-weighted linear unit, x * sigmoid(x) (<c>torch.nn.SiLU</c>, "swish"), as in EfficientNet.</summary>
+    public sealed class SiLUAttribute : LayerAttribute { }
+
+    /// <summary>Gaussian error linear unit, exact (erf) form (<c>torch.nn.GELU</c>), as in ViT and ConvNeXt.</summary>
+    public sealed class GELUAttribute : LayerAttribute { }
+
+    /// <summary>Hard swish, x * relu6(x + 3) / 6 (<c>torch.nn.Hardswish</c>), as in MobileNetV3.</summary>
+    public sealed class HardswishAttribute : LayerAttribute { }
+
+    /// <summary>Hard sigmoid, relu6(x + 3) / 6 (<c>torch.nn.Hardsigmoid</c>), as in MobileNetV3's gates.</summary>
+    public sealed class HardsigmoidAttribute : LayerAttribute { }
+
+    /// <summary>Leaky ReLU (<c>torch.nn.LeakyReLU</c>): x for x &gt;= 0, <see cref="NegativeSlope"/> * x otherwise.</summary>
+    public sealed class LeakyReLUAttribute : LayerAttribute
+    {
+        /// <summary>Slope for negative inputs; default 0.01 (PyTorch's).</summary>
+        public double NegativeSlope { get; set; } = 0.01;
+    }
+
+    /// <summary>Passes its input through unchanged (<c>torch.nn.Identity</c>): a placeholder with a name.</summary>
+    public sealed class IdentityAttribute : LayerAttribute { }
+
     /// <summary>2-D max pooling (<c>torch.nn.MaxPool2d</c>).</summary>
     public sealed class MaxPool2dAttribute : LayerAttribute
     {

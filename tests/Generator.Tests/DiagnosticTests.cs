@@ -179,7 +179,7 @@ namespace Dsl.Generator.Tests
             var compilation = DiagnosticHarness.Compile(sources);
             Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
             Assert.Empty(DiagnosticHarness.AnalyzeAll(compilation).Where(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) || d.Id == "AD0001"));
-            Assert.Equal(14, compilation.SyntaxTrees.Sum(t => t.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>().Count()));
+            Assert.Equal(15, compilation.SyntaxTrees.Sum(t => t.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>().Count()));
         }
 
         [Fact]

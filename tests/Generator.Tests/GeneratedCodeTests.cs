@@ -29,7 +29,7 @@ namespace Dsl.Generator.Tests
             }
             """;
 
-        private static readonly string[] PlainSamples = { "D2LResNet18", "ResNetMini", "ResidualBlock3", "ResidualBlock6", "LeNet", "AlexNet", "Vgg11" };
+        private static readonly string[] PlainSamples = { "D2LResNet18", "ResNetMini", "ResidualBlock3", "ResidualBlock6", "LeNet", "AlexNet", "Vgg11", "ActivationNet" };
 
         private static readonly string[] FamilySamples = { "ResNet18", "ResNet34", "ResNet50", "ResNeXt50_32x4d", "D2LResNeXt", "ResNeXtBlock32", "PreActResNet18" };
 

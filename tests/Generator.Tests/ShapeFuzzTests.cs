@@ -317,7 +317,19 @@ namespace Dsl.Generator.Tests
     {
         public override string Kind => Function;
         protected override IEnumerable<string> Arguments() => Array.Empty<string>();
-        public override Tensor Forward(Tensor x) => Function switch { "ReLU" => x.relu(), "Sigmoid" => x.sigmoid(), _ => x.tanh() };
+        public override Tensor Forward(Tensor x) => Function switch
+        {
+            "ReLU" => x.relu(),
+            "Sigmoid" => x.sigmoid(),
+            "Tanh" => x.tanh(),
+            "ReLU6" => Run(nn.ReLU6(), x),
+            "SiLU" => Run(nn.SiLU(), x),
+            "GELU" => Run(nn.GELU(), x),
+            "Hardswish" => Run(nn.Hardswish(), x),
+            "Hardsigmoid" => Run(nn.Hardsigmoid(), x),
+            "LeakyReLU" => Run(nn.LeakyReLU(0.01), x),
+            _ => x,
+        };
     }
 
     internal sealed record FPool(string? Name, bool Max, int Kernel, int Stride, int Padding, int Dilation, bool CeilMode) : FLayer(Name)
@@ -585,7 +597,8 @@ namespace Dsl.Generator.Tests
                 .Select(t => (FLayer)new FPool(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item2 ? t.Item6 : 1, t.Item7));
 
         private static readonly Gen<FLayer> Activation =
-            Gen.Select(Name, Pick("ReLU", "Sigmoid", "Tanh")).Select(t => (FLayer)new FActivation(t.Item1, t.Item2));
+            Gen.Select(Name, Pick("ReLU", "Sigmoid", "Tanh", "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "LeakyReLU", "Identity"))
+                .Select(t => (FLayer)new FActivation(t.Item1, t.Item2));
 
         private static readonly Gen<FLayer> Dropout =
             Gen.Select(Name, Gen.Frequency((20, Pick(0.0, 0.2, 0.5)), (1, Pick(1.0, -0.1))))

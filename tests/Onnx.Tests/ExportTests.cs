@@ -87,15 +87,15 @@ namespace Dsl.Onnx.Tests
                   {"name":"0","path":"encoder.0","type":"Conv2d","form":"leaf","module":"Conv2d","input":[4,8,8],"output":[4,8,8],"args":[
                     {"name":"in_channels","value":4},{"name":"out_channels","value":4},{"name":"kernel_size","value":3},{"name":"stride","value":1},
                     {"name":"padding","value":1},{"name":"dilation","value":1},{"name":"groups","value":1},{"name":"bias","value":false}]},
-                  {"name":"1","path":"encoder.1","type":"GELU","form":"leaf","module":"GELU","input":[4,8,8],"output":[4,8,8],"args":[]}]}
+                  {"name":"1","path":"encoder.1","type":"Mish","form":"leaf","module":"Mish","input":[4,8,8],"output":[4,8,8],"args":[]}]}
                 """, "encoder", input: "[4,8,8]", output: "[4,8,8]"));
             using var weight = torch.zeros(4, 4, 3, 3);
 
             var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["encoder.0.weight"] = weight }));
 
             Assert.Equal("encoder.1", e.LayerPath);
-            Assert.Equal("GELU", e.Module);
-            Assert.StartsWith("Cannot export layer 'encoder.1' (GELU) to ONNX: no ONNX mapping for layer kind 'GELU'.", e.Message);
+            Assert.Equal("Mish", e.Module);
+            Assert.StartsWith("Cannot export layer 'encoder.1' (Mish) to ONNX: no ONNX mapping for layer kind 'Mish'.", e.Message);
             Assert.Contains("Supported kinds: Conv2d, BatchNorm2d,", e.Message);
         }
 

@@ -119,7 +119,8 @@ namespace Dsl.Generator.Graph
                 {
                     counters.TryGetValue(prefix, out int n);
                     counters[prefix] = ++n;
-                    candidate = !numbered && n == 1 ? prefix : prefix + n;
+                    // relu6 -> relu6_1, not relu61.
+                    candidate = !numbered && n == 1 ? prefix : prefix + (char.IsDigit(prefix[prefix.Length - 1]) ? "_" : "") + n;
                 }
                 while (taken.Contains(candidate));
                 names[i] = candidate;

@@ -4,9 +4,13 @@ using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
-    internal enum Activation { ReLU, Sigmoid, Tanh }
+    /// <summary>The element-wise activations without arguments; the name is the attribute's and TorchSharp's module's.</summary>
+    internal enum Activation { ReLU, Sigmoid, Tanh, ReLU6, SiLU, GELU, Hardswish, Hardsigmoid, Identity }
 
-    /// <summary><c>[ReLU]</c>, <c>[Sigmoid]</c>, <c>[Tanh]</c>: element-wise, shape-preserving, no parameters.</summary>
+    /// <summary>
+    /// <c>[ReLU]</c>, <c>[Sigmoid]</c>, <c>[Tanh]</c>, <c>[ReLU6]</c>, <c>[SiLU]</c>, <c>[GELU]</c>, <c>[Hardswish]</c>,
+    /// <c>[Hardsigmoid]</c>, <c>[Identity]</c>: element-wise, shape-preserving, no parameters, any input rank.
+    /// </summary>
     internal sealed record ActivationSpec(string? Name, Activation Function) : LayerSpec(Name)
     {
         public override string Kind => Function.ToString();
@@ -15,6 +19,12 @@ namespace Dsl.Generator.Model
         public static LayerSpec ReadReLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.ReLU);
         public static LayerSpec ReadSigmoid(AttributeReader a) => new ActivationSpec(a.Name, Activation.Sigmoid);
         public static LayerSpec ReadTanh(AttributeReader a) => new ActivationSpec(a.Name, Activation.Tanh);
+        public static LayerSpec ReadReLU6(AttributeReader a) => new ActivationSpec(a.Name, Activation.ReLU6);
+        public static LayerSpec ReadSiLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.SiLU);
+        public static LayerSpec ReadGELU(AttributeReader a) => new ActivationSpec(a.Name, Activation.GELU);
+        public static LayerSpec ReadHardswish(AttributeReader a) => new ActivationSpec(a.Name, Activation.Hardswish);
+        public static LayerSpec ReadHardsigmoid(AttributeReader a) => new ActivationSpec(a.Name, Activation.Hardsigmoid);
+        public static LayerSpec ReadIdentity(AttributeReader a) => new ActivationSpec(a.Name, Activation.Identity);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, Function, x);
 

@@ -59,6 +59,19 @@ namespace Dsl.Runtime.Onnx
                 ["ReLU"] = c => c.Op("Relu", new[] { c.Input }),
                 ["Sigmoid"] = c => c.Op("Sigmoid", new[] { c.Input }),
                 ["Tanh"] = c => c.Op("Tanh", new[] { c.Input }),
+                // relu(clip(x, max 6)): the ONNX file leaves out a float attribute of 0 (proto3), so no constant 0 is written;
+                // "" is ONNX's name for an omitted optional input (Clip's min).
+                ["ReLU6"] = c => c.Op("Relu", new[] { c.Op("Clip", new[] { c.Input, "", Scalar(c, 6) }) }),
+                ["SiLU"] = c => c.Op("Mul", new[] { c.Input, c.Op("Sigmoid", new[] { c.Input }) }),
+                ["GELU"] = Gelu,
+                ["Hardswish"] = c => c.Op("HardSwish", new[] { c.Input }),
+                // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
+                ["Hardsigmoid"] = c => c.Op("HardSigmoid", new[] { c.Input }, Float("alpha", 1.0 / 6), Float("beta", 0.5)),
+                // A slope of 0 is a ReLU (and an alpha of 0 would be left out of the file, reading as ONNX's default 0.01).
+                ["LeakyReLU"] = c => c.Node.Double("negative_slope") == 0
+                    ? c.Op("Relu", new[] { c.Input })
+                    : c.Op("LeakyRelu", new[] { c.Input }, Float("alpha", c.Node.Double("negative_slope"))),
+                ["Identity"] = c => c.Input,
                 ["MaxPool2d"] = MaxPool2d,
                 ["AvgPool2d"] = AvgPool2d,
                 ["AdaptiveAvgPool2d"] = AdaptiveAvgPool2d,
@@ -68,6 +81,17 @@ namespace Dsl.Runtime.Onnx
                 // Dropout does nothing in eval mode.
                 ["Dropout"] = c => c.Input,
             };
+
+        /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
+        private static string Scalar(OnnxLayerContext c, double value) => c.Op("Constant", Array.Empty<string>(), Float("value_float", value));
+
+        /// <summary>The exact GELU, x * (1 + erf(x / sqrt 2)) / 2, as PyTorch's default.</summary>
+        private static string Gelu(OnnxLayerContext c)
+        {
+            var erf = c.Op("Erf", new[] { c.Op("Div", new[] { c.Input, Scalar(c, Math.Sqrt(2)) }) });
+            var onePlus = c.Op("Add", new[] { erf, Scalar(c, 1) });
+            return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), Scalar(c, 0.5) });
+        }
 
         private static string Conv2d(OnnxLayerContext c)
         {

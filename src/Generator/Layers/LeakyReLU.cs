@@ -1,0 +1,22 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[LeakyReLU(NegativeSlope = 0.01)]</c>: element-wise, shape-preserving, no parameters.</summary>
+    internal sealed record LeakyReLUSpec(string? Name, double NegativeSlope) : LayerSpec(Name)
+    {
+        public override string Kind => "LeakyReLU";
+        public override string NamePrefix => "leakyrelu";
+
+        public static LayerSpec Read(AttributeReader a) => new LeakyReLUSpec(a.Name, a.Named("NegativeSlope", 0.01));
+
+        public override void Validate(Validation v)
+        {
+            if (double.IsNaN(NegativeSlope) || double.IsInfinity(NegativeSlope)) v.Invalid("NegativeSlope", NegativeSlope, "a finite number");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) =>
+            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) });
+    }
+}
