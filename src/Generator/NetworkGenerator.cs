@@ -48,15 +48,24 @@ namespace Dsl.Generator
 
             context.RegisterSourceOutput(buildable, static (spc, model) =>
             {
-                // Emission is pure; should it fail, this network is skipped (the analyzer reports DSL016).
-                if (Guarded.Emit(model) is not { } files) return;
-                try
+                // Emission is pure and guarded: should it fail, this network alone is skipped and DSL016 says why
+                // (reported here, the one place that writes the code, so the analyzer never has to write it too).
+                var files = Guarded.Emit(model, out var failure);
+                if (files is not null)
                 {
-                    foreach (var (hint, text) in files) spc.AddSource(hint, text);
+                    try
+                    {
+                        foreach (var (hint, text) in files) spc.AddSource(hint, text);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        failure = e; // a hint name the compiler refuses
+                    }
                 }
-                catch (ArgumentException)
+                if (failure is not null)
                 {
-                    // A hint name the compiler refuses: skip this network rather than fail the generator.
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.Descriptors.GeneratorFailure, Location.None,
+                        model.Spec.ClassName, "writing its code: " + failure.GetType().Name + ": " + failure.Message));
                 }
             });
         }
@@ -105,24 +114,23 @@ namespace Dsl.Generator
             }
         }
 
-        /// <summary>The generated files (hint name, text), or null when emission failed.</summary>
-        public static (string Hint, string Text)[]? Emit(NetworkModel model)
+        /// <summary>The generated files (hint name, text), or null and the <paramref name="failure"/> when emission failed.</summary>
+        public static (string Hint, string Text)[]? Emit(NetworkModel model, out Exception? failure)
         {
+            failure = null;
             try
             {
-                return model.HasErrors
-                    ? new[] { (ModuleEmitter.HintName(model.Spec), StubEmitter.Emit(model)) }
-                    : new[] { (ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model)), (InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model)) };
+                if (model.HasErrors) return new[] { (ModuleEmitter.HintName(model.Spec), StubEmitter.Emit(model)) };
+                // The block classes are planned once, for the module and for the graph JSON in the facts file.
+                var classes = BlockClasses.For(model);
+                return new[] { (ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model, classes)), (InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model, classes)) };
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LastEmitFailure = e;
+                failure = e;
                 return null;
             }
         }
-
-        /// <summary>The last emission failure (read by the analyzer, which runs the emitters to report DSL016).</summary>
-        [ThreadStatic] public static Exception? LastEmitFailure;
 
         public static Problem Failure(string className, string step, Exception e) =>
             Problem.At(ProblemCode.GeneratorFailure, Problem.ClassName, null, className, step + ": " + e.GetType().Name + ": " + e.Message);

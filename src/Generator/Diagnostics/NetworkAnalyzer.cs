@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
@@ -53,13 +52,8 @@ namespace Dsl.Generator.Diagnostics
             var problems = parsed.Problems;
             if (parsed.Spec is not null)
             {
-                var model = Guarded.Build(parsed.Spec, parsed.Problems);
-                problems = model.Problems;
-                // The emitters run here too, so that a failure while writing the code is reported rather than silent.
-                if (problems.Count == 0 && Guarded.Emit(model) is null)
-                {
-                    problems = new EquatableArray<Problem>(new[] { Guarded.Failure(type.Name, "writing its code", Guarded.LastEmitFailure ?? new System.InvalidOperationException("unknown")) });
-                }
+                // Only the graph: writing the code is the generator's (which reports a failure to write it itself).
+                problems = Guarded.Build(parsed.Spec, parsed.Problems).Problems;
             }
             var diagnostics = new List<Diagnostic>(problems.Count);
             foreach (var problem in problems)

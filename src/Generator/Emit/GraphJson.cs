@@ -10,10 +10,9 @@ namespace Dsl.Generator.Emit
     /// </summary>
     internal static class GraphJson
     {
-        public static string Write(NetworkModel model)
+        public static string Write(NetworkModel model, BlockClasses classes)
         {
             var json = new StringBuilder();
-            var classes = BlockClasses.For(model);
             json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName)).Append(",\"root\":");
             Node(json, model.Root, classes, model.InputVar);
             json.Append('}');

@@ -13,7 +13,7 @@ namespace Dsl.Generator.Emit
 
         public static string HintName(NetworkSpec spec) => spec.FullName + ".Info.g.cs";
 
-        public static string Emit(NetworkModel model)
+        public static string Emit(NetworkModel model, BlockClasses classes)
         {
             var w = new CodeWriter();
             using (Scopes.Open(w, model.Spec))
@@ -41,7 +41,7 @@ namespace Dsl.Generator.Emit
                 w.Line("}, Graph);");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
-                w.Line($"public const string Graph = {GraphJson.CSharpLiteral(GraphJson.Write(model))};");
+                w.Line($"public const string Graph = {GraphJson.CSharpLiteral(GraphJson.Write(model, classes))};");
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 w.Line("global::Dsl.NetworkInfo global::Dsl.IDeclaredNetwork.Info => Info;");

@@ -23,10 +23,9 @@ namespace Dsl.Generator.Emit
 
         public static string HintName(NetworkSpec spec) => spec.FullName + ".g.cs";
 
-        public static string Emit(NetworkModel model)
+        public static string Emit(NetworkModel model, BlockClasses classes)
         {
             var spec = model.Spec;
-            var classes = BlockClasses.For(model);
             string className = Identifier.Escape(spec.ClassName);
             var w = new CodeWriter();
             using (Scopes.Open(w, spec))
