@@ -248,6 +248,20 @@ namespace Dsl.Benchmarks
             gen.eval();
             hand.eval();
             var models = new[] { gen, hand };
+            var (g, h) = AlternatingLatency(models[0], models[1], x, warmup, calls);
+            Console.WriteLine($"   generated (DSL)              ms {g.Format("F2")}");
+            Console.WriteLine($"   hand-written TorchSharp      ms {h.Format("F2")}");
+            Console.WriteLine($"   ratio hand-written / generated latency (> 1: the generated model is faster): of medians {h.Median / g.Median:F3}; per call pair {PairedRatios(h.Raw, g.Raw).Format("F3")}");
+            return new InferResult(batch, g, h);
+        }
+
+        /// <summary>
+        /// Eval-mode latency of two modules on the same input, in milliseconds: <paramref name="warmup"/> calls each, then
+        /// <paramref name="calls"/> rounds that alternate which module goes first, so drift on a noisy machine hits both.
+        /// </summary>
+        public static (Stats First, Stats Second) AlternatingLatency(nn.Module<Tensor, Tensor> first, nn.Module<Tensor, Tensor> second, Tensor x, int warmup, int calls)
+        {
+            var models = new[] { first, second };
             var ms = new[] { new List<double>(), new List<double>() };
             using (torch.no_grad())
             {
@@ -266,12 +280,7 @@ namespace Dsl.Benchmarks
                     }
                 }
             }
-            var g = new Stats(ms[0]);
-            var h = new Stats(ms[1]);
-            Console.WriteLine($"   generated (DSL)              ms {g.Format("F2")}");
-            Console.WriteLine($"   hand-written TorchSharp      ms {h.Format("F2")}");
-            Console.WriteLine($"   ratio hand-written / generated latency (> 1: the generated model is faster): of medians {h.Median / g.Median:F3}; per call pair {PairedRatios(h.Raw, g.Raw).Format("F3")}");
-            return new InferResult(batch, g, h);
+            return (new Stats(ms[0]), new Stats(ms[1]));
         }
     }
 }

@@ -26,27 +26,7 @@ namespace Dsl.Benchmarks
             using var net = ModelBench.Generated(size);
             net.eval();
             using var onnx = OnnxPredictor.For((IDeclaredNetwork)net, threads);
-            var contenders = new nn.Module<Tensor, Tensor>[] { net, onnx };
-            var ms = new[] { new List<double>(), new List<double>() };
-            using (torch.no_grad())
-            {
-                for (int i = 0; i < warmup; i++)
-                    foreach (var m in contenders)
-                        using (torch.NewDisposeScope()) m.forward(x);
-                for (int i = 0; i < calls; i++)
-                {
-                    for (int k = 0; k < 2; k++)
-                    {
-                        int j = (i + k) % 2;
-                        using var scope = torch.NewDisposeScope();
-                        long t0 = Stopwatch.GetTimestamp();
-                        contenders[j].forward(x);
-                        ms[j].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                    }
-                }
-            }
-            var t = new Stats(ms[0]);
-            var o = new Stats(ms[1]);
+            var (t, o) = ModelBench.AlternatingLatency(net, onnx, x, warmup, calls);
             Console.WriteLine($"   TorchSharp eager             ms {t.Format("F2")}");
             Console.WriteLine($"   ONNX Runtime                 ms {o.Format("F2")}");
             Console.WriteLine($"   speed-up TorchSharp / ONNX Runtime latency: of medians {t.Median / o.Median:F2}; per call pair {ModelBench.PairedRatios(t.Raw, o.Raw).Format("F2")}");
