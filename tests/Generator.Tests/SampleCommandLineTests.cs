@@ -8,24 +8,7 @@ namespace Dsl.Generator.Tests
     [Collection("Console")]
     public class SampleCommandLineTests
     {
-        internal static (int ExitCode, string Output, string Error) RunSample(params string[] args)
-        {
-            var entry = typeof(ModelCatalog).Assembly.EntryPoint!;
-            var (oldOut, oldError) = (Console.Out, Console.Error);
-            var (output, error) = (new StringWriter(), new StringWriter());
-            Console.SetOut(output);
-            Console.SetError(error);
-            try
-            {
-                var code = (int)entry.Invoke(null, new object[] { args })!;
-                return (code, output.ToString(), error.ToString());
-            }
-            finally
-            {
-                Console.SetOut(oldOut);
-                Console.SetError(oldError);
-            }
-        }
+        internal static (int ExitCode, string Output, string Error) RunSample(params string[] args) => Dsl.Tests.Shared.SampleCli.Run(args);
 
         [Fact]
         public void Summary_d2l_resnet18_prints_the_chapter_lines_and_the_parameter_count()

@@ -15,26 +15,7 @@ namespace Dsl.Onnx.Tests
             if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
         }
 
-        private static (int ExitCode, string Output, string Error) Run(params string[] args)
-        {
-            var entry = typeof(ModelCatalog).Assembly.EntryPoint!;
-            lock (typeof(Console))
-            {
-                var (oldOut, oldError) = (Console.Out, Console.Error);
-                var (output, error) = (new StringWriter(), new StringWriter());
-                Console.SetOut(output);
-                Console.SetError(error);
-                try
-                {
-                    return ((int)entry.Invoke(null, new object[] { args })!, output.ToString(), error.ToString());
-                }
-                finally
-                {
-                    Console.SetOut(oldOut);
-                    Console.SetError(oldError);
-                }
-            }
-        }
+        private static (int ExitCode, string Output, string Error) Run(params string[] args) => Dsl.Tests.Shared.SampleCli.Run(args);
 
         [Fact]
         public void A_trained_checkpoint_exports_and_evaluates_to_the_same_accuracy_on_onnx_runtime()

@@ -13,24 +13,7 @@ namespace Dsl.Runtime.Tests
     /// </summary>
     public class CommandLineTests
     {
-        internal static (int ExitCode, string Output, string Error) Cli(params string[] args)
-        {
-            var entry = typeof(ModelCatalog).Assembly.EntryPoint!;
-            var (oldOut, oldError) = (Console.Out, Console.Error);
-            var (output, error) = (new StringWriter(), new StringWriter());
-            Console.SetOut(output);
-            Console.SetError(error);
-            try
-            {
-                var code = (int)entry.Invoke(null, new object[] { args })!;
-                return (code, output.ToString(), error.ToString());
-            }
-            finally
-            {
-                Console.SetOut(oldOut);
-                Console.SetError(oldError);
-            }
-        }
+        internal static (int ExitCode, string Output, string Error) Cli(params string[] args) => Dsl.Tests.Shared.SampleCli.Run(args);
 
         private static string[] Train(string dir, params string[] more) =>
             new[] { "train", "--model", "lenet", "--epochs", "1", "--limit", "128", "--batch-size", "64", "--threads", "1", "--out", dir }.Concat(more).ToArray();
