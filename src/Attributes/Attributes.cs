@@ -46,6 +46,19 @@ namespace Dsl
         /// Must be a valid C# identifier.
         /// </summary>
         public string? Name { get; set; }
+
+        /// <summary>
+        /// Inside a <see cref="BlockAttribute">block</see>: a condition on the block's parameters (and <c>in</c>, the
+        /// incoming channels); the layer exists only in the uses where it holds, e.g. <c>When = "expand != 1"</c>.
+        /// </summary>
+        public string? When { get; set; }
+
+        /// <summary>
+        /// Inside a <see cref="BlockAttribute">block</see>: arguments computed from the block's parameters, as
+        /// <c>"argument = expression"</c> pairs separated by <c>;</c> or <c>,</c>, e.g. <c>With = "Stride = stride; Groups = hidden"</c>.
+        /// They replace the written value of the same argument (constructor parameter or property, any case).
+        /// </summary>
+        public string? With { get; set; }
     }
 
     /// <summary>2-D convolution (<c>torch.nn.Conv2d</c>). Input channels are inferred from the previous layer.</summary>

@@ -44,6 +44,8 @@ namespace Dsl.Generator.Diagnostics
         public const string MemberClashId = "DSL015";
         public const string GeneratorFailureId = "DSL016";
         public const string UnknownLayerId = "DSL017";
+        public const string InvalidBlockId = "DSL018";
+        public const string MergeShapeMismatchId = "DSL019";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -113,12 +115,21 @@ namespace Dsl.Generator.Diagnostics
             UnknownLayerId, "Unknown layer attribute", "[{0}] derives from LayerAttribute, but the generator does not know it, so '{1}' has no module; use one of the DSL's layer attributes (layer attributes of your own are not supported)", DeclarationCategory,
             "Only the DSL's own layer attributes describe layers; an attribute of your own that derives from LayerAttribute cannot tell the generator its shapes or its module.");
 
+        public static readonly DiagnosticDescriptor InvalidBlock = Rule(
+            InvalidBlockId, "Invalid block declaration or use", "Block '{0}': {1}", DeclarationCategory,
+            "A [Block] class declares parameters, and each [Use<T>] passes them; expressions inside the block (With, When, MergeWhen, nested Use arguments) read the parameters and 'in'. A missing or unknown argument, an expression that cannot be evaluated, a class used as a block without [Block], or blocks nested without end are reported at the use.");
+
+        public static readonly DiagnosticDescriptor MergeShapeMismatch = Rule(
+            MergeShapeMismatchId, "Merged values have incompatible shapes", "'{0}' merges with {1} a body output of {2} and an input of {3}; {4}", ShapesCategory,
+            "Add needs the body's output and the input (or shortcut) to have the same shape; Concat needs the same height and width (it joins channels); Multiply needs one weight per channel ([C, 1, 1]) or the input's shape.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             OutputBelowOne, KernelLargerThanInput, LinearInFeaturesMismatch, NeedsImageInput, NeedsFlatInput,
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
             LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
+            InvalidBlock, MergeShapeMismatch,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -141,6 +152,8 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.MemberClash => MemberClash,
             ProblemCode.GeneratorFailure => GeneratorFailure,
             ProblemCode.UnknownLayer => UnknownLayer,
+            ProblemCode.InvalidBlock => InvalidBlock,
+            ProblemCode.MergeShapeMismatch => MergeShapeMismatch,
             _ => null,
         };
     }

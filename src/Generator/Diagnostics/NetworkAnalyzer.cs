@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Dsl.Generator.Parsing;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -46,7 +47,10 @@ namespace Dsl.Generator.Diagnostics
         /// <summary>The diagnostics of one type: none unless it carries a DSL attribute.</summary>
         internal static IEnumerable<Diagnostic> Analyze(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
         {
-            if (!type.GetAttributes().Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
+            var attributes = type.GetAttributes();
+            if (!attributes.Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
+            // A block is checked where it is used (its shapes depend on the use); here only what needs no use.
+            if (!attributes.Any(SpecParser.IsInputAttribute) && attributes.Any(Blocks.BlockReader.IsBlockAttribute)) return BlockDiagnostics(type, cancellationToken);
 
             var parsed = Guarded.Parse(type, cancellationToken);
             var problems = parsed.Problems;
@@ -55,6 +59,27 @@ namespace Dsl.Generator.Diagnostics
                 // Only the graph: writing the code is the generator's (which reports a failure to write it itself).
                 problems = Guarded.Build(parsed.Spec, parsed.Problems).Problems;
             }
+            return ToDiagnostics(type, problems, cancellationToken);
+        }
+
+        /// <summary>A block declaration's own problems (parameters, attributes the generator does not know), at the block.</summary>
+        private static IEnumerable<Diagnostic> BlockDiagnostics(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
+        {
+            var problems = new List<Problem>();
+            var layers = SpecParser.LayerAttributes(type);
+            for (int i = 0; i < layers.Length; i++)
+            {
+                if (layers[i].AttributeClass is { } c && !Layers.LayerRegistry.Readers.ContainsKey(c.Name))
+                    problems.Add(Problem.At(ProblemCode.UnknownLayer, i, null, Blocks.RawAttribute.DisplayName(c.Name), type.Name));
+            }
+            var block = type.GetAttributes().First(Blocks.BlockReader.IsBlockAttribute);
+            var read = Blocks.BlockReader.Read(type, block, layers);
+            if (read.Problem is { } why && !SpecParser.HasErrors(block)) problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, null, type.Name, why));
+            return ToDiagnostics(type, problems.ToEquatableArray(), cancellationToken);
+        }
+
+        private static IEnumerable<Diagnostic> ToDiagnostics(INamedTypeSymbol type, Model.EquatableArray<Problem> problems, System.Threading.CancellationToken cancellationToken)
+        {
             var diagnostics = new List<Diagnostic>(problems.Count);
             foreach (var problem in problems)
             {

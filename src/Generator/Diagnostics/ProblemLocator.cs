@@ -41,6 +41,12 @@ namespace Dsl.Generator.Diagnostics
         public static AttributeArgumentSyntax? Argument(AttributeSyntax syntax, AttributeData attribute, string? name)
         {
             if (name is null || syntax.ArgumentList is not { } list) return null;
+            // "#i": the i-th positional argument (a block use's arguments, which are a params array).
+            if (name.Length > 1 && name[0] == '#' && int.TryParse(name.Substring(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int position))
+            {
+                var positional = list.Arguments.Where(a => a.NameEquals is null && a.NameColon is null).ToList();
+                return position < positional.Count ? positional[position] : null;
+            }
             var parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
             for (int i = 0; i < list.Arguments.Count; i++)
             {

@@ -65,6 +65,8 @@ namespace Dsl.Generator.Emit
             StepOp.Call => "call",
             StepOp.OptionalCall => "optional_call",
             StepOp.ReluInPlace => "relu",
+            StepOp.Concat => "concat",
+            StepOp.Multiply => "mul",
             _ => "add",
         };
 

@@ -183,6 +183,16 @@ namespace Dsl.Generator.Emit
                     case StepOp.AddInPlace:
                         w.Line($"{target} = {step.Inputs[0]}.add_({step.Inputs[1]});");
                         break;
+                    case StepOp.Add:
+                        w.Line($"{target} = {step.Inputs[0]}.add({step.Inputs[1]});");
+                        break;
+                    case StepOp.Multiply:
+                        w.Line($"{target} = {step.Inputs[0]}.mul({step.Inputs[1]});");
+                        break;
+                    case StepOp.Concat:
+                        // Dimension 1: the channels (or features) after the batch.
+                        w.Line($"{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
+                        break;
                     case StepOp.OptionalCall:
                     {
                         int present = presence(step.Module!);

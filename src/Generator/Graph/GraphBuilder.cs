@@ -67,8 +67,20 @@ namespace Dsl.Generator.Graph
         }
 
         /// <summary>The builder of a network's top level; its forward writes <paramref name="flowVar"/> ("x" unless a layer has that name).</summary>
-        public static GraphBuilder ForNetwork(List<Problem> problems, Naming naming, string flowVar = "x") =>
-            new(problems, null, new Counter(), -1, naming, "", -1, composite: false, blame: null, defaultVar: flowVar);
+        public static GraphBuilder ForNetwork(List<Problem> problems, Naming naming, string flowVar = "x", IReadOnlyDictionary<string, Blocks.BlockDecl>? blocks = null) =>
+            new(problems, null, new Counter(), -1, naming, "", -1, composite: false, blame: null, defaultVar: flowVar)
+            {
+                Blocks = blocks ?? new Dictionary<string, Blocks.BlockDecl>(),
+            };
+
+        /// <summary>The user-declared blocks the network may use, by key (<see cref="Blocks.RawAttribute.BlockName"/>).</summary>
+        public IReadOnlyDictionary<string, Blocks.BlockDecl> Blocks { get; private set; } = new Dictionary<string, Blocks.BlockDecl>();
+
+        /// <summary>How many user blocks enclose this builder (a bound on recursive blocks).</summary>
+        public int BlockNesting { get; set; }
+
+        /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
+        public List<Problem> Problems => _problems;
 
         private sealed class Counter { public int Count; }
 
@@ -110,6 +122,9 @@ namespace Dsl.Generator.Graph
             _problems.Add(Problem.At(code, Index, argument, args));
             Fail();
         }
+
+        /// <summary>Stops recording after a problem someone else reported (a block layer's argument check).</summary>
+        public void Abort() => Fail();
 
         private void Fail()
         {
@@ -195,6 +210,10 @@ namespace Dsl.Generator.Graph
         public Value ReluInPlace(Value x, string? into = null) =>
             Failed ? x : AddStep(StepOp.ReluInPlace, null, into ?? x.Var, x.Shape, x);
 
+        /// <summary>A merge of values (<see cref="StepOp.Add"/>, <see cref="StepOp.Concat"/>, <see cref="StepOp.Multiply"/>) whose shapes the caller has checked.</summary>
+        public Value Merge(StepOp op, EquatableArray<long> output, params Value[] inputs) =>
+            Failed ? inputs[0] : AddStep(op, null, null, output, inputs);
+
         /// <summary>The residual merge <c>y = y.add_(identity)</c>; the caller has checked that the shapes agree.</summary>
         public Value AddInPlace(Value y, Value identity) =>
             Failed ? y : AddStep(StepOp.AddInPlace, null, y.Var, y.Shape, y, identity);
@@ -238,7 +257,12 @@ namespace Dsl.Generator.Graph
             new(_problems, this, _modules, Index, Naming, ChildPath(name), Depth + 1, composite: true, blame ?? (Composite ? Blame : null), defaultVar)
             {
                 Input = new Value("x", x.Shape),
+                Blocks = Blocks,
+                BlockNesting = BlockNesting,
             };
+
+        /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>
+        public bool IsSequential => DefaultVar == "x" && _parent is not null;
 
         /// <summary>The block's input inside its forward ("x").</summary>
         public Value Input { get; private set; }

@@ -31,6 +31,12 @@ namespace Dsl.Generator.Graph
         ReluInPlace,
         /// <summary><c>out = in0.add_(in1)</c>: the residual merge.</summary>
         AddInPlace,
+        /// <summary><c>out = in0 + in1</c>: a block's residual merge (out of place: the body may return its input).</summary>
+        Add,
+        /// <summary><c>out = cat([in0, in1, ...], channels)</c>: dense connections, parallel branches, U-Net skips.</summary>
+        Concat,
+        /// <summary><c>out = in0 * in1</c>, broadcasting one weight per channel: gating (squeeze-and-excitation).</summary>
+        Multiply,
     }
 
     /// <summary>

@@ -50,7 +50,9 @@ namespace Dsl.Generator.Graph
 
             // The forward's variables must not hide a layer field (a layer may be called "x" or "input").
             string inputVar = Free(names, "input", "inputs", "input_"), flowVar = Free(names, "x", "h", "y", "x_");
-            var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar);
+            var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
+            foreach (var block in spec.Blocks) blocks[block.Key] = block;
+            var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
             var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {

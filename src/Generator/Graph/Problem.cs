@@ -42,6 +42,10 @@ namespace Dsl.Generator.Graph
         GeneratorFailure,
         /// <summary>{0} attribute as written, {1} class.</summary>
         UnknownLayer,
+        /// <summary>{0} block (or block layer path), {1} what is wrong and how to fix it.</summary>
+        InvalidBlock,
+        /// <summary>{0} block path, {1} merge kind, {2} body output shape, {3} input (or shortcut) shape, {4} fix hint.</summary>
+        MergeShapeMismatch,
     }
 
     /// <summary>

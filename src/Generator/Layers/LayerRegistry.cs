@@ -38,6 +38,7 @@ namespace Dsl.Generator.Layers
             ["BottleneckStageAttribute"] = BottleneckStageSpec.Read,
             ["PreActStageAttribute"] = PreActStageSpec.Read,
             ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
+            [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
         };
     }
 }

@@ -37,8 +37,12 @@ namespace Dsl.Generator.Model
     internal sealed class Validation
     {
         private readonly List<Problem> _problems;
+        private readonly System.Func<string?, string?> _at;
 
-        public Validation(List<Problem> problems, int index, string name) { _problems = problems; Index = index; Name = name; }
+        public Validation(List<Problem> problems, int index, string name, System.Func<string?, string?>? at = null)
+        {
+            _problems = problems; Index = index; Name = name; _at = at ?? (argument => argument);
+        }
 
         public int Index { get; }
 
@@ -54,9 +58,9 @@ namespace Dsl.Generator.Model
 
         /// <summary>Any other problem of this attribute, at <paramref name="argument"/> (null: the whole attribute).</summary>
         public void Report(ProblemCode code, string? argument, params object[] args) =>
-            _problems.Add(Problem.At(code, Index, argument, args));
+            _problems.Add(Problem.At(code, Index, _at(argument), args));
 
         public void Invalid(string argument, object value, string allowed) =>
-            _problems.Add(Problem.At(ProblemCode.InvalidValue, Index, argument, Name, argument, value, allowed));
+            _problems.Add(Problem.At(ProblemCode.InvalidValue, Index, _at(argument), Name, argument, value, allowed));
     }
 }

@@ -23,7 +23,8 @@ namespace Dsl.Generator.Model
         int InputWidth,
         EquatableArray<LayerSpec> Layers,
         Naming Naming = Naming.D2L,
-        EquatableArray<string> UserMembers = default)
+        EquatableArray<string> UserMembers = default,
+        EquatableArray<Blocks.BlockDecl> Blocks = default)
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";

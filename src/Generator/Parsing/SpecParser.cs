@@ -62,12 +62,18 @@ namespace Dsl.Generator.Parsing
             }
 
             var layers = new List<LayerSpec>(layerAttributes.Length);
-            foreach (var attribute in layerAttributes)
+            for (int i = 0; i < layerAttributes.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                var attribute = layerAttributes[i];
                 // An attribute the registry does not know stays in place (so every index still locates its attribute)
                 // and is reported by the graph builder: never a silently missing network.
-                layers.Add(ReadLayer(attribute) ?? new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
+                var reader = new Layers.AttributeReader(attribute);
+                layers.Add(Layers.LayerRegistry.Readers.TryGetValue(attribute.AttributeClass!.Name, out var read)
+                    ? read(reader)
+                    : new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
+                foreach (var error in reader.Errors.Take(1))
+                    problems.Add(Problem.At(ProblemCode.InvalidBlock, i, reader.Raw.With is not null ? "With" : null, type.Name, "[" + reader.Raw.Display + "] " + error));
             }
 
             var containing = new List<ContainingType>();
@@ -85,7 +91,8 @@ namespace Dsl.Generator.Parsing
                 inputArgs.Int(0), inputArgs.Int(1), inputArgs.Int(2),
                 layers.ToEquatableArray(),
                 ReadNaming(attributes),
-                UserMembers(type));
+                UserMembers(type),
+                Blocks.BlockReader.Reachable(layerAttributes, cancellationToken));
             return new ParseResult(spec, problems.ToEquatableArray());
         }
 
@@ -160,10 +167,11 @@ namespace Dsl.Generator.Parsing
         private static bool IsGeneratedBase(INamedTypeSymbol baseType) =>
             baseType.Name == "Module" && baseType.ContainingNamespace?.ToDisplayString() == "TorchSharp.torch.nn" || baseType.ContainingType?.Name == "nn";
 
-        private static bool HasErrors(AttributeData attribute) =>
+        internal static bool HasErrors(AttributeData attribute) =>
             attribute.AttributeClass is null or IErrorTypeSymbol
             || attribute.AttributeConstructor is null
-            || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error || a.Value is null)
+            || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error
+                || (a.Kind == TypedConstantKind.Array ? a.Values.IsDefault || a.Values.Any(v => v.Kind == TypedConstantKind.Error) : a.Value is null))
             || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
 
         private static string Accessibility(Accessibility accessibility) => accessibility switch
@@ -176,10 +184,6 @@ namespace Dsl.Generator.Parsing
             Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
             _ => "internal",
         };
-
-        /// <summary>The layer a known attribute declares; null for an attribute the registry does not know.</summary>
-        private static LayerSpec? ReadLayer(AttributeData a) =>
-            Layers.LayerRegistry.Readers.TryGetValue(a.AttributeClass!.Name, out var read) ? read(new Layers.AttributeReader(a)) : null;
 
         /// <summary>
         /// Names of the members the user declared on the network class (not the generated part): a member named like a

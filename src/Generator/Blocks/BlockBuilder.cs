@@ -1,0 +1,274 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>
+    /// Builds one use of a user-declared block into the graph: binds the use's arguments to the block's parameters,
+    /// reads the block's layers with those values (so <c>With</c>, <c>When</c> and nested uses see them), builds them,
+    /// and merges the body's output with the input (or the shortcut). A block without merge, shortcut or body name is a
+    /// Sequential (children 0, 1, ...); otherwise it becomes a generated class of its own. Every problem found inside is
+    /// reported at the use, naming the block's layer.
+    /// </summary>
+    internal static class BlockBuilder
+    {
+        /// <summary>Blocks nested deeper than this are reported (a block that uses itself needs a When that ends).</summary>
+        public const int MaxNesting = 16;
+
+        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use)
+        {
+            string path = b.ChildPath(name);
+            if (use.Problem is not null) return Fail(b, x, use.BlockName, use.Problem);
+            if (!b.Blocks.TryGetValue(use.Block, out var decl))
+                return Fail(b, x, use.BlockName, $"{use.BlockName} is not a block: mark it [Block(...)] (a partial class with layer attributes and no [Input])");
+            if (decl.Problem is not null) return Fail(b, x, decl.Name, decl.Problem);
+            if (b.BlockNesting >= MaxNesting)
+                return Fail(b, x, decl.Name, $"blocks are nested more than {MaxNesting} deep at '{path}'; a block that uses itself needs a When condition that ends the recursion");
+            var names = Bind(b, decl, use, x);
+            if (names is null) return x;
+
+            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null;
+            var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
+            inner.BlockNesting = b.BlockNesting + 1;
+            Value y;
+            if (decl.Body is { } bodyName)
+            {
+                var body = inner.Sequential(bodyName, inner.Input);
+                body.BlockNesting = inner.BlockNesting;
+                var z = Layers(body, decl, names, body.Input, use);
+                y = inner.EndSequential(body, "Sequential", inner.Input, z);
+            }
+            else
+            {
+                y = Layers(inner, decl, names, inner.Input, use);
+            }
+            if (inner.Failed) return x;
+            string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
+            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc);
+
+            if (Merges(b, decl, names))
+            {
+                var other = inner.Input;
+                if (decl.Shortcut is { } shortcutKey)
+                {
+                    if (!b.Blocks.TryGetValue(shortcutKey, out var shortcut))
+                        return Fail(b, x, decl.Name, "its Shortcut is not a block: mark the shortcut class [Block(...)]");
+                    // The shortcut gets this block's parameters of the same names.
+                    var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name]));
+                    var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
+                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse);
+                    if (inner.Failed) return x;
+                }
+                y = MergeValues(inner, decl, path, other, y);
+                if (inner.Failed) return x;
+            }
+            return b.EndBlock(inner, decl.Name, decl.Name, x, y, doc);
+        }
+
+        private static Value Fail(GraphBuilder b, Value x, string block, string why)
+        {
+            b.ReportWhole(ProblemCode.InvalidBlock, block, why);
+            return x;
+        }
+
+        /// <summary>The values expressions inside the block read: <c>in</c>, <c>last</c> and every parameter; null after a problem.</summary>
+        private static Dictionary<string, double>? Bind(GraphBuilder b, BlockDecl decl, UseSpec use, Value x)
+        {
+            var names = new Dictionary<string, double>(System.StringComparer.Ordinal)
+            {
+                ["in"] = x.Shape.Count > 0 ? x.Shape[0] : 0,
+                ["last"] = x.Shape.Count > 0 ? x.Shape[x.Shape.Count - 1] : 0,
+            };
+            var given = new Dictionary<string, double>(System.StringComparer.Ordinal);
+            string signature = decl.Name + "(" + string.Join(", ", decl.Parameters.Select(p => p.Default is null ? p.Name : p.Name + " = " + p.Default)) + ")";
+            for (int i = 0; i < use.Arguments.Count; i++)
+            {
+                var argument = use.Arguments[i];
+                string? parameter = argument.Parameter;
+                if (parameter is null)
+                {
+                    if (i >= decl.Parameters.Count)
+                    {
+                        Fail(b, x, decl.Name, $"{use.Arguments.Count} arguments given, but it takes {decl.Parameters.Count}: {signature}");
+                        return null;
+                    }
+                    parameter = decl.Parameters[i].Name;
+                }
+                else if (decl.Parameters.All(p => p.Name != parameter))
+                {
+                    Fail(b, x, decl.Name, $"it has no parameter '{parameter}': {signature}");
+                    return null;
+                }
+                if (given.ContainsKey(parameter))
+                {
+                    Fail(b, x, decl.Name, $"'{parameter}' is given twice: {signature}");
+                    return null;
+                }
+                given[parameter] = argument.Value;
+            }
+            foreach (var parameter in decl.Parameters)
+            {
+                if (given.TryGetValue(parameter.Name, out var value)) names[parameter.Name] = value;
+                else if (parameter.Default is { } expression)
+                {
+                    var v = Expression.Evaluate(expression, names, out var error);
+                    if (error is not null)
+                    {
+                        Fail(b, x, decl.Name, $"the default of '{parameter.Name}': {error}");
+                        return null;
+                    }
+                    names[parameter.Name] = v!.Value;
+                }
+                else
+                {
+                    Fail(b, x, decl.Name, $"missing argument '{parameter.Name}': {signature}");
+                    return null;
+                }
+            }
+            return names;
+        }
+
+        /// <summary>Reads the block's layers with this use's values and builds the present ones in order.</summary>
+        private static Value Layers(GraphBuilder b, BlockDecl decl, Dictionary<string, double> names, Value x, UseSpec use)
+        {
+            var specs = new List<(LayerSpec Spec, AttributeReader Reader)>();
+            foreach (var raw in decl.Layers)
+            {
+                var reader = new AttributeReader(raw, names);
+                if (raw.When is { } when)
+                {
+                    var holds = Expression.Evaluate(when, names, out var error);
+                    if (error is not null) return Fail(b, x, decl.Name, $"[{raw.Display}] When: {error}");
+                    if (holds == 0) continue;
+                }
+                if (!LayerRegistry.Readers.TryGetValue(raw.Kind, out var read))
+                {
+                    b.ReportWhole(ProblemCode.UnknownLayer, raw.Display, decl.Name);
+                    return x;
+                }
+                var spec = read(reader);
+                if (reader.Errors.Count > 0) return Fail(b, x, decl.Name, $"[{raw.Display}] {reader.Errors[0]}");
+                specs.Add((spec, reader));
+            }
+
+            var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
+            if (layerNames is null) return x;
+            for (int i = 0; i < specs.Count && !b.Failed; i++)
+            {
+                var (spec, reader) = specs[i];
+                int before = b.Problems.Count;
+                spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), argument => UseArgument(reader, use, decl, argument)));
+                if (b.Problems.Count > before)
+                {
+                    b.Abort();
+                    return x;
+                }
+                x = spec.Build(b, layerNames[i], x);
+            }
+            return x;
+        }
+
+        /// <summary>
+        /// Where a problem with a block layer's argument points at the use: the use's argument that sets the block
+        /// parameter the layer's argument comes from (<c>With = "Stride = stride"</c>), else the whole use (null).
+        /// </summary>
+        private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
+        {
+            if (argument is null || reader.WithExpression(argument) is not { } expression || !Expression.IsName(expression)) return null;
+            string parameter = expression.Trim();
+            for (int i = 0; i < use.Arguments.Count; i++)
+            {
+                string? p = use.Arguments[i].Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);
+                if (p == parameter) return "#" + i.ToString(CultureInfo.InvariantCulture);
+            }
+            return null;
+        }
+
+        /// <summary>Children of a Sequential are 0, 1, ... (as nn.Sequential); a block class's get conv1, bn1, ... Explicit names win.</summary>
+        private static string[]? Names(GraphBuilder b, BlockDecl decl, List<LayerSpec> specs)
+        {
+            var names = new string[specs.Count];
+            if (b.IsSequential)
+            {
+                var seen = new HashSet<string>(System.StringComparer.Ordinal);
+                for (int i = 0; i < specs.Count; i++)
+                {
+                    names[i] = specs[i].Name ?? i.ToString(CultureInfo.InvariantCulture);
+                    if (!seen.Add(names[i]))
+                    {
+                        Fail(b, default, decl.Name, $"two layers are named '{names[i]}'");
+                        return null;
+                    }
+                }
+                return names;
+            }
+            var problems = new List<Problem>();
+            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, decl.Name);
+            if (problems.Count > 0)
+            {
+                Fail(b, default, decl.Name, $"layer name '{problems[0].Args[0]}' is not allowed: {problems[0].Args[1]}");
+                return null;
+            }
+            foreach (var n in names)
+            {
+                if (n is "x" or "y")
+                {
+                    Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
+                    return null;
+                }
+            }
+            return names;
+        }
+
+        private static bool Merges(GraphBuilder b, BlockDecl decl, Dictionary<string, double> names)
+        {
+            if (decl.Merge == BlockDecl.MergeNone) return false;
+            if (decl.MergeWhen is not { } when) return true;
+            var holds = Expression.Evaluate(when, names, out var error);
+            if (error is not null)
+            {
+                b.ReportWhole(ProblemCode.InvalidBlock, decl.Name, "MergeWhen: " + error);
+                return false;
+            }
+            return holds != 0;
+        }
+
+        /// <summary>Checks the two shapes the merge combines and adds the merge step (the input first, as torch.cat([x, y])).</summary>
+        private static Value MergeValues(GraphBuilder b, BlockDecl decl, string path, Value input, Value y)
+        {
+            var a = input.Shape;
+            var f = y.Shape;
+            bool sameRest = a.Count == f.Count && Enumerable.Range(1, a.Count - 1).All(i => a[i] == f[i]);
+            switch (decl.Merge)
+            {
+                case BlockDecl.MergeAdd:
+                    if (a == f) return b.Merge(StepOp.Add, a, input, y);
+                    Mismatch(b, path, "Add", f, a, $"the body must end with {Channels(a)} and keep the size, or declare a Shortcut block that projects the input");
+                    return y;
+                case BlockDecl.MergeConcat:
+                    if (sameRest && a.Count > 0)
+                    {
+                        var dims = a.ToArray();
+                        dims[0] = b.Checked(() => a[0] + f[0], path, null);
+                        return b.Merge(StepOp.Concat, new EquatableArray<long>(dims), input, y);
+                    }
+                    Mismatch(b, path, "Concat", f, a, "Concat joins channels, so every other dimension must agree: keep the size inside the body (stride 1, padding kernel / 2)");
+                    return y;
+                default:
+                    bool perChannel = f.Count == a.Count && f.Count > 0 && f[0] == a[0] && Enumerable.Range(1, f.Count - 1).All(i => f[i] == 1);
+                    if (a == f || perChannel) return b.Merge(StepOp.Multiply, a, input, y);
+                    Mismatch(b, path, "Multiply", f, a, $"the body must give one weight per channel ([{a[0]}, 1, ...]) or the input's shape");
+                    return y;
+            }
+        }
+
+        private static string Channels(EquatableArray<long> shape) => shape.Count > 0 ? shape[0] + " channels" : "the input's shape";
+
+        private static void Mismatch(GraphBuilder b, string path, string merge, EquatableArray<long> body, EquatableArray<long> input, string hint) =>
+            b.ReportWhole(ProblemCode.MergeShapeMismatch, path, merge, GraphBuilder.Format(body), GraphBuilder.Format(input), hint);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Dsl.Generator.Model;
+using Dsl.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>
+    /// Reads the <c>[Block]</c> classes a declaration uses (and the blocks those use, and their shortcuts) into
+    /// <see cref="BlockDecl"/>s: plain values, so the pipeline caches them and a block's layers can be read again for
+    /// every use. Blocks refer to each other by key, so a block may use itself (a When ends the recursion).
+    /// </summary>
+    internal static class BlockReader
+    {
+        public const string BlockAttributeName = "BlockAttribute";
+
+        public static bool IsBlockAttribute(AttributeData attribute) =>
+            attribute.AttributeClass is { Name: BlockAttributeName, IsGenericType: false } c && c.ContainingNamespace?.ToDisplayString() == SpecParser.Namespace;
+
+        /// <summary>Every block reachable from <paramref name="layers"/>, in the order first met.</summary>
+        public static EquatableArray<BlockDecl> Reachable(ImmutableArray<AttributeData> layers, CancellationToken cancellationToken)
+        {
+            var found = new Dictionary<string, BlockDecl>(System.StringComparer.Ordinal);
+            var order = new List<BlockDecl>();
+            var pending = new Queue<ITypeSymbol>(layers.Select(UsedBlock).OfType<ITypeSymbol>());
+            while (pending.Count > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var type = pending.Dequeue();
+                string key = RawAttribute.BlockName(type);
+                if (found.ContainsKey(key) || type is not INamedTypeSymbol named) continue;
+                var attributes = named.GetAttributes();
+                var block = attributes.FirstOrDefault(IsBlockAttribute);
+                if (block is null) continue; // not a block: the use reports it
+                var layerAttributes = attributes.Where(SpecParser.IsLayerAttribute).ToImmutableArray();
+                var decl = Read(named, key, block, layerAttributes, attributes.Any(SpecParser.IsInputAttribute));
+                found[key] = decl;
+                order.Add(decl);
+                foreach (var used in layerAttributes.Select(UsedBlock).OfType<ITypeSymbol>()) pending.Enqueue(used);
+                if (Shortcut(block) is { } shortcut) pending.Enqueue(shortcut);
+            }
+            return order.ToEquatableArray();
+        }
+
+        /// <summary>The block a <c>[Use&lt;T&gt;]</c> names; null for other attributes.</summary>
+        public static ITypeSymbol? UsedBlock(AttributeData attribute) =>
+            attribute.AttributeClass is { Name: RawAttribute.Use, IsGenericType: true, TypeArguments.Length: 1 } c ? c.TypeArguments[0] : null;
+
+        private static ITypeSymbol? Shortcut(AttributeData block) =>
+            block.NamedArguments.FirstOrDefault(p => p.Key == "Shortcut").Value is { Kind: TypedConstantKind.Type, Value: ITypeSymbol t } ? t : null;
+
+        /// <summary>The declaration of block <paramref name="type"/> (its [Block] attribute and layer attributes).</summary>
+        public static BlockDecl Read(INamedTypeSymbol type, AttributeData block, ImmutableArray<AttributeData> layers) =>
+            Read(type, RawAttribute.BlockName(type), block, layers, type.GetAttributes().Any(SpecParser.IsInputAttribute));
+
+        private static BlockDecl Read(INamedTypeSymbol type, string key, AttributeData block, ImmutableArray<AttributeData> layers, bool hasInput)
+        {
+            string? problem = null;
+            var parameters = new List<BlockParameter>();
+            if (block.ConstructorArguments.Length == 1 && block.ConstructorArguments[0] is { Kind: TypedConstantKind.Array } list && !list.Values.IsDefault)
+            {
+                foreach (var item in list.Values)
+                {
+                    string text = item.Value as string ?? "";
+                    int eq = text.IndexOf('=');
+                    string name = (eq < 0 ? text : text.Substring(0, eq)).Trim();
+                    string? fallback = eq < 0 ? null : text.Substring(eq + 1).Trim();
+                    if (!Expression.IsName(name) || name is "in" or "last" or "true" or "false" or "min" or "max")
+                        problem ??= $"parameter '{text}' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min' and 'max' are taken";
+                    else if (parameters.Any(p => p.Name == name)) problem ??= $"parameter '{name}' is declared twice";
+                    parameters.Add(new BlockParameter(name, fallback));
+                }
+            }
+            if (hasInput) problem ??= "it has both [Block] and [Input]; a block takes its input from where it is used, so remove [Input]";
+            if (SpecParser.HasErrors(block) || layers.Any(SpecParser.HasErrors)) problem ??= "its attributes do not compile; fix the compiler errors in the block first";
+            if (layers.Length == 0) problem ??= "it has no layers; add layer attributes to the block class";
+
+            T Named<T>(string name, T fallback) =>
+                block.NamedArguments.FirstOrDefault(p => p.Key == name).Value is { Kind: not TypedConstantKind.Array, Value: T value } ? value : fallback;
+            string? shortcut = Shortcut(block) is { } s ? RawAttribute.BlockName(s) : null;
+            return new BlockDecl(key, type.Name, parameters.ToEquatableArray(), Named("Merge", 0), Named<string?>("MergeWhen", null), Named<string?>("Body", null),
+                shortcut, Named("ShortcutName", "shortcut"), layers.Select(RawAttribute.From).ToEquatableArray(), problem);
+        }
+    }
+}

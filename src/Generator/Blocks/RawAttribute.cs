@@ -1,0 +1,97 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>A constant as written in an attribute (int, double, bool, string, an enum's number, a type's name), with value equality.</summary>
+    internal sealed record RawValue(object? Value);
+
+    /// <summary>A property set on an attribute: <c>Stride = 2</c>.</summary>
+    internal sealed record RawNamed(string Name, RawValue Value);
+
+    /// <summary>
+    /// One layer attribute as plain values (no Roslyn types), so a block's layers can be read again for each use with
+    /// that use's arguments. <see cref="Kind"/> is the attribute class name (the registry key), <see cref="Block"/> the
+    /// full name of the block a <c>[Use&lt;T&gt;]</c> refers to.
+    /// </summary>
+    internal sealed record RawAttribute(
+        string Kind,
+        string Display,
+        EquatableArray<string> ParameterNames,
+        EquatableArray<RawValue> Arguments,
+        EquatableArray<RawNamed> Named,
+        string? Block)
+    {
+        public const string Use = "UseAttribute";
+
+        public static RawAttribute From(AttributeData attribute)
+        {
+            var type = attribute.AttributeClass!;
+            var parameters = attribute.AttributeConstructor?.Parameters.Select(p => p.Name) ?? Enumerable.Empty<string>();
+            var arguments = new List<RawValue>();
+            foreach (var argument in attribute.ConstructorArguments)
+            {
+                // A params array (Use's arguments) is flattened: its items are the arguments.
+                if (argument.Kind == TypedConstantKind.Array) arguments.AddRange(argument.Values.Select(v => new RawValue(Constant(v))));
+                else arguments.Add(new RawValue(Constant(argument)));
+            }
+            var named = attribute.NamedArguments.Select(p => new RawNamed(p.Key, new RawValue(Constant(p.Value))));
+            string? block = type.IsGenericType && type.Name == "UseAttribute" && type.TypeArguments.Length == 1 ? BlockName(type.TypeArguments[0]) : null;
+            return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block);
+        }
+
+        /// <summary>The block's key: its fully qualified name.</summary>
+        public static string BlockName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+        private static object? Constant(TypedConstant constant) => constant.Kind switch
+        {
+            TypedConstantKind.Type => constant.Value is ITypeSymbol t ? BlockName(t) : null,
+            TypedConstantKind.Array => null,
+            _ => constant.Value,
+        };
+
+        /// <summary>"Linear" for LinearAttribute.</summary>
+        public static string DisplayName(string className) =>
+            className.EndsWith("Attribute", StringComparison.Ordinal) ? className.Substring(0, className.Length - "Attribute".Length) : className;
+
+        public RawValue? NamedValue(string name)
+        {
+            foreach (var pair in Named)
+            {
+                if (string.Equals(pair.Name, name, StringComparison.OrdinalIgnoreCase)) return pair.Value;
+            }
+            return null;
+        }
+
+        public string? When => NamedValue("When")?.Value as string;
+        public string? With => NamedValue("With")?.Value as string;
+        public string? Name => NamedValue("Name")?.Value as string;
+    }
+
+    /// <summary>One parameter of a block: its name and, when optional, its default expression.</summary>
+    internal sealed record BlockParameter(string Name, string? Default);
+
+    /// <summary>
+    /// A block declaration (<c>[Block]</c> on a partial class): its parameters, how it merges, and its layers as raw
+    /// attributes. <see cref="Problem"/> says what is wrong with the declaration itself (reported at each use).
+    /// </summary>
+    internal sealed record BlockDecl(
+        string Key,
+        string Name,
+        EquatableArray<BlockParameter> Parameters,
+        int Merge,
+        string? MergeWhen,
+        string? Body,
+        string? Shortcut,
+        string ShortcutName,
+        EquatableArray<RawAttribute> Layers,
+        string? Problem)
+    {
+        public const int MergeNone = 0, MergeAdd = 1, MergeConcat = 2, MergeMultiply = 3;
+
+        public static string MergeName(int merge) => merge switch { MergeAdd => "Add", MergeConcat => "Concat", MergeMultiply => "Multiply", _ => "None" };
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>One argument of a block use: the parameter it names (null: by position) and its value.</summary>
+    internal sealed record BlockArgument(string? Parameter, double Value);
+
+    /// <summary>
+    /// <c>[Use&lt;TBlock&gt;(arguments)]</c>: a user-declared block used as a layer. Arguments are evaluated where the
+    /// use is written (inside another block they read that block's parameters); the block's own layers are read
+    /// again for every use with its values (<see cref="BlockBuilder"/>).
+    /// </summary>
+    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem) : LayerSpec(Name)
+    {
+        public override string Kind => "Use<" + BlockName + ">";
+
+        /// <summary>invertedResidual1, invertedResidual2, ...</summary>
+        public override string NamePrefix => BlockName.Length == 0 ? "block" : char.ToLowerInvariant(BlockName[0]) + BlockName.Substring(1);
+
+        public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
+
+        public static LayerSpec Read(AttributeReader a)
+        {
+            var raw = a.Raw;
+            string key = raw.Block ?? "";
+            string name = key.Substring(key.LastIndexOfAny(new[] { '.', ':' }) + 1);
+            var arguments = new List<BlockArgument>();
+            string? problem = null;
+            foreach (var value in raw.Arguments)
+            {
+                switch (value.Value)
+                {
+                    case string text:
+                    {
+                        // "name = expression" passes a parameter by name; anything else is an expression (a constant at the top level).
+                        int eq = text.IndexOf('=');
+                        bool named = eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') && "<>!=".IndexOf(text[eq - 1]) < 0;
+                        string? parameter = named ? text.Substring(0, eq).Trim() : null;
+                        string expression = named ? text.Substring(eq + 1) : text;
+                        var v = Expression.Evaluate(expression, a.Names, out var error);
+                        if (error is not null) problem ??= "argument " + error;
+                        arguments.Add(new BlockArgument(parameter, v ?? 0));
+                        break;
+                    }
+                    case bool flag:
+                        arguments.Add(new BlockArgument(null, flag ? 1 : 0));
+                        break;
+                    case null:
+                        problem ??= "an argument is null; pass numbers, true/false or expressions";
+                        break;
+                    default:
+                        arguments.Add(new BlockArgument(null, Convert.ToDouble(value.Value, CultureInfo.InvariantCulture)));
+                        break;
+                }
+            }
+            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem);
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => BlockBuilder.Use(b, name, x, this);
+    }
+}
