@@ -21,6 +21,7 @@ namespace ResNetSample
             new("d2l-resnet18", "ResNet-18 of the D2L chapter, 96x96 input", () => new D2LResNet18(), D2LResNet18.Info),
             new("lenet", "LeNet-5 (D2L), 28x28", () => new LeNet(), LeNet.Info),
             new("activations", "The newer activations (ReLU6, SiLU, GELU, Hardswish, ...), 28x28", () => new ActivationNet(), ActivationNet.Info),
+            new("blocks", "User-declared blocks: SE gate, residual with projection, dense concatenation, LayerNorm; 28x28", () => new BlockNet(), BlockNet.Info),
             new("alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
             new("vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
             new("resnet18", "torchvision ResNet-18 (names and keys as torchvision), 3x224x224, 1000 classes", () => new ResNet18(), ResNet18.Info),

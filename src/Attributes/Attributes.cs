@@ -104,6 +104,16 @@ namespace Dsl
         public double Momentum { get; set; } = 0.1;
     }
 
+    /// <summary>
+    /// Layer normalization over the last dimension (<c>torch.nn.LayerNorm(last)</c>): the features of a flat value,
+    /// the model dimension of tokens [L, D], the channels of a channels-last image (ConvNeXt). Learned scale and shift.
+    /// </summary>
+    public sealed class LayerNormAttribute : LayerAttribute
+    {
+        /// <summary>Added to the variance for numerical stability; default 1e-5 (ViT and ConvNeXt use 1e-6).</summary>
+        public double Eps { get; set; } = 1e-5;
+    }
+
     /// <summary>Rectified linear unit (<c>torch.nn.ReLU</c>).</summary>
     public sealed class ReLUAttribute : LayerAttribute { }
 

@@ -66,7 +66,9 @@ namespace Dsl.Generator.Blocks
                 y = MergeValues(inner, decl, path, other, y);
                 if (inner.Failed) return x;
             }
-            return b.EndBlock(inner, decl.Name, decl.Name, x, y, doc);
+            // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
+            // network's own [Use<Block>] attributes (attributes on a class see its nested types).
+            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc);
         }
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why)

@@ -84,6 +84,8 @@ namespace Dsl.Generator.Emit
             reserved.UnionWith(model.Layers.Select(l => l.Name));
             reserved.UnionWith(model.Spec.UserMembers);
             reserved.UnionWith(Graph.NetworkGraph.GeneratedMembers);
+            // The blocks the network uses by name: a nested class with such a name would capture [Use<Name>].
+            reserved.UnionWith(model.Spec.Blocks.Select(b => b.Name));
             return new BlockClasses(model.Root, reserved);
         }
 

@@ -271,7 +271,14 @@ namespace Dsl.Runtime.PyTorch
                             line = $"{step.Out} = F.relu({step.In[0]}, inplace=True)";
                             break;
                         case "add":
-                            line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]}.add_({step.In[1]})";
+                            // In place only on the value being written (a block's own output), never on its input.
+                            line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]} + {step.In[1]}";
+                            break;
+                        case "concat":
+                            line = $"{step.Out} = torch.cat([{string.Join(", ", step.In)}], 1)";
+                            break;
+                        case "mul":
+                            line = $"{step.Out} = {step.In[0]} * {step.In[1]}";
                             break;
                         case "optional_call":
                         {
