@@ -220,6 +220,9 @@ namespace Dsl
         /// <summary>
         /// Optional: the input features you expect. 0 (the default) means inferred. When set,
         /// the compiler checks it against the features that actually arrive and reports a mismatch.
+        /// On a value with more than one dimension (channels-last [H, W, C] after a <c>[Permute]</c>), setting it to the
+        /// last dimension applies the layer over that dimension at every position, as PyTorch does (in a block:
+        /// <c>With = "InFeatures = last"</c>).
         /// </summary>
         public int InFeatures { get; set; }
 
@@ -568,5 +571,80 @@ namespace Dsl
 
         /// <summary>Stride of the 3x3 convolution and of the projection; default 1.</summary>
         public int Stride { get; set; } = 1;
+    }
+
+    /// <summary>
+    /// Reorders the dimensions of the value, as torchvision's <c>Permute</c> (<c>torch.permute</c>): the dimensions are
+    /// those of the whole tensor, batch included, so <c>[Permute(0, 2, 3, 1)]</c> turns an image [C, H, W] into
+    /// channels-last [H, W, C] (where <c>[LayerNorm]</c> and <c>[Linear]</c> work on the channels) and
+    /// <c>[Permute(0, 3, 1, 2)]</c> turns it back. The batch stays first (the first dimension must be 0). No parameters.
+    /// </summary>
+    /// <example><code>
+    /// [Permute(0, 2, 3, 1)] [LayerNorm(Eps = 1e-6)] [Permute(0, 3, 1, 2)]   // torchvision's LayerNorm2d, spelled out
+    /// </code></example>
+    public sealed class PermuteAttribute : LayerAttribute
+    {
+        /// <param name="dims">The new order of the dimensions, batch included (torchvision's <c>Permute([0, 2, 3, 1])</c>): a permutation of 0 .. rank with 0 first.</param>
+        public PermuteAttribute(params int[] dims) => Dims = dims;
+
+        /// <summary>The new order of the dimensions, batch included.</summary>
+        public int[] Dims { get; }
+    }
+
+    /// <summary>
+    /// Layer normalization over the channels of an image [C, H, W], at every position (torchvision's <c>LayerNorm2d</c>,
+    /// used by ConvNeXt): a learned scale and shift per channel (state_dict keys <c>weight</c> and <c>bias</c>).
+    /// </summary>
+    public sealed class LayerNorm2dAttribute : LayerAttribute
+    {
+        /// <summary>Added to the variance for numerical stability; default 1e-5 (PyTorch's; ConvNeXt uses 1e-6).</summary>
+        public double Eps { get; set; } = 1e-5;
+    }
+
+    /// <summary>Which samples stochastic depth drops together.</summary>
+    public enum StochasticDepthMode
+    {
+        /// <summary>Each sample of the batch is dropped on its own (torchvision's <c>"row"</c>, what ConvNeXt and EfficientNet use).</summary>
+        Row = 0,
+
+        /// <summary>The whole batch is dropped or kept at once (torchvision's <c>"batch"</c>).</summary>
+        Batch = 1,
+    }
+
+    /// <summary>
+    /// Stochastic depth (torchvision's <c>StochasticDepth</c>, <c>torchvision.ops.stochastic_depth</c>): in training, zeroes
+    /// a residual branch with probability <c>probability</c> and scales what it keeps by <c>1 / (1 - probability)</c>; in
+    /// evaluation it is the identity. No parameters. Put it at the end of a residual block's body.
+    /// </summary>
+    public sealed class StochasticDepthAttribute : LayerAttribute
+    {
+        /// <param name="probability">The probability of dropping the branch, in [0, 1]; inside a block usually a parameter (<c>With = "Probability = sd"</c>).</param>
+        public StochasticDepthAttribute(double probability) => Probability = probability;
+
+        /// <summary>The probability of dropping the branch.</summary>
+        public double Probability { get; }
+
+        /// <summary>Whether samples are dropped one by one or the batch at once; default <see cref="StochasticDepthMode.Row"/>.</summary>
+        public StochasticDepthMode Mode { get; set; } = StochasticDepthMode.Row;
+    }
+
+    /// <summary>
+    /// Layer scale (ConvNeXt, CaiT): multiplies the value by a learned weight per channel, a parameter of shape
+    /// [C, 1, ...] that starts at <see cref="InitialValue"/>. It is not a module: the parameter belongs to the enclosing
+    /// block (state_dict key <c>&lt;block&gt;.&lt;name&gt;</c>, torchvision's <c>features.1.0.layer_scale</c>), whose forward
+    /// multiplies. So it needs a block with a forward of its own (one with a Merge, Body or Shortcut, or the network itself), not
+    /// a plain Sequential block.
+    /// </summary>
+    /// <example><code>
+    /// [Block("dim", "sd", Merge = Merge.Add)]
+    /// [Use&lt;ConvNeXtBody&gt;("dim", Name = "block")]
+    /// [LayerScale(Name = "layer_scale")]
+    /// [StochasticDepth(0, Name = "stochastic_depth", With = "Probability = sd")]
+    /// public partial class CNBlock;
+    /// </code></example>
+    public sealed class LayerScaleAttribute : LayerAttribute
+    {
+        /// <summary>The value every weight starts at; default 1e-6 (ConvNeXt's).</summary>
+        public double InitialValue { get; set; } = 1e-6;
     }
 }

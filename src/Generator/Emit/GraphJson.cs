@@ -40,6 +40,12 @@ namespace Dsl.Generator.Emit
             {
                 json.Append(",\"params\":{").Append(string.Join(",", node.Params.Select(p => Str(p.Name) + ":" + p.Value))).Append('}');
             }
+            if (node.Tensors.Count > 0)
+            {
+                // A block's own parameter tensors (a layer scale): name, shape, initial value.
+                json.Append(",\"tensors\":[").Append(string.Join(",", node.Tensors.Select(t =>
+                    "{\"name\":" + Str(t.Name) + ",\"shape\":[" + string.Join(",", t.Shape) + "],\"init\":" + Literal.Of(t.Init) + "}"))).Append(']');
+            }
             if (node.Children.Count > 0)
             {
                 json.Append(",\"children\":[");
@@ -67,6 +73,7 @@ namespace Dsl.Generator.Emit
             StepOp.ReluInPlace => "relu",
             StepOp.Concat => "concat",
             StepOp.Multiply => "mul",
+            StepOp.Parameter => "parameter",
             _ => "add",
         };
 

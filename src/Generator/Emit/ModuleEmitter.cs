@@ -41,10 +41,18 @@ namespace Dsl.Generator.Emit
                         w.Line($"public readonly {FieldType(child, classes)} {child.Name};");
                         w.Line();
                     }
+                    foreach (var tensor in root.Tensors)
+                    {
+                        w.Line(DslLayers.Doc(tensor));
+                        w.Line(DslLayers.Field(tensor));
+                        w.Line();
+                    }
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
                     using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
+                        foreach (var tensor in root.Tensors)
+                            foreach (var line in DslLayers.Construction(tensor)) w.Line(line);
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
@@ -96,7 +104,7 @@ namespace Dsl.Generator.Emit
 
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
-            NodeForm.Leaf => Modules + "." + node.ModuleType,
+            NodeForm.Leaf => (DslLayers.Is(node.ModuleType) ? DslLayers.Namespace : Modules) + "." + node.ModuleType,
             NodeForm.Sequential => Modules + ".Sequential",
             _ => classes.Of(node).Name,
         };
@@ -110,7 +118,8 @@ namespace Dsl.Generator.Emit
                 {
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
-                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Value));
+                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : DslLayers.Value(a.Value)));
+                    if (DslLayers.Is(node.ModuleType)) return $"new {DslLayers.Namespace}.{node.ModuleType}({string.Join(", ", args)})";
                     return $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:
@@ -189,6 +198,10 @@ namespace Dsl.Generator.Emit
                     case StepOp.Multiply:
                         w.Line($"{target} = {step.Inputs[0]}.mul({step.Inputs[1]});");
                         break;
+                    case StepOp.Parameter:
+                        // The block's own parameter tensor (a layer scale), read by its field.
+                        w.Line($"{target} = this.{step.Module};");
+                        break;
                     case StepOp.Concat:
                         // Dimension 1: the channels (or features) after the batch.
                         w.Line($"{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
@@ -230,12 +243,19 @@ namespace Dsl.Generator.Emit
                     w.Line($"/// <summary>{doc}</summary>");
                     w.Line($"public readonly {FieldType(child, classes)}{optional} {child.Name};");
                 }
+                foreach (var tensor in first.Tensors)
+                {
+                    w.Line(DslLayers.Doc(tensor));
+                    w.Line(DslLayers.Field(tensor));
+                }
                 w.Line();
                 w.Line("/// <summary>Creates the block" + (varying.Count == 0 ? "." : "; the arguments are what differs between its uses in the network.") + "</summary>");
                 string parameters = string.Join(", ", varying.Select(p => p.Type + " " + p.Name));
                 using (w.Block($"public {c.Name}({parameters}) : base(nameof({c.Name}))"))
                 {
                     WriteConstruction(w, children, Always, context, flags);
+                    foreach (var tensor in first.Tensors)
+                        foreach (var line in DslLayers.Construction(tensor)) w.Line(line);
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");

@@ -57,6 +57,7 @@ namespace Dsl.Generator.Graph
         private readonly List<GraphNode> _children = new();
         private readonly List<Step> _body = new();
         private readonly List<BlockParam> _params = new();
+        private readonly List<TensorParam> _tensors = new();
         private readonly GraphBuilder? _parent;
         private readonly Counter _modules;
 
@@ -179,6 +180,28 @@ namespace Dsl.Generator.Graph
             return new Flag(value, name);
         }
 
+        /// <summary>Declares a real-valued parameter of this block (a drop probability).</summary>
+        public double Param(string name, double value)
+        {
+            AddParam(name, "double", Literal.Of(value));
+            return value;
+        }
+
+        /// <summary>Whether this builder is a generated block class (not the network, not a Sequential): its parameters become constructor arguments.</summary>
+        public bool IsBlockClass => _parent is not null && !IsSequential;
+
+        /// <summary>
+        /// A parameter tensor of this block itself (not of a submodule), <paramref name="name"/> in the state_dict below
+        /// the block, starting at <paramref name="init"/>; returns the value that reads it (a <see cref="StepOp.Parameter"/>
+        /// step). A Sequential has no forward to read it in: the caller checks <see cref="IsSequential"/>.
+        /// </summary>
+        public Value Parameter(string name, EquatableArray<long> shape, double init)
+        {
+            if (Failed) return new Value(name, shape);
+            _tensors.Add(new TensorParam(name, shape, init));
+            return AddStep(StepOp.Parameter, name, name, shape);
+        }
+
         private void AddParam(string name, string type, string value)
         {
             if (_params.All(p => p.Name != name)) _params.Add(new BlockParam(name, type, value));
@@ -290,10 +313,11 @@ namespace Dsl.Generator.Graph
                 parameters = Checked(() => parameters + child.Parameters, inner.Path, null);
                 multiplyAdds = Checked(() => multiplyAdds + child.MultiplyAdds, inner.Path, null);
             }
+            foreach (var tensor in inner._tensors) parameters = Checked(() => parameters + tensor.Count, inner.Path, null);
             if (Failed) return x;
             _children.Add(new GraphNode(name, inner.Path, type, inner.Depth, x.Shape, result.Shape, parameters, multiplyAdds, form, moduleType,
                 EquatableArray<LeafArg>.Empty, inner._params.ToEquatableArray(), inner._children.ToEquatableArray(), inner._body.ToEquatableArray(),
-                result.Var, doc, false));
+                result.Var, doc, false, inner._tensors.ToEquatableArray()));
             return AddStep(StepOp.Call, name, into, result.Shape, x);
         }
 
@@ -306,8 +330,10 @@ namespace Dsl.Generator.Graph
                 parameters = Checked(() => parameters + child.Parameters, className, null);
                 multiplyAdds = Checked(() => multiplyAdds + child.MultiplyAdds, className, null);
             }
+            foreach (var tensor in _tensors) parameters = Checked(() => parameters + tensor.Count, className, null);
             return new GraphNode(className, "", className, -1, input, result.Shape, parameters, multiplyAdds, NodeForm.Block, className,
-                EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, _children.ToEquatableArray(), _body.ToEquatableArray(), result.Var, null, false);
+                EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, _children.ToEquatableArray(), _body.ToEquatableArray(), result.Var, null, false,
+                _tensors.ToEquatableArray());
         }
 
         /// <summary>Formats a shape as the diagnostics show it: [64, 28, 28].</summary>

@@ -37,6 +37,18 @@ namespace Dsl.Generator.Graph
         Concat,
         /// <summary><c>out = in0 * in1</c>, broadcasting one weight per channel: gating (squeeze-and-excitation).</summary>
         Multiply,
+        /// <summary><c>out = this.module</c>: reads the block's own parameter tensor named <c>module</c> (a layer scale).</summary>
+        Parameter,
+    }
+
+    /// <summary>
+    /// A parameter tensor that belongs to a block itself rather than to a submodule (torchvision's CNBlock
+    /// <c>layer_scale</c>): its name (the state_dict key below the block), shape and the value it starts at.
+    /// </summary>
+    internal sealed record TensorParam(string Name, EquatableArray<long> Shape, double Init)
+    {
+        /// <summary>The number of values.</summary>
+        public long Count => System.Linq.Enumerable.Aggregate(Shape, 1L, (a, d) => checked(a * d));
     }
 
     /// <summary>
@@ -68,7 +80,8 @@ namespace Dsl.Generator.Graph
         EquatableArray<Step> Body,
         string Result,
         string? Doc,
-        bool ZeroInitWeight)
+        bool ZeroInitWeight,
+        EquatableArray<TensorParam> Tensors = default)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

@@ -40,6 +40,10 @@ namespace Dsl.Generator.Layers
             ["PreActStageAttribute"] = PreActStageSpec.Read,
             ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
             [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
+            ["PermuteAttribute"] = PermuteSpec.Read,
+            ["LayerNorm2dAttribute"] = LayerNorm2dSpec.Read,
+            ["StochasticDepthAttribute"] = StochasticDepthSpec.Read,
+            ["LayerScaleAttribute"] = LayerScaleSpec.Read,
         };
     }
 }

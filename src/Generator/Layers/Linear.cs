@@ -1,9 +1,13 @@
 using Dsl.Generator.Graph;
+using System.Linq;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
-    /// <summary><c>[Linear(out, InFeatures, Bias)]</c>; <see cref="InFeatures"/> 0 means inferred.</summary>
+    /// <summary>
+    /// <c>[Linear(out, InFeatures, Bias)]</c>; <see cref="InFeatures"/> 0 means inferred (flat input). On a value with more
+    /// dimensions (channels-last [H, W, C]) it applies over the last one when <see cref="InFeatures"/> names it.
+    /// </summary>
     internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias) : LayerSpec(Name)
     {
         public override string Kind => "Linear";
@@ -22,8 +26,11 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            if (!Require.Flat(b, path, x)) return x;
-            long inFeatures = x.Shape[0], output = outFeatures.Value;
+            // Over the last dimension of a larger value (channels-last [H, W, C], tokens [L, D]) only when asked for
+            // explicitly: InFeatures equal to that dimension. Otherwise a Linear after a convolution wants a Flatten.
+            bool lastDimension = x.Shape.Count > 1 && declaredIn != 0 && declaredIn == x.Shape[x.Shape.Count - 1];
+            if (!lastDimension && !Require.Flat(b, path, x)) return x;
+            long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value;
             if (declaredIn != 0 && declaredIn != inFeatures)
             {
                 b.Report(ProblemCode.LinearInFeaturesMismatch, "InFeatures", path, declaredIn, inFeatures);
@@ -31,9 +38,14 @@ namespace Dsl.Generator.Model
             }
             long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
             long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
+            long positions = 1;
+            for (int i = 0; i < x.Shape.Count - 1; i++) positions = b.Checked(() => positions * x.Shape[i], path, null);
+            long macs = b.Checked(() => weights * positions, path, "outFeatures");
             if (b.Failed) return x;
+            var dims = x.Shape.ToArray();
+            dims[dims.Length - 1] = output;
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, GraphNode.Dims(output), parameters, weights, args, into, doc);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, args, into, doc);
         }
     }
 }

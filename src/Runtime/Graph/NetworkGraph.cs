@@ -73,6 +73,9 @@ namespace Dsl.Runtime.Graph
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
                 : new Dictionary<string, JsonElement>();
+            Tensors = e.TryGetProperty("tensors", out var tensors)
+                ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray()
+                : Array.Empty<GraphTensor>();
             Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(Read).ToArray() : Array.Empty<GraphNode>();
             if (e.TryGetProperty("body", out var body))
             {
@@ -107,6 +110,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Block: its parameters in this use (<c>stride</c>, <c>projection</c>, ...).</summary>
         public IReadOnlyDictionary<string, JsonElement> Params { get; }
+
+        /// <summary>Block: parameter tensors of the block itself, not of a submodule (a layer scale); key <c>path.name</c>.</summary>
+        public IReadOnlyList<GraphTensor> Tensors { get; }
 
         /// <summary>Submodules in registration (state_dict) order.</summary>
         public IReadOnlyList<GraphNode> Children { get; }
@@ -145,6 +151,12 @@ namespace Dsl.Runtime.Graph
             return Arg(name, JsonValueKind.True, JsonValueKind.False).GetBoolean();
         }
 
+        /// <summary>A list-of-numbers argument (Permute's <c>dims</c>).</summary>
+        public long[] Longs(string name) => Arg(name, JsonValueKind.Array).EnumerateArray().Select(i => i.GetInt64()).ToArray();
+
+        /// <summary>A text argument (StochasticDepth's <c>mode</c>).</summary>
+        public string Text(string name) => Arg(name, JsonValueKind.String).GetString()!;
+
         /// <summary>A (height, width) argument written either as one number (square) or as a pair.</summary>
         public (long H, long W) Pair(string name)
         {
@@ -169,6 +181,15 @@ namespace Dsl.Runtime.Graph
 
         /// <inheritdoc/>
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Describe()} {Form}");
+    }
+
+    /// <summary>A parameter tensor of a block itself (<c>{name, shape, init}</c>): its name below the block, shape and initial value.</summary>
+    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, double Init)
+    {
+        internal static GraphTensor Read(JsonElement e) => new(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+            e.GetProperty("init").GetDouble());
     }
 
     /// <summary>One step of a block's forward: <c>{op, out, module?, in, flag?}</c> (docs/graph-format.md).</summary>

@@ -195,6 +195,10 @@ namespace Dsl.Runtime.Onnx
                             values[step.Out] = new Value(_graph.Add("Mul", Hint(step.Out + "_mul"), new[] { a.Name, b.Name }));
                             break;
                         }
+                        case "parameter":
+                            // The block's own parameter tensor (a layer scale): an initializer named by its state_dict key.
+                            values[step.Out] = new Value(_graph.Initializer(node.Key(step.Module ?? step.Out)));
+                            break;
                         case "concat":
                         {
                             var inputs = step.In.Select((_, i) => Read(step, i).Name).ToArray();
@@ -202,7 +206,7 @@ namespace Dsl.Runtime.Onnx
                             break;
                         }
                         default:
-                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat).");
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat, parameter).");
                     }
                 }
                 return values.TryGetValue(node.Result, out var result) ? result

@@ -83,6 +83,14 @@ namespace Dsl.Runtime.Onnx
                 ["Linear"] = Linear,
                 // Dropout does nothing in eval mode.
                 ["Dropout"] = c => c.Input,
+                // torchvision's Permute: the dims count the batch, as ONNX's perm does.
+                ["Permute"] = c => c.Op("Transpose", new[] { c.Input }, Ints("perm", c.Node.Longs("dims"))),
+                // torchvision's LayerNorm2d: channels-last, LayerNormalization over the last axis, back.
+                ["LayerNorm2d"] = c => c.Op("Transpose", new[] { c.Op("LayerNormalization",
+                    new[] { c.Op("Transpose", new[] { c.Input }, Ints("perm", 0, 2, 3, 1)), c.Weight("weight"), c.Weight("bias") },
+                    Int("axis", -1), Float("epsilon", c.Node.Double("eps"))) }, Ints("perm", 0, 3, 1, 2)),
+                // Stochastic depth is the identity in eval mode.
+                ["StochasticDepth"] = c => c.Input,
             };
 
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
@@ -157,6 +165,12 @@ namespace Dsl.Runtime.Onnx
 
         private static string Linear(OnnxLayerContext c)
         {
+            // Over the last dimension of a larger value (channels-last): Y = X W^T (+ b) with MatMul, which broadcasts.
+            if (c.Node.Input.Count > 1)
+            {
+                string product = c.Op("MatMul", new[] { c.Input, c.Op("Transpose", new[] { c.Weight("weight") }, Ints("perm", 1, 0)) });
+                return c.Node.Bool("hasBias") ? c.Op("Add", new[] { product, c.Weight("bias") }) : product;
+            }
             // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
             var inputs = new List<string> { c.Input, c.Weight("weight") };
             if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));

@@ -33,7 +33,8 @@ namespace Dsl.Runtime.PyTorch
         IReadOnlyList<GraphNode> Children,
         IReadOnlyList<GraphStep> Body,
         string InputVar,
-        string Result)
+        string Result,
+        IReadOnlyList<Dsl.Runtime.Graph.GraphTensor> Tensors)
     {
         /// <summary>This node's descendants in registration order (the order of <c>named_modules</c>).</summary>
         public IEnumerable<GraphNode> Descendants() => Children.SelectMany(c => c.Descendants().Prepend(c));
@@ -83,7 +84,8 @@ namespace Dsl.Runtime.PyTorch
                 s.GetProperty("in").EnumerateArray().Select(i => i.GetString()!).ToArray(),
                 Optional(s, "flag")?.GetString())).ToArray(),
             InputVar: Optional(e, "input_var")?.GetString() ?? "x",
-            Result: Optional(e, "result")?.GetString() ?? "x");
+            Result: Optional(e, "result")?.GetString() ?? "x",
+            Tensors: Array(e, "tensors").Select(Dsl.Runtime.Graph.GraphTensor.Read).ToArray());
 
         private static JsonElement? Optional(JsonElement e, string name) => e.TryGetProperty(name, out var value) ? value : null;
 

@@ -42,6 +42,10 @@ namespace Dsl.Runtime.PyTorch
             ["Flatten"] = Layer("nn.Flatten"),
             ["Linear"] = Layer("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"),
             ["Dropout"] = Layer("nn.Dropout", "p"),
+            // torchvision's own layers, written into the twin as small classes (PyTorchHelpers).
+            ["Permute"] = Layer("Permute", "dims*"),
+            ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),
+            ["StochasticDepth"] = Layer("StochasticDepth", "p*", "mode*"),
         };
 
         /// <summary>The leaf kinds the twin can render.</summary>

@@ -98,6 +98,7 @@ namespace Dsl.Runtime.PyTorch
             public string Write()
             {
                 var body = new StringBuilder();
+                foreach (var helper in PyTorchHelpers.For(_graph.Root)) body.Append("\n\n").Append(helper);
                 foreach (var kind in _kinds) body.Append("\n\n").Append(BlockClass(kind));
                 body.Append("\n\n").Append(NetworkClass());
 
@@ -119,6 +120,7 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
+                if (PyTorchHelpers.UsesTensors(_graph.Root)) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
@@ -152,6 +154,7 @@ namespace Dsl.Runtime.PyTorch
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
+                foreach (var tensor in first.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor)).Append('\n');
                 w.Append('\n');
                 WriteForward(w, first, "x", kind.Presence, uses);
                 return w.ToString();
@@ -172,6 +175,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
+                foreach (var tensor in root.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor)).Append('\n');
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;
@@ -276,6 +280,9 @@ namespace Dsl.Runtime.PyTorch
                             break;
                         case "concat":
                             line = $"{step.Out} = torch.cat([{string.Join(", ", step.In)}], 1)";
+                            break;
+                        case "parameter":
+                            line = $"{step.Out} = self.{step.Module}";
                             break;
                         case "mul":
                             line = $"{step.Out} = {step.In[0]} * {step.In[1]}";

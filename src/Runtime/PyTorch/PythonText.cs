@@ -30,6 +30,14 @@ namespace Dsl.Runtime.PyTorch
                     string text = value.GetDouble().ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
                     return text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0";
                 }
+                case JsonValueKind.String:
+                    return String(value.GetString()!);
+                case JsonValueKind.Array:
+                {
+                    var items = new List<string>();
+                    foreach (var item in value.EnumerateArray()) items.Add(Literal(item));
+                    return "[" + string.Join(", ", items) + "]";
+                }
                 default:
                     throw new NotSupportedException($"A graph value of kind {value.ValueKind} ({value.GetRawText()}) has no Python literal.");
             }

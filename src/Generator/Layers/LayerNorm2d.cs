@@ -1,0 +1,39 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[LayerNorm2d(Eps)]</c>: torchvision's LayerNorm2d, layer normalization over the channels of an image at every
+    /// position, with a learned scale and shift per channel (keys <c>weight</c>, <c>bias</c>). A Dsl layer
+    /// (<c>Dsl.Layers.LayerNorm2d</c>): TorchSharp has none.
+    /// </summary>
+    internal sealed record LayerNorm2dSpec(string? Name, double Eps) : LayerSpec(Name)
+    {
+        public override string Kind => "LayerNorm2d";
+        public override string NamePrefix => "norm";
+
+        public static LayerSpec Read(AttributeReader a) => new LayerNorm2dSpec(a.Name, a.Named("Eps", 1e-5));
+
+        public override void Validate(Validation v)
+        {
+            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Eps);
+
+        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null)
+        {
+            string path = b.ChildPath(name);
+            if (!Require.Image(b, path, "LayerNorm2d", x)) return x;
+            long channels = x.Shape[0];
+            long parameters = b.Checked(() => 2 * channels, path, null);
+            var args = new[]
+            {
+                Literal.Arg("normalized_shape", channels),
+                Literal.Arg("eps", eps, 1e-5),
+            };
+            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, args, into, doc);
+        }
+    }
+}

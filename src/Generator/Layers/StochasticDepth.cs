@@ -1,0 +1,47 @@
+using Dsl.Generator.Blocks;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[StochasticDepth(probability, Mode)]</c>: torchvision's StochasticDepth (identity in evaluation; no parameters).
+    /// A Dsl layer (<c>Dsl.Layers.StochasticDepth</c>). Inside a block class, a probability given as a block parameter
+    /// (<c>With = "Probability = sd"</c>) becomes a constructor argument of the block, so blocks that differ only in it
+    /// (ConvNeXt's, whose probability grows with depth) share one class.
+    /// </summary>
+    internal sealed record StochasticDepthSpec(string? Name, double Probability, int Mode, string? Parameter) : LayerSpec(Name)
+    {
+        public override string Kind => "StochasticDepth";
+        public override string NamePrefix => "stochastic_depth";
+
+        public static LayerSpec Read(AttributeReader a)
+        {
+            string? expression = a.WithExpression("probability");
+            string? parameter = expression is not null && Expression.IsName(expression) && a.Names.ContainsKey(expression.Trim()) && expression.Trim() is not ("in" or "last")
+                ? expression.Trim() : null;
+            return new StochasticDepthSpec(a.Name, a.Double(0, 0.0), a.Named("Mode", 0), parameter);
+        }
+
+        public override void Validate(Validation v)
+        {
+            if (!(Probability >= 0 && Probability <= 1)) v.Invalid("probability", Probability, "in [0, 1]");
+            if (Mode is not (0 or 1)) v.Invalid("Mode", Mode, "Row or Batch");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Probability, Mode == 1 ? "batch" : "row", Parameter);
+
+        public static Value Add(GraphBuilder b, string name, Value x, double probability, string mode = "row", string? parameter = null, string? into = null, string? doc = null)
+        {
+            // Only a generated block class takes constructor arguments; elsewhere the probability is written as a value.
+            string? param = parameter is not null && b.IsBlockClass ? parameter : null;
+            if (param is not null) b.Param(param, probability);
+            var args = new[]
+            {
+                new LeafArg("p", Literal.Of(probability), param, false),
+                new LeafArg("mode", "\"" + mode + "\"", null, mode == "row"),
+            };
+            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, args, into, doc);
+        }
+    }
+}
