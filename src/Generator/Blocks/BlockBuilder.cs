@@ -180,7 +180,7 @@ namespace Dsl.Generator.Blocks
         /// </summary>
         private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
         {
-            if (argument is null || reader.WithExpression(argument) is not { } expression || !Expression.IsName(expression)) return null;
+            if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
             string parameter = expression.Trim();
             for (int i = 0; i < use.Arguments.Count; i++)
             {
