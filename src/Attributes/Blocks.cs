@@ -31,7 +31,7 @@ namespace Dsl
     /// [Block("outChannels", "stride", "expand", "hidden = in * expand", Body = "conv", Merge = Merge.Add, MergeWhen = "stride == 1 &amp;&amp; in == outChannels")]
     /// [Use&lt;ConvBNReLU6&gt;("hidden", 1, 1, 1, When = "expand != 1")]
     /// [Use&lt;ConvBNReLU6&gt;("hidden", 3, "stride", "hidden")]
-    /// [Conv2d(1, 1, Bias = false, With = "OutChannels = outChannels")]
+    /// [Conv2d("outChannels", 1, Bias = false)]
     /// [BatchNorm2d]
     /// public partial class InvertedResidual;
     /// </code></example>

@@ -19,7 +19,7 @@ namespace Dsl.Generator.Blocks
         /// <summary>Blocks nested deeper than this are reported (a block that uses itself needs a When that ends).</summary>
         public const int MaxNesting = 16;
 
-        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use)
+        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use, string? into = null)
         {
             string path = b.ChildPath(name);
             if (use.Problem is not null) return Fail(b, x, use.BlockName, use.Problem);
@@ -48,7 +48,7 @@ namespace Dsl.Generator.Blocks
             }
             if (inner.Failed) return x;
             string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
-            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc);
+            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
             if (Merges(b, decl, names))
             {
@@ -60,7 +60,7 @@ namespace Dsl.Generator.Blocks
                     // The shortcut gets this block's parameters of the same names.
                     var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name]));
                     var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
-                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse);
+                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse, into: "identity");
                     if (inner.Failed) return x;
                 }
                 y = MergeValues(inner, decl, path, other, y);
@@ -68,7 +68,7 @@ namespace Dsl.Generator.Blocks
             }
             // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
             // network's own [Use<Block>] attributes (attributes on a class see its nested types).
-            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc);
+            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why)
@@ -180,7 +180,7 @@ namespace Dsl.Generator.Blocks
         /// </summary>
         private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
         {
-            if (argument is null || reader.WithExpression(argument) is not { } expression || !Expression.IsName(expression)) return null;
+            if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
             string parameter = expression.Trim();
             for (int i = 0; i < use.Arguments.Count; i++)
             {
@@ -217,7 +217,7 @@ namespace Dsl.Generator.Blocks
             }
             foreach (var n in names)
             {
-                if (n is "x" or "y")
+                if (n is "x" or "y" or "identity")
                 {
                     Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
                     return null;

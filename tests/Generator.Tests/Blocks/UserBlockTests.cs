@@ -25,7 +25,7 @@ namespace Dsl.Generator.Tests.Blocks
             [Block("outChannels", "stride", "expand", "hidden = in * expand", Body = "conv", Merge = Merge.Add, MergeWhen = "stride == 1 && in == outChannels")]
             [Use<ConvBNReLU6>("hidden", 1, When = "expand != 1")]
             [Use<ConvBNReLU6>("hidden", 3, "stride", "hidden")]
-            [Conv2d(1, 1, Bias = false, With = "OutChannels = outChannels")]
+            [Conv2d("outChannels", 1, Bias = false)]
             [BatchNorm2d]
             public partial class InvertedResidual;
             """;
