@@ -17,7 +17,7 @@ namespace Dsl.Generator.Model
 
         public static LayerSpec Read(AttributeReader a)
         {
-            string? expression = a.WithExpression("probability");
+            string? expression = a.ExpressionOf("probability");
             string? parameter = expression is not null && Expression.IsName(expression) && a.Names.ContainsKey(expression.Trim()) && expression.Trim() is not ("in" or "last")
                 ? expression.Trim() : null;
             return new StochasticDepthSpec(a.Name, a.Double(0, 0.0), a.Named("Mode", 0), parameter);
