@@ -370,6 +370,34 @@ namespace Dsl.Generator.Tests
         public override Tensor Forward(Tensor x) => Run(nn.Dropout(P), x);
     }
 
+    /// <summary>torchvision's Permute, the dims counted with the batch; the independent model is torch.permute.</summary>
+    internal sealed record FPermute(string? Name, int[] Dims) : FLayer(Name)
+    {
+        public override string Kind => "Permute";
+        protected override IEnumerable<string> Arguments() => Dims.Select(d => N(d));
+        public override Tensor Forward(Tensor x) => x.permute(Dims.Select(d => (long)d).ToArray());
+    }
+
+    /// <summary>torchvision's LayerNorm2d: the independent model is nn.LayerNorm over the channels, channels-last.</summary>
+    internal sealed record FLayerNorm2d(string? Name) : FLayer(Name)
+    {
+        public override string Kind => "LayerNorm2d";
+        protected override IEnumerable<string> Arguments() => Array.Empty<string>();
+        public override Tensor Forward(Tensor x)
+        {
+            var channelsLast = x.permute(0, 2, 3, 1);
+            return Run(nn.LayerNorm(x.shape[1]), channelsLast).permute(0, 3, 1, 2);
+        }
+    }
+
+    /// <summary>Stochastic depth: the identity in evaluation (what the test runs).</summary>
+    internal sealed record FStochasticDepth(string? Name, double P) : FLayer(Name)
+    {
+        public override string Kind => "StochasticDepth";
+        protected override IEnumerable<string> Arguments() => new[] { P.ToString("R", CultureInfo.InvariantCulture) };
+        public override Tensor Forward(Tensor x) => x;
+    }
+
     internal sealed record FStem(string? Name, int Channels, int Kernel, int Stride, bool MaxPool) : FLayer(Name)
     {
         public override string Kind => "Stem";
@@ -608,6 +636,16 @@ namespace Dsl.Generator.Tests
             Gen.Select(Name, Mostly(Gen.Int[1, 8], Gen.Const(0)), Gen.Frequency((5, Gen.Const(0)), (1, Gen.Int[1, 64])))
                 .Select(t => (FLayer)new FLinear(t.Item1, t.Item2, t.Item3));
 
+        private static readonly Gen<FLayer> StochasticDepth =
+            Gen.Select(Name, Gen.Frequency((20, Pick(0.0, 0.1, 1.0)), (1, Pick(1.5, -0.1))))
+                .Select(t => (FLayer)new FStochasticDepth(t.Item1, t.Item2));
+
+        // The ConvNeXt kinds. [LayerScale] is left out: it is a parameter of the enclosing block, not a module, so a
+        // top-level one has no child to run in order (the user-block tests cover it).
+        private static readonly Gen<FLayer> Permute =
+            Gen.Select(Name, Gen.Frequency((20, Pick(new[] { 0, 2, 3, 1 }, new[] { 0, 3, 1, 2 }, new[] { 0, 1, 3, 2 }, new[] { 0, 2, 1 })), (1, Pick(new[] { 1, 0, 2, 3 }, new[] { 0, 1, 1, 2 }))))
+                .Select(t => (FLayer)new FPermute(t.Item1, t.Item2));
+
         private static readonly Gen<bool?> MaybeBool = Gen.Frequency((2, Gen.Const((bool?)null)), (1, Gen.Bool.Select(b => (bool?)b)));
 
         /// <summary>Bias, ProjectionBatchNorm (each left at the default or set) and ZeroInitLastBatchNorm.</summary>
@@ -621,6 +659,9 @@ namespace Dsl.Generator.Tests
             (4, Pool),
             (1, Gen.Select(Name, Gen.Int[1, 3]).Select(t => (FLayer)new FAdaptive(t.Item1, t.Item2))),
             (1, Dropout),
+            (1, Permute),
+            (1, Name.Select(n => (FLayer)new FLayerNorm2d(n))),
+            (1, StochasticDepth),
             (2, Gen.Select(Name, Gen.Int[1, 6], Gen.Bool, Gen.Int[1, 2]).Select(t => (FLayer)new FResidual(t.Item1, t.Item2, t.Item3, t.Item4))),
             (2, Gen.Select(Name, Gen.Int[1, 2], Gen.Int[1, 6], Gen.Bool).Select(t => (FLayer)new FStage(t.Item1, t.Item2, t.Item3, t.Item4))),
             (1, Gen.Select(Name, Gen.Int[1, 6], Mostly(Gen.Int[1, 7], Gen.Const(0)), Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FStem(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))),
@@ -633,7 +674,7 @@ namespace Dsl.Generator.Tests
             (1, Gen.Select(Name, Gen.Int[1, 8], Gen.Int[1, 4], Pick(1.0, 0.5, 2.0), Gen.Bool, Gen.Int[1, 2])
                 .Select(Options, (t, o) => (FLayer)new FResNeXt(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, o))));
 
-        private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))));
+        private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))), (1, StochasticDepth));
 
         private static readonly Gen<FLayer> Head = Gen.Select(Name, Gen.Int[1, 5]).Select(t => (FLayer)new FHead(t.Item1, t.Item2));
 
