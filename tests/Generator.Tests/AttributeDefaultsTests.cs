@@ -34,10 +34,12 @@ namespace Dsl.Generator.Tests
             var constructor = type.GetConstructors().Where(c => c.GetParameters().All(p => p.ParameterType != typeof(string)))
                 .OrderByDescending(c => c.GetParameters().Count(p => !p.IsOptional)).First();
             // Required arguments get small distinct values; optional ones are left out, so their defaults are checked too.
+            // A params array (Permute's dims) gets a valid order of the input's dimensions, written as its items.
             var arguments = constructor.GetParameters()
-                .Select((p, i) => p.IsOptional ? p.DefaultValue : p.ParameterType == typeof(double) ? (object)(1.5 + i) : 3 + i)
+                .Select((p, i) => p.IsOptional ? p.DefaultValue : p.ParameterType == typeof(double) ? (object)(1.5 + i) : p.ParameterType == typeof(int[]) ? new[] { 0, 2, 3, 1 } : 3 + i)
                 .ToArray();
-            var written = constructor.GetParameters().Where(p => !p.IsOptional).Select((p, i) => Convert.ToString(arguments[i], CultureInfo.InvariantCulture));
+            var written = constructor.GetParameters().Where(p => !p.IsOptional)
+                .Select((p, i) => arguments[i] is int[] items ? string.Join(", ", items) : Convert.ToString(arguments[i], CultureInfo.InvariantCulture));
             var instance = constructor.Invoke(arguments);
             string usage = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
             string source = $"using Dsl; [Input(3, 32, 32)] [{usage}({string.Join(", ", written)})] public partial class Net;";
@@ -52,10 +54,21 @@ namespace Dsl.Generator.Tests
             foreach (var property in properties)
             {
                 Assert.True(read.ContainsKey(property.Name), $"{attributeName}.{property.Name} is not read by the parser (spec {layer.GetType().Name})");
-                Assert.True(Equals(property.GetValue(instance), read[property.Name]),
+                Assert.True(Same(property.GetValue(instance), read[property.Name]),
                     $"{attributeName}.{property.Name}: the attribute says {property.GetValue(instance)}, the parser assumes {read[property.Name]}");
             }
         }
+
+        /// <summary>
+        /// Equal values; the parser reads an enum constant as its number (<c>StochasticDepthMode.Row</c> is 0) and an array
+        /// as an equatable list of its items.
+        /// </summary>
+        private static bool Same(object? attribute, object? parsed) => attribute switch
+        {
+            Enum e => Equals(Convert.ToInt32(e, CultureInfo.InvariantCulture), parsed),
+            Array items when parsed is System.Collections.IEnumerable list => items.Cast<object>().SequenceEqual(list.Cast<object>()),
+            _ => Equals(attribute, parsed),
+        };
 
         /// <summary>The spec's values by property name, including those of nested records (BlockOptions).</summary>
         private static Dictionary<string, object?> Values(object spec)

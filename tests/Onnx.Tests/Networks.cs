@@ -46,6 +46,19 @@ namespace Dsl.Onnx.Tests
                 bn.weight!.uniform_(0.5, 1.5);
                 bn.bias!.uniform_(-0.2, 0.2);
             }
+            // A layer scale starts at 1e-6 (its block is then almost the identity) and a LayerNorm at scale 1, shift 0.
+            foreach (var (name, parameter) in net.named_parameters())
+            {
+                if (name.EndsWith("layer_scale", StringComparison.Ordinal)) parameter.uniform_(0.5, 1.5);
+            }
+            foreach (var (_, module) in net.named_modules())
+            {
+                if (module is Dsl.Layers.LayerNorm2d norm)
+                {
+                    norm.weight.uniform_(0.5, 1.5);
+                    norm.bias.uniform_(-0.2, 0.2);
+                }
+            }
         }
 
         /// <summary>The per-sample input shape [c, h, w].</summary>

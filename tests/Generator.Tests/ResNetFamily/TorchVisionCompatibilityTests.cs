@@ -15,7 +15,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
     /// </summary>
     public sealed class TorchVisionCompatibilityTests
     {
-        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d" };
+        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "convnext_tiny" };
 
         internal static nn.Module<Tensor, Tensor> Create(string name) => name switch
         {
@@ -23,6 +23,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "resnet34" => new ResNet34(),
             "resnet50" => new ResNet50(),
             "resnext50_32x4d" => new ResNeXt50_32x4d(),
+            "convnext_tiny" => new ConvNeXtTiny(),
             "d2l-resnext" => new D2LResNeXt(),
             "resnext-block" => new ResNeXtBlock32(),
             "preact-resnet18" => new PreActResNet18(),
@@ -35,6 +36,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "resnet34" => ResNet34.Info,
             "resnet50" => ResNet50.Info,
             "resnext50_32x4d" => ResNeXt50_32x4d.Info,
+            "convnext_tiny" => ConvNeXtTiny.Info,
             "d2l-resnext" => D2LResNeXt.Info,
             "resnext-block" => ResNeXtBlock32.Info,
             "preact-resnet18" => PreActResNet18.Info,
@@ -69,6 +71,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         [InlineData("resnet34", 21_797_672L, 3_663_761_408L, 3.664)]
         [InlineData("resnet50", 25_557_032L, 4_089_184_256L, 4.089)]
         [InlineData("resnext50_32x4d", 25_028_904L, 4_230_479_872L, 4.23)]
+        [InlineData("convnext_tiny", 28_589_128L, 4_455_531_264L, 4.46)]
         public void ParametersAndMultiplyAddsEqualTorchVision(string name, long parameters, long multiplyAdds, double publishedGiga)
         {
             var info = Info(name);
@@ -96,7 +99,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         public static TheoryData<string, int> AllNetworks => new()
         {
             { "resnet18", 224 }, { "resnet34", 224 }, { "resnet50", 224 }, { "resnext50_32x4d", 224 },
-            { "d2l-resnext", 96 }, { "resnext-block", 96 }, { "preact-resnet18", 32 },
+            { "d2l-resnext", 96 }, { "resnext-block", 96 }, { "preact-resnet18", 32 }, { "convnext_tiny", 224 },
         };
 
         [Theory]
@@ -154,7 +157,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 var script = Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-keys.py");
                 var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
                 Assert.True(code == 0, error);
-                foreach (var name in new[] { "resnet18", "resnet34", "resnet50", "resnext50_32x4d" })
+                foreach (var name in new[] { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "convnext_tiny" })
                 {
                     using var net = Create(name);
                     Assert.Equal(Sorted(File.ReadAllLines(Path.Combine(dir, name + ".txt"))), StateDictLines(net));
