@@ -17,12 +17,13 @@ namespace Dsl.Runtime.Tests.PyTorch
         private static string Snapshots => Path.Combine(PythonTorch.Helpers, "Snapshots");
 
         /// <summary>
-        /// The twins a PyTorch user reviews: torchvision's ResNet-18 layout and the sample's default model. When the
+        /// The twins a PyTorch user reviews: torchvision's ResNet-18 and ConvNeXt-T layouts and the sample's default model. When the
         /// text changes, the test writes NAME.twin.received.py beside the approved file: read the diff, then rename it.
         /// </summary>
         [Theory]
         [InlineData("ResNet18")]
         [InlineData("ResNetMini")]
+        [InlineData("ConvNeXtTiny")]
         public void The_twin_matches_its_reviewed_snapshot(string network)
         {
             var info = PyTorchTwinTests.NetworkTypes.Single(t => t.Name == network).GetProperty("Info")!.GetValue(null) as NetworkInfo;

@@ -78,6 +78,17 @@ namespace Dsl.Runtime.Tests.PyTorch
                 bn.weight!.copy_(torch.rand(c).add_(0.5));
                 bn.bias!.copy_(torch.randn(c).mul_(0.1));
             }
+            // Likewise a layer scale (1e-6 makes its block almost the identity) and a LayerNorm2d's scale and shift.
+            foreach (var (name, parameter) in net.named_parameters())
+            {
+                if (name.EndsWith("layer_scale", StringComparison.Ordinal)) parameter.copy_(torch.rand(parameter.shape).add_(0.5));
+            }
+            foreach (var (_, module) in net.named_modules())
+            {
+                if (module is not Dsl.Layers.LayerNorm2d norm) continue;
+                norm.weight.copy_(torch.rand(norm.weight.shape).add_(0.5));
+                norm.bias.copy_(torch.randn(norm.bias.shape).mul_(0.1));
+            }
         }
 
         public void Dispose()
