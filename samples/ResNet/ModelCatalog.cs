@@ -22,7 +22,7 @@ namespace ResNetSample
             new("lenet", "LeNet-5 (D2L), 28x28", () => new LeNet(), LeNet.Info),
             new("activations", "The newer activations (ReLU6, SiLU, GELU, Hardswish, ...), 28x28", () => new ActivationNet(), ActivationNet.Info),
             new("alexnet", "torchvision AlexNet (features.N / classifier.N keys as torchvision), 3x224x224, 1000 classes", () => new TorchVisionAlexNet(), TorchVisionAlexNet.Info),
-            new("blocks", "User-declared blocks: SE gate, residual with projection, dense concatenation, LayerNorm; 28x28", () => new BlockNet(), BlockNet.Info),
+            new("blocks", "User-declared blocks: SE gate, residual with projection, dense concatenation, Inception branches, LayerNorm; 28x28", () => new BlockNet(), BlockNet.Info),
             new("d2l-alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
             new("d2l-vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
             new("resnet18", "torchvision ResNet-18 (names and keys as torchvision), 3x224x224, 1000 classes", () => new ResNet18(), ResNet18.Info),
