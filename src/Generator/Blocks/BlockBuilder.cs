@@ -34,6 +34,16 @@ namespace Dsl.Generator.Blocks
             bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && decl.Parallel == BlockDecl.MergeNone;
             var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
+            if (!sequential)
+            {
+                // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
+                inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
+                foreach (var parameter in decl.Parameters)
+                {
+                    double v = names[parameter.Name];
+                    if (v == System.Math.Floor(v) && System.Math.Abs(v) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v);
+                }
+            }
             Value y;
             if (decl.Body is { } bodyName)
             {
