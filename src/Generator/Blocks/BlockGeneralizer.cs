@@ -27,6 +27,7 @@ namespace Dsl.Generator.Blocks
             var blocks = Walk(root).Where(n => n.Path.Length > 0 && IsUserBlock(n)).ToList();
             var args = new Dictionary<(string Path, string Arg), string>();
             var added = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
+            var tensorChannels = new Dictionary<(string Path, string Tensor), string>();
             foreach (var group in blocks.GroupBy(Structure).Where(g => g.Count() > 1))
             {
                 var uses = group.ToList();
@@ -47,11 +48,21 @@ namespace Dsl.Generator.Blocks
                     }
                     foreach (var use in uses) args[(Join(use.Path, relative), arg)] = param;
                 }
+                // A tensor whose first dimension differs takes it from the parameter with the same values (a layer scale's channels).
+                foreach (var tensor in uses[0].Tensors)
+                {
+                    var sizes = uses.Select(u => u.Tensors.FirstOrDefault(t => t.Name == tensor.Name)?.Shape[0].ToString(CultureInfo.InvariantCulture)).ToList();
+                    if (sizes.Distinct().Count() == 1 || sizes.Any(v => v is null)) continue;
+                    string? param = uses[0].Params.Select(p => p.Name)
+                        .FirstOrDefault(p => uses.Select(u => u.Params.First(q => q.Name == p).Value).SequenceEqual(sizes));
+                    if (param is null) continue; // no parameter carries it: the uses get classes of their own
+                    foreach (var use in uses) tensorChannels[(use.Path, tensor.Name)] = param;
+                }
                 if (synthetic.Count == 0) continue;
                 foreach (var use in uses)
                     added[use.Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type, ArgValue(use, p.Relative, p.Arg)!)).ToList();
             }
-            return args.Count == 0 ? root : Rewrite(root, args, added);
+            return args.Count == 0 && tensorChannels.Count == 0 ? root : Rewrite(root, args, added, tensorChannels);
         }
 
         private static IEnumerable<GraphNode> Walk(GraphNode node)
@@ -82,7 +93,9 @@ namespace Dsl.Generator.Blocks
         private static string Structure(GraphNode block) =>
             block.ModuleType + "|" + string.Join(";", block.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
             + "|" + string.Join(",", block.Params.Select(p => p.Name))
-            + "|" + string.Join(";", block.Children.Select(ChildStructure));
+            + "|" + string.Join(";", block.Children.Select(ChildStructure))
+            // The block's own tensors (a layer scale): name, rank and initial value; the sizes may differ.
+            + "|" + string.Join(";", block.Tensors.Select(t => t.Name + "/" + t.Shape.Count + "/" + Literal.Of(t.Init)));
 
         private static string ChildStructure(GraphNode node) => node.Form switch
         {
@@ -110,12 +123,14 @@ namespace Dsl.Generator.Blocks
             : long.TryParse(literal, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? "long"
             : "double";
 
-        private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added)
+        private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added,
+            Dictionary<(string Path, string Tensor), string> tensorChannels)
         {
+            var tensors = node.Tensors.Select(t => tensorChannels.TryGetValue((node.Path, t.Name), out var c) ? t with { Channels = c } : t).ToEquatableArray();
             var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
             var newParams = added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra).ToEquatableArray() : node.Params;
-            var children = node.Children.Select(c => Rewrite(c, args, added)).ToEquatableArray();
-            return node with { Args = newArgs, Params = newParams, Children = children };
+            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels)).ToEquatableArray();
+            return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors };
         }
     }
 }

@@ -72,7 +72,8 @@ namespace Dsl.Generator.Emit
         // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
             Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param))
-            || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param);
+            || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param)
+            || First.Tensors.Any(t => t.Channels == param);
     }
 
     /// <summary>Groups a network's blocks into <see cref="BlockClass"/>es (the nested classes of the generated module).</summary>
@@ -133,7 +134,8 @@ namespace Dsl.Generator.Emit
         private bool Compatible(BlockClass c, GraphNode node)
         {
             var first = c.First;
-            if (first.Body != node.Body || first.Result != node.Result || first.Tensors != node.Tensors) return false;
+            if (first.Body != node.Body || first.Result != node.Result) return false;
+            if (!first.Tensors.Select(t => t.Signature).SequenceEqual(node.Tensors.Select(t => t.Signature))) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
             foreach (var child in node.Children)
             {

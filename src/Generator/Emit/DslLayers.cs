@@ -27,15 +27,22 @@ namespace Dsl.Generator.Emit
             $"public readonly {ModuleEmitter.Modules}.Parameter {tensor.Name};";
 
         /// <summary>Creates and registers a block's own parameter tensor, filled with its initial value.</summary>
-        public static IEnumerable<string> Construction(TensorParam tensor)
+        public static IEnumerable<string> Construction(TensorParam tensor, ICollection<string>? parameters = null)
         {
-            string shape = "new long[] { " + string.Join(", ", tensor.Shape) + " }";
+            // The first dimension from the class's constructor argument when uses differ in it.
+            var dims = tensor.Shape.Select(d => Literal.Of(d)).ToList();
+            if (tensor.Channels is { } channels && parameters is not null && parameters.Contains(channels)) dims[0] = channels;
+            string shape = "new long[] { " + string.Join(", ", dims) + " }";
             yield return $"{tensor.Name} = new {ModuleEmitter.Modules}.Parameter(global::TorchSharp.torch.full({shape}, {Literal.Of(tensor.Init)}));";
             yield return $"register_parameter(\"{tensor.Name}\", {tensor.Name});";
         }
 
         /// <summary>The doc line of a block's own parameter tensor.</summary>
-        public static string Doc(TensorParam tensor) =>
-            $"/// <summary>{tensor.Name}: a parameter of this block, shape [{string.Join(", ", tensor.Shape)}], starting at {Literal.Of(tensor.Init)}.</summary>";
+        public static string Doc(TensorParam tensor, ICollection<string>? parameters = null)
+        {
+            var dims = tensor.Shape.Select(d => Literal.Of(d)).ToList();
+            if (tensor.Channels is { } channels && parameters is not null && parameters.Contains(channels)) dims[0] = channels;
+            return $"/// <summary>{tensor.Name}: a parameter of this block, shape [{string.Join(", ", dims)}], starting at {Literal.Of(tensor.Init)}.</summary>";
+        }
     }
 }

@@ -44,7 +44,7 @@ namespace Dsl.Generator.Emit
             {
                 // A block's own parameter tensors (a layer scale): name, shape, initial value.
                 json.Append(",\"tensors\":[").Append(string.Join(",", node.Tensors.Select(t =>
-                    "{\"name\":" + Str(t.Name) + ",\"shape\":[" + string.Join(",", t.Shape) + "],\"init\":" + Literal.Of(t.Init) + "}"))).Append(']');
+                    "{\"name\":" + Str(t.Name) + ",\"shape\":[" + string.Join(",", t.Shape) + "],\"init\":" + Literal.Of(t.Init) + (t.Channels is null ? "" : ",\"channels\":" + Str(t.Channels)) + "}"))).Append(']');
             }
             if (node.Children.Count > 0)
             {

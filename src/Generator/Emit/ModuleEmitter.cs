@@ -245,7 +245,7 @@ namespace Dsl.Generator.Emit
                 }
                 foreach (var tensor in first.Tensors)
                 {
-                    w.Line(DslLayers.Doc(tensor));
+                    w.Line(DslLayers.Doc(tensor, context.Parameters));
                     w.Line(DslLayers.Field(tensor));
                 }
                 w.Line();
@@ -255,7 +255,7 @@ namespace Dsl.Generator.Emit
                 {
                     WriteConstruction(w, children, Always, context, flags);
                     foreach (var tensor in first.Tensors)
-                        foreach (var line in DslLayers.Construction(tensor)) w.Line(line);
+                        foreach (var line in DslLayers.Construction(tensor, context.Parameters)) w.Line(line);
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");

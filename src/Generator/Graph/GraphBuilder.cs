@@ -180,10 +180,15 @@ namespace Dsl.Generator.Graph
             return new Flag(value, name);
         }
 
-        /// <summary>Declares a real-valued parameter of this block (a drop probability).</summary>
+        /// <summary>
+        /// Declares a real-valued parameter of this block (a drop probability). A user block's parameter already declared
+        /// as a whole number (its value in this use is 0) becomes real, so every use declares it with the same type.
+        /// </summary>
         public double Param(string name, double value)
         {
-            AddParam(name, "double", Literal.Of(value));
+            int i = _params.FindIndex(p => p.Name == name);
+            if (i >= 0 && _params[i].Type == "long") _params[i] = new BlockParam(name, "double", Literal.Of(value));
+            else AddParam(name, "double", Literal.Of(value));
             return value;
         }
 

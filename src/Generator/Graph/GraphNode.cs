@@ -45,10 +45,18 @@ namespace Dsl.Generator.Graph
     /// A parameter tensor that belongs to a block itself rather than to a submodule (torchvision's CNBlock
     /// <c>layer_scale</c>): its name (the state_dict key below the block), shape and the value it starts at.
     /// </summary>
-    internal sealed record TensorParam(string Name, EquatableArray<long> Shape, double Init)
+    /// <remarks>
+    /// <see cref="Channels"/> names the block parameter that gives the first dimension when uses of one block class
+    /// differ in it (set by <see cref="Blocks.BlockGeneralizer"/>), so the class creates it from its constructor argument.
+    /// </remarks>
+    internal sealed record TensorParam(string Name, EquatableArray<long> Shape, double Init, string? Channels = null)
     {
         /// <summary>The number of values.</summary>
         public long Count => System.Linq.Enumerable.Aggregate(Shape, 1L, (a, d) => checked(a * d));
+
+        /// <summary>What uses of one class must share: the name, initial value and shape, the first dimension by its parameter when it has one.</summary>
+        public string Signature => Name + "=" + Literal.Of(Init) + "[" + (Channels is null ? Literal.Of(Shape[0]) : "$" + Channels)
+            + string.Concat(System.Linq.Enumerable.Select(System.Linq.Enumerable.Skip(Shape, 1), d => "," + Literal.Of(d))) + "]";
     }
 
     /// <summary>

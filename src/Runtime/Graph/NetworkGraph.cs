@@ -184,12 +184,14 @@ namespace Dsl.Runtime.Graph
     }
 
     /// <summary>A parameter tensor of a block itself (<c>{name, shape, init}</c>): its name below the block, shape and initial value.</summary>
-    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, double Init)
+    /// <remarks><see cref="Channels"/> names the block parameter that gives the first dimension, where uses of the block's class differ in it.</remarks>
+    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, double Init, string? Channels = null)
     {
         internal static GraphTensor Read(JsonElement e) => new(
             e.GetProperty("name").GetString()!,
             e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
-            e.GetProperty("init").GetDouble());
+            e.GetProperty("init").GetDouble(),
+            e.TryGetProperty("channels", out var c) ? c.GetString() : null);
     }
 
     /// <summary>One step of a block's forward: <c>{op, out, module?, in, flag?}</c> (docs/graph-format.md).</summary>

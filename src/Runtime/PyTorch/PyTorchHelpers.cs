@@ -57,9 +57,12 @@ namespace Dsl.Runtime.PyTorch
         public static bool UsesTensors(GraphNode root) => root.Tensors.Count > 0 || root.Descendants().Any(n => n.Tensors.Count > 0);
 
         /// <summary><c>self.layer_scale = nn.Parameter(torch.full((96, 1, 1), 1e-06))</c>.</summary>
-        public static string Construction(Dsl.Runtime.Graph.GraphTensor tensor)
+        public static string Construction(Dsl.Runtime.Graph.GraphTensor tensor, IReadOnlyDictionary<string, string>? variables = null)
         {
-            string shape = tensor.Shape.Count == 1 ? $"({tensor.Shape[0]},)" : "(" + string.Join(", ", tensor.Shape) + ")";
+            // The first dimension from the class's __init__ argument when uses differ in it.
+            var dims = tensor.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
+            if (tensor.Channels is { } channels && variables is not null && variables.TryGetValue(channels, out var variable)) dims[0] = variable;
+            string shape = dims.Count == 1 ? $"({dims[0]},)" : "(" + string.Join(", ", dims) + ")";
             string init = tensor.Init.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", System.StringComparison.Ordinal);
             if (init.IndexOfAny(new[] { '.', 'e' }) < 0) init += ".0";
             return $"self.{tensor.Name} = nn.Parameter(torch.full({shape}, {init}))";

@@ -52,7 +52,8 @@ namespace Dsl.Runtime.PyTorch
 
             private bool IsReferenced(string param) =>
                 Uses.SelectMany(u => u.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
-                || First.Body.Any(s => s.Op == "optional_call" && s.Flag == param);
+                || First.Body.Any(s => s.Op == "optional_call" && s.Flag == param)
+                || First.Tensors.Any(t => t.Channels == param);
 
             /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
             public void MergeChildren(IReadOnlyList<string> names)
@@ -156,7 +157,7 @@ namespace Dsl.Runtime.PyTorch
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
-                foreach (var tensor in first.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor)).Append('\n');
+                foreach (var tensor in first.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor, names)).Append('\n');
                 w.Append('\n');
                 WriteForward(w, first, "x", kind.Presence, uses);
                 return w.ToString();

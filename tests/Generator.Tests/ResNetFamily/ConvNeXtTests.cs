@@ -45,18 +45,19 @@ namespace Dsl.Generator.Tests.ResNetFamily
             // Compile-time facts of the block parameter: the block's count includes it, the graph records it.
             var block = ConvNeXtTiny.Info.Layers.Single(l => l.Name == "features.1.0");
             Assert.Equal(modules["features.1.0"].parameters().Sum(p => p.numel()), block.Parameters);
-            Assert.Contains("\"tensors\":[{\"name\":\"layer_scale\",\"shape\":[96,1,1],\"init\":1E-06}]", ConvNeXtTiny.Info.Graph);
+            Assert.Contains("\"tensors\":[{\"name\":\"layer_scale\",\"shape\":[96,1,1],\"init\":1E-06,\"channels\":\"inChannels\"}]", ConvNeXtTiny.Info.Graph);
             Assert.Contains("{\"op\":\"parameter\",\"out\":\"layer_scale\",\"module\":\"layer_scale\",\"in\":[]}", ConvNeXtTiny.Info.Graph);
         }
 
         [Fact]
-        public void BlocksTheSameUpToTheDropProbabilityShareAClass()
+        public void AllBlocksShareOneClassAsInTorchVision()
         {
             using var net = new ConvNeXtTiny();
             var types = net.named_modules().Where(m => m.name.EndsWith(".stochastic_depth", StringComparison.Ordinal))
                 .Select(m => net.named_modules().Single(n => n.name == m.name[..m.name.LastIndexOf('.')]).module.GetType().Name).Distinct().ToList();
-            // One class per width (96, 192, 384, 768), not one per block: the probability is a constructor argument.
-            Assert.Equal(new[] { "CNBlockModule", "CNBlockModule2", "CNBlockModule3", "CNBlockModule4" }, types);
+            // One class (torchvision's CNBlock), not one per width or per block: the channels (which also size the layer
+            // scale) and the drop probability are constructor arguments.
+            Assert.Equal(new[] { "CNBlockModule" }, types);
         }
 
         [Fact]
