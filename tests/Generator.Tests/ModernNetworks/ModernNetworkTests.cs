@@ -6,6 +6,7 @@ using Dsl.Generator.Tests.ResNetFamily;
 using Dsl.Runtime.Interop;
 using ResNetSample;
 using Xunit;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Dsl.Generator.Tests.ModernNetworks
@@ -16,7 +17,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
     /// both directions (skipped, saying why, without python3-torch). Keys, shapes, counts and compile-time shapes for
     /// the whole list are in <see cref="TorchVisionCompatibilityTests"/>.
     /// </summary>
-    public sealed class ModernNetworkTests
+    public sealed class ModernNetworkTests(ITestOutputHelper log)
     {
         private static string Script => Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-interop.py");
 
@@ -88,6 +89,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
                 var logits = net.forward(io["input"]);
                 Assert.Equal(io["logits"].shape, logits.shape);
                 double diff = (logits - io["logits"]).abs().max().item<float>();
+                log.WriteLine($"{name}: torchvision weights in TorchSharp, max |logits difference| = {diff:E3}");
                 Assert.True(diff < 1e-4, $"{name}: max |logits difference| = {diff}");
                 // Not a trivially constant output: the logits differ between classes.
                 Assert.True(io["logits"].std().item<float>() > 1e-3);
@@ -121,6 +123,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
                     PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["input"] = x, ["logits"] = y }, Path.Combine(dir, "csharp-io.pth"));
                 }
                 var (code, output, error) = PythonOracle.Run($"\"{Script}\" check {name} \"{dir}\"", TimeSpan.FromMinutes(5));
+                log.WriteLine($"{name}: TorchSharp weights in torchvision: {output.Trim()}");
                 Assert.True(code == 0, "python check failed: " + output + error);
                 Assert.Contains($"keys={keys}", output);
             }
