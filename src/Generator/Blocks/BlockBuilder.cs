@@ -31,7 +31,7 @@ namespace Dsl.Generator.Blocks
             var names = Bind(b, decl, use, x);
             if (names is null) return x;
 
-            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null;
+            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && decl.Parallel == BlockDecl.MergeNone;
             var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
             Value y;
@@ -161,6 +161,9 @@ namespace Dsl.Generator.Blocks
 
             var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
             if (layerNames is null) return x;
+            bool parallel = decl.Parallel != BlockDecl.MergeNone && !b.IsSequential;
+            var input = x;
+            var branches = new List<Value>();
             for (int i = 0; i < specs.Count && !b.Failed; i++)
             {
                 var (spec, reader) = specs[i];
@@ -171,9 +174,42 @@ namespace Dsl.Generator.Blocks
                     b.Abort();
                     return x;
                 }
-                x = spec.Build(b, layerNames[i], x);
+                if (!parallel)
+                {
+                    x = spec.Build(b, layerNames[i], x);
+                    continue;
+                }
+                // A parallel branch: applied to the block's input, its output kept in a value of its own.
+                using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
             }
-            return x;
+            return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
+        }
+
+        /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>
+        private static Value JoinBranches(GraphBuilder b, BlockDecl decl, List<Value> branches)
+        {
+            if (branches.Count == 1) return branches[0];
+            var first = branches[0].Shape;
+            foreach (var branch in branches.Skip(1))
+            {
+                var shape = branch.Shape;
+                bool fits = decl.Parallel == BlockDecl.MergeAdd
+                    ? shape == first
+                    : shape.Count == first.Count && shape.Count > 0 && Enumerable.Range(1, shape.Count - 1).All(i => shape[i] == first[i]);
+                if (fits) continue;
+                Mismatch(b, b.Path, decl.Parallel == BlockDecl.MergeAdd ? "Parallel = Add" : "Parallel = Concat", shape, first,
+                    decl.Parallel == BlockDecl.MergeAdd ? "summed branches must give the same shape" : "concatenated branches must keep the same size in every dimension but the channels");
+                return branches[0];
+            }
+            if (decl.Parallel == BlockDecl.MergeConcat)
+            {
+                var dims = first.ToArray();
+                dims[0] = b.Checked(() => branches.Sum(v => v.Shape[0]), b.Path, null);
+                return b.Merge(StepOp.Concat, new EquatableArray<long>(dims), branches.ToArray());
+            }
+            var sum = b.Merge(StepOp.Add, first, branches[0], branches[1]);
+            foreach (var branch in branches.Skip(2)) sum = b.Merge(StepOp.Add, first, sum, branch);
+            return sum;
         }
 
         /// <summary>
@@ -219,7 +255,7 @@ namespace Dsl.Generator.Blocks
             }
             foreach (var n in names)
             {
-                if (n is "x" or "y" or "identity")
+                if (n is "x" or "y" or "identity" || (n.Length > 1 && n[0] == 'y' && n.Skip(1).All(char.IsDigit)))
                 {
                     Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
                     return null;

@@ -119,14 +119,17 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
+                if (Uses("concat")) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
                 return sb.ToString();
             }
 
-            private bool UsesFunctional() =>
-                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == "relu");
+            private bool UsesFunctional() => Uses("relu");
+
+            private bool Uses(string op) =>
+                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == op);
 
             private string BlockClass(BlockKind kind)
             {
