@@ -19,7 +19,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
     /// </summary>
     public sealed class ModernNetworkTests(ITestOutputHelper log)
     {
-        private static string Script => Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-interop.py");
+        private static string Script => Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-oracle.py");
 
         public static TheoryData<string> Names => new() { "mobilenet_v2", "densenet121" };
 
