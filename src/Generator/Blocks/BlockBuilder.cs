@@ -57,10 +57,12 @@ namespace Dsl.Generator.Blocks
                 y = Layers(inner, decl, names, inner.Input, use);
             }
             if (inner.Failed) return x;
-            string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
+            // The doc names the merge only in the uses where it applies (MergeWhen may leave it out).
+            bool merges = !sequential && Merges(b, decl, names);
+            string doc = "Block " + decl.Name + (merges ? " (" + BlockDecl.MergeName(decl.Merge) + " merge)" : "") + ".";
             if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
-            if (Merges(b, decl, names))
+            if (merges)
             {
                 var other = inner.Input;
                 if (decl.Shortcut is { } shortcutKey)
