@@ -34,6 +34,8 @@ namespace ResNetSample
             new("d2l-resnext-block", "the chapter's ResNeXtBlock(32, 16, 1) on 32x96x96", () => new ResNeXtBlock32(), ResNeXtBlock32.Info),
             new("d2l-residual", "one D2L Residual(3) block on 3x6x6", () => new ResidualBlock3(), ResidualBlock3.Info),
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
+            new("mobilenet_v2", "torchvision MobileNetV2 (inverted residuals as user blocks; keys as torchvision), 3x224x224, 1000 classes", () => new MobileNetV2(), MobileNetV2.Info),
+            new("densenet121", "torchvision DenseNet-121 (dense layers concatenate; keys as torchvision), 3x224x224, 1000 classes", () => new DenseNet121(), DenseNet121.Info),
             new("convnext_tiny", "torchvision ConvNeXt-T (LayerNorm2d, layer scale, stochastic depth), 3x224x224, 1000 classes", () => new ConvNeXtTiny(), ConvNeXtTiny.Info),
         };
 
