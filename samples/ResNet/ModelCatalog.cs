@@ -36,6 +36,7 @@ namespace ResNetSample
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
             new("mobilenet_v2", "torchvision MobileNetV2 (inverted residuals as user blocks; keys as torchvision), 3x224x224, 1000 classes", () => new MobileNetV2(), MobileNetV2.Info),
             new("densenet121", "torchvision DenseNet-121 (dense layers concatenate; keys as torchvision), 3x224x224, 1000 classes", () => new DenseNet121(), DenseNet121.Info),
+            new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
         };
 
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>
