@@ -312,8 +312,13 @@ namespace Dsl.Generator.Tests
         protected override IEnumerable<string> Arguments() =>
             new[] { N(Out), N(Kernel) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Padding", Padding, 0)).Concat(Opt("OutputPadding", OutputPadding, 0))
                 .Concat(Opt("Dilation", Dilation, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("Bias", Bias, true));
-        public override Tensor Forward(Tensor x) =>
-            Run(nn.ConvTranspose2d(x.shape[1], Out, Kernel, stride: Stride, padding: Padding, output_padding: OutputPadding, dilation: Dilation, groups: Groups, bias: Bias), x);
+        public override Tensor Forward(Tensor x)
+        {
+            // PyTorch's constructor rejects channels that Groups does not divide; TorchSharp's builds a layer with
+            // out_channels / groups * groups outputs instead, so the check is PyTorch's, written here.
+            if (x.shape[1] % Groups != 0 || Out % Groups != 0) throw new ArgumentException("in_channels and out_channels must be divisible by groups");
+            return Run(nn.ConvTranspose2d(x.shape[1], Out, Kernel, stride: Stride, padding: Padding, output_padding: OutputPadding, dilation: Dilation, groups: Groups, bias: Bias), x);
+        }
     }
 
     /// <summary>Upsample, built independently with the functional interpolate (nearest or bilinear).</summary>
