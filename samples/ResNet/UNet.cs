@@ -15,15 +15,18 @@ namespace ResNetSample
     /// <summary>
     /// One level of U-Net below the top, and every level below it: the input (the skip, the encoder's output one level
     /// up) is pooled, encoded to <c>channels</c>, passed through the next level while <c>levels &gt; 1</c> and decoded,
-    /// then a 2x2 transposed convolution (stride 2) brings it back up with half the channels, and the skip is
-    /// concatenated in front of it: <c>cat([skip, up], 1)</c>.
+    /// then brought back up with half the channels, and the skip is concatenated in front of it: <c>cat([skip, up], 1)</c>.
+    /// Up is a 2x2 transposed convolution with stride 2 (the paper), or with <c>bilinear</c> a bilinear upsampling by 2
+    /// followed by a 1x1 convolution.
     /// </summary>
-    [Block("channels", "levels", Merge = Merge.Concat)]
+    [Block("channels", "levels", "bilinear = false", Merge = Merge.Concat)]
     [MaxPool2d(2, Name = "pool")]
     [Use<DoubleConv>("channels", Name = "encode")]
-    [Use<Level>("channels * 2", "levels - 1", Name = "inner", When = "levels > 1")]
+    [Use<Level>("channels * 2", "levels - 1", "bilinear", Name = "inner", When = "levels > 1")]
     [Use<DoubleConv>("channels", Name = "decode", When = "levels > 1")]
-    [ConvTranspose2d(1, 2, Stride = 2, Name = "up", With = "OutChannels = channels / 2")]
+    [ConvTranspose2d(1, 2, Stride = 2, Name = "up", With = "OutChannels = channels / 2", When = "!bilinear")]
+    [Upsample(2, Mode = UpsampleMode.Bilinear, AlignCorners = true, Name = "upsample", When = "bilinear")]
+    [Conv2d(1, 1, Name = "reduce", With = "OutChannels = channels / 2", When = "bilinear")]
     public partial class Level;
 
     /// <summary>
@@ -37,4 +40,15 @@ namespace ResNetSample
     [Use<DoubleConv>(64, Name = "decode")]
     [Conv2d(2, 1, Name = "classify")]
     public partial class UNet;
+
+    /// <summary>
+    /// A small U-Net for 1x32x32 images with bilinear upsampling instead of transposed convolutions: channels 16, 32,
+    /// 64, 128, 2 classes per pixel.
+    /// </summary>
+    [Input(1, 32, 32)]
+    [Use<DoubleConv>(16, Name = "encode")]
+    [Use<Level>(32, 3, true, Name = "level")]
+    [Use<DoubleConv>(16, Name = "decode")]
+    [Conv2d(2, 1, Name = "classify")]
+    public partial class BilinearUNet;
 }

@@ -117,6 +117,7 @@ namespace Dsl.Generator.Tests
             Assert.Contains("ConvTranspose2d(in_channels: 3, out_channels: 8, kernel_size: 3, stride: 2, padding: 1, output_padding: 1, bias: false)", code);
             Assert.Contains("Upsample(scale_factor: new double[] { 2.0, 2.0 }, mode: global::TorchSharp.torch.UpsampleMode.Bilinear, align_corners: true)", code);
             Assert.Contains("Upsample(scale_factor: new double[] { 0.5, 0.5 })", code);
+            Assert.Contains("Upsample(scale_factor: new double[] { 1.5, 1.5 }, mode: global::TorchSharp.torch.UpsampleMode.Bilinear, align_corners: false)", code);
             var type = Harness.Load(run).GetType("Nets.Up", throwOnError: true)!;
             using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
             var info = (NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;

@@ -59,7 +59,8 @@ namespace Dsl.Generator.Model
             {
                 new LeafArg("scale_factor", scaleLiteral, null, false, "new double[] { " + scaleLiteral + ", " + scaleLiteral + " }"),
                 new LeafArg("mode", "\"" + modeName.ToLowerInvariant() + "\"", null, mode == UpsampleKind.Nearest, "global::TorchSharp.torch.UpsampleMode." + modeName),
-                Literal.Arg("align_corners", alignCorners, false),
+                // Bilinear always says align_corners (libtorch warns on every call when it is left unset); nearest never may.
+                new LeafArg("align_corners", Literal.Of(alignCorners), null, mode == UpsampleKind.Nearest),
             };
             return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, args, into, doc);
         }
