@@ -159,6 +159,40 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void Block_uses_that_differ_in_upsampling_compile_and_keep_their_values()
+        {
+            var run = Harness.Run("""
+                using Dsl;
+                namespace Nets;
+
+                /// <summary>Up by a factor, then a transposed convolution to the given channels.</summary>
+                [Block("channels", "scale", "bilinear = false")]
+                [Upsample(1, When = "!bilinear", With = "ScaleFactor = scale")]
+                [Upsample(1, Mode = UpsampleMode.Bilinear, When = "bilinear", With = "ScaleFactor = scale")]
+                [ConvTranspose2d(1, 2, Stride = 2, With = "OutChannels = channels")]
+                public partial class Up;
+
+                /// <summary>Three uses: channels, scale and mode differ.</summary>
+                [Input(2, 3, 3)]
+                [Use<Up>(4, 2)]
+                [Use<Up>(6, 3)]
+                [Use<Up>(2, 0.5, true)]
+                public partial class Ups;
+                """);
+            var problems = Harness.Problems(run.Output);
+            Assert.True(problems.Length == 0, string.Join("\n", problems.Select(p => p.ToString())) + "\n" + string.Join("\n", run.Sources.Values));
+            var type = Harness.Load(run).GetType("Nets.Ups", throwOnError: true)!;
+            using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+            var info = (NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
+            // 3 -> up 2 -> 6 -> conv 12; -> up 3 -> 36 -> conv 72; -> up 0.5 -> 36 -> conv 72.
+            Assert.Equal(new[] { "[4, 12, 12]", "[6, 72, 72]", "[2, 72, 72]" }, info.TopLevel.Select(l => l.OutputShape.ToString()).ToArray());
+            using var _ = no_grad();
+            using var y = net.forward(randn(1, 2, 3, 3));
+            Assert.Equal(new long[] { 1, 2, 72, 72 }, y.shape);
+            Assert.Equal(info.TotalParameters, net.parameters().Sum(p => p.numel()));
+        }
+
+        [Fact]
         public void UNet_has_31037698_parameters_and_a_per_pixel_output()
         {
             Assert.Equal(31_037_698L, UNet.ParameterCount);
