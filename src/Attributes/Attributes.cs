@@ -627,7 +627,10 @@ namespace Dsl
         public bool Bias { get; set; } = true;
     }
 
-    /// <summary>How <see cref="UpsampleAttribute"/> computes the new pixels.</summary>
+    /// <summary>
+    /// How <see cref="UpsampleAttribute"/> computes the new pixels. TorchSharp has an enum of the same name
+    /// (<c>torch.UpsampleMode</c>): in a file with <c>using static TorchSharp.torch;</c> write <c>Dsl.UpsampleMode</c>.
+    /// </summary>
     public enum UpsampleMode
     {
         /// <summary>Each output pixel copies the nearest input pixel (PyTorch's <c>'nearest'</c>).</summary>
