@@ -60,15 +60,16 @@ namespace Dsl.Generator.Tests
         }
 
         /// <summary>
-        /// Equal values; the parser reads an enum constant as its number (<c>StochasticDepthMode.Row</c> is 0) and an array
-        /// as an equatable list of its items.
+        /// Equal values; an enum counts as its number (the generator mirrors the attributes' enums, UpsampleMode, with its own
+        /// types, or reads them as numbers, StochasticDepthMode), and an array as the list of its items (Permute's dims).
         /// </summary>
-        private static bool Same(object? attribute, object? parsed) => attribute switch
+        private static bool Same(object? attribute, object? parsed)
         {
-            Enum e => Equals(Convert.ToInt32(e, CultureInfo.InvariantCulture), parsed),
-            Array items when parsed is System.Collections.IEnumerable list => items.Cast<object>().SequenceEqual(list.Cast<object>()),
-            _ => Equals(attribute, parsed),
-        };
+            if (attribute is Array items && parsed is System.Collections.IEnumerable list) return items.Cast<object>().SequenceEqual(list.Cast<object>());
+            return Equals(Plain(attribute), Plain(parsed));
+        }
+
+        private static object? Plain(object? value) => value is Enum e ? Convert.ToInt64(e, CultureInfo.InvariantCulture) : value is int i ? (long)i : value;
 
         /// <summary>The spec's values by property name, including those of nested records (BlockOptions).</summary>
         private static Dictionary<string, object?> Values(object spec)

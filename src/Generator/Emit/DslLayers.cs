@@ -7,7 +7,7 @@ namespace Dsl.Generator.Emit
     /// <summary>
     /// The leaf modules that TorchSharp lacks and the Dsl assembly provides (<c>Dsl.Layers</c>: torchvision's Permute,
     /// LayerNorm2d and StochasticDepth), and how generated code writes what belongs to them: their type and constructor,
-    /// array arguments, and a block's own parameter tensors (a layer scale).
+    /// and a block's own parameter tensors (a layer scale).
     /// </summary>
     internal static class DslLayers
     {
@@ -17,10 +17,6 @@ namespace Dsl.Generator.Emit
 
         /// <summary>Whether the leaf module <paramref name="moduleType"/> is a Dsl layer rather than TorchSharp's.</summary>
         public static bool Is(string moduleType) => Kinds.Contains(moduleType);
-
-        /// <summary>An argument's C# value: a JSON array (Permute's dims) becomes <c>new long[] { ... }</c>.</summary>
-        public static string Value(string value) =>
-            value.StartsWith("[", System.StringComparison.Ordinal) ? "new long[] { " + value.Substring(1, value.Length - 2) + " }" : value;
 
         /// <summary>The field that holds a block's own parameter tensor.</summary>
         public static string Field(TensorParam tensor) =>

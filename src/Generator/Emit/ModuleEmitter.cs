@@ -118,7 +118,7 @@ namespace Dsl.Generator.Emit
                 {
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
-                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : DslLayers.Value(a.Value)));
+                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Code ?? a.Value));
                     if (DslLayers.Is(node.ModuleType)) return $"new {DslLayers.Namespace}.{node.ModuleType}({string.Join(", ", args)})";
                     return $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }

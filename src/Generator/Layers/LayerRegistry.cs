@@ -40,6 +40,8 @@ namespace Dsl.Generator.Layers
             ["PreActStageAttribute"] = PreActStageSpec.Read,
             ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
             [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
+            ["ConvTranspose2dAttribute"] = ConvTranspose2dSpec.Read,
+            ["UpsampleAttribute"] = UpsampleSpec.Read,
             ["PermuteAttribute"] = PermuteSpec.Read,
             ["LayerNorm2dAttribute"] = LayerNorm2dSpec.Read,
             ["StochasticDepthAttribute"] = StochasticDepthSpec.Read,

@@ -38,7 +38,8 @@ namespace Dsl.Generator.Model
             }
             // Per sample: output dimension i (after the batch) is input dimension dims[i + 1] - 1.
             var output = new EquatableArray<long>(dims.Skip(1).Select(d => x.Shape[d - 1]));
-            var args = new[] { new LeafArg("dims", "[" + string.Join(", ", dims) + "]", null, false) };
+            // The graph's value is a JSON list, the C# call an array.
+            var args = new[] { new LeafArg("dims", "[" + string.Join(", ", dims) + "]", null, false, "new long[] { " + string.Join(", ", dims) + " }") };
             return b.Leaf(name, "Permute", x, output, 0, 0, args, into, doc);
         }
 

@@ -144,6 +144,9 @@ namespace Dsl.Runtime.Graph
         /// <summary>A real-number constructor argument.</summary>
         public double Double(string name) => Arg(name, JsonValueKind.Number).GetDouble();
 
+        /// <summary>A text constructor argument (Upsample's <c>mode</c>: <c>"nearest"</c>, <c>"bilinear"</c>).</summary>
+        public string Text(string name) => Arg(name, JsonValueKind.String).GetString()!;
+
         /// <summary>A boolean constructor argument; <paramref name="fallback"/> when the leaf does not have it.</summary>
         public bool Bool(string name, bool? fallback = null)
         {

@@ -42,6 +42,9 @@ namespace Dsl.Runtime.PyTorch
             ["Flatten"] = Layer("nn.Flatten"),
             ["Linear"] = Layer("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"),
             ["Dropout"] = Layer("nn.Dropout", "p"),
+            ["ConvTranspose2d"] = Layer("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
+            // mode is a string in the graph ("nearest", "bilinear"), PyTorch's spelling.
+            ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
             // torchvision's own layers, written into the twin as small classes (PyTorchHelpers).
             ["Permute"] = Layer("Permute", "dims*"),
             ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),

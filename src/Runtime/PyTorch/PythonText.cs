@@ -16,7 +16,7 @@ namespace Dsl.Runtime.PyTorch
             "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "self", "input",
         };
 
-        /// <summary>A JSON number or boolean as a Python literal: <c>True</c>, <c>64</c>, <c>1e-05</c>, <c>0.5</c>.</summary>
+        /// <summary>A JSON number, boolean or string as a Python literal: <c>True</c>, <c>64</c>, <c>1e-05</c>, <c>0.5</c>, <c>'bilinear'</c>.</summary>
         public static string Literal(JsonElement value)
         {
             switch (value.ValueKind)
@@ -31,7 +31,7 @@ namespace Dsl.Runtime.PyTorch
                     return text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0";
                 }
                 case JsonValueKind.String:
-                    return String(value.GetString()!);
+                    return "'" + value.GetString()!.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
                 case JsonValueKind.Array:
                 {
                     var items = new List<string>();
