@@ -157,9 +157,6 @@ namespace Dsl.Runtime.Graph
         /// <summary>A list-of-numbers argument (Permute's <c>dims</c>).</summary>
         public long[] Longs(string name) => Arg(name, JsonValueKind.Array).EnumerateArray().Select(i => i.GetInt64()).ToArray();
 
-        /// <summary>A text argument (StochasticDepth's <c>mode</c>).</summary>
-        public string Text(string name) => Arg(name, JsonValueKind.String).GetString()!;
-
         /// <summary>A (height, width) argument written either as one number (square) or as a pair.</summary>
         public (long H, long W) Pair(string name)
         {
