@@ -79,6 +79,13 @@ namespace Dsl.Generator.Graph
         /// <summary>How many user blocks enclose this builder (a bound on recursive blocks).</summary>
         public int BlockNesting { get; set; }
 
+        /// <summary>
+        /// Inside a user block: where the value of the block's parameter of that name is written in the declared
+        /// attribute (<c>"#i"</c>, the use's i-th argument), or null when it is not written there (a default, an
+        /// expression). Null at a network's top level.
+        /// </summary>
+        public Func<string, string?>? ParameterArgument { get; set; }
+
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
 
@@ -269,6 +276,7 @@ namespace Dsl.Generator.Graph
                 Input = new Value("x", x.Shape),
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
+                ParameterArgument = ParameterArgument,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>
