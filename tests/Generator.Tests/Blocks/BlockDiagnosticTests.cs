@@ -204,6 +204,12 @@ namespace Dsl.Generator.Tests.Blocks
             ("DSL018", "Block 'B': it has a Shortcut but no Merge, so the shortcut would never run; set Merge (usually Merge.Add) or remove Shortcut"));
 
         [Fact]
+        public void DSL018_Parallel_with_a_Body_at_the_block_and_the_use() => Verify(
+            "[Block(Parallel = Merge.Concat, Body = \"branches\")] [ReLU] [Sigmoid] public partial class [|B|];\n" + Net("[[|Use<B>|]]"),
+            ("DSL018", "Block 'B': Parallel branches are the block's own children and a Body is a Sequential, which runs its layers one after the other; remove Body"),
+            ("DSL018", "Block 'B': Parallel branches are the block's own children and a Body is a Sequential, which runs its layers one after the other; remove Body"));
+
+        [Fact]
         public void DSL018_MergeWhen_without_Merge_at_the_block() => Verify(
             "[Block(MergeWhen = \"in == 2\")] [ReLU] public partial class [|B|];",
             ("DSL018", "Block 'B': it has a MergeWhen but no Merge; set Merge or remove MergeWhen"));

@@ -39,17 +39,17 @@ namespace Dsl.Generator.Tests.Blocks
         {
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 300;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261129;
-            int valid = 0, invalid = 0;
+            int valid = 0, invalid = 0, parallel = 0;
             var merges = new int[4];
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => BCase.Draw(new Random(seed + i * 7919), i)).ToArray();
-                foreach (var k in batch) foreach (var b in k.Blocks) merges[b.Merge]++;
+                foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; }
                 var (v, n) = CheckBatch(batch);
                 valid += v;
                 invalid += n;
             }
-            _output.WriteLine($"{cases} cases (seed {seed}): {valid} valid and compared, {invalid} invalid and diagnosed; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}");
+            _output.WriteLine($"{cases} cases (seed {seed}): {valid} valid and compared, {invalid} invalid and diagnosed (a block's own declaration problem alone is not counted); blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel");
             Assert.True(valid >= cases / 3, $"Too few valid cases: {valid} of {cases}");
             Assert.True(invalid >= cases / 20, $"Too few invalid cases: {invalid} of {cases}");
         }
@@ -91,7 +91,10 @@ namespace Dsl.Generator.Tests.Blocks
                         invalid++;
                         continue;
                     }
-                    Assert.True(mine.Length == 0, "Diagnostics for a case the independent build runs:\n" + listing);
+                    // A block's own declaration problem is reported at the block, used or not; the network is still built.
+                    int declarationProblems = k.Blocks.Count(b => b.Parallel != 0 && b.Body is not null);
+                    Assert.True(mine.Length == declarationProblems && mine.All(d => d.Id == "DSL018" && d.GetMessage(CultureInfo.InvariantCulture).Contains("remove Body", StringComparison.Ordinal)),
+                        "Diagnostics for a case the independent build runs:\n" + listing);
                     if (assembly is null)
                     {
                         using var pe = new MemoryStream();
@@ -275,14 +278,15 @@ namespace Dsl.Generator.Tests.Blocks
         public override string Attribute() => $"Use<{BlockName}>({string.Join(", ", Args.Select(a => a.Text))}{Extras(Args.Length == 0)})";
     }
 
-    internal sealed record BBlock(string Name, BParam[] Params, int Merge, BE? MergeWhen, string? Body, int? Shortcut, string? ShortcutName, List<BLayer> Layers)
+    internal sealed record BBlock(string Name, BParam[] Params, int Merge, BE? MergeWhen, string? Body, int? Shortcut, string? ShortcutName, List<BLayer> Layers, int Parallel = 0)
     {
-        public bool IsSequential => Merge == 0 && Shortcut is null && Body is null;
+        public bool IsSequential => Merge == 0 && Shortcut is null && Body is null && Parallel == 0;
 
         public string Render(BCase k)
         {
             var args = Params.Select(p => "\"" + p.Name + (p.Default is null ? "" : " = " + p.Default.Text) + "\"").ToList();
             if (Merge != 0) args.Add("Merge = Merge." + new[] { "None", "Add", "Concat", "Multiply" }[Merge]);
+            if (Parallel != 0) args.Add("Parallel = Merge." + new[] { "None", "Add", "Concat", "Multiply" }[Parallel]);
             if (MergeWhen is not null) args.Add($"MergeWhen = \"{MergeWhen.Text}\"");
             if (Body is not null) args.Add($"Body = \"{Body}\"");
             if (Shortcut is { } s) args.Add($"Shortcut = typeof({k.Blocks[s].Name})");
@@ -393,6 +397,7 @@ namespace Dsl.Generator.Tests.Blocks
             var layers = new List<BLayer>();
             BE? mergeWhen = null;
             int? shortcut = null;
+            int parallel = 0;
             if (merge == 3 && r.Next(4) > 0)
             {
                 // Squeeze-and-excitation: one sigmoid weight per channel.
@@ -401,6 +406,17 @@ namespace Dsl.Generator.Tests.Blocks
                 layers.Add(new BSimple(null, null, "ReLU"));
                 layers.Add(new BConv(null, null, BE.V("in"), BE.N(1), BE.N(1), true, r.Next(2), ';'));
                 layers.Add(new BSimple(null, null, "Sigmoid"));
+            }
+            else if (r.Next(5) == 0)
+            {
+                // Parallel branches on the block's input, concatenated or summed.
+                parallel = r.Next(3) == 0 ? 1 : 2;
+                int n = r.Next(1, 4);
+                for (int j = 0; j < n; j++)
+                {
+                    var layer = DrawLayer(r, blocks, ps);
+                    layers.Add(layer is BConv conv && r.Next(2) == 0 ? conv with { Stride = BE.N(1) } : layer);
+                }
             }
             else
             {
@@ -430,9 +446,9 @@ namespace Dsl.Generator.Tests.Blocks
                 blocks.Add(new BBlock("Short" + (char)('A' + i), sps.ToArray(), 0, null, r.Next(3) == 0 ? "proj" : null, null, null, projection));
                 shortcut = blocks.Count - 1;
             }
-            string? body = r.Next(4) == 0 ? BodyNames[r.Next(BodyNames.Length)] : null;
+            string? body = r.Next(parallel == 0 ? 4 : 12) == 0 ? BodyNames[r.Next(BodyNames.Length)] : null;
             string? shortcutName = shortcut is not null && r.Next(2) == 0 ? "downsample" : null;
-            blocks.Add(new BBlock(name, ps, merge, mergeWhen, body, shortcut, shortcutName, layers));
+            blocks.Add(new BBlock(name, ps, merge, mergeWhen, body, shortcut, shortcutName, layers, parallel));
         }
 
         private static BLayer DrawLayer(Random r, List<BBlock> blocks, BParam[] ps)
@@ -655,13 +671,35 @@ namespace Dsl.Generator.Tests.Blocks
                     : throw new Invalid("missing " + p.Name);
             }
 
+            if (b.Parallel != 0 && b.Body is not null) throw new Invalid("Parallel with a Body");
             var present = b.Layers.Where(l => Holds(l.When, env)).ToList();
             var input = x;
             var names = Names(present, b.IsSequential || b.Body is not null, b.Name); // a Body is a Sequential: 0, 1, ...
             string prefix = b.Body is null ? path : path + "." + b.Body;
+            var branches = new List<Tensor>();
             for (int i = 0; i < present.Count; i++)
             {
-                x = present[i] is BUse nested ? Nested(k, nested, env, prefix + "." + names[i], x, depth) : Layer(k, present[i], prefix + "." + names[i], env, x);
+                // Parallel: every layer is a branch applied to the block's input.
+                var from = b.Parallel != 0 ? input : x;
+                x = present[i] is BUse nested ? Nested(k, nested, env, prefix + "." + names[i], from, depth) : Layer(k, present[i], prefix + "." + names[i], env, from);
+                branches.Add(x);
+            }
+            if (b.Parallel != 0)
+            {
+                if (branches.Count == 0) throw new Invalid("no branch");
+                var first = branches[0].shape;
+                foreach (var branch in branches.Skip(1))
+                {
+                    var shape = branch.shape;
+                    bool fits = b.Parallel == 1 ? shape.SequenceEqual(first) : shape.Length == first.Length && shape.Skip(2).SequenceEqual(first.Skip(2));
+                    if (!fits) throw new Invalid("branches of different shapes");
+                }
+                if (b.Parallel == 2) x = branches.Count == 1 ? branches[0] : torch.cat(branches.ToArray(), 1);
+                else
+                {
+                    x = branches[0];
+                    for (int i = 1; i < branches.Count; i++) x = x + branches[i];
+                }
             }
             if (b.Merge == 0 || (b.MergeWhen is not null && Eval(b.MergeWhen, env, "MergeWhen") == 0)) return x;
 
