@@ -64,6 +64,11 @@ namespace Dsl.Generator.Tests.Blocks
             "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels = c +\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
             ("DSL018", "Block 'B': [Conv2d] outChannels = 'c +': the expression ends too early"));
 
+        /// <summary>Regression: With was split at every comma, so "max(c / 2, 1)" became two broken entries.</summary>
+        [Fact]
+        public void With_entries_separated_by_commas_may_hold_min_and_max() => Verify(
+            "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels = max(c / 2, 1), Padding = min(c, 1); Stride = max(1, min(2, c))\")] public partial class B;\n" + Net("[Use<B>(4)]"));
+
         [Fact]
         public void DSL018_With_entry_that_is_not_an_assignment() => Verify(
             "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels == c\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
