@@ -55,7 +55,7 @@ namespace Dsl
 
         /// <summary>
         /// Inside a <see cref="BlockAttribute">block</see>: arguments computed from the block's parameters, as
-        /// <c>"argument = expression"</c> pairs separated by <c>;</c> or <c>,</c>, e.g. <c>With = "Stride = stride; Groups = hidden"</c>.
+        /// <c>"argument = expression"</c> pairs separated by <c>;</c> or <c>,</c> (a comma inside parentheses, as in <c>max(a, b)</c>, belongs to the expression), e.g. <c>With = "Stride = stride; Groups = hidden"</c>.
         /// They replace the written value of the same argument (constructor parameter or property, any case).
         /// </summary>
         public string? With { get; set; }

@@ -79,6 +79,13 @@ namespace Dsl.Generator.Graph
         /// <summary>How many user blocks enclose this builder (a bound on recursive blocks).</summary>
         public int BlockNesting { get; set; }
 
+        /// <summary>
+        /// Inside a user block: where the value of the block's parameter of that name is written in the declared
+        /// attribute (<c>"#i"</c>, the use's i-th argument), or null when it is not written there (a default, an
+        /// expression). Null at a network's top level.
+        /// </summary>
+        public Func<string, string?>? ParameterArgument { get; set; }
+
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
 
@@ -118,9 +125,6 @@ namespace Dsl.Generator.Graph
         /// sets it (<c>"#i"</c>, the use's i-th argument), or null for the whole attribute. Set by the block builder.
         /// </summary>
         public Func<string?, string?>? ArgumentMap { get; set; }
-
-        /// <summary>Inside a user block: maps the use's own argument (<c>"#i"</c>) to the top-level attribute's argument.</summary>
-        public Func<string?, string?> UseArgumentMap { get; set; } = argument => argument;
 
         /// <summary>Reports a problem at the whole attribute (or, inside a composite, at its blamed argument).</summary>
         public void ReportWhole(ProblemCode code, params object[] args) => Report(code, null, args);
@@ -279,7 +283,7 @@ namespace Dsl.Generator.Graph
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
                 ArgumentMap = ArgumentMap,
-                UseArgumentMap = UseArgumentMap,
+                ParameterArgument = ParameterArgument,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>
