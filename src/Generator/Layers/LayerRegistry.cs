@@ -40,6 +40,18 @@ namespace Dsl.Generator.Layers
             ["PreActStageAttribute"] = PreActStageSpec.Read,
             ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
             [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
+            ["TokensAttribute"] = TokensSpec.Read,
+            ["ClassTokenAttribute"] = ClassTokenSpec.Read,
+            ["PositionEmbeddingAttribute"] = PositionEmbeddingSpec.Read,
+            ["MultiheadSelfAttentionAttribute"] = MultiheadSelfAttentionSpec.Read,
+            ["SelectTokenAttribute"] = SelectTokenSpec.Read,
+        };
+
+        /// <summary>The kinds that add a learned tensor to the module holding them (a block using one is a class, not a Sequential).</summary>
+        public static readonly ISet<string> HoldsTensors = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "ClassTokenAttribute",
+            "PositionEmbeddingAttribute",
         };
     }
 }
