@@ -33,6 +33,7 @@ namespace ResNetSample
             new("d2l-resnext-block", "the chapter's ResNeXtBlock(32, 16, 1) on 32x96x96", () => new ResNeXtBlock32(), ResNeXtBlock32.Info),
             new("d2l-residual", "one D2L Residual(3) block on 3x6x6", () => new ResidualBlock3(), ResidualBlock3.Info),
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
+            new("vit_b_16", "torchvision ViT-B/16 (keys as torchvision), 3x224x224, 1000 classes", () => new VitB16(), VitB16.Info),
         };
 
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>

@@ -8,7 +8,7 @@ namespace Dsl.Generator.Model
     internal sealed record SelectTokenSpec(string? Name, int Index) : LayerSpec(Name)
     {
         public override string Kind => "SelectToken";
-        public override string NamePrefix => "select";
+        public override string NamePrefix => "token";
         public override bool NumberedName => false;
 
         public static LayerSpec Read(AttributeReader a) => new SelectTokenSpec(a.Name, a.Int(0, 0));
