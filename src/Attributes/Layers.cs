@@ -77,7 +77,8 @@ namespace Dsl.Layers
             var qkv = nn.functional.linear(input, in_proj_weight, in_proj_bias).chunk(3, -1);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
             var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, false);
-            var output = out_proj.call(attended.transpose(1, 2).reshape(n, length, embed));
+            // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
+            var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), out_proj.weight, out_proj.bias);
             return output.MoveToOuterDisposeScope();
         }
     }

@@ -30,6 +30,12 @@ namespace Dsl.Generator.Graph
         private bool Claim(string name)
         {
             if (_names.Add(name)) return true;
+            // The network's own layer names are checked (and reported) when they are resolved.
+            if (!Composite)
+            {
+                Abort();
+                return false;
+            }
             ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it");
             return false;
         }
