@@ -72,6 +72,17 @@ namespace Dsl
             Kernel = kernel;
         }
 
+        /// <param name="outChannels">Inside a <see cref="BlockAttribute">block</see>: output channels as an expression over its parameters, e.g. <c>"in * expand"</c>.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public Conv2dAttribute(string outChannels, int kernel)
+        {
+            OutChannelsExpression = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>The output channels expression, when given as a string (inside a block).</summary>
+        public string? OutChannelsExpression { get; }
+
         /// <summary>Output channels.</summary>
         public int OutChannels { get; }
 
@@ -213,6 +224,12 @@ namespace Dsl
     {
         /// <param name="outFeatures">Output features; at least 1.</param>
         public LinearAttribute(int outFeatures) => OutFeatures = outFeatures;
+
+        /// <param name="outFeatures">Inside a <see cref="BlockAttribute">block</see>: output features as an expression over its parameters, e.g. <c>"mlp"</c>.</param>
+        public LinearAttribute(string outFeatures) => OutFeaturesExpression = outFeatures;
+
+        /// <summary>The output features expression, when given as a string (inside a block).</summary>
+        public string? OutFeaturesExpression { get; }
 
         /// <summary>Output features.</summary>
         public int OutFeatures { get; }

@@ -19,7 +19,7 @@ namespace Dsl.Generator.Blocks
         /// <summary>Blocks nested deeper than this are reported (a block that uses itself needs a When that ends).</summary>
         public const int MaxNesting = 16;
 
-        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use)
+        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use, string? into = null)
         {
             string path = b.ChildPath(name);
             if (use.Problem is not null) return Fail(b, x, use.BlockName, use.Problem);
@@ -34,9 +34,20 @@ namespace Dsl.Generator.Blocks
             if (use.Inline && b.IsSequential)
                 return Fail(b, x, decl.Name, $"Inline puts the block's layers into the module that uses it, but '{b.Path}' is a Sequential, which runs its children in order and nothing else; use it without Inline, or inline it into a block with a merge or a Body");
             // A block holding learned tensors of its own (a class token) or inlined blocks needs a class with a forward.
-            bool sequential = !use.Inline && decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && !NeedsClass(decl);
-            var inner = use.Inline ? b.Inline(x) : sequential ? b.Sequential(name, x) : b.Block(name, x);
+            bool sequential = !use.Inline && decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null
+                && decl.Parallel == BlockDecl.MergeNone && !NeedsClass(decl);
+            var inner = use.Inline ? b.Inline(x, into) : sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
+            if (!sequential && !use.Inline)
+            {
+                // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
+                inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
+                foreach (var parameter in decl.Parameters)
+                {
+                    double v = names[parameter.Name];
+                    if (v == System.Math.Floor(v) && System.Math.Abs(v) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v);
+                }
+            }
             Value y;
             if (decl.Body is { } bodyName)
             {
@@ -50,10 +61,12 @@ namespace Dsl.Generator.Blocks
                 y = Layers(inner, decl, names, inner.Input, use);
             }
             if (inner.Failed) return x;
-            string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
-            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc);
+            // The doc names the merge only in the uses where it applies (MergeWhen may leave it out).
+            bool merges = !sequential && Merges(b, decl, names);
+            string doc = "Block " + decl.Name + (merges ? " (" + BlockDecl.MergeName(decl.Merge) + " merge)" : "") + ".";
+            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
-            if (Merges(b, decl, names))
+            if (merges)
             {
                 var other = inner.Input;
                 if (decl.Shortcut is { } shortcutKey)
@@ -63,7 +76,7 @@ namespace Dsl.Generator.Blocks
                     // The shortcut gets this block's parameters of the same names.
                     var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name]));
                     var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
-                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse);
+                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse, into: "identity");
                     if (inner.Failed) return x;
                 }
                 y = MergeValues(inner, decl, path, other, y);
@@ -73,7 +86,7 @@ namespace Dsl.Generator.Blocks
             if (use.Inline) return inner.Failed ? x : y;
             // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
             // network's own [Use<Block>] attributes (attributes on a class see its nested types).
-            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc);
+            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
 
         /// <summary>Whether the block declares learned tensors of its own or inlines blocks (which may): then it is a class, not a Sequential.</summary>
@@ -168,19 +181,69 @@ namespace Dsl.Generator.Blocks
 
             var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
             if (layerNames is null) return x;
+            bool parallel = decl.Parallel != BlockDecl.MergeNone && !b.IsSequential;
+            var input = x;
+            var branches = new List<Value>();
             for (int i = 0; i < specs.Count && !b.Failed; i++)
             {
                 var (spec, reader) = specs[i];
                 int before = b.Problems.Count;
-                spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), argument => UseArgument(reader, use, decl, argument)));
+                var useMap = b.UseArgumentMap;
+                string? AtUse(string? argument) => useMap(UseArgument(reader, use, decl, argument));
+                spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), AtUse));
                 if (b.Problems.Count > before)
                 {
                     b.Abort();
                     return x;
                 }
-                x = spec.Build(b, layerNames[i], x);
+                // While this layer builds: its own problems point through its arguments to the use's, and a block used
+                // here maps its use's arguments ("#j", expressions over this block's parameters) the same way.
+                var (savedMap, savedUseMap) = (b.ArgumentMap, b.UseArgumentMap);
+                b.ArgumentMap = AtUse;
+                b.UseArgumentMap = nested => useMap(NestedToOuter(reader, use, decl, nested));
+                try
+                {
+                    if (!parallel)
+                    {
+                        x = spec.Build(b, layerNames[i], x);
+                        continue;
+                    }
+                    // A parallel branch: applied to the block's input, its output kept in a value of its own.
+                    using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
+                }
+                finally
+                {
+                    (b.ArgumentMap, b.UseArgumentMap) = (savedMap, savedUseMap);
+                }
             }
-            return x;
+            return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
+        }
+
+        /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>
+        private static Value JoinBranches(GraphBuilder b, BlockDecl decl, List<Value> branches)
+        {
+            if (branches.Count == 1) return branches[0];
+            var first = branches[0].Shape;
+            foreach (var branch in branches.Skip(1))
+            {
+                var shape = branch.Shape;
+                bool fits = decl.Parallel == BlockDecl.MergeAdd
+                    ? shape == first
+                    : shape.Count == first.Count && shape.Count > 0 && Enumerable.Range(1, shape.Count - 1).All(i => shape[i] == first[i]);
+                if (fits) continue;
+                Mismatch(b, b.Path, decl.Parallel == BlockDecl.MergeAdd ? "Parallel = Add" : "Parallel = Concat", shape, first,
+                    decl.Parallel == BlockDecl.MergeAdd ? "summed branches must give the same shape" : "concatenated branches must keep the same size in every dimension but the channels");
+                return branches[0];
+            }
+            if (decl.Parallel == BlockDecl.MergeConcat)
+            {
+                var dims = first.ToArray();
+                dims[0] = b.Checked(() => branches.Sum(v => v.Shape[0]), b.Path, null);
+                return b.Merge(StepOp.Concat, new EquatableArray<long>(dims), branches.ToArray());
+            }
+            var sum = b.Merge(StepOp.Add, first, branches[0], branches[1]);
+            foreach (var branch in branches.Skip(2)) sum = b.Merge(StepOp.Add, first, sum, branch);
+            return sum;
         }
 
         /// <summary>
@@ -189,8 +252,28 @@ namespace Dsl.Generator.Blocks
         /// </summary>
         private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
         {
-            if (argument is null || reader.WithExpression(argument) is not { } expression || !Expression.IsName(expression)) return null;
-            string parameter = expression.Trim();
+            if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
+            return PositionOf(use, decl, expression.Trim());
+        }
+
+        /// <summary>
+        /// A nested use's argument <c>"#j"</c> as an argument of this block's use: when the nested argument is a bare
+        /// parameter name of this block, the argument of this use that sets that parameter.
+        /// </summary>
+        private static string? NestedToOuter(AttributeReader nested, UseSpec use, BlockDecl decl, string? argument)
+        {
+            if (argument is null || argument.Length < 2 || argument[0] != '#'
+                || !int.TryParse(argument.Substring(1), NumberStyles.None, CultureInfo.InvariantCulture, out int j)
+                || j >= nested.Raw.Arguments.Count || nested.Raw.Arguments[j].Value is not string text) return null;
+            int eq = text.IndexOf('=');
+            string expression = (eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') ? text.Substring(eq + 1) : text).Trim();
+            if (!Expression.IsName(expression)) return null;
+            return PositionOf(use, decl, expression);
+        }
+
+        /// <summary>"#i" for the argument of <paramref name="use"/> that sets <paramref name="parameter"/>; null when it takes its default.</summary>
+        private static string? PositionOf(UseSpec use, BlockDecl decl, string parameter)
+        {
             for (int i = 0; i < use.Arguments.Count; i++)
             {
                 string? p = use.Arguments[i].Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);
@@ -226,7 +309,7 @@ namespace Dsl.Generator.Blocks
             }
             foreach (var n in names)
             {
-                if (n is "x" or "y")
+                if (n is "x" or "y" or "identity" || (n.Length > 1 && n[0] == 'y' && n.Skip(1).All(char.IsDigit)))
                 {
                     Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
                     return null;

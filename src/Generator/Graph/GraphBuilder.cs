@@ -118,9 +118,18 @@ namespace Dsl.Generator.Graph
         /// <summary>Reports a problem at <paramref name="argument"/> (or, inside a composite, at its blamed argument).</summary>
         public void Report(ProblemCode code, string? argument, params object[] args)
         {
-            _problems.Add(Problem.At(code, Index, Composite ? Blame : argument, args));
+            _problems.Add(Problem.At(code, Index, Composite ? Blame ?? ArgumentMap?.Invoke(argument) : argument, args));
             Fail();
         }
+
+        /// <summary>
+        /// Inside a user block: maps an argument of the layer being built to the argument of the top-level attribute that
+        /// sets it (<c>"#i"</c>, the use's i-th argument), or null for the whole attribute. Set by the block builder.
+        /// </summary>
+        public Func<string?, string?>? ArgumentMap { get; set; }
+
+        /// <summary>Inside a user block: maps the use's own argument (<c>"#i"</c>) to the top-level attribute's argument.</summary>
+        public Func<string?, string?> UseArgumentMap { get; set; } = argument => argument;
 
         /// <summary>Reports a problem at the whole attribute (or, inside a composite, at its blamed argument).</summary>
         public void ReportWhole(ProblemCode code, params object[] args) => Report(code, null, args);
@@ -227,12 +236,22 @@ namespace Dsl.Generator.Graph
         public Value AddInPlace(Value y, Value identity) =>
             Failed ? y : AddStep(StepOp.AddInPlace, null, y.Var, y.Shape, y, identity);
 
+        private string? _writeTo;
+
+        /// <summary>Until disposed, operations write <paramref name="var"/> instead of <see cref="DefaultVar"/> (a block's parallel branches).</summary>
+        public IDisposable WritingTo(string var)
+        {
+            var previous = _writeTo;
+            _writeTo = var;
+            return new Restore(() => _writeTo = previous);
+        }
+
         private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, params Value[] inputs) =>
             AddStep(op, module, into, output, null, inputs);
 
         private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, string? param, params Value[] inputs)
         {
-            string var = into ?? DefaultVar;
+            string var = into ?? _writeTo ?? DefaultVar;
             _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray(), null, param));
             return new Value(var, output);
         }
@@ -271,6 +290,8 @@ namespace Dsl.Generator.Graph
                 Input = new Value("x", x.Shape),
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
+                ArgumentMap = ArgumentMap,
+                UseArgumentMap = UseArgumentMap,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>

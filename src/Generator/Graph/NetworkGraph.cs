@@ -63,7 +63,10 @@ namespace Dsl.Generator.Graph
                 builder.BeginAttribute(i);
                 x = layers[i].Build(builder, names[i], x);
             }
-            return new NetworkModel(spec, builder.Root(spec.ClassName, input, x), problems.ToEquatableArray(), inputVar);
+            var root = builder.Root(spec.ClassName, input, x);
+            // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
+            if (problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
+            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar);
         }
 
         private static string Free(string[] taken, params string[] candidates) => candidates.First(c => Array.IndexOf(taken, c) < 0);

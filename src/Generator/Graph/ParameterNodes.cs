@@ -77,11 +77,11 @@ namespace Dsl.Generator.Graph
         /// <summary>
         /// A builder whose modules, tensors and steps go into this module itself (an inlined block: its layers become
         /// children of this module, as torchvision's EncoderBlock holds ln_1 ... mlp directly). Its forward writes a
-        /// fresh variable so merges can still read <paramref name="x"/>.
+        /// fresh variable (or <paramref name="into"/>) so merges can still read <paramref name="x"/>.
         /// </summary>
-        public GraphBuilder Inline(Value x)
+        public GraphBuilder Inline(Value x, string? into = null)
         {
-            string var = DefaultVar + "_" + (++_owner._inlined).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string var = into ?? DefaultVar + "_" + (++_owner._inlined).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return new GraphBuilder(_problems, this, _modules, Index, Naming, Path, Depth, composite: true, Composite ? Blame : null, var, share: this)
             {
                 Input = x,

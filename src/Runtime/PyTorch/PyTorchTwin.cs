@@ -130,11 +130,13 @@ namespace Dsl.Runtime.PyTorch
 
             /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
             private bool UsesTorch() =>
-                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op is "concat" || s.Op.StartsWith("param_", StringComparison.Ordinal))
+                Uses("concat") || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op.StartsWith("param_", StringComparison.Ordinal))
                 || _graph.Root.OwnTensors.Count > 0 || _kinds.Any(k => k.First.OwnTensors.Count > 0);
 
-            private bool UsesFunctional() =>
-                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == "relu");
+            private bool UsesFunctional() => Uses("relu");
+
+            private bool Uses(string op) =>
+                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == op);
 
             private string BlockClass(BlockKind kind)
             {
