@@ -31,12 +31,16 @@ namespace Dsl.Generator.Blocks
             var names = Bind(b, decl, use, x);
             if (names is null) return x;
 
-            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && decl.Parallel == BlockDecl.MergeNone;
-            if (!sequential && MemberNameProblem(decl) is { } why) return Fail(b, x, decl.Name, why);
-            var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
+            if (use.Inline && b.IsSequential)
+                return Fail(b, x, decl.Name, $"Inline puts the block's layers into the module that uses it, but '{b.Path}' is a Sequential, which runs its children in order and nothing else; use it without Inline, or inline it into a block with a merge or a Body");
+            // A block holding learned tensors of its own (a class token) or inlined blocks needs a class with a forward.
+            bool sequential = !use.Inline && decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null
+                && decl.Parallel == BlockDecl.MergeNone && !NeedsClass(decl);
+            if (!sequential && !use.Inline && MemberNameProblem(decl) is { } why) return Fail(b, x, decl.Name, why);
+            var inner = use.Inline ? b.Inline(x, into) : sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
             inner.ParameterArgument = parameter => ArgumentOf(b, decl, use, parameter);
-            if (!sequential)
+            if (!sequential && !use.Inline)
             {
                 // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
                 inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
@@ -80,10 +84,16 @@ namespace Dsl.Generator.Blocks
                 y = MergeValues(inner, decl, path, other, y);
                 if (inner.Failed) return x;
             }
+            // Inlined: the layers and steps are already the enclosing module's.
+            if (use.Inline) return inner.Failed ? x : y;
             // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
             // network's own [Use<Block>] attributes (attributes on a class see its nested types).
             return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
+
+        /// <summary>Whether the block declares learned tensors of its own or inlines blocks (which may): then it is a class, not a Sequential.</summary>
+        private static bool NeedsClass(BlockDecl decl) =>
+            decl.Layers.Any(l => LayerRegistry.HoldsTensors.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why)
         {

@@ -16,7 +16,8 @@ namespace Dsl.Generator.Blocks
     /// use is written (inside another block they read that block's parameters); the block's own layers are read
     /// again for every use with its values (<see cref="BlockBuilder"/>).
     /// </summary>
-    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem) : LayerSpec(Name)
+    /// <remarks><see cref="Inline"/>: the block's layers become children of the module that uses it (no submodule of its own).</remarks>
+    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem, bool Inline = false) : LayerSpec(Name)
     {
         public override string Kind => "Use<" + BlockName + ">";
 
@@ -63,7 +64,7 @@ namespace Dsl.Generator.Blocks
                         break;
                 }
             }
-            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem);
+            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem, a.Named("Inline", false));
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) => BlockBuilder.Use(b, name, x, this);

@@ -22,8 +22,9 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            if (!Require.Flat(b, path, x)) return x;
-            long inFeatures = x.Shape[0], output = outFeatures.Value;
+            // Flat features [F], or tokens [L, F] (applied to each token, on the last dimension).
+            if (x.Shape.Count != 2 && !Require.Flat(b, path, x)) return x;
+            long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value, tokens = x.Shape.Count == 2 ? x.Shape[0] : 1;
             if (declaredIn != 0 && declaredIn != inFeatures)
             {
                 b.Report(ProblemCode.LinearInFeaturesMismatch, "InFeatures", path, declaredIn, inFeatures);
@@ -31,9 +32,11 @@ namespace Dsl.Generator.Model
             }
             long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
             long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
+            long multiplyAdds = b.Checked(() => tokens * weights, path, "outFeatures");
             if (b.Failed) return x;
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, GraphNode.Dims(output), parameters, weights, args, into, doc);
+            var shape = x.Shape.Count == 2 ? GraphNode.Dims(tokens, output) : GraphNode.Dims(output);
+            return b.Leaf(name, "Linear", x, shape, parameters, multiplyAdds, args, into, doc);
         }
     }
 }
