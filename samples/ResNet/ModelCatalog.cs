@@ -39,6 +39,7 @@ namespace ResNetSample
             new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
             new("unet-bilinear", "small U-Net with bilinear upsampling (Upsample + 1x1 conv), 1x32x32, 2 classes per pixel", () => new BilinearUNet(), BilinearUNet.Info),
             new("convnext_tiny", "torchvision ConvNeXt-T (LayerNorm2d, layer scale, stochastic depth), 3x224x224, 1000 classes", () => new ConvNeXtTiny(), ConvNeXtTiny.Info),
+            new("vit_b_16", "torchvision ViT-B/16 (keys as torchvision), 3x224x224, 1000 classes", () => new VitB16(), VitB16.Info),
         };
 
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>

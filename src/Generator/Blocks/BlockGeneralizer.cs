@@ -95,8 +95,8 @@ namespace Dsl.Generator.Blocks
             block.ModuleType + "|" + string.Join(";", block.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
             + "|" + string.Join(",", block.Params.Select(p => p.Name))
             + "|" + string.Join(";", block.Children.Select(ChildStructure))
-            // The block's own tensors (a layer scale): name, rank and initial value; the sizes may differ.
-            + "|" + string.Join(";", block.Tensors.Select(t => t.Name + "/" + t.Shape.Count + "/" + Literal.Of(t.Init)));
+            // The block's own tensors (a layer scale, a position embedding): name, rank and initialisation; the sizes may differ.
+            + "|" + string.Join(";", block.Tensors.Select(t => t.Name + "/" + t.Shape.Count + "/" + t.InitName + "/" + Literal.Of(t.Std) + "/" + Literal.Of(t.Fill)));
 
         private static string ChildStructure(GraphNode node) => node.Form switch
         {

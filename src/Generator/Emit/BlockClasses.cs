@@ -135,6 +135,7 @@ namespace Dsl.Generator.Emit
         {
             var first = c.First;
             if (first.Body != node.Body || first.Result != node.Result) return false;
+            // The same tensors; a first dimension given by a block parameter (BlockGeneralizer) may differ between uses.
             if (!first.Tensors.Select(t => t.Signature).SequenceEqual(node.Tensors.Select(t => t.Signature))) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
             foreach (var child in node.Children)

@@ -35,24 +35,18 @@ namespace Dsl.Generator.Emit
                 using (w.Block("partial class " + className + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
                 {
                     var root = model.Root;
+                    ParameterEmitter.WriteFields(w, root.Tensors);
                     foreach (var child in root.Children)
                     {
                         w.Line($"/// <summary>{child.Name}: {child.Type}, output {Dims(child.Output)}, {Grouped(child.Parameters)} parameters.</summary>");
                         w.Line($"public readonly {FieldType(child, classes)} {child.Name};");
                         w.Line();
                     }
-                    foreach (var tensor in root.Tensors)
-                    {
-                        w.Line(DslLayers.Doc(tensor));
-                        w.Line(DslLayers.Field(tensor));
-                        w.Line();
-                    }
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
                     using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
+                        ParameterEmitter.WriteConstruction(w, root.Tensors);
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
-                        foreach (var tensor in root.Tensors)
-                            foreach (var line in DslLayers.Construction(tensor)) w.Line(line);
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
@@ -61,7 +55,7 @@ namespace Dsl.Generator.Emit
                     using (w.Block($"public override {Tensor} forward({Tensor} {input})"))
                     {
                         w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
-                        WriteSteps(w, root.Body, input, _ => 1, 1);
+                        WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors);
                         w.Line(root.Result == input ? $"return {input}.alias();" : $"return {root.Result};");
                     }
                     foreach (var blockClass in classes.Classes) WriteBlockClass(w, blockClass, classes);
@@ -104,7 +98,8 @@ namespace Dsl.Generator.Emit
 
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
-            NodeForm.Leaf => (DslLayers.Is(node.ModuleType) ? DslLayers.Namespace : Modules) + "." + node.ModuleType,
+            NodeForm.Leaf when ParameterEmitter.DslModules.Contains(node.ModuleType) => ParameterEmitter.DslNamespace + "." + node.ModuleType,
+            NodeForm.Leaf => Modules + "." + node.ModuleType,
             NodeForm.Sequential => Modules + ".Sequential",
             _ => classes.Of(node).Name,
         };
@@ -119,8 +114,9 @@ namespace Dsl.Generator.Emit
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
                         .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Code ?? a.Value));
-                    if (DslLayers.Is(node.ModuleType)) return $"new {DslLayers.Namespace}.{node.ModuleType}({string.Join(", ", args)})";
-                    return $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
+                    return ParameterEmitter.DslModules.Contains(node.ModuleType)
+                        ? $"new {ParameterEmitter.DslNamespace}.{node.ModuleType}({string.Join(", ", args)})"
+                        : $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:
                 {
@@ -175,7 +171,7 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
-        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses)
+        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default)
         {
             var declared = new HashSet<string>(StringComparer.Ordinal) { input };
             foreach (var step in steps)
@@ -198,13 +194,14 @@ namespace Dsl.Generator.Emit
                     case StepOp.Multiply:
                         w.Line($"{target} = {step.Inputs[0]}.mul({step.Inputs[1]});");
                         break;
-                    case StepOp.Parameter:
-                        // The block's own parameter tensor (a layer scale), read by its field.
-                        w.Line($"{target} = this.{step.Module};");
-                        break;
                     case StepOp.Concat:
                         // Dimension 1: the channels (or features) after the batch.
                         w.Line($"{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
+                        break;
+                    case StepOp.ParamAdd:
+                    case StepOp.ParamPrepend:
+                    case StepOp.ParamMul:
+                        w.Line($"{target} = {ParameterEmitter.Step(step, tensors)};");
                         break;
                     case StepOp.OptionalCall:
                     {
@@ -235,6 +232,7 @@ namespace Dsl.Generator.Emit
             w.Line(GeneratedCode);
             using (w.Block($"public sealed class {c.Name} : {ModuleBase}"))
             {
+                ParameterEmitter.WriteFields(w, first.Tensors, context.Parameters);
                 foreach (var child in children)
                 {
                     string optional = Always(child) ? "" : "?";
@@ -243,25 +241,19 @@ namespace Dsl.Generator.Emit
                     w.Line($"/// <summary>{doc}</summary>");
                     w.Line($"public readonly {FieldType(child, classes)}{optional} {child.Name};");
                 }
-                foreach (var tensor in first.Tensors)
-                {
-                    w.Line(DslLayers.Doc(tensor, context.Parameters));
-                    w.Line(DslLayers.Field(tensor));
-                }
                 w.Line();
                 w.Line("/// <summary>Creates the block" + (varying.Count == 0 ? "." : "; the arguments are what differs between its uses in the network.") + "</summary>");
                 string parameters = string.Join(", ", varying.Select(p => p.Type + " " + p.Name));
                 using (w.Block($"public {c.Name}({parameters}) : base(nameof({c.Name}))"))
                 {
+                    ParameterEmitter.WriteConstruction(w, first.Tensors, context.Parameters);
                     WriteConstruction(w, children, Always, context, flags);
-                    foreach (var tensor in first.Tensors)
-                        foreach (var line in DslLayers.Construction(tensor, context.Parameters)) w.Line(line);
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} x)"))
                 {
-                    WriteSteps(w, first.Body, "x", c.Presence, uses);
+                    WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors);
                     w.Line($"return {first.Result};");
                 }
             }

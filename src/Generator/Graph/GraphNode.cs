@@ -38,39 +38,27 @@ namespace Dsl.Generator.Graph
         Concat,
         /// <summary><c>out = in0 * in1</c>, broadcasting one weight per channel: gating (squeeze-and-excitation).</summary>
         Multiply,
-        /// <summary><c>out = this.module</c>: reads the block's own parameter tensor named <c>module</c> (a layer scale).</summary>
-        Parameter,
-    }
-
-    /// <summary>
-    /// A parameter tensor that belongs to a block itself rather than to a submodule (torchvision's CNBlock
-    /// <c>layer_scale</c>): its name (the state_dict key below the block), shape and the value it starts at.
-    /// </summary>
-    /// <remarks>
-    /// <see cref="Channels"/> names the block parameter that gives the first dimension when uses of one block class
-    /// differ in it (set by <see cref="Blocks.BlockGeneralizer"/>), so the class creates it from its constructor argument.
-    /// </remarks>
-    internal sealed record TensorParam(string Name, EquatableArray<long> Shape, double Init, string? Channels = null)
-    {
-        /// <summary>The number of values.</summary>
-        public long Count => System.Linq.Enumerable.Aggregate(Shape, 1L, (a, d) => checked(a * d));
-
-        /// <summary>What uses of one class must share: the name, initial value and shape, the first dimension by its parameter when it has one.</summary>
-        public string Signature => Name + "=" + Literal.Of(Init) + "[" + (Channels is null ? Literal.Of(Shape[0]) : "$" + Channels)
-            + string.Concat(System.Linq.Enumerable.Select(System.Linq.Enumerable.Skip(Shape, 1), d => "," + Literal.Of(d))) + "]";
+        /// <summary><c>out = in0 + param</c>: a learned tensor of the module added, broadcasting over the batch (ViT's position embedding).</summary>
+        ParamAdd,
+        /// <summary><c>out = cat([param.expand(batch, ...), in0], 1)</c>: a learned tensor prepended along the first dimension after the batch (ViT's class token).</summary>
+        ParamPrepend,
+        /// <summary><c>out = in0 * param</c>: the value multiplied by a learned tensor of the module, broadcasting (ConvNeXt's layer scale).</summary>
+        ParamMul,
     }
 
     /// <summary>
     /// One operation of a forward: its output value, the submodule it calls (if any), its input edges and, for an
     /// <see cref="StepOp.OptionalCall"/>, the block parameter that says whether the module exists.
     /// </summary>
-    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null);
+    /// <remarks><see cref="Param"/> names the module's own learned tensor (<see cref="TensorParam"/>) a parameter step uses.</remarks>
+    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null, string? Param = null);
 
     /// <summary>
     /// One module of the network with its compile-time facts. <see cref="ModuleType"/> is the TorchSharp layer
     /// (Leaf: "Conv2d") or the generated class's base name (Block: "BasicBlock"); <see cref="Type"/> is the name
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
-    /// returns <see cref="Result"/>.
+    /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
+    /// register_parameter, not submodules), counted in <see cref="Parameters"/>.
     /// </summary>
     internal sealed record GraphNode(
         string Name,

@@ -6,9 +6,9 @@ namespace Dsl.Generator.Model
 {
     /// <summary>
     /// <c>[LayerScale(InitialValue)]</c>: a learned weight per channel (shape [C, 1, ...]) that multiplies the value. Not
-    /// a module: the weight is a parameter tensor of the enclosing block (<see cref="GraphBuilder.Parameter"/>, state_dict key
-    /// <c>&lt;block&gt;.&lt;name&gt;</c>, torchvision's CNBlock <c>layer_scale</c>), read by a <c>parameter</c> step and applied
-    /// by a <c>mul</c> step of the block's forward. Multiply-adds are not counted (only convolutions and linear layers are, as torchvision's).
+    /// a module: the weight is a parameter tensor of the enclosing block (<see cref="GraphBuilder.AddTensor"/>, a <see cref="TensorInit.Full"/>
+    /// tensor, state_dict key <c>&lt;block&gt;.&lt;name&gt;</c>, torchvision's CNBlock <c>layer_scale</c>), applied by a
+    /// <see cref="StepOp.ParamMul"/> step (<c>param_mul</c>) of the block's forward. Multiply-adds are not counted (only convolutions and linear layers are, as torchvision's).
     /// </summary>
     internal sealed record LayerScaleSpec(string? Name, double InitialValue) : LayerSpec(Name)
     {
@@ -41,8 +41,8 @@ namespace Dsl.Generator.Model
                 return x;
             }
             var shape = new EquatableArray<long>(new[] { x.Shape[0] }.Concat(Enumerable.Repeat(1L, x.Shape.Count - 1)));
-            var scale = b.Parameter(name, shape, initialValue);
-            return b.Merge(StepOp.Multiply, x.Shape, scale, x);
+            if (!b.AddTensor("LayerScale", name, shape, TensorInit.Full, fill: initialValue)) return x;
+            return b.ParamMul(name, x);
         }
     }
 }

@@ -26,9 +26,10 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            // Over the last dimension of a larger value (channels-last [H, W, C], tokens [L, D]) only when asked for
-            // explicitly: InFeatures equal to that dimension. Otherwise a Linear after a convolution wants a Flatten.
-            bool lastDimension = x.Shape.Count > 1 && declaredIn != 0 && declaredIn == x.Shape[x.Shape.Count - 1];
+            // Flat features [F] or tokens [L, F] (applied to each token, on the last dimension); over the last dimension of an
+            // image (channels-last [H, W, C]) only when asked for explicitly: InFeatures equal to that dimension. Otherwise a
+            // Linear after a convolution wants a Flatten.
+            bool lastDimension = x.Shape.Count == 2 || (x.Shape.Count > 1 && declaredIn != 0 && declaredIn == x.Shape[x.Shape.Count - 1]);
             if (!lastDimension && !Require.Flat(b, path, x)) return x;
             long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value;
             if (declaredIn != 0 && declaredIn != inFeatures)

@@ -73,10 +73,8 @@ namespace Dsl.Runtime.Graph
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
                 : new Dictionary<string, JsonElement>();
-            Tensors = e.TryGetProperty("tensors", out var tensors)
-                ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray()
-                : Array.Empty<GraphTensor>();
             Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(Read).ToArray() : Array.Empty<GraphNode>();
+            Tensors = e.TryGetProperty("tensors", out var tensors) ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray() : Array.Empty<GraphTensor>();
             if (e.TryGetProperty("body", out var body))
             {
                 Body = body.EnumerateArray().Select(GraphStep.Read).ToArray();
@@ -111,11 +109,11 @@ namespace Dsl.Runtime.Graph
         /// <summary>Block: its parameters in this use (<c>stride</c>, <c>projection</c>, ...).</summary>
         public IReadOnlyDictionary<string, JsonElement> Params { get; }
 
-        /// <summary>Block: parameter tensors of the block itself, not of a submodule (a layer scale); key <c>path.name</c>.</summary>
-        public IReadOnlyList<GraphTensor> Tensors { get; }
-
         /// <summary>Submodules in registration (state_dict) order.</summary>
         public IReadOnlyList<GraphNode> Children { get; }
+
+        /// <summary>Block: its own learned tensors (registered parameters such as ViT's <c>class_token</c>), keyed <see cref="Key"/>(name).</summary>
+        public IReadOnlyList<GraphTensor> Tensors { get; }
 
         /// <summary>Block: the forward as steps over named values; null for leaves and sequentials.</summary>
         public IReadOnlyList<GraphStep>? Body { get; }
@@ -183,25 +181,32 @@ namespace Dsl.Runtime.Graph
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Describe()} {Form}");
     }
 
-    /// <summary>A parameter tensor of a block itself (<c>{name, shape, init}</c>): its name below the block, shape and initial value.</summary>
-    /// <remarks><see cref="Channels"/> names the block parameter that gives the first dimension, where uses of the block's class differ in it.</remarks>
-    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, double Init, string? Channels = null)
-    {
-        internal static GraphTensor Read(JsonElement e) => new(
-            e.GetProperty("name").GetString()!,
-            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
-            e.GetProperty("init").GetDouble(),
-            e.TryGetProperty("channels", out var c) ? c.GetString() : null);
-    }
-
     /// <summary>One step of a block's forward: <c>{op, out, module?, in, flag?}</c> (docs/graph-format.md).</summary>
-    public sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag)
+    /// <remarks><see cref="Param"/>: the block's own tensor that a <c>param_add</c>, <c>param_prepend</c> or <c>param_mul</c> step uses.</remarks>
+    public sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag, string? Param = null)
     {
         internal static GraphStep Read(JsonElement e) => new(
             e.GetProperty("op").GetString()!,
             e.GetProperty("out").GetString()!,
             e.TryGetProperty("module", out var m) ? m.GetString() : null,
             e.GetProperty("in").EnumerateArray().Select(i => i.GetString()!).ToArray(),
-            e.TryGetProperty("flag", out var f) ? f.GetString() : null);
+            e.TryGetProperty("flag", out var f) ? f.GetString() : null,
+            e.TryGetProperty("param", out var p) ? p.GetString() : null);
+    }
+
+    /// <summary>A learned tensor of a module itself: <c>{name, shape, init, std?, value?, channels?}</c> (docs/graph-format.md).</summary>
+    /// <remarks>
+    /// <see cref="Init"/> is <c>zeros</c>, <c>normal</c> (mean 0, <see cref="Std"/>) or <c>full</c> (every value <see cref="Value"/>, a layer scale).
+    /// <see cref="Channels"/> names the block parameter that gives the first dimension, where uses of the block's class differ in it.
+    /// </remarks>
+    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, string Init, double Std, double Value = 0, string? Channels = null)
+    {
+        internal static GraphTensor Read(JsonElement e) => new(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+            e.GetProperty("init").GetString()!,
+            e.TryGetProperty("std", out var std) ? std.GetDouble() : 0,
+            e.TryGetProperty("value", out var value) ? value.GetDouble() : 0,
+            e.TryGetProperty("channels", out var c) ? c.GetString() : null);
     }
 }

@@ -195,18 +195,19 @@ namespace Dsl.Runtime.Onnx
                             values[step.Out] = new Value(_graph.Add("Mul", Hint(step.Out + "_mul"), new[] { a.Name, b.Name }));
                             break;
                         }
-                        case "parameter":
-                            // The block's own parameter tensor (a layer scale): an initializer named by its state_dict key.
-                            values[step.Out] = new Value(_graph.Initializer(node.Key(step.Module ?? step.Out)));
-                            break;
                         case "concat":
                         {
                             var inputs = step.In.Select((_, i) => Read(step, i).Name).ToArray();
                             values[step.Out] = new Value(_graph.Add("Concat", Hint(step.Out + "_concat"), inputs, OnnxAttribute.Int("axis", 1)));
                             break;
                         }
+                        case "param_add":
+                        case "param_prepend":
+                        case "param_mul":
+                            values[step.Out] = new Value(OnnxTokenLayers.ParamStep(_graph, node, step, Read(step, 0).Name, Hint(step.Out)));
+                            break;
                         default:
-                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat, parameter).");
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat, param_add, param_prepend, param_mul).");
                     }
                 }
                 return values.TryGetValue(node.Result, out var result) ? result

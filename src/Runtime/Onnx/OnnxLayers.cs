@@ -94,6 +94,9 @@ namespace Dsl.Runtime.Onnx
                     Int("axis", -1), Float("epsilon", c.Node.Double("eps"))) }, Ints("perm", 0, 3, 1, 2)),
                 // Stochastic depth is the identity in eval mode.
                 ["StochasticDepth"] = c => c.Input,
+                ["Tokens"] = OnnxTokenLayers.Tokens,
+                ["SelectToken"] = OnnxTokenLayers.SelectToken,
+                ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
             };
 
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
@@ -168,12 +171,8 @@ namespace Dsl.Runtime.Onnx
 
         private static string Linear(OnnxLayerContext c)
         {
-            // Over the last dimension of a larger value (channels-last): Y = X W^T (+ b) with MatMul, which broadcasts.
-            if (c.Node.Input.Count > 1)
-            {
-                string product = c.Op("MatMul", new[] { c.Input, c.Op("Transpose", new[] { c.Weight("weight") }, Ints("perm", 1, 0)) });
-                return c.Node.Bool("hasBias") ? c.Op("Add", new[] { product, c.Weight("bias") }) : product;
-            }
+            // On tokens [N, L, F] or channels-last [N, H, W, C]: MatMul with the transposed weight, which broadcasts (Gemm takes matrices only).
+            if (c.Node.Input.Count > 1) return OnnxTokenLayers.Linear(c, c.Input, "weight", c.Node.Bool("hasBias") ? "bias" : null);
             // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
             var inputs = new List<string> { c.Input, c.Weight("weight") };
             if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));

@@ -45,11 +45,80 @@ namespace Dsl.Runtime.PyTorch
             ["ConvTranspose2d"] = Layer("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
             // mode is a string in the graph ("nearest", "bilinear"), PyTorch's spelling.
             ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
-            // torchvision's own layers, written into the twin as small classes (PyTorchHelpers).
+            ["Tokens"] = Layer("Tokens"),
+            ["SelectToken"] = Layer("SelectToken", "index"),
+            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout"),
+            // torchvision's own layers, written into the twin as small classes (HelperClasses).
             ["Permute"] = Layer("Permute", "dims*"),
             ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),
             ["StochasticDepth"] = Layer("StochasticDepth", "p*", "mode*"),
         };
+
+        /// <summary>
+        /// The Python classes of the kinds that are not torch.nn modules (Dsl.Layers in .NET), written once into a twin that
+        /// uses them; their state_dict keys are those of the .NET modules.
+        /// </summary>
+        private static readonly Dictionary<string, string> HelperClasses = new(StringComparer.Ordinal)
+        {
+            ["Tokens"] =
+                "class Tokens(nn.Module):\n" +
+                "    \"\"\"An image [N, C, H, W] as tokens [N, H*W, C]: flatten the positions, then transpose (ViT's patch tokens).\"\"\"\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return x.flatten(2).transpose(1, 2)\n",
+            ["SelectToken"] =
+                "class SelectToken(nn.Module):\n" +
+                "    \"\"\"One token of [N, L, ...]: x[:, index].\"\"\"\n\n" +
+                "    def __init__(self, index: int = 0) -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.index = index\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return x[:, self.index]\n",
+            ["MultiheadSelfAttention"] =
+                "class MultiheadSelfAttention(nn.MultiheadAttention):\n" +
+                "    \"\"\"Self-attention on tokens [N, L, E]: nn.MultiheadAttention (batch first) applied to x, x, x; same keys.\"\"\"\n\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0) -> None:\n" +
+                "        super().__init__(embed_dim, num_heads, dropout=dropout, batch_first=True)\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]\n" +
+                "        return super().forward(x, x, x, need_weights=False)[0]\n",
+            ["Permute"] =
+                "class Permute(nn.Module):\n" +
+                "    \"\"\"torchvision.ops.Permute: x.permute(dims), the batch dimension included.\"\"\"\n\n" +
+                "    def __init__(self, dims: list) -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.dims = dims\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return x.permute(self.dims)\n",
+            ["LayerNorm2d"] =
+                "class LayerNorm2d(nn.LayerNorm):\n" +
+                "    \"\"\"torchvision's LayerNorm2d: LayerNorm over the channels of [N, C, H, W] (keys weight, bias).\"\"\"\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        x = x.permute(0, 2, 3, 1)\n" +
+                "        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)\n" +
+                "        return x.permute(0, 3, 1, 2)\n",
+            ["StochasticDepth"] =
+                "class StochasticDepth(nn.Module):\n" +
+                "    \"\"\"torchvision.ops.StochasticDepth: drops the branch per sample (\\\"row\\\") or per batch in training.\"\"\"\n\n" +
+                "    def __init__(self, p: float, mode: str = \"row\") -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.p = p\n" +
+                "        self.mode = mode\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        if not self.training or self.p == 0.0:\n" +
+                "            return x\n" +
+                "        survival = 1.0 - self.p\n" +
+                "        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == \"row\" else [1] * x.ndim\n" +
+                "        noise = x.new_empty(size).bernoulli_(survival)\n" +
+                "        if survival > 0.0:\n" +
+                "            noise.div_(survival)\n" +
+                "        return x * noise\n",
+        };
+
+        /// <summary>The helper classes the leaf kinds <paramref name="modules"/> need, each once, in the order of <see cref="HelperClasses"/>.</summary>
+        public static IEnumerable<string> Helpers(IEnumerable<string> modules)
+        {
+            var used = new HashSet<string>(modules, StringComparer.Ordinal);
+            return HelperClasses.Where(h => used.Contains(h.Key)).Select(h => h.Value);
+        }
 
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;

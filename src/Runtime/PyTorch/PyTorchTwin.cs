@@ -53,7 +53,7 @@ namespace Dsl.Runtime.PyTorch
             private bool IsReferenced(string param) =>
                 Uses.SelectMany(u => u.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
                 || First.Body.Any(s => s.Op == "optional_call" && s.Flag == param)
-                || First.Tensors.Any(t => t.Channels == param);
+                || First.OwnTensors.Any(t => t.Channels == param);
 
             /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
             public void MergeChildren(IReadOnlyList<string> names)
@@ -99,7 +99,6 @@ namespace Dsl.Runtime.PyTorch
             public string Write()
             {
                 var body = new StringBuilder();
-                foreach (var helper in PyTorchHelpers.For(_graph.Root)) body.Append("\n\n").Append(helper);
                 foreach (var kind in _kinds) body.Append("\n\n").Append(BlockClass(kind));
                 body.Append("\n\n").Append(NetworkClass());
 
@@ -121,12 +120,19 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
-                if (Uses("concat") || PyTorchHelpers.UsesTensors(_graph.Root)) sb.Append("import torch\n");
+                if (UsesTorch()) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
+                foreach (var helper in PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)))
+                    sb.Append("\n\n").Append(helper);
                 return sb.ToString();
             }
+
+            /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
+            private bool UsesTorch() =>
+                Uses("concat") || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op.StartsWith("param_", StringComparison.Ordinal))
+                || _graph.Root.OwnTensors.Count > 0 || _kinds.Any(k => k.First.OwnTensors.Count > 0);
 
             private bool UsesFunctional() => Uses("relu");
 
@@ -155,9 +161,9 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
+                WriteTensors(w, first.OwnTensors, names);
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
-                foreach (var tensor in first.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor, names)).Append('\n');
                 w.Append('\n');
                 WriteForward(w, first, "x", kind.Presence, uses);
                 return w.ToString();
@@ -177,8 +183,8 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
+                WriteTensors(w, root.OwnTensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
-                foreach (var tensor in root.Tensors) w.Append(Indent).Append(Indent).Append(PyTorchHelpers.Construction(tensor)).Append('\n');
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;
@@ -188,6 +194,32 @@ namespace Dsl.Runtime.PyTorch
                 WriteSteps(w, root.Body, _ => 1, 1);
                 w.Append(two).Append("return ").Append(root.Result).Append('\n');
                 return w.ToString();
+            }
+
+            /// <summary>The module's own learned tensors, first (PyTorch lists a module's own parameters before its submodules').</summary>
+            /// <remarks>In a block class, a first dimension given by an <c>__init__</c> argument (<see cref="GraphTensor.Channels"/>) is that argument.</remarks>
+            private static void WriteTensors(StringBuilder w, IReadOnlyList<GraphTensor> tensors, IReadOnlyDictionary<string, string>? variables = null)
+            {
+                foreach (var t in tensors)
+                {
+                    var shape = t.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
+                    if (t.Channels is { } channels && variables is not null && variables.TryGetValue(channels, out var variable)) shape[0] = variable;
+                    string dims = string.Join(", ", shape);
+                    string value = t.Init switch
+                    {
+                        "zeros" => $"torch.zeros({dims})",
+                        "full" => $"torch.full(({dims}{(shape.Count == 1 ? "," : "")}), {PythonFloat(t.Value)})",
+                        _ => $"torch.empty({dims}).normal_(std={t.Std.ToString("R", CultureInfo.InvariantCulture)})",
+                    };
+                    w.Append(Indent).Append(Indent).Append("self.").Append(t.Name).Append(" = nn.Parameter(").Append(value).Append(")\n");
+                }
+            }
+
+            /// <summary>A Python float literal: <c>1e-06</c>, <c>0.5</c>, <c>1.0</c>.</summary>
+            private static string PythonFloat(double value)
+            {
+                string text = value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+                return text.IndexOfAny(new[] { '.', 'e', 'N', 'I' }) < 0 ? text + ".0" : text;
             }
 
             /// <summary>
@@ -284,11 +316,18 @@ namespace Dsl.Runtime.PyTorch
                         case "concat":
                             line = $"{step.Out} = torch.cat([{string.Join(", ", step.In)}], 1)";
                             break;
-                        case "parameter":
-                            line = $"{step.Out} = self.{step.Module}";
-                            break;
                         case "mul":
                             line = $"{step.Out} = {step.In[0]} * {step.In[1]}";
+                            break;
+                        case "param_add":
+                            line = $"{step.Out} = {step.In[0]} + self.{step.Param}";
+                            break;
+                        case "param_mul":
+                            line = $"{step.Out} = {step.In[0]} * self.{step.Param}";
+                            break;
+                        case "param_prepend":
+                            // The tensor [1, 1, ...] repeated for every sample, then put before the tokens.
+                            line = $"{step.Out} = torch.cat([self.{step.Param}.expand({step.In[0]}.shape[0], *self.{step.Param}.shape[1:]), {step.In[0]}], 1)";
                             break;
                         case "optional_call":
                         {

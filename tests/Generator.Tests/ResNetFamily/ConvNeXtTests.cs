@@ -45,8 +45,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
             // Compile-time facts of the block parameter: the block's count includes it, the graph records it.
             var block = ConvNeXtTiny.Info.Layers.Single(l => l.Name == "features.1.0");
             Assert.Equal(modules["features.1.0"].parameters().Sum(p => p.numel()), block.Parameters);
-            Assert.Contains("\"tensors\":[{\"name\":\"layer_scale\",\"shape\":[96,1,1],\"init\":1E-06,\"channels\":\"inChannels\"}]", ConvNeXtTiny.Info.Graph);
-            Assert.Contains("{\"op\":\"parameter\",\"out\":\"layer_scale\",\"module\":\"layer_scale\",\"in\":[]}", ConvNeXtTiny.Info.Graph);
+            Assert.Contains("\"tensors\":[{\"name\":\"layer_scale\",\"shape\":[96,1,1],\"init\":\"full\",\"value\":1E-06,\"channels\":\"inChannels\"}]", ConvNeXtTiny.Info.Graph);
+            Assert.Contains("{\"op\":\"param_mul\",\"out\":\"y\",\"in\":[\"y\"],\"param\":\"layer_scale\"}", ConvNeXtTiny.Info.Graph);
         }
 
         [Fact]

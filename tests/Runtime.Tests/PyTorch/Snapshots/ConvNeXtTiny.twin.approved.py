@@ -60,6 +60,7 @@ class CNBlockModule(nn.Module):
 
     def __init__(self, in_channels: int, sd: float, p_block_3_output_size: int) -> None:
         super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((in_channels, 1, 1), 1e-06))
         self.block = nn.Sequential(
             nn.Conv2d(in_channels, in_channels, kernel_size=7, padding=3, groups=in_channels),
             Permute([0, 2, 3, 1]),
@@ -70,12 +71,10 @@ class CNBlockModule(nn.Module):
             Permute([0, 3, 1, 2]),
         )
         self.stochastic_depth = StochasticDepth(sd)
-        self.layer_scale = nn.Parameter(torch.full((in_channels, 1, 1), 1e-06))
 
     def forward(self, x: Tensor) -> Tensor:
         y = self.block(x)
-        layer_scale = self.layer_scale
-        y = layer_scale * y
+        y = y * self.layer_scale
         y = self.stochastic_depth(y)
         y = x + y
         return y
