@@ -19,7 +19,9 @@ namespace Dsl.Generator.Emit
             using (Scopes.Open(w, model.Spec))
             using (w.Block("partial class " + Identifier.Escape(model.Spec.ClassName)))
             {
-                w.Line("/// <summary>Shape of one input sample (channels, height, width); the batch dimension is free.</summary>");
+                w.Line(model.AnySize
+                    ? "/// <summary>Shape of one input sample as declared (and checked at compile time); the batch dimension is free, and so are the spatial sizes (the network pools globally).</summary>"
+                    : "/// <summary>Shape of one input sample; the batch dimension is free.</summary>");
                 w.Line($"public static {ShapeType} InputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.InputShape)});");
                 w.Line();
                 w.Line("/// <summary>Shape of one output sample.</summary>");

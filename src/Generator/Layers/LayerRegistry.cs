@@ -39,6 +39,14 @@ namespace Dsl.Generator.Layers
             ["PreActStageAttribute"] = PreActStageSpec.Read,
             ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
             [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
+            ["Conv1dAttribute"] = Conv1dSpec.Read,
+            ["BatchNorm1dAttribute"] = BatchNorm1dSpec.Read,
+            ["GroupNormAttribute"] = GroupNormSpec.Read,
+            ["SoftmaxAttribute"] = SoftmaxSpec.Read,
+            ["MaxPool1dAttribute"] = Pool1dSpec.ReadMax,
+            ["AvgPool1dAttribute"] = Pool1dSpec.ReadAvg,
+            ["AdaptiveAvgPool1dAttribute"] = AdaptiveAvgPool1dSpec.Read,
+            [CustomModule.AttributeName] = CustomSpec.Read,
         };
     }
 }

@@ -3,7 +3,7 @@ using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
-    /// <summary><c>[Linear(out, InFeatures, Bias)]</c>; <see cref="InFeatures"/> 0 means inferred.</summary>
+    /// <summary><c>[Linear(out, InFeatures, Bias)]</c> on the last dimension of [F] or [L, F]; <see cref="InFeatures"/> 0 means inferred.</summary>
     internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias) : LayerSpec(Name)
     {
         public override string Kind => "Linear";
@@ -18,12 +18,18 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, OutFeatures, InFeatures, Bias);
 
-        /// <summary>Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features.</summary>
+        /// <summary>
+        /// Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features. As PyTorch's, it
+        /// applies to the last dimension: flat features [F] -> [out], and tokens or sequences [L, F] -> [L, out]. An image
+        /// [C, H, W] is reported (DSL005) rather than mapped over its width: that is almost always a missing Flatten.
+        /// </summary>
         public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            if (!Require.Flat(b, path, x)) return x;
-            long inFeatures = x.Shape[0], output = outFeatures.Value;
+            if (b.Failed) return x;
+            if (x.Shape.Count != 2 && !Require.Flat(b, path, x)) return x;
+            long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value;
+            long positions = x.Shape.Count == 2 ? x.Shape[0] : 1;
             if (declaredIn != 0 && declaredIn != inFeatures)
             {
                 b.Report(ProblemCode.LinearInFeaturesMismatch, "InFeatures", path, declaredIn, inFeatures);
@@ -31,9 +37,11 @@ namespace Dsl.Generator.Model
             }
             long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
             long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
+            long macs = b.Checked(() => weights * positions, path, "outFeatures");
             if (b.Failed) return x;
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, GraphNode.Dims(output), parameters, weights, args, into, doc);
+            var shape = x.Shape.Count == 2 ? GraphNode.Dims(x.Shape[0], output) : GraphNode.Dims(output);
+            return b.Leaf(name, "Linear", x, shape, parameters, macs, args, into, doc);
         }
     }
 }

@@ -18,9 +18,7 @@ namespace Dsl.Generator.Model
         EquatableArray<ContainingType> ContainingTypes,
         string ClassName,
         string Accessibility,
-        int InputChannels,
-        int InputHeight,
-        int InputWidth,
+        EquatableArray<int> Input,
         EquatableArray<LayerSpec> Layers,
         Naming Naming = Naming.D2L,
         EquatableArray<string> UserMembers = default,
@@ -28,6 +26,14 @@ namespace Dsl.Generator.Model
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";
+
+        /// <summary>The names of the [Input] constructor's parameters for an input of <paramref name="rank"/> dimensions.</summary>
+        public static string[] InputParameterNames(int rank) => rank switch
+        {
+            1 => new[] { "features" },
+            2 => new[] { "channels", "length" },
+            _ => new[] { "channels", "height", "width" },
+        };
 
         public string FullName => (Namespace is null ? "" : Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;

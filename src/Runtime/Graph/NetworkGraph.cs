@@ -135,6 +135,9 @@ namespace Dsl.Runtime.Graph
         /// <summary>A whole-number constructor argument.</summary>
         public long Int(string name) => Arg(name, JsonValueKind.Number).GetInt64();
 
+        /// <summary>A text constructor argument (a custom layer's module type).</summary>
+        public string Text(string name) => Arg(name, JsonValueKind.String).GetString()!;
+
         /// <summary>A real-number constructor argument.</summary>
         public double Double(string name) => Arg(name, JsonValueKind.Number).GetDouble();
 

@@ -80,6 +80,15 @@ namespace Dsl.Runtime.Onnx
                 ["Linear"] = Linear,
                 // Dropout does nothing in eval mode.
                 ["Dropout"] = c => c.Input,
+                ["Conv1d"] = OnnxSequenceLayers.Conv1d,
+                ["BatchNorm1d"] = BatchNorm2d,
+                ["GroupNorm"] = OnnxSequenceLayers.GroupNorm,
+                // ONNX's Softmax (opset 13 on) normalises along one axis, as PyTorch's; the graph's dim counts the batch too.
+                ["Softmax"] = c => c.Op("Softmax", new[] { c.Input }, Int("axis", c.Node.Int("dim"))),
+                ["MaxPool1d"] = OnnxSequenceLayers.MaxPool1d,
+                ["AvgPool1d"] = OnnxSequenceLayers.AvgPool1d,
+                ["AdaptiveAvgPool1d"] = OnnxSequenceLayers.AdaptiveAvgPool1d,
+                ["Custom"] = OnnxSequenceLayers.Custom,
             };
 
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
@@ -154,6 +163,8 @@ namespace Dsl.Runtime.Onnx
 
         private static string Linear(OnnxLayerContext c)
         {
+            // Tokens [N, L, F]: Gemm takes matrices only, so X W^T (+ b) is a MatMul with the transposed weight.
+            if (c.Node.Input.Count == 2) return OnnxSequenceLayers.LinearOnLastDimension(c);
             // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
             var inputs = new List<string> { c.Input, c.Weight("weight") };
             if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));
