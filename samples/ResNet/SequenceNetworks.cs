@@ -13,13 +13,13 @@ namespace ResNetSample
 
     /// <summary>
     /// A 1-d convolutional network on 12-channel sequences of length 128 (sensor data, audio features): convolutions,
-    /// batch and group normalisation, 1-d pooling, then a global pooling to 4 positions, so other lengths run too.
+    /// batch and group normalisation, 1-d pooling, then a global average pooling, so other lengths run too.
     /// </summary>
     [Input(12, 128)]
     [Conv1d(32, 5, Padding = 2)] [BatchNorm1d] [ReLU] [MaxPool1d(2)]
     [Conv1d(32, 3, Stride = 2, Padding = 2, Dilation = 2, Groups = 4, Bias = false)] [GroupNorm(8, Eps = 1e-3)] [GELU]
     [AvgPool1d(3, Stride = 2, Padding = 1, CeilMode = true)]
-    [Conv1d(16, 1)] [AdaptiveAvgPool1d(4)]
+    [Conv1d(16, 1)] [AdaptiveAvgPool1d]
     [Flatten] [BatchNorm1d] [Linear(5)] [Softmax]
     public partial class SequenceNet;
 

@@ -142,7 +142,7 @@ namespace Dsl.Generator.Model
                     if (error is not null || value is null)
                     {
                         b.Report(ProblemCode.InvalidCustomLayer, "OutputShape", path, Module.Display,
-                            $"its OutputShape {error}; expressions read {string.Join(", ", names.Keys)} (the input is {GraphBuilder.Format(x.Shape)})");
+                            $"its OutputShape {error} (the input is {GraphBuilder.Format(x.Shape)})");
                         return x;
                     }
                     if (value.Value != Math.Floor(value.Value) || value.Value < 1 || value.Value > int.MaxValue)
