@@ -56,8 +56,9 @@ namespace Dsl
 
     /// <summary>
     /// Group normalisation (<c>torch.nn.GroupNorm</c>, affine): the channels (the first dimension of a sample) are split
-    /// into <see cref="Groups"/> groups, each normalised over its channels and every position. Works on any sample rank:
-    /// features, (channels, length) or (channels, height, width). <c>[GroupNorm(1)]</c> normalises a whole sample, as a
+    /// into <see cref="Groups"/> groups, each normalised over its channels and every position. Works on sequences
+    /// (channels, length) and images (channels, height, width), batched rank 3 or 4, as TorchSharp's GroupNorm takes
+    /// them (not on flat features: use <c>BatchNorm1d</c> there). <c>[GroupNorm(1)]</c> normalises a whole sample, as a
     /// LayerNorm over (C, H, W) with one scale and shift per channel.
     /// </summary>
     public sealed class GroupNormAttribute : LayerAttribute

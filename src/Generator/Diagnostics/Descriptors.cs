@@ -62,7 +62,7 @@ namespace Dsl.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor NeedsImageInput = Rule(
             NeedsImageInputId, "Layer needs input of another rank", "'{0}' ({1}) needs {3} but receives the {4} shape {2}; {5}", ShapesCategory,
-            "Each layer works on one rank of input: the 2-d layers and the composite blocks on images (channels, height, width), the 1-d layers on sequences (channels, length), BatchNorm1d on flat or sequence input; after a Flatten only Linear, Flatten, activations, Dropout, Softmax and GroupNorm are allowed.");
+            "Each layer works on one rank of input: the 2-d layers and the composite blocks on images (channels, height, width), the 1-d layers on sequences (channels, length), BatchNorm1d on flat or sequence input; GroupNorm on sequences and images; after a Flatten only Linear, Flatten, BatchNorm1d, activations, Dropout and Softmax are allowed.");
 
         public static readonly DiagnosticDescriptor NeedsFlatInput = Rule(
             NeedsFlatInputId, "Linear needs flat input", "'{0}' (Linear) needs flat input but receives the image shape {1}; put [Flatten] before it", ShapesCategory,

@@ -36,7 +36,7 @@ namespace Dsl.Generator.Model
     }
 
     /// <summary>
-    /// <c>[GroupNorm(groups, Eps)]</c>: nn.GroupNorm over the channels (the first dimension) of a sample of any rank;
+    /// <c>[GroupNorm(groups, Eps)]</c>: nn.GroupNorm over the channels (the first dimension) of a sequence or an image;
     /// <c>groups</c> must divide the channels (DSL006 at <c>groups</c>).
     /// </summary>
     internal sealed record GroupNormSpec(string? Name, int Groups, double Eps) : LayerSpec(Name)
@@ -55,7 +55,8 @@ namespace Dsl.Generator.Model
         public override Value Build(GraphBuilder b, string name, Value x)
         {
             string path = b.ChildPath(name);
-            if (b.Failed) return x;
+            // TorchSharp's GroupNorm takes (N, C, *) with at least one position: a sequence or an image.
+            if (!Require.Rank(b, path, Kind, x, 2, 3)) return x;
             long channels = x.Channels;
             if (channels % Groups != 0)
             {

@@ -61,7 +61,7 @@ namespace Dsl.Generator.Tests.Ranks
 
         [Fact]
         public void Flat_sequence_and_token_networks_have_no_diagnostics() => Verify(
-            "[Input(784)] [Linear(256)] [ReLU] [BatchNorm1d] [GroupNorm(4)] [Softmax] [Linear(10)] public partial class Mlp;\n" +
+            "[Input(784)] [Linear(256)] [ReLU] [BatchNorm1d] [Softmax] [Linear(10)] public partial class Mlp;\n" +
             "[Input(12, 64)] [Conv1d(8, 3, Padding = 1)] [BatchNorm1d] [GroupNorm(2)] [MaxPool1d(2)] [AvgPool1d(2)] [AdaptiveAvgPool1d(2)] [Softmax(Dim = -2)] [Flatten] [Linear(3)] public partial class Seq;\n" +
             "[Input(16, 32)] [Linear(64)] [GELU] [Linear(8, InFeatures = 64)] [Softmax(Dim = 2)] public partial class Tokens;\n" +
             "[Input(3, 8, 8)] [GroupNorm(3)] [Softmax(Dim = 1)] [Custom<Flip>] [Custom<Flip>(OutputShape = new[] { 3, 8, 8 }, Parameters = 0)] [Flatten] [Linear(2)] public partial class Image;");
@@ -117,8 +117,13 @@ namespace Dsl.Generator.Tests.Ranks
             ("DSL006", "'gn1' has Groups = 3, which must divide both its input channels (8) and its output channels (8); choose a common divisor such as Groups = 1"));
 
         [Fact]
+        public void DSL004_GroupNorm_on_flat_input() => Verify(
+            "[Input(8)] [[|GroupNorm(2)|]]\npublic partial class Net;",
+            ("DSL004", "'gn1' (GroupNorm) needs sequence input (channels, length) or image input (channels, height, width) but receives the flat shape [8]; move it before the Flatten, or remove the Flatten"));
+
+        [Fact]
         public void DSL008_GroupNorm_groups_and_eps() => Verify(
-            "[Input(8)] [GroupNorm([|0|], [|Eps = 0|])]\npublic partial class Net;",
+            "[Input(8, 2)] [GroupNorm([|0|], [|Eps = 0|])]\npublic partial class Net;",
             ("DSL008", "'gn1' has groups = 0, but it must be at least 1"),
             ("DSL008", "'gn1' has Eps = 0, but it must be greater than 0"));
 
