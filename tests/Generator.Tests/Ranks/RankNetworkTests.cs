@@ -270,6 +270,32 @@ namespace Dsl.Generator.Tests.Ranks
         }
 
         [Fact]
+        public void Custom_modules_work_inside_user_blocks()
+        {
+            var assembly = Compile(CustomModules.Replace("[Input(3, 8, 16)]\n[Custom<Twice>(OutputShape = new[] { 3, 8, 16 })]", "[Input(3, 8, 16)]\n[Custom<Twice>(OutputShape = \"c * 2, h, w\")]") + """
+
+                /// <summary>A convolution and a doubling of its channels.</summary>
+                [Block("out")]
+                [Conv2d(1, 3, Padding = 1, With = "OutChannels = out")]
+                [Custom<Twice>(OutputShape = "c * 2, h, w", Name = "twice")]
+                public partial class ConvTwice;
+
+                [Input(3, 8, 8)]
+                [Use<ConvTwice>(4)] [Use<ConvTwice>(5)]
+                [AdaptiveAvgPool2d] [Flatten] [Linear(2)]
+                public partial class Blocks;
+                """);
+            using var net = Create(assembly, "Blocks");
+            var info = ((IDeclaredNetwork)net).Info;
+            Assert.Equal("[10, 8, 8]", info["convTwice2"].OutputShape.ToString());
+            Assert.Equal(net.parameters().Sum(p => p.numel()), info.TotalParameters);
+            using var y = net.call(randn(2, 3, 8, 8));
+            Assert.Equal(new long[] { 2, 2 }, y.shape);
+            // A custom layer depends on the size (its contract was checked at the declared one): no other size is accepted.
+            Assert.DoesNotContain("anySize", info.Graph);
+        }
+
+        [Fact]
         public void Exporters_refuse_custom_layers_naming_them()
         {
             var assembly = Compile(CustomModules);
