@@ -21,8 +21,10 @@ namespace ResNetSample
             new("d2l-resnet18", "ResNet-18 of the D2L chapter, 96x96 input", () => new D2LResNet18(), D2LResNet18.Info),
             new("lenet", "LeNet-5 (D2L), 28x28", () => new LeNet(), LeNet.Info),
             new("activations", "The newer activations (ReLU6, SiLU, GELU, Hardswish, ...), 28x28", () => new ActivationNet(), ActivationNet.Info),
-            new("alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
-            new("vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
+            new("alexnet", "torchvision AlexNet (features.N / classifier.N keys as torchvision), 3x224x224, 1000 classes", () => new TorchVisionAlexNet(), TorchVisionAlexNet.Info),
+            new("blocks", "User-declared blocks: SE gate, residual with projection, dense concatenation, Inception branches, LayerNorm; 28x28", () => new BlockNet(), BlockNet.Info),
+            new("d2l-alexnet", "AlexNet (D2L), 224x224", () => new AlexNet(), AlexNet.Info),
+            new("d2l-vgg11", "VGG-11 (D2L), 224x224", () => new Vgg11(), Vgg11.Info),
             new("resnet18", "torchvision ResNet-18 (names and keys as torchvision), 3x224x224, 1000 classes", () => new ResNet18(), ResNet18.Info),
             new("resnet34", "torchvision ResNet-34, 3x224x224, 1000 classes", () => new ResNet34(), ResNet34.Info),
             new("resnet50", "torchvision ResNet-50 (bottleneck, stride on the 3x3), 3x224x224, 1000 classes", () => new ResNet50(), ResNet50.Info),
@@ -32,6 +34,9 @@ namespace ResNetSample
             new("d2l-resnext-block", "the chapter's ResNeXtBlock(32, 16, 1) on 32x96x96", () => new ResNeXtBlock32(), ResNeXtBlock32.Info),
             new("d2l-residual", "one D2L Residual(3) block on 3x6x6", () => new ResidualBlock3(), ResidualBlock3.Info),
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
+            new("mlp", "a multilayer perceptron on flat 784 features (not trained here: train and evaluate feed images)", () => new Mlp(), Mlp.Info),
+            new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time (not trained here)", () => new SequenceNet(), SequenceNet.Info),
+            new("token-mlp", "Linear layers over 16 tokens of 32 features (not trained here)", () => new TokenMlp(), TokenMlp.Info),
         };
 
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>

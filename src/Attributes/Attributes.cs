@@ -106,6 +106,17 @@ namespace Dsl
             Kernel = kernel;
         }
 
+        /// <param name="outChannels">Inside a <see cref="BlockAttribute">block</see>: output channels as an expression over its parameters, e.g. <c>"in * expand"</c>.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public Conv2dAttribute(string outChannels, int kernel)
+        {
+            OutChannelsExpression = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>The output channels expression, when given as a string (inside a block).</summary>
+        public string? OutChannelsExpression { get; }
+
         /// <summary>Output channels.</summary>
         public int OutChannels { get; }
 
@@ -136,6 +147,16 @@ namespace Dsl
 
         /// <summary>Running statistics momentum; default 0.1.</summary>
         public double Momentum { get; set; } = 0.1;
+    }
+
+    /// <summary>
+    /// Layer normalization over the last dimension (<c>torch.nn.LayerNorm(last)</c>): the features of a flat value,
+    /// the model dimension of tokens [L, D], the channels of a channels-last image (ConvNeXt). Learned scale and shift.
+    /// </summary>
+    public sealed class LayerNormAttribute : LayerAttribute
+    {
+        /// <summary>Added to the variance for numerical stability; default 1e-5 (ViT and ConvNeXt use 1e-6).</summary>
+        public double Eps { get; set; } = 1e-5;
     }
 
     /// <summary>Rectified linear unit (<c>torch.nn.ReLU</c>).</summary>
@@ -237,6 +258,12 @@ namespace Dsl
     {
         /// <param name="outFeatures">Output features; at least 1.</param>
         public LinearAttribute(int outFeatures) => OutFeatures = outFeatures;
+
+        /// <param name="outFeatures">Inside a <see cref="BlockAttribute">block</see>: output features as an expression over its parameters, e.g. <c>"mlp"</c>.</param>
+        public LinearAttribute(string outFeatures) => OutFeaturesExpression = outFeatures;
+
+        /// <summary>The output features expression, when given as a string (inside a block).</summary>
+        public string? OutFeaturesExpression { get; }
 
         /// <summary>Output features.</summary>
         public int OutFeatures { get; }

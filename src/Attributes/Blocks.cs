@@ -31,7 +31,7 @@ namespace Dsl
     /// [Block("outChannels", "stride", "expand", "hidden = in * expand", Body = "conv", Merge = Merge.Add, MergeWhen = "stride == 1 &amp;&amp; in == outChannels")]
     /// [Use&lt;ConvBNReLU6&gt;("hidden", 1, 1, 1, When = "expand != 1")]
     /// [Use&lt;ConvBNReLU6&gt;("hidden", 3, "stride", "hidden")]
-    /// [Conv2d(1, 1, Bias = false, With = "OutChannels = outChannels")]
+    /// [Conv2d("outChannels", 1, Bias = false)]
     /// [BatchNorm2d]
     /// public partial class InvertedResidual;
     /// </code></example>
@@ -49,6 +49,14 @@ namespace Dsl
 
         /// <summary>How the body's output combines with the input; default <see cref="Dsl.Merge.None"/>.</summary>
         public Merge Merge { get; set; }
+
+        /// <summary>
+        /// <see cref="Dsl.Merge.None"/> (the default): the layers run one after the other. <see cref="Dsl.Merge.Concat"/>
+        /// or <see cref="Dsl.Merge.Add"/>: every layer is a branch applied to the block's input, and the branches'
+        /// outputs are concatenated along the channels (Inception) or summed. Usually each layer is a
+        /// <c>[Use&lt;Branch&gt;]</c>.
+        /// </summary>
+        public Merge Parallel { get; set; }
 
         /// <summary>A condition for the merge (MobileNetV2 adds the input only where the shapes allow); default: always.</summary>
         public string? MergeWhen { get; set; }

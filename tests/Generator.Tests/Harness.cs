@@ -113,10 +113,17 @@ namespace Dsl.Generator.Tests
             }
         }
 
-        /// <summary>The sample networks' declarations, exactly as the sample project compiles them.</summary>
-        public static string SampleNetworksSource => File.ReadAllText(Path.Combine(RepoRoot, "samples", "ResNet", "Networks.cs"));
+        /// <summary>Every file of the sample that declares networks or blocks, exactly as the sample project compiles them.</summary>
+        public static string[] SampleSources => Directory.GetFiles(Path.Combine(RepoRoot, "samples", "ResNet"), "*.cs")
+            .OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllText)
+            .Where(t => t.Contains("[Input(") || t.Contains("[Block(")).ToArray();
 
-        /// <summary>The sample's ResNet-family declarations (torchvision's ResNets, ResNeXt, pre-activation).</summary>
-        public static string FamilySampleSource => File.ReadAllText(Path.Combine(RepoRoot, "samples", "ResNet", "ResNetFamily.cs"));
+        /// <summary>The class names of the sample's networks (the classes with [Input]), in file order.</summary>
+        public static string[] SampleNetworkNames => SampleSources
+            .SelectMany(text => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(text).GetRoot().DescendantNodes()
+                .OfType<Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax>()
+                .Where(c => c.AttributeLists.SelectMany(l => l.Attributes).Any(a => a.Name.ToString() == "Input"))
+                .Select(c => c.Identifier.ValueText))
+            .ToArray();
     }
 }

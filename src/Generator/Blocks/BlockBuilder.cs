@@ -19,7 +19,7 @@ namespace Dsl.Generator.Blocks
         /// <summary>Blocks nested deeper than this are reported (a block that uses itself needs a When that ends).</summary>
         public const int MaxNesting = 16;
 
-        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use)
+        public static Value Use(GraphBuilder b, string name, Value x, UseSpec use, string? into = null)
         {
             string path = b.ChildPath(name);
             if (use.Problem is not null) return Fail(b, x, use.BlockName, use.Problem);
@@ -31,9 +31,19 @@ namespace Dsl.Generator.Blocks
             var names = Bind(b, decl, use, x);
             if (names is null) return x;
 
-            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null;
+            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && decl.Parallel == BlockDecl.MergeNone;
             var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
+            if (!sequential)
+            {
+                // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
+                inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
+                foreach (var parameter in decl.Parameters)
+                {
+                    double v = names[parameter.Name];
+                    if (v == System.Math.Floor(v) && System.Math.Abs(v) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v);
+                }
+            }
             Value y;
             if (decl.Body is { } bodyName)
             {
@@ -48,7 +58,7 @@ namespace Dsl.Generator.Blocks
             }
             if (inner.Failed) return x;
             string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
-            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc);
+            if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
             if (Merges(b, decl, names))
             {
@@ -60,13 +70,15 @@ namespace Dsl.Generator.Blocks
                     // The shortcut gets this block's parameters of the same names.
                     var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name]));
                     var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
-                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse);
+                    other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse, into: "identity");
                     if (inner.Failed) return x;
                 }
                 y = MergeValues(inner, decl, path, other, y);
                 if (inner.Failed) return x;
             }
-            return b.EndBlock(inner, decl.Name, decl.Name, x, y, doc);
+            // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
+            // network's own [Use<Block>] attributes (attributes on a class see its nested types).
+            return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why)
@@ -157,6 +169,9 @@ namespace Dsl.Generator.Blocks
 
             var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
             if (layerNames is null) return x;
+            bool parallel = decl.Parallel != BlockDecl.MergeNone && !b.IsSequential;
+            var input = x;
+            var branches = new List<Value>();
             for (int i = 0; i < specs.Count && !b.Failed; i++)
             {
                 var (spec, reader) = specs[i];
@@ -167,9 +182,42 @@ namespace Dsl.Generator.Blocks
                     b.Abort();
                     return x;
                 }
-                x = spec.Build(b, layerNames[i], x);
+                if (!parallel)
+                {
+                    x = spec.Build(b, layerNames[i], x);
+                    continue;
+                }
+                // A parallel branch: applied to the block's input, its output kept in a value of its own.
+                using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
             }
-            return x;
+            return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
+        }
+
+        /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>
+        private static Value JoinBranches(GraphBuilder b, BlockDecl decl, List<Value> branches)
+        {
+            if (branches.Count == 1) return branches[0];
+            var first = branches[0].Shape;
+            foreach (var branch in branches.Skip(1))
+            {
+                var shape = branch.Shape;
+                bool fits = decl.Parallel == BlockDecl.MergeAdd
+                    ? shape == first
+                    : shape.Count == first.Count && shape.Count > 0 && Enumerable.Range(1, shape.Count - 1).All(i => shape[i] == first[i]);
+                if (fits) continue;
+                Mismatch(b, b.Path, decl.Parallel == BlockDecl.MergeAdd ? "Parallel = Add" : "Parallel = Concat", shape, first,
+                    decl.Parallel == BlockDecl.MergeAdd ? "summed branches must give the same shape" : "concatenated branches must keep the same size in every dimension but the channels");
+                return branches[0];
+            }
+            if (decl.Parallel == BlockDecl.MergeConcat)
+            {
+                var dims = first.ToArray();
+                dims[0] = b.Checked(() => branches.Sum(v => v.Shape[0]), b.Path, null);
+                return b.Merge(StepOp.Concat, new EquatableArray<long>(dims), branches.ToArray());
+            }
+            var sum = b.Merge(StepOp.Add, first, branches[0], branches[1]);
+            foreach (var branch in branches.Skip(2)) sum = b.Merge(StepOp.Add, first, sum, branch);
+            return sum;
         }
 
         /// <summary>
@@ -178,7 +226,7 @@ namespace Dsl.Generator.Blocks
         /// </summary>
         private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
         {
-            if (argument is null || reader.WithExpression(argument) is not { } expression || !Expression.IsName(expression)) return null;
+            if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
             string parameter = expression.Trim();
             for (int i = 0; i < use.Arguments.Count; i++)
             {
@@ -215,7 +263,7 @@ namespace Dsl.Generator.Blocks
             }
             foreach (var n in names)
             {
-                if (n is "x" or "y")
+                if (n is "x" or "y" or "identity" || (n.Length > 1 && n[0] == 'y' && n.Skip(1).All(char.IsDigit)))
                 {
                     Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
                     return null;

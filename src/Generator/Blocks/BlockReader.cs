@@ -52,6 +52,9 @@ namespace Dsl.Generator.Blocks
         private static ITypeSymbol? Shortcut(AttributeData block) =>
             block.NamedArguments.FirstOrDefault(p => p.Key == "Shortcut").Value is { Kind: TypedConstantKind.Type, Value: ITypeSymbol t } ? t : null;
 
+        private static int Named0(AttributeData block, string name) =>
+            block.NamedArguments.FirstOrDefault(p => p.Key == name).Value is { Kind: TypedConstantKind.Enum, Value: int value } ? value : 0;
+
         /// <summary>The declaration of block <paramref name="type"/> (its [Block] attribute and layer attributes).</summary>
         public static BlockDecl Read(INamedTypeSymbol type, AttributeData block, ImmutableArray<AttributeData> layers) =>
             Read(type, RawAttribute.BlockName(type), block, layers, type.GetAttributes().Any(SpecParser.IsInputAttribute));
@@ -77,12 +80,13 @@ namespace Dsl.Generator.Blocks
             if (hasInput) problem ??= "it has both [Block] and [Input]; a block takes its input from where it is used, so remove [Input]";
             if (SpecParser.HasErrors(block) || layers.Any(SpecParser.HasErrors)) problem ??= "its attributes do not compile; fix the compiler errors in the block first";
             if (layers.Length == 0) problem ??= "it has no layers; add layer attributes to the block class";
+            if (Named0(block, "Parallel") is BlockDecl.MergeMultiply) problem ??= "Parallel takes Merge.Concat or Merge.Add (branches are joined by concatenation or summed)";
 
             T Named<T>(string name, T fallback) =>
                 block.NamedArguments.FirstOrDefault(p => p.Key == name).Value is { Kind: not TypedConstantKind.Array, Value: T value } ? value : fallback;
             string? shortcut = Shortcut(block) is { } s ? RawAttribute.BlockName(s) : null;
             return new BlockDecl(key, type.Name, parameters.ToEquatableArray(), Named("Merge", 0), Named<string?>("MergeWhen", null), Named<string?>("Body", null),
-                shortcut, Named("ShortcutName", "shortcut"), layers.Select(RawAttribute.From).ToEquatableArray(), problem);
+                shortcut, Named("ShortcutName", "shortcut"), layers.Select(RawAttribute.From).ToEquatableArray(), problem, Named("Parallel", 0));
         }
     }
 }

@@ -93,7 +93,8 @@ namespace Dsl.Generator.Blocks
         string? Shortcut,
         string ShortcutName,
         EquatableArray<RawAttribute> Layers,
-        string? Problem)
+        string? Problem,
+        int Parallel = 0)
     {
         public const int MergeNone = 0, MergeAdd = 1, MergeConcat = 2, MergeMultiply = 3;
 

@@ -113,7 +113,7 @@ namespace Dsl.Generator.Diagnostics
             "A declaration made the generator fail unexpectedly. Only this network is skipped; the generated code of every other network stays.");
 
         public static readonly DiagnosticDescriptor UnknownLayer = Rule(
-            UnknownLayerId, "Unknown layer attribute", "[{0}] derives from LayerAttribute, but the generator does not know it, so '{1}' has no module; use one of the DSL's layer attributes (layer attributes of your own are not supported)", DeclarationCategory,
+            UnknownLayerId, "Unknown layer attribute", "[{0}] derives from LayerAttribute, but the generator does not know it, so '{1}' has no module; use one of the DSL's layer attributes, or declare your layer as a [Block] class and use it with [Use<TBlock>]", DeclarationCategory,
             "Only the DSL's own layer attributes describe layers; an attribute of your own that derives from LayerAttribute cannot tell the generator its shapes or its module.");
 
         public static readonly DiagnosticDescriptor InvalidBlock = Rule(

@@ -57,12 +57,21 @@ namespace Dsl.Generator.Emit
             return shapes.Count == 1 ? $"{child.Type}, output {ModuleEmitter.Dims(shapes[0])}." : child.Type + ".";
         }
 
+        /// <summary>A child and the Sequentials' contents: what this class constructs itself (a block inside has its own parameters).</summary>
+        private static IEnumerable<GraphNode> Owned(GraphNode child)
+        {
+            yield return child;
+            if (child.Form != NodeForm.Sequential) yield break;
+            foreach (var grandchild in child.Children)
+                foreach (var n in Owned(grandchild)) yield return n;
+        }
+
         public static string? Value(GraphNode node, string param) => node.Params.FirstOrDefault(p => p.Name == param)?.Value;
 
         // A parameter is referenced by the structure, which every use shares: looking at the first use that has each
         // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
-            Children.Select(Child).SelectMany(c => new[] { c }.Concat(c.Descendants())).Any(n => n.Args.Any(a => a.Param == param))
+            Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param))
             || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param);
     }
 
@@ -84,6 +93,8 @@ namespace Dsl.Generator.Emit
             reserved.UnionWith(model.Layers.Select(l => l.Name));
             reserved.UnionWith(model.Spec.UserMembers);
             reserved.UnionWith(Graph.NetworkGraph.GeneratedMembers);
+            // The blocks the network uses by name: a nested class with such a name would capture [Use<Name>].
+            reserved.UnionWith(model.Spec.Blocks.Select(b => b.Name));
             return new BlockClasses(model.Root, reserved);
         }
 

@@ -218,9 +218,19 @@ namespace Dsl.Generator.Graph
         public Value AddInPlace(Value y, Value identity) =>
             Failed ? y : AddStep(StepOp.AddInPlace, null, y.Var, y.Shape, y, identity);
 
+        private string? _writeTo;
+
+        /// <summary>Until disposed, operations write <paramref name="var"/> instead of <see cref="DefaultVar"/> (a block's parallel branches).</summary>
+        public IDisposable WritingTo(string var)
+        {
+            var previous = _writeTo;
+            _writeTo = var;
+            return new Restore(() => _writeTo = previous);
+        }
+
         private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, params Value[] inputs)
         {
-            string var = into ?? DefaultVar;
+            string var = into ?? _writeTo ?? DefaultVar;
             _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray()));
             return new Value(var, output);
         }

@@ -47,8 +47,16 @@ namespace Dsl.Generator.Layers
             }
         }
 
-        /// <summary>The With expression of <paramref name="argument"/>, if any.</summary>
-        public string? WithExpression(string argument) => _with.TryGetValue(argument, out var e) ? e : null;
+        /// <summary>The expression that sets <paramref name="argument"/> (its With entry or a string constructor argument), if any.</summary>
+        public string? ExpressionOf(string argument)
+        {
+            if (_with.TryGetValue(argument, out var e)) return e;
+            for (int i = 0; i < _attribute.ParameterNames.Count; i++)
+            {
+                if (string.Equals(_attribute.ParameterNames[i], argument, StringComparison.OrdinalIgnoreCase) && Argument(i) is string text) return text;
+            }
+            return null;
+        }
 
         /// <summary>The attribute as written.</summary>
         public RawAttribute Raw => _attribute;

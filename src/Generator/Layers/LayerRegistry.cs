@@ -14,6 +14,7 @@ namespace Dsl.Generator.Layers
         {
             ["Conv2dAttribute"] = Conv2dSpec.Read,
             ["BatchNorm2dAttribute"] = BatchNorm2dSpec.Read,
+            ["LayerNormAttribute"] = LayerNormSpec.Read,
             ["ReLUAttribute"] = ActivationSpec.ReadReLU,
             ["SigmoidAttribute"] = ActivationSpec.ReadSigmoid,
             ["TanhAttribute"] = ActivationSpec.ReadTanh,

@@ -183,12 +183,26 @@ namespace Dsl.Runtime.Onnx
                         case "add":
                         {
                             var (a, b) = (Read(step, 0), Read(step, 1));
-                            a.Name = _graph.Add("Add", Hint(step.Out + "_add"), new[] { a.Name, b.Name });
-                            values[step.Out] = a;
+                            string sum = _graph.Add("Add", Hint(step.Out + "_add"), new[] { a.Name, b.Name });
+                            // y.add_(identity) overwrites y (every holder of it sees the sum); out = x + y leaves x alone.
+                            if (step.Out == step.In[0]) a.Name = sum;
+                            values[step.Out] = step.Out == step.In[0] ? a : new Value(sum);
+                            break;
+                        }
+                        case "mul":
+                        {
+                            var (a, b) = (Read(step, 0), Read(step, 1));
+                            values[step.Out] = new Value(_graph.Add("Mul", Hint(step.Out + "_mul"), new[] { a.Name, b.Name }));
+                            break;
+                        }
+                        case "concat":
+                        {
+                            var inputs = step.In.Select((_, i) => Read(step, i).Name).ToArray();
+                            values[step.Out] = new Value(_graph.Add("Concat", Hint(step.Out + "_concat"), inputs, OnnxAttribute.Int("axis", 1)));
                             break;
                         }
                         default:
-                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add).");
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat).");
                     }
                 }
                 return values.TryGetValue(node.Result, out var result) ? result

@@ -56,6 +56,9 @@ namespace Dsl.Runtime.Onnx
             {
                 ["Conv2d"] = Conv2d,
                 ["BatchNorm2d"] = BatchNorm2d,
+                // Opset 17's LayerNormalization over the last axis, with the layer's scale and shift.
+                ["LayerNorm"] = c => c.Op("LayerNormalization", new[] { c.Input, c.Weight("weight"), c.Weight("bias") },
+                    Int("axis", -1), Float("epsilon", c.Node.Double("eps"))),
                 ["ReLU"] = c => c.Op("Relu", new[] { c.Input }),
                 ["Sigmoid"] = c => c.Op("Sigmoid", new[] { c.Input }),
                 ["Tanh"] = c => c.Op("Tanh", new[] { c.Input }),

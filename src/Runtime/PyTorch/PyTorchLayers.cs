@@ -24,6 +24,7 @@ namespace Dsl.Runtime.PyTorch
         {
             ["Conv2d"] = Layer("nn.Conv2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
             ["BatchNorm2d"] = Layer("nn.BatchNorm2d", "num_features*", "eps", "momentum"),
+            ["LayerNorm"] = Layer("nn.LayerNorm", "normalized_shape*", "eps"),
             ["ReLU"] = Layer("nn.ReLU", "inplace"),
             ["Sigmoid"] = Layer("nn.Sigmoid"),
             ["Tanh"] = Layer("nn.Tanh"),

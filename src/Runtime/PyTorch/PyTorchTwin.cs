@@ -119,14 +119,17 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
+                if (Uses("concat")) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
                 return sb.ToString();
             }
 
-            private bool UsesFunctional() =>
-                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == "relu");
+            private bool UsesFunctional() => Uses("relu");
+
+            private bool Uses(string op) =>
+                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == op);
 
             private string BlockClass(BlockKind kind)
             {
@@ -282,7 +285,14 @@ namespace Dsl.Runtime.PyTorch
                             line = $"{step.Out} = F.relu({step.In[0]}, inplace=True)";
                             break;
                         case "add":
-                            line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]}.add_({step.In[1]})";
+                            // In place only on the value being written (a block's own output), never on its input.
+                            line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]} + {step.In[1]}";
+                            break;
+                        case "concat":
+                            line = $"{step.Out} = torch.cat([{string.Join(", ", step.In)}], 1)";
+                            break;
+                        case "mul":
+                            line = $"{step.Out} = {step.In[0]} * {step.In[1]}";
                             break;
                         case "optional_call":
                         {

@@ -25,7 +25,7 @@ namespace Dsl.Generator.Tests.Blocks
             [Block("outChannels", "stride", "expand", "hidden = in * expand", Body = "conv", Merge = Merge.Add, MergeWhen = "stride == 1 && in == outChannels")]
             [Use<ConvBNReLU6>("hidden", 1, When = "expand != 1")]
             [Use<ConvBNReLU6>("hidden", 3, "stride", "hidden")]
-            [Conv2d(1, 1, Bias = false, With = "OutChannels = outChannels")]
+            [Conv2d("outChannels", 1, Bias = false)]
             [BatchNorm2d]
             public partial class InvertedResidual;
             """;
@@ -65,6 +65,67 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.Equal(new long[] { 2, 24, 8, 8 }, y.shape);
             long declared = (long)type.GetField("ParameterCount")!.GetValue(null)!;
             Assert.Equal(net.parameters().Sum(p => p.numel()), declared);
+        }
+
+        /// <summary>
+        /// BlockNet's blocks against a forward written here with TorchSharp's functional ops on the module's own weights:
+        /// the SE gate, the projected residual, the dense concatenation and the Inception branches.
+        /// </summary>
+        [Fact]
+        public void Sample_blocks_compute_what_their_declarations_say()
+        {
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            torch.manual_seed(3);
+            using var net = new ResNetSample.BlockNet();
+            net.eval();
+            var w = net.state_dict();
+            // Statistics and scales away from their initial values, so a BatchNorm wired wrongly shows.
+            foreach (var (key, tensor) in w)
+            {
+                if (key.EndsWith(".running_var", StringComparison.Ordinal) || (key.EndsWith(".weight", StringComparison.Ordinal) && tensor.dim() == 1)) tensor.uniform_(0.5, 1.5);
+                else if (key.EndsWith(".running_mean", StringComparison.Ordinal) || (key.EndsWith(".bias", StringComparison.Ordinal) && tensor.dim() == 1)) tensor.uniform_(-0.5, 0.5);
+            }
+            Tensor Conv(Tensor v, string key, long stride = 1, long padding = 0) =>
+                torch.nn.functional.conv2d(v, w[key + ".weight"], w.TryGetValue(key + ".bias", out var bias) ? bias : null, strides: new[] { stride, stride }, padding: new[] { padding, padding });
+            Tensor BN(Tensor v, string key) =>
+                torch.nn.functional.batch_norm(v, w[key + ".running_mean"], w[key + ".running_var"], w[key + ".weight"], w[key + ".bias"], false, 0.1, 1e-5);
+            Tensor SE(Tensor v, string key)
+            {
+                var squeeze = torch.nn.functional.adaptive_avg_pool2d(v, 1);
+                var gate = torch.sigmoid(Conv(torch.nn.functional.relu(Conv(squeeze, key + ".fc1")), key + ".fc2"));
+                return v * gate;
+            }
+            Tensor ResidualSE(Tensor v, string key, long stride, bool project)
+            {
+                var body = torch.nn.functional.relu(BN(Conv(v, key + ".conv1.0", stride, 1), key + ".conv1.1"));
+                body = SE(BN(Conv(body, key + ".conv2.0", 1, 1), key + ".conv2.1"), key + ".se");
+                var shortcut = project ? BN(Conv(v, key + ".downsample.0.0", stride), key + ".downsample.0.1") : v;
+                return shortcut + body;
+            }
+            Tensor Dense(Tensor v, string key) => torch.cat(new[] { v, Conv(torch.nn.functional.relu(BN(v, key + ".norm")), key + ".conv", 1, 1) }, 1);
+            Tensor ConvReLU(Tensor v, string key, long padding = 0) => torch.nn.functional.relu(Conv(v, key + ".0", 1, padding));
+            Tensor Inception(Tensor v, string key) => torch.cat(new[]
+            {
+                ConvReLU(v, key + ".b1"),
+                ConvReLU(ConvReLU(v, key + ".b2.0"), key + ".b2.1", 1),
+                ConvReLU(ConvReLU(v, key + ".b3.0"), key + ".b3.1", 2),
+                ConvReLU(torch.nn.functional.max_pool2d(v, 3, 1, 1), key + ".b4.1"),
+            }, 1);
+
+            var x = torch.randn(2, 1, 28, 28);
+            var h = torch.nn.functional.relu(BN(Conv(x, "stem.0", 1, 1), "stem.1"));
+            h = ResidualSE(h, "residualSE1", 2, project: true);
+            h = ResidualSE(h, "residualSE2", 1, project: false);
+            h = Dense(Dense(h, "denseLayer1"), "denseLayer2");
+            h = Inception(h, "inception1");
+            h = torch.nn.functional.adaptive_avg_pool2d(h, 1).flatten(1);
+            h = torch.nn.functional.layer_norm(h, new long[] { 56 }, w["ln1.weight"], w["ln1.bias"], 1e-5);
+            var expected = torch.nn.functional.linear(h, w["fc1.weight"], w["fc1.bias"]);
+
+            var actual = net.call(x);
+            Assert.Equal(expected.shape, actual.shape);
+            Assert.True(torch.allclose(expected, actual, rtol: 1e-4, atol: 1e-5), $"max difference {(expected - actual).abs().max().item<float>()}");
         }
     }
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""The torchvision side of the compatibility tests, for any torchvision classification model by name.
+
+  keys NAME        prints the state_dict keys and shapes of torchvision's NAME, one "key shape" per line (shape as
+                   comma-separated sizes, "scalar" for 0-d tensors)
+  export NAME DIR  writes DIR/NAME.pth (the state_dict of a seeded NAME, weights=None, with random normalisation
+                   statistics and affine parameters, so a wrong wiring of any of them shows) and DIR/NAME-io.pth
+                   ({"input": (2, 3, 224, 224), "logits": (2, classes)}, eval mode)
+"""
+import os
+import sys
+
+import torch
+import torchvision.models as models
+
+
+def build(name):
+    torch.manual_seed(0)
+    return getattr(models, name)(weights=None)
+
+
+def shape_text(tensor):
+    return ",".join(str(s) for s in tensor.shape) if tensor.dim() > 0 else "scalar"
+
+
+def randomize_normalisation(model):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+                m.num_batches_tracked.fill_(7)
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
+                if m.weight is not None:
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.2, 0.2)
+
+
+def keys(name):
+    for key, value in build(name).state_dict().items():
+        print(key, shape_text(value))
+
+
+def export(name, out_dir):
+    model = build(name)
+    randomize_normalisation(model)
+    model.eval()
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        y = model(x)
+    torch.save(model.state_dict(), os.path.join(out_dir, name + ".pth"))
+    torch.save({"input": x, "logits": y}, os.path.join(out_dir, name + "-io.pth"))
+    print("exported", name, tuple(y.shape))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "keys":
+        keys(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "export":
+        export(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)

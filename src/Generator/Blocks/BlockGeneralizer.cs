@@ -1,0 +1,121 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>
+    /// Lets uses of a user block that differ only in numbers share one generated class. A block's layers are read with
+    /// each use's values, so its modules carry literals; this pass groups the uses with the same structure and marks each
+    /// module argument whose value differs between them with the block parameter that has the same values in every use
+    /// (<c>inChannels</c>, <c>outChannels</c>, <c>hidden</c>, ...), or a parameter of its own when none does. The block
+    /// classes (<see cref="Emit.BlockClasses"/>) and the PyTorch twin then take those as constructor arguments, so
+    /// DenseNet's 58 dense layers are one class with an <c>inChannels</c> argument rather than 58 classes.
+    /// </summary>
+    internal static class BlockGeneralizer
+    {
+        /// <summary>The name of the parameter that carries a user block's incoming channels.</summary>
+        public const string InChannels = "inChannels";
+
+        /// <summary>The generated class of a user block is "&lt;Block&gt;Module" (<see cref="BlockBuilder"/>).</summary>
+        public static bool IsUserBlock(GraphNode node) => node.Form == NodeForm.Block && node.ModuleType == node.Type + "Module";
+
+        public static GraphNode Apply(GraphNode root)
+        {
+            var blocks = Walk(root).Where(n => n.Path.Length > 0 && IsUserBlock(n)).ToList();
+            var args = new Dictionary<(string Path, string Arg), string>();
+            var added = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
+            foreach (var group in blocks.GroupBy(Structure).Where(g => g.Count() > 1))
+            {
+                var uses = group.ToList();
+                // The argument positions inside the block (not inside the blocks it contains, which are classes of their own).
+                var positions = Owned(uses[0]).SelectMany(n => n.Args.Where(a => a.Param is null).Select(a => (Relative: Relative(uses[0], n), a.Name))).ToList();
+                var synthetic = new List<(string Param, string Type, string Relative, string Arg)>();
+                foreach (var (relative, arg) in positions)
+                {
+                    var values = uses.Select(u => ArgValue(u, relative, arg)).ToList();
+                    if (values.Distinct().Count() == 1 || values.Any(v => v is null)) continue;
+                    string? param = uses[0].Params.Select(p => p.Name)
+                        .FirstOrDefault(p => uses.Select(u => u.Params.First(q => q.Name == p).Value).SequenceEqual(values))
+                        ?? synthetic.Where(x => uses.Select(u => ArgValue(u, x.Relative, x.Arg)).SequenceEqual(values)).Select(x => x.Param).FirstOrDefault();
+                    if (param is null)
+                    {
+                        param = ParamName(relative, arg, uses[0]);
+                        synthetic.Add((param, Type(values[0]!), relative, arg));
+                    }
+                    foreach (var use in uses) args[(Join(use.Path, relative), arg)] = param;
+                }
+                if (synthetic.Count == 0) continue;
+                foreach (var use in uses)
+                    added[use.Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type, ArgValue(use, p.Relative, p.Arg)!)).ToList();
+            }
+            return args.Count == 0 ? root : Rewrite(root, args, added);
+        }
+
+        private static IEnumerable<GraphNode> Walk(GraphNode node)
+        {
+            yield return node;
+            foreach (var d in node.Descendants()) yield return d;
+        }
+
+        /// <summary>The modules a block builds itself: its children and the Sequentials' contents, not the contents of blocks inside it.</summary>
+        private static IEnumerable<GraphNode> Owned(GraphNode block)
+        {
+            foreach (var child in block.Children)
+            {
+                yield return child;
+                if (child.Form == NodeForm.Sequential)
+                    foreach (var n in Owned(child)) yield return n;
+            }
+        }
+
+        private static string Relative(GraphNode block, GraphNode node) => node.Path.Substring(block.Path.Length + 1);
+
+        private static string Join(string path, string relative) => path + "." + relative;
+
+        private static string? ArgValue(GraphNode block, string relative, string arg) =>
+            Owned(block).FirstOrDefault(n => Relative(block, n) == relative)?.Args.FirstOrDefault(a => a.Name == arg)?.Value;
+
+        /// <summary>What two uses must share to share a class: the forward, and every module's kind and argument names (values may differ).</summary>
+        private static string Structure(GraphNode block) =>
+            block.ModuleType + "|" + string.Join(";", block.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
+            + "|" + string.Join(",", block.Params.Select(p => p.Name))
+            + "|" + string.Join(";", block.Children.Select(ChildStructure));
+
+        private static string ChildStructure(GraphNode node) => node.Form switch
+        {
+            NodeForm.Leaf => node.Name + ":" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + (a.IsDefault ? "" : "!"))) + ")",
+            NodeForm.Sequential => node.Name + ":[" + string.Join(";", node.Children.Select(ChildStructure)) + "]",
+            // A block inside is built by its own class: the same class with the same values.
+            _ => node.Name + ":" + Values(node),
+        };
+
+        private static string Values(GraphNode node) =>
+            node.ModuleType + "{" + string.Join(",", node.Params.Select(p => p.Name + "=" + p.Value)) + "}"
+            + "(" + string.Join(",", node.Args.Select(a => a.Name + "=" + a.Value)) + ")"
+            + "[" + string.Join(";", node.Children.Select(Values)) + "]"
+            + string.Join(";", node.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"));
+
+        /// <summary>conv.1.0 + out_channels -> conv_1_0_out_channels (a C# and Python identifier).</summary>
+        private static string ParamName(string relative, string arg, GraphNode block)
+        {
+            string name = "p_" + relative.Replace('.', '_') + "_" + arg;
+            return block.Params.Any(p => p.Name == name) ? name + "_" : name;
+        }
+
+        private static string Type(string literal) =>
+            literal is "true" or "false" ? "bool"
+            : long.TryParse(literal, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? "long"
+            : "double";
+
+        private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added)
+        {
+            var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
+            var newParams = added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra).ToEquatableArray() : node.Params;
+            var children = node.Children.Select(c => Rewrite(c, args, added)).ToEquatableArray();
+            return node with { Args = newArgs, Params = newParams, Children = children };
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[LayerNorm(Eps)]</c>: nn.LayerNorm over the last dimension (features of a flat value, the model dimension of
+    /// tokens [L, D], the channels of a channels-last image), with a learned scale and shift per element of it.
+    /// </summary>
+    internal sealed record LayerNormSpec(string? Name, double Eps) : LayerSpec(Name)
+    {
+        public override string Kind => "LayerNorm";
+        public override string NamePrefix => "ln";
+
+        public static LayerSpec Read(AttributeReader a) => new LayerNormSpec(a.Name, a.Named("Eps", 1e-5));
+
+        public override void Validate(Validation v)
+        {
+            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Eps);
+
+        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null)
+        {
+            string path = b.ChildPath(name);
+            if (b.Failed) return x;
+            long features = x.Shape[x.Shape.Count - 1];
+            long parameters = b.Checked(() => 2 * features, path, null);
+            var args = new[]
+            {
+                Literal.Arg("normalized_shape", features),
+                Literal.Arg("eps", eps, 1e-5),
+            };
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, args, into, doc);
+        }
+    }
+}
