@@ -6,6 +6,9 @@
   export NAME DIR  writes DIR/NAME.pth (the state_dict of a seeded NAME, weights=None, with random normalisation
                    statistics and affine parameters, so a wrong wiring of any of them shows) and DIR/NAME-io.pth
                    ({"input": (2, 3, 224, 224), "logits": (2, classes)}, eval mode)
+  check NAME DIR   loads DIR/csharp.pth (a state_dict saved by TorchSharp) into torchvision's NAME (strict), runs it in
+                   eval mode on the "input" of DIR/csharp-io.pth and compares with its "logits"; prints the largest
+                   difference and the number of keys; exit code 0 when below 1e-4
 """
 import os
 import sys
@@ -53,10 +56,25 @@ def export(name, out_dir):
     print("exported", name, tuple(y.shape))
 
 
+def check(name, in_dir):
+    model = build(name)
+    state = torch.load(os.path.join(in_dir, "csharp.pth"))
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    io = torch.load(os.path.join(in_dir, "csharp-io.pth"))
+    with torch.no_grad():
+        y = model(io["input"])
+    diff = (y - io["logits"]).abs().max().item()
+    print(f"max_abs_diff={diff:.3e} keys={len(state)}")
+    return 0 if diff < 1e-4 else 1
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "keys":
         keys(sys.argv[2])
     elif len(sys.argv) == 4 and sys.argv[1] == "export":
         export(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2], sys.argv[3]))
     else:
         sys.exit(__doc__)

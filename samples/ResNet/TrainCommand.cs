@@ -152,6 +152,10 @@ namespace ResNetSample
             {
                 throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); choose a 1-channel model such as {ModelCatalog.DefaultModel} or d2l-resnet18.");
             }
+            if (entry.Info.OutputShape.Rank != 1)
+            {
+                throw new ArgumentException($"{entry.Name} gives an output of shape {entry.Info.OutputShape} per image (a prediction per pixel), but train fits one class per image; choose a classifier such as {ModelCatalog.DefaultModel}.");
+            }
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
             output.WriteLine(device.Report());

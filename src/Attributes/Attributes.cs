@@ -620,4 +620,79 @@ namespace Dsl
         /// <summary>Stride of the 3x3 convolution and of the projection; default 1.</summary>
         public int Stride { get; set; } = 1;
     }
+
+    /// <summary>
+    /// 2-D transposed convolution (<c>torch.nn.ConvTranspose2d</c>), the learned upsampling of U-Net's decoder. Input
+    /// channels are inferred. Output size per side: <c>(in - 1) * Stride - 2 * Padding + Dilation * (kernel - 1) + OutputPadding + 1</c>;
+    /// <c>[ConvTranspose2d(c, 2, Stride = 2)]</c> doubles height and width.
+    /// </summary>
+    public sealed class ConvTranspose2dAttribute : LayerAttribute
+    {
+        /// <param name="outChannels">Output channels; at least 1.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public ConvTranspose2dAttribute(int outChannels, int kernel)
+        {
+            OutChannels = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+
+        /// <summary>Square kernel size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride in both directions (the upsampling factor); default 1.</summary>
+        public int Stride { get; set; } = 1;
+
+        /// <summary>PyTorch's <c>padding</c>: crops this many rows and columns from every side of the output; default 0.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Extra rows and columns added to one side of the output (to reach an exact size); default 0; must be smaller than <see cref="Stride"/> or <see cref="Dilation"/>.</summary>
+        public int OutputPadding { get; set; }
+
+        /// <summary>Spacing between kernel elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Number of groups (PyTorch's meaning): must divide input and output channels; default 1.</summary>
+        public int Groups { get; set; } = 1;
+
+        /// <summary>Whether the convolution adds a learnable bias; default true, as in PyTorch.</summary>
+        public bool Bias { get; set; } = true;
+    }
+
+    /// <summary>
+    /// How <see cref="UpsampleAttribute"/> computes the new pixels. TorchSharp has an enum of the same name
+    /// (<c>torch.UpsampleMode</c>): in a file with <c>using static TorchSharp.torch;</c> write <c>Dsl.UpsampleMode</c>.
+    /// </summary>
+    public enum UpsampleMode
+    {
+        /// <summary>Each output pixel copies the nearest input pixel (PyTorch's <c>'nearest'</c>).</summary>
+        Nearest = 0,
+
+        /// <summary>Bilinear interpolation of the four nearest input pixels (PyTorch's <c>'bilinear'</c>).</summary>
+        Bilinear = 1,
+    }
+
+    /// <summary>
+    /// Upsampling by a fixed factor without parameters (<c>torch.nn.Upsample(scale_factor=..., mode=...)</c>). Output
+    /// size per side: <c>floor(in * ScaleFactor)</c>; channels are kept.
+    /// </summary>
+    public sealed class UpsampleAttribute : LayerAttribute
+    {
+        /// <param name="scaleFactor">Factor applied to height and width; greater than 0; default 2.</param>
+        public UpsampleAttribute(double scaleFactor = 2) => ScaleFactor = scaleFactor;
+
+        /// <summary>Factor applied to height and width.</summary>
+        public double ScaleFactor { get; }
+
+        /// <summary>Nearest-neighbour (the default, as in PyTorch) or bilinear interpolation.</summary>
+        public UpsampleMode Mode { get; set; } = UpsampleMode.Nearest;
+
+        /// <summary>
+        /// Bilinear only: align the corner pixels of input and output (PyTorch's <c>align_corners=True</c>) instead of
+        /// their areas; default false. Setting it with <see cref="UpsampleMode.Nearest"/> is an error, as in PyTorch.
+        /// </summary>
+        public bool AlignCorners { get; set; }
+    }
 }

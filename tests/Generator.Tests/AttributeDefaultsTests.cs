@@ -52,10 +52,13 @@ namespace Dsl.Generator.Tests
             foreach (var property in properties)
             {
                 Assert.True(read.ContainsKey(property.Name), $"{attributeName}.{property.Name} is not read by the parser (spec {layer.GetType().Name})");
-                Assert.True(Equals(property.GetValue(instance), read[property.Name]),
+                Assert.True(Equals(Plain(property.GetValue(instance)), Plain(read[property.Name])),
                     $"{attributeName}.{property.Name}: the attribute says {property.GetValue(instance)}, the parser assumes {read[property.Name]}");
             }
         }
+
+        /// <summary>An enum as its number: the generator mirrors the attributes' enums (UpsampleMode) with its own types.</summary>
+        private static object? Plain(object? value) => value is Enum e ? Convert.ToInt64(e, CultureInfo.InvariantCulture) : value;
 
         /// <summary>The spec's values by property name, including those of nested records (BlockOptions).</summary>
         private static Dictionary<string, object?> Values(object spec)

@@ -194,6 +194,37 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void DSL008_ConvTranspose2d_OutputPaddingAndOutputBelowOne_AtTheArgument() => Verify(
+            "[Input(1, 8, 8)] [ConvTranspose2d(4, 3, Stride = 2, [|OutputPadding = 2|])]\npublic partial class Net;\n"
+            + "[Input(1, 2, 2)] [ConvTranspose2d(4, 1, [|Padding = 2|])]\npublic partial class Net2;\n"
+            + "[Input(1, 8, 8)] [ConvTranspose2d([|0|], 2, [|Stride = 0|], Dilation = 2, OutputPadding = 1)]\npublic partial class Net3;",
+            ("DSL008", "'upconv1' has OutputPadding = 2, but it must be smaller than Stride (2) or Dilation (1)"),
+            ("DSL008", "'upconv1' has Padding = 2, but it must be at most 0, so that its 2x2 input gives an output of at least 1x1 (it gives -2x-2)"),
+            ("DSL008", "'upconv1' has outChannels = 0, but it must be at least 1"),
+            ("DSL008", "'upconv1' has Stride = 0, but it must be at least 1"));
+
+        [Fact]
+        public void DSL006_ConvTranspose2d_GroupsDoNotDivide_AtGroups() => Verify(
+            "[Input(4, 8, 8)] [ConvTranspose2d(6, 2, Stride = 2, [|Groups = 4|])]\npublic partial class Net;",
+            ("DSL006", "'upconv1' has Groups = 4, which must divide both its input channels (4) and its output channels (6); choose a common divisor such as Groups = 1"));
+
+        [Fact]
+        public void DSL008_Upsample_ScaleAndAlignCorners_AtTheArgument() => Verify(
+            "[Input(1, 3, 3)] [Upsample([|0.25|])]\npublic partial class Net;\n"
+            + "[Input(1, 3, 3)] [Upsample([|0|])]\npublic partial class Net2;\n"
+            + "[Input(1, 3, 3)] [Upsample(Name = \"up\", [|AlignCorners = true|])]\npublic partial class Net3;",
+            ("DSL008", "'upsample1' has scaleFactor = 0.25, but it must be large enough that its 3x3 input gives an output of at least 1x1 (it gives 0x0)"),
+            ("DSL008", "'upsample1' has scaleFactor = 0, but it must be greater than 0"),
+            ("DSL008", "'up' has AlignCorners = true, but it must be false with UpsampleMode.Nearest (only interpolating modes align corners)"));
+
+        [Fact]
+        public void DSL004_UpsamplingLayersNeedImages() => Verify(
+            "[Input(1, 8, 8)] [Flatten] [[|Upsample|]] [ConvTranspose2d(2, 2)]\npublic partial class Net;\n"
+            + "[Input(1, 8, 8)] [Flatten] [[|ConvTranspose2d(2, 2)|]]\npublic partial class Net2;",
+            ("DSL004", "'upsample1' (Upsample) needs image input (channels, height, width) but receives the flat shape [64]; move it before the Flatten, or remove the Flatten"),
+            ("DSL004", "'upconv1' (ConvTranspose2d) needs image input (channels, height, width) but receives the flat shape [64]; move it before the Flatten, or remove the Flatten"));
+
+        [Fact]
         public void ClassesWithoutDslAttributes_AreIgnored() => Verify(
             "[System.Obsolete] public class Plain { }\npublic partial class Other<T> : System.Exception { }");
     }

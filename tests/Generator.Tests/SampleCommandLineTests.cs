@@ -86,6 +86,15 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void Train_rejects_a_per_pixel_model()
+        {
+            var (code, _, error) = SampleCommandLineTests.RunSample("train", "--model", "unet-bilinear", "--out", _out);
+            Assert.Equal(2, code);
+            Assert.Contains("unet-bilinear gives an output of shape [2, 32, 32] per image (a prediction per pixel), but train fits one class per image", error);
+            Assert.False(Directory.Exists(_out));
+        }
+
+        [Fact]
         public void Evaluate_reports_a_corrupt_checkpoint_clearly()
         {
             Directory.CreateDirectory(_out);

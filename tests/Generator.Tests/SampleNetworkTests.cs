@@ -89,7 +89,7 @@ namespace Dsl.Generator.Tests
             Assert.Equal(new long[] { 4, 6, 3, 3 }, y.shape);
         }
 
-        public static TheoryData<string> Networks => new() { "D2LResNet18", "ResNetMini", "ResidualBlock3", "ResidualBlock6", "LeNet", "AlexNet", "Vgg11" };
+        public static TheoryData<string> Networks => new() { "D2LResNet18", "ResNetMini", "ResidualBlock3", "ResidualBlock6", "LeNet", "AlexNet", "Vgg11", "MobileNetV2", "DenseNet121" };
 
         private static (nn.Module<Tensor, Tensor> Module, NetworkInfo Info) Create(string name)
         {

@@ -318,6 +318,33 @@ namespace Dsl.Generator.Tests
         public override Tensor Forward(Tensor x) => Run(nn.Conv2d(x.shape[1], Out, Kernel, stride: Stride, padding: (long)Padding, dilation: Dilation, groups: Groups, bias: Bias), x);
     }
 
+    internal sealed record FConvTranspose(string? Name, int Out, int Kernel, int Stride, int Padding, int OutputPadding, int Dilation, int Groups, bool Bias) : FLayer(Name)
+    {
+        public override string Kind => "ConvTranspose2d";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Out), N(Kernel) }.Concat(Opt("Stride", Stride, 1)).Concat(Opt("Padding", Padding, 0)).Concat(Opt("OutputPadding", OutputPadding, 0))
+                .Concat(Opt("Dilation", Dilation, 1)).Concat(Opt("Groups", Groups, 1)).Concat(Opt("Bias", Bias, true));
+        public override Tensor Forward(Tensor x)
+        {
+            // PyTorch's constructor rejects channels that Groups does not divide; TorchSharp's builds a layer with
+            // out_channels / groups * groups outputs instead, so the check is PyTorch's, written here.
+            if (x.shape[1] % Groups != 0 || Out % Groups != 0) throw new ArgumentException("in_channels and out_channels must be divisible by groups");
+            return Run(nn.ConvTranspose2d(x.shape[1], Out, Kernel, stride: Stride, padding: Padding, output_padding: OutputPadding, dilation: Dilation, groups: Groups, bias: Bias), x);
+        }
+    }
+
+    /// <summary>Upsample, built independently with the functional interpolate (nearest or bilinear).</summary>
+    internal sealed record FUpsample(string? Name, double Scale, bool Bilinear, bool AlignCorners) : FLayer(Name)
+    {
+        public override string Kind => "Upsample";
+        protected override IEnumerable<string> Arguments() =>
+            (Scale == 2.0 ? Array.Empty<string>() : new[] { Scale.ToString("R", CultureInfo.InvariantCulture) })
+                .Concat(Bilinear ? new[] { "Mode = UpsampleMode.Bilinear" } : Array.Empty<string>()).Concat(Opt("AlignCorners", AlignCorners, false));
+        public override Tensor Forward(Tensor x) =>
+            nn.functional.interpolate(x, scale_factor: new[] { Scale, Scale }, mode: Bilinear ? InterpolationMode.Bilinear : InterpolationMode.Nearest,
+                align_corners: Bilinear ? AlignCorners : null);
+    }
+
     internal sealed record FBatchNorm(string? Name) : FLayer(Name)
     {
         public override string Kind => "BatchNorm2d";
@@ -651,6 +678,16 @@ namespace Dsl.Generator.Tests
                     Mostly(Gen.Int[0, 2], Gen.Const(-1)), Gen.Frequency((4, Gen.Const(1)), (1, Gen.Int[2, 3])), Gen.Frequency((5, Gen.Const(1)), (2, Gen.Int[2, 3])), Gen.Bool)
                 .Select(t => (FLayer)new FConv(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8));
 
+        private static readonly Gen<FLayer> ConvTranspose =
+            Gen.Select(Name, Mostly(Gen.Int[1, 6], Gen.Const(0)), Mostly(Gen.Int[1, 4], Gen.Const(0)), Mostly(Gen.Int[1, 3], Gen.Const(0)),
+                    Gen.Frequency((4, Gen.Const(0)), (2, Gen.Int[1, 3]), (1, Gen.Const(-1))), Gen.Frequency((4, Gen.Const(0)), (2, Gen.Int[1, 2])),
+                    Gen.Frequency((4, Gen.Const(1)), (1, Gen.Int[2, 3])), Gen.Frequency((5, Gen.Const(1)), (2, Gen.Int[2, 3])))
+                .Select(Gen.Bool, (t, bias) => (FLayer)new FConvTranspose(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8, bias));
+
+        private static readonly Gen<FLayer> Upsample =
+            Gen.Select(Name, Gen.Frequency((20, Pick(2.0, 1.0, 0.5, 1.5, 3.0, 0.25)), (1, Pick(0.0, -1.0))), Gen.Bool, Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true))))
+                .Select(t => (FLayer)new FUpsample(t.Item1, t.Item2, t.Item3, t.Item4));
+
         private static readonly Gen<FLayer> Pool =
             Gen.Select(Name, Gen.Bool, Mostly(Gen.Int[1, 4], Gen.Const(0)), Gen.Int[0, 3], Mostly(Gen.Int[0, 2], Gen.Const(-1)), Gen.Frequency((4, Gen.Const(1)), (1, Gen.Const(2))), Gen.Bool)
                 .Select(t => (FLayer)new FPool(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item2 ? t.Item6 : 1, t.Item7));
@@ -719,7 +756,9 @@ namespace Dsl.Generator.Tests
             (1, Gen.Select(Name, Gen.Int[1, 8], Gen.Int[1, 4], Pick(1.0, 0.5, 2.0), Gen.Bool, Gen.Int[1, 2])
                 .Select(Options, (t, o) => (FLayer)new FResNeXt(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, o))),
             (1, GroupNorm),
-            (1, Softmax));
+            (1, Softmax),
+            (2, ConvTranspose),
+            (2, Upsample));
 
         private static readonly Gen<FLayer> Flat = Gen.Frequency((4, Linear), (2, Activation), (1, Dropout), (1, Name.Select(n => (FLayer)new FFlatten(n))),
             (1, Name.Select(n => (FLayer)new FBatchNorm1d(n))), (1, Softmax));

@@ -57,10 +57,12 @@ namespace Dsl.Generator.Blocks
                 y = Layers(inner, decl, names, inner.Input, use);
             }
             if (inner.Failed) return x;
-            string doc = "Block " + decl.Name + (decl.Merge == BlockDecl.MergeNone ? "" : " (" + BlockDecl.MergeName(decl.Merge) + " merge)") + ".";
+            // The doc names the merge only in the uses where it applies (MergeWhen may leave it out).
+            bool merges = !sequential && Merges(b, decl, names);
+            string doc = "Block " + decl.Name + (merges ? " (" + BlockDecl.MergeName(decl.Merge) + " merge)" : "") + ".";
             if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
-            if (Merges(b, decl, names))
+            if (merges)
             {
                 var other = inner.Input;
                 if (decl.Shortcut is { } shortcutKey)
@@ -176,19 +178,33 @@ namespace Dsl.Generator.Blocks
             {
                 var (spec, reader) = specs[i];
                 int before = b.Problems.Count;
-                spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), argument => UseArgument(reader, use, decl, argument)));
+                var useMap = b.UseArgumentMap;
+                string? AtUse(string? argument) => useMap(UseArgument(reader, use, decl, argument));
+                spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), AtUse));
                 if (b.Problems.Count > before)
                 {
                     b.Abort();
                     return x;
                 }
-                if (!parallel)
+                // While this layer builds: its own problems point through its arguments to the use's, and a block used
+                // here maps its use's arguments ("#j", expressions over this block's parameters) the same way.
+                var (savedMap, savedUseMap) = (b.ArgumentMap, b.UseArgumentMap);
+                b.ArgumentMap = AtUse;
+                b.UseArgumentMap = nested => useMap(NestedToOuter(reader, use, decl, nested));
+                try
                 {
-                    x = spec.Build(b, layerNames[i], x);
-                    continue;
+                    if (!parallel)
+                    {
+                        x = spec.Build(b, layerNames[i], x);
+                        continue;
+                    }
+                    // A parallel branch: applied to the block's input, its output kept in a value of its own.
+                    using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
                 }
-                // A parallel branch: applied to the block's input, its output kept in a value of its own.
-                using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
+                finally
+                {
+                    (b.ArgumentMap, b.UseArgumentMap) = (savedMap, savedUseMap);
+                }
             }
             return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
         }
@@ -227,7 +243,27 @@ namespace Dsl.Generator.Blocks
         private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
         {
             if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
-            string parameter = expression.Trim();
+            return PositionOf(use, decl, expression.Trim());
+        }
+
+        /// <summary>
+        /// A nested use's argument <c>"#j"</c> as an argument of this block's use: when the nested argument is a bare
+        /// parameter name of this block, the argument of this use that sets that parameter.
+        /// </summary>
+        private static string? NestedToOuter(AttributeReader nested, UseSpec use, BlockDecl decl, string? argument)
+        {
+            if (argument is null || argument.Length < 2 || argument[0] != '#'
+                || !int.TryParse(argument.Substring(1), NumberStyles.None, CultureInfo.InvariantCulture, out int j)
+                || j >= nested.Raw.Arguments.Count || nested.Raw.Arguments[j].Value is not string text) return null;
+            int eq = text.IndexOf('=');
+            string expression = (eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') ? text.Substring(eq + 1) : text).Trim();
+            if (!Expression.IsName(expression)) return null;
+            return PositionOf(use, decl, expression);
+        }
+
+        /// <summary>"#i" for the argument of <paramref name="use"/> that sets <paramref name="parameter"/>; null when it takes its default.</summary>
+        private static string? PositionOf(UseSpec use, BlockDecl decl, string parameter)
+        {
             for (int i = 0; i < use.Arguments.Count; i++)
             {
                 string? p = use.Arguments[i].Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);

@@ -31,7 +31,8 @@ namespace Dsl.Generator.Blocks
             {
                 var uses = group.ToList();
                 // The argument positions inside the block (not inside the blocks it contains, which are classes of their own).
-                var positions = Owned(uses[0]).SelectMany(n => n.Args.Where(a => a.Param is null).Select(a => (Relative: Relative(uses[0], n), a.Name))).ToList();
+                // Arguments written as C# of their own (Upsample's double[] scale, its mode) stay literals: uses that differ there get classes of their own.
+                var positions = Owned(uses[0]).SelectMany(n => n.Args.Where(a => a.Param is null && a.Code is null).Select(a => (Relative: Relative(uses[0], n), a.Name))).ToList();
                 var synthetic = new List<(string Param, string Type, string Relative, string Arg)>();
                 foreach (var (relative, arg) in positions)
                 {

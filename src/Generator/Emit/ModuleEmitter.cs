@@ -117,7 +117,7 @@ namespace Dsl.Generator.Emit
                 {
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
-                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Value));
+                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Code ?? a.Value));
                     return $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:

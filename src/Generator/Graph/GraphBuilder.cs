@@ -109,9 +109,18 @@ namespace Dsl.Generator.Graph
         /// <summary>Reports a problem at <paramref name="argument"/> (or, inside a composite, at its blamed argument).</summary>
         public void Report(ProblemCode code, string? argument, params object[] args)
         {
-            _problems.Add(Problem.At(code, Index, Composite ? Blame : argument, args));
+            _problems.Add(Problem.At(code, Index, Composite ? Blame ?? ArgumentMap?.Invoke(argument) : argument, args));
             Fail();
         }
+
+        /// <summary>
+        /// Inside a user block: maps an argument of the layer being built to the argument of the top-level attribute that
+        /// sets it (<c>"#i"</c>, the use's i-th argument), or null for the whole attribute. Set by the block builder.
+        /// </summary>
+        public Func<string?, string?>? ArgumentMap { get; set; }
+
+        /// <summary>Inside a user block: maps the use's own argument (<c>"#i"</c>) to the top-level attribute's argument.</summary>
+        public Func<string?, string?> UseArgumentMap { get; set; } = argument => argument;
 
         /// <summary>Reports a problem at the whole attribute (or, inside a composite, at its blamed argument).</summary>
         public void ReportWhole(ProblemCode code, params object[] args) => Report(code, null, args);
@@ -269,6 +278,8 @@ namespace Dsl.Generator.Graph
                 Input = new Value("x", x.Shape),
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
+                ArgumentMap = ArgumentMap,
+                UseArgumentMap = UseArgumentMap,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>

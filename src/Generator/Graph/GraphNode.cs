@@ -13,9 +13,10 @@ namespace Dsl.Generator.Graph
     /// <summary>
     /// One constructor argument of a TorchSharp layer: the C# parameter name, the value as a C# literal, the block
     /// parameter it comes from (null: a literal of this block's structure) and whether it equals TorchSharp's default
-    /// (then it is left out of the call unless it comes from a parameter).
+    /// (then it is left out of the call unless it comes from a parameter). <see cref="Value"/> is also the graph JSON's
+    /// value; <see cref="Code"/>, when set, is the C# the call writes instead (an enum member, an array).
     /// </summary>
-    internal sealed record LeafArg(string Name, string Value, string? Param, bool IsDefault);
+    internal sealed record LeafArg(string Name, string Value, string? Param, bool IsDefault, string? Code = null);
 
     /// <summary>A named value a block class may take in its constructor (channels, stride, projection, ...).</summary>
     internal sealed record BlockParam(string Name, string Type, string Value);

@@ -26,6 +26,7 @@ namespace Dsl.Generator.Graph
         {
             "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
             "ReLU", "Sigmoid", "Tanh", "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "LeakyReLU", "Identity", "Dropout", "Softmax",
+            "ConvTranspose2d", "Upsample",
         };
 
         /// <summary>Layers whose output size is fixed whatever the input's.</summary>

@@ -48,6 +48,8 @@ namespace Dsl.Generator.Layers
             ["AvgPool1dAttribute"] = Pool1dSpec.ReadAvg,
             ["AdaptiveAvgPool1dAttribute"] = AdaptiveAvgPool1dSpec.Read,
             [CustomModule.AttributeName] = CustomSpec.Read,
+            ["ConvTranspose2dAttribute"] = ConvTranspose2dSpec.Read,
+            ["UpsampleAttribute"] = UpsampleSpec.Read,
         };
     }
 }

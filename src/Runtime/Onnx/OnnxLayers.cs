@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Google.Protobuf;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using static Dsl.Runtime.Onnx.OnnxAttribute;
@@ -92,6 +93,8 @@ namespace Dsl.Runtime.Onnx
                 ["AvgPool1d"] = OnnxSequenceLayers.AvgPool1d,
                 ["AdaptiveAvgPool1d"] = OnnxSequenceLayers.AdaptiveAvgPool1d,
                 ["Custom"] = OnnxSequenceLayers.Custom,
+                ["ConvTranspose2d"] = ConvTranspose2d,
+                ["Upsample"] = Upsample,
             };
 
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
@@ -173,5 +176,47 @@ namespace Dsl.Runtime.Onnx
             if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));
             return c.Op("Gemm", inputs, Int("transB", 1));
         }
+    
+
+        private static string ConvTranspose2d(OnnxLayerContext c)
+        {
+            var n = c.Node;
+            var (kh, kw) = n.Pair("kernel_size");
+            var (sh, sw) = n.Pair("stride");
+            var (ph, pw) = n.Pair("padding");
+            var (oh, ow) = n.Pair("output_padding");
+            var (dh, dw) = n.Pair("dilation");
+            // PyTorch's weight [in, out / groups, kH, kW] is ONNX ConvTranspose's layout.
+            var inputs = new List<string> { c.Input, c.Weight("weight") };
+            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
+            return c.Op("ConvTranspose", inputs,
+                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
+                Ints("output_padding", oh, ow), Ints("dilations", dh, dw), Int("group", n.Int("groups")));
+        }
+
+        /// <summary>
+        /// Resize with constant scales [1, 1, s, s]: output floor(n * s) as PyTorch. Nearest is PyTorch's legacy nearest
+        /// (source index floor(i / s): asymmetric, floor); bilinear maps centres (pytorch_half_pixel) or corners.
+        /// </summary>
+        private static string Upsample(OnnxLayerContext c)
+        {
+            var n = c.Node;
+            double scale = n.Double("scale_factor");
+            string mode = n.Text("mode");
+            var scales = new AttributeProto { Name = "value_floats", Type = AttributeProto.Types.AttributeType.Floats };
+            scales.Floats.AddRange(new[] { 1f, 1f, (float)scale, (float)scale });
+            var scalesValue = c.Op("Constant", Array.Empty<string>(), scales);
+            var inputs = new[] { c.Input, "", scalesValue };
+            return mode switch
+            {
+                "nearest" => c.Op("Resize", inputs, Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor")),
+                "bilinear" => c.Op("Resize", inputs, Text("mode", "linear"),
+                    Text("coordinate_transformation_mode", n.Bool("align_corners") ? "align_corners" : "pytorch_half_pixel")),
+                _ => throw c.Unsupported($"upsampling mode '{mode}' has no ONNX mapping (known: nearest, bilinear)."),
+            };
+        }
+
+        private static AttributeProto Text(string name, string value) =>
+            new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
     }
 }

@@ -50,6 +50,9 @@ namespace Dsl.Runtime.PyTorch
             ["MaxPool1d"] = Layer("nn.MaxPool1d", "kernel_size*", "stride", "padding", "dilation", "ceil_mode"),
             ["AvgPool1d"] = Layer("nn.AvgPool1d", "kernel_size*", "stride", "padding", "ceil_mode"),
             ["AdaptiveAvgPool1d"] = Layer("nn.AdaptiveAvgPool1d", "output_size*"),
+            ["ConvTranspose2d"] = Layer("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
+            // mode is a string in the graph ("nearest", "bilinear"), PyTorch's spelling.
+            ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
         };
 
         /// <summary>Leaf kinds the twin refuses, with why: a hand-written module ([Custom&lt;T&gt;]) has no PyTorch counterpart.</summary>

@@ -16,7 +16,7 @@ namespace Dsl.Runtime.PyTorch
             "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "self", "input",
         };
 
-        /// <summary>A JSON number or boolean as a Python literal: <c>True</c>, <c>64</c>, <c>1e-05</c>, <c>0.5</c>.</summary>
+        /// <summary>A JSON number, boolean or string as a Python literal: <c>True</c>, <c>64</c>, <c>1e-05</c>, <c>0.5</c>, <c>'bilinear'</c>.</summary>
         public static string Literal(JsonElement value)
         {
             switch (value.ValueKind)
@@ -30,6 +30,8 @@ namespace Dsl.Runtime.PyTorch
                     string text = value.GetDouble().ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
                     return text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0";
                 }
+                case JsonValueKind.String:
+                    return "'" + value.GetString()!.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
                 default:
                     throw new NotSupportedException($"A graph value of kind {value.ValueKind} ({value.GetRawText()}) has no Python literal.");
             }

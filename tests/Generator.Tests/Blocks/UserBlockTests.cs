@@ -127,5 +127,47 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.Equal(expected.shape, actual.shape);
             Assert.True(torch.allclose(expected, actual, rtol: 1e-4, atol: 1e-5), $"max difference {(expected - actual).abs().max().item<float>()}");
         }
+
+        /// <summary>The analyzer's DSL diagnostics on <paramref name="source"/>, with the text each one points at.</summary>
+        private static (string Id, string Message, string At)[] Diagnose(string source)
+        {
+            var compilation = DiagnosticHarness.Compile(source);
+            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            return DiagnosticHarness.Analyze(compilation)
+                .Select(d => (d.Id, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length)))
+                .ToArray();
+        }
+
+        [Fact]
+        public void A_bad_value_passed_through_nested_blocks_is_reported_at_the_use_argument_that_sets_it()
+        {
+            var found = Diagnose(MobileBlocks + """
+
+                /// <summary>Net.</summary>
+                [Input(3, 32, 32)]
+                [Use<InvertedResidual>(16, 0, 6)]
+                public partial class Mobile;
+                """);
+            var (id, message, at) = Assert.Single(found);
+            Assert.Equal("DSL008", id);
+            Assert.True(at == "0", message + " at " + at);   // the stride argument of the use, through InvertedResidual's nested ConvBNReLU6
+            Assert.Contains("invertedResidual1.conv.1.0", message, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void A_shape_error_inside_a_block_is_reported_at_the_use_argument_that_causes_it()
+        {
+            var found = Diagnose(MobileBlocks + """
+
+                /// <summary>Net.</summary>
+                [Input(4, 8, 8)]
+                [Use<ConvBNReLU6>(6, 3, 1, 5)]
+                public partial class Tiny;
+                """);
+            var (id, message, at) = Assert.Single(found);
+            Assert.Equal("DSL006", id);
+            Assert.True(at == "5", message + " at " + at);   // the groups argument of the use
+            Assert.Contains("convBNReLU6_1.0", message, StringComparison.Ordinal);
+        }
     }
 }

@@ -15,7 +15,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
     /// </summary>
     public sealed class TorchVisionCompatibilityTests
     {
-        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d" };
+        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121" };
 
         internal static nn.Module<Tensor, Tensor> Create(string name) => name switch
         {
@@ -23,6 +23,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "resnet34" => new ResNet34(),
             "resnet50" => new ResNet50(),
             "resnext50_32x4d" => new ResNeXt50_32x4d(),
+            "mobilenet_v2" => new MobileNetV2(),
+            "densenet121" => new DenseNet121(),
             "d2l-resnext" => new D2LResNeXt(),
             "resnext-block" => new ResNeXtBlock32(),
             "preact-resnet18" => new PreActResNet18(),
@@ -35,6 +37,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "resnet34" => ResNet34.Info,
             "resnet50" => ResNet50.Info,
             "resnext50_32x4d" => ResNeXt50_32x4d.Info,
+            "mobilenet_v2" => MobileNetV2.Info,
+            "densenet121" => DenseNet121.Info,
             "d2l-resnext" => D2LResNeXt.Info,
             "resnext-block" => ResNeXtBlock32.Info,
             "preact-resnet18" => PreActResNet18.Info,
@@ -69,6 +73,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
         [InlineData("resnet34", 21_797_672L, 3_663_761_408L, 3.664)]
         [InlineData("resnet50", 25_557_032L, 4_089_184_256L, 4.089)]
         [InlineData("resnext50_32x4d", 25_028_904L, 4_230_479_872L, 4.23)]
+        [InlineData("mobilenet_v2", 3_504_872L, 300_774_272L, 0.30)]
+        [InlineData("densenet121", 7_978_856L, 2_834_161_664L, 2.83)]
         public void ParametersAndMultiplyAddsEqualTorchVision(string name, long parameters, long multiplyAdds, double publishedGiga)
         {
             var info = Info(name);
@@ -96,6 +102,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         public static TheoryData<string, int> AllNetworks => new()
         {
             { "resnet18", 224 }, { "resnet34", 224 }, { "resnet50", 224 }, { "resnext50_32x4d", 224 },
+            { "mobilenet_v2", 224 }, { "densenet121", 224 },
             { "d2l-resnext", 96 }, { "resnext-block", 96 }, { "preact-resnet18", 32 },
         };
 
@@ -154,7 +161,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 var script = Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-keys.py");
                 var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
                 Assert.True(code == 0, error);
-                foreach (var name in new[] { "resnet18", "resnet34", "resnet50", "resnext50_32x4d" })
+                foreach (var name in new[] { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121" })
                 {
                     using var net = Create(name);
                     Assert.Equal(Sorted(File.ReadAllLines(Path.Combine(dir, name + ".txt"))), StateDictLines(net));
