@@ -154,6 +154,11 @@ namespace Dsl.Generator.Tests.Ranks
                 resnet18.eval();
                 Assert.Equal(new long[] { 1, 1000 }, resnet18.call(randn(1, 3, 160, 160)).shape);
             }
+            using (var mobile = new MobileNetV2())
+            {
+                mobile.eval();
+                Assert.Equal(new long[] { 1, 1000 }, mobile.call(randn(1, 3, 160, 160)).shape);
+            }
             using (var sequence = new SequenceNet())
             {
                 sequence.eval();
