@@ -38,6 +38,7 @@ namespace ResNetSample
             new("densenet121", "torchvision DenseNet-121 (dense layers concatenate; keys as torchvision), 3x224x224, 1000 classes", () => new DenseNet121(), DenseNet121.Info),
             new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
             new("unet-bilinear", "small U-Net with bilinear upsampling (Upsample + 1x1 conv), 1x32x32, 2 classes per pixel", () => new BilinearUNet(), BilinearUNet.Info),
+            new("vit_b_16", "torchvision ViT-B/16 (keys as torchvision), 3x224x224, 1000 classes", () => new VitB16(), VitB16.Info),
             new("mlp", "a multilayer perceptron on flat 784 features (not trained here: train and evaluate feed images)", () => new Mlp(), Mlp.Info),
             new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time (not trained here)", () => new SequenceNet(), SequenceNet.Info),
             new("token-mlp", "Linear layers over 16 tokens of 32 features (not trained here)", () => new TokenMlp(), TokenMlp.Info),

@@ -91,5 +91,12 @@ namespace Dsl
 
         /// <summary>The arguments as written.</summary>
         public object[] Arguments { get; }
+
+        /// <summary>
+        /// When true the block's layers (and its merge) become part of the module that uses it, with no submodule of
+        /// its own: their keys read <c>ln_1.weight</c>, not <c>block1.ln_1.weight</c>, as torchvision's EncoderBlock holds
+        /// both residual halves directly. Not inside a Sequential. Default false.
+        /// </summary>
+        public bool Inline { get; set; }
     }
 }

@@ -53,14 +53,24 @@ namespace Dsl
 
         /// <summary>Creates the record with the network graph (generated code calls this).</summary>
         public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph)
+            : this(name, inputShape, layers, graph, 0)
         {
+        }
+
+        /// <summary>
+        /// Creates the record of a network that holds learned tensors itself, besides its layers' (ViT's class token):
+        /// <paramref name="ownParameters"/> counts them (generated code calls this).
+        /// </summary>
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters)
+        {
+            OwnParameters = ownParameters;
             Graph = graph;
             Name = name;
             InputShape = inputShape;
             Layers = layers;
             TopLevel = layers.Where(l => l.Depth == 0).ToArray();
             OutputShape = TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape;
-            TotalParameters = TopLevel.Sum(l => l.Parameters);
+            TotalParameters = TopLevel.Sum(l => l.Parameters) + ownParameters;
             TotalMultiplyAdds = TopLevel.Sum(l => l.MultiplyAdds);
         }
 
@@ -84,6 +94,9 @@ namespace Dsl
 
         /// <summary>The parts declared on the network class, in order.</summary>
         public IReadOnlyList<LayerInfo> TopLevel { get; }
+
+        /// <summary>Parameters of the network's own learned tensors, not in any layer (ViT's class token); usually 0.</summary>
+        public long OwnParameters { get; }
 
         /// <summary>Total trainable parameters.</summary>
         public long TotalParameters { get; }

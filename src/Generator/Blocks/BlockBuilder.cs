@@ -31,10 +31,16 @@ namespace Dsl.Generator.Blocks
             var names = Bind(b, decl, use, x);
             if (names is null) return x;
 
-            bool sequential = decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null && decl.Parallel == BlockDecl.MergeNone;
-            var inner = sequential ? b.Sequential(name, x) : b.Block(name, x);
+            if (use.Inline && b.IsSequential)
+                return Fail(b, x, decl.Name, $"Inline puts the block's layers into the module that uses it, but '{b.Path}' is a Sequential, which runs its children in order and nothing else; use it without Inline, or inline it into a block with a merge or a Body");
+            // A block holding learned tensors of its own (a class token) or inlined blocks needs a class with a forward.
+            bool sequential = !use.Inline && decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null
+                && decl.Parallel == BlockDecl.MergeNone && !NeedsClass(decl);
+            if (!sequential && !use.Inline && MemberNameProblem(decl) is { } why) return Fail(b, x, decl.Name, why);
+            var inner = use.Inline ? b.Inline(x, into) : sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
-            if (!sequential)
+            inner.ParameterArgument = parameter => ArgumentOf(b, decl, use, parameter);
+            if (!sequential && !use.Inline)
             {
                 // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
                 inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
@@ -70,7 +76,7 @@ namespace Dsl.Generator.Blocks
                     if (!b.Blocks.TryGetValue(shortcutKey, out var shortcut))
                         return Fail(b, x, decl.Name, "its Shortcut is not a block: mark the shortcut class [Block(...)]");
                     // The shortcut gets this block's parameters of the same names.
-                    var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name]));
+                    var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name], p.Name));
                     var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
                     other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse, into: "identity");
                     if (inner.Failed) return x;
@@ -78,10 +84,16 @@ namespace Dsl.Generator.Blocks
                 y = MergeValues(inner, decl, path, other, y);
                 if (inner.Failed) return x;
             }
+            // Inlined: the layers and steps are already the enclosing module's.
+            if (use.Inline) return inner.Failed ? x : y;
             // The generated class is "<Block>Module": a nested class named like the block would capture the name in the
             // network's own [Use<Block>] attributes (attributes on a class see its nested types).
             return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
+
+        /// <summary>Whether the block declares learned tensors of its own or inlines blocks (which may): then it is a class, not a Sequential.</summary>
+        private static bool NeedsClass(BlockDecl decl) =>
+            decl.Layers.Any(l => LayerRegistry.HoldsTensors.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why)
         {
@@ -178,19 +190,16 @@ namespace Dsl.Generator.Blocks
             {
                 var (spec, reader) = specs[i];
                 int before = b.Problems.Count;
-                var useMap = b.UseArgumentMap;
-                string? AtUse(string? argument) => useMap(UseArgument(reader, use, decl, argument));
+                string? AtUse(string? argument) => UseArgument(b, reader, argument);
                 spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), AtUse));
                 if (b.Problems.Count > before)
                 {
                     b.Abort();
                     return x;
                 }
-                // While this layer builds: its own problems point through its arguments to the use's, and a block used
-                // here maps its use's arguments ("#j", expressions over this block's parameters) the same way.
-                var (savedMap, savedUseMap) = (b.ArgumentMap, b.UseArgumentMap);
+                // While this layer builds, its shape problems point through its arguments to the use's, as its checks do.
+                var savedMap = b.ArgumentMap;
                 b.ArgumentMap = AtUse;
-                b.UseArgumentMap = nested => useMap(NestedToOuter(reader, use, decl, nested));
                 try
                 {
                     if (!parallel)
@@ -203,7 +212,7 @@ namespace Dsl.Generator.Blocks
                 }
                 finally
                 {
-                    (b.ArgumentMap, b.UseArgumentMap) = (savedMap, savedUseMap);
+                    b.ArgumentMap = savedMap;
                 }
             }
             return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
@@ -212,6 +221,7 @@ namespace Dsl.Generator.Blocks
         /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>
         private static Value JoinBranches(GraphBuilder b, BlockDecl decl, List<Value> branches)
         {
+            if (branches.Count == 0) return Fail(b, b.Input, decl.Name, "no branch is present in this use (every When is false); a parallel block needs at least one");
             if (branches.Count == 1) return branches[0];
             var first = branches[0].Shape;
             foreach (var branch in branches.Skip(1))
@@ -237,40 +247,62 @@ namespace Dsl.Generator.Blocks
         }
 
         /// <summary>
-        /// Where a problem with a block layer's argument points at the use: the use's argument that sets the block
-        /// parameter the layer's argument comes from (<c>With = "Stride = stride"</c>), else the whole use (null).
+        /// Where a problem with a block layer's argument points at the use: the declared attribute's argument that sets
+        /// the block parameter the layer's argument comes from (<c>With = "Stride = stride"</c>), else the whole use (null).
         /// </summary>
-        private static string? UseArgument(AttributeReader reader, UseSpec use, BlockDecl decl, string? argument)
+        private static string? UseArgument(GraphBuilder b, AttributeReader reader, string? argument)
         {
             if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
-            return PositionOf(use, decl, expression.Trim());
+            return b.ParameterArgument?.Invoke(expression.Trim());
         }
 
         /// <summary>
-        /// A nested use's argument <c>"#j"</c> as an argument of this block's use: when the nested argument is a bare
-        /// parameter name of this block, the argument of this use that sets that parameter.
+        /// Where <paramref name="use"/>'s value for <paramref name="parameter"/> is written in the declared attribute: at
+        /// the network's own use, its argument (<c>"#i"</c>); at a use inside another block, where that block's parameter
+        /// is written when the argument is just its name (<c>[Use&lt;Inner&gt;("stride")]</c>); else null (the whole use).
         /// </summary>
-        private static string? NestedToOuter(AttributeReader nested, UseSpec use, BlockDecl decl, string? argument)
-        {
-            if (argument is null || argument.Length < 2 || argument[0] != '#'
-                || !int.TryParse(argument.Substring(1), NumberStyles.None, CultureInfo.InvariantCulture, out int j)
-                || j >= nested.Raw.Arguments.Count || nested.Raw.Arguments[j].Value is not string text) return null;
-            int eq = text.IndexOf('=');
-            string expression = (eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') ? text.Substring(eq + 1) : text).Trim();
-            if (!Expression.IsName(expression)) return null;
-            return PositionOf(use, decl, expression);
-        }
-
-        /// <summary>"#i" for the argument of <paramref name="use"/> that sets <paramref name="parameter"/>; null when it takes its default.</summary>
-        private static string? PositionOf(UseSpec use, BlockDecl decl, string parameter)
+        private static string? ArgumentOf(GraphBuilder b, BlockDecl decl, UseSpec use, string parameter)
         {
             for (int i = 0; i < use.Arguments.Count; i++)
             {
-                string? p = use.Arguments[i].Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);
-                if (p == parameter) return "#" + i.ToString(CultureInfo.InvariantCulture);
+                var argument = use.Arguments[i];
+                string? p = argument.Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);
+                if (p != parameter) continue;
+                if (b.ParameterArgument is not { } outer) return "#" + i.ToString(CultureInfo.InvariantCulture);
+                return argument.Expression is { } e && Expression.IsName(e) ? outer(e.Trim()) : null;
             }
             return null;
         }
+
+        /// <summary>
+        /// Body and ShortcutName become fields of the block's generated class, so they must be identifiers that are
+        /// not the class's own members, its forward's values or each other; null when they are fine.
+        /// </summary>
+        private static string? MemberNameProblem(BlockDecl decl)
+        {
+            string? body = decl.Body, shortcut = decl.Shortcut is null ? null : decl.ShortcutName;
+            foreach (var (what, name) in new[] { ("Body", body), ("ShortcutName", shortcut) })
+            {
+                if (name is null) continue;
+                if (FieldNameProblem(decl, name) is { } why) return $"{what} '{name}' is not allowed: {why}";
+            }
+            return body is not null && body == shortcut ? $"Body and ShortcutName are both '{body}'; choose two names" : null;
+        }
+
+        /// <summary>Why <paramref name="name"/> cannot be a field of the block's generated class; null when it can.</summary>
+        private static string? FieldNameProblem(BlockDecl decl, string name)
+        {
+            if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
+                || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+                || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
+                return "it is not a valid C# identifier";
+            if (NetworkGraph.ReservedNames.Contains(name)) return "it is a member of the generated module or of TorchSharp's Module";
+            if (name == decl.Name + "Module") return "it is the name of the block's generated class";
+            if (IsForwardValue(name)) return "it is the name of a value in the block's forward";
+            return null;
+        }
+
+        private static bool IsForwardValue(string n) => n is "x" or "y" or "identity" || (n.Length > 1 && n[0] == 'y' && n.Skip(1).All(char.IsDigit));
 
         /// <summary>Children of a Sequential are 0, 1, ... (as nn.Sequential); a block class's get conv1, bn1, ... Explicit names win.</summary>
         private static string[]? Names(GraphBuilder b, BlockDecl decl, List<LayerSpec> specs)
@@ -282,6 +314,12 @@ namespace Dsl.Generator.Blocks
                 for (int i = 0; i < specs.Count; i++)
                 {
                     names[i] = specs[i].Name ?? i.ToString(CultureInfo.InvariantCulture);
+                    // nn.Sequential's keys: TorchSharp refuses an empty name and one with a '.' (it separates state_dict keys).
+                    if (names[i].Trim().Length == 0 || names[i].IndexOf('.') >= 0)
+                    {
+                        Fail(b, default, decl.Name, $"layer name '{names[i]}' is not allowed: a Sequential's layer needs a name without '.'");
+                        return null;
+                    }
                     if (!seen.Add(names[i]))
                     {
                         Fail(b, default, decl.Name, $"two layers are named '{names[i]}'");
@@ -291,17 +329,26 @@ namespace Dsl.Generator.Blocks
                 return names;
             }
             var problems = new List<Problem>();
-            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, decl.Name);
+            // The layers are fields of the generated class "<Block>Module": a field may not have its class's name.
+            string className = decl.Name + "Module";
+            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className);
             if (problems.Count > 0)
             {
-                Fail(b, default, decl.Name, $"layer name '{problems[0].Args[0]}' is not allowed: {problems[0].Args[1]}");
+                string name = (string)problems[0].Args[0];
+                Fail(b, default, decl.Name, $"layer name '{name}' is not allowed: " + (name == className ? "it is the name of the block's generated class" : problems[0].Args[1]));
                 return null;
             }
+            string? shortcutField = decl.Shortcut is not null && decl.Body is null ? decl.ShortcutName : null;
             foreach (var n in names)
             {
-                if (n is "x" or "y" or "identity" || (n.Length > 1 && n[0] == 'y' && n.Skip(1).All(char.IsDigit)))
+                if (IsForwardValue(n))
                 {
                     Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
+                    return null;
+                }
+                if (n == shortcutField)
+                {
+                    Fail(b, default, decl.Name, $"layer name '{n}' is also the ShortcutName; choose another");
                     return null;
                 }
             }

@@ -80,7 +80,12 @@ namespace Dsl.Generator.Blocks
             if (hasInput) problem ??= "it has both [Block] and [Input]; a block takes its input from where it is used, so remove [Input]";
             if (SpecParser.HasErrors(block) || layers.Any(SpecParser.HasErrors)) problem ??= "its attributes do not compile; fix the compiler errors in the block first";
             if (layers.Length == 0) problem ??= "it has no layers; add layer attributes to the block class";
-            if (Named0(block, "Parallel") is BlockDecl.MergeMultiply) problem ??= "Parallel takes Merge.Concat or Merge.Add (branches are joined by concatenation or summed)";
+            if (Named0(block, "Parallel") is not (BlockDecl.MergeNone or BlockDecl.MergeAdd or BlockDecl.MergeConcat)) problem ??= "Parallel takes Merge.Concat or Merge.Add (branches are joined by concatenation or summed)";
+            if (Named0(block, "Parallel") != BlockDecl.MergeNone && block.NamedArguments.Any(p => p.Key == "Body" && p.Value.Value is not null))
+                problem ??= "Parallel branches are the block's own children and a Body is a Sequential, which runs its layers one after the other; remove Body";
+            if (Named0(block, "Merge") == BlockDecl.MergeNone && Shortcut(block) is not null) problem ??= "it has a Shortcut but no Merge, so the shortcut would never run; set Merge (usually Merge.Add) or remove Shortcut";
+            if (Named0(block, "Merge") == BlockDecl.MergeNone && block.NamedArguments.Any(p => p.Key == "MergeWhen" && p.Value.Value is not null)) problem ??= "it has a MergeWhen but no Merge; set Merge or remove MergeWhen";
+            if (Named0(block, "Merge") is not (BlockDecl.MergeNone or BlockDecl.MergeAdd or BlockDecl.MergeConcat or BlockDecl.MergeMultiply)) problem ??= "Merge takes Merge.None, Merge.Add, Merge.Concat or Merge.Multiply";
 
             T Named<T>(string name, T fallback) =>
                 block.NamedArguments.FirstOrDefault(p => p.Key == name).Value is { Kind: not TypedConstantKind.Array, Value: T value } ? value : fallback;

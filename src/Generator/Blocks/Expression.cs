@@ -43,6 +43,15 @@ namespace Dsl.Generator.Blocks
             private readonly string _text;
             private readonly IReadOnlyDictionary<string, double> _names;
             private int _at;
+            private int _depth;
+
+            /// <summary>Parentheses, unary operators and conditionals nested deeper than this are an error, not a stack overflow.</summary>
+            private const int MaxDepth = 100;
+
+            private void Enter()
+            {
+                if (++_depth > MaxDepth) throw Fail("nested more than " + MaxDepth + " deep");
+            }
 
             public Parser(string text, IReadOnlyDictionary<string, double> names) { _text = text; _names = names; }
 
@@ -69,12 +78,17 @@ namespace Dsl.Generator.Blocks
 
             public double Ternary()
             {
+                Enter();
                 double condition = Or();
-                if (!Eat("?")) return condition;
-                double whenTrue = Ternary();
-                if (!Eat(":")) throw Fail("'?' without ':'");
-                double whenFalse = Ternary();
-                return condition != 0 ? whenTrue : whenFalse;
+                if (Eat("?"))
+                {
+                    double whenTrue = Ternary();
+                    if (!Eat(":")) throw Fail("'?' without ':'");
+                    double whenFalse = Ternary();
+                    condition = condition != 0 ? whenTrue : whenFalse;
+                }
+                _depth--;
+                return condition;
             }
 
             private double Or()
@@ -143,10 +157,10 @@ namespace Dsl.Generator.Blocks
 
             private double Unary()
             {
-                if (Eat("-")) return -Unary();
-                if (Eat("+")) return Unary();
-                if (Eat("!")) return Unary() == 0 ? 1 : 0;
-                return Primary();
+                Enter();
+                double value = Eat("-") ? -Unary() : Eat("+") ? Unary() : Eat("!") ? (Unary() == 0 ? 1 : 0) : Primary();
+                _depth--;
+                return value;
             }
 
             private double Primary()

@@ -36,7 +36,9 @@ namespace Dsl.Generator.Blocks
             foreach (var argument in attribute.ConstructorArguments)
             {
                 // A params array (Use's arguments) is flattened: its items are the arguments.
-                if (argument.Kind == TypedConstantKind.Array) arguments.AddRange(argument.Values.Select(v => new RawValue(Constant(v))));
+                // A null params array ([Use<B>(null)]) is one null argument, which the use reports.
+                if (argument.Kind == TypedConstantKind.Array && argument.Values.IsDefault) arguments.Add(new RawValue(null));
+                else if (argument.Kind == TypedConstantKind.Array) arguments.AddRange(argument.Values.Select(v => new RawValue(Constant(v))));
                 else arguments.Add(new RawValue(Constant(argument)));
             }
             var named = attribute.NamedArguments.Select(p => new RawNamed(p.Key, new RawValue(Constant(p.Value))));

@@ -8,15 +8,16 @@ using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {
-    /// <summary>One argument of a block use: the parameter it names (null: by position) and its value.</summary>
-    internal sealed record BlockArgument(string? Parameter, double Value);
+    /// <summary>One argument of a block use: the parameter it names (null: by position), its value and the expression it was written as (null: a constant).</summary>
+    internal sealed record BlockArgument(string? Parameter, double Value, string? Expression = null);
 
     /// <summary>
     /// <c>[Use&lt;TBlock&gt;(arguments)]</c>: a user-declared block used as a layer. Arguments are evaluated where the
     /// use is written (inside another block they read that block's parameters); the block's own layers are read
     /// again for every use with its values (<see cref="BlockBuilder"/>).
     /// </summary>
-    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem) : LayerSpec(Name)
+    /// <remarks><see cref="Inline"/>: the block's layers become children of the module that uses it (no submodule of its own).</remarks>
+    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem, bool Inline = false) : LayerSpec(Name)
     {
         public override string Kind => "Use<" + BlockName + ">";
 
@@ -45,7 +46,7 @@ namespace Dsl.Generator.Blocks
                         string expression = named ? text.Substring(eq + 1) : text;
                         var v = Expression.Evaluate(expression, a.Names, out var error);
                         if (error is not null) problem ??= "argument " + error;
-                        arguments.Add(new BlockArgument(parameter, v ?? 0));
+                        arguments.Add(new BlockArgument(parameter, v ?? 0, expression.Trim()));
                         break;
                     }
                     case bool flag:
@@ -54,12 +55,16 @@ namespace Dsl.Generator.Blocks
                     case null:
                         problem ??= "an argument is null; pass numbers, true/false or expressions";
                         break;
-                    default:
+                    case sbyte or byte or short or ushort or int or uint or long or ulong or float or double:
                         arguments.Add(new BlockArgument(null, Convert.ToDouble(value.Value, CultureInfo.InvariantCulture)));
+                        break;
+                    default:
+                        // A char, a type, an array: not a value a parameter can take.
+                        problem ??= $"argument '{value.Value}' is not a number, true/false or an expression";
                         break;
                 }
             }
-            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem);
+            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem, a.Named("Inline", false));
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) => BlockBuilder.Use(b, name, x, this);

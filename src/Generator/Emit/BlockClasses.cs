@@ -133,7 +133,7 @@ namespace Dsl.Generator.Emit
         private bool Compatible(BlockClass c, GraphNode node)
         {
             var first = c.First;
-            if (first.Body != node.Body || first.Result != node.Result) return false;
+            if (first.Body != node.Body || first.Result != node.Result || first.Tensors != node.Tensors) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
             foreach (var child in node.Children)
             {

@@ -39,6 +39,7 @@ namespace Dsl.Generator.Emit
                     "{\"name\":" + Str(a.Name) + ",\"value\":" + a.Value + (a.Param is null ? "" : ",\"param\":" + Str(a.Param)) + ",\"default\":" + Literal.Of(a.IsDefault) + "}"))).Append(']');
                 if (node.ZeroInitWeight) json.Append(",\"zeroInitWeight\":true");
             }
+            if (node.Tensors.Count > 0) ParameterEmitter.WriteJson(json, node.Tensors);
             if (node.Params.Count > 0)
             {
                 json.Append(",\"params\":{").Append(string.Join(",", node.Params.Select(p => Str(p.Name) + ":" + p.Value))).Append('}');
@@ -57,7 +58,8 @@ namespace Dsl.Generator.Emit
             {
                 json.Append(",\"body\":[").Append(string.Join(",", node.Body.Select(s =>
                     "{\"op\":" + Str(Op(s.Op)) + ",\"out\":" + Str(s.Output) + (s.Module is null ? "" : ",\"module\":" + Str(s.Module))
-                    + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag)) + "}")))
+                    + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag))
+                    + (s.Param is null ? "" : ",\"param\":" + Str(s.Param)) + "}")))
                     .Append("],\"input_var\":").Append(Str(rootInput ?? "x")).Append(",\"result\":").Append(Str(node.Result));
             }
             json.Append('}');
@@ -70,11 +72,13 @@ namespace Dsl.Generator.Emit
             StepOp.ReluInPlace => "relu",
             StepOp.Concat => "concat",
             StepOp.Multiply => "mul",
+            StepOp.ParamAdd => "param_add",
+            StepOp.ParamPrepend => "param_prepend",
             _ => "add",
         };
 
         /// <summary>A JSON string (names are C# identifiers or digits, but escape defensively).</summary>
-        private static string Str(string value) =>
+        internal static string Str(string value) =>
             "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
         /// <summary>The JSON as a C# string literal.</summary>

@@ -42,7 +42,8 @@ namespace Dsl.Generator.Emit
                 {
                     w.Line($"    new global::Dsl.LayerInfo(\"{node.Path}\", \"{node.Type}\", {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
                 }
-                w.Line("}, Graph);");
+                long own = model.Parameters - System.Linq.Enumerable.Sum(model.Layers, l => l.Parameters);
+                w.Line(own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
                 w.Line($"public const string Graph = {GraphJson.CSharpLiteral(GraphJson.Write(model, classes))};");

@@ -35,6 +35,7 @@ namespace Dsl.Generator.Emit
                 using (w.Block("partial class " + className + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
                 {
                     var root = model.Root;
+                    ParameterEmitter.WriteFields(w, root.Tensors);
                     foreach (var child in root.Children)
                     {
                         w.Line($"/// <summary>{child.Name}: {child.Type}, output {Dims(child.Output)}, {Grouped(child.Parameters)} parameters.</summary>");
@@ -44,6 +45,7 @@ namespace Dsl.Generator.Emit
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
                     using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
+                        ParameterEmitter.WriteConstruction(w, root.Tensors);
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
                     }
                     w.Line();
@@ -57,7 +59,7 @@ namespace Dsl.Generator.Emit
                         w.Line(model.AnySize
                             ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
                             : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
-                        WriteSteps(w, root.Body, input, _ => 1, 1, Checks(root, spec.ClassName));
+                        WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName));
                         w.Line(root.Result == input ? $"return {input}.alias();" : $"return {root.Result};");
                     }
                     foreach (var blockClass in classes.Classes) WriteBlockClass(w, blockClass, classes);
@@ -101,6 +103,7 @@ namespace Dsl.Generator.Emit
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
             NodeForm.Leaf when node.CustomType is not null => node.CustomType,
+            NodeForm.Leaf when ParameterEmitter.DslModules.Contains(node.ModuleType) => ParameterEmitter.DslNamespace + "." + node.ModuleType,
             NodeForm.Leaf => Modules + "." + node.ModuleType,
             NodeForm.Sequential => Modules + ".Sequential",
             _ => classes.Of(node).Name,
@@ -118,7 +121,9 @@ namespace Dsl.Generator.Emit
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
                         .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Code ?? a.Value));
-                    return $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
+                    return ParameterEmitter.DslModules.Contains(node.ModuleType)
+                        ? $"new {ParameterEmitter.DslNamespace}.{node.ModuleType}({string.Join(", ", args)})"
+                        : $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:
                 {
@@ -173,7 +178,7 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
-        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, Func<Step, string?>? check = null)
+        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default, Func<Step, string?>? check = null)
         {
             var declared = new HashSet<string>(StringComparer.Ordinal) { input };
             foreach (var step in steps)
@@ -200,6 +205,10 @@ namespace Dsl.Generator.Emit
                     case StepOp.Concat:
                         // Dimension 1: the channels (or features) after the batch.
                         w.Line($"{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
+                        break;
+                    case StepOp.ParamAdd:
+                    case StepOp.ParamPrepend:
+                        w.Line($"{target} = {ParameterEmitter.Step(step, tensors)};");
                         break;
                     case StepOp.OptionalCall:
                     {
@@ -239,6 +248,7 @@ namespace Dsl.Generator.Emit
             w.Line(GeneratedCode);
             using (w.Block($"public sealed class {c.Name} : {ModuleBase}"))
             {
+                ParameterEmitter.WriteFields(w, first.Tensors);
                 foreach (var child in children)
                 {
                     string optional = Always(child) ? "" : "?";
@@ -252,13 +262,14 @@ namespace Dsl.Generator.Emit
                 string parameters = string.Join(", ", varying.Select(p => p.Type + " " + p.Name));
                 using (w.Block($"public {c.Name}({parameters}) : base(nameof({c.Name}))"))
                 {
+                    ParameterEmitter.WriteConstruction(w, first.Tensors);
                     WriteConstruction(w, children, Always, context, flags);
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} x)"))
                 {
-                    WriteSteps(w, first.Body, "x", c.Presence, uses, Checks(first, first.Type));
+                    WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type));
                     w.Line($"return {first.Result};");
                 }
             }

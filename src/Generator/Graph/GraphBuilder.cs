@@ -48,22 +48,31 @@ namespace Dsl.Generator.Graph
     /// declared attribute (and argument) responsible. After the first problem in a block it stops recording
     /// (values become unknown), as a failing forward would.
     /// </summary>
-    internal sealed class GraphBuilder
+    internal sealed partial class GraphBuilder
     {
         /// <summary>Networks and blocks larger than this are reported instead of built (a bound on compile time).</summary>
         public const int MaxModules = 10000;
 
         private readonly List<Problem> _problems;
-        private readonly List<GraphNode> _children = new();
-        private readonly List<Step> _body = new();
-        private readonly List<BlockParam> _params = new();
+        private readonly List<GraphNode> _children;
+        private readonly List<Step> _body;
+        private readonly List<BlockParam> _params;
+        private readonly List<TensorParam> _tensors;
+        private readonly HashSet<string> _names;
         private readonly GraphBuilder? _parent;
         private readonly Counter _modules;
 
-        private GraphBuilder(List<Problem> problems, GraphBuilder? parent, Counter modules, int index, Naming naming, string path, int depth, bool composite, string? blame, string defaultVar)
+        /// <param name="share">An inlined block's builder writes into the module of <paramref name="share"/> (see <see cref="Inline"/>).</param>
+        private GraphBuilder(List<Problem> problems, GraphBuilder? parent, Counter modules, int index, Naming naming, string path, int depth, bool composite, string? blame, string defaultVar, GraphBuilder? share = null)
         {
             _problems = problems; _parent = parent; _modules = modules;
             Index = index; Naming = naming; Path = path; Depth = depth; Composite = composite; Blame = blame; DefaultVar = defaultVar;
+            _children = share?._children ?? new();
+            _body = share?._body ?? new();
+            _params = share?._params ?? new();
+            _tensors = share?._tensors ?? new();
+            _names = share?._names ?? new(StringComparer.Ordinal);
+            _owner = share?._owner ?? this;
         }
 
         /// <summary>The builder of a network's top level; its forward writes <paramref name="flowVar"/> ("x" unless a layer has that name).</summary>
@@ -78,6 +87,13 @@ namespace Dsl.Generator.Graph
 
         /// <summary>How many user blocks enclose this builder (a bound on recursive blocks).</summary>
         public int BlockNesting { get; set; }
+
+        /// <summary>
+        /// Inside a user block: where the value of the block's parameter of that name is written in the declared
+        /// attribute (<c>"#i"</c>, the use's i-th argument), or null when it is not written there (a default, an
+        /// expression). Null at a network's top level.
+        /// </summary>
+        public Func<string, string?>? ParameterArgument { get; set; }
 
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
@@ -118,9 +134,6 @@ namespace Dsl.Generator.Graph
         /// sets it (<c>"#i"</c>, the use's i-th argument), or null for the whole attribute. Set by the block builder.
         /// </summary>
         public Func<string?, string?>? ArgumentMap { get; set; }
-
-        /// <summary>Inside a user block: maps the use's own argument (<c>"#i"</c>) to the top-level attribute's argument.</summary>
-        public Func<string?, string?> UseArgumentMap { get; set; } = argument => argument;
 
         /// <summary>Reports a problem at the whole attribute (or, inside a composite, at its blamed argument).</summary>
         public void ReportWhole(ProblemCode code, params object[] args) => Report(code, null, args);
@@ -208,10 +221,10 @@ namespace Dsl.Generator.Graph
         public Value Leaf(string name, string type, Value x, EquatableArray<long> output, long parameters, long multiplyAdds,
             IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false, string? customType = null)
         {
-            if (!Admit()) return x;
+            if (!Admit() || !Claim(name)) return x;
             _children.Add(new GraphNode(name, ChildPath(name), type, Depth + 1, x.Shape, output, parameters, multiplyAdds,
                 NodeForm.Leaf, type, args.ToEquatableArray(), EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty,
-                EquatableArray<Step>.Empty, "", doc, zeroInitWeight, customType));
+                EquatableArray<Step>.Empty, "", doc, zeroInitWeight, CustomType: customType));
             return AddStep(StepOp.Call, name, into, output, x);
         }
 
@@ -237,10 +250,13 @@ namespace Dsl.Generator.Graph
             return new Restore(() => _writeTo = previous);
         }
 
-        private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, params Value[] inputs)
+        private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, params Value[] inputs) =>
+            AddStep(op, module, into, output, null, inputs);
+
+        private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, string? param, params Value[] inputs)
         {
             string var = into ?? _writeTo ?? DefaultVar;
-            _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray()));
+            _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray(), null, param));
             return new Value(var, output);
         }
 
@@ -279,7 +295,7 @@ namespace Dsl.Generator.Graph
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
                 ArgumentMap = ArgumentMap,
-                UseArgumentMap = UseArgumentMap,
+                ParameterArgument = ParameterArgument,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>
@@ -292,6 +308,7 @@ namespace Dsl.Generator.Graph
         public Value EndBlock(GraphBuilder block, string type, string moduleType, Value x, Value result, string? doc = null, string? into = null)
         {
             if (block.Failed || !Admit()) return x;
+            if (!Claim(block.Path.Substring(block.Path.LastIndexOf('.') + 1))) return x;
             return AddComposite(block, NodeForm.Block, type, moduleType, x, result, doc, into);
         }
 
@@ -299,13 +316,14 @@ namespace Dsl.Generator.Graph
         public Value EndSequential(GraphBuilder sequential, string type, Value x, Value result, string? doc = null, string? into = null)
         {
             if (sequential.Failed || !Admit()) return x;
+            if (!Claim(sequential.Path.Substring(sequential.Path.LastIndexOf('.') + 1))) return x;
             return AddComposite(sequential, NodeForm.Sequential, type, "Sequential", x, result, doc, into);
         }
 
         private Value AddComposite(GraphBuilder inner, NodeForm form, string type, string moduleType, Value x, Value result, string? doc, string? into)
         {
             string name = inner.Path.Substring(inner.Path.LastIndexOf('.') + 1);
-            long parameters = 0, multiplyAdds = 0;
+            long parameters = TensorCount(inner._tensors, inner.Path), multiplyAdds = 0;
             foreach (var child in inner._children)
             {
                 parameters = Checked(() => parameters + child.Parameters, inner.Path, null);
@@ -314,21 +332,21 @@ namespace Dsl.Generator.Graph
             if (Failed) return x;
             _children.Add(new GraphNode(name, inner.Path, type, inner.Depth, x.Shape, result.Shape, parameters, multiplyAdds, form, moduleType,
                 EquatableArray<LeafArg>.Empty, inner._params.ToEquatableArray(), inner._children.ToEquatableArray(), inner._body.ToEquatableArray(),
-                result.Var, doc, false));
+                result.Var, doc, false, inner._tensors.ToEquatableArray()));
             return AddStep(StepOp.Call, name, into, result.Shape, x);
         }
 
         /// <summary>The network's root node: the declared layers and their forward.</summary>
         public GraphNode Root(string className, EquatableArray<long> input, Value result)
         {
-            long parameters = 0, multiplyAdds = 0;
+            long parameters = TensorCount(_tensors, className), multiplyAdds = 0;
             foreach (var child in _children)
             {
                 parameters = Checked(() => parameters + child.Parameters, className, null);
                 multiplyAdds = Checked(() => multiplyAdds + child.MultiplyAdds, className, null);
             }
             return new GraphNode(className, "", className, -1, input, result.Shape, parameters, multiplyAdds, NodeForm.Block, className,
-                EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, _children.ToEquatableArray(), _body.ToEquatableArray(), result.Var, null, false);
+                EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty, _children.ToEquatableArray(), _body.ToEquatableArray(), result.Var, null, false, _tensors.ToEquatableArray());
         }
 
         /// <summary>Formats a shape as the diagnostics show it: [64, 28, 28].</summary>

@@ -38,19 +38,25 @@ namespace Dsl.Generator.Graph
         Concat,
         /// <summary><c>out = in0 * in1</c>, broadcasting one weight per channel: gating (squeeze-and-excitation).</summary>
         Multiply,
+        /// <summary><c>out = in0 + param</c>: a learned tensor of the module added, broadcasting over the batch (ViT's position embedding).</summary>
+        ParamAdd,
+        /// <summary><c>out = cat([param.expand(batch, ...), in0], 1)</c>: a learned tensor prepended along the first dimension after the batch (ViT's class token).</summary>
+        ParamPrepend,
     }
 
     /// <summary>
     /// One operation of a forward: its output value, the submodule it calls (if any), its input edges and, for an
     /// <see cref="StepOp.OptionalCall"/>, the block parameter that says whether the module exists.
     /// </summary>
-    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null);
+    /// <remarks><see cref="Param"/> names the module's own learned tensor (<see cref="TensorParam"/>) a parameter step uses.</remarks>
+    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null, string? Param = null);
 
     /// <summary>
     /// One module of the network with its compile-time facts. <see cref="ModuleType"/> is the TorchSharp layer
     /// (Leaf: "Conv2d") or the generated class's base name (Block: "BasicBlock"); <see cref="Type"/> is the name
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
-    /// returns <see cref="Result"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
+    /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
+    /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
     /// the field has that type and is created with <c>new T()</c>; its output is the declared contract.
     /// </summary>
     internal sealed record GraphNode(
@@ -71,6 +77,7 @@ namespace Dsl.Generator.Graph
         string Result,
         string? Doc,
         bool ZeroInitWeight,
+        EquatableArray<TensorParam> Tensors = default,
         string? CustomType = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);

@@ -31,7 +31,7 @@ namespace Dsl.Generator.Layers
             _names = names;
             if (attribute.With is { } with)
             {
-                foreach (var part in with.Split(';', ','))
+                foreach (var part in SplitEntries(with))
                 {
                     if (part.Trim().Length == 0) continue;
                     int eq = part.IndexOf('=');
@@ -45,6 +45,27 @@ namespace Dsl.Generator.Layers
                     else _with[argument] = part.Substring(eq + 1).Trim();
                 }
             }
+        }
+
+        /// <summary>
+        /// The entries of a With, separated by ';' or ',' outside parentheses: the comma of <c>max(a, b)</c> belongs
+        /// to the expression (<c>"OutChannels = max(in / 4, 8), Stride = 2"</c> has two entries).
+        /// </summary>
+        private static IEnumerable<string> SplitEntries(string with)
+        {
+            int depth = 0, start = 0;
+            for (int i = 0; i < with.Length; i++)
+            {
+                char c = with[i];
+                if (c == '(') depth++;
+                else if (c == ')' && depth > 0) depth--;
+                else if ((c == ';' || c == ',') && depth == 0)
+                {
+                    yield return with.Substring(start, i - start);
+                    start = i + 1;
+                }
+            }
+            yield return with.Substring(start);
         }
 
         /// <summary>The expression that sets <paramref name="argument"/> (its With entry or a string constructor argument), if any.</summary>

@@ -50,6 +50,18 @@ namespace Dsl.Generator.Layers
             [CustomModule.AttributeName] = CustomSpec.Read,
             ["ConvTranspose2dAttribute"] = ConvTranspose2dSpec.Read,
             ["UpsampleAttribute"] = UpsampleSpec.Read,
+            ["TokensAttribute"] = TokensSpec.Read,
+            ["ClassTokenAttribute"] = ClassTokenSpec.Read,
+            ["PositionEmbeddingAttribute"] = PositionEmbeddingSpec.Read,
+            ["MultiheadSelfAttentionAttribute"] = MultiheadSelfAttentionSpec.Read,
+            ["SelectTokenAttribute"] = SelectTokenSpec.Read,
+        };
+
+        /// <summary>The kinds that add a learned tensor to the module holding them (a block using one is a class, not a Sequential).</summary>
+        public static readonly ISet<string> HoldsTensors = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "ClassTokenAttribute",
+            "PositionEmbeddingAttribute",
         };
     }
 }

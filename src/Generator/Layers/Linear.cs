@@ -27,9 +27,9 @@ namespace Dsl.Generator.Model
         {
             string path = b.ChildPath(name);
             if (b.Failed) return x;
+            // Flat features [F], or tokens [L, F] (applied to each token, on the last dimension).
             if (x.Shape.Count != 2 && !Require.Flat(b, path, x)) return x;
-            long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value;
-            long positions = x.Shape.Count == 2 ? x.Shape[0] : 1;
+            long inFeatures = x.Shape[x.Shape.Count - 1], output = outFeatures.Value, tokens = x.Shape.Count == 2 ? x.Shape[0] : 1;
             if (declaredIn != 0 && declaredIn != inFeatures)
             {
                 b.Report(ProblemCode.LinearInFeaturesMismatch, "InFeatures", path, declaredIn, inFeatures);
@@ -37,11 +37,11 @@ namespace Dsl.Generator.Model
             }
             long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
             long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
-            long macs = b.Checked(() => weights * positions, path, "outFeatures");
+            long multiplyAdds = b.Checked(() => tokens * weights, path, "outFeatures");
             if (b.Failed) return x;
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            var shape = x.Shape.Count == 2 ? GraphNode.Dims(x.Shape[0], output) : GraphNode.Dims(output);
-            return b.Leaf(name, "Linear", x, shape, parameters, macs, args, into, doc);
+            var shape = x.Shape.Count == 2 ? GraphNode.Dims(tokens, output) : GraphNode.Dims(output);
+            return b.Leaf(name, "Linear", x, shape, parameters, multiplyAdds, args, into, doc);
         }
     }
 }

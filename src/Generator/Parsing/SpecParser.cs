@@ -168,11 +168,12 @@ namespace Dsl.Generator.Parsing
         private static bool IsGeneratedBase(INamedTypeSymbol baseType) =>
             baseType.Name == "Module" && baseType.ContainingNamespace?.ToDisplayString() == "TorchSharp.torch.nn" || baseType.ContainingType?.Name == "nn";
 
+        // A null params array ([Use<B>(null)]) compiles: the block use reports it, so it is not an error here.
         internal static bool HasErrors(AttributeData attribute) =>
             attribute.AttributeClass is null or IErrorTypeSymbol
             || attribute.AttributeConstructor is null
             || attribute.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error
-                || (a.Kind == TypedConstantKind.Array ? a.Values.IsDefault || a.Values.Any(v => v.Kind == TypedConstantKind.Error) : a.Value is null))
+                || (a.Kind == TypedConstantKind.Array ? !a.Values.IsDefault && a.Values.Any(v => v.Kind == TypedConstantKind.Error) : a.Value is null))
             || attribute.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
 
         private static string Accessibility(Accessibility accessibility) => accessibility switch

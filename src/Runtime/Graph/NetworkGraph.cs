@@ -74,6 +74,7 @@ namespace Dsl.Runtime.Graph
                 ? ps.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone())
                 : new Dictionary<string, JsonElement>();
             Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(Read).ToArray() : Array.Empty<GraphNode>();
+            Tensors = e.TryGetProperty("tensors", out var tensors) ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray() : Array.Empty<GraphTensor>();
             if (e.TryGetProperty("body", out var body))
             {
                 Body = body.EnumerateArray().Select(GraphStep.Read).ToArray();
@@ -110,6 +111,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Submodules in registration (state_dict) order.</summary>
         public IReadOnlyList<GraphNode> Children { get; }
+
+        /// <summary>Block: its own learned tensors (registered parameters such as ViT's <c>class_token</c>), keyed <see cref="Key"/>(name).</summary>
+        public IReadOnlyList<GraphTensor> Tensors { get; }
 
         /// <summary>Block: the forward as steps over named values; null for leaves and sequentials.</summary>
         public IReadOnlyList<GraphStep>? Body { get; }
@@ -175,13 +179,25 @@ namespace Dsl.Runtime.Graph
     }
 
     /// <summary>One step of a block's forward: <c>{op, out, module?, in, flag?}</c> (docs/graph-format.md).</summary>
-    public sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag)
+    /// <remarks><see cref="Param"/>: the block's own tensor that a <c>param_add</c> or <c>param_prepend</c> step uses.</remarks>
+    public sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag, string? Param = null)
     {
         internal static GraphStep Read(JsonElement e) => new(
             e.GetProperty("op").GetString()!,
             e.GetProperty("out").GetString()!,
             e.TryGetProperty("module", out var m) ? m.GetString() : null,
             e.GetProperty("in").EnumerateArray().Select(i => i.GetString()!).ToArray(),
-            e.TryGetProperty("flag", out var f) ? f.GetString() : null);
+            e.TryGetProperty("flag", out var f) ? f.GetString() : null,
+            e.TryGetProperty("param", out var p) ? p.GetString() : null);
+    }
+
+    /// <summary>A learned tensor of a module itself: <c>{name, shape, init, std?}</c> (docs/graph-format.md).</summary>
+    public sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, string Init, double Std)
+    {
+        internal static GraphTensor Read(JsonElement e) => new(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+            e.GetProperty("init").GetString()!,
+            e.TryGetProperty("std", out var std) ? std.GetDouble() : 0);
     }
 }

@@ -201,8 +201,12 @@ namespace Dsl.Runtime.Onnx
                             values[step.Out] = new Value(_graph.Add("Concat", Hint(step.Out + "_concat"), inputs, OnnxAttribute.Int("axis", 1)));
                             break;
                         }
+                        case "param_add":
+                        case "param_prepend":
+                            values[step.Out] = new Value(OnnxTokenLayers.ParamStep(_graph, node, step, Read(step, 0).Name, Hint(step.Out)));
+                            break;
                         default:
-                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat).");
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat, param_add, param_prepend).");
                     }
                 }
                 return values.TryGetValue(node.Result, out var result) ? result

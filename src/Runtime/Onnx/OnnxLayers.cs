@@ -95,6 +95,9 @@ namespace Dsl.Runtime.Onnx
                 ["Custom"] = OnnxSequenceLayers.Custom,
                 ["ConvTranspose2d"] = ConvTranspose2d,
                 ["Upsample"] = Upsample,
+                ["Tokens"] = OnnxTokenLayers.Tokens,
+                ["SelectToken"] = OnnxTokenLayers.SelectToken,
+                ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
             };
 
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
@@ -169,8 +172,8 @@ namespace Dsl.Runtime.Onnx
 
         private static string Linear(OnnxLayerContext c)
         {
-            // Tokens [N, L, F]: Gemm takes matrices only, so X W^T (+ b) is a MatMul with the transposed weight.
-            if (c.Node.Input.Count == 2) return OnnxSequenceLayers.LinearOnLastDimension(c);
+            // On tokens [N, L, F]: MatMul with the transposed weight (Gemm takes matrices only).
+            if (c.Node.Input.Count > 1) return OnnxTokenLayers.Linear(c, c.Input, "weight", c.Node.Bool("hasBias") ? "bias" : null);
             // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
             var inputs = new List<string> { c.Input, c.Weight("weight") };
             if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));

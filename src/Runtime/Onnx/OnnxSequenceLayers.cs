@@ -72,13 +72,6 @@ namespace Dsl.Runtime.Onnx
             return c.Op("Add", new[] { c.Op("Mul", new[] { normalised, weight }), bias });
         }
 
-        /// <summary>Linear over the last dimension of [N, L, F]: X W^T + b with MatMul (Gemm takes matrices only).</summary>
-        public static string LinearOnLastDimension(OnnxLayerContext c)
-        {
-            var product = c.Op("MatMul", new[] { c.Input, c.Op("Transpose", new[] { c.Weight("weight") }, Ints("perm", 1, 0)) });
-            return c.Node.Bool("hasBias") ? c.Op("Add", new[] { product, c.Weight("bias") }) : product;
-        }
-
         /// <summary>A hand-written module ([Custom&lt;T&gt;]): the graph knows its shape contract, not its computation.</summary>
         public static string Custom(OnnxLayerContext c)
         {

@@ -12,7 +12,11 @@ namespace Dsl.Runtime.PyTorch
     internal sealed record GraphArg(string Name, JsonElement Value, string? Param, bool IsDefault);
 
     /// <summary>One operation of a block's forward: <c>op</c>, <c>out</c>, <c>module</c>, <c>in</c>, <c>flag</c>.</summary>
-    internal sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag);
+    /// <remarks><see cref="Param"/>: the module's own learned tensor a parameter step uses (<c>param_add</c>, <c>param_prepend</c>).</remarks>
+    internal sealed record GraphStep(string Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag, string? Param = null);
+
+    /// <summary>A learned tensor of a module itself (<c>tensors</c>): its name, shape and initialisation (<c>zeros</c>, or <c>normal</c> with <see cref="Std"/>).</summary>
+    internal sealed record GraphTensor(string Name, IReadOnlyList<long> Shape, string Init, double Std);
 
     /// <summary>A block parameter and its value in one use of the block.</summary>
     internal sealed record GraphParam(string Name, JsonElement Value);
@@ -33,8 +37,12 @@ namespace Dsl.Runtime.PyTorch
         IReadOnlyList<GraphNode> Children,
         IReadOnlyList<GraphStep> Body,
         string InputVar,
-        string Result)
+        string Result,
+        IReadOnlyList<GraphTensor>? Tensors = null)
     {
+        /// <summary>The module's own learned tensors (registered parameters, not submodules).</summary>
+        public IReadOnlyList<GraphTensor> OwnTensors => Tensors ?? System.Array.Empty<GraphTensor>();
+
         /// <summary>This node's descendants in registration order (the order of <c>named_modules</c>).</summary>
         public IEnumerable<GraphNode> Descendants() => Children.SelectMany(c => c.Descendants().Prepend(c));
     }
@@ -82,9 +90,15 @@ namespace Dsl.Runtime.PyTorch
                 s.GetProperty("out").GetString()!,
                 Optional(s, "module")?.GetString(),
                 s.GetProperty("in").EnumerateArray().Select(i => i.GetString()!).ToArray(),
-                Optional(s, "flag")?.GetString())).ToArray(),
+                Optional(s, "flag")?.GetString(),
+                Optional(s, "param")?.GetString())).ToArray(),
             InputVar: Optional(e, "input_var")?.GetString() ?? "x",
-            Result: Optional(e, "result")?.GetString() ?? "x");
+            Result: Optional(e, "result")?.GetString() ?? "x",
+            Tensors: Array(e, "tensors").Select(t => new GraphTensor(
+                t.GetProperty("name").GetString()!,
+                t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+                t.GetProperty("init").GetString()!,
+                Optional(t, "std")?.GetDouble() ?? 0)).ToArray());
 
         private static JsonElement? Optional(JsonElement e, string name) => e.TryGetProperty(name, out var value) ? value : null;
 

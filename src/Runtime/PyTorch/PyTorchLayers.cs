@@ -53,6 +53,9 @@ namespace Dsl.Runtime.PyTorch
             ["ConvTranspose2d"] = Layer("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
             // mode is a string in the graph ("nearest", "bilinear"), PyTorch's spelling.
             ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
+            ["Tokens"] = Layer("Tokens"),
+            ["SelectToken"] = Layer("SelectToken", "index"),
+            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout"),
         };
 
         /// <summary>Leaf kinds the twin refuses, with why: a hand-written module ([Custom&lt;T&gt;]) has no PyTorch counterpart.</summary>
@@ -64,6 +67,41 @@ namespace Dsl.Runtime.PyTorch
                 "The network graph declares only its shape contract, not what it computes, so no PyTorch code can be written for it; " +
                 "export a network without custom layers.",
         };
+
+        /// <summary>
+        /// The Python classes of the kinds that are not torch.nn modules (Dsl.Layers in .NET), written once into a twin that
+        /// uses them; their state_dict keys are those of the .NET modules.
+        /// </summary>
+        private static readonly Dictionary<string, string> HelperClasses = new(StringComparer.Ordinal)
+        {
+            ["Tokens"] =
+                "class Tokens(nn.Module):\n" +
+                "    \"\"\"An image [N, C, H, W] as tokens [N, H*W, C]: flatten the positions, then transpose (ViT's patch tokens).\"\"\"\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return x.flatten(2).transpose(1, 2)\n",
+            ["SelectToken"] =
+                "class SelectToken(nn.Module):\n" +
+                "    \"\"\"One token of [N, L, ...]: x[:, index].\"\"\"\n\n" +
+                "    def __init__(self, index: int = 0) -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.index = index\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return x[:, self.index]\n",
+            ["MultiheadSelfAttention"] =
+                "class MultiheadSelfAttention(nn.MultiheadAttention):\n" +
+                "    \"\"\"Self-attention on tokens [N, L, E]: nn.MultiheadAttention (batch first) applied to x, x, x; same keys.\"\"\"\n\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0) -> None:\n" +
+                "        super().__init__(embed_dim, num_heads, dropout=dropout, batch_first=True)\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]\n" +
+                "        return super().forward(x, x, x, need_weights=False)[0]\n",
+        };
+
+        /// <summary>The helper classes the leaf kinds <paramref name="modules"/> need, each once, in the order of <see cref="HelperClasses"/>.</summary>
+        public static IEnumerable<string> Helpers(IEnumerable<string> modules)
+        {
+            var used = new HashSet<string>(modules, StringComparer.Ordinal);
+            return HelperClasses.Where(h => used.Contains(h.Key)).Select(h => h.Value);
+        }
 
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;

@@ -119,12 +119,19 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
-                if (Uses("concat")) sb.Append("import torch\n");
+                if (UsesTorch()) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
+                foreach (var helper in PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)))
+                    sb.Append("\n\n").Append(helper);
                 return sb.ToString();
             }
+
+            /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
+            private bool UsesTorch() =>
+                Uses("concat") || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op.StartsWith("param_", StringComparison.Ordinal))
+                || _graph.Root.OwnTensors.Count > 0 || _kinds.Any(k => k.First.OwnTensors.Count > 0);
 
             private bool UsesFunctional() => Uses("relu");
 
@@ -153,6 +160,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
+                WriteTensors(w, first.OwnTensors);
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
                 w.Append('\n');
@@ -174,6 +182,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
+                WriteTensors(w, root.OwnTensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
@@ -195,6 +204,19 @@ namespace Dsl.Runtime.PyTorch
                 WriteSteps(w, root.Body, _ => 1, 1);
                 w.Append(two).Append("return ").Append(root.Result).Append('\n');
                 return w.ToString();
+            }
+
+            /// <summary>The module's own learned tensors, first (PyTorch lists a module's own parameters before its submodules').</summary>
+            private static void WriteTensors(StringBuilder w, IReadOnlyList<GraphTensor> tensors)
+            {
+                foreach (var t in tensors)
+                {
+                    string dims = string.Join(", ", t.Shape);
+                    string value = t.Init == "zeros"
+                        ? $"torch.zeros({dims})"
+                        : $"torch.empty({dims}).normal_(std={t.Std.ToString("R", CultureInfo.InvariantCulture)})";
+                    w.Append(Indent).Append(Indent).Append("self.").Append(t.Name).Append(" = nn.Parameter(").Append(value).Append(")\n");
+                }
             }
 
             /// <summary>
@@ -293,6 +315,13 @@ namespace Dsl.Runtime.PyTorch
                             break;
                         case "mul":
                             line = $"{step.Out} = {step.In[0]} * {step.In[1]}";
+                            break;
+                        case "param_add":
+                            line = $"{step.Out} = {step.In[0]} + self.{step.Param}";
+                            break;
+                        case "param_prepend":
+                            // The tensor [1, 1, ...] repeated for every sample, then put before the tokens.
+                            line = $"{step.Out} = torch.cat([self.{step.Param}.expand({step.In[0]}.shape[0], *self.{step.Param}.shape[1:]), {step.In[0]}], 1)";
                             break;
                         case "optional_call":
                         {

@@ -1,0 +1,74 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Emit
+{
+    /// <summary>
+    /// How the emitters write a module's own learned tensors (<see cref="TensorParam"/>): a <c>Parameter</c> field, its
+    /// creation and <c>register_parameter</c>, the steps that use it, and its entry in the graph JSON. Also the leaf
+    /// modules Dsl.Attributes provides (namespace <c>Dsl.Layers</c>) where TorchSharp has none with the same keys.
+    /// </summary>
+    internal static class ParameterEmitter
+    {
+        private const string Parameter = "global::TorchSharp.Modules.Parameter";
+        private const string Torch = "global::TorchSharp.torch";
+
+        /// <summary>The namespace of the leaf modules in <see cref="DslModules"/>.</summary>
+        public const string DslNamespace = "global::Dsl.Layers";
+
+        /// <summary>Leaf modules that are classes of Dsl.Attributes (created with <c>new</c>), not TorchSharp factories.</summary>
+        public static readonly ISet<string> DslModules = new HashSet<string>(System.StringComparer.Ordinal)
+        {
+            "Tokens",
+            "SelectToken",
+            "MultiheadSelfAttention",
+        };
+
+        public static void WriteFields(CodeWriter w, EquatableArray<TensorParam> tensors)
+        {
+            foreach (var t in tensors)
+            {
+                w.Line($"/// <summary>{t.Name}: a learned tensor {Shape(t.Shape)} of this module (a parameter, not a submodule).</summary>");
+                w.Line($"public readonly {Parameter} {t.Name};");
+                w.Line();
+            }
+        }
+
+        /// <summary>Creates and registers the tensors (before the submodules: PyTorch lists a module's own parameters first).</summary>
+        public static void WriteConstruction(CodeWriter w, EquatableArray<TensorParam> tensors)
+        {
+            foreach (var t in tensors)
+            {
+                string dims = string.Join(", ", t.Shape);
+                string value = t.Init == TensorInit.Zeros
+                    ? $"{Torch}.zeros({dims})"
+                    : $"{Torch}.empty({dims}).normal_(0.0, {Literal.Of(t.Std)})";
+                w.Line($"{t.Name} = new {Parameter}({value});");
+                w.Line($"register_parameter(\"{t.Name}\", {t.Name});");
+            }
+        }
+
+        /// <summary>The C# expression of a parameter step.</summary>
+        public static string Step(Step step, EquatableArray<TensorParam> tensors)
+        {
+            string x = step.Inputs[0], p = step.Param!;
+            if (step.Op == StepOp.ParamAdd) return $"{x}.add({p})";
+            int rank = tensors.FirstOrDefault(t => t.Name == p)?.Shape.Count ?? 3;
+            string free = string.Concat(Enumerable.Repeat(", -1", rank - 1));
+            // The tensor [1, 1, ...] repeated for every sample of the batch, then joined before the tokens.
+            return $"{Torch}.cat(new[] {{ {p}.expand({x}.shape[0]{free}), {x} }}, 1)";
+        }
+
+        public static void WriteJson(StringBuilder json, EquatableArray<TensorParam> tensors)
+        {
+            json.Append(",\"tensors\":[").Append(string.Join(",", tensors.Select(t =>
+                "{\"name\":" + GraphJson.Str(t.Name) + ",\"shape\":[" + string.Join(",", t.Shape) + "],\"init\":"
+                + GraphJson.Str(t.Init == TensorInit.Zeros ? "zeros" : "normal") + (t.Init == TensorInit.Normal ? ",\"std\":" + Literal.Of(t.Std) : "") + "}"))).Append(']');
+        }
+
+        private static string Shape(EquatableArray<long> dims) => "[" + string.Join(", ", dims) + "]";
+    }
+}

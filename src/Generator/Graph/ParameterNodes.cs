@@ -1,0 +1,93 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Graph
+{
+    /// <summary>How a learned tensor starts: zeros, or normal with mean 0 and <see cref="TensorParam.Std"/>.</summary>
+    internal enum TensorInit { Zeros, Normal }
+
+    /// <summary>
+    /// A learned tensor that belongs to a module itself rather than to a submodule: ViT's <c>class_token</c> and
+    /// <c>pos_embedding</c>, ConvNeXt's layer scale. The module registers it with <c>register_parameter</c>, so its
+    /// state_dict key is the module's path and <see cref="Name"/>; forward steps use it by name
+    /// (<see cref="StepOp.ParamAdd"/>, <see cref="StepOp.ParamPrepend"/>). The exporters write it as an ONNX initializer
+    /// and as an <c>nn.Parameter</c> of the PyTorch twin.
+    /// </summary>
+    internal sealed record TensorParam(string Name, EquatableArray<long> Shape, TensorInit Init, double Std)
+    {
+        /// <summary>Elements of the tensor (its parameters).</summary>
+        public long Count => Shape.Aggregate(1L, (a, d) => checked(a * d));
+    }
+
+    /// <summary>The parameter nodes of a module (<see cref="TensorParam"/>) and inlined blocks.</summary>
+    internal sealed partial class GraphBuilder
+    {
+        private readonly GraphBuilder _owner;
+        private int _inlined;
+
+        /// <summary>Whether name <paramref name="name"/> is still free in this module (submodules and tensors share one namespace); reports otherwise.</summary>
+        private bool Claim(string name)
+        {
+            if (_names.Add(name)) return true;
+            // The network's own layer names are checked (and reported) when they are resolved.
+            if (!Composite)
+            {
+                Abort();
+                return false;
+            }
+            ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it");
+            return false;
+        }
+
+        private long TensorCount(List<TensorParam> tensors, string path)
+        {
+            long total = 0;
+            foreach (var t in tensors) total = Checked(() => total + t.Count, path, null);
+            return total;
+        }
+
+        /// <summary>
+        /// Declares a learned tensor of this module (registered with register_parameter). A Sequential has no tensors of
+        /// its own, so there it is a problem naming <paramref name="kind"/>; returns whether it was added.
+        /// </summary>
+        public bool AddTensor(string kind, string name, EquatableArray<long> shape, TensorInit init, double std = 0)
+        {
+            if (Failed) return false;
+            if (IsSequential)
+            {
+                ReportWhole(ProblemCode.InvalidBlock, Path, $"[{kind}] is a learned tensor of the module that holds it, and a Sequential holds none: " +
+                    "declare it in a block with a merge or a Body (a generated class), or in the network itself");
+                return false;
+            }
+            long count = Checked(() => shape.Aggregate(1L, (a, d) => checked(a * d)), ChildPath(name), null);
+            if (Failed || !Claim(name)) return false;
+            _tensors.Add(new TensorParam(name, shape, init, std));
+            return count >= 0;
+        }
+
+        /// <summary><c>out = x + param</c>; the caller has checked that the tensor broadcasts to <paramref name="x"/>.</summary>
+        public Value ParamAdd(string param, Value x, string? into = null) =>
+            Failed ? x : AddStep(StepOp.ParamAdd, null, into, x.Shape, param, x);
+
+        /// <summary><c>out = cat([param.expand(batch, ...), x], 1)</c> with output shape <paramref name="output"/>.</summary>
+        public Value ParamPrepend(string param, Value x, EquatableArray<long> output, string? into = null) =>
+            Failed ? x : AddStep(StepOp.ParamPrepend, null, into, output, param, x);
+
+        /// <summary>
+        /// A builder whose modules, tensors and steps go into this module itself (an inlined block: its layers become
+        /// children of this module, as torchvision's EncoderBlock holds ln_1 ... mlp directly). Its forward writes a
+        /// fresh variable (or <paramref name="into"/>) so merges can still read <paramref name="x"/>.
+        /// </summary>
+        public GraphBuilder Inline(Value x, string? into = null)
+        {
+            string var = into ?? DefaultVar + "_" + (++_owner._inlined).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new GraphBuilder(_problems, this, _modules, Index, Naming, Path, Depth, composite: true, Composite ? Blame : null, var, share: this)
+            {
+                Input = x,
+                Blocks = Blocks,
+                BlockNesting = BlockNesting,
+            };
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[Tokens]</c>: an image [C, H, W] as a sequence of H*W tokens of C features, [H*W, C] (flatten the positions,
+    /// then transpose: ViT's patch embedding after its strided convolution). No parameters.
+    /// </summary>
+    internal sealed record TokensSpec(string? Name) : LayerSpec(Name)
+    {
+        public override string Kind => "Tokens";
+        public override string NamePrefix => "tokens";
+        public override bool NumberedName => false;
+
+        public static LayerSpec Read(AttributeReader a) => new TokensSpec(a.Name);
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
+
+        public static Value Add(GraphBuilder b, string name, Value x, string? into = null, string? doc = null)
+        {
+            string path = b.ChildPath(name);
+            if (!Layers.Require.Image(b, path, "Tokens", x)) return x;
+            long c = x.Shape[0], h = x.Shape[1], w = x.Shape[2];
+            long positions = b.Checked(() => h * w, path, null);
+            if (b.Failed) return x;
+            return b.Leaf(name, "Tokens", x, GraphNode.Dims(positions, c), 0, 0, System.Array.Empty<LeafArg>(), into, doc);
+        }
+
+        /// <summary>Whether <paramref name="x"/> has at least <paramref name="rank"/> dimensions (tokens [L, D] for 2); reports at the layer otherwise.</summary>
+        public static bool Require(GraphBuilder b, string path, Value x, int rank, string expected)
+        {
+            if (b.Failed) return false;
+            if (x.Shape.Count >= rank) return true;
+            b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), expected);
+            return false;
+        }
+    }
+}
