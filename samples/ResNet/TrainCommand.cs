@@ -133,12 +133,20 @@ namespace ResNetSample
             return options;
         }
 
+        /// <summary>Training and evaluation feed (Fashion-)MNIST images: a network on flat or sequence input is refused by name.</summary>
+        private static void RequireImages(ModelEntry entry)
+        {
+            if (entry.Info.InputShape.Rank != 3)
+                throw new ArgumentException($"{entry.Name} takes input {entry.Info.InputShape}, not images (channels, height, width); train and evaluate use image data sets, so choose an image model such as {ModelCatalog.DefaultModel}.");
+        }
+
         public static int Train(TrainSettings s, TextWriter output)
         {
             var checkedOptions = CheckSettings(s);
             TorchNative.EnsureLoaded();
             var entry = ModelCatalog.Find(s.Model);
             var input = entry.Info.InputShape;
+            RequireImages(entry);
             int size = CheckImageSize(entry, s.ImageSize);
             if (input[0] != 1)
             {
@@ -208,6 +216,7 @@ namespace ResNetSample
             if (stateDict) PyTorchCheckpoint.Load(model, checkpoint);
             else Trainer.LoadWeights(model, checkpoint);
             using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
+            RequireImages(entry);
             var transform = TransformFor((int)entry.Info.InputShape[1], dataset);
             EvalResult result;
             if (engine == InferenceEngine.Onnx)

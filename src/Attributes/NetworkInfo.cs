@@ -172,8 +172,15 @@ namespace Dsl
     {
         /// <summary>Creates the exception.</summary>
         public InputShapeException(string network, Shape expected, long[] actual)
-            : base(BuildMessage(network, expected, actual))
+            : this(network, expected, actual, anySize: false)
         {
+        }
+
+        /// <summary>Creates the exception; <paramref name="anySize"/>: the network accepts any spatial size (channels must match).</summary>
+        public InputShapeException(string network, Shape expected, long[] actual, bool anySize)
+            : base(BuildMessage(network, expected, actual, anySize))
+        {
+            AnySize = anySize;
             Network = network;
             Expected = expected;
             Actual = actual;
@@ -182,23 +189,41 @@ namespace Dsl
         /// <summary>The network that rejected the input.</summary>
         public string Network { get; }
 
-        /// <summary>The declared (channels, height, width).</summary>
+        /// <summary>The declared shape of one sample: (channels, height, width), (channels, length) or (features).</summary>
         public Shape Expected { get; }
+
+        /// <summary>Whether the network accepts any spatial size (only the rank and the channels were checked).</summary>
+        public bool AnySize { get; }
 
         /// <summary>The shape of the tensor that was passed, batch included.</summary>
         public long[] Actual { get; }
 
         /// <summary>Builds the message: which network, expected and actual shapes, and a hint.</summary>
-        public static string BuildMessage(string network, Shape expected, long[] actual)
+        public static string BuildMessage(string network, Shape expected, long[] actual) => BuildMessage(network, expected, actual, anySize: false);
+
+        /// <summary>
+        /// Builds the message; with <paramref name="anySize"/> the network accepts any spatial size (it pools globally
+        /// before any size-dependent layer) and only the rank and the channels must match.
+        /// </summary>
+        public static string BuildMessage(string network, Shape expected, long[] actual, bool anySize)
         {
-            string expectedText = "[N, " + string.Join(", ", expected.ToArray()) + "]";
+            var dims = expected.ToArray();
+            string expectedText = anySize && dims.Length > 1
+                ? "[N, " + dims[0] + ", " + string.Join(", ", DimNames(dims.Length).Skip(1)) + "] (any " + string.Join(" and ", DimNames(dims.Length).Skip(1)) + ")"
+                : "[N, " + string.Join(", ", dims) + "]";
             string hint = actual.Length != expected.Rank + 1
                 ? $"pass a {expected.Rank + 1}-D batch (batch, {string.Join(", ", DimNames(expected.Rank))}); add a batch dimension with unsqueeze(0) for a single sample"
+                : anySize ? $"pass {dims[0]} channels, or change the [Input] declaration"
                 : "resize or reshape the input, or change the [Input] declaration";
             return $"{network} expects input of shape {expectedText} but got {Shape.Format(actual)}: {hint}.";
         }
 
-        private static string[] DimNames(int rank) => rank == 3 ? new[] { "channels", "height", "width" } : Enumerable.Repeat("features", rank).ToArray();
+        private static string[] DimNames(int rank) => rank switch
+        {
+            3 => new[] { "channels", "height", "width" },
+            2 => new[] { "channels", "length" },
+            _ => Enumerable.Repeat("features", rank).ToArray(),
+        };
     }
 
     /// <summary>Checks used by generated <c>forward</c> methods.</summary>
@@ -210,6 +235,39 @@ namespace Dsl
             bool ok = actual.Length == expected.Rank + 1;
             for (int i = 0; ok && i < expected.Rank; i++) ok = actual[i + 1] == expected[i];
             if (!ok) throw new InputShapeException(network, expected, actual);
+        }
+
+        /// <summary>
+        /// With <paramref name="anySize"/> (the generator found a global pooling before any layer that depends on the
+        /// spatial size, as in torchvision's ResNets), checks only the rank and the channels: the height and width, or
+        /// the length, may differ from the declared ones, which are those checked at compile time. Otherwise as
+        /// <see cref="InputShape(string, Shape, long[])"/>.
+        /// </summary>
+        public static void InputShape(string network, Shape expected, long[] actual, bool anySize)
+        {
+            if (!anySize)
+            {
+                InputShape(network, expected, actual);
+                return;
+            }
+            bool ok = actual.Length == expected.Rank + 1 && expected.Rank > 0 && actual[1] == expected[0];
+            for (int i = 1; ok && i < expected.Rank; i++) ok = actual[i + 1] >= 1;
+            if (!ok) throw new InputShapeException(network, expected, actual, anySize: true);
+        }
+
+        /// <summary>
+        /// Throws <see cref="InvalidOperationException"/> unless the hand-written module <paramref name="layer"/> of
+        /// <paramref name="network"/> returned (N, ...declared): its declared contract ([Custom]) is what the layers after
+        /// it were checked against at compile time.
+        /// </summary>
+        public static void LayerOutput(string network, string layer, Shape declared, long[] actual)
+        {
+            bool ok = actual.Length == declared.Rank + 1;
+            for (int i = 0; ok && i < declared.Rank; i++) ok = actual[i + 1] == declared[i];
+            if (!ok)
+                throw new InvalidOperationException(
+                    $"{network}: the custom layer '{layer}' returned {Shape.Format(actual)}, but its declared output shape is [N, {string.Join(", ", declared.ToArray())}]; " +
+                    "fix the module, or its OutputShape in [Custom].");
         }
     }
 }

@@ -74,7 +74,7 @@ namespace Dsl.Generator.Tests
         }
 
         private static NetworkSpec Spec(int c, int h, int w, params LayerSpec[] layers) =>
-            new(null, EquatableArray<ContainingType>.Empty, "Net", "public", c, h, w, layers.ToEquatableArray());
+            new(null, EquatableArray<ContainingType>.Empty, "Net", "public", new[] { c, h, w }.ToEquatableArray(), layers.ToEquatableArray());
 
         [Fact]
         public void Linear_with_a_wrong_in_features_reports_the_actual_count()

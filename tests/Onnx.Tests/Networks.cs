@@ -40,7 +40,13 @@ namespace Dsl.Onnx.Tests
             using var noGrad = torch.no_grad();
             foreach (var (_, module) in net.named_modules())
             {
-                if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
+                if (module is TorchSharp.Modules.GroupNorm gn)
+                {
+                    gn.weight!.uniform_(0.5, 1.5);
+                    gn.bias!.uniform_(-0.2, 0.2);
+                    continue;
+                }
+                if (module is not TorchSharp.Modules.BatchNorm bn) continue; // BatchNorm1d and BatchNorm2d
                 bn.running_mean!.uniform_(-0.2, 0.2);
                 bn.running_var!.uniform_(0.5, 1.5);
                 bn.weight!.uniform_(0.5, 1.5);

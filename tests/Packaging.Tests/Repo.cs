@@ -11,6 +11,11 @@ namespace Dsl.Packaging.Tests
         /// <summary>The folder holding Dsl.sln, found by walking up from the test assembly.</summary>
         public static string Root { get; } = FindRoot();
 
+        /// <summary>The diagnostic IDs that have a page in docs/diagnostics (every rule has one).</summary>
+        public static string[] DiagnosticIds => System.Linq.Enumerable.ToArray(System.Linq.Enumerable.OrderBy(
+            System.Linq.Enumerable.Select(Directory.GetFiles(Path.Combine(Root, "docs", "diagnostics"), "DSL*.md"), f => Path.GetFileNameWithoutExtension(f)),
+            id => id, System.StringComparer.Ordinal));
+
         public static string Solution => Path.Combine(Root, "Dsl.sln");
 
         /// <summary>The configuration this assembly (and so the solution under test) was built in.</summary>

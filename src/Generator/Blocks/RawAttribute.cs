@@ -23,7 +23,8 @@ namespace Dsl.Generator.Blocks
         EquatableArray<string> ParameterNames,
         EquatableArray<RawValue> Arguments,
         EquatableArray<RawNamed> Named,
-        string? Block)
+        string? Block,
+        CustomModule? Custom = null)
     {
         public const string Use = "UseAttribute";
 
@@ -42,7 +43,9 @@ namespace Dsl.Generator.Blocks
             }
             var named = attribute.NamedArguments.Select(p => new RawNamed(p.Key, new RawValue(Constant(p.Value))));
             string? block = type.IsGenericType && type.Name == "UseAttribute" && type.TypeArguments.Length == 1 ? BlockName(type.TypeArguments[0]) : null;
-            return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block);
+            // [Custom<T>]: the module class, checked once here (the reader sees no symbols).
+            var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0]) : null;
+            return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block, custom);
         }
 
         /// <summary>The block's key: its fully qualified name.</summary>
@@ -51,7 +54,9 @@ namespace Dsl.Generator.Blocks
         private static object? Constant(TypedConstant constant) => constant.Kind switch
         {
             TypedConstantKind.Type => constant.Value is ITypeSymbol t ? BlockName(t) : null,
-            TypedConstantKind.Array => null,
+            // An array set on a property (Custom's OutputShape = new[] { 64, 8, 8 }) is kept as its items joined by commas.
+            TypedConstantKind.Array => constant.Values.IsDefault ? null
+                : string.Join(", ", constant.Values.Select(v => System.Convert.ToString(v.Value, System.Globalization.CultureInfo.InvariantCulture))),
             _ => constant.Value,
         };
 

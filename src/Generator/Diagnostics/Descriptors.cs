@@ -46,9 +46,10 @@ namespace Dsl.Generator.Diagnostics
         public const string UnknownLayerId = "DSL017";
         public const string InvalidBlockId = "DSL018";
         public const string MergeShapeMismatchId = "DSL019";
+        public const string InvalidCustomLayerId = "DSL020";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
-            OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but height and width must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
+            OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but {3} must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
             "A convolution or pooling layer would produce an output with a height or width below 1 for the declared input size.");
 
         public static readonly DiagnosticDescriptor KernelLargerThanInput = Rule(
@@ -60,12 +61,12 @@ namespace Dsl.Generator.Diagnostics
             "The InFeatures written on a Linear layer must equal the number of features that actually arrive (the flattened output of the previous layer).");
 
         public static readonly DiagnosticDescriptor NeedsImageInput = Rule(
-            NeedsImageInputId, "Layer needs image input", "'{0}' ({1}) needs image input (channels, height, width) but receives the flat shape {2}; move it before the Flatten, or remove the Flatten", ShapesCategory,
-            "Convolutions, batch normalization, pooling and the composite blocks work on (channels, height, width) input; after a Flatten only Linear, Flatten, activations and Dropout are allowed.");
+            NeedsImageInputId, "Layer needs input of another rank", "'{0}' ({1}) needs {3} but receives the {4} shape {2}; {5}", ShapesCategory,
+            "Each layer works on one rank of input: the 2-d layers and the composite blocks on images (channels, height, width), the 1-d layers on sequences (channels, length), BatchNorm1d on flat or sequence input; GroupNorm on sequences and images; after a Flatten only Linear, Flatten, BatchNorm1d, activations, Dropout and Softmax are allowed.");
 
         public static readonly DiagnosticDescriptor NeedsFlatInput = Rule(
             NeedsFlatInputId, "Linear needs flat input", "'{0}' (Linear) needs flat input but receives the image shape {1}; put [Flatten] before it", ShapesCategory,
-            "A Linear layer needs flat features: put a Flatten (or use a ClassifierHead) before it. Flatten on flat input is an allowed no-op.");
+            "A Linear layer applies to the last dimension of flat features [F] or of a sequence of tokens [L, F]; on an image it needs a Flatten (or a ClassifierHead) before it. Flatten on flat input is an allowed no-op.");
 
         public static readonly DiagnosticDescriptor GroupsDoNotDivide = Rule(
             GroupsDoNotDivideId, "Groups must divide the input and output channels", "'{0}' has Groups = {1}, which must divide both its input channels ({2}) and its output channels ({3}); choose a common divisor such as Groups = 1", ShapesCategory,
@@ -123,6 +124,10 @@ namespace Dsl.Generator.Diagnostics
             MergeShapeMismatchId, "Merged values have incompatible shapes", "'{0}' merges with {1} a body output of {2} and an input of {3}; {4}", ShapesCategory,
             "Add needs the body's output and the input (or shortcut) to have the same shape; Concat needs the same height and width (it joins channels); Multiply needs one weight per channel ([C, 1, 1]) or the input's shape.");
 
+        public static readonly DiagnosticDescriptor InvalidCustomLayer = Rule(
+            InvalidCustomLayerId, "Invalid custom layer", "Custom layer '{0}' cannot use {1}: {2}", DeclarationCategory,
+            "[Custom<T>] uses a hand-written module as a layer: T must be a class deriving from TorchSharp's torch.nn.Module<Tensor, Tensor> with a public (or internal) parameterless constructor, and its declared OutputShape must be numbers or expressions over the input's dimensions.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -130,6 +135,7 @@ namespace Dsl.Generator.Diagnostics
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
             LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
             InvalidBlock, MergeShapeMismatch,
+            InvalidCustomLayer,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -154,6 +160,7 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.UnknownLayer => UnknownLayer,
             ProblemCode.InvalidBlock => InvalidBlock,
             ProblemCode.MergeShapeMismatch => MergeShapeMismatch,
+            ProblemCode.InvalidCustomLayer => InvalidCustomLayer,
             _ => null,
         };
     }

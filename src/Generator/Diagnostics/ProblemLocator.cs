@@ -28,6 +28,10 @@ namespace Dsl.Generator.Diagnostics
             };
             if (attribute?.ApplicationSyntaxReference is { } reference && reference.GetSyntax(cancellationToken) is AttributeSyntax syntax)
             {
+                // [Custom<T>]: a problem with the module type is at T.
+                if (problem.Argument == Model.CustomModule.TypeArgument
+                    && (syntax.Name is GenericNameSyntax g ? g : (syntax.Name as QualifiedNameSyntax)?.Right as GenericNameSyntax) is { TypeArgumentList.Arguments.Count: 1 } generic)
+                    return generic.TypeArgumentList.Arguments[0].GetLocation();
                 return (Argument(syntax, attribute, problem.Argument) ?? (SyntaxNode)syntax).GetLocation();
             }
             return ClassLocation(type, cancellationToken);

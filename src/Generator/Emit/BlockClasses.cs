@@ -168,7 +168,8 @@ namespace Dsl.Generator.Emit
             if (_signatures.TryGetValue(node.Path, out var known)) return known;
             string signature = node.Form switch
             {
-                NodeForm.Leaf => "L:" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + "=" + (a.Param is null ? a.Value : "$" + a.Param))) + ")" + (node.ZeroInitWeight ? "z" : ""),
+                NodeForm.Leaf => "L:" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + "=" + (a.Param is null ? a.Value : "$" + a.Param))) + ")" + (node.ZeroInitWeight ? "z" : "")
+                    + (node.CustomType is null ? "" : "->" + string.Join("x", node.Output)),
                 NodeForm.Sequential => "S:" + node.Type + "[" + string.Join(";", node.Children.Select(c => c.Name + ":" + Signature(c))) + "]",
                 _ => "B:" + Of(node).Name + "(" + string.Join(",", node.Params.Select(p => p.Name + "=" + p.Value)) + ")",
             };

@@ -13,7 +13,10 @@ namespace Dsl.Generator.Emit
         public static string Write(NetworkModel model, BlockClasses classes)
         {
             var json = new StringBuilder();
-            json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName)).Append(",\"root\":");
+            json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName));
+            // The network pools globally before any size-dependent layer: other spatial sizes than the declared one run.
+            if (model.AnySize) json.Append(",\"anySize\":true");
+            json.Append(",\"root\":");
             Node(json, model.Root, classes, model.InputVar);
             json.Append('}');
             return json.ToString();

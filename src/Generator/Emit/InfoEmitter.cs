@@ -13,13 +13,17 @@ namespace Dsl.Generator.Emit
 
         public static string HintName(NetworkSpec spec) => spec.FullName + ".Info.g.cs";
 
+        private static string Describe(int rank) => rank switch { 1 => "features", 2 => "channels, length", _ => "channels, height, width" };
+
         public static string Emit(NetworkModel model, BlockClasses classes)
         {
             var w = new CodeWriter();
             using (Scopes.Open(w, model.Spec))
             using (w.Block("partial class " + Identifier.Escape(model.Spec.ClassName)))
             {
-                w.Line("/// <summary>Shape of one input sample (channels, height, width); the batch dimension is free.</summary>");
+                w.Line(model.AnySize
+                    ? "/// <summary>Shape of one input sample as declared (and checked at compile time); the batch dimension is free, and so are the spatial sizes (the network pools globally).</summary>"
+                    : $"/// <summary>Shape of one input sample ({Describe(model.InputShape.Count)}); the batch dimension is free.</summary>");
                 w.Line($"public static {ShapeType} InputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.InputShape)});");
                 w.Line();
                 w.Line("/// <summary>Shape of one output sample.</summary>");

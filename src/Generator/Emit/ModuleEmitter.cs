@@ -50,12 +50,16 @@ namespace Dsl.Generator.Emit
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
-                    w.Line($"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
+                    w.Line(model.AnySize
+                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: the network pools globally).</exception>"
+                        : $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
                     string input = model.InputVar;
                     using (w.Block($"public override {Tensor} forward({Tensor} {input})"))
                     {
-                        w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
-                        WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors);
+                        w.Line(model.AnySize
+                            ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
+                            : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
+                        WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName));
                         w.Line(root.Result == input ? $"return {input}.alias();" : $"return {root.Result};");
                     }
                     foreach (var blockClass in classes.Classes) WriteBlockClass(w, blockClass, classes);
@@ -98,6 +102,7 @@ namespace Dsl.Generator.Emit
 
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
+            NodeForm.Leaf when node.CustomType is not null => node.CustomType,
             NodeForm.Leaf when ParameterEmitter.DslModules.Contains(node.ModuleType) => ParameterEmitter.DslNamespace + "." + node.ModuleType,
             NodeForm.Leaf => Modules + "." + node.ModuleType,
             NodeForm.Sequential => Modules + ".Sequential",
@@ -109,6 +114,8 @@ namespace Dsl.Generator.Emit
         {
             switch (node.Form)
             {
+                case NodeForm.Leaf when node.CustomType is not null:
+                    return $"new {node.CustomType}()";
                 case NodeForm.Leaf:
                 {
                     var args = node.Args
@@ -171,7 +178,7 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
-        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default)
+        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default, Func<Step, string?>? check = null)
         {
             var declared = new HashSet<string>(StringComparer.Ordinal) { input };
             foreach (var step in steps)
@@ -181,6 +188,7 @@ namespace Dsl.Generator.Emit
                 {
                     case StepOp.Call:
                         w.Line($"{target} = {step.Module}.call({step.Inputs[0]});");
+                        if (check?.Invoke(step) is { } line) w.Line(line);
                         break;
                     case StepOp.ReluInPlace:
                         w.Line($"{target} = {step.Inputs[0]}.relu_();");
@@ -215,6 +223,15 @@ namespace Dsl.Generator.Emit
                 }
             }
         }
+
+        /// <summary>
+        /// The run-time check after a call of a hand-written module (<c>[Custom&lt;T&gt;]</c>): its output must be the declared
+        /// contract, which the layers after it were checked against at compile time.
+        /// </summary>
+        private static Func<Step, string?> Checks(GraphNode block, string network) => step =>
+            block.Children.FirstOrDefault(c => c.Name == step.Module) is { CustomType: not null } custom
+                ? $"global::Dsl.Guard.LayerOutput({Identifier.String(network)}, {Identifier.String(custom.Path)}, new global::Dsl.Shape({string.Join(", ", custom.Output)}), {step.Output}.shape);"
+                : null;
 
         private static void WriteBlockClass(CodeWriter w, BlockClass c, BlockClasses classes)
         {
@@ -253,7 +270,7 @@ namespace Dsl.Generator.Emit
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} x)"))
                 {
-                    WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors);
+                    WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type));
                     w.Line($"return {first.Result};");
                 }
             }

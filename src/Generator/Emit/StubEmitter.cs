@@ -16,7 +16,7 @@ namespace Dsl.Generator.Emit
         {
             var spec = model.Spec;
             string className = Identifier.Escape(spec.ClassName);
-            string Dims(long c, long h, long w) => c >= 1 && h >= 1 && w >= 1 ? string.Join(", ", c, h, w) : "";
+            string Dims(System.Collections.Generic.IReadOnlyList<int> dims) => System.Linq.Enumerable.All(dims, d => d >= 1) ? string.Join(", ", dims) : "";
             var message = spec.ClassName + " was not generated because its declaration has errors: "
                 + string.Join(" ", model.Problems.Select(Describe)) + " Fix the declaration and rebuild.";
 
@@ -38,7 +38,7 @@ namespace Dsl.Generator.Emit
                     w.Line($"public override {ModuleEmitter.Tensor} forward({ModuleEmitter.Tensor} input) => throw new global::System.InvalidOperationException(DeclarationErrors);");
                     w.Line();
                     w.Line("/// <summary>The declared input shape (empty when [Input] itself is invalid).</summary>");
-                    w.Line($"public static global::Dsl.Shape InputShape {{ get; }} = new global::Dsl.Shape({Dims(spec.InputChannels, spec.InputHeight, spec.InputWidth)});");
+                    w.Line($"public static global::Dsl.Shape InputShape {{ get; }} = new global::Dsl.Shape({Dims(spec.Input)});");
                     w.Line("/// <summary>Unknown: the declaration has errors.</summary>");
                     w.Line("public static global::Dsl.Shape OutputShape { get; } = new global::Dsl.Shape();");
                     w.Line("/// <summary>Unknown (0): the declaration has errors.</summary>");

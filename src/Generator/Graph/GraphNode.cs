@@ -58,7 +58,8 @@ namespace Dsl.Generator.Graph
     /// (Leaf: "Conv2d") or the generated class's base name (Block: "BasicBlock"); <see cref="Type"/> is the name
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
     /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
-    /// register_parameter, not submodules), counted in <see cref="Parameters"/>.
+    /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
+    /// the field has that type and is created with <c>new T()</c>; its output is the declared contract.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -78,7 +79,8 @@ namespace Dsl.Generator.Graph
         string Result,
         string? Doc,
         bool ZeroInitWeight,
-        EquatableArray<TensorParam> Tensors = default)
+        EquatableArray<TensorParam> Tensors = default,
+        string? CustomType = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 
@@ -94,7 +96,7 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>A network declaration, its graph (the root is the network itself) and the problems found.</summary>
-    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input")
+    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input", bool AnySize = false)
     {
         /// <summary>Whether generated code can be added to the class: a full module without problems, a stub otherwise.</summary>
         public bool CanEmit => System.Linq.Enumerable.All(Problems, p => p.AllowsStub);

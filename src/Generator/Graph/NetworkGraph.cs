@@ -22,14 +22,16 @@ namespace Dsl.Generator.Graph
             "half", "bfloat16", "@float", "@double", "save", "load", "get_parameter", "get_buffer", "get_submodule", "Graph",
         };
 
-        public static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural = null)
+        public static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural = null) => Build(spec, structural, probe: true);
+
+        private static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural, bool probe)
         {
             var problems = new List<Problem>(structural ?? Array.Empty<Problem>());
             var layers = spec.Layers;
             var names = ResolveNames(layers, problems, spec.Naming, spec.ClassName);
             CheckUserMembers(spec, names, problems);
 
-            var input = GraphNode.Dims(spec.InputChannels, spec.InputHeight, spec.InputWidth);
+            var input = spec.Input.Select(d => (long)d).ToEquatableArray();
             bool flowing = true;
             void InputAtLeastOne(string argument, long value)
             {
@@ -37,9 +39,8 @@ namespace Dsl.Generator.Graph
                 problems.Add(Problem.At(ProblemCode.InvalidValue, Problem.InputAttribute, argument, "Input", argument, value, "at least 1"));
                 flowing = false;
             }
-            InputAtLeastOne("channels", spec.InputChannels);
-            InputAtLeastOne("height", spec.InputHeight);
-            InputAtLeastOne("width", spec.InputWidth);
+            var inputNames = NetworkSpec.InputParameterNames(spec.Input.Count);
+            for (int d = 0; d < spec.Input.Count; d++) InputAtLeastOne(inputNames[d], spec.Input[d]);
 
             int headIndex = -1;
             for (int i = 0; i < layers.Count; i++)
@@ -64,9 +65,13 @@ namespace Dsl.Generator.Graph
                 x = layers[i].Build(builder, names[i], x);
             }
             var root = builder.Root(spec.ClassName, input, x);
+            bool anySize = probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
+                && SizeAnalysis.Probes(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
+                    && other.OutputShape.Equals(root.Output));
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
-            if (problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
-            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar);
+            // Not for the probes at other sizes, which only need the output shape.
+            if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
+            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize);
         }
 
         private static string Free(string[] taken, params string[] candidates) => candidates.First(c => Array.IndexOf(taken, c) < 0);

@@ -8,13 +8,13 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal enum ProblemCode
     {
-        /// <summary>{0} layer, {1} input size HxW, {2} size it would produce.</summary>
+        /// <summary>{0} layer, {1} input size HxW (or the length), {2} size it would produce, {3} which sizes ("height and width", "the length").</summary>
         OutputBelowOne,
         /// <summary>{0} layer, {1} effective kernel, {2} padded input HxW.</summary>
         KernelLargerThanInput,
         /// <summary>{0} layer, {1} declared in-features, {2} actual features.</summary>
         LinearInFeaturesMismatch,
-        /// <summary>{0} layer, {1} kind, {2} input shape (flat).</summary>
+        /// <summary>{0} layer, {1} kind, {2} input shape, {3} the input it needs, {4} the rank name of the input (flat, sequence, image), {5} fix hint.</summary>
         NeedsImageInput,
         /// <summary>{0} layer, {1} input shape (image).</summary>
         NeedsFlatInput,
@@ -46,6 +46,8 @@ namespace Dsl.Generator.Graph
         InvalidBlock,
         /// <summary>{0} block path, {1} merge kind, {2} body output shape, {3} input (or shortcut) shape, {4} fix hint.</summary>
         MergeShapeMismatch,
+        /// <summary>{0} layer, {1} module type (or what), {2} what is wrong and how to fix it.</summary>
+        InvalidCustomLayer,
     }
 
     /// <summary>

@@ -49,7 +49,7 @@ namespace Dsl.Generator.Model
             long oh = ShapeMath.ConvOutput(h, k, s, p, dilation), ow = ShapeMath.ConvOutput(w, k, s, p, dilation);
             if (oh < 1 || ow < 1)
             {
-                b.Report(ProblemCode.OutputBelowOne, "kernel", path, Require.Size(h, w), Require.Size(oh, ow));
+                b.Report(ProblemCode.OutputBelowOne, "kernel", path, Require.Size(h, w), Require.Size(oh, ow), "height and width");
                 return x;
             }
             long perOutput = b.Checked(() => cin / g * k * k, path, "kernel");

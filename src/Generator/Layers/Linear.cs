@@ -5,8 +5,8 @@ using Dsl.Generator.Layers;
 namespace Dsl.Generator.Model
 {
     /// <summary>
-    /// <c>[Linear(out, InFeatures, Bias)]</c>; <see cref="InFeatures"/> 0 means inferred (flat input). On a value with more
-    /// dimensions (channels-last [H, W, C]) it applies over the last one when <see cref="InFeatures"/> names it.
+    /// <c>[Linear(out, InFeatures, Bias)]</c> on the last dimension of [F] or [L, F]; <see cref="InFeatures"/> 0 means
+    /// inferred. On an image (channels-last [H, W, C]) it applies over the last dimension when <see cref="InFeatures"/> names it.
     /// </summary>
     internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias) : LayerSpec(Name)
     {
@@ -22,10 +22,16 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, OutFeatures, InFeatures, Bias);
 
-        /// <summary>Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features.</summary>
+        /// <summary>
+        /// Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features. As PyTorch's, it
+        /// applies to the last dimension: flat features [F] -> [out], and tokens or sequences [L, F] -> [L, out]. An image
+        /// [C, H, W] is reported (DSL005) rather than mapped over its width: that is almost always a missing Flatten; unless
+        /// <paramref name="declaredIn"/> names its last dimension (channels-last [H, W, C], ConvNeXt), where it applies.
+        /// </summary>
         public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
+            if (b.Failed) return x;
             // Flat features [F] or tokens [L, F] (applied to each token, on the last dimension); over the last dimension of an
             // image (channels-last [H, W, C]) only when asked for explicitly: InFeatures equal to that dimension. Otherwise a
             // Linear after a convolution wants a Flatten.

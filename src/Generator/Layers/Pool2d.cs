@@ -42,7 +42,7 @@ namespace Dsl.Generator.Model
             if (b.Failed) return x;
             if (oh < 1 || ow < 1)
             {
-                b.Report(ProblemCode.OutputBelowOne, "kernel", path, Require.Size(h, w), Require.Size(oh, ow));
+                b.Report(ProblemCode.OutputBelowOne, "kernel", path, Require.Size(h, w), Require.Size(oh, ow), "height and width");
                 return x;
             }
             var args = pool == PoolKind.Max

@@ -18,9 +18,7 @@ namespace Dsl.Generator.Model
         EquatableArray<ContainingType> ContainingTypes,
         string ClassName,
         string Accessibility,
-        int InputChannels,
-        int InputHeight,
-        int InputWidth,
+        EquatableArray<int> Input,
         EquatableArray<LayerSpec> Layers,
         Naming Naming = Naming.D2L,
         EquatableArray<string> UserMembers = default,
@@ -28,6 +26,23 @@ namespace Dsl.Generator.Model
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";
+
+        /// <summary>An image network: <c>[Input(channels, height, width)]</c> (the form before inputs of rank 1 and 2).</summary>
+        public NetworkSpec(string? @namespace, EquatableArray<ContainingType> containingTypes, string className, string accessibility,
+            int inputChannels, int inputHeight, int inputWidth, EquatableArray<LayerSpec> layers, Naming naming = Naming.D2L,
+            EquatableArray<string> userMembers = default, EquatableArray<Blocks.BlockDecl> blocks = default)
+            : this(@namespace, containingTypes, className, accessibility, new[] { inputChannels, inputHeight, inputWidth }.ToEquatableArray(),
+                layers, naming, userMembers, blocks)
+        {
+        }
+
+        /// <summary>The names of the [Input] constructor's parameters for an input of <paramref name="rank"/> dimensions.</summary>
+        public static string[] InputParameterNames(int rank) => rank switch
+        {
+            1 => new[] { "features" },
+            2 => new[] { "channels", "length" },
+            _ => new[] { "channels", "height", "width" },
+        };
 
         public string FullName => (Namespace is null ? "" : Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;

@@ -83,12 +83,13 @@ namespace Dsl.Generator.Parsing
             }
 
             var inputArgs = new Layers.AttributeReader(input);
+            int inputRank = System.Math.Max(1, System.Math.Min(3, input.ConstructorArguments.Length));
             var spec = new NetworkSpec(
                 NamespaceName(type.ContainingNamespace),
                 containing.ToEquatableArray(),
                 type.Name,
                 Accessibility(type.DeclaredAccessibility),
-                inputArgs.Int(0), inputArgs.Int(1), inputArgs.Int(2),
+                Enumerable.Range(0, inputRank).Select(i => inputArgs.Int(i)).ToEquatableArray(),
                 layers.ToEquatableArray(),
                 ReadNaming(attributes),
                 UserMembers(type),

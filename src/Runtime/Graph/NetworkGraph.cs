@@ -142,7 +142,7 @@ namespace Dsl.Runtime.Graph
         /// <summary>A real-number constructor argument.</summary>
         public double Double(string name) => Arg(name, JsonValueKind.Number).GetDouble();
 
-        /// <summary>A text constructor argument (Upsample's <c>mode</c>: <c>"nearest"</c>, <c>"bilinear"</c>).</summary>
+        /// <summary>A text constructor argument (Upsample's <c>mode</c>: <c>"nearest"</c>, <c>"bilinear"</c>; a custom layer's <c>module</c>).</summary>
         public string Text(string name) => Arg(name, JsonValueKind.String).GetString()!;
 
         /// <summary>A boolean constructor argument; <paramref name="fallback"/> when the leaf does not have it.</summary>

@@ -84,6 +84,15 @@ namespace Dsl.Runtime.Onnx
                 ["Linear"] = Linear,
                 // Dropout does nothing in eval mode.
                 ["Dropout"] = c => c.Input,
+                ["Conv1d"] = OnnxSequenceLayers.Conv1d,
+                ["BatchNorm1d"] = BatchNorm2d,
+                ["GroupNorm"] = OnnxSequenceLayers.GroupNorm,
+                // ONNX's Softmax (opset 13 on) normalises along one axis, as PyTorch's; the graph's dim counts the batch too.
+                ["Softmax"] = c => c.Op("Softmax", new[] { c.Input }, Int("axis", c.Node.Int("dim"))),
+                ["MaxPool1d"] = OnnxSequenceLayers.MaxPool1d,
+                ["AvgPool1d"] = OnnxSequenceLayers.AvgPool1d,
+                ["AdaptiveAvgPool1d"] = OnnxSequenceLayers.AdaptiveAvgPool1d,
+                ["Custom"] = OnnxSequenceLayers.Custom,
                 ["ConvTranspose2d"] = ConvTranspose2d,
                 ["Upsample"] = Upsample,
                 // torchvision's Permute: the dims count the batch, as ONNX's perm does.

@@ -52,7 +52,7 @@ namespace Dsl.Runtime.PyTorch
     }
 
     /// <summary>A parsed network graph: the network's class name and its root node.</summary>
-    internal sealed record NetworkGraph(string Name, GraphNode Root)
+    internal sealed record NetworkGraph(string Name, GraphNode Root, bool AnySize = false)
     {
         /// <summary>The graph format this reader understands (the <c>format</c> field).</summary>
         public const int Format = 1;
@@ -68,7 +68,8 @@ namespace Dsl.Runtime.PyTorch
             int format = root.GetProperty("format").GetInt32();
             if (format != Format)
                 throw new NotSupportedException($"{info.Name}'s graph has format {format}; this runtime reads format {Format}. Use the runtime that matches the generator.");
-            return new NetworkGraph(root.GetProperty("name").GetString()!, Node(root.GetProperty("root")));
+            return new NetworkGraph(root.GetProperty("name").GetString()!, Node(root.GetProperty("root")),
+                Optional(root, "anySize")?.GetBoolean() ?? false);
         }
 
         private static GraphNode Node(JsonElement e) => new(

@@ -42,6 +42,14 @@ namespace Dsl.Runtime.PyTorch
             ["Flatten"] = Layer("nn.Flatten"),
             ["Linear"] = Layer("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"),
             ["Dropout"] = Layer("nn.Dropout", "p"),
+            ["Conv1d"] = Layer("nn.Conv1d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+            ["BatchNorm1d"] = Layer("nn.BatchNorm1d", "num_features*", "eps", "momentum"),
+            ["GroupNorm"] = Layer("nn.GroupNorm", "num_groups*", "num_channels*", "eps"),
+            // dim counts the batch too, as in the graph; always written (PyTorch's implicit dim is deprecated).
+            ["Softmax"] = Layer("nn.Softmax", "dim"),
+            ["MaxPool1d"] = Layer("nn.MaxPool1d", "kernel_size*", "stride", "padding", "dilation", "ceil_mode"),
+            ["AvgPool1d"] = Layer("nn.AvgPool1d", "kernel_size*", "stride", "padding", "ceil_mode"),
+            ["AdaptiveAvgPool1d"] = Layer("nn.AdaptiveAvgPool1d", "output_size*"),
             ["ConvTranspose2d"] = Layer("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
             // mode is a string in the graph ("nearest", "bilinear"), PyTorch's spelling.
             ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
@@ -52,6 +60,16 @@ namespace Dsl.Runtime.PyTorch
             ["Permute"] = Layer("Permute", "dims*"),
             ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),
             ["StochasticDepth"] = Layer("StochasticDepth", "p*", "mode*"),
+        };
+
+        /// <summary>Leaf kinds the twin refuses, with why: a hand-written module ([Custom&lt;T&gt;]) has no PyTorch counterpart.</summary>
+        private static readonly Dictionary<string, Func<GraphNode, string>> Refused = new(StringComparer.Ordinal)
+        {
+            ["Custom"] = leaf =>
+                $"The PyTorch twin cannot render layer '{leaf.Path}': it is the hand-written TorchSharp module " +
+                $"{leaf.Args.FirstOrDefault(a => a.Name == "module")?.Value.GetString() ?? "(unknown)"}, used through [Custom<T>]. " +
+                "The network graph declares only its shape contract, not what it computes, so no PyTorch code can be written for it; " +
+                "export a network without custom layers.",
         };
 
         /// <summary>
@@ -131,6 +149,7 @@ namespace Dsl.Runtime.PyTorch
         /// <exception cref="NotSupportedException">The layer kind or one of its arguments has no PyTorch mapping.</exception>
         public static string Create(GraphNode leaf, Func<GraphArg, string?> variable)
         {
+            if (Refused.TryGetValue(leaf.Module, out var why)) throw new NotSupportedException(why(leaf));
             if (!ByModule.TryGetValue(leaf.Module, out var layer))
             {
                 throw new NotSupportedException(

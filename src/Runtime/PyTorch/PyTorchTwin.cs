@@ -188,9 +188,20 @@ namespace Dsl.Runtime.PyTorch
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;
-                w.Append(two).Append("if ").Append(root.InputVar).Append(".shape[1:] != self.input_shape:\n");
-                w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input of shape ")
-                 .Append(Dims(_info.InputShape.ToArray())).Append(", got {list(").Append(root.InputVar).Append(".shape)}\")\n");
+                if (_graph.AnySize)
+                {
+                    // The network pools globally before any size-dependent layer: only the rank and the channels must match.
+                    w.Append(two).Append("if ").Append(root.InputVar).Append(".dim() != ").Append(_info.InputShape.Rank + 1).Append(" or ")
+                     .Append(root.InputVar).Append(".shape[1] != self.input_shape[0]:\n");
+                    w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input of shape ")
+                     .Append(Dims(_info.InputShape.ToArray())).Append(" (any spatial size), got {list(").Append(root.InputVar).Append(".shape)}\")\n");
+                }
+                else
+                {
+                    w.Append(two).Append("if ").Append(root.InputVar).Append(".shape[1:] != self.input_shape:\n");
+                    w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input of shape ")
+                     .Append(Dims(_info.InputShape.ToArray())).Append(", got {list(").Append(root.InputVar).Append(".shape)}\")\n");
+                }
                 WriteSteps(w, root.Body, _ => 1, 1);
                 w.Append(two).Append("return ").Append(root.Result).Append('\n');
                 return w.ToString();

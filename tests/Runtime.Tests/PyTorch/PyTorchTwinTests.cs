@@ -71,7 +71,13 @@ namespace Dsl.Runtime.Tests.PyTorch
             using var noGrad = torch.no_grad();
             foreach (var (_, module) in net.named_modules())
             {
-                if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
+                if (module is TorchSharp.Modules.GroupNorm gn)
+                {
+                    gn.weight!.copy_(torch.rand(gn.weight.shape[0]).add_(0.5));
+                    gn.bias!.copy_(torch.randn(gn.bias!.shape[0]).mul_(0.1));
+                    continue;
+                }
+                if (module is not TorchSharp.Modules.BatchNorm bn) continue; // BatchNorm1d and BatchNorm2d
                 long c = bn.running_mean!.shape[0];
                 bn.running_mean.copy_(torch.randn(c).mul_(0.1));
                 bn.running_var!.copy_(torch.rand(c).add_(0.5));

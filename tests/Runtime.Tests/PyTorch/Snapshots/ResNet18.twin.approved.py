@@ -76,8 +76,8 @@ class ResNet18(nn.Module):
         self.fc = nn.Linear(512, 1000)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.shape[1:] != self.input_shape:
-            raise ValueError(f"ResNet18 expects input of shape [N, 3, 224, 224], got {list(input.shape)}")
+        if input.dim() != 4 or input.shape[1] != self.input_shape[0]:
+            raise ValueError(f"ResNet18 expects input of shape [N, 3, 224, 224] (any spatial size), got {list(input.shape)}")
         x = self.conv1(input)
         x = self.bn1(x)
         x = self.relu(x)

@@ -93,8 +93,8 @@ class ResNetMini(nn.Module):
         self.head = ClassifierHeadBlock()
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.shape[1:] != self.input_shape:
-            raise ValueError(f"ResNetMini expects input of shape [N, 1, 28, 28], got {list(input.shape)}")
+        if input.dim() != 4 or input.shape[1] != self.input_shape[0]:
+            raise ValueError(f"ResNetMini expects input of shape [N, 1, 28, 28] (any spatial size), got {list(input.shape)}")
         x = self.stem(input)
         x = self.stage1(x)
         x = self.stage2(x)

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Blocks;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+using Microsoft.CodeAnalysis;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// The module class of a <c>[Custom&lt;T&gt;]</c> as plain values: its fully qualified name, a short name for automatic
+    /// layer names, and what makes it unusable (null when it is a <c>Module&lt;Tensor, Tensor&gt;</c> with an accessible
+    /// parameterless constructor). Read from the symbol once, by <see cref="RawAttribute.From"/>.
+    /// </summary>
+    internal sealed record CustomModule(string FullName, string ShortName, string Display, string? Problem)
+    {
+        public const string AttributeName = "CustomAttribute";
+
+        /// <summary>The argument name problems with the type argument are reported at (the locator finds the <c>T</c> of <c>Custom&lt;T&gt;</c>).</summary>
+        public const string TypeArgument = "<TModule>";
+
+        public static CustomModule Inspect(ITypeSymbol type)
+        {
+            string full = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            string display = type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            return new CustomModule(full, type.Name, display, Why(type));
+        }
+
+        private static string? Why(ITypeSymbol type)
+        {
+            if (type is ITypeParameterSymbol) return "it is a type parameter; name a concrete module class";
+            if (type is not INamedTypeSymbol named || named.TypeKind != TypeKind.Class)
+                return "it is not a class; declare a class that derives from TorchSharp's torch.nn.Module<Tensor, Tensor>";
+            if (!DerivesFromModule(named))
+                return "it does not derive from TorchSharp's torch.nn.Module<Tensor, Tensor>; derive it from Module<Tensor, Tensor> (one tensor in, one out)";
+            if (named.IsAbstract || named.IsStatic) return "it is abstract; name a concrete class";
+            if (named.IsUnboundGenericType || named.TypeArguments.Any(t => t is ITypeParameterSymbol)) return "it is an open generic type; give its type arguments";
+            if (!named.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+                return "it has no public parameterless constructor; add one (the network creates the module with new " + named.Name + "())";
+            for (ISymbol? t = named; t is INamedTypeSymbol n; t = n.ContainingType)
+            {
+                if (n.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
+                    return "it is " + (n.DeclaredAccessibility == Accessibility.Private ? "private" : "protected") + (ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")") + "; make it public or internal";
+            }
+            return null;
+        }
+
+        /// <summary>Whether <paramref name="type"/> derives from TorchSharp.torch.nn.Module&lt;Tensor, Tensor&gt;.</summary>
+        private static bool DerivesFromModule(INamedTypeSymbol type)
+        {
+            for (var t = type.BaseType; t is not null; t = t.BaseType)
+            {
+                if (t.Name == "Module" && t.TypeArguments.Length == 2 && t.ContainingType is { Name: "nn", ContainingType: { Name: "torch" } torch }
+                    && torch.ContainingNamespace?.ToDisplayString() == "TorchSharp"
+                    && t.TypeArguments.All(a => a.Name == "Tensor" && a.ContainingType?.Name == "torch"))
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// <c>[Custom&lt;T&gt;(OutputShape, Parameters)]</c>: a hand-written module with a declared shape contract. The
+    /// output is the input's shape, a list of numbers, or expressions over the input's dimensions; the module is a
+    /// leaf of the graph whose field has type T, created with <c>new T()</c>; the forward checks its output at run time.
+    /// Exporters refuse it (they cannot know what it computes).
+    /// </summary>
+    internal sealed record CustomSpec(string? Name, CustomModule? Module, string? OutputShape, long Parameters) : LayerSpec(Name)
+    {
+        public override string Kind => "Custom";
+
+        /// <summary>channelShuffle1 for ChannelShuffle.</summary>
+        public override string NamePrefix => Module is { ShortName.Length: > 0 } m ? char.ToLowerInvariant(m.ShortName[0]) + m.ShortName.Substring(1) : "custom";
+
+        public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
+
+        public static LayerSpec Read(AttributeReader a)
+        {
+            // An int[] is read as its items joined by commas: the same text as the expression form.
+            var shape = a.Raw.NamedValue("OutputShape")?.Value switch
+            {
+                string text => text,
+                null => null,
+                var other => Convert.ToString(other, CultureInfo.InvariantCulture),
+            };
+            return new CustomSpec(a.Name, a.Raw.Custom, shape, a.Named("Parameters", 0L));
+        }
+
+        public override void Validate(Validation v)
+        {
+            if (Module is null) v.Report(ProblemCode.InvalidCustomLayer, CustomModule.TypeArgument, v.Name, "the module type", "it could not be read");
+            else if (Module.Problem is { } why) v.Report(ProblemCode.InvalidCustomLayer, CustomModule.TypeArgument, v.Name, Module.Display, why);
+            if (Parameters < 0) v.Invalid("Parameters", Parameters, "at least 0");
+        }
+
+        /// <summary>The names an OutputShape expression reads for an input of shape <paramref name="input"/>.</summary>
+        internal static IReadOnlyDictionary<string, double> Names(EquatableArray<long> input)
+        {
+            var names = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (int i = 0; i < input.Count; i++) names["d" + i.ToString(CultureInfo.InvariantCulture)] = input[i];
+            if (input.Count > 0) { names["in"] = input[0]; names["last"] = input[input.Count - 1]; }
+            string[] letters = input.Count switch { 1 => new[] { "f" }, 2 => new[] { "c", "l" }, 3 => new[] { "c", "h", "w" }, _ => Array.Empty<string>() };
+            for (int i = 0; i < letters.Length; i++) names[letters[i]] = input[i];
+            return names;
+        }
+
+        /// <summary>Splits "a, max(b, c)" at the commas outside parentheses.</summary>
+        internal static List<string> SplitTopLevel(string text)
+        {
+            var parts = new List<string>();
+            int depth = 0, start = 0;
+            for (int i = 0; i < text.Length; i++)
+            {
+                char ch = text[i];
+                if (ch == '(') depth++;
+                else if (ch == ')') depth--;
+                else if (ch == ',' && depth == 0) { parts.Add(text.Substring(start, i - start)); start = i + 1; }
+            }
+            parts.Add(text.Substring(start));
+            return parts;
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x)
+        {
+            string path = b.ChildPath(name);
+            if (b.Failed || Module is null) return x;
+            var output = x.Shape;
+            if (OutputShape is { } text)
+            {
+                var names = Names(x.Shape);
+                var dims = new List<long>();
+                foreach (var part in SplitTopLevel(text))
+                {
+                    if (part.Trim().Length == 0)
+                    {
+                        b.Report(ProblemCode.InvalidCustomLayer, "OutputShape", path, Module.Display, $"its OutputShape \"{text}\" has an empty dimension; write one number or expression per dimension, separated by commas");
+                        return x;
+                    }
+                    var value = Expression.Evaluate(part.Trim(), names, out var error);
+                    if (error is not null || value is null)
+                    {
+                        b.Report(ProblemCode.InvalidCustomLayer, "OutputShape", path, Module.Display,
+                            $"its OutputShape {error} (the input is {GraphBuilder.Format(x.Shape)})");
+                        return x;
+                    }
+                    if (value.Value != Math.Floor(value.Value) || value.Value < 1 || value.Value > int.MaxValue)
+                    {
+                        b.Report(ProblemCode.InvalidValue, "OutputShape", path, "OutputShape", $"{text} (dimension {dims.Count} is {value.Value.ToString(CultureInfo.InvariantCulture)} for the input {GraphBuilder.Format(x.Shape)})", "whole numbers of at least 1");
+                        return x;
+                    }
+                    dims.Add((long)value.Value);
+                }
+                output = dims.ToEquatableArray();
+            }
+            var args = new[] { new LeafArg("module", Emit.Identifier.String(Module.FullName), null, false) };
+            return b.Leaf(name, Kind, x, output, Parameters, 0, args, customType: Module.FullName,
+                doc: "The hand-written " + Module.Display.Replace("<", "&lt;").Replace(">", "&gt;") + " (declared output " + GraphBuilder.Format(output) + ").");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[BatchNorm1d(Eps, Momentum)]</c>: nn.BatchNorm1d over the channels of flat (C) or sequence (C, L) input.</summary>
+    internal sealed record BatchNorm1dSpec(string? Name, double Eps, double Momentum) : LayerSpec(Name)
+    {
+        public override string Kind => "BatchNorm1d";
+        public override string NamePrefix => "bn";
+        public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
+
+        public static LayerSpec Read(AttributeReader a) => new BatchNorm1dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
+
+        public override void Validate(Validation v)
+        {
+            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+            if (!(Momentum >= 0 && Momentum <= 1)) v.Invalid("Momentum", Momentum, "in [0, 1]");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x)
+        {
+            string path = b.ChildPath(name);
+            if (!Require.Rank(b, path, Kind, x, 1, 2)) return x;
+            long channels = x.Shape[0];
+            long parameters = b.Checked(() => 2 * channels, path, null);
+            var args = new[]
+            {
+                Literal.Arg("num_features", channels),
+                Literal.Arg("eps", Eps, 1e-5),
+                Literal.Arg("momentum", Momentum, 0.1),
+            };
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, args);
+        }
+    }
+
+    /// <summary>
+    /// <c>[GroupNorm(groups, Eps)]</c>: nn.GroupNorm over the channels (the first dimension) of a sequence or an image;
+    /// <c>groups</c> must divide the channels (DSL006 at <c>groups</c>).
+    /// </summary>
+    internal sealed record GroupNormSpec(string? Name, int Groups, double Eps) : LayerSpec(Name)
+    {
+        public override string Kind => "GroupNorm";
+        public override string NamePrefix => "gn";
+
+        public static LayerSpec Read(AttributeReader a) => new GroupNormSpec(a.Name, a.Int(0), a.Named("Eps", 1e-5));
+
+        public override void Validate(Validation v)
+        {
+            v.AtLeast("groups", Groups, 1);
+            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x)
+        {
+            string path = b.ChildPath(name);
+            // TorchSharp's GroupNorm takes (N, C, *) with at least one position: a sequence or an image.
+            if (!Require.Rank(b, path, Kind, x, 2, 3)) return x;
+            long channels = x.Channels;
+            if (channels % Groups != 0)
+            {
+                b.Report(ProblemCode.GroupsDoNotDivide, "groups", path, Groups, channels, channels);
+                return x;
+            }
+            long parameters = b.Checked(() => 2 * channels, path, null);
+            var args = new[]
+            {
+                Literal.Arg("num_groups", (long)Groups),
+                Literal.Arg("num_channels", channels),
+                Literal.Arg("eps", Eps, 1e-5),
+            };
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, args);
+        }
+    }
+
+    /// <summary>
+    /// <c>[Softmax(Dim = -1)]</c>: nn.Softmax(dim), shape-preserving. <see cref="Dim"/> counts as PyTorch's over the
+    /// batched tensor: -1..-rank or 1..rank for a sample of rank <c>rank</c>; 0, the batch, is refused (DSL008 at Dim).
+    /// </summary>
+    internal sealed record SoftmaxSpec(string? Name, int Dim) : LayerSpec(Name)
+    {
+        public override string Kind => "Softmax";
+        public override string NamePrefix => "softmax";
+
+        public static LayerSpec Read(AttributeReader a) => new SoftmaxSpec(a.Name, a.Named("Dim", -1));
+
+        public override void Validate(Validation v)
+        {
+            if (Dim == 0) v.Invalid("Dim", Dim, "a dimension of the sample (1 to its rank, or -1 to minus its rank), not 0, the batch");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x)
+        {
+            string path = b.ChildPath(name);
+            if (b.Failed) return x;
+            int rank = x.Shape.Count;
+            if (Dim < -rank || Dim > rank)
+            {
+                b.Report(ProblemCode.InvalidValue, "Dim", path, "Dim", Dim,
+                    "between -" + rank + " and " + rank + " (not 0) for its " + Require.RankName(rank) + " input " + GraphBuilder.Format(x.Shape));
+                return x;
+            }
+            // Always written: TorchSharp's Softmax has no default dimension.
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) });
+        }
+    }
+}
