@@ -65,6 +65,29 @@ namespace Dsl.Generator.Tests
         }
 
         /// <summary>The repository root (the folder holding Dsl.sln).</summary>
+        /// <summary>
+        /// Runs the analyzer on <paramref name="markup"/> (a whole source, [| |] marking the expected spans) and checks it
+        /// reports exactly <paramref name="expected"/> as errors, one per marked span, in order: id, span and message.
+        /// </summary>
+        public static void Verify(string markup, params (string Id, string Message)[] expected)
+        {
+            var (source, spans) = Markup(markup);
+            var compilation = Compile(source);
+            Xunit.Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+            var diagnostics = Analyze(compilation);
+            Xunit.Assert.True(diagnostics.Length == expected.Length, "Expected " + expected.Length + " diagnostics, got:\n" + string.Join("\n", diagnostics.Select(Render)));
+            Xunit.Assert.Equal(expected.Length, spans.Count);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                var d = diagnostics[i];
+                Xunit.Assert.Equal(expected[i].Id, d.Id);
+                Xunit.Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+                Xunit.Assert.Equal(source.Substring(spans[i].Start, spans[i].Length), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+                Xunit.Assert.Equal(spans[i], d.Location.SourceSpan);
+                Xunit.Assert.Equal(expected[i].Message, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         public static string RepoRoot => Harness.RepoRoot;
 
         public static string Render(Diagnostic d) =>

@@ -15,24 +15,8 @@ namespace Dsl.Generator.Tests
         private const string Usings = "using Dsl;\nnamespace Nets;\n";
 
         /// <summary>Runs the analyzer on <paramref name="markup"/> and checks it reports exactly <paramref name="expected"/>, one per marked span, in order.</summary>
-        private static void Verify(string markup, params (string Id, string Message)[] expected)
-        {
-            var (source, spans) = DiagnosticHarness.Markup(Usings + markup);
-            var compilation = DiagnosticHarness.Compile(source);
-            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-            var diagnostics = DiagnosticHarness.Analyze(compilation);
-            Assert.True(diagnostics.Length == expected.Length, "Expected " + expected.Length + " diagnostics, got:\n" + string.Join("\n", diagnostics.Select(DiagnosticHarness.Render)));
-            Assert.Equal(expected.Length, spans.Count);
-            for (int i = 0; i < expected.Length; i++)
-            {
-                var d = diagnostics[i];
-                Assert.Equal(expected[i].Id, d.Id);
-                Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-                Assert.Equal(source.Substring(spans[i].Start, spans[i].Length), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
-                Assert.Equal(spans[i], d.Location.SourceSpan);
-                Assert.Equal(expected[i].Message, d.GetMessage(CultureInfo.InvariantCulture));
-            }
-        }
+        private static void Verify(string markup, params (string Id, string Message)[] expected) =>
+            DiagnosticHarness.Verify(Usings + markup, expected);
 
         [Fact]
         public void DSL001_OutputBelowOne_AtTheKernel() => Verify(

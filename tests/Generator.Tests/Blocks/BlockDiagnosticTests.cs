@@ -13,24 +13,8 @@ namespace Dsl.Generator.Tests.Blocks
 
         private const string Conv = "[Block(\"c\", \"s = 1\")]\n[Conv2d(\"c\", 3, Padding = 1, With = \"Stride = s\")]\npublic partial class ConvBlock;\n";
 
-        private static void Verify(string markup, params (string Id, string Message)[] expected)
-        {
-            var (source, spans) = DiagnosticHarness.Markup(Usings + markup);
-            var compilation = DiagnosticHarness.Compile(source);
-            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-            var diagnostics = DiagnosticHarness.Analyze(compilation);
-            Assert.True(diagnostics.Length == expected.Length, "Expected " + expected.Length + " diagnostics, got:\n" + string.Join("\n", diagnostics.Select(DiagnosticHarness.Render)));
-            Assert.Equal(expected.Length, spans.Count);
-            for (int i = 0; i < expected.Length; i++)
-            {
-                var d = diagnostics[i];
-                Assert.Equal(expected[i].Id, d.Id);
-                Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-                Assert.Equal(source.Substring(spans[i].Start, spans[i].Length), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
-                Assert.Equal(spans[i], d.Location.SourceSpan);
-                Assert.Equal(expected[i].Message, d.GetMessage(CultureInfo.InvariantCulture));
-            }
-        }
+        private static void Verify(string markup, params (string Id, string Message)[] expected) =>
+            DiagnosticHarness.Verify(Usings + markup, expected);
 
         private static string Net(string layers) => "[Input(1, 8, 8)]\n" + layers + "\n[Flatten] [Linear(2)]\npublic partial class Net;\n";
 

@@ -41,23 +41,8 @@ namespace Dsl.Generator.Tests.Ranks
 
             """;
 
-        private static void Verify(string markup, params (string Id, string Message)[] expected)
-        {
-            var (source, spans) = DiagnosticHarness.Markup(Usings + markup + Modules);
-            var compilation = DiagnosticHarness.Compile(source);
-            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-            var diagnostics = DiagnosticHarness.Analyze(compilation);
-            Assert.True(diagnostics.Length == expected.Length, "Expected " + expected.Length + " diagnostics, got:\n" + string.Join("\n", diagnostics.Select(DiagnosticHarness.Render)));
-            Assert.Equal(expected.Length, spans.Count);
-            for (int i = 0; i < expected.Length; i++)
-            {
-                var d = diagnostics[i];
-                Assert.Equal(expected[i].Id, d.Id);
-                Assert.Equal(source.Substring(spans[i].Start, spans[i].Length), source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
-                Assert.Equal(spans[i], d.Location.SourceSpan);
-                Assert.Equal(expected[i].Message, d.GetMessage(CultureInfo.InvariantCulture));
-            }
-        }
+        private static void Verify(string markup, params (string Id, string Message)[] expected) =>
+            DiagnosticHarness.Verify(Usings + markup + Modules, expected);
 
         [Fact]
         public void Flat_sequence_and_token_networks_have_no_diagnostics() => Verify(
