@@ -149,7 +149,7 @@ namespace Dsl.Runtime.Tests
             using var model = CallbackTests.Mlp(1);
             using var empty = _data.SmallVal.Take(0);
             var train = Assert.Throws<InvalidDataException>(() => Trainer.Fit(model, empty, _data.SmallVal, CallbackTests.Options(NewRunDir("empty"))));
-            Assert.Equal("The training set 'fashion-mnist test' is empty: it holds no images.", train.Message);
+            Assert.Equal("The training set 'fashion-mnist test' is empty: it holds no samples.", train.Message);
             var val = Assert.Throws<InvalidDataException>(() => Trainer.Fit(model, _data.SmallVal, empty, CallbackTests.Options(NewRunDir("empty"))));
             Assert.StartsWith("The validation set ", val.Message);
             var limit = Assert.Throws<InvalidOptionException>(() => _data.SmallVal.Take(-5));

@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 namespace Dsl.Runtime.Data
 {
     /// <summary>
-    /// One mini-batch: float32 images [B, C, H, W] and int64 labels [B] on the CPU. The batch owns its tensors,
+    /// One mini-batch on the CPU: inputs (float32 images [B, C, H, W], or float32 [B, ...] for tables and arrays) and
+    /// targets (int64 [B] classes, float32 [B, K] values, or int64 [B, H, W] masks). The batch owns its tensors,
     /// which belong to no dispose scope: dispose the batch when done with it.
     /// </summary>
     public sealed class Batch : IDisposable
@@ -42,8 +43,11 @@ namespace Dsl.Runtime.Data
     }
 
     /// <summary>
-    /// Cuts batches out of an <see cref="ImageDataset"/> with <c>index_select</c>, in an order that depends only on
-    /// (seed, epoch), and prepares the next batches on a background task while the model computes.
+    /// Makes batches of a <see cref="Dataset"/> in an order that depends only on (seed, epoch), and prepares the next
+    /// batches on a background task while the model computes. The samples of a batch are read and transformed by
+    /// <see cref="Workers"/> threads at once (decoding and augmenting images is the slow part), then stacked; the batch
+    /// transform (<see cref="ImageTransform"/>) runs on the stacked batch. An in-memory set without per-sample transforms
+    /// is cut with one <c>index_select</c> instead. Memory is bounded by the batches in flight: <see cref="Prefetch"/> + 1.
     /// </summary>
     /// <remarks>
     /// Thread hand-over: a batch is built inside a dispose scope on the producer thread and its two result tensors are
@@ -53,15 +57,17 @@ namespace Dsl.Runtime.Data
     public sealed class BatchLoader
     {
         /// <summary>Creates a loader.</summary>
-        /// <param name="data">The data set (kept in memory).</param>
+        /// <param name="data">The data set.</param>
         /// <param name="batchSize">Samples per batch.</param>
         /// <param name="shuffle">Shuffle each epoch (from <paramref name="seed"/> and the epoch number).</param>
         /// <param name="seed">Seed of the data order.</param>
         /// <param name="transform">Preprocessing; null means scaling to [0, 1] only.</param>
         /// <param name="dropLast">Drop the last incomplete batch.</param>
         /// <param name="prefetch">Batches prepared ahead on a background task; 0 builds them on the calling thread.</param>
-        public BatchLoader(ImageDataset data, int batchSize, bool shuffle = true, long seed = 42, ImageTransform? transform = null, bool dropLast = false, int prefetch = 2)
+        /// <param name="workers">Threads that read and transform the samples of a batch; 0 uses one per core.</param>
+        public BatchLoader(Dataset data, int batchSize, bool shuffle = true, long seed = 42, ImageTransform? transform = null, bool dropLast = false, int prefetch = 2, int workers = 0)
         {
+            if (workers < 0) throw new ArgumentOutOfRangeException(nameof(workers), workers, "workers must be 0 (one per core) or more.");
             if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive.");
             if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be 0 or more.");
             Data = data;
@@ -71,10 +77,11 @@ namespace Dsl.Runtime.Data
             Transform = transform ?? ImageTransform.ScaleOnly;
             DropLast = dropLast;
             Prefetch = prefetch;
+            Workers = workers == 0 ? Environment.ProcessorCount : workers;
         }
 
         /// <summary>The data set.</summary>
-        public ImageDataset Data { get; }
+        public Dataset Data { get; }
 
         /// <summary>Samples per batch.</summary>
         public int BatchSize { get; }
@@ -93,6 +100,9 @@ namespace Dsl.Runtime.Data
 
         /// <summary>Batches prepared ahead.</summary>
         public int Prefetch { get; }
+
+        /// <summary>Threads reading and transforming the samples of one batch.</summary>
+        public int Workers { get; }
 
         /// <summary>Batches in one epoch.</summary>
         public int BatchesPerEpoch => DropLast ? Data.Count / BatchSize : (Data.Count + BatchSize - 1) / BatchSize;
@@ -134,16 +144,16 @@ namespace Dsl.Runtime.Data
         public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancellation = default)
         {
             int[] order = Order(Seed, epoch, Data.Count, Shuffle);
-            return Prefetch == 0 ? Synchronous(order) : Prefetched(order, cancellation);
+            return Prefetch == 0 ? Synchronous(order, epoch) : Prefetched(order, epoch, cancellation);
         }
 
-        private IEnumerable<Batch> Synchronous(int[] order)
+        private IEnumerable<Batch> Synchronous(int[] order, int epoch)
         {
             int n = BatchesPerEpoch;
-            for (int b = 0; b < n; b++) yield return Build(order, b);
+            for (int b = 0; b < n; b++) yield return Build(order, b, epoch);
         }
 
-        private IEnumerable<Batch> Prefetched(int[] order, CancellationToken outer)
+        private IEnumerable<Batch> Prefetched(int[] order, int epoch, CancellationToken outer)
         {
             int n = BatchesPerEpoch;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
@@ -154,7 +164,7 @@ namespace Dsl.Runtime.Data
                 {
                     for (int b = 0; b < n && !cts.IsCancellationRequested; b++)
                     {
-                        var batch = Build(order, b);
+                        var batch = Build(order, b, epoch);
                         try { queue.Add(batch, cts.Token); }
                         catch (OperationCanceledException) { batch.Dispose(); break; }
                     }
@@ -176,18 +186,75 @@ namespace Dsl.Runtime.Data
             }
         }
 
-        private Batch Build(int[] order, int b)
+        private Batch Build(int[] order, int b, int epoch)
         {
             int start = b * BatchSize;
             int size = Math.Min(BatchSize, order.Length - start);
             var idx = new long[size];
             for (int i = 0; i < size; i++) idx[i] = order[start + i];
             using var scope = torch.NewDisposeScope();
-            var index = torch.tensor(idx, ScalarType.Int64);
-            var raw = Data.Images.index_select(0, index);
+            Tensor raw, y;
+            if (Data.ReadBatch(idx) is var (bx, by))
+            {
+                raw = bx;
+                y = by;
+            }
+            else
+            {
+                (raw, y) = Collate(Data, idx, Seed, epoch, Workers);
+            }
             var x = Transform.Apply(raw);
-            var y = Data.Labels.index_select(0, index);
             return new Batch(b, x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
+        }
+
+        /// <summary>
+        /// Reads samples <paramref name="idx"/> on up to <paramref name="workers"/> threads and stacks them. The result
+        /// tensors belong to the caller's dispose scope.
+        /// </summary>
+        /// <exception cref="System.IO.InvalidDataException">Two samples differ in shape (named, with the fix).</exception>
+        internal static (Tensor Input, Tensor Target) Collate(Dataset data, long[] idx, long seed, int epoch, int workers)
+        {
+            var examples = new Example?[idx.Length];
+            try
+            {
+                if (workers <= 1 || idx.Length == 1)
+                {
+                    for (int i = 0; i < idx.Length; i++) examples[i] = data.Get((int)idx[i], seed, epoch);
+                }
+                else
+                {
+                    Parallel.For(0, idx.Length, new ParallelOptions { MaxDegreeOfParallelism = workers },
+                        i => examples[i] = data.Get((int)idx[i], seed, epoch));
+                }
+                var first = examples[0]!;
+                var inputs = new Tensor[idx.Length];
+                var targets = new Tensor[idx.Length];
+                for (int i = 0; i < idx.Length; i++)
+                {
+                    var e = examples[i]!;
+                    if (!SameShape(e.Input, first.Input))
+                        throw new System.IO.InvalidDataException(
+                            $"{data.Name}: {e.Source} is {Dsl.Shape.Format(e.Input.shape)} but {first.Source} is {Dsl.Shape.Format(first.Input.shape)}; " +
+                            "samples of one batch must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.");
+                    if (!SameShape(e.Target, first.Target))
+                        throw new System.IO.InvalidDataException(
+                            $"{data.Name}: the target of {e.Source} is {Dsl.Shape.Format(e.Target.shape)} but that of {first.Source} is {Dsl.Shape.Format(first.Target.shape)}; targets of one batch must have one shape.");
+                    inputs[i] = e.Input;
+                    targets[i] = e.Target;
+                }
+                return (torch.stack(inputs), torch.stack(targets));
+            }
+            finally
+            {
+                foreach (var e in examples) e?.Dispose();
+            }
+        }
+
+        private static bool SameShape(Tensor a, Tensor b)
+        {
+            if (a.dim() != b.dim()) return false;
+            for (int d = 0; d < a.dim(); d++) if (a.shape[d] != b.shape[d]) return false;
+            return true;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,9 +9,10 @@ namespace Dsl.Runtime.Data
 {
     /// <summary>
     /// A labelled image set held in memory as one tensor: <see cref="Images"/> is uint8 [N, C, H, W] on the CPU,
-    /// <see cref="Labels"/> int64 [N]. Batches are cut from it with <c>index_select</c> (see <see cref="BatchLoader"/>).
+    /// <see cref="Labels"/> int64 [N]. The source behind IDX files (MNIST, Fashion-MNIST). Without transforms, batches
+    /// are cut from it with one <c>index_select</c> (see <see cref="BatchLoader"/>).
     /// </summary>
-    public sealed class ImageDataset : IDisposable
+    public sealed class ImageDataset : Dataset
     {
         /// <summary>Wraps tensors (the dataset owns and disposes them).</summary>
         public ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string>? classNames = null)
@@ -26,7 +28,7 @@ namespace Dsl.Runtime.Data
         }
 
         /// <summary>A short name for messages (e.g. "fashion-mnist train").</summary>
-        public string Name { get; }
+        public override string Name { get; }
 
         /// <summary>All images, uint8 [N, C, H, W], CPU.</summary>
         public Tensor Images { get; }
@@ -35,13 +37,31 @@ namespace Dsl.Runtime.Data
         public Tensor Labels { get; }
 
         /// <summary>Class names by label id (may be empty).</summary>
-        public IReadOnlyList<string> ClassNames { get; }
+        public override IReadOnlyList<string> ClassNames { get; }
 
         /// <summary>Number of samples.</summary>
-        public int Count => (int)Images.shape[0];
+        public override int Count => (int)Images.shape[0];
 
         /// <summary>Shape of one sample (C, H, W).</summary>
-        public Dsl.Shape SampleShape => new(Images.shape[1], Images.shape[2], Images.shape[3]);
+        public override Dsl.Shape SampleShape => new(Images.shape[1], Images.shape[2], Images.shape[3]);
+
+        /// <inheritdoc/>
+        public override long[]? ClassLabels() => Labels.data<long>().ToArray();
+
+        /// <inheritdoc/>
+        public override Example Read(int index)
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"{Name} has {Count} images.");
+            using var scope = torch.NewDisposeScope();
+            return new Example(Images[index].clone(), Labels[index].clone(), TargetKind.Class, $"{Name} image {index}");
+        }
+
+        /// <inheritdoc/>
+        protected internal override (Tensor Input, Tensor Target)? ReadBatch(long[] indices)
+        {
+            using var index = torch.tensor(indices, ScalarType.Int64);
+            return (Images.index_select(0, index), Labels.index_select(0, index));
+        }
 
         /// <summary>
         /// Builds a dataset from an IDX image file and an IDX label file (gzip or raw).
@@ -84,13 +104,11 @@ namespace Dsl.Runtime.Data
         }
 
         /// <summary>Releases the tensors.</summary>
-        public void Dispose()
+        public override void Dispose()
         {
             Images.Dispose();
             Labels.Dispose();
         }
 
-        /// <inheritdoc/>
-        public override string ToString() => $"{Name}: {Count} images of {SampleShape}";
     }
 }

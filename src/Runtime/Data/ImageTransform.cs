@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace Dsl.Runtime.Data
 {
     /// <summary>
-    /// Batch preprocessing from uint8 [B, C, H, W] to float32: scale to [0, 1] (divide by 255), optional bilinear
+    /// Batch preprocessing to float32 [B, C, H, W]: scale uint8 to [0, 1] (divide by 255; float input, which per-sample
+    /// transforms produce, is taken as already scaled), optional bilinear
     /// resize to <see cref="Resize"/> x <see cref="Resize"/> (align_corners = false, on the whole batch), then optional
     /// per-channel normalisation (x - mean) / std.
     /// </summary>
@@ -25,12 +26,21 @@ namespace Dsl.Runtime.Data
         /// <summary>Only scaling to [0, 1].</summary>
         public static ImageTransform ScaleOnly { get; } = new();
 
-        /// <summary>Applies the transform to a uint8 (or float in 0..255) batch; returns a new float32 tensor.</summary>
+        /// <summary>
+        /// Applies the transform to a batch: uint8 is scaled to [0, 1], float is taken as scaled. Returns a new float32
+        /// tensor. Input that is not an image batch ([B, F] rows of a table) passes through as float32 when the transform
+        /// has neither a resize nor a normalisation.
+        /// </summary>
         public Tensor Apply(Tensor batch)
         {
-            if (batch.dim() != 4) throw new ArgumentException($"expected a [B, C, H, W] batch, got {Dsl.Shape.Format(batch.shape)}.", nameof(batch));
             using var scope = torch.NewDisposeScope();
-            var x = batch.to_type(ScalarType.Float32).div_(255.0);
+            if (batch.dim() != 4)
+            {
+                if (Resize is null && Mean is null)
+                    return (batch.dtype == ScalarType.Byte ? batch.to_type(ScalarType.Float32).div_(255.0) : batch.to_type(ScalarType.Float32, copy: true)).MoveToOuterDisposeScope();
+                throw new ArgumentException($"expected a [B, C, H, W] batch, got {Dsl.Shape.Format(batch.shape)}.", nameof(batch));
+            }
+            var x = batch.dtype == ScalarType.Byte ? batch.to_type(ScalarType.Float32).div_(255.0) : batch.to_type(ScalarType.Float32, copy: true);
             if (Resize is int size && (batch.shape[2] != size || batch.shape[3] != size))
             {
                 if (size <= 0) throw new ArgumentOutOfRangeException(nameof(Resize), size, "Resize must be positive.");

@@ -18,22 +18,33 @@ namespace Dsl.Runtime.Training
         /// <summary>Checks that <paramref name="data"/> is not empty, fits the model and has only labels the model can output.</summary>
         /// <remarks><paramref name="role"/> is how messages call the set: "training set", "validation set", "data set".</remarks>
         /// <exception cref="InvalidDataException">The set is empty, does not fit the model, or has a label the model cannot output.</exception>
-        public static void Check(nn.Module<Tensor, Tensor> model, ImageDataset data, string role, ImageTransform? transform, DeviceSetup? device)
+        public static void Check(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform? transform, DeviceSetup? device, long seed = 42)
         {
             if (data.Count == 0)
-                throw new InvalidDataException($"The {role} '{data.Name}' is empty: it holds no images.");
-            long classes = Classes(model, data, role, transform ?? ImageTransform.ScaleOnly, device);
-            using var scope = torch.NewDisposeScope();
-            var bad = data.Labels.lt(0).logical_or_(data.Labels.ge(classes));
-            if (!bad.any().item<bool>()) return;
-            long index = bad.nonzero()[0, 0].item<long>();
-            long label = data.Labels[index].item<long>();
-            throw new InvalidDataException(
-                $"Label {label} at index {index} of the {role} '{data.Name}' is outside [0, {classes}): {Name(model)} outputs {classes} classes.");
+                throw new InvalidDataException($"The {role} '{data.Name}' is empty: it holds no samples.");
+            var output = Output(model, data, role, transform ?? ImageTransform.ScaleOnly, device, seed);
+            if (data.TargetKind == TargetKind.Values)
+            {
+                using var first = data.Read(0);
+                if (output.Length != 2 || output[1] != first.Target.numel())
+                    throw new InvalidDataException(
+                        $"{Name(model)} returns {Dsl.Shape.Format(output)} for one sample of the {role} '{data.Name}', whose targets hold {first.Target.numel()} value(s); a regression network ends in as many outputs as the target has values.");
+                return;
+            }
+            long classes = output[1];
+            var labels = data.ClassLabels();
+            if (labels is null) return; // checked per batch by the loss
+            for (int index = 0; index < labels.Length; index++)
+            {
+                long label = labels[index];
+                if (label >= 0 && label < classes) continue;
+                throw new InvalidDataException(
+                    $"Label {label} at index {index} of the {role} '{data.Name}' is outside [0, {classes}): {Name(model)} outputs {classes} classes.");
+            }
         }
 
-        /// <summary>Runs the set's first image through the model and returns the number of logits it produces.</summary>
-        private static long Classes(nn.Module<Tensor, Tensor> model, ImageDataset data, string role, ImageTransform transform, DeviceSetup? device)
+        /// <summary>Runs the set's first sample through the model and returns the output's shape.</summary>
+        private static long[] Output(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform transform, DeviceSetup? device, long seed)
         {
             bool wasTraining = model.training;
             model.eval();
@@ -41,7 +52,8 @@ namespace Dsl.Runtime.Training
             {
                 using var scope = torch.NewDisposeScope();
                 using var noGrad = torch.no_grad();
-                var x = transform.Apply(data.Images.narrow(0, 0, 1));
+                var (raw, target) = BatchLoader.Collate(data, new long[] { 0 }, seed, 1, 1);
+                var x = transform.Apply(raw);
                 Tensor logits;
                 try
                 {
@@ -49,15 +61,22 @@ namespace Dsl.Runtime.Training
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
+                    string sample = data.SampleShape is { } shape ? $"its {(shape.Rank == 3 ? "images" : "samples")} are {Dsl.Shape.Format(shape.ToArray())} and one" : "its first sample";
                     throw new InvalidDataException(
-                        $"The {role} '{data.Name}' does not fit {Name(model)}: its images are {Dsl.Shape.Format(data.SampleShape.ToArray())} " +
-                        $"and one of them becomes {Dsl.Shape.Format(x.shape)} after the transform ({transform}), which the model rejects: {e.Message} " +
-                        "Resize the images to the model's input (ImageTransform.Resize) or use a model declared for this size.", e);
+                        $"The {role} '{data.Name}' does not fit {Name(model)}: {sample} becomes {Dsl.Shape.Format(x.shape)} after the transforms ({transform}), which the model rejects: {e.Message} " +
+                        "Resize the images to the model's input (a Resize transform, or ImageTransform.Resize) or use a model declared for this size.", e);
+                }
+                if (data.TargetKind == TargetKind.Mask)
+                {
+                    if (logits.dim() != 4 || logits.shape[0] != 1 || logits.shape[2] != target.shape[1] || logits.shape[3] != target.shape[2])
+                        throw new InvalidDataException(
+                            $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one image of the {role} '{data.Name}', whose masks are {Dsl.Shape.Format(target.shape)}; segmentation needs logits [N, classes, H, W] of the mask's size.");
+                    return new[] { logits.shape[0], logits.shape[1] };
                 }
                 if (logits.dim() != 2 || logits.shape[0] != 1)
                     throw new InvalidDataException(
-                        $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one image of the {role} '{data.Name}'; the trainer needs logits of shape [N, classes].");
-                return logits.shape[1];
+                        $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one sample of the {role} '{data.Name}'; the trainer needs logits of shape [N, classes].");
+                return logits.shape;
             }
             finally
             {

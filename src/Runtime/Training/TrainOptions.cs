@@ -129,7 +129,11 @@ namespace Dsl.Runtime.Training
         /// <summary>Seed of the data order and of torch's generator at each epoch start; null takes <see cref="Device"/>'s seed, else 42.</summary>
         public long? Seed { get; init; }
 
-        /// <summary>Batch preprocessing for training and validation; null scales to [0, 1] only.</summary>
+        /// <summary>
+        /// Batch preprocessing after the samples are stacked (scale to [0, 1], resize, normalize), for training and
+        /// validation; null scales to [0, 1] only. Per-sample transforms (augmentation, crops) belong to the data set:
+        /// <see cref="Dataset.WithTransform"/>.
+        /// </summary>
         public ImageTransform? Transform { get; init; }
 
         /// <summary>Device and dtype; null is the CPU in float32.</summary>
@@ -137,6 +141,12 @@ namespace Dsl.Runtime.Training
 
         /// <summary>Batches prepared ahead on a background task (0 disables prefetch).</summary>
         public int Prefetch { get; init; } = 2;
+
+        /// <summary>
+        /// Threads that read and transform the samples of a batch (image decoding and augmentation); 0 uses one per
+        /// core. Sets held in memory without per-sample transforms do not use them.
+        /// </summary>
+        public int Workers { get; init; }
 
         /// <summary>Batches between reads of the running loss and accuracy (one device sync each); also the NaN check interval.</summary>
         public int ReadEveryBatches { get; init; } = 20;
@@ -203,6 +213,7 @@ namespace Dsl.Runtime.Training
             NotNegative(nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta);
             if (StopAfterEpoch is int stop) AtLeast(nameof(StopAfterEpoch), stop, 1);
             AtLeast(nameof(Prefetch), Prefetch, 0);
+            AtLeast(nameof(Workers), Workers, 0);
             AtLeast(nameof(ReadEveryBatches), ReadEveryBatches, 1);
             NotNegative(nameof(PlainLineSeconds), PlainLineSeconds);
             if (string.IsNullOrWhiteSpace(OutputDir))

@@ -128,30 +128,30 @@ namespace Dsl.Runtime.Training
         /// <exception cref="TrainingDivergedException">A loss or metric became NaN or infinite.</exception>
         /// <exception cref="CheckpointException">Resuming from a checkpoint that is corrupt, diverged or does not fit the model.</exception>
         /// <exception cref="OutputWriteException">An output file could not be written (the previous one is unchanged).</exception>
-        public static FitResult Fit(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options)
+        public static FitResult Fit(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options)
         {
             options.Validate();
             string dir = Path.GetFullPath(options.OutputDir);
             string checkpoint = Path.Combine(dir, CheckpointFile.FileName);
             if (File.Exists(checkpoint) && !options.Resume && !options.Overwrite) throw new ExistingCheckpointException(checkpoint);
             options.Device?.Prepare(model);
-            DataCheck.Check(model, train, "training set", options.Transform, options.Device);
-            if (val is not null) DataCheck.Check(model, val, "validation set", options.Transform, options.Device);
+            DataCheck.Check(model, train, "training set", options.Transform, options.Device, options.EffectiveSeed);
+            if (val is not null) DataCheck.Check(model, val, "validation set", options.Transform, options.Device, options.EffectiveSeed);
 
             var log = options.Log ?? (options.Progress == ProgressMode.Silent ? TextWriter.Null : Console.Out);
             return new Run(model, train, val, options, dir, log).Execute();
         }
 
         /// <summary><see cref="Fit"/> with <see cref="TrainOptions.Resume"/> set: continues from the checkpoint in the output folder.</summary>
-        public static FitResult Resume(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options) =>
+        public static FitResult Resume(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options) =>
             Fit(model, train, val, options with { Resume = true });
 
         /// <summary>Mean cross-entropy loss and accuracy of <paramref name="model"/> on <paramref name="data"/> (eval mode, no gradients).</summary>
         /// <exception cref="InvalidDataException">The set is empty, does not fit the model, or has labels the model cannot output.</exception>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null)
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null, int workers = 0)
         {
             DataCheck.Check(model, data, "data set", transform, device);
-            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform), device);
+            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform, workers: workers), device);
         }
 
         /// <summary>Mean cross-entropy loss and accuracy over every batch of <paramref name="loader"/> (one read at the end).</summary>
@@ -274,7 +274,7 @@ namespace Dsl.Runtime.Training
         private sealed class Run
         {
             private readonly nn.Module<Tensor, Tensor> _model;
-            private readonly ImageDataset? _val;
+            private readonly Dataset? _val;
             private readonly TrainOptions _o;
             private readonly string _checkpoint;
             private readonly TextWriter _log;
@@ -289,7 +289,7 @@ namespace Dsl.Runtime.Training
             private readonly BatchLoader? _valLoader;
             private long _seed; // the options' seed, or the checkpoint's when resuming
 
-            public Run(nn.Module<Tensor, Tensor> model, ImageDataset train, ImageDataset? val, TrainOptions options, string dir, TextWriter log)
+            public Run(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options, string dir, TextWriter log)
             {
                 _model = model;
                 _val = val;
@@ -317,8 +317,8 @@ namespace Dsl.Runtime.Training
                     log.WriteLine("note: early stopping needs validation data; without it the run goes on for all epochs.");
 
                 int evalBatch = options.EvalBatchSize > 0 ? options.EvalBatchSize : 2 * options.BatchSize;
-                _trainLoader = new BatchLoader(train, options.BatchSize, shuffle: true, seed: _seed, transform: options.Transform, prefetch: options.Prefetch);
-                _valLoader = val is null ? null : new BatchLoader(val, evalBatch, shuffle: false, seed: _seed, transform: options.Transform, prefetch: options.Prefetch);
+                _trainLoader = new BatchLoader(train, options.BatchSize, shuffle: true, seed: _seed, transform: options.Transform, prefetch: options.Prefetch, workers: options.Workers);
+                _valLoader = val is null ? null : new BatchLoader(val, evalBatch, shuffle: false, seed: _seed, transform: options.Transform, prefetch: options.Prefetch, workers: options.Workers);
                 _context.BatchesPerEpoch = _trainLoader.BatchesPerEpoch;
             }
 
