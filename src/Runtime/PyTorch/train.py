@@ -9,11 +9,20 @@ with torchrun (``python3 -m torch.distributed.run`` is the same program where no
              --nproc_per_node 8 train.py --data DIR          # and --node_rank 1 on the second machine
     python3 train.py --data DIR                              # one process, no torchrun
 
-DIR holds the four MNIST / Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, ...). The run mirrors the
-.NET trainer with the sample's defaults: SGD (momentum 0.9, weight decay 5e-4), the one-cycle schedule
-peaking at lr 0.05 and updated every step, batch 128, seed 42, images scaled to [0, 1], resized (bilinear)
-to the model's input and normalised with the data set's mean and std. --batch-size is the batch of one
-optimizer step over all processes, so the learning rate means the same whatever the number of processes.
+--data reads what the .NET runtime reads, with the same words (--format, detected from the path by default):
+MNIST-format IDX folders, image folders (one subfolder per class), CIFAR-10/100 binary batches, CSV files,
+NumPy .npy/.npz arrays and segmentation folders (images/ and masks/). Validation data come from --val-data,
+the layout's own split (IDX t10k files, the CIFAR test batch, train/ and val/ folders) or --val-fraction (the
+.NET runtime's seeded split, the same samples). --transforms takes torchvision transforms in the shared
+syntax (``RandomResizedCrop(224); RandomHorizontalFlip(); Normalize(mean=[...], std=[...])``) or a preset
+(imagenet, cifar, none), built with torchvision's own classes on the DataLoader's workers (--workers).
+
+The run mirrors the .NET trainer with the sample's defaults: SGD (momentum 0.9, weight decay 5e-4), the
+one-cycle schedule peaking at lr 0.05 and updated every step, batch 128, seed 42. Without --transforms, IDX
+images are scaled to [0, 1], resized (bilinear) to the model's input and normalised with the data set's mean
+and std, as in .NET; images of other sources are scaled to [0, 1] and resized to the model's input.
+--batch-size is the batch of one optimizer step over all processes, so the learning rate means the same
+whatever the number of processes.
 
 Rank 0 writes to --out, after every epoch: model.safetensors (the state_dict, the .NET module's keys;
 load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns).
@@ -22,6 +31,10 @@ statistics unless --sync-bn (GPU only) is given.
 """
 
 import argparse
+import ast
+import bisect
+import csv
+import functools
 import gzip
 import importlib.util
 import json
@@ -32,24 +45,57 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
+from PIL import Image
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
-
-# The canonical MNIST / Fashion-MNIST file names, the same the .NET runtime reads.
-TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
-TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-
-# Channel mean and standard deviation of each training set (the .NET sample normalises with the same).
-NORMALISATION = {"FashionMnist": (0.2860, 0.3530), "Mnist": (0.1307, 0.3081)}
+from torchvision import transforms as T
+from torchvision.datasets import ImageFolder
+from torchvision.transforms import functional as TF
 
 METRICS_HEADER = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
 
 
 # ---------------------------------------------------------------------------------------------- data
+
+# The data sources, by the words of --format (the .NET runtime's --format uses the same).
+FORMATS = {
+    "idx": "a folder with the MNIST-format files train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (t10k-* for validation)",
+    "image-folder": "a folder with one subfolder of images per class, or train/ and val/ (or test/) folders of those",
+    "cifar10": "the CIFAR-10 binary version: data_batch_1.bin ... data_batch_5.bin and test_batch.bin (cifar-10-batches-bin)",
+    "cifar100": "the CIFAR-100 binary version: train.bin, test.bin and fine_label_names.txt (cifar-100-binary)",
+    "csv": "a .csv file of numeric feature columns and a target column",
+    "npy": "a .npy file of inputs (targets in --npy-targets) or a .npz archive holding inputs and targets",
+    "segmentation": "a folder with images/ and masks/ (8-bit PNGs holding a class index per pixel), or train/ and val/ folders of those",
+}
+
+# The canonical MNIST / Fashion-MNIST file names, the same the .NET runtime reads (gzip-compressed, or raw without .gz).
+TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+# Channel mean and standard deviation of each training set (the .NET sample normalises IDX images with the same).
+NORMALISATION = {"FashionMnist": (0.2860, 0.3530), "Mnist": (0.1307, 0.3081)}
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+# PIL's conversions, as the .NET runtime's ImageMode: grey from colour is L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16.
+PIL_MODES = {"rgb": "RGB", "grey": "L"}
+
+
+class DataError(Exception):
+    """Bad data; the message names the file (and row, column or pixel) and the fix."""
+
+
+def fail(message):
+    raise SystemExit(f"error: {message}")
+
 
 def read_idx(path):
     """An IDX file of unsigned bytes (gzip-compressed or raw) as a uint8 tensor: images [N, 1, H, W], labels [N]."""
@@ -57,29 +103,762 @@ def read_idx(path):
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+        raise DataError(f"{path} is not an IDX file of unsigned bytes")
     rank = data[3]
     dims = struct.unpack(">" + "i" * rank, data[4:4 + 4 * rank])
     expected = 4 + 4 * rank + math.prod(dims)
     if len(data) != expected:
-        raise ValueError(f"{path} holds {len(data):,} bytes once decompressed but its header declares {expected:,}; download it again")
+        raise DataError(f"{path} holds {len(data):,} bytes once decompressed but its header declares {expected:,}; download it again")
     values = torch.frombuffer(bytearray(data[4 + 4 * rank:]), dtype=torch.uint8).reshape(dims)
     return values.unsqueeze(1) if rank == 3 else values
 
 
-def load_split(folder, files):
-    images, labels = (read_idx(Path(folder) / name) for name in files)
-    if len(images) != len(labels):
-        raise ValueError(f"{folder}: {files[0]} holds {len(images):,} images but {files[1]} {len(labels):,} labels")
-    return images, labels.long()
+def idx_file(folder, name):
+    """The IDX file `name` in `folder`, gzip-compressed (name) or raw (name without .gz); None when neither exists."""
+    for candidate in (Path(folder) / name, Path(folder) / name[:-3]):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-def prepare(batch, size, mean, std):
-    """uint8 [B, C, H, W] -> float32: /255, bilinear resize (align_corners=False) when the size differs, normalise."""
-    x = batch.float().div_(255)
-    if x.shape[-2:] != (size[0], size[1]):
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-    return x.sub_(mean).div_(std)
+def convert_channels(image, mode, source):
+    """uint8 [C, H, W] to the channels of `mode` with PIL's arithmetic (grey: L from RGB; rgb: the grey channel repeated)."""
+    channels = image.shape[0]
+    if mode is None or (mode, channels) in (("grey", 1), ("rgb", 3)):
+        return image
+    if image.dtype != torch.uint8 or channels not in (1, 3):
+        raise DataError(f"{source} has {channels} channels of {image.dtype}; --image-mode converts 8-bit images of 1 or 3 channels only")
+    if mode == "rgb":
+        return image.expand(3, -1, -1).clone()
+    r, g, b = image.int()
+    return ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16).to(torch.uint8).unsqueeze(0)
+
+
+def load_image(path, mode):
+    """An image file as uint8 [C, H, W] through PIL's convert("RGB") or convert("L")."""
+    try:
+        with Image.open(path) as image:
+            image = image.convert(PIL_MODES[mode])
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{path} cannot be read as an image ({e}); replace or remove the file") from None
+    pixels = torch.from_numpy(np.array(image, dtype=np.uint8))
+    return pixels.unsqueeze(0) if pixels.dim() == 2 else pixels.permute(2, 0, 1).contiguous()
+
+
+class Source:
+    """A data source: random access to raw samples (images uint8 [C, H, W]) and their targets.
+
+    kind is "class" (int64 scalar targets), "value" (float32 [K]) or "mask" (int64 [H, W]); classes names the classes;
+    labels holds the class of every sample when known without reading it.
+    """
+
+    kind = "class"
+    classes = None
+    labels = None
+    images = True
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def read(self, index):
+        raise NotImplementedError
+
+    def source(self, index):
+        return f"{self.name} sample {index}"
+
+
+class IdxSource(Source):
+    """The MNIST-format files of a folder, held in memory as today."""
+
+    def __init__(self, folder, files, mode):
+        paths = [idx_file(folder, name) for name in files]
+        for name, path in zip(files, paths):
+            if path is None:
+                raise DataError(f"{folder} has no {name} (or {name[:-3]}); {FORMATS['idx']}")
+        self.name = str(folder)
+        self.images_, labels = read_idx(paths[0]), read_idx(paths[1])
+        if len(self.images_) != len(labels):
+            raise DataError(f"{folder}: {paths[0].name} holds {len(self.images_):,} images but {paths[1].name} {len(labels):,} labels")
+        self.labels = labels.long()
+        self.classes = [str(c) for c in range(int(self.labels.max()) + 1)] if len(self.labels) else []
+        self.mode = mode
+
+    def __len__(self):
+        return len(self.images_)
+
+    def read(self, index):
+        return convert_channels(self.images_[index], self.mode, self.source(index)), self.labels[index]
+
+    def source(self, index):
+        return f"{self.name} image {index}"
+
+
+class FolderWithClasses(ImageFolder):
+    """torchvision's ImageFolder, optionally with the classes of another folder (a validation folder keeps the training indices)."""
+
+    def __init__(self, root, loader, classes=None):
+        self.given_classes = classes
+        super().__init__(str(root), loader=loader, is_valid_file=lambda p: p.lower().endswith(IMAGE_EXTENSIONS))
+
+    def find_classes(self, directory):
+        found = sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
+        if self.given_classes is None:
+            if not found:
+                raise DataError(f"{directory} has no class subfolders; {FORMATS['image-folder']}")
+            return found, {name: i for i, name in enumerate(found)}
+        unknown = [name for name in found if name not in self.given_classes]
+        if unknown:
+            raise DataError(f"{directory} has the class folder(s) {', '.join(unknown)} that the training data lacks "
+                            f"(its classes: {', '.join(self.given_classes)}); rename or remove them")
+        return list(self.given_classes), {name: i for i, name in enumerate(self.given_classes)}
+
+
+class ImageFolderSource(Source):
+    """One subfolder of images per class (torchvision's ImageFolder, read with --image-mode)."""
+
+    def __init__(self, root, mode, classes=None):
+        self.name = str(root)
+        if classes is None:
+            for entry in sorted(os.scandir(root), key=lambda e: e.name):
+                if entry.is_dir() and not any(f.lower().endswith(IMAGE_EXTENSIONS) for _, _, files in os.walk(entry.path) for f in files):
+                    raise DataError(f"the class folder {entry.path} holds no images ({', '.join(IMAGE_EXTENSIONS)}); add images or remove it")
+        try:
+            self.folder = FolderWithClasses(root, functools.partial(load_image, mode=mode), classes)
+        except FileNotFoundError as e:
+            raise DataError(f"{root}: {e}") from None
+        self.classes = list(self.folder.classes)
+        self.labels = torch.tensor(self.folder.targets, dtype=torch.long)
+
+    def __len__(self):
+        return len(self.folder)
+
+    def read(self, index):
+        image, label = self.folder[index]
+        return image, torch.tensor(label, dtype=torch.long)
+
+    def source(self, index):
+        return self.folder.samples[index][0]
+
+
+class CifarSource(Source):
+    """CIFAR binary batches, read in place (np.memmap): each record is the label byte(s), then 3072 bytes of CHW pixels."""
+
+    def __init__(self, files, fine, classes, mode):
+        self.record = 3074 if fine else 3073
+        self.name = ", ".join(str(f) for f in files)
+        self.files, self.maps, self.starts = list(files), [], [0]
+        for f in self.files:
+            size = f.stat().st_size
+            if size == 0 or size % self.record:
+                raise DataError(f"{f} holds {size:,} bytes, not a whole number of {self.record}-byte CIFAR-{100 if fine else 10} records; download it again")
+            self.maps.append(np.memmap(f, dtype=np.uint8, mode="r").reshape(-1, self.record))
+            self.starts.append(self.starts[-1] + len(self.maps[-1]))
+        # CIFAR-100 records hold (coarse, fine) labels; the fine one is the class.
+        self.labels = torch.from_numpy(np.concatenate([m[:, self.record - 3073] for m in self.maps]).astype(np.int64))
+        self.classes = classes
+        self.mode = mode
+
+    def locate(self, index):
+        f = bisect.bisect_right(self.starts, index) - 1
+        return f, index - self.starts[f]
+
+    def __len__(self):
+        return self.starts[-1]
+
+    def read(self, index):
+        f, row = self.locate(index)
+        image = torch.from_numpy(np.array(self.maps[f][row, -3072:])).reshape(3, 32, 32)
+        return convert_channels(image, self.mode, self.source(index)), self.labels[index]
+
+    def source(self, index):
+        f, row = self.locate(index)
+        return f"{self.files[f].name} record {row}"
+
+
+def is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def is_integer(text):
+    return text.strip().lstrip("+-").isdigit()
+
+
+class CsvSource(Source):
+    """Rows of numeric features and one target column (--target, default the last), read with the csv module."""
+
+    images = False
+
+    def __init__(self, path, target, target_kind, classes=None):
+        self.name = str(path)
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        if not rows:
+            raise DataError(f"{path} is empty; {FORMATS['csv']}")
+        first = rows[0][1]
+        width = len(first)
+        if width < 2:
+            raise DataError(f"{path} line {rows[0][0]} has {width} column; a CSV needs feature columns and a target column")
+        # The target column: a name of the first row (which is then a header), or a 0-based index.
+        named = target is not None and target in first
+        if target is None:
+            column = width - 1
+        elif named:
+            column = first.index(target)
+        elif is_integer(target) and 0 <= int(target) < width:
+            column = int(target)
+        else:
+            raise DataError(f"--target {target} is neither a column name of {path}'s first row ({', '.join(first)}) nor a column index below {width}")
+        header = named or any(not is_number(cell) for j, cell in enumerate(first) if j != column)
+        names = first if header else [f"column {j}" for j in range(width)]
+        body = rows[1:] if header else rows
+        if not body:
+            raise DataError(f"{path} has a header and no rows")
+        features, cells = [], []
+        for line, row in body:
+            if len(row) != width:
+                raise DataError(f"{path} line {line} has {len(row)} cells but the first row has {width}; every row needs one value per column")
+            values = []
+            for j, cell in enumerate(row):
+                cell = cell.strip()
+                if cell == "":
+                    raise DataError(f"{path} line {line}, column {names[j]}: missing value; fill it in or remove the row")
+                if j == column:
+                    cells.append((line, cell))
+                    continue
+                try:
+                    values.append(float(cell))
+                except ValueError:
+                    raise DataError(f"{path} line {line}, column {names[j]}: '{cell}' is not a number; features must be numeric") from None
+            features.append(values)
+        self.features = torch.tensor(features, dtype=torch.float32)
+        self.target_name = names[column]
+        self.lines = [line for line, _ in cells]
+        texts = [cell for _, cell in cells]
+        if target_kind == "auto":
+            target_kind = "class" if all(is_integer(t) for t in texts) or not all(is_number(t) for t in texts) else "value"
+        if target_kind == "value":
+            self.kind = "value"
+            targets = []
+            for line, text in cells:
+                if not is_number(text):
+                    raise DataError(f"{path} line {line}, column {self.target_name}: '{text}' is not a number; --target-kind value needs numeric targets")
+                targets.append([float(text)])
+            self.targets = torch.tensor(targets, dtype=torch.float32)
+            return
+        if classes is None:
+            # Integer ids are the classes themselves; otherwise the names, sorted ordinally, are.
+            if all(is_integer(t) for t in texts):
+                ids = [int(t) for t in texts]
+                if min(ids) < 0:
+                    line = cells[ids.index(min(ids))][0]
+                    raise DataError(f"{path} line {line}, column {self.target_name}: class {min(ids)} is negative; class ids start at 0")
+                classes = [str(c) for c in range(max(ids) + 1)]
+            else:
+                classes = sorted(set(texts))
+        self.classes = list(classes)
+        index = {name: i for i, name in enumerate(self.classes)}
+        labels = []
+        for line, text in cells:
+            key = str(int(text)) if is_integer(text) and str(int(text)) in index else text
+            if key not in index:
+                raise DataError(f"{path} line {line}, column {self.target_name}: class '{text}' is not one of the training classes ({', '.join(self.classes)})")
+            labels.append(index[key])
+        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.targets = self.labels
+
+    def __len__(self):
+        return len(self.features)
+
+    def read(self, index):
+        return self.features[index], self.targets[index]
+
+    def source(self, index):
+        return f"{self.name} line {self.lines[index]}"
+
+
+class ArraySource(Source):
+    """NumPy arrays: a .npy file of inputs (read in place, mmap_mode="r") with a .npy of targets, or a .npz archive of both.
+
+    uint8 inputs of rank 3 per sample (or rank 2, grey) are images; --channels-last reads [N, H, W, C]. Integer targets
+    [N] are classes, float targets [N] or [N, K] values, integer targets [N, H, W] masks.
+    """
+
+    def __init__(self, path, args, mode, classes=None, targets_file=None):
+        self.name = str(path)
+        if path.suffix == ".npz":
+            archive = np.load(path)
+            inputs_key = self.key(path, archive, args.npz_inputs, ("x", "inputs", "data", "images"), "--npz-inputs")
+            targets_key = self.key(path, archive, args.npz_targets, ("y", "targets", "labels"), "--npz-targets")
+            self.inputs, targets = archive[inputs_key], archive[targets_key]
+            self.name = f"{path}[{inputs_key}]"
+            targets_name = f"{path}[{targets_key}]"
+        else:
+            if targets_file is None:
+                sibling = path.with_name("y" + path.name[1:]) if path.name.lower().startswith("x") else None
+                if sibling is None or not sibling.is_file():
+                    raise DataError(f"{path} holds inputs only; name its targets file with --npy-targets (a file named "
+                                    f"like the inputs with y for x, such as y_train.npy for x_train.npy, is taken by default)")
+                targets_file = sibling
+            self.inputs = np.load(path, mmap_mode="r")
+            targets = np.load(targets_file, mmap_mode="r")
+            targets_name = str(targets_file)
+        if len(self.inputs) != len(targets):
+            raise DataError(f"{self.name} holds {len(self.inputs):,} samples but {targets_name} {len(targets):,} targets; they must pair up")
+        self.channels_last = args.channels_last
+        if self.channels_last and self.inputs.ndim != 4:
+            raise DataError(f"{self.name} is {list(self.inputs.shape)}; --channels-last reads [N, H, W, C] arrays")
+        self.mode = mode
+        self.images = self.inputs.dtype == np.uint8 and self.inputs.ndim in (3, 4)
+        kind = args.target_kind
+        integral = np.issubdtype(targets.dtype, np.integer)
+        if targets.ndim == 3:
+            self.kind = "mask"
+        elif kind == "value" or (kind == "auto" and not integral):
+            self.kind = "value"
+        else:
+            self.kind = "class"
+        if self.kind == "value":
+            self.targets = torch.from_numpy(np.asarray(targets, dtype=np.float32).reshape(len(targets), -1))
+        elif self.kind == "class":
+            values = np.asarray(targets)
+            if values.ndim != 1 or not np.all(values == np.round(values)):
+                raise DataError(f"{targets_name} is {list(values.shape)} of {values.dtype}; class targets are integers [N] (pass --target-kind value for values)")
+            self.labels = torch.from_numpy(values.astype(np.int64))
+            if len(self.labels) and int(self.labels.min()) < 0:
+                raise DataError(f"{targets_name} holds class {int(self.labels.min())}; class ids start at 0")
+            self.targets = self.labels
+            self.classes = list(classes) if classes is not None else [str(c) for c in range(int(self.labels.max()) + 1 if len(self.labels) else 0)]
+        else:
+            self.targets = targets
+
+    @staticmethod
+    def key(path, archive, chosen, defaults, option):
+        keys = list(archive.keys())
+        if chosen is not None:
+            if chosen not in keys:
+                raise DataError(f"{path} has no array {chosen} ({option}); its arrays: {', '.join(keys)}")
+            return chosen
+        for name in defaults:
+            if name in keys:
+                return name
+        raise DataError(f"{path} holds the arrays {', '.join(keys)}: name the one to read with {option} (default: the first of {', '.join(defaults)})")
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def read(self, index):
+        x = torch.from_numpy(np.array(self.inputs[index]))
+        if self.channels_last:
+            x = x.permute(2, 0, 1).contiguous()
+        elif self.images and x.dim() == 2:
+            x = x.unsqueeze(0)
+        if self.images:
+            x = convert_channels(x, self.mode, self.source(index))
+        if self.kind == "mask":
+            return x, torch.from_numpy(np.array(self.targets[index])).long()
+        return x, self.targets[index]
+
+    def source(self, index):
+        return f"{self.name} sample {index}"
+
+
+class SegmentationSource(Source):
+    """Images and masks paired by file stem: images/NAME.* with masks/NAME.png (8-bit, a class index per pixel)."""
+
+    kind = "mask"
+
+    def __init__(self, root, mode, classes, ignore_index):
+        self.name = str(root)
+        images = self.files(root / "images")
+        masks = self.files(root / "masks")
+        for stem, path in images.items():
+            if stem not in masks:
+                raise DataError(f"{path} has no mask in {root / 'masks'} (a PNG named {stem}.png); add it or remove the image")
+        for stem, path in masks.items():
+            if stem not in images:
+                raise DataError(f"{path} has no image in {root / 'images'} (a file named {stem}.*); add it or remove the mask")
+        if not images:
+            raise DataError(f"{root / 'images'} holds no images")
+        self.pairs = [(images[s], masks[s]) for s in sorted(images)]
+        self.mode, self.ignore_index = mode, ignore_index
+        self.classes = [str(c) for c in range(classes)]
+
+    @staticmethod
+    def files(folder):
+        found = {}
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
+                if path.stem in found:
+                    raise DataError(f"{found[path.stem]} and {path} share the name {path.stem}; images and masks pair by name, so keep one")
+                found[path.stem] = path
+        return found
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def read(self, index):
+        image_path, mask_path = self.pairs[index]
+        image = load_image(image_path, self.mode)
+        try:
+            with Image.open(mask_path) as m:
+                if m.mode not in ("L", "P"):
+                    raise DataError(f"{mask_path} is a {m.mode} image; masks are 8-bit grey (or palette) PNGs holding a class index per pixel")
+                mask = torch.from_numpy(np.array(m, dtype=np.uint8)).long()
+        except (OSError, ValueError, SyntaxError) as e:
+            raise DataError(f"{mask_path} cannot be read as an image ({e}); replace or remove the file") from None
+        if tuple(mask.shape) != tuple(image.shape[1:]):
+            raise DataError(f"{mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {image_path} is {image.shape[2]}x{image.shape[1]}; a mask must have its image's size")
+        bad = (mask >= len(self.classes)) & (mask != self.ignore_index)
+        if bool(bad.any()):
+            y, x = (int(v) for v in bad.nonzero()[0])
+            raise DataError(f"{mask_path} pixel (x={x}, y={y}) holds {int(mask[y, x])}, outside the {len(self.classes)} classes "
+                            f"0..{len(self.classes) - 1} and not the ignore index {self.ignore_index}; fix the mask or pass --classes / --ignore-index")
+        return image, mask
+
+    def source(self, index):
+        return str(self.pairs[index][0])
+
+
+def detect_format(path):
+    """The format of `path` and the folder (or file) to read: the layout decides where it is unambiguous."""
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return "csv", path
+        if suffix in (".npy", ".npz"):
+            return "npy", path
+        if suffix == ".bin":
+            return detect_format(path.parent)
+    elif path.is_dir():
+        if idx_file(path, TRAIN_FILES[0]) and idx_file(path, TRAIN_FILES[1]):
+            return "idx", path
+        for base in (path, path / "cifar-10-batches-bin"):
+            if (base / "data_batch_1.bin").is_file():
+                return "cifar10", base
+        for base in (path, path / "cifar-100-binary"):
+            if (base / "train.bin").is_file() and ((base / "fine_label_names.txt").is_file() or base.name == "cifar-100-binary"):
+                return "cifar100", base
+        if ((path / "images").is_dir() and (path / "masks").is_dir()) or ((path / "train" / "images").is_dir() and (path / "train" / "masks").is_dir()):
+            return "segmentation", path
+        if any(entry.is_dir() for entry in path.iterdir()):
+            return "image-folder", path
+    known = "\n".join(f"  {name}: {text}" for name, text in FORMATS.items())
+    fail(f"cannot tell the format of {path}; pass --format with one of:\n{known}")
+
+
+def split_folders(root):
+    """(train, validation or None) of a folder that may hold train/ and val/ (or test/) subfolders."""
+    if (root / "train").is_dir():
+        for name in ("val", "test"):
+            if (root / name).is_dir():
+                return root / "train", root / name
+        return root / "train", None
+    return root, None
+
+
+def open_source(path, fmt, args, mode, classes=None, validation=False):
+    """(training source, the layout's own validation source or None) of `path` in format `fmt`; `classes` are the training
+    data's when `path` is --val-data."""
+    if fmt == "idx":
+        train = IdxSource(path, TRAIN_FILES, mode)
+        has_test = idx_file(path, TEST_FILES[0]) and idx_file(path, TEST_FILES[1])
+        return train, IdxSource(path, TEST_FILES, mode) if has_test else None
+    if fmt in ("cifar10", "cifar100"):
+        fine = fmt == "cifar100"
+        if path.is_file():
+            path = path.parent
+        if fine:
+            train_files, test_files, names_file = [path / "train.bin"], [path / "test.bin"], path / "fine_label_names.txt"
+        else:
+            train_files = sorted(path.glob("data_batch_*.bin"), key=lambda p: int(p.stem.rsplit("_", 1)[1]) if p.stem.rsplit("_", 1)[1].isdigit() else 0)
+            test_files, names_file = [path / "test_batch.bin"], path / "batches.meta.txt"
+        if not train_files or not train_files[0].is_file():
+            raise DataError(f"{path} has no {'train.bin' if fine else 'data_batch_1.bin'}; {FORMATS[fmt]}")
+        if classes is None:
+            if names_file.is_file():
+                classes = [line.strip() for line in names_file.read_text().splitlines() if line.strip()]
+            else:
+                classes = [str(c) for c in range(100)] if fine else CIFAR10_CLASSES
+        train = CifarSource(train_files, fine, classes, mode)
+        return train, CifarSource(test_files, fine, classes, mode) if test_files[0].is_file() else None
+    if fmt == "csv":
+        return CsvSource(path, args.target, args.target_kind, classes), None
+    if fmt == "npy":
+        return ArraySource(path, args, mode, classes, Path(args.npy_targets) if args.npy_targets and not validation else None), None
+    if fmt == "segmentation":
+        train_root, val_root = split_folders(path)
+        make = functools.partial(SegmentationSource, mode=mode, classes=args.classes, ignore_index=args.ignore_index)
+        return make(train_root), make(val_root) if val_root else None
+    train_root, val_root = split_folders(path)
+    train = ImageFolderSource(train_root, mode, classes)
+    return train, ImageFolderSource(val_root, mode, train.classes) if val_root else None
+
+
+def validation_split(count, fraction, seed):
+    """(training indices, validation indices) of the .NET runtime's Dataset.Split(fraction, seed): the first
+    round(count * fraction) indices of BatchLoader.Order(seed, 0, count) validate (both parts sorted), so both runtimes
+    hold out the same samples."""
+    held = min(max(round(count * fraction), 1), count - 1)
+    order = shuffled_order(seed, 0, count)
+    return sorted(order[held:]), sorted(order[:held])
+
+
+_MASK64 = 2**64 - 1
+
+
+def shuffled_order(seed, epoch, count):
+    """BatchLoader.Order of the .NET runtime: a Fisher-Yates shuffle driven by SplitMix64 seeded from (seed, epoch)."""
+    order = list(range(count))
+    state = ((seed * 0x9E3779B97F4A7C15) & _MASK64) ^ ((epoch * 0xD1B54A32D192ED03) & _MASK64) ^ 0x632BE59BD9B4E019
+    for i in range(count - 1, 0, -1):
+        state = (state + 0x9E3779B97F4A7C15) & _MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        j = (z ^ (z >> 31)) % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+# ---------------------------------------------------------------------------------------- transforms
+
+# The transforms of --transforms, with their arguments in order (the syntax the .NET runtime's transforms print).
+TRANSFORM_ARGUMENTS = {
+    "Resize": ("size", "antialias"),
+    "CenterCrop": ("size",),
+    "RandomResizedCrop": ("size", "scale", "ratio", "antialias"),
+    "RandomCrop": ("size", "padding", "pad_if_needed", "fill"),
+    "RandomHorizontalFlip": ("p",),
+    "ColorJitter": ("brightness", "contrast", "saturation"),
+    "Normalize": ("mean", "std"),
+    "Grayscale": ("num_output_channels",),
+}
+RANDOM_TRANSFORMS = ("RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip", "ColorJitter")
+IMAGENET_NORMALIZE = "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"
+CIFAR_NORMALIZE = "Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.2470, 0.2435, 0.2616])"
+
+
+def preset(name, size, train):
+    """The text of a preset's training or evaluation transforms at image size `size`."""
+    if name == "imagenet":
+        if train:
+            return f"RandomResizedCrop({size}); RandomHorizontalFlip(); {IMAGENET_NORMALIZE}"
+        return f"Resize({int(size * 256 / 224)}); CenterCrop({size}); {IMAGENET_NORMALIZE}"
+    if name == "cifar":
+        return f"RandomCrop({size}, padding=4); RandomHorizontalFlip(); {CIFAR_NORMALIZE}" if train else CIFAR_NORMALIZE
+    return ""
+
+
+PRESETS = ("imagenet", "cifar", "none")
+
+
+class Step:
+    """One parsed transform: its name, its arguments by name, and the torchvision transform they build."""
+
+    def __init__(self, name, arguments, transform):
+        self.name, self.arguments, self.transform = name, arguments, transform
+
+    def __repr__(self):
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.arguments.items())})"
+
+
+def split_top_level(text):
+    parts, depth, current = [], 0, []
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == ";" and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_transforms(text, option="--transforms"):
+    """torchvision transforms from the shared syntax: `Name(arguments); ...`, arguments as Python literals (read with
+    ast.literal_eval, never evaluated as code). Errors name the transform and list what is accepted."""
+    known = ", ".join(TRANSFORM_ARGUMENTS)
+    steps = []
+    for part in split_top_level(text):
+        head = part.split("(", 1)[0].strip()
+        if head not in TRANSFORM_ARGUMENTS:
+            raise ValueError(f"{option}: unknown transform '{head}' in '{part}'; known transforms: {known} (or a preset: {', '.join(PRESETS)})")
+        inner = part[len(part.split("(", 1)[0]):].strip()
+        if inner and not (inner.startswith("(") and inner.endswith(")")):
+            raise ValueError(f"{option}: cannot read '{part}'; write {head}(arguments)")
+        try:
+            call = ast.parse(f"f{inner or '()'}", mode="eval").body
+            if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+                raise ValueError
+            positional = [ast.literal_eval(a) for a in call.args]
+            keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        except (SyntaxError, ValueError):
+            raise ValueError(f"{option}: cannot read the arguments of '{part}'; they are Python literals such as 224, 0.5, [0.485, 0.456, 0.406] or padding=4") from None
+        names = TRANSFORM_ARGUMENTS[head]
+        accepted = f"{head} takes {', '.join(names)}"
+        if len(positional) > len(names):
+            raise ValueError(f"{option}: '{part}' has {len(positional)} positional arguments; {accepted}")
+        arguments = dict(zip(names, positional))
+        for key, value in keywords.items():
+            if key not in names:
+                raise ValueError(f"{option}: '{part}' has no argument {key}; {accepted}")
+            if key in arguments:
+                raise ValueError(f"{option}: '{part}' gives {key} twice")
+            arguments[key] = value
+        try:
+            transform = build_transform(head, arguments)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{option}: '{part}': {e}; {accepted}") from None
+        steps.append(Step(head, arguments, transform))
+    return steps
+
+
+def build_transform(name, a):
+    """The torchvision transform of one step (tensor input; Resize and RandomResizedCrop antialias as torchvision 0.17+)."""
+    if name in ("Resize", "CenterCrop", "RandomResizedCrop", "RandomCrop") and "size" not in a:
+        raise TypeError("size is required")
+    if name == "Resize":
+        return T.Resize(a["size"], antialias=a.get("antialias", True))
+    if name == "CenterCrop":
+        return T.CenterCrop(a["size"])
+    if name == "RandomResizedCrop":
+        return T.RandomResizedCrop(a["size"], scale=tuple(a.get("scale", (0.08, 1.0))), ratio=tuple(a.get("ratio", (3 / 4, 4 / 3))), antialias=a.get("antialias", True))
+    if name == "RandomCrop":
+        return T.RandomCrop(a["size"], padding=a.get("padding", 0), pad_if_needed=a.get("pad_if_needed", False), fill=a.get("fill", 0))
+    if name == "RandomHorizontalFlip":
+        return T.RandomHorizontalFlip(a.get("p", 0.5))
+    if name == "ColorJitter":
+        return T.ColorJitter(brightness=a.get("brightness", 0), contrast=a.get("contrast", 0), saturation=a.get("saturation", 0))
+    if name == "Normalize":
+        if "mean" not in a or "std" not in a:
+            raise TypeError("mean and std are required")
+        return T.Normalize(a["mean"], a["std"])
+    return T.Grayscale(a.get("num_output_channels", 1))
+
+
+def resolve_transforms(train_text, eval_text, size):
+    """(training steps, evaluation steps) of --transforms / --eval-transforms: a preset name gives its pair; explicit
+    training transforms evaluate with their deterministic steps (Resize, CenterCrop, Normalize, Grayscale)."""
+    if train_text is None:
+        train, evaluation = [], []
+    elif train_text.strip() in PRESETS:
+        train = parse_transforms(preset(train_text.strip(), size, True))
+        evaluation = parse_transforms(preset(train_text.strip(), size, False), "--eval-transforms")
+    else:
+        train = parse_transforms(train_text)
+        evaluation = [s for s in train if s.name not in RANDOM_TRANSFORMS]
+    if eval_text is not None:
+        text = preset(eval_text.strip(), size, False) if eval_text.strip() in PRESETS else eval_text
+        evaluation = parse_transforms(text, "--eval-transforms")
+    return train, evaluation
+
+
+def joint_transform(steps, image, mask, ignore_index):
+    """The steps on an image and its mask with one parameter draw: the same geometry, bilinear for the image and nearest
+    for the mask, padding the mask with the ignore index; colour steps touch the image only."""
+    nearest = TF.InterpolationMode.NEAREST
+    mask = mask.unsqueeze(0)
+    for step in steps:
+        t = step.transform
+        if step.name == "Resize":
+            image = TF.resize(image, t.size, antialias=t.antialias)
+            mask = TF.resize(mask, t.size, interpolation=nearest)
+        elif step.name == "CenterCrop":
+            h, w = image.shape[-2:]
+            ch, cw = t.size
+            if ch > h or cw > w:  # torchvision's own padding of a crop larger than the image
+                pad = [(cw - w) // 2 if cw > w else 0, (ch - h) // 2 if ch > h else 0, (cw - w + 1) // 2 if cw > w else 0, (ch - h + 1) // 2 if ch > h else 0]
+                image, mask = TF.pad(image, pad, fill=0), TF.pad(mask, pad, fill=ignore_index)
+            image, mask = TF.center_crop(image, t.size), TF.center_crop(mask, t.size)
+        elif step.name == "RandomResizedCrop":
+            i, j, h, w = t.get_params(image, t.scale, t.ratio)
+            image = TF.resized_crop(image, i, j, h, w, t.size, antialias=t.antialias)
+            mask = TF.resized_crop(mask, i, j, h, w, t.size, interpolation=nearest)
+        elif step.name == "RandomCrop":
+            if t.padding is not None:
+                image, mask = TF.pad(image, t.padding, fill=t.fill), TF.pad(mask, t.padding, fill=ignore_index)
+            h, w = image.shape[-2:]
+            if t.pad_if_needed and w < t.size[1]:
+                pad = [t.size[1] - w, 0]
+                image, mask = TF.pad(image, pad, fill=t.fill), TF.pad(mask, pad, fill=ignore_index)
+            if t.pad_if_needed and h < t.size[0]:
+                pad = [0, t.size[0] - h]
+                image, mask = TF.pad(image, pad, fill=t.fill), TF.pad(mask, pad, fill=ignore_index)
+            i, j, h, w = t.get_params(image, t.size)
+            image, mask = TF.crop(image, i, j, h, w), TF.crop(mask, i, j, h, w)
+        elif step.name == "RandomHorizontalFlip":
+            if torch.rand(1) < t.p:
+                image, mask = TF.hflip(image), TF.hflip(mask)
+        else:
+            image = t(image)
+    return image, mask.squeeze(0)
+
+
+class Failure:
+    """A sample that could not be read or transformed, passed to the training loop to stop with its message."""
+
+    def __init__(self, message):
+        self.message = message
+
+
+class Prepared(torch.utils.data.Dataset):
+    """Some samples of a source with per-sample transforms: images become float [0, 1] before the first transform."""
+
+    def __init__(self, source, indices, steps, ignore_index):
+        self.source, self.indices, self.steps, self.ignore_index = source, list(indices), steps, ignore_index
+        self.compose = T.Compose([s.transform for s in steps]) if steps else None
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, k):
+        index = self.indices[k]
+        try:
+            x, y = self.source.read(index)
+            if self.compose is not None:
+                x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+                if self.source.kind == "mask":
+                    x, y = joint_transform(self.steps, x, y, self.ignore_index)
+                else:
+                    x = self.compose(x)
+            return x, y, index
+        except DataError as e:
+            return Failure(str(e))
+        except (RuntimeError, ValueError, TypeError) as e:
+            return Failure(f"{self.source.source(index)}: {e}")
+
+
+def collate(samples, source):
+    """Stacks samples into a batch, or returns the Failure that stops the run (a bad sample; samples of two shapes)."""
+    for s in samples:
+        if isinstance(s, Failure):
+            return s
+    first = samples[0]
+    for x, y, index in samples[1:]:
+        if x.shape != first[0].shape:
+            return Failure(f"{source.source(index)} is {list(x.shape)} but {source.source(first[2])} is {list(first[0].shape)}; samples of one batch "
+                           "must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.")
+        if y.shape != first[1].shape:
+            return Failure(f"the target of {source.source(index)} is {list(y.shape)} but that of {source.source(first[2])} is {list(first[1].shape)}; targets of one batch must have one shape")
+    return torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples])
+
+
+def describe(fmt, source, train_count, val_count):
+    """The data line: format, sample counts, classes (or values)."""
+    if source.kind == "value":
+        what = f"values [{source.targets.shape[1]}]"
+    else:
+        names = source.classes
+        shown = ", ".join(names) if len(names) <= 20 else ", ".join(names[:10]) + f", ... {len(names)} in all"
+        what = f"classes [{shown}]"
+    return f"data: {fmt} {train_count} train / {val_count} validation samples, {what}"
 
 
 # ---------------------------------------------------------------------------------------- schedule
@@ -185,24 +964,31 @@ def load_network(model_file, class_name):
     return getattr(module, class_name)
 
 
-def batches(indices, size):
-    for start in range(0, len(indices), size):
-        yield indices[start:start + size]
-
-
-def run_epoch(model, images, labels, indices, batch_size, transform, device, optimize=None):
-    """One pass over `indices`, training when `optimize(loss)` is given; returns [loss sum, correct, count] of this process."""
-    totals = torch.zeros(3, dtype=torch.float64, device=device)
-    for chunk in batches(indices, batch_size):
-        index = torch.tensor(chunk)
-        x = transform(images[index].to(device))
-        y = labels[index].to(device)
-        logits = model(x).float()
-        loss = F.cross_entropy(logits, y)
+def run_epoch(model, loader, kind, prepare, device, ignore_index, optimize=None):
+    """One pass over `loader`, training when `optimize(loss)` is given. Returns this process's [loss sum, correct,
+    count, samples]: count is samples (classes, values) or labelled pixels (masks), the loss's own mean."""
+    totals = torch.zeros(4, dtype=torch.float64, device=device)
+    for batch in loader:
+        if isinstance(batch, Failure):
+            fail(batch.message)
+        x, y = batch
+        x, y = prepare(x.to(device)), y.to(device)
+        out = model(x).float()
+        if kind == "value":
+            loss = F.mse_loss(out, y)
+            correct, count = torch.zeros((), device=device), torch.tensor(float(len(y)), device=device)
+        elif kind == "mask":
+            labelled = y != ignore_index
+            count = labelled.sum().double()
+            # A batch with no labelled pixel has no loss (cross_entropy would give 0/0); keep the graph for DDP.
+            loss = F.cross_entropy(out, y, ignore_index=ignore_index) if count > 0 else out.sum() * 0
+            correct = ((out.argmax(1) == y) & labelled).sum()
+        else:
+            loss = F.cross_entropy(out, y)
+            correct, count = (out.argmax(1) == y).sum(), torch.tensor(float(len(y)), device=device)
         if optimize is not None:
             optimize(loss)
-        correct = (logits.argmax(1) == y).sum()
-        totals += torch.stack([loss.detach().double() * len(chunk), correct.double(), torch.tensor(float(len(chunk)), device=device)])
+        totals += torch.stack([loss.detach().double() * count, correct.double(), count.double(), torch.tensor(float(len(y)), device=device)])
     return totals
 
 
@@ -232,15 +1018,32 @@ def write_metrics(path, rows):
 def parse_args(argv):
     here = Path(__file__).resolve().parent
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="folder with the four IDX files")
-    p.add_argument("--dataset", choices=sorted(NORMALISATION), default="FashionMnist", help="names the normalisation (default FashionMnist)")
+    p.add_argument("--data", required=True, help="the training data: a folder or file in one of the --format layouts")
+    p.add_argument("--format", choices=["auto"] + list(FORMATS), default="auto", help="the layout of --data (default auto: detected from the path)")
+    p.add_argument("--val-data", help="validation data in the same format (default: the layout's own split, if any)")
+    p.add_argument("--val-fraction", type=float, help="validate on this fraction of --data, the .NET runtime's seeded split (--seed)")
+    p.add_argument("--dataset", choices=sorted(NORMALISATION), default="FashionMnist", help="IDX without --transforms: names the normalisation (default FashionMnist)")
+    p.add_argument("--image-mode", choices=list(PIL_MODES), help="convert images to rgb or grey (default: the network's channels, 3 rgb or 1 grey)")
+    p.add_argument("--transforms", help="per-sample training transforms, e.g. 'RandomCrop(32, padding=4); RandomHorizontalFlip()', or a preset: imagenet, cifar, none")
+    p.add_argument("--eval-transforms", help="validation transforms (default: the preset's evaluation transforms, or the deterministic steps of --transforms)")
+    p.add_argument("--image-size", type=int, help="S of the presets (default: the network's input size)")
+    p.add_argument("--target", help="CSV: the target column, a name or 0-based index (default the last)")
+    p.add_argument("--target-kind", choices=["auto", "class", "value"], default="auto",
+                   help="CSV and npy targets: classes (cross-entropy) or values (mean squared error); auto: classes when every target is an integer or any is not a number")
+    p.add_argument("--npy-targets", help="npy: the .npy file of targets (default: the inputs' file name with y for a leading x)")
+    p.add_argument("--npz-inputs", help="npz: the inputs' array (default the first of x, inputs, data, images)")
+    p.add_argument("--npz-targets", help="npz: the targets' array (default the first of y, targets, labels)")
+    p.add_argument("--channels-last", action="store_true", help="npy: the images are [N, H, W, C]")
+    p.add_argument("--classes", type=int, help="segmentation: the number of classes (default: the network's output channels)")
+    p.add_argument("--ignore-index", type=int, default=255, help="segmentation: the mask value that is no class (default 255)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per training process (default 0: read in the training process)")
     p.add_argument("--model-file", default=str(here / "model.py"), help="the twin (default: model.py beside this script)")
     p.add_argument("--model-class", help="the network class (default: the one in the module's __all__)")
     p.add_argument("--out", default="runs/pytorch", help="folder for model.safetensors and metrics.csv (default runs/pytorch)")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
     p.add_argument("--init", help="start from these weights (a safetensors state_dict, e.g. saved from .NET)")
     p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--batch-size", type=int, default=128, help="images per optimizer step over all processes (default 128)")
+    p.add_argument("--batch-size", type=int, default=128, help="samples per optimizer step over all processes (default 128)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate; the peak of the one-cycle schedule (default 0.05)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="sgd")
     p.add_argument("--momentum", type=float, default=0.9)
@@ -254,7 +1057,7 @@ def parse_args(argv):
     p.add_argument("--final-div-factor", type=float, default=1e4)
     p.add_argument("--clip", type=float, help="clip the global gradient norm to this value")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--limit", type=int, help="train on the first N samples only")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="cuda: each process takes GPU LOCAL_RANK")
     p.add_argument("--sync-bn", action="store_true", help="BatchNorm statistics over all processes (GPU only)")
     args = p.parse_args(argv)
@@ -265,7 +1068,120 @@ def parse_args(argv):
         p.error(f"--lr must be greater than 0; got {args.lr}")
     if args.limit is not None and args.limit < 1:
         p.error(f"--limit must be at least 1; got {args.limit}")
+    if args.workers < 0:
+        p.error(f"--workers must be 0 or more; got {args.workers}")
+    if args.val_fraction is not None and not 0 < args.val_fraction < 1:
+        p.error(f"--val-fraction must be between 0 and 1 (exclusive), such as 0.1; got {args.val_fraction}")
+    if args.val_fraction is not None and args.val_data is not None:
+        p.error("--val-data and --val-fraction both choose the validation data; give one")
+    if args.image_size is not None and args.image_size < 1:
+        p.error(f"--image-size must be at least 1; got {args.image_size}")
+    if args.classes is not None and args.classes < 1:
+        p.error(f"--classes must be at least 1; got {args.classes}")
     return args
+
+
+def load_data(args, network):
+    """(format, training Prepared, validation Prepared or None, kind, source, batch preparation) of the run's options;
+    every check that needs no pass over the samples happens here, before the first batch."""
+    channels, *size = network.input_shape
+    mode = args.image_mode
+    if mode is None and len(network.input_shape) == 3 and channels in (1, 3):
+        mode = "grey" if channels == 1 else "rgb"
+    if args.classes is None and len(network.output_shape) == 3:
+        args.classes = network.output_shape[0]
+    data = Path(args.data)
+    if not data.exists():
+        fail(f"--data {data} does not exist")
+    fmt, root = detect_format(data) if args.format == "auto" else (args.format, data)
+    if args.format == "segmentation" and args.classes is None:
+        fail(f"{network.__name__} gives {list(network.output_shape)} per sample, not [classes, H, W]; pass --classes for its masks")
+    try:
+        train_source, val_source = open_source(root, fmt, args, mode)
+        if args.val_data is not None:
+            val_path = Path(args.val_data)
+            if not val_path.exists():
+                fail(f"--val-data {val_path} does not exist")
+            own, split = open_source(detect_format(val_path)[1] if args.format == "auto" else val_path, fmt, args, mode, train_source.classes, validation=True)
+            val_source = split or own
+    except DataError as e:
+        fail(e)
+
+    train_indices = list(range(len(train_source)))
+    if args.val_fraction is not None:
+        if len(train_source) < 2:
+            fail(f"--val-fraction needs at least 2 samples; {args.data} has {len(train_source)}")
+        train_indices, val_indices = validation_split(len(train_source), args.val_fraction, args.seed)
+        val_source = train_source
+    else:
+        val_indices = list(range(len(val_source))) if val_source is not None else []
+    if args.limit is not None:
+        train_indices = train_indices[:args.limit]
+
+    kind = train_source.kind
+    image_size = args.image_size or (min(size) if len(size) == 2 else None)
+    try:
+        train_steps, eval_steps = resolve_transforms(args.transforms, args.eval_transforms, image_size)
+    except ValueError as e:
+        fail(e)
+    if (train_steps or eval_steps) and not train_source.images:
+        fail(f"--transforms apply to images; {args.data} holds {fmt} samples that are not images: leave --transforms out")
+    if (train_steps or eval_steps) and image_size is None and args.transforms in PRESETS:
+        fail(f"the preset {args.transforms} needs an image size: pass --image-size")
+
+    # Checks against the network before the first batch.
+    outputs = tuple(network.output_shape)
+    for name, source, indices in (("training", train_source, train_indices), ("validation", val_source, val_indices)):
+        if source is None:
+            continue
+        if not indices:
+            fail(f"the {name} data {source.name} holds no samples")
+        if kind == "class":
+            labels = source.labels[torch.tensor(indices)]
+            if len(outputs) != 1:
+                fail(f"{network.__name__} gives {list(outputs)} per sample, not one score per class, but {source.name} holds class targets")
+            if int(labels.max()) >= outputs[0]:
+                fail(f"the {name} labels must be in [0, {outputs[0]}) for {network.__name__} ({outputs[0]} outputs); {source.name} has label {int(labels.max())}")
+        elif kind == "value" and tuple(source.targets.shape[1:]) != outputs:
+            fail(f"{network.__name__} gives {list(outputs)} per sample but {source.name} holds {source.targets.shape[1]} target value(s) per sample")
+        elif kind == "mask" and (len(outputs) != 3 or outputs[0] != args.classes):
+            fail(f"{network.__name__} gives {list(outputs)} per sample but the masks hold {args.classes} classes: it must give [{args.classes}, H, W]")
+
+    train = Prepared(train_source, train_indices, train_steps, args.ignore_index)
+    val = Prepared(val_source, val_indices, eval_steps, args.ignore_index) if val_source is not None else None
+    for name, prepared in (("training", train), ("validation", val)):
+        if prepared is None:
+            continue
+        first = prepared[0]
+        if isinstance(first, Failure):
+            fail(first.message)
+        x = first[0]
+        where = prepared.source.source(prepared.indices[0])
+        if x.dim() == 3 and len(network.input_shape) == 3:
+            if x.shape[0] != channels:
+                fail(f"{network.__name__} takes {channels}-channel input but the {name} sample {where} has {x.shape[0]} channels; "
+                     f"convert with --image-mode {'grey' if channels == 1 else 'rgb'}" + (" (1 or 3 channels)" if channels not in (1, 3) else ""))
+        elif tuple(x.shape) != tuple(network.input_shape):
+            fail(f"{network.__name__} takes {list(network.input_shape)} per sample but the {name} sample {where} is {list(x.shape)}")
+
+    # Batch preparation: uint8 to [0, 1]; images resized (bilinear) to the network's input, except for masks (the
+    # output must keep the masks' size); IDX without --transforms normalised with the data set's statistics.
+    legacy = fmt == "idx" and args.transforms is None
+    mean, std = NORMALISATION[args.dataset] if legacy else (None, None)
+    resize = list(size) if kind != "mask" and len(size) == 2 else None
+
+    def prepare(x):
+        x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+        if resize is not None and x.dim() == 4 and list(x.shape[-2:]) != resize:
+            x = F.interpolate(x, size=resize, mode="bilinear", align_corners=False)
+        return x.sub_(mean).div_(std) if mean is not None else x
+
+    describe_steps = lambda steps: "; ".join(map(repr, steps)) or "none"
+    notes = [describe(fmt, train_source, len(train_indices), len(val_indices))]
+    if train_source.images:
+        notes.append(f"images: {mode or 'as stored'}; transforms: train {describe_steps(train_steps)}; eval {describe_steps(eval_steps)}"
+                     + (f"; normalised with {args.dataset}'s mean {mean} and std {std}" if legacy else ""))
+    return train, val, kind, prepare, notes
 
 
 def main(argv=None):
@@ -301,30 +1217,27 @@ def main(argv=None):
     model.to(device)
     ddp = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None) if world > 1 else model
 
-    channels, *size = network.input_shape
-    classes = network.output_shape[0]
-    train_images, train_labels = load_split(args.data, TRAIN_FILES)
-    test_images, test_labels = load_split(args.data, TEST_FILES)
-    if args.limit is not None:
-        train_images, train_labels = train_images[:args.limit], train_labels[:args.limit]
-    for name, images, labels in (("training", train_images, train_labels), ("test", test_images, test_labels)):
-        if images.shape[1] != channels:
-            raise SystemExit(f"error: {network.__name__} takes {channels}-channel input but the {name} images have {images.shape[1]}")
-        if labels.numel() == 0 or labels.max() >= classes:
-            raise SystemExit(f"error: the {name} labels must be in [0, {classes}) and not empty")
-    mean, std = NORMALISATION[args.dataset]
-
-    def transform(batch):
-        return prepare(batch, size, mean, std)
+    train_data, val_data, kind, prepare, notes = load_data(args, network)
 
     # Every process sees 1/world of each step's batch; together they see one permutation per epoch.
     per_process = args.batch_size // world
-    sampler = DistributedSampler(range(len(train_images)), num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+    sampler = DistributedSampler(range(len(train_data)), num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+    # The loader's own generator seeds its workers, so reading data leaves the global generator (dropout) alone.
+    loader_seed = torch.Generator().manual_seed(args.seed + rank)
+    train_loader = DataLoader(train_data, batch_size=per_process, sampler=sampler, num_workers=args.workers,
+                              collate_fn=functools.partial(collate, source=train_data.source), generator=loader_seed)
+    val_loader = None
+    if val_data is not None:
+        shard = torch.utils.data.Subset(val_data, range(rank, len(val_data), world))  # every sample exactly once over all processes
+        val_loader = DataLoader(shard, batch_size=2 * per_process, shuffle=False, num_workers=args.workers,
+                                collate_fn=functools.partial(collate, source=val_data.source))
     steps_per_epoch = math.ceil(len(sampler) / per_process)
     optimizer = make_optimizer(args, model.parameters())
     backend = dist.get_backend() if dist.is_initialized() else "single process"
+    for note in notes:
+        log(note)
     log(f"{network.__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; {world} process(es) ({backend}, {device.type}); "
-        f"batch {args.batch_size} = {world} x {per_process}; {len(train_images):,} training and {len(test_images):,} test images from {args.data}")
+        f"batch {args.batch_size} = {world} x {per_process}; {len(train_data):,} training and {len(val_data) if val_data else 0:,} validation samples from {args.data}")
 
     out.mkdir(parents=True, exist_ok=True)
     rows, step, lr = [], 0, learning_rate(args, 0, steps_per_epoch)
@@ -341,36 +1254,49 @@ def main(argv=None):
         optimizer.step()
         step += 1
 
+    nan = float("nan")
     for epoch in range(1, args.epochs + 1):
         started = time.time()
         sampler.set_epoch(epoch)
         # Dropout draws from a generator seeded by (seed, epoch), as in .NET.
         torch.manual_seed((args.seed * 1_000_003 + epoch) % 2**64)
         ddp.train()
-        train = all_sum(run_epoch(ddp, train_images, train_labels, list(sampler), per_process, transform, device, optimize))
+        train = all_sum(run_epoch(ddp, train_loader, kind, prepare, device, args.ignore_index, optimize))
 
         # Validate rank 0's model, the one the checkpoint holds: the parameters are the same in every process, but
         # BatchNorm's running statistics were last updated with each process's own batch.
         if dist.is_initialized():
             for buffer in model.buffers():
                 dist.broadcast(buffer, 0)
-        model.eval()
-        with torch.no_grad():
-            shard = list(range(rank, len(test_images), world))  # every test image exactly once over all processes
-            val = all_sum(run_epoch(model, test_images, test_labels, shard, 2 * per_process, transform, device))
-        row = {"epoch": epoch, "train_loss": (train[0] / train[2]).item(), "train_acc": (train[1] / train[2]).item(),
-               "val_loss": (val[0] / val[2]).item(), "val_acc": (val[1] / val[2]).item(), "lr": lr,
+        val = torch.tensor([nan, nan, nan, 0.0], dtype=torch.float64)
+        if val_loader is not None:
+            model.eval()
+            with torch.no_grad():
+                val = all_sum(run_epoch(model, val_loader, kind, prepare, device, args.ignore_index))
+
+        def accuracy(totals):
+            return nan if kind == "value" else (totals[1] / totals[2]).item()
+
+        row = {"epoch": epoch, "train_loss": (train[0] / train[2]).item(), "train_acc": accuracy(train),
+               "val_loss": (val[0] / val[2]).item(), "val_acc": accuracy(val), "lr": lr,
                "seconds": time.time() - started}
-        if not all(math.isfinite(row[k]) for k in ("train_loss", "val_loss", "val_acc")):
+        checked = ["train_loss"] + (["val_loss"] if val_loader is not None else []) + (["val_acc"] if val_loader is not None and kind != "value" else [])
+        if not all(math.isfinite(row[k]) for k in checked):
             kept = f"{checkpoint} still holds epoch {epoch - 1}" if epoch > 1 else "no checkpoint was written"
             raise SystemExit(f"error: training diverged in epoch {epoch} (learning rate {lr:.4g}); lower --lr or set --clip 1.0. {kept}")
         rows.append(row)
         if rank == 0:
             save_safetensors(model.state_dict(), checkpoint)
             write_metrics(metrics_csv, rows)
-        log(f"epoch {epoch}/{args.epochs}: train loss {row['train_loss']:.4f}, acc {row['train_acc']:.1%}; "
-            f"test loss {row['val_loss']:.4f}, acc {row['val_acc']:.1%}; lr {lr:.4g}; {row['seconds']:.1f} s "
-            f"({train[2].item() / row['seconds']:.0f} images/s)")
+        measure = "mse" if kind == "value" else "loss"
+        pixel = "pixel " if kind == "mask" else ""
+
+        def summary(name, loss, acc):
+            return f"{name} {measure} {loss:.4f}" + ("" if kind == "value" else f", {pixel}acc {acc:.1%}")
+
+        validation = summary("validation", row["val_loss"], row["val_acc"]) if val_loader is not None else "no validation data"
+        log(f"epoch {epoch}/{args.epochs}: {summary('train', row['train_loss'], row['train_acc'])}; {validation}; lr {lr:.4g}; "
+            f"{row['seconds']:.1f} s ({train[3].item() / row['seconds']:.0f} samples/s)")
     log(f"wrote {checkpoint} and {metrics_csv}")
     if dist.is_initialized():
         dist.destroy_process_group()
