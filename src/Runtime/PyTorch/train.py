@@ -664,7 +664,10 @@ class Step:
         self.name, self.arguments, self.transform = name, arguments, transform
 
     def __repr__(self):
-        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.arguments.items())})"
+        """The shared syntax: the first argument (size, p, mean, ...) positional when given, the rest by name."""
+        first = TRANSFORM_ARGUMENTS[self.name][0]
+        parts = [repr(v) if k == first and self.name != "Normalize" else f"{k}={v!r}" for k, v in self.arguments.items()]
+        return f"{self.name}({', '.join(parts)})"
 
 
 def split_top_level(text):
@@ -822,17 +825,19 @@ class Prepared(torch.utils.data.Dataset):
         index = self.indices[k]
         try:
             x, y = self.source.read(index)
-            if self.compose is not None:
-                x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
-                if self.source.kind == "mask":
-                    x, y = joint_transform(self.steps, x, y, self.ignore_index)
-                else:
-                    x = self.compose(x)
-            return x, y, index
         except DataError as e:
             return Failure(str(e))
+        if self.compose is None:
+            return x, y, index
+        try:
+            x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+            if self.source.kind == "mask":
+                x, y = joint_transform(self.steps, x, y, self.ignore_index)
+            else:
+                x = self.compose(x)
         except (RuntimeError, ValueError, TypeError) as e:
-            return Failure(f"{self.source.source(index)}: {e}")
+            return Failure(f"{self.source.source(index)}: {e} (applying the transforms {'; '.join(map(repr, self.steps))})")
+        return x, y, index
 
 
 def collate(samples, source):
