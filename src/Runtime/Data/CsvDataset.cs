@@ -211,13 +211,18 @@ namespace Dsl.Runtime.Data
             // The header is found by DetectHeader's rule, and row widths are checked here with a message naming the line.
             using var reader = separator.Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = true, Trim = SepTrim.All })
                 .FromFile(path);
+            // A row starts on the line where the previous one ended: Sep 0.17.1 reports the first row of a read without
+            // a header as starting on line 2 (its LineNumberToExcl is right for every row).
+            int line = 1;
             foreach (var row in reader)
             {
+                int from = line;
+                line = row.LineNumberToExcl;
                 if (row.ColCount == 1 && row[0].Span.Length == 0) continue; // blank line
                 var cells = new string[row.ColCount];
                 for (int c = 0; c < cells.Length; c++) cells[c] = row[c].ToString();
                 rows.Add(cells);
-                lines.Add(row.LineNumberFrom);
+                lines.Add(from);
             }
             return (rows, lines);
         }
