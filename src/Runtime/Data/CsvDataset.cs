@@ -259,13 +259,18 @@ namespace Dsl.Runtime.Data
         private static float Number(string cell, string path, int line, string column, string hint)
         {
             if (cell.Length == 0) throw Missing(path, line, column);
-            if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
+            bool parsed = float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v);
+            if (!parsed && !IsNonFiniteWord(cell))
                 throw new InvalidDataException($"{path} line {line}, {column}: {Quote(cell)} is not a number. {hint}");
-            if (!float.IsFinite(v))
+            if (!parsed || !float.IsFinite(v))
                 throw new InvalidDataException(
                     $"{path} line {line}, {column}: {Quote(cell)} is not a finite number (NaN, an infinity, or beyond float32's range of ±3.4e38), which cannot be trained on. Replace the value or drop the row.");
             return v;
         }
+
+        // Python and R write "inf" and "Inf", which .NET does not parse; they are refused as what they mean.
+        private static bool IsNonFiniteWord(string cell) =>
+            cell.TrimStart('+', '-').ToLowerInvariant() is "inf" or "infinity" or "nan";
 
         private static InvalidDataException Missing(string path, int line, string column) =>
             new($"{path} line {line}, {column}: the cell is empty (a missing value). Fill it in or drop the row; missing values are not guessed.");
@@ -277,7 +282,13 @@ namespace Dsl.Runtime.Data
             bool allNumbers = true, allIntegers = true;
             foreach (var cell in cells)
             {
-                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) { allNumbers = false; allIntegers = false; break; }
+                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
+                {
+                    allIntegers = false;
+                    if (IsNonFiniteWord(cell)) continue; // a number that cannot be trained on: refused below as a value, not taken for a name
+                    allNumbers = false;
+                    break;
+                }
                 if (!IsInteger(d)) allIntegers = false;
             }
             var kind = requested switch

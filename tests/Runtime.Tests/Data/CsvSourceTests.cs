@@ -210,15 +210,17 @@ namespace Dsl.Runtime.Tests.Data
             e = Bad("1,2,0\n1,2,0\n1,1.5.2,1\n");
             Assert.StartsWith($"{_last} line 3, column 1: \"1.5.2\" is not a number.", e.Message);
 
-            foreach (var (cell, name) in new[] { ("NaN", "nan"), ("inf", "inf"), ("-Infinity", "neginf"), ("1e39", "big") })
+            foreach (var (cell, name) in new[] { ("NaN", "nan"), ("inf", "inf"), ("-Inf", "neginf"), ("-Infinity", "neginfinity"), ("1e39", "big") })
             {
                 e = Bad($"a,b,label\n1,{cell},x\n", name: name + ".csv");
                 Assert.Equal(
-                    cell == "inf"
-                        ? $"{_last} line 2, column \"b\": \"inf\" is not a number. Features must be numbers with a '.' decimal point (1.5, 1e-3, -2); encode categories as numbers, or leave the column out with Features."
-                        : $"{_last} line 2, column \"b\": \"{cell}\" is not a finite number (NaN, an infinity, or beyond float32's range of ±3.4e38), which cannot be trained on. Replace the value or drop the row.",
+                    $"{_last} line 2, column \"b\": \"{cell}\" is not a finite number (NaN, an infinity, or beyond float32's range of ±3.4e38), which cannot be trained on. Replace the value or drop the row.",
                     e.Message);
             }
+
+            // A non-finite target among numbers is a bad value, not a class name.
+            e = Bad("a,t\n1,0.5\n2,inf\n");
+            Assert.Equal($"{_last} line 3, column \"t\": \"inf\" is not a finite number (NaN, an infinity, or beyond float32's range of ±3.4e38), which cannot be trained on. Replace the value or drop the row.", e.Message);
 
             // A value target that is not a number says which kind needs names.
             e = Bad("a,t\n1,0.5\n2,cat\n", new CsvOptions { TargetKind = CsvTargetKind.Value });
