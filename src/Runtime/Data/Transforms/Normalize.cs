@@ -14,7 +14,7 @@ namespace Dsl.Runtime.Data.Transforms
             Mean = TransformChecks.Finite("Normalize mean", mean, positive: false, "mean=[0.485, 0.456, 0.406]");
             Std = TransformChecks.Finite("Normalize std", std, positive: true, "std=[0.229, 0.224, 0.225]");
             if (Mean.Length != Std.Length)
-                throw new InvalidOptionException("Normalize std", $"as many values as mean ({Mean.Length})", $"{Std.Length} values {TransformFormat.List(Std)}");
+                throw new InvalidOptionException("Normalize std", $"as many values as mean ({Mean.Length})", TransformFormat.List(Std));
         }
 
         /// <summary>Per-channel mean.</summary>
@@ -30,8 +30,12 @@ namespace Dsl.Runtime.Data.Transforms
             var image = ImageFunctions.Image(example, "Normalize");
             long c = image.shape[0];
             if (Mean.Length != 1 && Mean.Length != c)
-                throw new InvalidOptionException("Normalize mean and std", $"one value or one per channel of the image ({c} channels in {example.Source}); convert the images with --image-mode {(c == 1 ? "rgb" : "grey")} or give {c} values",
+            {
+                string convert = c == 1 ? "convert the images to RGB when reading them (ImageMode.Rgb, --image-mode rgb)"
+                    : c == 3 ? "convert the images to grey when reading them (ImageMode.Grey, --image-mode grey)" : "give the statistics of each channel";
+                throw new InvalidOptionException("Normalize mean and std", $"one value or one per channel of the image ({example.Source} has {c} channel{(c == 1 ? "" : "s")}); {convert} or give {c} value{(c == 1 ? "" : "s")}",
                     $"{Mean.Length} values");
+            }
             // As torchvision: the statistics in the image's dtype, subtract then divide.
             var mean = torch.tensor(Mean, dtype: image.dtype).reshape(-1, 1, 1);
             var std = torch.tensor(Std, dtype: image.dtype).reshape(-1, 1, 1);
