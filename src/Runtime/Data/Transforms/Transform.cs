@@ -25,7 +25,7 @@ namespace Dsl.Runtime.Data.Transforms
         /// <summary>Several transforms in order (torchvision's <c>Compose</c>).</summary>
         public static Transform Compose(params Transform[] transforms) => new Compose(transforms);
 
-        /// <summary>The transform as torchvision would print it, e.g. <c>RandomHorizontalFlip(p=0.5)</c>.</summary>
+        /// <summary>The transform in the syntax <see cref="TransformText.Parse"/> reads, e.g. <c>RandomHorizontalFlip(p=0.5)</c>.</summary>
         public abstract override string ToString();
     }
 
@@ -56,8 +56,11 @@ namespace Dsl.Runtime.Data.Transforms
             return current;
         }
 
-        /// <inheritdoc/>
-        public override string ToString() => "Compose(" + string.Join(", ", Transforms.Select(t => t.ToString())) + ")";
+        /// <summary>
+        /// The transforms separated by <c>;</c> (the syntax <see cref="TransformText.Parse"/> reads), or <c>none</c> when
+        /// there are none.
+        /// </summary>
+        public override string ToString() => Transforms.Count == 0 ? "none" : string.Join("; ", Transforms.Select(t => t.ToString()));
     }
 
     /// <summary>
