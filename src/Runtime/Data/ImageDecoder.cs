@@ -143,9 +143,11 @@ namespace Dsl.Runtime.Data
             if (new FileInfo(path).Length == 0)
                 throw new InvalidDataException($"{path}: the image file is empty (0 bytes); replace it with a readable image or remove it.");
             var codec = SKCodec.Create(path, out var result);
+            if (codec is null && result == SKCodecResult.IncompleteInput)
+                throw new InvalidDataException($"{path}: the image is truncated (the file ends inside its header); the copy is incomplete. Copy or download it again, or remove it.");
             if (codec is null)
                 throw new InvalidDataException(
-                    $"{path}: unreadable image ({Reason(result)}); expected a JPEG, PNG, BMP or WebP file. Replace or remove the file.");
+                    $"{path}: unreadable image: the content is not a JPEG, PNG, BMP or WebP image the decoder recognises. Replace or remove the file.");
             return codec;
         }
 
