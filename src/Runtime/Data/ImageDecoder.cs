@@ -13,9 +13,9 @@ namespace Dsl.Runtime.Data
     /// Decodes image files (JPEG, PNG, BMP, WebP) with SkiaSharp into uint8 [C, H, W] tensors, converting channels as
     /// <see cref="ImageMode"/> says. Pixels are taken as stored: no colour profile is applied and the EXIF orientation
     /// is not applied, as PIL's <c>Image.open</c> does neither. An animated image gives its first frame.
-    /// 16-bit PNGs are converted to 8 bits by Skia (rounded to nearest); PIL keeps the high byte of 16-bit colour and
-    /// clips 16-bit grey, so such files can differ from a PIL-based pipeline by one level (colour) or more (grey):
-    /// save images as 8-bit for identical results.
+    /// 16-bit PNGs keep the high byte of each sample (Skia's conversion to 8 bits): the same as PIL for colour, while
+    /// PIL's <c>convert("L")</c> of a 16-bit grey PNG clips values above 255 instead, so save grey images as 8-bit for
+    /// identical results. Masks must be 8-bit (<see cref="DecodeMask"/>).
     /// A file that cannot be decoded entirely (unknown format, corrupt or truncated data) is an error naming the file:
     /// Skia fills the missing part of a truncated image with zeros, which would otherwise train silently.
     /// </summary>
@@ -116,7 +116,21 @@ namespace Dsl.Runtime.Data
 
         private static void CheckMaskFormat(SKCodec codec, string path)
         {
-            if (codec.EncodedFormat != SKEncodedImageFormat.Png || codec.Info.ColorType != SKColorType.Gray8)
+            // Skia reports 1-, 2-, 4- and 16-bit grey PNGs as 8-bit grey too (scaled, or the high byte), which would
+            // change the class indices: the bit depth is read from the PNG header itself (IHDR, bytes 24 and 25).
+            int bitDepth = -1, colourType = -1;
+            if (codec.EncodedFormat == SKEncodedImageFormat.Png)
+            {
+                Span<byte> header = stackalloc byte[26];
+                using var file = File.OpenRead(path);
+                if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length)
+                    (bitDepth, colourType) = (header[24], header[25]);
+            }
+            if (colourType == 0 && bitDepth != 8)
+                throw new InvalidDataException(
+                    $"{path}: a mask must be an 8-bit greyscale PNG holding one class index per pixel, but this is a {bitDepth}-bit greyscale PNG. " +
+                    "Save the class indices as 8-bit (PIL: Image.fromarray(indices.astype(numpy.uint8)).save(path)).");
+            if (codec.EncodedFormat != SKEncodedImageFormat.Png || codec.Info.ColorType != SKColorType.Gray8 || colourType != 0)
                 throw new InvalidDataException(
                     $"{path}: a mask must be an 8-bit greyscale PNG holding one class index per pixel, but this is a {Describe(codec)}. " +
                     "Save the class indices as a single-channel 8-bit PNG (PIL: Image.fromarray(indices.astype(numpy.uint8)).save(path); " +

@@ -157,6 +157,43 @@ namespace Dsl.Runtime.Tests.Data
             }
         }
 
+        [SkippableFact]
+        public void Sixteen_bit_pngs_keep_the_high_byte_and_are_refused_as_masks()
+        {
+            Skip.If(ImageFiles.PilMissing != null, ImageFiles.PilMissing);
+            string dir = TestData.TempDir("decode-16bit");
+            // PIL writes the 16-bit grey PNG; the 16-bit colour PNG is assembled with zlib (PIL cannot write one).
+            const string script = """
+                import sys, struct, zlib, base64, numpy as np
+                from PIL import Image
+                d = sys.argv[1]
+                grey = (np.arange(20 * 24).reshape(20, 24) * 137 % 65536).astype(np.uint16)
+                Image.fromarray(grey).save(d + '/grey16.png')
+                rgb = np.random.RandomState(0).randint(0, 65536, (20, 24, 3)).astype('>u2')
+                def chunk(t, b): return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b) & 0xffffffff)
+                raw = b''.join(b'\x00' + rgb[y].tobytes() for y in range(20))
+                with open(d + '/rgb16.png', 'wb') as f:
+                    f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 24, 20, 16, 2, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+                print(base64.b64encode((grey >> 8).astype(np.uint8).tobytes()).decode())
+                """;
+            var r = Dsl.Runtime.Tests.PyTorch.PythonTorch.Run(new[] { "-c", script, dir }, TimeSpan.FromMinutes(1));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            var highBytes = Convert.FromBase64String(r.Output.Trim());
+
+            string rgb16 = Path.Combine(dir, "rgb16.png"), grey16 = Path.Combine(dir, "grey16.png");
+            using (var rgb = ImageDecoder.Decode(rgb16, ImageMode.Rgb))
+                Assert.Equal(ImageFiles.PilDecode(new[] { rgb16 }, "RGB")[0], Bytes(rgb));
+            using (var grey = ImageDecoder.Decode(grey16, ImageMode.Grey))
+                Assert.Equal(highBytes, Bytes(grey));
+
+            ImageFiles.Write(Path.Combine(dir, "seg", "images", "x.png"), new byte[3 * 20 * 24], 3, 20, 24);
+            Directory.CreateDirectory(Path.Combine(dir, "seg", "masks"));
+            File.Copy(grey16, Path.Combine(dir, "seg", "masks", "x.png"));
+            var e = Assert.Throws<InvalidDataException>(() => SegmentationFolder.Open(Path.Combine(dir, "seg"), 3));
+            Assert.Equal($"{Path.Combine(dir, "seg", "masks", "x.png")}: a mask must be an 8-bit greyscale PNG holding one class index per pixel, but this is a 16-bit greyscale PNG. " +
+                "Save the class indices as 8-bit (PIL: Image.fromarray(indices.astype(numpy.uint8)).save(path)).", e.Message);
+        }
+
         [Theory]
         [InlineData("png")]
         [InlineData("jpg")]
