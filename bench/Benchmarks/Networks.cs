@@ -15,3 +15,14 @@ namespace Dsl.Benchmarks
     [ClassifierHead(10)]
     public partial class GenResNet18At28;
 }
+
+namespace Dsl.Benchmarks
+{
+    /// <summary>A small colour CNN for 32x32 input: the memory benchmark's model, cheap so that data dominates.</summary>
+    [Input(3, 32, 32)]
+    [Conv2d(16, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
+    [Conv2d(32, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
+    [Flatten]
+    [Linear(10)]
+    public partial class SmallColourNet;
+}

@@ -7,7 +7,7 @@ namespace Dsl.Benchmarks
     /// <summary>Command line: <c>[--quick] [--threads N] [--only name] [--no-python]</c>.</summary>
     public sealed record Options
     {
-        public static readonly string[] Names = { "train", "infer", "onnx", "generator", "trainer", "pipeline", "rss", "phases" };
+        public static readonly string[] Names = { "train", "infer", "onnx", "generator", "trainer", "pipeline", "rss", "phases", "images", "datamem" };
 
         /// <summary>Sections that run only when asked for with --only.</summary>
         public static readonly string[] OnDemand = { "phases" };
@@ -20,6 +20,8 @@ namespace Dsl.Benchmarks
         public string Variant { get; init; } = "default";
         public bool Mallopt { get; init; }
         public bool HandInPlace { get; init; }
+        /// <summary>Child process of the data-memory benchmark: train on an image folder of this many images.</summary>
+        public int? ChildDataImages { get; init; }
 
         public bool Runs(string name) => Only is null ? Array.IndexOf(OnDemand, name) < 0 : string.Equals(Only, name, StringComparison.OrdinalIgnoreCase);
 
@@ -37,6 +39,9 @@ namespace Dsl.Benchmarks
                     case "--mallopt": o = o with { Mallopt = true }; break;
                     case "--hand-inplace": o = o with { HandInPlace = true }; break;
                     case "--variant" when i + 1 < args.Length: o = o with { Variant = args[++i] }; break;
+                    case "--child-data" when i + 1 < args.Length:
+                        o = o with { ChildDataImages = int.Parse(args[++i], CultureInfo.InvariantCulture) };
+                        break;
                     case "--threads" when i + 1 < args.Length:
                         o = o with { Threads = int.Parse(args[++i], CultureInfo.InvariantCulture) };
                         break;

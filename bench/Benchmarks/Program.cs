@@ -28,6 +28,11 @@ namespace Dsl.Benchmarks
 
             torch.set_num_threads(o.Threads);
             ModelBench.HandInPlace = o.HandInPlace;
+            if (o.ChildDataImages is int childImages)
+            {
+                DataBench.PeakMemory(childImages);
+                return 0;
+            }
             if (o.Child)
             {
                 // The memory benchmark in a fresh process, so the peak is its own.
@@ -150,6 +155,30 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("images"))
+            {
+                Section("7. Image-folder pipeline (JPEG 500x375, RandomResizedCrop 224, flip, normalize) vs ResNet-18 training at 224");
+                string root = DataBench.MakeImageFolder(o.Quick ? 400 : 1000, 500, 375);
+                var p = DataBench.ImageFolderPipeline(root, o.Quick ? 2 : 3, o.Threads);
+                var model = DataBench.ResNet18Consumption(o.Quick ? 2 : 4, o.Quick ? 2 : 3);
+                double e2e = DataBench.ResNet18EndToEnd(root, o.Quick ? 96 : 192);
+                double ratio = p.ByWorkers.Median / model.Median;
+                verdicts.Add(new Verdict("image-folder pipeline / ResNet-18 training at 224", $"{ratio:F1}x ({p.ByWorkers.Median:F0} vs {model.Median:F1} img/s)", ">= 2x", ratio >= 2,
+                    $"1 worker: {p.OneWorker.Median:F0} img/s; Trainer.Fit end to end on the folder: {e2e:F1} img/s ({e2e / model.Median:F2} of the model alone)"));
+            }
+
+            if (o.Runs("datamem"))
+            {
+                Section("8. Peak memory training on image folders of growing size (separate processes)");
+                var peaks = new List<(int Images, long Peak)>();
+                foreach (int images in o.Quick ? new[] { 1000, 4000 } : new[] { 2000, 8000, 16000 })
+                    peaks.Add((images, DataMemoryInChild(o, images)));
+                double decodedLargest = peaks[^1].Images * 256.0 * 256 * 3;
+                double growth = (peaks[^1].Peak - peaks[0].Peak) * 100.0 / peaks[0].Peak;
+                verdicts.Add(new Verdict($"peak RSS, {peaks[0].Images:N0} -> {peaks[^1].Images:N0} images", $"{peaks[0].Peak / 1048576.0:F0} -> {peaks[^1].Peak / 1048576.0:F0} MiB ({growth:+0;-0}%)", "flat (< 10%)", growth < 10,
+                    $"largest set decoded is {decodedLargest / 1048576:F0} MiB, {decodedLargest / peaks[^1].Peak:F1}x its peak"));
+            }
+
             Section("Summary");
             Console.WriteLine($"mode: {(o.Quick ? "quick" : "full")}, threads: {o.Threads}, total {total.Elapsed.TotalMinutes:F1} min");
             Console.WriteLine("| benchmark | measured | target | met |");
@@ -189,6 +218,31 @@ namespace Dsl.Benchmarks
             p.WaitForExit();
             if (p.ExitCode != 0) throw new InvalidOperationException($"memory benchmark process failed with exit code {p.ExitCode}");
             return (growth, peak);
+        }
+
+        /// <summary>Runs <see cref="DataBench.PeakMemory"/> in a child process and returns its peak RSS in bytes.</summary>
+        private static long DataMemoryInChild(Options o, int images)
+        {
+            string exe = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+            foreach (var a in new[] { "--child-data", images.ToString(CultureInfo.InvariantCulture), "--threads", o.Threads.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            long peak = 0;
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) is not null)
+            {
+                Console.WriteLine(line);
+                int k = line.IndexOf("peak RSS ", StringComparison.Ordinal);
+                if (line.Contains("data-memory", StringComparison.Ordinal) && k >= 0)
+                {
+                    k += "peak RSS ".Length;
+                    peak = (long)(double.Parse(line[k..line.IndexOf(" MiB", k, StringComparison.Ordinal)], CultureInfo.InvariantCulture) * 1048576);
+                }
+            }
+            p.WaitForExit();
+            if (p.ExitCode != 0 || peak == 0) throw new InvalidOperationException($"data-memory benchmark process failed with exit code {p.ExitCode}");
+            return peak;
         }
 
         private static void Section(string title)

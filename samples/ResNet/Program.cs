@@ -46,7 +46,19 @@ var imageSize = new Option<int?>("--image-size") { Description = "Resize images 
 var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
 var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
 var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 (CUDA only; no autocast in TorchSharp, see docs/runtime.md)" };
-var data = new Option<string?>("--data") { Description = "Folder with the four IDX .gz files; default: the built-in Fashion-MNIST subset" };
+var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy or .npz file; default: the built-in Fashion-MNIST subset" };
+var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy or segmentation (default auto: from the path)", DefaultValueFactory = _ => "auto" };
+var valData = new Option<string?>("--val-data") { Description = "Validation data of the same format (default: the source's own test split or val/ folder)" };
+var valFraction = new Option<double?>("--val-fraction") { Description = "Hold out this fraction of the training data for validation (seeded by --seed)" };
+var transforms = new Option<string?>("--transforms") { Description = "Per-sample transforms: imagenet, cifar, none, or torchvision's names, e.g. \"RandomCrop(32, padding=4); RandomHorizontalFlip()\"" };
+var evalTransforms = new Option<string?>("--eval-transforms") { Description = "Per-sample transforms for validation and evaluate (default: the preset's evaluation half, or none)" };
+var imageMode = new Option<string?>("--image-mode") { Description = "rgb or grey: convert images to the network's channels (never done without it)" };
+var target = new Option<string?>("--target") { Description = "CSV: the target column, by name or 0-based index (default: the last)" };
+var targetKind = new Option<CsvTargetKind>("--target-kind") { Description = "CSV: class, value or auto (default auto: class when every target is a whole number or a name)", DefaultValueFactory = _ => CsvTargetKind.Auto };
+var channelsLast = new Option<bool>("--channels-last") { Description = "NumPy: inputs are [N, H, W, C] images" };
+var classes = new Option<int?>("--classes") { Description = "Segmentation: number of classes in the masks" };
+var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => 255 };
+var workers = new Option<int>("--workers") { Description = "Threads decoding and transforming samples (default: one per core)" };
 var dataset = new Option<MnistVariant>("--dataset") { Description = "FashionMnist or Mnist (names the download source and normalization)", DefaultValueFactory = _ => MnistVariant.FashionMnist };
 var download = new Option<bool>("--download") { Description = "Download missing files into --data first (checks their MD5 sums)" };
 var output = new Option<string>("--out") { Description = "Folder for metrics.csv, metrics.png and checkpoint.ckpt", DefaultValueFactory = _ => defaults.Out };
@@ -54,10 +66,34 @@ var resume = new Option<bool>("--resume") { Description = "Continue from the che
 var overwrite = new Option<bool>("--overwrite") { Description = "Start a new run even though --out holds a checkpoint (it is deleted)" };
 var seed = new Option<long>("--seed") { Description = "Seed for weights, data order and dropout", DefaultValueFactory = _ => defaults.Seed };
 var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
-var train = new Command("train", "Train a network on (Fashion-)MNIST")
+var train = new Command("train", "Train a network on (Fashion-)MNIST, an image folder, CIFAR, a CSV file or NumPy arrays")
 {
     model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
     device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
+    format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
+};
+
+// The data options train and evaluate share.
+TrainSettings WithData(TrainSettings s, ParseResult parse) => s with
+{
+    Data = parse.GetValue(data),
+    Dataset = parse.GetValue(dataset),
+    Transforms = parse.GetValue(transforms),
+    EvalTransforms = parse.GetValue(evalTransforms),
+    Workers = parse.GetValue(workers),
+    DataOptions = new DataOptions
+    {
+        Format = DataSources.ParseFormat(parse.GetValue(format)!),
+        ValidationPath = parse.GetValue(valData),
+        ValidationFraction = parse.GetValue(valFraction),
+        ImageMode = parse.GetValue(imageMode) is string m ? ChannelConversion.ParseMode(m) : null,
+        MnistVariant = parse.GetValue(dataset),
+        Target = parse.GetValue(target),
+        TargetKind = parse.GetValue(targetKind),
+        ChannelsLast = parse.GetValue(channelsLast),
+        Classes = parse.GetValue(classes),
+        IgnoreIndex = parse.GetValue(ignoreIndex),
+    },
 };
 train.SetAction(parse =>
 {
@@ -83,8 +119,6 @@ train.SetAction(parse =>
         Device = parse.GetValue(device)!,
         Threads = parse.GetValue(threads),
         BFloat16 = parse.GetValue(bf16),
-        Data = parse.GetValue(data),
-        Dataset = parse.GetValue(dataset),
         Download = parse.GetValue(download),
         Out = parse.GetValue(output)!,
         Resume = parse.GetValue(resume),
@@ -92,15 +126,19 @@ train.SetAction(parse =>
         Seed = parse.GetValue(seed),
         Limit = parse.GetValue(limit),
     };
-    return TrainCommand.Train(s, Console.Out);
+    return TrainCommand.Train(WithData(s, parse), Console.Out);
 });
 
 // evaluate --checkpoint PATH
 var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.ckpt written by train, or a .safetensors state dict (with --model), such as train.py's model.safetensors", Required = true };
 var evalModel = new Option<string?>("--model") { Description = "Network of the checkpoint (default: read from the checkpoint)" };
 var engine = new Option<InferenceEngine>("--engine") { Description = "torch (TorchSharp) or onnx (export, then ONNX Runtime)", DefaultValueFactory = _ => InferenceEngine.Torch };
-var evaluate = new Command("evaluate", "Test accuracy of a checkpoint") { checkpoint, evalModel, data, dataset, engine };
-evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel), parse.GetValue(data), parse.GetValue(dataset), Console.Out, parse.GetValue(engine)));
+var evaluate = new Command("evaluate", "Test accuracy of a checkpoint on the data's test split (or all of it when it has none)")
+{
+    checkpoint, evalModel, data, dataset, engine, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
+};
+evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel),
+    WithData(new TrainSettings { ImageSize = parse.GetValue(imageSize) }, parse), Console.Out, parse.GetValue(engine)));
 
 var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, export, summary")
 {

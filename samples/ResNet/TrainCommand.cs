@@ -8,6 +8,7 @@ using Dsl.Runtime.Onnx;
 using Dsl.Runtime.Device;
 using Dsl.Runtime.Interop;
 using Dsl.Runtime.Data;
+using Dsl.Runtime.Data.Transforms;
 using Dsl.Runtime.Training;
 
 namespace ResNetSample
@@ -31,6 +32,13 @@ namespace ResNetSample
         public bool BFloat16 { get; init; }
         public string? Data { get; init; }
         public MnistVariant Dataset { get; init; } = MnistVariant.FashionMnist;
+        /// <summary>How the data is read: format, validation source or fraction, image mode, CSV target.</summary>
+        public DataOptions DataOptions { get; init; } = new();
+        /// <summary>Per-sample training transforms: a preset (imagenet, cifar, none) or transforms in torchvision's words; null: none.</summary>
+        public string? Transforms { get; init; }
+        /// <summary>Per-sample evaluation transforms; null: the preset's evaluation half, or none.</summary>
+        public string? EvalTransforms { get; init; }
+        public int Workers { get; init; }
         public bool Download { get; init; }
         public string Out { get; init; } = Path.Combine("runs", "latest");
         public bool Resume { get; init; }
@@ -86,6 +94,11 @@ namespace ResNetSample
             [nameof(TrainOptions.OutputDir)] = "--out",
             [nameof(TrainOptions.Overwrite)] = "--overwrite",
             ["threads"] = "--threads",
+            ["format"] = "--format",
+            ["image mode"] = "--image-mode",
+            ["validation fraction"] = "--val-fraction",
+            ["classes"] = "--classes",
+            [nameof(TrainOptions.Workers)] = "--workers",
         };
 
         /// <summary>The message the command line prints for a failure: runtime setting names become option names.</summary>
@@ -145,13 +158,7 @@ namespace ResNetSample
             var checkedOptions = CheckSettings(s);
             TorchNative.EnsureLoaded();
             var entry = ModelCatalog.Find(s.Model);
-            var input = entry.Info.InputShape;
-            RequireImages(entry);
-            int size = CheckImageSize(entry, s.ImageSize);
-            if (input[0] != 1)
-            {
-                throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); choose a 1-channel model such as {ModelCatalog.DefaultModel} or d2l-resnet18.");
-            }
+            RequireImagesOrFeatures(entry, s.Data);
             if (entry.Info.OutputShape.Rank != 1)
             {
                 throw new ArgumentException($"{entry.Name} gives an output of shape {entry.Info.OutputShape} per image (a prediction per pixel), but train fits one class per image; choose a classifier such as {ModelCatalog.DefaultModel}.");
@@ -159,40 +166,165 @@ namespace ResNetSample
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
             output.WriteLine(device.Report());
+            using var data = OpenData(s, entry, s.Data, train: true, output);
+            output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
 
-            string folder = s.Data ?? BuiltInData;
-            if (s.Download) Mnist.Download(folder, s.Dataset, output);
-            var (train, test) = Mnist.Load(folder, s.Dataset);
-            using (train)
-            using (test)
+            var options = checkedOptions with { Device = device, Transform = data.BatchTransform, Log = output, Workers = s.Workers };
+            using var model = entry.Create();
+            var result = Trainer.Fit(model, data.Train, data.Validation, options);
+            var last = result.Last;
+            if (last is not null)
             {
-                var trainSet = s.Limit is int n && n < train.Count ? train.Take(n) : train;
-                var shape = train.SampleShape;
-                string sizing = shape[1] == size && shape[2] == size ? $"{size}x{size}" : $"resized from {shape[1]}x{shape[2]} to {size}x{size}";
-                output.WriteLine($"data: {folder} ({(s.Data is null ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, {sizing}");
-                output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
-
-                var options = checkedOptions with { Device = device, Transform = TransformFor(size, s.Dataset), Log = output };
-
-                using var model = entry.Create();
-                var result = Trainer.Fit(model, trainSet, test, options);
-                var last = result.Last;
-                if (last is not null)
-                {
-                    output.WriteLine($"done: {result.Metrics.Count} epoch(s), test accuracy {last.ValAccuracy:P1}, test loss {last.ValLoss:F4}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
-                }
-                output.WriteLine($"wrote {result.MetricsCsvPath}, {result.PlotPath} and {result.CheckpointPath}");
-                if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
-                if (trainSet != train) trainSet.Dispose();
+                output.WriteLine($"done: {result.Metrics.Count} epoch(s), test accuracy {last.ValAccuracy:P1}, test loss {last.ValLoss:F4}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
             }
+            output.WriteLine($"wrote {result.MetricsCsvPath}, {result.PlotPath} and {result.CheckpointPath}");
+            if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
             return 0;
+        }
+
+        /// <summary>The data a command reads, with the transforms that fit the model; disposing it releases the sources.</summary>
+        private sealed class CommandData : IDisposable
+        {
+            private readonly IDisposable _owner;
+
+            public CommandData(Dataset train, Dataset? validation, ImageTransform batchTransform, IDisposable owner)
+            {
+                Train = train;
+                Validation = validation;
+                BatchTransform = batchTransform;
+                _owner = owner;
+            }
+
+            public Dataset Train { get; }
+            public Dataset? Validation { get; }
+            public ImageTransform BatchTransform { get; }
+            public void Dispose() => _owner.Dispose();
+        }
+
+        private sealed class Owned : IDisposable
+        {
+            private readonly IDisposable[] _all;
+            public Owned(params IDisposable[] all) => _all = all;
+            public void Dispose() { foreach (var d in _all) d.Dispose(); }
+        }
+
+        /// <summary>
+        /// Opens the data of <c>train</c> or <c>evaluate</c>. Without <c>--data</c>, or with MNIST-format files, the
+        /// (Fashion-)MNIST path of before: the batch is resized to the model's declared size and normalized with the
+        /// set's statistics. Any other source goes through <see cref="DataSources.Open"/>, and its per-sample transforms
+        /// are the preset or list given (<c>--transforms</c>); their size is <c>--image-size</c>, or the model's.
+        /// </summary>
+        private static CommandData OpenData(TrainSettings s, ModelEntry entry, string? path, bool train, TextWriter output)
+        {
+            var input = entry.Info.InputShape;
+            string folder = path ?? BuiltInData;
+            var format = s.DataOptions.Format;
+            if (path is null) format = DataFormat.Idx;
+            else if (format == DataFormat.Auto) format = DataSources.Detect(folder);
+            if (format == DataFormat.Idx && s.Transforms is null && s.EvalTransforms is null && s.DataOptions.ImageMode is null && s.DataOptions.ValidationFraction is null && s.DataOptions.ValidationPath is null)
+                return OpenIdx(s, entry, folder, path is null, train, output);
+
+            var split = DataSources.Open(folder, s.DataOptions with { Format = format, Seed = s.Seed });
+            try
+            {
+                var (trainSet, valSet) = (split.Train, split.Validation);
+                if (!train)
+                {
+                    // evaluate: the source's test or validation part where it has one, else all of it.
+                    trainSet = valSet ?? trainSet;
+                    valSet = null;
+                }
+                CheckChannels(entry, trainSet, split);
+                int size = s.ImageSize ?? (input.Rank == 3 ? (int)input[1] : 0);
+                var (trainTransform, evalTransform) = Transforms(s, size);
+                var limited = train && s.Limit is int n && n < trainSet.Count ? trainSet.Subset(Enumerable.Range(0, n).ToArray(), trainSet.Name) : trainSet;
+                var t = train ? (trainTransform is null ? limited : limited.WithTransform(trainTransform)) : (evalTransform is null ? limited : limited.WithTransform(evalTransform));
+                var v = valSet is null ? null : evalTransform is null ? valSet : valSet.WithTransform(evalTransform);
+                output.WriteLine($"data: {split.Description}{(train && s.Limit is int m && m < trainSet.Count ? $"; training on the first {m:N0}" : "")}");
+                output.WriteLine($"transforms: {(train ? $"train {(object?)trainTransform ?? "none"}; " : "")}evaluation {(object?)evalTransform ?? "none"}");
+                return new CommandData(t, v, ImageTransform.ScaleOnly, split);
+            }
+            catch
+            {
+                split.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The per-sample transforms of <c>--transforms</c> / <c>--eval-transforms</c> (a preset gives both halves).</summary>
+        private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int size)
+        {
+            Transform? train = null, eval = null;
+            if (s.Transforms is string text)
+            {
+                var pair = TransformText.ParsePair(text, size);
+                (train, eval) = (pair.Train, pair.Eval);
+            }
+            if (s.EvalTransforms is string evalText) eval = TransformText.ParsePair(evalText, size).Eval;
+            return (train, eval);
+        }
+
+        /// <summary>The data's channels must be the model's: conversion is asked for, never guessed.</summary>
+        private static void CheckChannels(ModelEntry entry, Dataset data, DataSplit split)
+        {
+            var input = entry.Info.InputShape;
+            if (input.Rank != 3 || data.Count == 0) return;
+            long channels;
+            if (data.SampleShape is { Rank: 3 } shape) channels = shape[0];
+            else
+            {
+                using var first = data.Read(0);
+                if (first.Input.dim() != 3) return;
+                channels = first.Input.shape[0];
+            }
+            if (channels == input[0]) return;
+            string what = channels == 1 ? "grey (1 channel)" : $"{channels}-channel";
+            string mode = input[0] == 3 ? "rgb" : "grey";
+            throw new ArgumentException(
+                $"{entry.Name} takes {input[0]}-channel input but the images of {DataSources.Words[split.Format]} {data.Name} are {what}: pass --image-mode {mode} to convert them ({(input[0] == 3 ? "the grey channel is repeated" : "colour becomes luma as PIL's convert(\"L\")")}), or choose a {channels}-channel model.");
+        }
+
+        /// <summary>
+        /// (Fashion-)MNIST IDX files as before: the whole set in memory, the batch resized to the model's declared size
+        /// and normalized with the set's statistics.
+        /// </summary>
+        private static CommandData OpenIdx(TrainSettings s, ModelEntry entry, string folder, bool builtIn, bool train, TextWriter output)
+        {
+            var input = entry.Info.InputShape;
+            RequireImages(entry);
+            int size = CheckImageSize(entry, s.ImageSize);
+            if (input[0] != 1)
+            {
+                throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); pass --image-mode rgb to repeat the grey channel, or choose a 1-channel model such as {ModelCatalog.DefaultModel} or d2l-resnet18.");
+            }
+            if (train && s.Download) Mnist.Download(folder, s.Dataset, output);
+            if (!train)
+            {
+                var testOnly = Mnist.Load(folder, s.Dataset, train: false);
+                return new CommandData(testOnly, null, TransformFor(size, s.Dataset), testOnly);
+            }
+            var (trainAll, test) = Mnist.Load(folder, s.Dataset);
+            var trainSet = s.Limit is int n && n < trainAll.Count ? trainAll.Take(n) : trainAll;
+            var shape = trainAll.SampleShape;
+            string sizing = shape[1] == size && shape[2] == size ? $"{size}x{size}" : $"resized from {shape[1]}x{shape[2]} to {size}x{size}";
+            output.WriteLine($"data: {folder} ({(builtIn ? "built-in subset" : s.Dataset.ToString())}): {trainSet.Count:N0} training and {test.Count:N0} test images, {sizing}");
+            var owner = trainSet == trainAll ? new Owned(trainAll, test) : new Owned(trainSet, trainAll, test);
+            return new CommandData(trainSet, test, TransformFor(size, s.Dataset), owner);
+        }
+
+        /// <summary>Image models take any image source; flat-feature models take tables and arrays (--data a .csv, .npy or .npz).</summary>
+        private static void RequireImagesOrFeatures(ModelEntry entry, string? data)
+        {
+            if (entry.Info.InputShape.Rank == 3) return;
+            if (data is not null && File.Exists(data)) return; // a table or an array; the data check compares shapes
+            throw new ArgumentException($"{entry.Name} takes input {entry.Info.InputShape}, not images (channels, height, width); train it on a table or arrays (--data a .csv, .npy or .npz file), or choose an image model such as {ModelCatalog.DefaultModel}.");
         }
 
         /// <summary>
         /// Test accuracy of a checkpoint: a <c>checkpoint.ckpt</c> written by <c>train</c>, or a <c>.safetensors</c> state
         /// dict such as the one train.py writes for a PyTorch twin (which does not name its network: needs --model).
         /// </summary>
-        public static int Evaluate(string checkpoint, string? modelName, string? data, MnistVariant dataset, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
+        public static int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
         {
             TorchNative.EnsureLoaded();
             ModelEntry entry;
@@ -215,19 +347,17 @@ namespace ResNetSample
             using var model = entry.Create();
             if (stateDict) PyTorchCheckpoint.Load(model, checkpoint);
             else Trainer.LoadWeights(model, checkpoint);
-            using var test = Mnist.Load(data ?? BuiltInData, dataset, train: false);
-            RequireImages(entry);
-            var transform = TransformFor((int)entry.Info.InputShape[1], dataset);
+            using var test = OpenData(s, entry, s.Data, train: false, TextWriter.Null);
             EvalResult result;
             if (engine == InferenceEngine.Onnx)
             {
                 // The predictor is a module too: the same evaluation loop, batches and transform as TorchSharp.
                 using var onnx = OnnxPredictor.For((IDeclaredNetwork)model);
-                result = Trainer.Evaluate(onnx, test, 256, transform);
+                result = Trainer.Evaluate(onnx, test.Train, 256, test.BatchTransform, workers: s.Workers);
             }
             else
             {
-                result = Trainer.Evaluate(model, test, 256, transform);
+                result = Trainer.Evaluate(model, test.Train, 256, test.BatchTransform, workers: s.Workers);
             }
             output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4} on {result.Count:N0} images");
             return 0;

@@ -38,6 +38,9 @@ namespace Dsl.Runtime.Data
         /// <summary>The extensions for messages: ".jpg, .jpeg, .png, .bmp, .webp".</summary>
         internal static string ExtensionList => string.Join(", ", Extensions);
 
+        /// <summary>PIL's <c>convert("L")</c> of one pixel: ITU-R 601-2 luma in 16-bit fixed point, rounded.</summary>
+        internal static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+
         /// <summary>Decodes <paramref name="path"/> into a uint8 [C, H, W] tensor (C = 3 for <see cref="ImageMode.Rgb"/>, 1 for <see cref="ImageMode.Grey"/>).</summary>
         /// <exception cref="InvalidDataException">The file is not an image Skia decodes, or it is corrupt or truncated (named).</exception>
         /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -79,7 +82,7 @@ namespace Dsl.Runtime.Data
                 for (int i = 0; i < n; i++)
                 {
                     int o = 4 * i;
-                    l[i] = (byte)((rgba[o] * 19595 + rgba[o + 1] * 38470 + rgba[o + 2] * 7471 + 0x8000) >> 16);
+                    l[i] = Luma(rgba[o], rgba[o + 1], rgba[o + 2]);
                 }
                 return (l, 1, h, w);
             }

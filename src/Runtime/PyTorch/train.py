@@ -32,6 +32,7 @@ statistics unless --sync-bn (GPU only) is given.
 
 import argparse
 import ast
+import re
 import bisect
 import csv
 import functools
@@ -746,19 +747,44 @@ def build_transform(name, a):
     return T.Grayscale(a.get("num_output_channels", 1))
 
 
+def preset_call(text, size):
+    """(preset name, size) of `imagenet`, `cifar`, `none` or `imagenet(160)`; None for any other text."""
+    m = re.fullmatch(r"\s*(imagenet|cifar|none)\s*(?:\(\s*(\d+)\s*\))?\s*", text)
+    return (m.group(1), int(m.group(2)) if m.group(2) else size) if m else None
+
+
+def eval_counterpart(train):
+    """The evaluation steps of explicit training steps, the .NET runtime's rule (TransformPresets.EvalCounterpart):
+    RandomResizedCrop(S) becomes Resize(int(S * 256 / 224)) then CenterCrop(S), RandomCrop(S) becomes CenterCrop(S),
+    flips and colour jitter are dropped, every other step is kept."""
+    text = []
+    for s in train:
+        if s.name == "RandomResizedCrop":
+            size = s.arguments["size"]
+            h, w = (size, size) if isinstance(size, int) else (size[0], size[-1])
+            text.append(f"Resize({int(h * 256 / 224)})" if h == w else f"Resize([{int(h * 256 / 224)}, {int(w * 256 / 224)}])")
+            text.append(f"CenterCrop({size!r})")
+        elif s.name == "RandomCrop":
+            text.append(f"CenterCrop({s.arguments['size']!r})")
+        elif s.name not in RANDOM_TRANSFORMS:
+            text.append(repr(s))
+    return parse_transforms("; ".join(text), "--eval-transforms")
+
+
 def resolve_transforms(train_text, eval_text, size):
     """(training steps, evaluation steps) of --transforms / --eval-transforms: a preset name gives its pair; explicit
-    training transforms evaluate with their deterministic steps (Resize, CenterCrop, Normalize, Grayscale)."""
+    training transforms evaluate with their counterpart (see eval_counterpart)."""
     if train_text is None:
         train, evaluation = [], []
-    elif train_text.strip() in PRESETS:
-        train = parse_transforms(preset(train_text.strip(), size, True))
-        evaluation = parse_transforms(preset(train_text.strip(), size, False), "--eval-transforms")
+    elif (p := preset_call(train_text, size)) is not None:
+        train = parse_transforms(preset(p[0], p[1], True))
+        evaluation = parse_transforms(preset(p[0], p[1], False), "--eval-transforms")
     else:
         train = parse_transforms(train_text)
-        evaluation = [s for s in train if s.name not in RANDOM_TRANSFORMS]
+        evaluation = eval_counterpart(train)
     if eval_text is not None:
-        text = preset(eval_text.strip(), size, False) if eval_text.strip() in PRESETS else eval_text
+        p = preset_call(eval_text, size)
+        text = preset(p[0], p[1], False) if p is not None else eval_text
         evaluation = parse_transforms(text, "--eval-transforms")
     return train, evaluation
 
@@ -1125,14 +1151,16 @@ def load_data(args, network):
 
     kind = train_source.kind
     image_size = args.image_size or (min(size) if len(size) == 2 else None)
+    for text in (args.transforms, args.eval_transforms):
+        p = preset_call(text or "", image_size)
+        if p is not None and p[0] != "none" and p[1] is None:
+            fail(f"the preset {text} needs an image size: pass --image-size (or write {p[0]}(SIZE))")
     try:
         train_steps, eval_steps = resolve_transforms(args.transforms, args.eval_transforms, image_size)
     except ValueError as e:
         fail(e)
     if (train_steps or eval_steps) and not train_source.images:
         fail(f"--transforms apply to images; {args.data} holds {fmt} samples that are not images: leave --transforms out")
-    if (train_steps or eval_steps) and image_size is None and args.transforms in PRESETS:
-        fail(f"the preset {args.transforms} needs an image size: pass --image-size")
 
     # Checks against the network before the first batch.
     outputs = tuple(network.output_shape)

@@ -58,9 +58,14 @@ for preset in ("imagenet", "cifar", "none"):
                 assert torch.equal(a, b), f"{preset} {name} at seed {seed} differs"
         print(f"preset {preset}: ok")
 
-# --eval-transforms as a preset name, and the deterministic steps of explicit text by default.
+# --eval-transforms as a preset name, and the .NET runtime's evaluation counterpart of explicit text by default
+# (TransformPresets.EvalCounterpart: random crops become centre crops, flips and jitter are dropped).
 _, evaluation = train.resolve_transforms("Resize(40); RandomCrop(32, padding=2); ColorJitter(brightness=0.2); Normalize(mean=[0.5], std=[0.5])", None, 32)
-assert [s.name for s in evaluation] == ["Resize", "Normalize"], evaluation
+assert [repr(s) for s in evaluation] == ["Resize(40)", "CenterCrop(32)", "Normalize(mean=[0.5], std=[0.5])"], evaluation
+_, evaluation = train.resolve_transforms("RandomResizedCrop(160); RandomHorizontalFlip(); Grayscale(num_output_channels=3)", None, 32)
+assert [repr(s) for s in evaluation] == ["Resize(182)", "CenterCrop(160)", "Grayscale(num_output_channels=3)"], evaluation
+_, evaluation = train.resolve_transforms("imagenet(96)", None, 32)
+assert [repr(s) for s in evaluation] == ["Resize(109)", "CenterCrop(96)", "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"], evaluation
 _, evaluation = train.resolve_transforms("RandomHorizontalFlip()", "imagenet", 64)
 assert [repr(s) for s in evaluation] == ["Resize(73)", "CenterCrop(64)", "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"], evaluation
 
