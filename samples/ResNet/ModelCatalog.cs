@@ -40,9 +40,11 @@ namespace ResNetSample
             new("unet-bilinear", "small U-Net with bilinear upsampling (Upsample + 1x1 conv), 1x32x32, 2 classes per pixel", () => new BilinearUNet(), BilinearUNet.Info),
             new("convnext_tiny", "torchvision ConvNeXt-T (LayerNorm2d, layer scale, stochastic depth), 3x224x224, 1000 classes", () => new ConvNeXtTiny(), ConvNeXtTiny.Info),
             new("vit_b_16", "torchvision ViT-B/16 (keys as torchvision), 3x224x224, 1000 classes", () => new VitB16(), VitB16.Info),
-            new("mlp", "a multilayer perceptron on flat 784 features (not trained here: train and evaluate feed images)", () => new Mlp(), Mlp.Info),
-            new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time (not trained here)", () => new SequenceNet(), SequenceNet.Info),
-            new("token-mlp", "Linear layers over 16 tokens of 32 features (not trained here)", () => new TokenMlp(), TokenMlp.Info),
+            new("mlp", "a multilayer perceptron on flat 784 features (a CSV or .npy of pixels)", () => new Mlp(), Mlp.Info),
+            new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time", () => new SequenceNet(), SequenceNet.Info),
+            new("row-sequence-net", "1-d convolutions over 28 steps of 28 features: MNIST read row by row (--transforms \"ImageToSequence()\")", () => new RowSequenceNet(), RowSequenceNet.Info),
+            new("regression-mlp", "an MLP from 8 features to one value (make-data regression)", () => new RegressionMlp(), RegressionMlp.Info),
+            new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
         };
 
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>

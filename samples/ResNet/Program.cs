@@ -58,6 +58,9 @@ var targetKind = new Option<CsvTargetKind>("--target-kind") { Description = "CSV
 var channelsLast = new Option<bool>("--channels-last") { Description = "NumPy: inputs are [N, H, W, C] images" };
 var classes = new Option<int?>("--classes") { Description = "Segmentation: number of classes in the masks" };
 var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => 255 };
+var task = new Option<string?>("--task") { Description = "classification, sequence-classification, segmentation or regression (default: from the data and the model's output)" };
+var loss = new Option<RegressionLoss?>("--loss") { Description = "Regression loss: mse, mae or huber (default mse)" };
+var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Classification: label smoothing in [0, 1), e.g. 0.1" };
 var workers = new Option<int>("--workers") { Description = "Threads decoding and transforming samples (default: one per core)" };
 var dataset = new Option<MnistVariant>("--dataset") { Description = "FashionMnist or Mnist (names the download source and normalization)", DefaultValueFactory = _ => MnistVariant.FashionMnist };
 var download = new Option<bool>("--download") { Description = "Download missing files into --data first (checks their MD5 sums)" };
@@ -71,6 +74,7 @@ var train = new Command("train", "Train a network on (Fashion-)MNIST, an image f
     model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
     device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
     format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
+    task, loss, labelSmoothing,
 };
 
 // The data options train and evaluate share.
@@ -81,6 +85,9 @@ TrainSettings WithData(TrainSettings s, ParseResult parse) => s with
     Transforms = parse.GetValue(transforms),
     EvalTransforms = parse.GetValue(evalTransforms),
     Workers = parse.GetValue(workers),
+    Task = parse.GetValue(task),
+    Loss = parse.GetValue(loss),
+    LabelSmoothing = parse.GetValue(labelSmoothing),
     DataOptions = new DataOptions
     {
         Format = DataSources.ParseFormat(parse.GetValue(format)!),
@@ -136,13 +143,30 @@ var engine = new Option<InferenceEngine>("--engine") { Description = "torch (Tor
 var evaluate = new Command("evaluate", "Test accuracy of a checkpoint on the data's test split (or all of it when it has none)")
 {
     checkpoint, evalModel, data, dataset, engine, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
+    task, loss,
 };
 evaluate.SetAction(parse => TrainCommand.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel),
     WithData(new TrainSettings { ImageSize = parse.GetValue(imageSize) }, parse), Console.Out, parse.GetValue(engine)));
 
+// make-data shapes|regression --out PATH
+var dataKind = new Argument<string>("kind") { Description = "shapes (a segmentation folder of grey shapes, for unet-bilinear) or regression (a CSV table, for regression-mlp)" };
+var dataOut = new Option<string>("--out") { Description = "Folder (shapes) or .csv file (regression) to write", Required = true };
+var makeData = new Command("make-data", "Write a small synthetic data set: shapes (segmentation) or regression (CSV)") { dataKind, dataOut };
+makeData.SetAction(parse =>
+{
+    string where = parse.GetValue(dataOut)!;
+    switch (parse.GetValue(dataKind))
+    {
+        case "shapes": SyntheticData.Shapes(where); Console.WriteLine($"wrote {where}/train and {where}/val (images/ and masks/, 32x32 grey, 2 classes)"); break;
+        case "regression": SyntheticData.Regression(where); Console.WriteLine($"wrote {where} (8 features x0..x7, target y)"); break;
+        case var other: throw new ArgumentException($"Unknown data kind '{other}': make-data writes shapes or regression.");
+    }
+    return 0;
+});
+
 var root = new RootCommand("Networks of the D2L ResNet chapter, declared with Dsl attributes: train, evaluate, export, summary")
 {
-    train, evaluate, ExportCommand.Create(), summary, list,
+    train, evaluate, ExportCommand.Create(), summary, list, makeData,
 };
 try
 {

@@ -2,8 +2,8 @@ using Dsl;
 
 namespace ResNetSample
 {
-    // Networks on flat and sequence input: not trained by the sample's CLI (its data are images), but exported, run
-    // and compared like every other network of the sample (ONNX parity, PyTorch twin, shapes against TorchSharp).
+    // Networks on flat and sequence input. train takes tables and arrays for them (--data a .csv, .npy or .npz), and
+    // images turned into sequences (--transforms "ImageToSequence()").
 
     /// <summary>A multilayer perceptron on flat 28x28 pixels: [N, 784] -> [N, 10].</summary>
     [Input(784)]
@@ -22,6 +22,24 @@ namespace ResNetSample
     [Conv1d(16, 1)] [AdaptiveAvgPool1d]
     [Flatten] [BatchNorm1d] [Linear(5)] [Softmax]
     public partial class SequenceNet;
+
+    /// <summary>
+    /// A 1-d convolutional classifier of 28-step sequences of 28 features, such as MNIST images read row by row
+    /// (<c>--transforms "ImageToSequence()"</c> turns a [1, 28, 28] image into [28 features, 28 steps]).
+    /// </summary>
+    [Input(28, 28)]
+    [Conv1d(64, 3, Padding = 1, Bias = false)] [BatchNorm1d] [ReLU]
+    [Conv1d(128, 3, Padding = 1, Bias = false)] [BatchNorm1d] [ReLU] [MaxPool1d(2)]
+    [Conv1d(128, 3, Padding = 1, Bias = false)] [BatchNorm1d] [ReLU] [AdaptiveAvgPool1d]
+    [Flatten] [Linear(10)]
+    public partial class RowSequenceNet;
+
+    /// <summary>A regression MLP: 8 features to one value (the sample's synthetic regression table, <c>make-data regression</c>).</summary>
+    [Input(8)]
+    [Linear(64)] [ReLU]
+    [Linear(64)] [ReLU]
+    [Linear(1)]
+    public partial class RegressionMlp;
 
     /// <summary>A token MLP: Linear layers on the last dimension of 16 tokens of 32 features, as PyTorch applies them.</summary>
     [Input(16, 32)]

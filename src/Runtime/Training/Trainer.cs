@@ -58,6 +58,9 @@ namespace Dsl.Runtime.Training
         /// <summary>Epoch with the best watched validation metric (0 without validation).</summary>
         public int BestEpoch { get; }
 
+        /// <summary>The run's task: what the loss and the metrics in <see cref="Metrics"/> are.</summary>
+        public TrainingTask Task { get; internal init; } = new ClassificationTask();
+
         /// <summary>The checkpoint file.</summary>
         public string CheckpointPath => Path.Combine(OutputDir, CheckpointFile.FileName);
 
@@ -449,7 +452,7 @@ namespace Dsl.Runtime.Training
             }
 
             private FitResult Result(bool completed, string reason) =>
-                new(_metrics.ToArray(), completed, reason, _context.ResumedFromEpoch, _context.OutputDir, _earlyStopping?.BestEpoch ?? 0);
+                new(_metrics.ToArray(), completed, reason, _context.ResumedFromEpoch, _context.OutputDir, _earlyStopping?.BestEpoch ?? 0) { Task = _context.Task };
 
             public FitResult Execute()
             {

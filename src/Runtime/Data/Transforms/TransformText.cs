@@ -17,7 +17,7 @@ namespace Dsl.Runtime.Data.Transforms
         /// <summary>The transforms the text may name.</summary>
         public static IReadOnlyList<string> KnownTransforms { get; } = new[]
         {
-            "Resize", "CenterCrop", "RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "Normalize", "Grayscale",
+            "Resize", "CenterCrop", "RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "Normalize", "Grayscale", "ImageToSequence",
         };
 
         private const string Example = "\"RandomResizedCrop(224); RandomHorizontalFlip(); Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])\" or \"cifar\"";
@@ -239,6 +239,7 @@ namespace Dsl.Runtime.Data.Transforms
                 ["ColorJitter"] = new[] { "brightness", "contrast", "saturation" },
                 ["Normalize"] = new[] { "mean", "std" },
                 ["Grayscale"] = new[] { "num_output_channels" },
+                ["ImageToSequence"] = Array.Empty<string>(),
             };
 
             private static readonly HashSet<string> Required = new() { "Resize.size", "CenterCrop.size", "RandomResizedCrop.size", "RandomCrop.size", "Normalize.mean", "Normalize.std" };
@@ -343,6 +344,8 @@ namespace Dsl.Runtime.Data.Transforms
                         return new Normalize(Numbers(bound["mean"], opt("mean")), Numbers(bound["std"], opt("std")));
                     case "Grayscale":
                         return new Grayscale(Has("num_output_channels") ? Int(bound["num_output_channels"], opt("num_output_channels")) : 1);
+                    case "ImageToSequence":
+                        return new ImageToSequence();
                 }
                 throw new InvalidOperationException("unreachable: " + item.Name);
             }

@@ -63,6 +63,10 @@ namespace Dsl.Runtime.Training
         }
 
         /// <inheritdoc/>
+        public override string ToString() =>
+            "classification (cross-entropy" + (LabelSmoothing > 0 ? $", label smoothing {LabelSmoothing.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "") + "; top-1 and top-5 accuracy)";
+
+        /// <inheritdoc/>
         public override void Check(string model, Dataset data, string role, long[] output, Tensor target)
         {
             if (output.Length != 1)

@@ -94,6 +94,10 @@ namespace Dsl.Runtime.Training
         }
 
         /// <inheritdoc/>
+        public override string ToString() =>
+            $"regression ({(LossKind == RegressionLoss.Huber ? $"Huber loss, delta {HuberDelta.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : LossKind.ToString().ToUpperInvariant())}; R² and MAE)";
+
+        /// <inheritdoc/>
         public override void Check(string model, Dataset data, string role, long[] output, Tensor target)
         {
             long values = 1;

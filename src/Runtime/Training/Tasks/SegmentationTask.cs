@@ -94,6 +94,9 @@ namespace Dsl.Runtime.Training
         }
 
         /// <inheritdoc/>
+        public override string ToString() => $"segmentation ({(Classes > 0 ? $"{Classes} classes, " : "")}per-pixel cross-entropy, ignore index {IgnoreIndex}; mean IoU and pixel accuracy)";
+
+        /// <inheritdoc/>
         public override void Check(string model, Dataset data, string role, long[] output, Tensor target)
         {
             if (output.Length != 3 || target.dim() != 2 || output[1] != target.shape[0] || output[2] != target.shape[1])
