@@ -212,11 +212,10 @@ namespace ResNetSample
         /// Opens the data of <c>train</c> or <c>evaluate</c>. Without <c>--data</c>, or with MNIST-format files, the
         /// (Fashion-)MNIST path of before: the batch is resized to the model's declared size and normalized with the
         /// set's statistics. Any other source goes through <see cref="DataSources.Open"/>, and its per-sample transforms
-        /// are the preset or list given (<c>--transforms</c>); their size is <c>--image-size</c>, or the model's.
+        /// are the preset or list given (<c>--transforms</c>), presets at <see cref="PresetSize"/>.
         /// </summary>
         private static CommandData OpenData(TrainSettings s, ModelEntry entry, string? path, bool train, TextWriter output)
         {
-            var input = entry.Info.InputShape;
             string folder = path ?? BuiltInData;
             var format = s.DataOptions.Format;
             if (path is null) format = DataFormat.Idx;
@@ -235,8 +234,7 @@ namespace ResNetSample
                     valSet = null;
                 }
                 CheckChannels(entry, trainSet, split);
-                int size = s.ImageSize ?? (input.Rank == 3 ? (int)input[1] : 0);
-                var (trainTransform, evalTransform) = Transforms(s, size);
+                var (trainTransform, evalTransform) = Transforms(s, PresetSize(s, entry, trainSet));
                 var limited = train && s.Limit is int n && n < trainSet.Count ? trainSet.Subset(Enumerable.Range(0, n).ToArray(), trainSet.Name) : trainSet;
                 var t = train ? (trainTransform is null ? limited : limited.WithTransform(trainTransform)) : (evalTransform is null ? limited : limited.WithTransform(evalTransform));
                 var v = valSet is null ? null : evalTransform is null ? valSet : valSet.WithTransform(evalTransform);
@@ -251,16 +249,36 @@ namespace ResNetSample
             }
         }
 
+        /// <summary>
+        /// S of the presets: <c>--image-size</c>, else the model's declared input size; but the <c>cifar</c> preset keeps
+        /// the images' own size when they share one (its evaluation half does not resize, so a training crop of the
+        /// model's 224 would neither fit 32x32 images nor match what the network is evaluated on).
+        /// </summary>
+        private static int PresetSize(TrainSettings s, ModelEntry entry, Dataset data)
+        {
+            if (s.ImageSize is int requested) return requested;
+            bool cifar = new[] { s.Transforms, s.EvalTransforms }.Any(t => string.Equals(t?.Trim(), "cifar", StringComparison.OrdinalIgnoreCase));
+            if (cifar && data.SampleShape is { Rank: 3 } shape && shape[1] == shape[2]) return (int)shape[1];
+            var input = entry.Info.InputShape;
+            return input.Rank == 3 ? (int)input[1] : 0;
+        }
+
         /// <summary>The per-sample transforms of <c>--transforms</c> / <c>--eval-transforms</c> (a preset gives both halves).</summary>
         private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int size)
         {
+            // The parser names its setting "transforms"; errors name the option the text came from.
+            static TransformPair Parse(string text, int size, string option)
+            {
+                try { return TransformText.ParsePair(text, size); }
+                catch (InvalidOptionException e) { throw e.Rename(option); }
+            }
             Transform? train = null, eval = null;
             if (s.Transforms is string text)
             {
-                var pair = TransformText.ParsePair(text, size);
+                var pair = Parse(text, size, "--transforms");
                 (train, eval) = (pair.Train, pair.Eval);
             }
-            if (s.EvalTransforms is string evalText) eval = TransformText.ParsePair(evalText, size).Eval;
+            if (s.EvalTransforms is string evalText) eval = Parse(evalText, size, "--eval-transforms").Eval;
             return (train, eval);
         }
 
