@@ -141,6 +141,7 @@ namespace ResNetSample
                 Resume = s.Resume,
                 Overwrite = s.Overwrite,
                 Seed = s.Seed,
+                Workers = s.Workers,
             };
             options.Validate();
             return options;
@@ -233,7 +234,10 @@ namespace ResNetSample
                     trainSet = valSet ?? trainSet;
                     valSet = null;
                 }
-                CheckChannels(entry, trainSet, split);
+                var sample = SampleShapeOf(trainSet);
+                CheckChannels(entry, trainSet, sample, split);
+                if (sample is { Rank: not 3 } && new[] { s.Transforms, s.EvalTransforms }.Any(t => t is not null && !string.Equals(t.Trim(), "none", StringComparison.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"--transforms and --eval-transforms apply to images; {folder} holds {DataSources.Words[split.Format]} samples of shape {sample}, which are not images: leave them out.");
                 var (trainTransform, evalTransform) = Transforms(s, PresetSize(s, entry, trainSet));
                 var limited = train && s.Limit is int n && n < trainSet.Count ? trainSet.Subset(Enumerable.Range(0, n).ToArray(), trainSet.Name) : trainSet;
                 var t = train ? (trainTransform is null ? limited : limited.WithTransform(trainTransform)) : (evalTransform is null ? limited : limited.WithTransform(evalTransform));
@@ -282,19 +286,27 @@ namespace ResNetSample
             return (train, eval);
         }
 
-        /// <summary>The data's channels must be the model's: conversion is asked for, never guessed.</summary>
-        private static void CheckChannels(ModelEntry entry, Dataset data, DataSplit split)
+        /// <summary>The shape of one sample's input: the set's uniform shape, else the first sample's; null for an empty set.</summary>
+        private static Dsl.Shape? SampleShapeOf(Dataset data)
+        {
+            if (data.SampleShape is { } shape) return shape;
+            if (data.Count == 0) return null;
+            using var first = data.Read(0);
+            return new Dsl.Shape(first.Input.shape);
+        }
+
+        /// <summary>
+        /// The data's channels must be the model's: conversion is asked for, never guessed. An image model on samples
+        /// that are not images (a table's rows) is refused by name.
+        /// </summary>
+        private static void CheckChannels(ModelEntry entry, Dataset data, Dsl.Shape? sample, DataSplit split)
         {
             var input = entry.Info.InputShape;
-            if (input.Rank != 3 || data.Count == 0) return;
-            long channels;
-            if (data.SampleShape is { Rank: 3 } shape) channels = shape[0];
-            else
-            {
-                using var first = data.Read(0);
-                if (first.Input.dim() != 3) return;
-                channels = first.Input.shape[0];
-            }
+            if (input.Rank != 3 || sample is null) return;
+            if (sample.Rank != 3)
+                throw new ArgumentException(
+                    $"{entry.Name} takes images {input} (channels, height, width) but the samples of {DataSources.Words[split.Format]} {data.Name} are {sample}, not images; choose a model on flat features such as mlp, or give images (NumPy arrays of [N, C, H, W], or [N, H, W, C] with --channels-last).");
+            long channels = sample[0];
             if (channels == input[0]) return;
             string what = channels == 1 ? "grey (1 channel)" : $"{channels}-channel";
             string mode = input[0] == 3 ? "rgb" : "grey";
@@ -334,7 +346,8 @@ namespace ResNetSample
         private static void RequireImagesOrFeatures(ModelEntry entry, string? data)
         {
             if (entry.Info.InputShape.Rank == 3) return;
-            if (data is not null && File.Exists(data)) return; // a table or an array; the data check compares shapes
+            // A file is a table or an array (the data check compares shapes); a path that does not exist is named by the source.
+            if (data is not null && !Directory.Exists(data)) return;
             throw new ArgumentException($"{entry.Name} takes input {entry.Info.InputShape}, not images (channels, height, width); train it on a table or arrays (--data a .csv, .npy or .npz file), or choose an image model such as {ModelCatalog.DefaultModel}.");
         }
 

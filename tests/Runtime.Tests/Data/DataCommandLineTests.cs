@@ -181,25 +181,25 @@ namespace Dsl.Runtime.Tests.Data
         [Fact]
         public void Mobilenet_v2_trains_on_a_colour_jpeg_folder_with_the_imagenet_preset_at_64_and_evaluate_scores_val()
         {
-            string data = ColourJpegFolder(trainPerClass: 30, valPerClass: 10);
+            string data = ColourJpegFolder(trainPerClass: 24, valPerClass: 8);
             string dir = Path.Combine(TestData.TempDir("cli-jpeg-run"), "run");
             var (code, output, error) = Cli(Train("mobilenet_v2", data, dir, "--transforms", "imagenet", "--image-size", "64"));
             Assert.True(code == 0, error + output);
 
-            Assert.Equal($"data: image-folder {data}: 90 training samples, 30 validation samples (the val/ folder), 3 classes", Line(output, "data: "));
+            Assert.Equal($"data: image-folder {data}: 72 training samples, 24 validation samples (the val/ folder), 3 classes", Line(output, "data: "));
             const string normalize = "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])";
             string transforms = Line(output, "transforms: ");
             Assert.StartsWith("transforms: train RandomResizedCrop(64, ", transforms);
             // Evaluation: torchvision's resize to int(64 * 256 / 224) = 73, then the centre 64x64.
             Assert.EndsWith("; evaluation Resize(73, antialias=True); CenterCrop(64); " + normalize, transforms);
             var row = Assert.Single(Metrics(dir));
-            Assert.Equal(Math.Round(row["val_acc"] * 30), row["val_acc"] * 30, 4);
+            Assert.Equal(Math.Round(row["val_acc"] * 24), row["val_acc"] * 24, 4);
 
             string checkpoint = Path.Combine(dir, "checkpoint.ckpt");
             var ev = Cli("evaluate", "--checkpoint", checkpoint, "--data", data, "--transforms", "imagenet", "--image-size", "64");
             Assert.True(ev.ExitCode == 0, ev.Error + ev.Output);
             var (accuracy, count) = Evaluated(ev.Output);
-            Assert.Equal(30, count);
+            Assert.Equal(24, count);
             Assert.Equal(row["val_acc"], accuracy, 4);
         }
 
@@ -248,11 +248,11 @@ namespace Dsl.Runtime.Tests.Data
         [Fact]
         public void Image_mode_rgb_lets_a_3_channel_model_train_on_grey_idx_files()
         {
-            string data = IdxFolder(train: 200, test: 100);
+            string data = IdxFolder(train: 128, test: 64);
             string dir = Path.Combine(TestData.TempDir("cli-idx-rgb"), "run");
             var (code, output, error) = Cli(Train("resnet18", data, dir, "--image-mode", "rgb", "--workers", "2"));
             Assert.True(code == 0, error + output);
-            Assert.StartsWith($"data: idx {data}: 200 training samples, 100 validation samples (the IDX test files), 10 classes", Line(output, "data: "));
+            Assert.StartsWith($"data: idx {data}: 128 training samples, 64 validation samples (the IDX test files), 10 classes", Line(output, "data: "));
             Assert.Single(Metrics(dir));
         }
 
@@ -275,6 +275,17 @@ namespace Dsl.Runtime.Tests.Data
             if (!allowMetricsHeader) Assert.False(Directory.Exists(dir), $"{dir} was created");
             Assert.StartsWith("error: ", error);
             return error.Trim();
+        }
+
+        [Theory]
+        [InlineData("--workers", "-1", "error: --workers must be 0 or more; got -1.")]
+        [InlineData("--image-mode", "purple", "error: --image-mode must be rgb (3 channels) or grey (1 channel); got purple.")]
+        [InlineData("--val-fraction", "1.5", "error: --val-fraction must be a number between 0 and 1 (exclusive), such as 0.1; got 1.5.")]
+        [InlineData("--val-fraction", "0", "error: --val-fraction must be a number between 0 and 1 (exclusive), such as 0.1; got 0.")]
+        public void A_data_option_out_of_range_is_named(string option, string value, string message)
+        {
+            string data = IdxFolder(train: 8, test: 8);
+            Assert.Equal(message, Fails(ResNetSample.ModelCatalog.DefaultModel, data, option, value));
         }
 
         [Fact]
@@ -303,6 +314,30 @@ namespace Dsl.Runtime.Tests.Data
             string data = IdxFolder(train: 8, test: 8);
             Assert.Equal("error: --format must be one of auto, idx, image-folder, cifar10, cifar100, csv, npy, segmentation; got nonsense.",
                 Fails("lenet", data, "--format", "nonsense"));
+        }
+
+        [Fact]
+        public void A_format_given_the_wrong_kind_of_path_says_which_it_reads()
+        {
+            string folder = ColourJpegFolder(trainPerClass: 2, valPerClass: 1);
+            Assert.Equal($"error: {folder} is a folder, but the csv format reads a .csv file: give the file's path, or another --format.",
+                Fails("resnet18", folder, "--format", "csv"));
+            string csv = FashionCsv(20);
+            Assert.Equal($"error: {csv} is a file, but the cifar10 format reads a folder: give its folder's path, or another --format.",
+                Fails("resnet18", csv, "--format", "cifar10"));
+            string missing = Path.Combine(Path.GetDirectoryName(csv)!, "missing.npy");
+            Assert.Equal($"error: {missing} does not exist: the npy format reads an .npy file of inputs (with its targets file beside it) or an .npz file.",
+                Fails("mlp", missing, "--format", "npy"));
+        }
+
+        [Fact]
+        public void Table_rows_are_not_images_for_an_image_model_or_image_transforms()
+        {
+            string csv = FashionCsv(20);
+            Assert.Equal($"error: resnet18 takes images [3, 224, 224] (channels, height, width) but the samples of csv fashion.csv are [784], not images; choose a model on flat features such as mlp, or give images (NumPy arrays of [N, C, H, W], or [N, H, W, C] with --channels-last).",
+                Fails("resnet18", csv));
+            Assert.Equal($"error: --transforms and --eval-transforms apply to images; {csv} holds csv samples of shape [784], which are not images: leave them out.",
+                Fails("mlp", csv, "--transforms", "imagenet"));
         }
 
         [Fact]
