@@ -42,7 +42,7 @@ var schedule = new Option<LrScheduleKind?>("--schedule") { Description = "consta
 var weightDecay = new Option<double?>("--weight-decay") { Description = $"Weight decay (default {defaults.WeightDecay})" };
 var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value" };
 var patience = new Option<int?>("--patience") { Description = "Stop after this many epochs without a better test loss" };
-var imageSize = new Option<int?>("--image-size") { Description = "Resize images to NxN; must match the model's [Input] (default: the model's)" };
+var imageSize = new Option<int?>("--image-size") { Description = "IDX data: resize images to NxN, which must match the model's [Input]; other data: the size S of the transform presets (default: the model's input size; the cifar preset keeps the images' own size)" };
 var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
 var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
 var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 (CUDA only; no autocast in TorchSharp, see docs/runtime.md)" };

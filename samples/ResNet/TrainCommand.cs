@@ -147,6 +147,7 @@ namespace ResNetSample
                 Resume = s.Resume,
                 Overwrite = s.Overwrite,
                 Seed = s.Seed,
+                Workers = s.Workers,
             };
             options.Validate();
             return options;
@@ -248,11 +249,10 @@ namespace ResNetSample
         /// Opens the data of <c>train</c> or <c>evaluate</c>. Without <c>--data</c>, or with MNIST-format files, the
         /// (Fashion-)MNIST path of before: the batch is resized to the model's declared size and normalized with the
         /// set's statistics. Any other source goes through <see cref="DataSources.Open"/>, and its per-sample transforms
-        /// are the preset or list given (<c>--transforms</c>); their size is <c>--image-size</c>, or the model's.
+        /// are the preset or list given (<c>--transforms</c>), presets at <see cref="PresetSize"/>.
         /// </summary>
         private static CommandData OpenData(TrainSettings s, ModelEntry entry, string? path, bool train, TextWriter output)
         {
-            var input = entry.Info.InputShape;
             string folder = path ?? BuiltInData;
             var format = s.DataOptions.Format;
             if (path is null) format = DataFormat.Idx;
@@ -273,8 +273,11 @@ namespace ResNetSample
                     trainSet = valSet ?? trainSet;
                     valSet = null;
                 }
-                CheckChannels(entry, trainSet, split);
-                var (trainTransform, evalTransform) = Transforms(s, input.Rank == 3 ? (int)input[1] : 0);
+                var sample = SampleShapeOf(trainSet);
+                CheckChannels(entry, trainSet, sample, split);
+                if (sample is { Rank: not 3 } && new[] { s.Transforms, s.EvalTransforms }.Any(t => t is not null && !string.Equals(t.Trim(), "none", StringComparison.OrdinalIgnoreCase)))
+                    throw new ArgumentException($"--transforms and --eval-transforms apply to images; {folder} holds {DataSources.Words[split.Format]} samples of shape {sample}, which are not images: leave them out.");
+                var (trainTransform, evalTransform) = Transforms(s, PresetSize(s, entry, trainSet));
                 var limited = train && s.Limit is int n && n < trainSet.Count ? trainSet.Subset(Enumerable.Range(0, n).ToArray(), trainSet.Name) : trainSet;
                 var t = train ? (trainTransform is null ? limited : limited.WithTransform(trainTransform)) : (evalTransform is null ? limited : limited.WithTransform(evalTransform));
                 var v = valSet is null ? null : evalTransform is null ? valSet : valSet.WithTransform(evalTransform);
@@ -289,37 +292,61 @@ namespace ResNetSample
             }
         }
 
-        /// <summary>The per-sample transforms of <c>--transforms</c> / <c>--eval-transforms</c> (a preset gives both halves).</summary>
-        /// <remarks>
-        /// A preset's size is the one in brackets (<c>imagenet(160)</c>), else <c>--image-size</c>, else the network's
-        /// input size, except <c>cifar</c>, which keeps CIFAR's 32 (<see cref="TransformPresets.CifarSize"/>).
-        /// </remarks>
-        private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int networkSize)
+        /// <summary>
+        /// S of the presets without a size in brackets: <c>--image-size</c>, else the model's declared input size; but
+        /// the <c>cifar</c> preset keeps CIFAR's 32 (<see cref="TransformPresets.CifarSize"/>): its evaluation half does
+        /// not resize, so a training crop of the model's 224 would neither fit 32x32 images nor match what the network
+        /// is evaluated on. train.py follows the same rule.
+        /// </summary>
+        private static int PresetSize(TrainSettings s, ModelEntry entry, Dataset data)
         {
-            int SizeFor(string text) => s.ImageSize ?? (text.Trim().Equals("cifar", StringComparison.OrdinalIgnoreCase) ? TransformPresets.CifarSize : networkSize);
+            if (s.ImageSize is int requested) return requested;
+            bool cifar = new[] { s.Transforms, s.EvalTransforms }.Any(t => string.Equals(t?.Trim(), "cifar", StringComparison.OrdinalIgnoreCase));
+            if (cifar) return TransformPresets.CifarSize;
+            var input = entry.Info.InputShape;
+            return input.Rank == 3 ? (int)input[1] : 0;
+        }
+
+        /// <summary>The per-sample transforms of <c>--transforms</c> / <c>--eval-transforms</c> (a preset gives both halves, at <paramref name="size"/> unless its text gives one).</summary>
+        private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int size)
+        {
+            // The parser names its setting "transforms"; errors name the option the text came from.
+            static TransformPair Parse(string text, int size, string option)
+            {
+                try { return TransformText.ParsePair(text, size); }
+                catch (InvalidOptionException e) { throw e.Rename(option); }
+            }
             Transform? train = null, eval = null;
             if (s.Transforms is string text)
             {
-                var pair = TransformText.ParsePair(text, SizeFor(text));
+                var pair = Parse(text, size, "--transforms");
                 (train, eval) = (pair.Train, pair.Eval);
             }
-            if (s.EvalTransforms is string evalText) eval = TransformText.ParsePair(evalText, SizeFor(evalText)).Eval;
+            if (s.EvalTransforms is string evalText) eval = Parse(evalText, size, "--eval-transforms").Eval;
             return (train, eval);
         }
 
-        /// <summary>The data's channels must be the model's: conversion is asked for, never guessed.</summary>
-        private static void CheckChannels(ModelEntry entry, Dataset data, DataSplit split)
+        /// <summary>The shape of one sample's input: the set's uniform shape, else the first sample's; null for an empty set.</summary>
+        private static Dsl.Shape? SampleShapeOf(Dataset data)
+        {
+            if (data.SampleShape is { } shape) return shape;
+            if (data.Count == 0) return null;
+            using var first = data.Read(0);
+            return new Dsl.Shape(first.Input.shape);
+        }
+
+        /// <summary>
+        /// The data's channels must be the model's: conversion is asked for, never guessed. An image model on samples
+        /// that are not images (a table's rows) is refused by name.
+        /// </summary>
+        private static void CheckChannels(ModelEntry entry, Dataset data, Dsl.Shape? sample, DataSplit split)
         {
             var input = entry.Info.InputShape;
-            if (input.Rank != 3 || data.Count == 0) return;
-            long channels;
-            if (data.SampleShape is { Rank: 3 } shape) channels = shape[0];
-            else
-            {
-                using var first = data.Read(0);
-                if (first.Input.dim() != 3) return;
-                channels = first.Input.shape[0];
-            }
+            if (input.Rank != 3 || sample is null) return;
+            if (sample.Rank != 3)
+                throw new ArgumentException(
+                    $"{entry.Name} takes images {input} (channels, height, width) but the samples of {DataSources.Words[split.Format]} {data.Name} are {sample}, not images; choose a model on flat features such as mlp, or give images (NumPy arrays of [N, C, H, W], or [N, H, W, C] with --channels-last).");
+            long channels = sample[0];
             if (channels == input[0]) return;
             string what = channels == 1 ? "grey (1 channel)" : $"{channels}-channel";
             string mode = input[0] == 3 ? "rgb" : "grey";

@@ -215,6 +215,7 @@ namespace Dsl.Runtime.Data
         private static (Dataset Train, Dataset? Validation, string Where) OpenFormat(string path, DataFormat format, DataOptions o, List<IDisposable> owned, bool validationOnly = false)
         {
             T Own<T>(T d) where T : IDisposable { owned.Add(d); return d; }
+            CheckPathKind(path, format);
             switch (format)
             {
                 case DataFormat.Idx:
@@ -246,6 +247,26 @@ namespace Dsl.Runtime.Data
                 default:
                     throw new InvalidOptionException("format", "one of " + string.Join(", ", Words.Values.Skip(1)), Words[format]);
             }
+        }
+
+        /// <summary>
+        /// CSV and NumPy read a file, the other formats a folder: the wrong kind of path (or none) is named with the
+        /// fix, rather than left to fail as an access error when a folder is opened as a file.
+        /// </summary>
+        private static void CheckPathKind(string path, DataFormat format)
+        {
+            bool wantsFile = format is DataFormat.Csv or DataFormat.Npy;
+            string reads = format switch
+            {
+                DataFormat.Csv => "a .csv file",
+                DataFormat.Npy => "an .npy file of inputs (with its targets file beside it) or an .npz file",
+                _ => "a folder",
+            };
+            if (wantsFile ? File.Exists(path) : Directory.Exists(path)) return;
+            if (Directory.Exists(path) || File.Exists(path))
+                throw new InvalidDataException($"{path} is a {(wantsFile ? "folder" : "file")}, but the {Words[format]} format reads {reads}: give {(wantsFile ? "the file's" : "its folder's")} path, or another --format.");
+            // A missing folder is left to the source, whose message lists the files it needs and where to get them.
+            if (wantsFile) throw new InvalidDataException($"{path} does not exist: the {Words[format]} format reads {reads}.");
         }
 
         /// <summary>
