@@ -70,7 +70,7 @@ namespace Dsl.Runtime.Tests
             model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
 
         /// <summary>Bit-identical: same shape, dtype and every element equal.</summary>
-        private static bool Same(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && torch.equal(a, b).item<bool>();
+        private static bool Same(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
         private static bool IsFrozen(string key) => FrozenPatterns.Any(p => key.StartsWith(p[..^1], StringComparison.Ordinal));
 

@@ -117,6 +117,7 @@ namespace Dsl.Runtime.Training
             var linear = FindLinear(model, name);
             var old = linear.weight ?? throw new InvalidOptionException("classifier", $"a Linear layer with a weight; {name} has none", name);
             long inFeatures = old.shape[1], previous = old.shape[0];
+            var (dtype, device) = (old.dtype, old.device); // the setter disposes the old weight
             bool hasBias = linear.bias is not null;
             double bound = 1.0 / Math.Sqrt(inFeatures);
             using (torch.NewDisposeScope())
@@ -124,11 +125,11 @@ namespace Dsl.Runtime.Training
                 // PyTorch's nn.Linear.reset_parameters: kaiming_uniform_(a=sqrt(5)) gives the weight U(-1/sqrt(in), 1/sqrt(in)),
                 // and the bias the same bound.
                 var generator = new torch.Generator((ulong)seed);
-                var w = torch.rand(new[] { (long)classes, inFeatures }, old.dtype, old.device, generator: generator).mul_(2 * bound).sub_(bound);
+                var w = torch.rand(new[] { (long)classes, inFeatures }, dtype, device, generator: generator).mul_(2 * bound).sub_(bound);
                 linear.weight = (Parameter)new Parameter(w).DetachFromDisposeScope();
                 if (hasBias)
                 {
-                    var b = torch.rand(new[] { (long)classes }, old.dtype, old.device, generator: generator).mul_(2 * bound).sub_(bound);
+                    var b = torch.rand(new[] { (long)classes }, dtype, device, generator: generator).mul_(2 * bound).sub_(bound);
                     linear.bias = (Parameter)new Parameter(b).DetachFromDisposeScope();
                 }
             }
