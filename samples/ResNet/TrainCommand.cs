@@ -308,8 +308,7 @@ namespace ResNetSample
                     valSet = null;
                 }
                 CheckChannels(entry, trainSet, split);
-                int size = s.ImageSize ?? (input.Rank == 3 ? (int)input[1] : 0);
-                var (trainTransform, evalTransform) = Transforms(s, size);
+                var (trainTransform, evalTransform) = Transforms(s, input.Rank == 3 ? (int)input[1] : 0);
                 var limited = train && s.Limit is int n && n < trainSet.Count ? trainSet.Subset(Enumerable.Range(0, n).ToArray(), trainSet.Name) : trainSet;
                 var t = train ? (trainTransform is null ? limited : limited.WithTransform(trainTransform)) : (evalTransform is null ? limited : limited.WithTransform(evalTransform));
                 var v = valSet is null ? null : evalTransform is null ? valSet : valSet.WithTransform(evalTransform);
@@ -325,15 +324,20 @@ namespace ResNetSample
         }
 
         /// <summary>The per-sample transforms of <c>--transforms</c> / <c>--eval-transforms</c> (a preset gives both halves).</summary>
-        private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int size)
+        /// <remarks>
+        /// A preset's size is the one in brackets (<c>imagenet(160)</c>), else <c>--image-size</c>, else the network's
+        /// input size, except <c>cifar</c>, which keeps CIFAR's 32 (<see cref="TransformPresets.CifarSize"/>).
+        /// </remarks>
+        private static (Transform? Train, Transform? Eval) Transforms(TrainSettings s, int networkSize)
         {
+            int SizeFor(string text) => s.ImageSize ?? (text.Trim().Equals("cifar", StringComparison.OrdinalIgnoreCase) ? TransformPresets.CifarSize : networkSize);
             Transform? train = null, eval = null;
             if (s.Transforms is string text)
             {
-                var pair = TransformText.ParsePair(text, size);
+                var pair = TransformText.ParsePair(text, SizeFor(text));
                 (train, eval) = (pair.Train, pair.Eval);
             }
-            if (s.EvalTransforms is string evalText) eval = TransformText.ParsePair(evalText, size).Eval;
+            if (s.EvalTransforms is string evalText) eval = TransformText.ParsePair(evalText, SizeFor(evalText)).Eval;
             return (train, eval);
         }
 

@@ -116,10 +116,14 @@ namespace Dsl.Runtime.Tests
             Assert.Contains("epoch 1/1: train loss", log.ToString());
 
             var lines = CsvLines(dir);
-            Assert.Equal("epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds", lines[0]);
+            Assert.Equal("epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,val_top5", lines[0]);
             Assert.Equal(2, lines.Length);
             Assert.StartsWith("1,", lines[1]);
-            Assert.Equal(7, lines[1].Split(',').Length);
+            var cells = lines[1].Split(',');
+            Assert.Equal(8, cells.Length);
+            double top1 = double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture), top5 = double.Parse(cells[7], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(top5 >= top1 && top5 <= 1, $"top-5 {top5} must be at least top-1 {top1}");
+            Assert.Equal(m.ValExtra!["top5"], top5, 6);
 
             byte[] png = File.ReadAllBytes(result.PlotPath);
             Assert.True(png.Length > 1000);

@@ -20,7 +20,7 @@ syntax (``RandomResizedCrop(224); RandomHorizontalFlip(); Normalize(mean=[...], 
 The run mirrors the .NET trainer with the sample's defaults: SGD (momentum 0.9, weight decay 5e-4), the
 one-cycle schedule peaking at lr 0.05 and updated every step, batch 128, seed 42. Without --transforms, IDX
 images are scaled to [0, 1], resized (bilinear) to the model's input and normalised with the data set's mean
-and std, as in .NET; images of other sources are scaled to [0, 1] and resized to the model's input.
+and std, as in .NET; images of other sources are scaled to [0, 1] and take their size from --transforms.
 --batch-size is the batch of one optimizer step over all processes, so the learning rate means the same
 whatever the number of processes.
 
@@ -756,10 +756,17 @@ def build_transform(name, a):
     return T.Grayscale(a.get("num_output_channels", 1))
 
 
-def preset_call(text, size):
-    """(preset name, size) of `imagenet`, `cifar`, `none` or `imagenet(160)`; None for any other text."""
+CIFAR_SIZE = 32  # the cifar preset's size unless another is given: its crops keep CIFAR's image size
+
+
+def preset_call(text, size, explicit_size=None):
+    """(preset name, size) of `imagenet`, `cifar`, `none` or `imagenet(160)`; None for any other text. The size is
+    the one in brackets, else --image-size (`explicit_size`), else the network's (`size`), except cifar's CIFAR_SIZE."""
     m = re.fullmatch(r"\s*(imagenet|cifar|none)\s*(?:\(\s*(\d+)\s*\))?\s*", text)
-    return (m.group(1), int(m.group(2)) if m.group(2) else size) if m else None
+    if not m:
+        return None
+    default = explicit_size or (CIFAR_SIZE if m.group(1) == "cifar" else size)
+    return (m.group(1), int(m.group(2)) if m.group(2) else default)
 
 
 def eval_counterpart(train):
@@ -780,19 +787,19 @@ def eval_counterpart(train):
     return parse_transforms("; ".join(text), "--eval-transforms")
 
 
-def resolve_transforms(train_text, eval_text, size):
+def resolve_transforms(train_text, eval_text, size, explicit_size=None):
     """(training steps, evaluation steps) of --transforms / --eval-transforms: a preset name gives its pair; explicit
     training transforms evaluate with their counterpart (see eval_counterpart)."""
     if train_text is None:
         train, evaluation = [], []
-    elif (p := preset_call(train_text, size)) is not None:
+    elif (p := preset_call(train_text, size, explicit_size)) is not None:
         train = parse_transforms(preset(p[0], p[1], True))
         evaluation = parse_transforms(preset(p[0], p[1], False), "--eval-transforms")
     else:
         train = parse_transforms(train_text)
         evaluation = eval_counterpart(train)
     if eval_text is not None:
-        p = preset_call(eval_text, size)
+        p = preset_call(eval_text, size, explicit_size)
         text = preset(p[0], p[1], False) if p is not None else eval_text
         evaluation = parse_transforms(text, "--eval-transforms")
     return train, evaluation
@@ -1286,11 +1293,11 @@ def load_data(args, network):
     kind = train_source.kind
     image_size = args.image_size or (min(size) if len(size) == 2 else None)
     for text in (args.transforms, args.eval_transforms):
-        p = preset_call(text or "", image_size)
+        p = preset_call(text or "", image_size, args.image_size)
         if p is not None and p[0] != "none" and p[1] is None:
             fail(f"the preset {text} needs an image size: pass --image-size (or write {p[0]}(SIZE))")
     try:
-        train_steps, eval_steps = resolve_transforms(args.transforms, args.eval_transforms, image_size)
+        train_steps, eval_steps = resolve_transforms(args.transforms, args.eval_transforms, image_size, args.image_size)
     except ValueError as e:
         fail(e)
     if (train_steps or eval_steps) and not train_source.images:
@@ -1333,11 +1340,13 @@ def load_data(args, network):
         elif tuple(x.shape) != tuple(network.input_shape):
             fail(f"{network.__name__} takes {list(network.input_shape)} per sample but the {name} sample {where} is {list(x.shape)}")
 
-    # Batch preparation: uint8 to [0, 1]; images resized (bilinear) to the network's input, except for masks (the
-    # output must keep the masks' size); IDX without --transforms normalised with the data set's statistics.
+    # Batch preparation: uint8 to [0, 1]; IDX without --transforms resized (bilinear) to the network's input and
+    # normalised with the data set's statistics, as the .NET sample does.
     legacy = fmt == "idx" and args.transforms is None
     mean, std = NORMALISATION[args.dataset] if legacy else (None, None)
-    resize = list(size) if kind != "mask" and len(size) == 2 else None
+    # Only IDX without --transforms is resized here (as the .NET sample does); other sources get their size from
+    # their transforms, and a network that pools globally takes any size.
+    resize = list(size) if legacy and len(size) == 2 else None
 
     def prepare(x):
         x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()

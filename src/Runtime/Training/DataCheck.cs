@@ -15,25 +15,25 @@ namespace Dsl.Runtime.Training
     /// </summary>
     internal static class DataCheck
     {
-        /// <summary>Checks that <paramref name="data"/> is not empty, fits the model and has only labels the model can output.</summary>
+        /// <summary>
+        /// Checks that <paramref name="data"/> is not empty, fits the model and the task, and (for classes) has only
+        /// labels the model can output. Returns the task: <paramref name="task"/>, or the one that fits the data and
+        /// the model's output (<see cref="TrainingTask.For"/>).
+        /// </summary>
         /// <remarks><paramref name="role"/> is how messages call the set: "training set", "validation set", "data set".</remarks>
-        /// <exception cref="InvalidDataException">The set is empty, does not fit the model, or has a label the model cannot output.</exception>
-        public static void Check(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform? transform, DeviceSetup? device, long seed = 42)
+        /// <exception cref="InvalidDataException">The set is empty, does not fit the model or the task, or has a label the model cannot output.</exception>
+        public static TrainingTask Check(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform? transform, DeviceSetup? device, long seed = 42, TrainingTask? task = null)
         {
             if (data.Count == 0)
                 throw new InvalidDataException($"The {role} '{data.Name}' is empty: it holds no samples.");
-            var output = Output(model, data, role, transform ?? ImageTransform.ScaleOnly, device, seed);
-            if (data.TargetKind == TargetKind.Values)
-            {
-                using var first = data.Read(0);
-                if (output.Length != 2 || output[1] != first.Target.numel())
-                    throw new InvalidDataException(
-                        $"{Name(model)} returns {Dsl.Shape.Format(output)} for one sample of the {role} '{data.Name}', whose targets hold {first.Target.numel()} value(s); a regression network ends in as many outputs as the target has values.");
-                return;
-            }
-            long classes = output[1];
+            using var scope = torch.NewDisposeScope();
+            var (output, target) = Output(model, data, role, transform ?? ImageTransform.ScaleOnly, device, seed);
+            task ??= TrainingTask.For(data, output);
+            task.Check(Name(model), data, role, output, target);
+            if (task is not ClassificationTask || output.Length != 1) return task;
+            long classes = output[0];
             var labels = data.ClassLabels();
-            if (labels is null) return; // checked per batch by the loss
+            if (labels is null) return task; // checked per batch by the loss
             for (int index = 0; index < labels.Length; index++)
             {
                 long label = labels[index];
@@ -41,16 +41,16 @@ namespace Dsl.Runtime.Training
                 throw new InvalidDataException(
                     $"Label {label} at index {index} of the {role} '{data.Name}' is outside [0, {classes}): {Name(model)} outputs {classes} classes.");
             }
+            return task;
         }
 
-        /// <summary>Runs the set's first sample through the model and returns the output's shape.</summary>
-        private static long[] Output(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform transform, DeviceSetup? device, long seed)
+        /// <summary>Runs the set's first sample through the model: the output's shape for one sample, and that sample's target.</summary>
+        private static (long[] Output, Tensor Target) Output(nn.Module<Tensor, Tensor> model, Dataset data, string role, ImageTransform transform, DeviceSetup? device, long seed)
         {
             bool wasTraining = model.training;
             model.eval();
             try
             {
-                using var scope = torch.NewDisposeScope();
                 using var noGrad = torch.no_grad();
                 var (raw, target) = BatchLoader.Collate(data, new long[] { 0 }, seed, 1, 1);
                 var x = transform.Apply(raw);
@@ -66,17 +66,10 @@ namespace Dsl.Runtime.Training
                         $"The {role} '{data.Name}' does not fit {Name(model)}: {sample} becomes {Dsl.Shape.Format(x.shape)} after the transforms ({transform}), which the model rejects: {e.Message} " +
                         "Resize the images to the model's input (a Resize transform, or ImageTransform.Resize) or use a model declared for this size.", e);
                 }
-                if (data.TargetKind == TargetKind.Mask)
-                {
-                    if (logits.dim() != 4 || logits.shape[0] != 1 || logits.shape[2] != target.shape[1] || logits.shape[3] != target.shape[2])
-                        throw new InvalidDataException(
-                            $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one image of the {role} '{data.Name}', whose masks are {Dsl.Shape.Format(target.shape)}; segmentation needs logits [N, classes, H, W] of the mask's size.");
-                    return new[] { logits.shape[0], logits.shape[1] };
-                }
-                if (logits.dim() != 2 || logits.shape[0] != 1)
+                if (logits.dim() < 2 || logits.shape[0] != 1)
                     throw new InvalidDataException(
-                        $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one sample of the {role} '{data.Name}'; the trainer needs logits of shape [N, classes].");
-                return logits.shape;
+                        $"{Name(model)} returns {Dsl.Shape.Format(logits.shape)} for one sample of the {role} '{data.Name}'; the trainer needs an output with the batch first ([N, ...]).");
+                return (logits.shape[1..], target[0]);
             }
             finally
             {

@@ -8,10 +8,11 @@ namespace Dsl.Runtime.Training
     public static class MetricsPlot
     {
         /// <summary>Writes a PNG (atomically: temp file then move).</summary>
-        public static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width = 640, int height = 420) => Save(path, rows, width, height, null);
+        public static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width = 640, int height = 420, TrainingTask? task = null) => Save(path, rows, width, height, null, task);
 
-        internal static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width, int height, Func<string, Stream, Stream>? filter)
+        internal static void Save(string path, IReadOnlyList<EpochMetrics> rows, int width, int height, Func<string, Stream, Stream>? filter, TrainingTask? task = null)
         {
+            string metric = (task ?? new ClassificationTask()).MetricKey;
             int n = rows.Count;
             var x = new double[n];
             var trainLoss = new double[n];
@@ -32,8 +33,8 @@ namespace Dsl.Runtime.Training
             var plt = new ScottPlot.Plot();
             Add(plt, x, trainLoss, "train loss", ScottPlot.Colors.C0, dashed: false);
             if (hasVal) Add(plt, x, valLoss, "val loss", ScottPlot.Colors.C1, dashed: true);
-            Add(plt, x, trainAcc, "train acc", ScottPlot.Colors.C2, dashed: false);
-            if (hasVal) Add(plt, x, valAcc, "val acc", ScottPlot.Colors.C3, dashed: true);
+            Add(plt, x, trainAcc, "train " + metric, ScottPlot.Colors.C2, dashed: false);
+            if (hasVal) Add(plt, x, valAcc, "val " + metric, ScottPlot.Colors.C3, dashed: true);
             plt.XLabel("epoch");
             plt.Title("training curves");
             plt.ShowLegend(ScottPlot.Alignment.UpperRight);
@@ -60,10 +61,10 @@ namespace Dsl.Runtime.Training
 
         public override void OnTrainStart(TrainingContext context)
         {
-            if (context.Metrics.Count > 0) MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter);
+            if (context.Metrics.Count > 0) MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter, context.Task);
         }
 
         public override void OnEpochEnd(TrainingContext context, EpochMetrics metrics) =>
-            MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter);
+            MetricsPlot.Save(PathIn(context), context.Metrics, 640, 420, context.Options.WriteFilter, context.Task);
     }
 }

@@ -10,17 +10,22 @@ namespace Dsl.Runtime.Training
 {
     internal static class ProgressText
     {
-        public static string Epoch(EpochMetrics m, int epochs)
+        public static string Epoch(EpochMetrics m, int epochs, TrainingTask? task = null)
         {
             var ci = CultureInfo.InvariantCulture;
-            string val = double.IsNaN(m.ValLoss) ? "" : string.Format(ci, " | val loss {0:F4} acc {1:F4}", m.ValLoss, m.ValAccuracy);
-            return string.Format(ci, "epoch {0}/{1}: train loss {2:F4} acc {3:F4}{4} | lr {5:G4} | {6:F1} s, {7:F0} img/s",
-                m.Epoch, epochs, m.TrainLoss, m.TrainAccuracy, val, m.LearningRate, m.Seconds, m.ImagesPerSecond);
+            string key = (task ?? new ClassificationTask()).MetricKey;
+            string extra = "";
+            if (m.ValExtra is { Count: > 0 } x && task is not null)
+                foreach (var e in task.ExtraMetrics)
+                    if (x.TryGetValue(e, out var v)) extra += string.Format(ci, " {0} {1:F4}", e, v);
+            string val = double.IsNaN(m.ValLoss) ? "" : string.Format(ci, " | val loss {0:F4} {1} {2:F4}{3}", m.ValLoss, key, m.ValAccuracy, extra);
+            return string.Format(ci, "epoch {0}/{1}: train loss {2:F4} {8} {3:F4}{4} | lr {5:G4} | {6:F1} s, {7:F0} img/s",
+                m.Epoch, epochs, m.TrainLoss, m.TrainAccuracy, val, m.LearningRate, m.Seconds, m.ImagesPerSecond, key);
         }
 
-        public static string Batch(int epochs, BatchProgress p) =>
-            string.Format(CultureInfo.InvariantCulture, "epoch {0}/{1} batch {2}/{3}: loss {4:F4} acc {5:F4}, {6:F0} img/s",
-                p.Epoch, epochs, p.Batch, p.Batches, p.Loss, p.Accuracy, p.ImagesPerSecond);
+        public static string Batch(int epochs, BatchProgress p, TrainingTask? task = null) =>
+            string.Format(CultureInfo.InvariantCulture, "epoch {0}/{1} batch {2}/{3}: loss {4:F4} {7} {5:F4}, {6:F0} img/s",
+                p.Epoch, epochs, p.Batch, p.Batches, p.Loss, p.Accuracy, p.ImagesPerSecond, (task ?? new ClassificationTask()).MetricKey);
     }
 
     /// <summary>Plain text: one line per epoch plus a line every few seconds within long epochs (CI logs, redirected output).</summary>
@@ -42,14 +47,14 @@ namespace Dsl.Runtime.Training
         {
             // The epoch's last batch is reported by the epoch line.
             if (p.Batch >= p.Batches || _sinceLine.Elapsed.TotalSeconds < _lineSeconds) return;
-            _out.WriteLine(ProgressText.Batch(context.Epochs, p));
+            _out.WriteLine(ProgressText.Batch(context.Epochs, p, context.Task));
             _out.Flush();
             _sinceLine.Restart();
         }
 
         public override void OnEpochEnd(TrainingContext context, EpochMetrics m)
         {
-            _out.WriteLine(ProgressText.Epoch(m, context.Epochs));
+            _out.WriteLine(ProgressText.Epoch(m, context.Epochs, context.Task));
             _out.Flush();
         }
     }

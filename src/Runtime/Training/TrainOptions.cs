@@ -152,6 +152,12 @@ namespace Dsl.Runtime.Training
         /// </summary>
         public ImageTransform? Transform { get; init; }
 
+        /// <summary>
+        /// The task (loss and metrics); null picks the one that fits the data and the model's output
+        /// (<see cref="TrainingTask.For"/>: masks are segmentation, value targets regression, classes classification).
+        /// </summary>
+        public TrainingTask? Task { get; init; }
+
         /// <summary>Device and dtype; null is the CPU in float32.</summary>
         public DeviceSetup? Device { get; init; }
 

@@ -14,8 +14,18 @@ using static TorchSharp.torch;
 
 namespace Dsl.Runtime.Training
 {
-    /// <summary>Loss and accuracy of a model on a data set.</summary>
-    public sealed record EvalResult(double Loss, double Accuracy, int Count);
+    /// <summary>
+    /// Loss and metrics of a model on a data set: <see cref="Accuracy"/> is the task's main metric (accuracy, mean IoU,
+    /// R²: <see cref="TrainingTask.MetricName"/>), <see cref="Extra"/> its further metrics by key (top5, pixel_acc, mae).
+    /// </summary>
+    public sealed record EvalResult(double Loss, double Accuracy, int Count)
+    {
+        /// <summary>The task's further metrics by key.</summary>
+        public IReadOnlyDictionary<string, double> Extra { get; init; } = new Dictionary<string, double>();
+
+        /// <summary>The task the metrics belong to.</summary>
+        public TrainingTask? Task { get; init; }
+    }
 
     /// <summary>How a <see cref="Trainer.Fit"/> call ended (a diverging loss throws <see cref="TrainingDivergedException"/> instead).</summary>
     public sealed class FitResult
@@ -105,9 +115,11 @@ namespace Dsl.Runtime.Training
     }
 
     /// <summary>
-    /// Trains and evaluates image classifiers (<c>Module&lt;Tensor, Tensor&gt;</c> returning logits) with cross-entropy.
-    /// The trainer only runs batches; everything else (progress, metrics.csv, metrics.png, early stopping,
-    /// checkpoints, memory release, and your own <see cref="TrainingCallback"/>s) is a callback.
+    /// Trains and evaluates <c>Module&lt;Tensor, Tensor&gt;</c> networks for a <see cref="TrainingTask"/> (its loss and
+    /// metrics: classification, segmentation, regression, or your own), chosen from the data and the model's output
+    /// unless <see cref="TrainOptions.Task"/> says. The trainer only runs batches; everything else (progress,
+    /// metrics.csv, metrics.png, early stopping, checkpoints, memory release, and your own
+    /// <see cref="TrainingCallback"/>s) is a callback.
     /// </summary>
     public static class Trainer
     {
@@ -135,28 +147,35 @@ namespace Dsl.Runtime.Training
             string checkpoint = Path.Combine(dir, CheckpointFile.FileName);
             if (File.Exists(checkpoint) && !options.Resume && !options.Overwrite) throw new ExistingCheckpointException(checkpoint);
             options.Device?.Prepare(model);
-            DataCheck.Check(model, train, "training set", options.Transform, options.Device, options.EffectiveSeed);
-            if (val is not null) DataCheck.Check(model, val, "validation set", options.Transform, options.Device, options.EffectiveSeed);
+            var task = DataCheck.Check(model, train, "training set", options.Transform, options.Device, options.EffectiveSeed, options.Task);
+            if (val is not null) DataCheck.Check(model, val, "validation set", options.Transform, options.Device, options.EffectiveSeed, task);
 
             var log = options.Log ?? (options.Progress == ProgressMode.Silent ? TextWriter.Null : Console.Out);
-            return new Run(model, train, val, options, dir, log).Execute();
+            return new Run(model, train, val, options with { Task = task }, dir, log).Execute();
         }
 
         /// <summary><see cref="Fit"/> with <see cref="TrainOptions.Resume"/> set: continues from the checkpoint in the output folder.</summary>
         public static FitResult Resume(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options) =>
             Fit(model, train, val, options with { Resume = true });
 
-        /// <summary>Mean cross-entropy loss and accuracy of <paramref name="model"/> on <paramref name="data"/> (eval mode, no gradients).</summary>
-        /// <exception cref="InvalidDataException">The set is empty, does not fit the model, or has labels the model cannot output.</exception>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null, int workers = 0)
+        /// <summary>
+        /// Mean loss and metrics of <paramref name="model"/> on <paramref name="data"/> (eval mode, no gradients) for
+        /// <paramref name="task"/>, or the task that fits the data and the model's output.
+        /// </summary>
+        /// <exception cref="InvalidDataException">The set is empty, does not fit the model or the task, or has labels the model cannot output.</exception>
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null, int workers = 0, TrainingTask? task = null)
         {
-            DataCheck.Check(model, data, "data set", transform, device);
-            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform, workers: workers), device);
+            task = DataCheck.Check(model, data, "data set", transform, device, task: task);
+            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform, workers: workers), device, task);
         }
 
-        /// <summary>Mean cross-entropy loss and accuracy over every batch of <paramref name="loader"/> (one read at the end).</summary>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, DeviceSetup? device = null)
+        /// <summary>
+        /// Mean loss and metrics over every batch of <paramref name="loader"/> (one read at the end), for
+        /// <paramref name="task"/> (classification when null).
+        /// </summary>
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, DeviceSetup? device = null, TrainingTask? task = null)
         {
+            task ??= new ClassificationTask();
             bool wasTraining = model.training;
             model.eval();
             try
@@ -165,21 +184,23 @@ namespace Dsl.Runtime.Training
                 using var noGrad = torch.no_grad();
                 var dev = device?.Device ?? torch.CPU;
                 var lossSum = torch.zeros(1, ScalarType.Float64, dev);
-                var correct = torch.zeros(1, ScalarType.Int64, dev);
+                Tensor? statistics = null;
                 int count = 0;
                 foreach (var batch in loader.Epoch(1))
                 {
                     using (batch)
                     using (torch.NewDisposeScope())
                     {
-                        var (batchLoss, batchCorrect) = Step(model, batch, device, training: null);
+                        var (batchLoss, batchStatistics) = Step(model, batch, device, training: null, task);
                         lossSum.add_(batchLoss);
-                        correct.add_(batchCorrect);
+                        if (statistics is null) statistics = batchStatistics.MoveToOuterDisposeScope();
+                        else statistics.add_(batchStatistics);
                         count += batch.Size;
                     }
                 }
-                if (count == 0) return new EvalResult(double.NaN, double.NaN, 0);
-                return new EvalResult(lossSum.cpu().item<double>() / count, correct.cpu().item<long>() / (double)count, count);
+                if (count == 0 || statistics is null) return new EvalResult(double.NaN, double.NaN, 0) { Task = task };
+                var (metric, extra) = task.Compute(statistics.cpu().data<double>().ToArray());
+                return new EvalResult(lossSum.cpu().item<double>() / count, metric, count) { Extra = Extras(task, extra), Task = task };
             }
             finally
             {
@@ -190,27 +211,36 @@ namespace Dsl.Runtime.Training
         /// <summary>What a training step needs besides the model and the batch.</summary>
         private sealed record Optimization(optim.Optimizer Optimizer, Parameter[] Parameters, double? ClipGradNorm);
 
+        /// <summary>The task's extra metrics by key.</summary>
+        internal static Dictionary<string, double> Extras(TrainingTask task, double[] values)
+        {
+            var d = new Dictionary<string, double>();
+            for (int i = 0; i < task.ExtraMetrics.Count && i < values.Length; i++) d[task.ExtraMetrics[i]] = values[i];
+            return d;
+        }
+
         /// <summary>
-        /// One batch through the model, the same code for training and evaluation: forward, cross-entropy in float32
+        /// One batch through the model, the same code for training and evaluation: forward, the task's loss in float32
         /// and, when <paramref name="training"/> is given, backward, optional clipping and the optimizer step.
-        /// Returns the batch's summed loss and number of correct predictions as device tensors, without reading
-        /// them (a read makes the CPU wait for the device); callers read many batches at once.
+        /// Returns the batch's summed loss and the task's statistics as device tensors, without reading them (a read
+        /// makes the CPU wait for the device); callers read many batches at once.
         /// </summary>
-        private static (Tensor LossSum, Tensor Correct) Step(nn.Module<Tensor, Tensor> model, Batch batch, DeviceSetup? device, Optimization? training)
+        private static (Tensor LossSum, Tensor Statistics) Step(nn.Module<Tensor, Tensor> model, Batch batch, DeviceSetup? device, Optimization? training, TrainingTask task)
         {
             var x = device?.PrepareInput(batch.X) ?? batch.X;
             var y = batch.Y.to(x.device);
             training?.Optimizer.zero_grad();
-            var logits = model.call(x);
-            if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
-            var loss = nn.functional.cross_entropy(logits, y);
+            var output = model.call(x);
+            if (output.dtype != ScalarType.Float32) output = output.to_type(ScalarType.Float32);
+            var loss = task.Loss(output, y);
             if (training is not null)
             {
                 loss.backward();
                 if (training.ClipGradNorm is double max) ClipGradNorm(training.Parameters, max);
                 training.Optimizer.step();
             }
-            return (loss.detach().mul(batch.Size), logits.argmax(1).eq(y).sum());
+            using (torch.no_grad())
+                return (loss.detach().mul(batch.Size), task.Statistics(output.detach(), y));
         }
 
         /// <summary>
@@ -303,7 +333,7 @@ namespace Dsl.Runtime.Training
                 _log = log;
                 _checkpoint = Path.Combine(dir, CheckpointFile.FileName);
                 _plan = ParameterPlan.Create(model, options); // before anything is written: a pattern that matches nothing stops here
-                _context = new TrainingContext(model, options, dir, log, _metrics) { CaptureCheckpoint = Capture };
+                _context = new TrainingContext(model, options, dir, log, _metrics) { CaptureCheckpoint = Capture, Task = options.Task ?? new ClassificationTask() };
                 _earlyStopping = val is null ? null : new EarlyStopping(options);
                 _callbacks = Callbacks(options, log, _earlyStopping);
 
@@ -469,7 +499,7 @@ namespace Dsl.Runtime.Training
                         foreach (var c in _callbacks) c.OnEpochStart(_context);
                         var train = TrainEpoch(epoch);
                         if (train.Cancelled) return Result(false, $"cancelled during epoch {epoch}; the checkpoint holds epoch {epoch - 1}");
-                        var val = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device);
+                        var val = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device, _context.Task);
                         var m = new EpochMetrics
                         {
                             Epoch = epoch,
@@ -477,6 +507,7 @@ namespace Dsl.Runtime.Training
                             TrainAccuracy = train.Accuracy,
                             ValLoss = val?.Loss ?? double.NaN,
                             ValAccuracy = val?.Accuracy ?? double.NaN,
+                            ValExtra = val is null ? null : new Dictionary<string, double>(val.Extra),
                             LearningRate = train.LastLearningRate,
                             Seconds = sw.Elapsed.TotalSeconds,
                             ImagesPerSecond = train.Count / Math.Max(1e-9, train.Seconds),
@@ -525,12 +556,14 @@ namespace Dsl.Runtime.Training
                 int batches = loader.BatchesPerEpoch;
                 int window = _o.ReadEveryBatches;
                 var step = new Optimization(_optimizer, _parameters, _o.ClipGradNorm);
+                var task = _context.Task;
                 var pendingLoss = new List<Tensor>(window);
-                var pendingCorrect = new List<Tensor>(window);
+                var pendingStatistics = new List<Tensor>(window);
+                double[]? sums = null; // the task's statistics summed over the epoch (sized at the first read)
                 var pendingSize = new int[window];
                 var pendingLr = new double[window];
-                double lossSum = 0;
-                long correct = 0, seen = 0;
+                double lossSum = 0, metric = double.NaN;
+                long seen = 0;
                 int done = 0;
                 double lastLr = LrSchedule.At(_o, _context.GlobalStep, batches);
                 bool cancelled = false;
@@ -555,9 +588,9 @@ namespace Dsl.Runtime.Training
                             SetLearningRates(lr);
                             using (torch.NewDisposeScope())
                             {
-                                var (batchLoss, batchCorrect) = Step(_model, batch, _o.Device, step);
-                                pendingLoss.Add(batchLoss.MoveToOuterDisposeScope());
-                                pendingCorrect.Add(batchCorrect.to_type(ScalarType.Float32).MoveToOuterDisposeScope());
+                                var (batchLoss, batchStatistics) = Step(_model, batch, _o.Device, step, task);
+                                pendingLoss.Add(batchLoss.to_type(ScalarType.Float64).MoveToOuterDisposeScope());
+                                pendingStatistics.Add(batchStatistics.MoveToOuterDisposeScope());
                             }
                             int k = pendingLoss.Count - 1;
                             pendingSize[k] = batch.Size;
@@ -568,10 +601,10 @@ namespace Dsl.Runtime.Training
                         }
                         if (pendingLoss.Count == window || done == batches)
                         {
-                            // One host read per window: the losses and correct counts of its batches.
-                            float[] values;
-                            using (var all = torch.cat(new[] { torch.stack(pendingLoss), torch.stack(pendingCorrect) }).cpu())
-                                values = all.data<float>().ToArray();
+                            // One host read per window: the losses of its batches and their summed task statistics.
+                            double[] values;
+                            using (var all = torch.cat(new[] { torch.stack(pendingLoss).reshape(-1), torch.stack(pendingStatistics).sum(dim: 0) }).cpu())
+                                values = all.data<double>().ToArray();
                             int count = pendingLoss.Count;
                             for (int i = 0; i < count; i++)
                             {
@@ -579,15 +612,17 @@ namespace Dsl.Runtime.Training
                                 if (!double.IsFinite(l))
                                     throw Divergence.InTraining(l, epoch, done - count + i + 1, batches, pendingLr[i], _o, _context.LastGoodCheckpoint);
                                 lossSum += l;
-                                correct += (long)values[count + i];
                                 seen += pendingSize[i];
                             }
+                            sums ??= new double[values.Length - count];
+                            for (int j = 0; j < sums.Length; j++) sums[j] += values[count + j];
+                            metric = task.Compute(sums).Metric;
                             pendingLoss.Clear();
-                            pendingCorrect.Clear();
+                            pendingStatistics.Clear();
                             windowScope.Dispose();
                             windowScope = torch.NewDisposeScope();
                             double elapsed = sw.Elapsed.TotalSeconds;
-                            var progress = new BatchProgress(epoch, done, batches, lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), seen / Math.Max(1e-9, elapsed), lastLr);
+                            var progress = new BatchProgress(epoch, done, batches, lossSum / Math.Max(1, seen), metric, seen / Math.Max(1e-9, elapsed), lastLr);
                             foreach (var c in _callbacks) c.OnBatchEnd(_context, progress);
                         }
                     }
@@ -597,7 +632,7 @@ namespace Dsl.Runtime.Training
                     windowScope.Dispose();
                 }
                 if (_o.Cancellation.IsCancellationRequested) cancelled = true;
-                return new EpochResult(lossSum / Math.Max(1, seen), correct / (double)Math.Max(1, seen), (int)seen, sw.Elapsed.TotalSeconds, lastLr, cancelled);
+                return new EpochResult(lossSum / Math.Max(1, seen), metric, (int)seen, sw.Elapsed.TotalSeconds, lastLr, cancelled);
             }
         }
     }

@@ -106,6 +106,9 @@ namespace Dsl.Runtime.Training
         /// <summary>Batches per training epoch.</summary>
         public int BatchesPerEpoch { get; internal set; }
 
+        /// <summary>The run's task: its loss, and what <see cref="EpochMetrics.TrainAccuracy"/> and the extra metrics mean.</summary>
+        public TrainingTask Task { get; internal set; } = new ClassificationTask();
+
         /// <summary>Every finished epoch of the run, including those before a resume.</summary>
         public IReadOnlyList<EpochMetrics> Metrics => _metrics;
 

@@ -35,6 +35,12 @@ namespace Dsl.Runtime.Data.Transforms
         public static IReadOnlyList<string> Names { get; } = new[] { "imagenet", "cifar", "none" };
 
         /// <summary>
+        /// The size of CIFAR's images, the <c>cifar</c> preset's size unless another is given: its crops keep the
+        /// images' size (the <c>imagenet</c> preset's size is the network's input size instead).
+        /// </summary>
+        public const int CifarSize = 32;
+
+        /// <summary>
         /// ImageNet training: RandomResizedCrop(size); RandomHorizontalFlip(); Normalize(ImageNet statistics). Evaluation:
         /// Resize(int(size * 256 / 224)); CenterCrop(size); Normalize (torchvision's 256/224 ratio).
         /// </summary>
@@ -53,7 +59,7 @@ namespace Dsl.Runtime.Data.Transforms
         /// Normalize only.
         /// </summary>
         /// <exception cref="InvalidOptionException"><paramref name="size"/> is not positive.</exception>
-        public static TransformPair Cifar(int size = 32)
+        public static TransformPair Cifar(int size = CifarSize)
         {
             TransformChecks.PositiveSize("cifar preset size", size);
             var normalize = new Normalize(CifarMean.ToArray(), CifarStd.ToArray());
