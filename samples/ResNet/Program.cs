@@ -56,7 +56,10 @@ var imageMode = new Option<string?>("--image-mode") { Description = "rgb or grey
 var target = new Option<string?>("--target") { Description = "CSV: the target column, by name or 0-based index (default: the last)" };
 var targetKind = new Option<CsvTargetKind>("--target-kind") { Description = "CSV: class, value or auto (default auto: class when every target is a whole number or a name)", DefaultValueFactory = _ => CsvTargetKind.Auto };
 var channelsLast = new Option<bool>("--channels-last") { Description = "NumPy: inputs are [N, H, W, C] images" };
-var classes = new Option<int?>("--classes") { Description = "Segmentation: number of classes in the masks" };
+var classes = new Option<int?>("--classes") { Description = "Number of classes of the task: a classifier declared for another number gets a new head (fc: 1000 -> 5 classes); segmentation: the classes in the masks" };
+var initFrom = new Option<string?>("--init-from") { Description = "Start from a PyTorch .pth or .safetensors state dict in the network's layout (torchvision's for the torchvision networks); a head of another size in the file is skipped" };
+var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters whose names match these globs, comma-separated, e.g. 'conv1.*,bn1.*,layer1.*'; their BatchNorm layers keep their statistics" };
+var lrFor = new Option<string[]>("--lr-for") { Description = "Learning rates by parameter-name glob, comma-separated PATTERN=RATE, e.g. 'fc.*=0.01'; the schedule scales every group alike" };
 var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => 255 };
 var task = new Option<string?>("--task") { Description = "classification, sequence-classification, segmentation or regression (default: from the data and the model's output)" };
 var loss = new Option<RegressionLoss?>("--loss") { Description = "Regression loss: mse, mae or huber (default mse)" };
@@ -75,6 +78,7 @@ var train = new Command("train", "Train a network on (Fashion-)MNIST, an image f
     device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
     format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
     task, loss, labelSmoothing,
+    initFrom, freeze, lrFor,
 };
 
 // The data options train and evaluate share.
@@ -132,6 +136,9 @@ train.SetAction(parse =>
         Overwrite = parse.GetValue(overwrite),
         Seed = parse.GetValue(seed),
         Limit = parse.GetValue(limit),
+        InitFrom = parse.GetValue(initFrom),
+        Freeze = TrainCommand.ParsePatterns(parse.GetValue(freeze)),
+        LearningRates = TrainCommand.ParseRates(parse.GetValue(lrFor)),
     };
     return TrainCommand.Train(WithData(s, parse), Console.Out);
 });

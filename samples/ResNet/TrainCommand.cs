@@ -51,6 +51,12 @@ namespace ResNetSample
         public bool Overwrite { get; init; }
         public long Seed { get; init; } = 42;
         public int? Limit { get; init; }
+        /// <summary>A PyTorch .pth or safetensors state dict to start from (fine-tuning); null: the network's initialisation.</summary>
+        public string? InitFrom { get; init; }
+        /// <summary>Globs over parameter names to freeze (<c>--freeze</c>).</summary>
+        public IReadOnlyList<string> Freeze { get; init; } = Array.Empty<string>();
+        /// <summary>Learning rates by parameter-name glob (<c>--lr-for</c>).</summary>
+        public IReadOnlyDictionary<string, double> LearningRates { get; init; } = new Dictionary<string, double>();
 
         /// <summary>The D2L chapter's setup, meant for a GPU: ResNet-18 at 96x96, batch 128, plain SGD lr 0.01, 10 epochs.</summary>
         public static TrainSettings D2LPreset(TrainSettings s) => s with
@@ -104,6 +110,9 @@ namespace ResNetSample
             ["image mode"] = "--image-mode",
             ["validation fraction"] = "--val-fraction",
             ["classes"] = "--classes",
+            ["classifier"] = "--classes",
+            [nameof(TrainOptions.Freeze)] = "--freeze",
+            [nameof(TrainOptions.LearningRates)] = "--lr-for",
             [nameof(TrainOptions.Workers)] = "--workers",
         };
 
@@ -148,12 +157,13 @@ namespace ResNetSample
                 Overwrite = s.Overwrite,
                 Seed = s.Seed,
                 Workers = s.Workers,
+                Freeze = s.Freeze,
+                LearningRates = s.LearningRates,
             };
             options.Validate();
             return options;
         }
 
-        /// <summary>Training and evaluation feed (Fashion-)MNIST images: a network on flat or sequence input is refused by name.</summary>
         /// <summary>MNIST-format images as they are (no --transforms) fit image models only.</summary>
         private static void RequireImages(ModelEntry entry)
         {
@@ -176,6 +186,7 @@ namespace ResNetSample
 
             var options = checkedOptions with { Device = device, Transform = data.BatchTransform, Log = output, Workers = s.Workers, Task = TaskFor(s) };
             using var model = entry.Create();
+            FineTune(entry, model, s, data.Train.TargetKind, output);
             var result = Trainer.Fit(model, data.Train, data.Validation, options);
             output.WriteLine($"task: {result.Task}");
             var last = result.Last;
@@ -217,6 +228,67 @@ namespace ResNetSample
             if (extra is null) return "";
             var parts = task.ExtraMetrics.Where(extra.ContainsKey).Select(k => $"{k.Replace('_', ' ')} {extra[k]:F4}");
             return string.Concat(parts.Select(p => ", " + p));
+        }
+
+        /// <summary>
+        /// <c>--classes</c>, <c>--init-from</c> and <c>--freeze</c> applied to a new model, each reported: the classifier
+        /// replaced when the task has another number of classes than the network declares, then the state dict loaded
+        /// (a head of another size in the file is skipped), then the freeze patterns checked (the trainer applies them).
+        /// </summary>
+        private static void FineTune(ModelEntry entry, TorchSharp.torch.nn.Module model, TrainSettings s, TargetKind target, TextWriter output)
+        {
+            var declared = entry.Info.OutputShape;
+            if (s.DataOptions.Classes is int classes)
+            {
+                if (target == TargetKind.Mask)
+                {
+                    if (declared.Rank == 3 && declared[0] != classes)
+                        throw new ArgumentException($"--classes {classes} does not match {entry.Name}, whose output has {declared[0]} channels, one per mask class; a segmentation network keeps its output layer: pass --classes {declared[0]}, or choose a network declared for {classes} classes.");
+                }
+                else if (target != TargetKind.Class)
+                {
+                    throw new ArgumentException($"--classes {classes} applies to classification and segmentation, but the data's targets are values (regression); leave it out.");
+                }
+                else if (declared.Rank == 1 && declared[0] != classes)
+                {
+                    output.WriteLine(FineTuning.ReplaceClassifier(model, classes, seed: s.Seed) + " (a new head, initialised as PyTorch's nn.Linear)");
+                }
+            }
+            if (s.InitFrom is string path) output.WriteLine("init: " + FineTuning.LoadPretrained(model, path));
+            if (s.Freeze.Count > 0)
+            {
+                var frozen = FineTuning.Freeze(model, s.Freeze).ToHashSet();
+                long values = 0, trainable = 0;
+                foreach (var (name, p) in model.named_parameters())
+                {
+                    if (frozen.Contains(name)) values += p.numel();
+                    else if (p.requires_grad) trainable += p.numel();
+                }
+                output.WriteLine($"frozen: {string.Join(", ", s.Freeze)}: {frozen.Count} parameter tensors ({values:N0} values); {trainable:N0} values to train; {FineTuning.FrozenBatchNorms(model, s.Freeze).Count} BatchNorm layers keep their statistics");
+            }
+        }
+
+        /// <summary>
+        /// The patterns of <c>--freeze</c>: comma-separated, the option may repeat (<c>--freeze 'layer1.*,layer2.*'</c>).
+        /// </summary>
+        public static IReadOnlyList<string> ParsePatterns(IEnumerable<string>? values) =>
+            (values ?? Array.Empty<string>()).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray();
+
+        /// <summary>The learning rates of <c>--lr-for</c>: comma-separated <c>PATTERN=RATE</c> pairs, the option may repeat.</summary>
+        /// <exception cref="InvalidOptionException">A pair is not PATTERN=RATE with a number, or a pattern is given twice.</exception>
+        public static IReadOnlyDictionary<string, double> ParseRates(IEnumerable<string>? values)
+        {
+            var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var pair in ParsePatterns(values))
+            {
+                int eq = pair.LastIndexOf('=');
+                if (eq <= 0 || !double.TryParse(pair.AsSpan(eq + 1), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate))
+                    throw new InvalidOptionException("--lr-for", "PATTERN=RATE pairs separated by commas, e.g. 'fc.*=0.01'", $"'{pair}'");
+                string pattern = pair.Substring(0, eq).Trim();
+                if (!rates.TryAdd(pattern, rate))
+                    throw new InvalidOptionException("--lr-for", "each pattern once", $"'{pattern}' twice");
+            }
+            return rates;
         }
 
         /// <summary>The data a command reads, with the transforms that fit the model; disposing it releases the sources.</summary>
@@ -408,8 +480,18 @@ namespace ResNetSample
                 origin = $"epoch {header.Epoch}";
             }
             using var model = entry.Create();
-            if (stateDict) PyTorchCheckpoint.Load(model, checkpoint);
-            else Trainer.LoadWeights(model, checkpoint);
+            if (stateDict)
+            {
+                // A state dict does not say whether its classifier was replaced: --classes says so.
+                if (s.DataOptions.Classes is int classes && entry.Info.OutputShape.Rank == 1 && entry.Info.OutputShape[0] != classes)
+                    FineTuning.ReplaceClassifier(model, classes);
+                PyTorchCheckpoint.Load(model, checkpoint);
+            }
+            else
+            {
+                Trainer.LoadWeights(model, checkpoint); // replaces the heads the checkpoint records
+            }
+            foreach (var head in FineTuning.ReplacedHeads(model)) output.WriteLine(head);
             using var test = OpenData(s, entry, s.Data, train: false, TextWriter.Null);
             EvalResult result;
             if (engine == InferenceEngine.Onnx)

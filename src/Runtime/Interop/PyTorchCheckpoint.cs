@@ -116,7 +116,14 @@ namespace Dsl.Runtime.Interop
         /// </summary>
         /// <exception cref="StateDictMismatchException">Missing or unexpected keys, or shape mismatches.</exception>
         /// <exception cref="CheckpointFormatException">The file cannot be read.</exception>
-        public static void Load(nn.Module module, string path, bool strict = true)
+        public static void Load(nn.Module module, string path, bool strict = true) => LoadSkipping(module, path, strict, skipWhenShapeDiffers: null);
+
+        /// <summary>
+        /// <see cref="Load(nn.Module, string, bool)"/>, except that keys for which <paramref name="skipWhenShapeDiffers"/>
+        /// is true are left as they are when their shape differs from the file's (a replaced classifier); returns the
+        /// keys copied and those skipped.
+        /// </summary>
+        internal static (List<string> Loaded, List<ShapeMismatch> Skipped) LoadSkipping(nn.Module module, string path, bool strict, Func<string, bool>? skipWhenShapeDiffers)
         {
             var source = ReadTensors(path);
             try
@@ -125,24 +132,28 @@ namespace Dsl.Runtime.Interop
                 var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
                 var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
                 var shapes = new List<ShapeMismatch>();
+                var skipped = new List<ShapeMismatch>();
                 foreach (var (key, tensor) in target)
                 {
                     if (source.TryGetValue(key, out var stored) && !SameShape(tensor.shape, stored.shape))
-                        shapes.Add(new ShapeMismatch(key, tensor.shape, stored.shape));
+                        (skipWhenShapeDiffers?.Invoke(key) == true ? skipped : shapes).Add(new ShapeMismatch(key, tensor.shape, stored.shape));
                 }
                 if (shapes.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
                 {
                     throw new StateDictMismatchException(path, missing, unexpected, shapes);
                 }
+                var loaded = new List<string>();
                 using (no_grad())
                 {
                     foreach (var (key, tensor) in target)
                     {
-                        if (!source.TryGetValue(key, out var stored)) continue;
+                        if (!source.TryGetValue(key, out var stored) || skipped.Any(s => s.Key == key)) continue;
                         using var converted = stored.to(tensor.dtype, tensor.device).reshape(tensor.shape);
                         tensor.copy_(converted);
+                        loaded.Add(key);
                     }
                 }
+                return (loaded, skipped);
             }
             finally
             {

@@ -24,6 +24,14 @@ and std, as in .NET; images of other sources are scaled to [0, 1] and take their
 --batch-size is the batch of one optimizer step over all processes, so the learning rate means the same
 whatever the number of processes.
 
+Fine-tuning, with the .NET runtime's meaning: --init-from loads a .pth or safetensors state dict in the twin's
+layout (torchvision's, for the torchvision networks), skipping the classifier's keys when their shape differs;
+--classes N replaces the last nn.Linear of a classifier declared for another number of classes (a new nn.Linear,
+PyTorch's default initialisation from --seed); --freeze 'layer1.*,layer2.*' sets requires_grad=False on the
+parameters whose names match (fnmatch, case-sensitive) and keeps BatchNorm layers whose parameters are all frozen
+in eval mode, so their running statistics do not change; --lr-for 'fc.*=0.01' gives the matching parameters
+their own base learning rate, scaled by the schedule like --lr. The optimizer receives the trainable parameters only.
+
 Rank 0 writes to --out, after every epoch: model.safetensors (the state_dict, the .NET module's keys;
 load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns).
 Gradients are averaged over processes (gloo on CPU, nccl on GPU); BatchNorm uses each process's batch
@@ -35,6 +43,7 @@ import ast
 import re
 import bisect
 import csv
+import fnmatch
 import functools
 import gzip
 import importlib.util
@@ -925,6 +934,112 @@ def anneal(start, end, t):
     return end + (start - end) * 0.5 * (1 + math.cos(math.pi * min(max(t, 0.0), 1.0)))
 
 
+def classifier_of(model):
+    """The name of the model's last nn.Linear (in registration order): the classifier of torchvision's networks."""
+    names = [name for name, m in model.named_modules() if isinstance(m, nn.Linear) and name]
+    if not names:
+        fail(f"--classes replaces the last nn.Linear, but {type(model).__name__} has none")
+    return names[-1]
+
+
+def replace_classifier(model, classes, seed):
+    """A new nn.Linear(in, classes) in place of the last one, initialised as nn.Linear does from `seed`."""
+    name = classifier_of(model)
+    parent_name, _, child = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    old = getattr(parent, child)
+    torch.manual_seed(seed)
+    setattr(parent, child, nn.Linear(old.in_features, classes, bias=old.bias is not None))
+    return f"{name}: {old.out_features} -> {classes} classes"
+
+
+def load_pretrained(model, path):
+    """Loads a .pth or safetensors state dict; the classifier's keys are skipped when their shape differs, every other
+    key must be present with the same shape (the .NET runtime's FineTuning.LoadPretrained)."""
+    path = Path(path)
+    if not path.exists():
+        fail(f"--init-from {path} does not exist")
+    with open(path, "rb") as f:
+        zip_archive = f.read(4) == b"PK\x03\x04"
+    source = torch.load(path, map_location="cpu") if zip_archive else load_safetensors(path)
+    target = model.state_dict()
+    head = [n for n, m in model.named_modules() if isinstance(m, nn.Linear) and n]
+    prefix = head[-1] + "." if head else None
+    skipped, mismatched = [], []
+    for key, tensor in target.items():
+        if key in source and tuple(source[key].shape) != tuple(tensor.shape):
+            entry = f"{key}: expected {list(tensor.shape)}, file has {list(source[key].shape)}"
+            is_head = prefix is not None and key.startswith(prefix) and "." not in key[len(prefix):]
+            (skipped if is_head else mismatched).append((key, entry))
+    missing = [k for k in target if k not in source]
+    unexpected = sorted(k for k in source if k not in target)
+    problems = ([f"missing keys ({len(missing)}): {', '.join(missing[:10])}"] if missing else []) \
+        + ([f"unexpected keys ({len(unexpected)}): {', '.join(unexpected[:10])}"] if unexpected else []) \
+        + ([f"shape mismatches ({len(mismatched)}): {', '.join(e for _, e in mismatched[:10])}"] if mismatched else [])
+    if problems:
+        fail(f"the checkpoint {path} does not fit the module: " + "; ".join(problems))
+    skip = {k for k, _ in skipped}
+    with torch.no_grad():
+        for key, tensor in target.items():
+            if key not in skip:
+                tensor.copy_(source[key].to(tensor.dtype).reshape(tensor.shape))
+    return f"loaded {len(target) - len(skip)} tensors from {path}" + (f"; kept the replaced head's {', '.join(k for k in sorted(skip))}" if skip else "")
+
+
+def freeze(model, patterns):
+    """requires_grad=False for the parameters a pattern matches; a pattern matching nothing is an error."""
+    names = [n for n, _ in model.named_parameters()]
+    buffers = [n for n, _ in model.named_buffers()]
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names + buffers):
+            examples = ", ".join(names[:4] + ["...", names[-1]] if len(names) > 6 else names)
+            fail(f"--freeze must be patterns matching parameter names of {type(model).__name__} (such as {examples}); got '{pattern}', which matches none")
+    frozen = [n for n, p in model.named_parameters() if any(fnmatch.fnmatchcase(n, g) for g in patterns)]
+    for n, p in model.named_parameters():
+        if n in frozen:
+            p.requires_grad_(False)
+    return frozen
+
+
+def frozen_batchnorms(model, patterns):
+    """BatchNorm layers that count as frozen: all their parameters frozen, or without parameters, their buffers
+    matched by a --freeze pattern. They stay in eval mode while training (requires_grad=False alone does not stop
+    a BatchNorm layer in training mode from updating its running statistics)."""
+    found = []
+    for name, m in model.named_modules():
+        if not isinstance(m, nn.modules.batchnorm._BatchNorm):
+            continue
+        params = list(m.parameters())
+        if params and all(not p.requires_grad for p in params):
+            found.append(m)
+        elif not params and any(fnmatch.fnmatchcase(f"{name}.{b}", g) for b, _ in m.named_buffers() for g in patterns):
+            found.append(m)
+    return found
+
+
+def parameter_groups(model, args):
+    """The optimizer's groups of trainable parameters: those no --lr-for pattern matches (at --lr), then each pattern's
+    in sorted order, with its base rate."""
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not trainable:
+        fail("--freeze must leave some parameters to train; these patterns freeze all of them")
+    patterns = sorted(args.lr_for)
+    members = {g: [] for g in patterns}
+    rest = []
+    for n, p in trainable:
+        matching = [g for g in patterns if fnmatch.fnmatchcase(n, g)]
+        if len(matching) > 1:
+            fail(f"--lr-for must be patterns that match each parameter at most once; got '{matching[0]}' and '{matching[1]}', which both match {n}")
+        (members[matching[0]] if matching else rest).append(p)
+    for g in patterns:
+        if not members[g]:
+            frozen_only = any(fnmatch.fnmatchcase(n, g) for n, _ in model.named_parameters())
+            fail(f"--lr-for must be patterns matching trainable parameter names; got '{g}', which matches {'only frozen parameters' if frozen_only else 'none'}")
+    groups = ([{"params": rest, "lr": args.lr, "base_lr": args.lr}] if rest else []) \
+        + [{"params": members[g], "lr": args.lr_for[g], "base_lr": args.lr_for[g]} for g in patterns]
+    return groups
+
+
 def make_optimizer(args, parameters):
     if args.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
@@ -1072,7 +1187,7 @@ def parse_args(argv):
     p.add_argument("--npz-inputs", help="npz: the inputs' array (default the first of x, inputs, data, images)")
     p.add_argument("--npz-targets", help="npz: the targets' array (default the first of y, targets, labels)")
     p.add_argument("--channels-last", action="store_true", help="npy: the images are [N, H, W, C]")
-    p.add_argument("--classes", type=int, help="segmentation: the number of classes (default: the network's output channels)")
+    p.add_argument("--classes", type=int, help="the number of classes of the task: a classifier declared for another number gets a new last nn.Linear; segmentation: the classes of the masks (default: the network's output)")
     p.add_argument("--ignore-index", type=int, default=255, help="segmentation: the mask value that is no class (default 255)")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per training process (default 0: read in the training process)")
     p.add_argument("--model-file", default=str(here / "model.py"), help="the twin (default: model.py beside this script)")
@@ -1080,6 +1195,9 @@ def parse_args(argv):
     p.add_argument("--out", default="runs/pytorch", help="folder for model.safetensors and metrics.csv (default runs/pytorch)")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
     p.add_argument("--init", help="start from these weights (a safetensors state_dict, e.g. saved from .NET)")
+    p.add_argument("--init-from", help="fine-tuning: start from a .pth or .safetensors state dict in the twin's layout; a classifier of another size in the file is skipped")
+    p.add_argument("--freeze", action="append", default=[], help="freeze the parameters whose names match these globs, comma-separated, e.g. 'layer1.*,layer2.*'")
+    p.add_argument("--lr-for", action="append", default=[], help="base learning rates by parameter-name glob, comma-separated PATTERN=RATE, e.g. 'fc.*=0.01'")
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=128, help="samples per optimizer step over all processes (default 128)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate; the peak of the one-cycle schedule (default 0.05)")
@@ -1116,6 +1234,22 @@ def parse_args(argv):
         p.error(f"--image-size must be at least 1; got {args.image_size}")
     if args.classes is not None and args.classes < 1:
         p.error(f"--classes must be at least 1; got {args.classes}")
+    args.freeze = [t.strip() for v in args.freeze for t in v.split(",") if t.strip()]
+    rates = {}
+    for pair in (t.strip() for v in args.lr_for for t in v.split(",") if t.strip()):
+        pattern, _, rate = pair.rpartition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = None
+        if not pattern or value is None:
+            p.error(f"--lr-for must be PATTERN=RATE pairs separated by commas, e.g. 'fc.*=0.01'; got '{pair}'")
+        if not (value > 0 and math.isfinite(value)):
+            p.error(f"--lr-for must give finite learning rates greater than 0; got {rate} for '{pattern}'")
+        if pattern.strip() in rates:
+            p.error(f"--lr-for must name each pattern once; got '{pattern.strip()}' twice")
+        rates[pattern.strip()] = value
+    args.lr_for = rates
     return args
 
 
@@ -1171,6 +1305,8 @@ def load_data(args, network):
 
     # Checks against the network before the first batch.
     outputs = tuple(network.output_shape)
+    if len(outputs) == 1 and args.classes is not None:
+        outputs = (args.classes,)  # the classifier was replaced for --classes
     for name, source, indices in (("training", train_source, train_indices), ("validation", val_source, val_indices)):
         if source is None:
             continue
@@ -1252,8 +1388,18 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     network = load_network(args.model_file, args.model_class)
     model = network()
+    fine_tuning = []
+    if args.classes is not None and len(network.output_shape) == 1 and args.classes != network.output_shape[0]:
+        fine_tuning.append(replace_classifier(model, args.classes, args.seed))
     if args.init:
         model.load_state_dict(load_safetensors(args.init))
+    if args.init_from:
+        fine_tuning.append("init: " + load_pretrained(model, args.init_from))
+    if args.freeze:
+        frozen = freeze(model, args.freeze)
+        fine_tuning.append(f"frozen: {', '.join(args.freeze)}: {len(frozen)} parameter tensors")
+    frozen_norms = frozen_batchnorms(model, args.freeze)
+    groups = parameter_groups(model, args)
     if args.sync_bn:
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model.to(device)
@@ -1274,9 +1420,9 @@ def main(argv=None):
         val_loader = DataLoader(shard, batch_size=2 * per_process, shuffle=False, num_workers=args.workers,
                                 collate_fn=functools.partial(collate, source=val_data.source))
     steps_per_epoch = math.ceil(len(sampler) / per_process)
-    optimizer = make_optimizer(args, model.parameters())
+    optimizer = make_optimizer(args, groups)
     backend = dist.get_backend() if dist.is_initialized() else "single process"
-    for note in notes:
+    for note in notes + fine_tuning:
         log(note)
     log(f"{network.__name__}: {sum(p.numel() for p in model.parameters()):,} parameters; {world} process(es) ({backend}, {device.type}); "
         f"batch {args.batch_size} = {world} x {per_process}; {len(train_data):,} training and {len(val_data) if val_data else 0:,} validation samples from {args.data}")
@@ -1288,7 +1434,7 @@ def main(argv=None):
         nonlocal step, lr
         lr = learning_rate(args, step, steps_per_epoch)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = group["base_lr"] * lr / args.lr  # every group scaled by the schedule's factor
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # DDP averages the gradients over the processes here
         if args.clip is not None:
@@ -1303,6 +1449,8 @@ def main(argv=None):
         # Dropout draws from a generator seeded by (seed, epoch), as in .NET.
         torch.manual_seed((args.seed * 1_000_003 + epoch) % 2**64)
         ddp.train()
+        for norm in frozen_norms:
+            norm.eval()  # frozen BatchNorm layers keep their running statistics
         train = all_sum(run_epoch(ddp, train_loader, kind, prepare, device, args.ignore_index, optimize))
 
         # Validate rank 0's model, the one the checkpoint holds: the parameters are the same in every process, but

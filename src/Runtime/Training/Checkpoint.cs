@@ -74,6 +74,18 @@ namespace Dsl.Runtime.Training
         /// <summary>Each callback's state (<see cref="TrainingCallback.SaveState"/>) by its <see cref="TrainingCallback.StateKey"/>.</summary>
         public Dictionary<string, JsonNode?> Callbacks { get; set; } = new();
 
+        /// <summary>
+        /// Classifiers replaced for another number of classes (<see cref="FineTuning.ReplaceClassifier"/>):
+        /// <see cref="Trainer.LoadWeights"/> replaces them again before loading, so the declared network loads the checkpoint.
+        /// </summary>
+        public List<HeadReplacement>? Heads { get; set; }
+
+        /// <summary>The run's <see cref="TrainOptions.Freeze"/> patterns.</summary>
+        public List<string>? Freeze { get; set; }
+
+        /// <summary>The optimizer's parameter groups; a resumed run must have the same (null in checkpoints written before groups existed).</summary>
+        public List<ParameterGroupRecord>? ParameterGroups { get; set; }
+
         /// <summary>The model's CLR type name (informational).</summary>
         public string ModelType { get; set; } = "";
 

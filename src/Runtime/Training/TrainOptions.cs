@@ -72,6 +72,22 @@ namespace Dsl.Runtime.Training
         /// <summary>Base (peak, for one-cycle) learning rate.</summary>
         public double LearningRate { get; init; } = 0.05;
 
+        /// <summary>
+        /// Learning rates of parameter groups: a glob over parameter names (as <see cref="FineTuning.Matches"/>, e.g.
+        /// <c>fc.*</c>) to its base rate. Trainable parameters no pattern matches use <see cref="LearningRate"/>; a
+        /// parameter may match one pattern at most. The schedule scales every group by the same factor: group g's rate
+        /// at a step is its base rate times schedule(step) / <see cref="LearningRate"/>.
+        /// </summary>
+        public IReadOnlyDictionary<string, double> LearningRates { get; init; } = new Dictionary<string, double>();
+
+        /// <summary>
+        /// Globs over parameter names (as <see cref="FineTuning.Matches"/>, e.g. <c>layer1.*</c>) whose parameters are
+        /// frozen at the start of the run (also when it resumes): they get no gradient and are not given to the
+        /// optimizer, and BatchNorm layers whose parameters are all frozen stay in eval mode, so their running
+        /// statistics do not change. Parameters already frozen (<c>requires_grad = false</c>) stay frozen too.
+        /// </summary>
+        public IReadOnlyList<string> Freeze { get; init; } = Array.Empty<string>();
+
         /// <summary>SGD momentum.</summary>
         public double Momentum { get; init; } = 0.9;
 
@@ -207,6 +223,14 @@ namespace Dsl.Runtime.Training
             if (!double.IsFinite(Momentum) || Momentum < 0 || Momentum >= 1)
                 throw new InvalidOptionException(nameof(Momentum), "a number in [0, 1)", Text(Momentum));
             NotNegative(nameof(WeightDecay), WeightDecay);
+            foreach (var (pattern, rate) in LearningRates)
+            {
+                if (string.IsNullOrWhiteSpace(pattern)) throw new InvalidOptionException(nameof(LearningRates), "patterns of parameter names, e.g. fc.*", "an empty pattern");
+                if (!(rate > 0) || double.IsInfinity(rate)) throw new InvalidOptionException(nameof(LearningRates), $"finite learning rates greater than 0", $"{Text(rate)} for '{pattern}'");
+            }
+            foreach (var pattern in Freeze)
+                if (string.IsNullOrWhiteSpace(pattern)) throw new InvalidOptionException(nameof(Freeze), "patterns of parameter names, e.g. layer1.*", "an empty pattern");
+
             AtLeast(nameof(StepEpochs), StepEpochs, 1);
             Positive(nameof(StepGamma), StepGamma);
             NotNegative(nameof(MinLearningRate), MinLearningRate);

@@ -246,11 +246,15 @@ namespace Dsl.Runtime.Training
                 return (loss.detach().mul(batch.Size), task.Statistics(output.detach(), y));
         }
 
-        /// <summary>Loads the model weights of a checkpoint into <paramref name="model"/> (e.g. for evaluation or prediction).</summary>
+        /// <summary>
+        /// Loads the model weights of a checkpoint into <paramref name="model"/> (e.g. for evaluation or prediction). A
+        /// classifier the checkpoint records as replaced (<see cref="CheckpointHeader.Heads"/>) is replaced the same way first.
+        /// </summary>
         /// <exception cref="CheckpointException">The file is corrupt or its weights do not fit the model.</exception>
         public static CheckpointHeader LoadWeights(nn.Module model, string checkpointPath)
         {
             var data = CheckpointFile.Load(checkpointPath);
+            FineTuning.Reapply(model, data.Header.Heads);
             LoadModelState(model, data.ModelState, checkpointPath);
             return data.Header;
         }
@@ -295,11 +299,12 @@ namespace Dsl.Runtime.Training
                 parameters[i].grad?.mul_(coef);
         }
 
-        internal static optim.Optimizer CreateOptimizer(TrainOptions o, Parameter[] parameters) => o.Optimizer switch
+        /// <summary>The optimizer of a run, with one parameter group per entry of <paramref name="plan"/> at that group's base rate.</summary>
+        internal static optim.Optimizer CreateOptimizer(TrainOptions o, ParameterPlan plan) => o.Optimizer switch
         {
-            OptimizerKind.Sgd => torch.optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
-            OptimizerKind.Adam => torch.optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
-            OptimizerKind.AdamW => torch.optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+            OptimizerKind.Sgd => torch.optim.SGD(plan.Groups.Select(g => new SGD.ParamGroup(g.Parameters, new SGD.Options { LearningRate = g.LearningRate })), o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay),
+            OptimizerKind.Adam => torch.optim.Adam(plan.Groups.Select(g => new Adam.ParamGroup(g.Parameters, new Adam.Options { LearningRate = g.LearningRate })), o.LearningRate, weight_decay: o.WeightDecay),
+            OptimizerKind.AdamW => torch.optim.AdamW(plan.Groups.Select(g => new AdamW.ParamGroup(g.Parameters, new AdamW.Options { LearningRate = g.LearningRate })), o.LearningRate, weight_decay: o.WeightDecay),
             _ => throw new ArgumentOutOfRangeException(nameof(o), o.Optimizer, "unknown optimizer"),
         };
 
@@ -318,6 +323,7 @@ namespace Dsl.Runtime.Training
             private readonly Parameter[] _parameters;
             private readonly optim.Optimizer _optimizer;
             private readonly optim.ILearningRateController[] _groups;
+            private readonly ParameterPlan _plan;
             private readonly BatchLoader _trainLoader;
             private readonly BatchLoader? _valLoader;
             private long _seed; // the options' seed, or the checkpoint's when resuming
@@ -329,6 +335,7 @@ namespace Dsl.Runtime.Training
                 _o = options;
                 _log = log;
                 _checkpoint = Path.Combine(dir, CheckpointFile.FileName);
+                _plan = ParameterPlan.Create(model, options); // before anything is written: a pattern that matches nothing stops here
                 _context = new TrainingContext(model, options, dir, log, _metrics) { CaptureCheckpoint = Capture, Task = options.Task ?? new ClassificationTask() };
                 _earlyStopping = val is null ? null : new EarlyStopping(options);
                 _callbacks = Callbacks(options, log, _earlyStopping);
@@ -340,9 +347,10 @@ namespace Dsl.Runtime.Training
                     File.Delete(Path.Combine(dir, PlotName));
                 }
                 _seed = options.EffectiveSeed;
-                _parameters = model.parameters().ToArray();
-                _optimizer = CreateOptimizer(options, _parameters);
+                _parameters = _plan.Trainable;
+                _optimizer = CreateOptimizer(options, _plan);
                 _groups = _optimizer.ParamGroups.ToArray();
+                _context.ParameterGroups = _plan.Groups.Select((g, i) => new ParameterGroup(g.Pattern, g.LearningRate, g.Names, _groups[i])).ToArray();
 
                 if (options.Resume && File.Exists(_checkpoint)) Restore(CheckpointFile.Load(_checkpoint));
                 else if (options.Resume) log.WriteLine($"No checkpoint in {dir}; starting from epoch 1.");
@@ -381,6 +389,7 @@ namespace Dsl.Runtime.Training
             private void Restore(CheckpointData data)
             {
                 var h = data.Header;
+                CheckFineTuning(h);
                 LoadModelState(_model, data.ModelState, _checkpoint);
                 try
                 {
@@ -409,6 +418,27 @@ namespace Dsl.Runtime.Training
                     if (states.TryGetValue(callback.StateKey, out var state) && state is not null) callback.LoadState(state);
                 _seed = h.Seed;
                 _log.WriteLine($"Resuming from {_checkpoint} after epoch {h.Epoch} of {_o.Epochs} (seed {h.Seed}, step {h.GlobalStep}).");
+            }
+
+            /// <summary>
+            /// A resumed run must have the checkpoint's heads and parameter groups (the freeze and learning-rate options
+            /// are part of the run): otherwise the weights or the optimizer state would not fit, or would fit silently wrong.
+            /// </summary>
+            private void CheckFineTuning(CheckpointHeader h)
+            {
+                foreach (var head in h.Heads ?? new())
+                {
+                    long? now = FineTuning.OutputsOf(_model, head.Layer);
+                    if (now != head.Classes)
+                        throw new CheckpointException(_checkpoint, $"its {head.Layer} has {head.Classes} classes (a replaced classifier, {head}), the model's has {now?.ToString(CultureInfo.InvariantCulture) ?? "no such Linear layer"}; replace it the same way before resuming (FineTuning.ReplaceClassifier(model, {head.Classes}, \"{head.Layer}\"), or --classes {head.Classes}).");
+                }
+                if (h.ParameterGroups is { } groups)
+                {
+                    var now = _plan.Records();
+                    if (groups.Count != now.Count || groups.Zip(now).Any(p => p.First.Pattern != p.Second.Pattern || p.First.LearningRate != p.Second.LearningRate || p.First.Parameters != p.Second.Parameters))
+                        throw new CheckpointException(_checkpoint,
+                            $"it was trained with the parameter groups {string.Join(", ", groups)} (Freeze [{string.Join(", ", h.Freeze ?? new())}]); this run has {string.Join(", ", now)} (Freeze [{string.Join(", ", _o.Freeze)}]). Resume with the same Freeze and LearningRates as the run that wrote it.");
+                }
             }
 
             private static bool AllFinite(Parameter[] parameters)
@@ -440,6 +470,9 @@ namespace Dsl.Runtime.Training
                     ModelType = _model.GetType().FullName ?? _model.GetType().Name,
                     Metrics = new List<EpochMetrics>(_metrics),
                     Callbacks = states,
+                    Heads = FineTuning.ReplacedHeads(_model).ToList(),
+                    Freeze = _o.Freeze.ToList(),
+                    ParameterGroups = _plan.Records(),
                 };
                 byte[] optimizerState;
                 using (var ms = new MemoryStream())
@@ -507,6 +540,16 @@ namespace Dsl.Runtime.Training
                 }
             }
 
+            /// <summary>
+            /// Sets every group's rate for the next step: its base rate times the schedule's factor,
+            /// schedule(step) / LearningRate, so groups keep their ratios throughout the schedule.
+            /// </summary>
+            private void SetLearningRates(double scheduled)
+            {
+                double factor = scheduled / _o.LearningRate;
+                for (int g = 0; g < _groups.Length; g++) _groups[g].LearningRate = _plan.Groups[g].LearningRate * factor;
+            }
+
             /// <summary>What one training epoch produced.</summary>
             private sealed record EpochResult(double Loss, double Accuracy, int Count, double Seconds, double LastLearningRate, bool Cancelled);
 
@@ -530,7 +573,7 @@ namespace Dsl.Runtime.Training
 
                 // Dropout and other random layers draw from a generator seeded by (seed, epoch): resumable.
                 torch.manual_seed(unchecked(_seed * 1_000_003L + epoch));
-                _model.train();
+                _plan.TrainMode(_model);
                 var sw = Stopwatch.StartNew();
                 var windowScope = torch.NewDisposeScope();
                 try
@@ -545,7 +588,7 @@ namespace Dsl.Runtime.Training
                                 break;
                             }
                             double lr = LrSchedule.At(_o, _context.GlobalStep, batches);
-                            for (int g = 0; g < _groups.Length; g++) _groups[g].LearningRate = lr;
+                            SetLearningRates(lr);
                             using (torch.NewDisposeScope())
                             {
                                 var (batchLoss, batchStatistics) = Step(_model, batch, _o.Device, step, task);

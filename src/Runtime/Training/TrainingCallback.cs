@@ -112,6 +112,9 @@ namespace Dsl.Runtime.Training
         /// <summary>Every finished epoch of the run, including those before a resume.</summary>
         public IReadOnlyList<EpochMetrics> Metrics => _metrics;
 
+        /// <summary>The optimizer's parameter groups (trainable parameters only), with their base and current learning rates.</summary>
+        public IReadOnlyList<ParameterGroup> ParameterGroups { get; internal set; } = Array.Empty<ParameterGroup>();
+
         /// <summary>Set by <see cref="RequestStop"/>.</summary>
         public string? StopReason { get; private set; }
 
