@@ -182,7 +182,7 @@ namespace Dsl.Runtime.Tests
             Assert.False(File.Exists(path + ".tmp"));
             using var png = SKBitmap.Decode(path);
             Assert.NotNull(png);
-            Assert.Equal(560, png.Width); // the smallest picture, for up to 14 classes
+            Assert.Equal(560, png.Width); // the smallest picture, for up to 12 classes
             Assert.Equal(480, png.Height);
         }
 

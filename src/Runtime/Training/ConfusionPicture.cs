@@ -21,6 +21,7 @@ namespace Dsl.Runtime.Training
     /// More than <see cref="MaxClasses"/> classes do not fit a readable picture: it then shows the
     /// <see cref="MaxClasses"/> most frequent true classes (ties to the lower index) in index order, with a last
     /// column "other" holding the predictions of classes not shown, so every row still sums to 1; the title says so.
+    /// The picture is 560 x 480 pixels up to 12 classes and grows by 24 pixels per further row or column.
     /// </remarks>
     public static class ConfusionPicture
     {
