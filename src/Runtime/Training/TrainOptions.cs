@@ -192,6 +192,13 @@ namespace Dsl.Runtime.Training
         /// <summary>Write metrics.png after each epoch.</summary>
         public bool Plot { get; init; } = true;
 
+        /// <summary>
+        /// After training, with validation data, draw the task's picture of the final model on it: confusion.png for
+        /// classification, predictions.png for segmentation (see <see cref="ConfusionPicture"/> and
+        /// <see cref="PredictionsPicture"/>). Default true.
+        /// </summary>
+        public bool Pictures { get; init; } = true;
+
         /// <summary>Called after each epoch (after its checkpoint is written), after every callback.</summary>
         public Action<EpochMetrics>? OnEpochEnd { get; init; }
 
@@ -206,6 +213,9 @@ namespace Dsl.Runtime.Training
 
         /// <summary>Stops the run between batches; the last checkpoint stays as it was.</summary>
         public CancellationToken Cancellation { get; init; }
+
+        /// <summary>The validation batch size in force: <see cref="EvalBatchSize"/>, or twice <see cref="BatchSize"/> when 0.</summary>
+        internal int EffectiveEvalBatchSize => EvalBatchSize > 0 ? EvalBatchSize : 2 * BatchSize;
 
         /// <summary>The seed in force.</summary>
         internal long EffectiveSeed => Seed ?? Device?.Seed ?? 42;

@@ -70,6 +70,12 @@ namespace Dsl.Runtime.Training
         /// <summary>The curves PNG.</summary>
         public string PlotPath => Path.Combine(OutputDir, Trainer.PlotName);
 
+        /// <summary>
+        /// The task's pictures written after training (<see cref="TrainOptions.Pictures"/>, with validation data):
+        /// confusion.png for classification, predictions.png for segmentation; empty when none was drawn.
+        /// </summary>
+        public IReadOnlyList<string> PicturePaths { get; internal init; } = Array.Empty<string>();
+
         /// <summary>The last epoch's metrics, or null when no epoch finished.</summary>
         public EpochMetrics? Last => Metrics.Count > 0 ? Metrics[Metrics.Count - 1] : null;
     }
@@ -338,7 +344,7 @@ namespace Dsl.Runtime.Training
                 _plan = ParameterPlan.Create(model, options); // before anything is written: a pattern that matches nothing stops here
                 _context = new TrainingContext(model, options, dir, log, _metrics) { CaptureCheckpoint = Capture, Task = options.Task ?? new ClassificationTask() };
                 _earlyStopping = val is null ? null : new EarlyStopping(options);
-                _callbacks = Callbacks(options, log, _earlyStopping);
+                _callbacks = Callbacks(options, log, _earlyStopping, val);
 
                 Directory.CreateDirectory(dir);
                 if (options.Overwrite)
@@ -368,7 +374,7 @@ namespace Dsl.Runtime.Training
             /// state, so they come before the checkpoint, which saves that state; the files derived from the
             /// checkpointed metrics follow it; memory release and the legacy delegate come last.
             /// </summary>
-            private static IReadOnlyList<TrainingCallback> Callbacks(TrainOptions o, TextWriter log, EarlyStopping? earlyStopping)
+            private static IReadOnlyList<TrainingCallback> Callbacks(TrainOptions o, TextWriter log, EarlyStopping? earlyStopping, Dataset? val)
             {
                 var list = new List<TrainingCallback>();
                 var mode = o.Progress;
@@ -381,6 +387,7 @@ namespace Dsl.Runtime.Training
                 list.Add(new CheckpointCallback());
                 list.Add(new MetricsCsvCallback());
                 if (o.Plot) list.Add(new MetricsPlotCallback());
+                if (o.Pictures && val is not null) list.Add(new TaskPicturesCallback(val));
                 if (o.ReleaseMemoryEachEpoch) list.Add(new MemoryReleaseCallback());
                 if (o.OnEpochEnd is not null) list.Add(new EpochEndAction(o.OnEpochEnd));
                 return list;
@@ -485,7 +492,11 @@ namespace Dsl.Runtime.Training
             }
 
             private FitResult Result(bool completed, string reason) =>
-                new(_metrics.ToArray(), completed, reason, _context.ResumedFromEpoch, _context.OutputDir, _earlyStopping?.BestEpoch ?? 0) { Task = _context.Task };
+                new(_metrics.ToArray(), completed, reason, _context.ResumedFromEpoch, _context.OutputDir, _earlyStopping?.BestEpoch ?? 0)
+                {
+                    Task = _context.Task,
+                    PicturePaths = _context.PicturePaths, // filled when the run ends, before Fit returns
+                };
 
             public FitResult Execute()
             {

@@ -127,6 +127,9 @@ namespace Dsl.Runtime.Training
         /// <summary>The latest checkpoint known to hold finite weights: written by this run, or verified when resumed from.</summary>
         internal (string Path, int Epoch)? LastGoodCheckpoint { get; set; }
 
+        /// <summary>The pictures written at the end of the run (<see cref="FitResult.PicturePaths"/> shows this list).</summary>
+        internal List<string> PicturePaths { get; } = new();
+
         /// <summary>Builds the checkpoint of the current state (set by the trainer; used by the checkpoint callback).</summary>
         internal Func<CheckpointData> CaptureCheckpoint { get; set; } = () => throw new InvalidOperationException("no run");
     }

@@ -55,6 +55,13 @@ namespace Dsl.Runtime.Training
             return torch.stack(new[] { top1, topk, n });
         }
 
+        /// <summary>
+        /// The confusion matrix [classes * classes] (float64, row-major: entry (true, predicted)) of predicted class
+        /// indices against true ones, both int64 [N]. Counts add up over batches; <see cref="ConfusionPicture"/> draws them.
+        /// </summary>
+        public static Tensor Confusion(Tensor predicted, Tensor target, int classes) =>
+            target.mul(classes).add_(predicted).bincount(null, (long)classes * classes).to_type(ScalarType.Float64);
+
         /// <inheritdoc/>
         public override (double Metric, double[] Extra) Compute(double[] sums)
         {
