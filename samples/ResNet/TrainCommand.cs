@@ -194,7 +194,7 @@ namespace ResNetSample
             {
                 output.WriteLine($"done: {result.Metrics.Count} epoch(s), test {Metric(result.Task, last.ValAccuracy)}, test loss {last.ValLoss:F4}{Extras(result.Task, last.ValExtra)}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
             }
-            output.WriteLine($"wrote {result.MetricsCsvPath}, {result.PlotPath} and {result.CheckpointPath}");
+            output.WriteLine($"wrote {string.Join(", ", new[] { result.MetricsCsvPath, result.PlotPath }.Concat(result.PicturePaths))} and {result.CheckpointPath}");
             if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
             return 0;
         }

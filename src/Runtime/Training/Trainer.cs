@@ -351,6 +351,8 @@ namespace Dsl.Runtime.Training
                 {
                     File.Delete(_checkpoint);
                     File.Delete(Path.Combine(dir, PlotName));
+                    File.Delete(Path.Combine(dir, ConfusionPicture.FileName));
+                    File.Delete(Path.Combine(dir, PredictionsPicture.FileName));
                 }
                 _seed = options.EffectiveSeed;
                 _parameters = _plan.Trainable;
@@ -363,7 +365,7 @@ namespace Dsl.Runtime.Training
                 if (val is null && options.EarlyStoppingPatience is not null)
                     log.WriteLine("note: early stopping needs validation data; without it the run goes on for all epochs.");
 
-                int evalBatch = options.EvalBatchSize > 0 ? options.EvalBatchSize : 2 * options.BatchSize;
+                int evalBatch = options.EffectiveEvalBatchSize;
                 _trainLoader = new BatchLoader(train, options.BatchSize, shuffle: true, seed: _seed, transform: options.Transform, prefetch: options.Prefetch, workers: options.Workers);
                 _valLoader = val is null ? null : new BatchLoader(val, evalBatch, shuffle: false, seed: _seed, transform: options.Transform, prefetch: options.Prefetch, workers: options.Workers);
                 _context.BatchesPerEpoch = _trainLoader.BatchesPerEpoch;
