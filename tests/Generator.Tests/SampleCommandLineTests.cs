@@ -86,11 +86,11 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
-        public void Train_rejects_a_per_pixel_model()
+        public void Train_rejects_a_per_pixel_model_on_class_labels()
         {
             var (code, _, error) = SampleCommandLineTests.RunSample("train", "--model", "unet-bilinear", "--out", _out);
             Assert.Equal(2, code);
-            Assert.Contains("unet-bilinear gives an output of shape [2, 32, 32] per image (a prediction per pixel), but train fits one class per image", error);
+            Assert.Contains("BilinearUNet returns [2, 32, 32] per sample of the training set 'fashion-mnist train', but classification needs one score per class ([classes]); a network with an output per pixel trains on masks (segmentation)", error);
             Assert.False(Directory.Exists(_out));
         }
 
