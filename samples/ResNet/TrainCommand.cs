@@ -507,7 +507,8 @@ namespace ResNetSample
             var task = result.Task ?? new ClassificationTask();
             string metric = task is ClassificationTask ? $"accuracy {result.Accuracy:P2}" : $"{task.MetricName} {result.Accuracy:F4}";
             string unit = test.Train.SampleShape is { Rank: not 3 } || test.Train.TargetKind == TargetKind.Values ? "samples" : "images";
-            output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test {metric}, loss {result.Loss:F4}{Extras(task, result.Extra)} on {result.Count:N0} {unit}");
+            string extras = Extras(task, result.Extra);
+            output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test {metric}, loss {result.Loss:F4} on {result.Count:N0} {unit}{(extras.Length > 0 ? $" ({extras[2..]})" : "")}");
             return 0;
         }
 
