@@ -281,11 +281,11 @@ namespace Dsl.Generator.Init
                 if (targets.Any(t => t.Kind == kind))
                     expanded.Add(Rule(kind, true, scheme, mode, nonlinearity, std: std, value: value, bias: bias, origin: origin));
             }
-            bool Named(string path, string what)
+            var missing = new List<string>();
+            bool Named(string path)
             {
                 if (targets.Any(t => t.Path == path)) return true;
-                problems.Add(Problem.At(ProblemCode.InitMatchesNothing, at, "preset", $"[InitPreset(InitPresets.{preset})]", className,
-                    $"the preset initialises {what} '{path}' as torchvision names it, and the network has no such module; declare it with that Name, or write [Init] rules instead"));
+                missing.Add("'" + path + "'");
                 return false;
             }
             switch (preset)
@@ -317,7 +317,7 @@ namespace Dsl.Generator.Init
                     Kind("Linear", InitScheme.TruncNormal, std: 0.02, bias: 0);
                     break;
                 case InitPreset.TorchVisionViT:
-                    if (Named("conv_proj", "the patch projection"))
+                    if (Named("conv_proj"))
                     {
                         var conv = root.Children.First(c => c.Name == "conv_proj");
                         // torchvision: fan_in = in_channels * kernel_size[0] * kernel_size[1].
@@ -331,10 +331,16 @@ namespace Dsl.Generator.Init
                         expanded.Add(Rule("**.mlp.*", false, InitScheme.XavierUniform, origin: origin));
                         expanded.Add(Rule("**.mlp.*.bias", false, InitScheme.Normal, std: 1e-6, origin: origin));
                     }
-                    else Named("encoder.layers.encoder_layer_0.mlp.0", "the encoder MLPs, such as");
-                    if (Named("heads.head", "the classifier"))
+                    else Named("encoder.layers.encoder_layer_0.mlp.0");
+                    if (Named("heads.head"))
                         expanded.Add(Rule("heads.head", false, InitScheme.Zeros, bias: 0, origin: origin));
                     break;
+            }
+            if (missing.Count > 0)
+            {
+                problems.Add(Problem.At(ProblemCode.InitMatchesNothing, at, "preset", $"[InitPreset(InitPresets.{preset})]", className,
+                    $"the preset initialises {string.Join(", ", missing)} as torchvision names them, and the network has no such module{(missing.Count > 1 ? "s" : "")}; declare them with those names (Name = ...), or write [Init] rules instead"));
+                return;
             }
             rules.AddRange(expanded);
             if (d.Arg("ZeroInitResidual") is { Number: 1 })
