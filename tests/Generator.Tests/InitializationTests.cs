@@ -88,6 +88,15 @@ namespace Dsl.Generator.Tests
             Assert.True(All(Param(net, "bn1.weight"), 1));
         }
 
+        [Fact]
+        public void The_generator_mirrors_the_attribute_enums()
+        {
+            Assert.Equal(Enum.GetNames(typeof(Dsl.InitScheme)), Enum.GetNames(typeof(Dsl.Generator.Init.InitScheme)));
+            Assert.Equal(Enum.GetValues(typeof(Dsl.InitScheme)).Cast<object>().Select(Convert.ToInt32).ToArray(), Enum.GetValues(typeof(Dsl.Generator.Init.InitScheme)).Cast<object>().Select(Convert.ToInt32).ToArray());
+            Assert.Equal(Enum.GetNames(typeof(Dsl.InitPresets)), Enum.GetNames(typeof(Dsl.Generator.Init.InitPreset)));
+            Assert.Equal(Enum.GetValues(typeof(Dsl.InitPresets)).Cast<object>().Select(Convert.ToInt32).ToArray(), Enum.GetValues(typeof(Dsl.Generator.Init.InitPreset)).Cast<object>().Select(Convert.ToInt32).ToArray());
+        }
+
         private static void Verify(string markup, params (string Id, string Message)[] expected) => DiagnosticHarness.Verify(Usings + markup, expected);
 
         [Fact]
