@@ -87,6 +87,7 @@ namespace ResNetSample
     /// names and state_dict keys (<c>features.1.0.layer_scale</c>, <c>features.1.0.block.0.weight</c>, ...).
     /// </summary>
     [Input(3, 224, 224)]
+    [InitPreset(InitPresets.TorchVisionConvNeXt)]
     [Use<ConvNeXtTinyFeatures>(Name = "features")]
     [AdaptiveAvgPool2d(1, Name = "avgpool")]
     [Use<ConvNeXtClassifier>(1000, Name = "classifier")]

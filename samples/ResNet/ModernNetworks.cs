@@ -57,6 +57,7 @@ namespace ResNetSample
     /// modules without parameters, so the keys are the same.
     /// </summary>
     [Input(3, 224, 224)]
+    [InitPreset(InitPresets.TorchVisionMobileNetV2)]
     [Use<MobileNetV2Features>(Name = "features")]
     [AdaptiveAvgPool2d]
     [Flatten]
@@ -142,6 +143,7 @@ namespace ResNetSample
     /// here they are modules without parameters, so the keys are the same.
     /// </summary>
     [Input(3, 224, 224)]
+    [InitPreset(InitPresets.TorchVisionDenseNet)]
     [Use<DenseNet121Features>(Name = "features")]
     [ReLU]
     [AdaptiveAvgPool2d]

@@ -8,6 +8,7 @@ namespace ResNetSample
     /// </summary>
     [Input(3, 224, 224)]
     [Naming(NamingConvention.TorchVision)]
+    [InitPreset(InitPresets.TorchVisionResNet)]
     [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm2d] [ReLU] [MaxPool2d(3, Stride = 2, Padding = 1)]
     [BasicStage(2, 64)]
     [BasicStage(2, 128, Stride = 2)]
@@ -19,6 +20,7 @@ namespace ResNetSample
     /// <summary>torchvision <c>resnet34</c>: 21,797,672 parameters, 3.664 G multiply-adds.</summary>
     [Input(3, 224, 224)]
     [Naming(NamingConvention.TorchVision)]
+    [InitPreset(InitPresets.TorchVisionResNet)]
     [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm2d] [ReLU] [MaxPool2d(3, Stride = 2, Padding = 1)]
     [BasicStage(3, 64)]
     [BasicStage(4, 128, Stride = 2)]
@@ -30,6 +32,7 @@ namespace ResNetSample
     /// <summary>torchvision <c>resnet50</c> (bottleneck, stride on the 3x3: "v1.5"): 25,557,032 parameters, 4.089 G multiply-adds.</summary>
     [Input(3, 224, 224)]
     [Naming(NamingConvention.TorchVision)]
+    [InitPreset(InitPresets.TorchVisionResNet)]
     [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm2d] [ReLU] [MaxPool2d(3, Stride = 2, Padding = 1)]
     [BottleneckStage(3, 64)]
     [BottleneckStage(4, 128, Stride = 2)]
@@ -44,6 +47,7 @@ namespace ResNetSample
     /// </summary>
     [Input(3, 224, 224)]
     [Naming(NamingConvention.TorchVision)]
+    [InitPreset(InitPresets.TorchVisionResNet)]
     [Conv2d(64, 7, Stride = 2, Padding = 3, Bias = false)] [BatchNorm2d] [ReLU] [MaxPool2d(3, Stride = 2, Padding = 1)]
     [BottleneckStage(3, 64, Groups = 32, BaseWidth = 4)]
     [BottleneckStage(4, 128, Stride = 2, Groups = 32, BaseWidth = 4)]

@@ -71,6 +71,7 @@ namespace ResNetSample
     /// shapes (86,567,656 parameters), so torchvision's weights load as they are.
     /// </summary>
     [Input(3, 224, 224)]
+    [InitPreset(InitPresets.TorchVisionViT)]
     [Conv2d(768, 16, Stride = 16, Name = "conv_proj")]
     [Tokens(Name = "tokens")]
     [ClassToken(Name = "class_token")]

@@ -47,6 +47,8 @@ namespace Dsl.Generator.Diagnostics
         public const string InvalidBlockId = "DSL018";
         public const string MergeShapeMismatchId = "DSL019";
         public const string InvalidCustomLayerId = "DSL020";
+        public const string InitMatchesNothingId = "DSL021";
+        public const string InvalidInitArgumentId = "DSL022";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but {3} must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -128,6 +130,14 @@ namespace Dsl.Generator.Diagnostics
             InvalidCustomLayerId, "Invalid custom layer", "Custom layer '{0}' cannot use {1}: {2}", DeclarationCategory,
             "[Custom<T>] uses a hand-written module as a layer: T must be a class deriving from TorchSharp's torch.nn.Module<Tensor, Tensor> with a public (or internal) parameterless constructor, and its declared OutputShape must be numbers or expressions over the input's dimensions.");
 
+        public static readonly DiagnosticDescriptor InitMatchesNothing = Rule(
+            InitMatchesNothingId, "Initialisation rule matches no layer", "{0} on {1} matches no layer: {2}", DeclarationCategory,
+            "An [Init] rule names a layer kind or a glob over module and parameter paths, and an [InitPreset] names torchvision's layers; a rule that selects nothing would be silently ignored, so it is an error.");
+
+        public static readonly DiagnosticDescriptor InvalidInitArgument = Rule(
+            InvalidInitArgumentId, "Initialisation argument does not fit the scheme", "{0}: {1}", DeclarationCategory,
+            "Each initialisation scheme takes its own arguments (Kaiming: Mode, Nonlinearity, NegativeSlope; Xavier: Gain; Normal: Mean, Std; TruncNormal: Mean, Std, Min, Max; Uniform: Min, Max; Constant: Value) and fan-based schemes need weights of at least 2 dimensions.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -135,7 +145,7 @@ namespace Dsl.Generator.Diagnostics
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
             LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
             InvalidBlock, MergeShapeMismatch,
-            InvalidCustomLayer,
+            InvalidCustomLayer, InitMatchesNothing, InvalidInitArgument,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -161,6 +171,8 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.InvalidBlock => InvalidBlock,
             ProblemCode.MergeShapeMismatch => MergeShapeMismatch,
             ProblemCode.InvalidCustomLayer => InvalidCustomLayer,
+            ProblemCode.InitMatchesNothing => InitMatchesNothing,
+            ProblemCode.InvalidInitArgument => InvalidInitArgument,
             _ => null,
         };
     }

@@ -48,7 +48,7 @@ namespace Dsl.Generator.Diagnostics
         internal static IEnumerable<Diagnostic> Analyze(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
         {
             var attributes = type.GetAttributes();
-            if (!attributes.Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a))) return Enumerable.Empty<Diagnostic>();
+            if (!attributes.Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a) || Init.InitRules.IsInitAttribute(a))) return Enumerable.Empty<Diagnostic>();
             // A block is checked where it is used (its shapes depend on the use); here only what needs no use.
             if (!attributes.Any(SpecParser.IsInputAttribute) && attributes.Any(Blocks.BlockReader.IsBlockAttribute)) return BlockDiagnostics(type, cancellationToken);
 
@@ -75,6 +75,10 @@ namespace Dsl.Generator.Diagnostics
             var block = type.GetAttributes().First(Blocks.BlockReader.IsBlockAttribute);
             var read = Blocks.BlockReader.Read(type, block, layers);
             if (read.Problem is { } why && !SpecParser.HasErrors(block)) problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, null, type.Name, why));
+            // Initialisation rules apply to a network's modules: on a block they would select nothing.
+            foreach (var init in Init.InitRules.Read(type.GetAttributes()))
+                problems.Add(Problem.At(ProblemCode.InitMatchesNothing, Init.InitRules.LocationOf(init.Index), null, init.IsPreset ? "[InitPreset]" : "[Init(\"" + init.Target + "\")]", type.Name,
+                    "rules belong on the network, whose module paths they select; move it there (a glob such as \"**.conv1\" reaches the block's layers)"));
             return ToDiagnostics(type, problems.ToEquatableArray(), cancellationToken);
         }
 

@@ -24,6 +24,7 @@ namespace Dsl.Generator.Diagnostics
             {
                 Problem.InputAttribute => attributes.FirstOrDefault(SpecParser.IsInputAttribute),
                 >= 0 => SpecParser.LayerAttributes(type) is var layers && problem.LayerIndex < layers.Length ? layers[problem.LayerIndex] : null,
+                <= Problem.InitAttributeBase => attributes.Where(Init.InitRules.IsInitAttribute).ElementAtOrDefault(Problem.InitAttributeBase - problem.LayerIndex),
                 _ => null,
             };
             if (attribute?.ApplicationSyntaxReference is { } reference && reference.GetSyntax(cancellationToken) is AttributeSyntax syntax)

@@ -16,6 +16,8 @@ namespace Dsl.Generator.Emit
             json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName));
             // The network pools globally before any size-dependent layer: other spatial sizes than the declared one run.
             if (model.AnySize) json.Append(",\"anySize\":true");
+            // The initialisation rules, as the twin applies them with torch.nn.init.
+            InitEmitter.WriteJson(json, model);
             json.Append(",\"root\":");
             Node(json, model.Root, classes, model.InputVar);
             json.Append('}');

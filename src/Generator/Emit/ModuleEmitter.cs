@@ -47,6 +47,7 @@ namespace Dsl.Generator.Emit
                     {
                         ParameterEmitter.WriteConstruction(w, root.Tensors);
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
+                        InitEmitter.WriteApply(w, model);
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");

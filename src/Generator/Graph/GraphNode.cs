@@ -96,7 +96,8 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>A network declaration, its graph (the root is the network itself) and the problems found.</summary>
-    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input", bool AnySize = false)
+    internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input", bool AnySize = false,
+        EquatableArray<Init.InitRuleModel> Init = default)
     {
         /// <summary>Whether generated code can be added to the class: a full module without problems, a stub otherwise.</summary>
         public bool CanEmit => System.Linq.Enumerable.All(Problems, p => p.AllowsStub);

@@ -71,7 +71,9 @@ namespace Dsl.Generator.Graph
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
             // Not for the probes at other sizes, which only need the output shape.
             if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
-            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize);
+            // Initialisation rules are checked against the finished graph (the modules and parameters they select).
+            var init = probe && problems.Count == 0 ? Init.InitRules.Resolve(spec, root, problems) : EquatableArray<Init.InitRuleModel>.Empty;
+            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init);
         }
 
         private static string Free(string[] taken, params string[] candidates) => candidates.First(c => Array.IndexOf(taken, c) < 0);

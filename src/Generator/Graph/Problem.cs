@@ -48,6 +48,10 @@ namespace Dsl.Generator.Graph
         MergeShapeMismatch,
         /// <summary>{0} layer, {1} module type (or what), {2} what is wrong and how to fix it.</summary>
         InvalidCustomLayer,
+        /// <summary>{0} the rule as written, {1} class, {2} why nothing matches and what would.</summary>
+        InitMatchesNothing,
+        /// <summary>{0} the rule as written, {1} what is wrong and how to fix it.</summary>
+        InvalidInitArgument,
     }
 
     /// <summary>
@@ -62,6 +66,9 @@ namespace Dsl.Generator.Graph
 
         /// <summary>A member the user declared; <see cref="Argument"/> is its name.</summary>
         public const int Member = -3;
+
+        /// <summary>The first initialisation attribute (<c>[Init]</c>, <c>[InitPreset]</c>); the i-th is at <c>InitAttributeBase - i</c>.</summary>
+        public const int InitAttributeBase = -100;
 
         /// <summary>
         /// Whether the class can still receive generated code: problems with the layers leave a stub module (so the

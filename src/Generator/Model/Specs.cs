@@ -22,7 +22,8 @@ namespace Dsl.Generator.Model
         EquatableArray<LayerSpec> Layers,
         Naming Naming = Naming.D2L,
         EquatableArray<string> UserMembers = default,
-        EquatableArray<Blocks.BlockDecl> Blocks = default)
+        EquatableArray<Blocks.BlockDecl> Blocks = default,
+        EquatableArray<Init.InitDecl> Init = default)
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";

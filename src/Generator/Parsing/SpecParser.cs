@@ -93,7 +93,8 @@ namespace Dsl.Generator.Parsing
                 layers.ToEquatableArray(),
                 ReadNaming(attributes),
                 UserMembers(type),
-                Blocks.BlockReader.Reachable(layerAttributes, cancellationToken));
+                Blocks.BlockReader.Reachable(layerAttributes, cancellationToken),
+                Init.InitRules.Read(attributes));
             return new ParseResult(spec, problems.ToEquatableArray());
         }
 

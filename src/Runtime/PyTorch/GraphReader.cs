@@ -52,8 +52,11 @@ namespace Dsl.Runtime.PyTorch
     }
 
     /// <summary>A parsed network graph: the network's class name and its root node.</summary>
-    internal sealed record NetworkGraph(string Name, GraphNode Root, bool AnySize = false)
+    internal sealed record NetworkGraph(string Name, GraphNode Root, bool AnySize = false, IReadOnlyList<GraphInitRule>? Init = null)
     {
+        /// <summary>The initialisation rules, in order (empty: PyTorch's defaults).</summary>
+        public IReadOnlyList<GraphInitRule> InitRules => Init ?? System.Array.Empty<GraphInitRule>();
+
         /// <summary>The graph format this reader understands (the <c>format</c> field).</summary>
         public const int Format = 1;
 
@@ -69,7 +72,7 @@ namespace Dsl.Runtime.PyTorch
             if (format != Format)
                 throw new NotSupportedException($"{info.Name}'s graph has format {format}; this runtime reads format {Format}. Use the runtime that matches the generator.");
             return new NetworkGraph(root.GetProperty("name").GetString()!, Node(root.GetProperty("root")),
-                Optional(root, "anySize")?.GetBoolean() ?? false);
+                Optional(root, "anySize")?.GetBoolean() ?? false, PyTorchInit.Read(root));
         }
 
         private static GraphNode Node(JsonElement e) => new(

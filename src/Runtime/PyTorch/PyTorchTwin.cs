@@ -119,13 +119,16 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("move between the two as safetensors files (train.py writes them; Dsl.Runtime's PyTorchCheckpoint\n");
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
+                bool init = _graph.InitRules.Count > 0;
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
-                if (UsesTorch()) sb.Append("import torch\n");
+                if (init) sb.Append("import math\nimport re\n\n");
+                if (UsesTorch() || init) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
                 foreach (var helper in PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)))
                     sb.Append("\n\n").Append(helper);
+                if (init) sb.Append("\n\n").Append(PyTorchInit.Helper);
                 return sb.ToString();
             }
 
@@ -185,6 +188,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.OwnTensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
+                PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;

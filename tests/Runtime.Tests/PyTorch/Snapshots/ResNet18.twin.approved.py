@@ -7,10 +7,61 @@ reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: ch
 and export again rather than editing this file.
 """
 
+import math
+import re
+
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 __all__ = ["ResNet18"]
+
+
+def _initialize(network: nn.Module, rules: list) -> None:
+    """Applies the network's initialisation rules in order, as Dsl.Initialization does for the .NET module.
+
+    A rule is (target, is_kind, scheme, kwargs, bias): the target is a layer kind (the module's class name) or a
+    glob over module and parameter paths ('*' within one segment, '**' across segments); the scheme, a torch.nn.init
+    function called with kwargs, fills a selected module's weight (an attention's in_proj_weight) or the selected
+    parameter; bias, when not None, is the selected modules' bias; 'default' is the module's own reset.
+    """
+    modules = [(name, m) for name, m in network.named_modules() if name]
+    parameters = list(network.named_parameters())
+    with torch.no_grad():
+        for target, is_kind, scheme, kwargs, bias in rules:
+            if is_kind:
+                selected, tensors = [m for _, m in modules if _kind(m) == target], []
+            else:
+                pattern = _glob(target)
+                selected = [m for name, m in modules if pattern.fullmatch(name)]
+                tensors = [p for name, p in parameters if pattern.fullmatch(name)]
+            for m in selected:
+                weight = m._parameters.get("weight", m._parameters.get("in_proj_weight"))
+                b = m._parameters.get("bias", m._parameters.get("in_proj_bias"))
+                if weight is None:
+                    continue
+                if scheme == "default":
+                    (m.reset_parameters if hasattr(m, "reset_parameters") else m._reset_parameters)()
+                else:
+                    getattr(nn.init, scheme + "_")(weight, **kwargs)
+                if bias is not None and b is not None:
+                    nn.init.constant_(b, bias)
+            for p in tensors:
+                if scheme == "default":
+                    bound = 1 / math.sqrt(nn.init._calculate_fan_in_and_fan_out(p)[0])
+                    nn.init.uniform_(p, -bound, bound)
+                else:
+                    getattr(nn.init, scheme + "_")(p, **kwargs)
+
+
+def _kind(module: nn.Module) -> str:
+    # nn.MultiheadAttention's out_proj is a subclass of Linear; the .NET module's is a Linear.
+    return "Linear" if isinstance(module, nn.Linear) else type(module).__name__
+
+
+def _glob(pattern: str) -> "re.Pattern[str]":
+    parts = re.split(r"(\*\*|\*|\?)", pattern)
+    return re.compile("".join({"**": ".*", "*": "[^.]*", "?": "[^.]"}.get(p, re.escape(p)) for p in parts))
 
 
 class BasicBlock(nn.Module):
@@ -74,6 +125,11 @@ class ResNet18(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(512, 1000)
+        # Initialisation rules in declaration order (a later rule overwrites an earlier one); presets expanded.
+        _initialize(self, [
+            ("Conv2d", True, "kaiming_normal", {"a": 0.0, "mode": "fan_out", "nonlinearity": "relu"}, None),
+            ("BatchNorm2d", True, "constant", {"val": 1.0}, 0.0),
+        ])
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() != 4 or input.shape[1] != self.input_shape[0]:
