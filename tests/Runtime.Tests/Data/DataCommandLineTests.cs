@@ -42,7 +42,7 @@ namespace Dsl.Runtime.Tests.Data
         /// <summary>Accuracy (0..1) and image count printed by <c>evaluate</c>.</summary>
         private static (double Accuracy, int Count) Evaluated(string output)
         {
-            var m = Regex.Match(output, @"test accuracy ([0-9.]+) %, loss [0-9.]+ on ([0-9,]+) images");
+            var m = Regex.Match(output, @"test accuracy ([0-9.]+) %, loss [0-9.]+ on ([0-9,]+) (?:images|samples)");
             Assert.True(m.Success, output);
             return (double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 100, int.Parse(m.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
         }

@@ -439,7 +439,7 @@ namespace Dsl.Runtime.Tests.Data
             Assert.Equal(256, TransformPresets.EvalResize(224));
         }
 
-        private const string Known = "known transforms: Resize, CenterCrop, RandomResizedCrop, RandomCrop, RandomHorizontalFlip, ColorJitter, Normalize, Grayscale; presets: imagenet, cifar, none; " +
+        private const string Known = "known transforms: Resize, CenterCrop, RandomResizedCrop, RandomCrop, RandomHorizontalFlip, ColorJitter, Normalize, Grayscale, ImageToSequence; presets: imagenet, cifar, none; " +
             "for example \"RandomResizedCrop(224); RandomHorizontalFlip(); Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])\" or \"cifar\"";
 
         [Theory]

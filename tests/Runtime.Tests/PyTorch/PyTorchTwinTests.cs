@@ -172,8 +172,11 @@ namespace Dsl.Runtime.Tests.PyTorch
             var expected = _run.Logits[network];
             Assert.Equal(expected.shape, twin.shape);
             double difference = (twin - expected).abs().max().item<float>();
-            _output.WriteLine($"{network}: largest logit {expected.abs().max().item<float>():G3}, largest difference {difference:G3}");
-            Assert.True(difference < 1e-4, $"{network}: the logits differ by up to {difference:G3} (largest logit {expected.abs().max().item<float>():G3})");
+            double largest = expected.abs().max().item<float>();
+            _output.WriteLine($"{network}: largest logit {largest:G3}, largest difference {difference:G3}");
+            // float32 rounding grows with the size of the logits: torchvision's initialisation (Kaiming, fan-out) gives
+            // ResNet-34 and -50 logits in the hundreds on random input, where 1e-4 of a logit is below float32's resolution.
+            Assert.True(difference < 1e-4 * Math.Max(1, largest), $"{network}: the logits differ by up to {difference:G3} (largest logit {largest:G3})");
         }
     }
 }
