@@ -442,6 +442,7 @@ class ArraySource(Source):
             self.classes = list(classes) if classes is not None else [str(c) for c in range(int(self.labels.max()) + 1 if len(self.labels) else 0)]
         else:
             self.targets = targets
+            self.classes = [str(c) for c in range(args.classes)] if args.classes else None
 
     @staticmethod
     def key(path, archive, chosen, defaults, option):
@@ -917,7 +918,7 @@ def describe(fmt, source, train_count, val_count):
     if source.kind == "value":
         what = f"values [{source.targets.shape[1]}]"
     else:
-        names = source.classes
+        names = source.classes or []
         shown = ", ".join(names) if len(names) <= 20 else ", ".join(names[:10]) + f", ... {len(names)} in all"
         what = f"classes [{shown}]"
     return f"data: {fmt} {train_count} train / {val_count} validation samples, {what}"
