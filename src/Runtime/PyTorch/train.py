@@ -647,6 +647,8 @@ TRANSFORM_ARGUMENTS = {
     "Grayscale": ("num_output_channels",),
     "ImageToSequence": (),
 }
+# Printed with every argument named, as the .NET runtime's transforms print them.
+KEYWORD_ONLY = ("Normalize", "Grayscale", "ColorJitter")
 RANDOM_TRANSFORMS = ("RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip", "ColorJitter")
 IMAGENET_NORMALIZE = "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"
 CIFAR_NORMALIZE = "Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.2470, 0.2435, 0.2616])"
@@ -675,7 +677,7 @@ class Step:
     def __repr__(self):
         """The shared syntax: the first argument (size, p, mean, ...) positional when given, the rest by name."""
         first = (TRANSFORM_ARGUMENTS[self.name] or (None,))[0]
-        parts = [repr(v) if k == first and self.name != "Normalize" else f"{k}={v!r}" for k, v in self.arguments.items()]
+        parts = [repr(v) if k == first and self.name not in KEYWORD_ONLY else f"{k}={v!r}" for k, v in self.arguments.items()]
         return f"{self.name}({', '.join(parts)})"
 
 
