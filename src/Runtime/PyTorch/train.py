@@ -32,8 +32,15 @@ parameters whose names match (fnmatch, case-sensitive) and keeps BatchNorm layer
 in eval mode, so their running statistics do not change; --lr-for 'fc.*=0.01' gives the matching parameters
 their own base learning rate, scaled by the schedule like --lr. The optimizer receives the trainable parameters only.
 
+The task, with the .NET runtime's meaning and words: --task classification | sequence-classification | segmentation |
+regression (default from the targets: classes, masks, values); --label-smoothing X for classification, --loss mse |
+mae | huber (delta 1.0) for regression. Metrics are the whole epoch's, from statistics summed over batches and
+processes: top-1 and top-5 accuracy; mean IoU and pixel accuracy from a confusion matrix; R² and MAE.
+
 Rank 0 writes to --out, after every epoch: model.safetensors (the state_dict, the .NET module's keys;
-load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns).
+load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns for the task:
+epoch,train_loss,train_KEY,val_loss,val_KEY,lr,seconds,val_EXTRA with KEY acc, miou or r2 and EXTRA top5,
+pixel_acc or mae).
 Gradients are averaged over processes (gloo on CPU, nccl on GPU); BatchNorm uses each process's batch
 statistics unless --sync-bn (GPU only) is given.
 """
