@@ -32,8 +32,15 @@ parameters whose names match (fnmatch, case-sensitive) and keeps BatchNorm layer
 in eval mode, so their running statistics do not change; --lr-for 'fc.*=0.01' gives the matching parameters
 their own base learning rate, scaled by the schedule like --lr. The optimizer receives the trainable parameters only.
 
+The task, with the .NET runtime's meaning and words: --task classification | sequence-classification | segmentation |
+regression (default from the targets: classes, masks, values); --label-smoothing X for classification, --loss mse |
+mae | huber (delta 1.0) for regression. Metrics are the whole epoch's, from statistics summed over batches and
+processes: top-1 and top-5 accuracy; mean IoU and pixel accuracy from a confusion matrix; R² and MAE.
+
 Rank 0 writes to --out, after every epoch: model.safetensors (the state_dict, the .NET module's keys;
-load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns).
+load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns for the task:
+epoch,train_loss,train_KEY,val_loss,val_KEY,lr,seconds,val_EXTRA with KEY acc, miou or r2 and EXTRA top5,
+pixel_acc or mae).
 Gradients are averaged over processes (gloo on CPU, nccl on GPU); BatchNorm uses each process's batch
 statistics unless --sync-bn (GPU only) is given.
 """
@@ -67,9 +74,6 @@ from torch.utils.data.distributed import DistributedSampler
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 from torchvision.transforms import functional as TF
-
-METRICS_HEADER = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds"
-
 
 # ---------------------------------------------------------------------------------------------- data
 
@@ -445,6 +449,7 @@ class ArraySource(Source):
             self.classes = list(classes) if classes is not None else [str(c) for c in range(int(self.labels.max()) + 1 if len(self.labels) else 0)]
         else:
             self.targets = targets
+            self.classes = [str(c) for c in range(args.classes)] if args.classes else None
 
     @staticmethod
     def key(path, archive, chosen, defaults, option):
@@ -647,7 +652,10 @@ TRANSFORM_ARGUMENTS = {
     "ColorJitter": ("brightness", "contrast", "saturation"),
     "Normalize": ("mean", "std"),
     "Grayscale": ("num_output_channels",),
+    "ImageToSequence": (),
 }
+# Printed with every argument named, as the .NET runtime's transforms print them.
+KEYWORD_ONLY = ("Normalize", "Grayscale", "ColorJitter")
 RANDOM_TRANSFORMS = ("RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip", "ColorJitter")
 IMAGENET_NORMALIZE = "Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])"
 CIFAR_NORMALIZE = "Normalize(mean=[0.4914, 0.4822, 0.4465], std=[0.2470, 0.2435, 0.2616])"
@@ -675,8 +683,8 @@ class Step:
 
     def __repr__(self):
         """The shared syntax: the first argument (size, p, mean, ...) positional when given, the rest by name."""
-        first = TRANSFORM_ARGUMENTS[self.name][0]
-        parts = [repr(v) if k == first and self.name != "Normalize" else f"{k}={v!r}" for k, v in self.arguments.items()]
+        first = (TRANSFORM_ARGUMENTS[self.name] or (None,))[0]
+        parts = [repr(v) if k == first and self.name not in KEYWORD_ONLY else f"{k}={v!r}" for k, v in self.arguments.items()]
         return f"{self.name}({', '.join(parts)})"
 
 
@@ -753,7 +761,24 @@ def build_transform(name, a):
         if "mean" not in a or "std" not in a:
             raise TypeError("mean and std are required")
         return T.Normalize(a["mean"], a["std"])
+    if name == "ImageToSequence":
+        return ImageToSequence()
     return T.Grayscale(a.get("num_output_channels", 1))
+
+
+class ImageToSequence:
+    """A one-channel image [1, H, W] as a sequence of H steps (its rows) of W features, channels first as Conv1d and
+    the sequence networks take it: [W, H], x[0].t(). Not a torchvision transform: the .NET runtime's ImageToSequence
+    is the same, so the text reads the same on both sides (sequence classification of MNIST rows)."""
+
+    def __call__(self, x):
+        if x.dim() != 3 or x.shape[0] != 1:
+            raise ValueError(f"ImageToSequence: the sample is {list(x.shape)}, not a one-channel image [1, H, W]; "
+                             "convert colour images with --image-mode grey (or Grayscale()) first")
+        return x[0].t().contiguous()
+
+    def __repr__(self):
+        return "ImageToSequence()"
 
 
 CIFAR_SIZE = 32  # the cifar preset's size unless another is given: its crops keep CIFAR's image size
@@ -902,7 +927,7 @@ def describe(fmt, source, train_count, val_count):
     if source.kind == "value":
         what = f"values [{source.targets.shape[1]}]"
     else:
-        names = source.classes
+        names = source.classes or []
         shown = ", ".join(names) if len(names) <= 20 else ", ".join(names[:10]) + f", ... {len(names)} in all"
         what = f"classes [{shown}]"
     return f"data: {fmt} {train_count} train / {val_count} validation samples, {what}"
@@ -1048,6 +1073,181 @@ def make_optimizer(args, parameters):
     return torch.optim.AdamW(parameters, lr=args.lr, weight_decay=args.weight_decay)
 
 
+# ---------------------------------------------------------------------------------------------- tasks
+
+nan = float("nan")
+
+# The words of --task; sequence classification is classification on sequence inputs (ImageToSequence()).
+TASKS = ("classification", "sequence-classification", "segmentation", "regression")
+TASK_OF_KIND = {"class": "classification", "value": "regression", "mask": "segmentation"}
+
+
+class Task:
+    """What a batch's output is scored against, the .NET runtime's TrainingTask: a loss, and statistics that add up over
+    batches (and over processes) from which the epoch's metrics are computed exactly (a mean IoU is not a mean of
+    batch IoUs). key is the main metric's metrics.csv suffix (train_KEY, val_KEY), extras the further validation
+    metrics (val_EXTRA)."""
+
+    name = key = None
+    extras = ()
+
+    def size(self, outputs):
+        """The length of the statistics vector for a network giving `outputs` per sample."""
+        raise NotImplementedError
+
+    def loss(self, output, target):
+        raise NotImplementedError
+
+    def statistics(self, output, target):
+        raise NotImplementedError
+
+    def compute(self, sums):
+        """(main metric, [extra metrics]) from the summed statistics (a list of floats); NaN where undefined."""
+        raise NotImplementedError
+
+
+class ClassificationTask(Task):
+    """Class indices [N] from logits [N, classes]: cross-entropy with optional label smoothing; top-1 accuracy and
+    top-k accuracy with k = min(5, classes), as the .NET ClassificationTask."""
+
+    name, key, extras = "classification", "acc", ("top5",)
+
+    def size(self, outputs):
+        return 3
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
+
+    def __str__(self):
+        smoothing = f", label smoothing {self.label_smoothing!r}" if self.label_smoothing > 0 else ""
+        return f"classification (cross-entropy{smoothing}; top-1 and top-5 accuracy)"
+
+    def loss(self, output, target):
+        return F.cross_entropy(output, target, label_smoothing=self.label_smoothing)
+
+    def statistics(self, output, target):
+        """[top-1 correct, top-k correct, samples]."""
+        k = min(5, output.shape[1])
+        hits = output.topk(k, dim=1).indices.eq(target.unsqueeze(1))
+        n = torch.tensor(float(target.shape[0]), dtype=torch.float64, device=output.device)
+        return torch.stack([hits[:, :1].sum().double(), hits.any(1).sum().double(), n])
+
+    def compute(self, sums):
+        n = sums[2]
+        return (nan, [nan]) if n == 0 else (sums[0] / n, [sums[1] / n])
+
+
+class SegmentationTask(Task):
+    """A class per pixel from logits [N, classes, H, W] and masks [N, H, W]: per-pixel cross-entropy that skips the
+    ignore index; mean IoU over the classes whose union is not empty, and pixel accuracy, both from one confusion
+    matrix of the epoch's labelled pixels, as the .NET SegmentationTask (torchmetrics' MulticlassJaccardIndex
+    average="macro" and MulticlassAccuracy average="micro" when every class occurs)."""
+
+    name, key, extras = "segmentation", "miou", ("pixel_acc",)
+
+    def size(self, outputs):
+        return self.classes * self.classes
+
+    def __init__(self, classes, ignore_index):
+        self.classes, self.ignore_index = classes, ignore_index
+
+    def __str__(self):
+        return f"segmentation ({self.classes} classes, per-pixel cross-entropy, ignore index {self.ignore_index}; mean IoU and pixel accuracy)"
+
+    def loss(self, output, target):
+        # A batch without a labelled pixel has no loss (cross_entropy would give 0/0); keep the graph for DDP.
+        if not bool((target != self.ignore_index).any()):
+            return output.sum() * 0
+        return F.cross_entropy(output, target, ignore_index=self.ignore_index)
+
+    def statistics(self, output, target):
+        """The confusion matrix, row-major: entry (true, predicted), ignored pixels left out."""
+        return self.confusion(output.argmax(1), target)
+
+    def confusion(self, predicted, target):
+        keep = target != self.ignore_index
+        c = self.classes
+        return (target[keep] * c + predicted[keep]).bincount(minlength=c * c).double()
+
+    def compute(self, sums):
+        c = round(math.sqrt(len(sums)))
+        total = correct = iou_sum = 0.0
+        present = 0
+        for i in range(c):
+            tp, row, column = sums[i * c + i], 0.0, 0.0
+            for j in range(c):
+                row += sums[i * c + j]
+                column += sums[j * c + i]
+            total += row
+            correct += tp
+            union = row + column - tp
+            if union > 0:
+                iou_sum += tp / union
+                present += 1
+        return (nan if present == 0 else iou_sum / present), [nan if total == 0 else correct / total]
+
+
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+HUBER_DELTA = 1.0
+
+
+class RegressionTask(Task):
+    """Values [N, K] from outputs [N, K]: MSE, MAE (L1) or Huber (delta 1.0) loss; R² per output column over the epoch
+    (SS_tot around the epoch's mean target) averaged over the columns, and the mean absolute error, as the .NET
+    RegressionTask (scikit-learn's r2_score, torchmetrics' R2Score(multioutput="uniform_average")). A column whose
+    targets are all equal has no R² (NaN)."""
+
+    name, key, extras = "regression", "r2", ("mae",)
+
+    def size(self, outputs):
+        return 3 * math.prod(outputs) + 2
+
+    def __init__(self, loss="mse"):
+        self.loss_kind = loss
+
+    def __str__(self):
+        loss = f"Huber loss, delta {HUBER_DELTA:g}" if self.loss_kind == "huber" else self.loss_kind.upper()
+        return f"regression ({loss}; R² and MAE)"
+
+    def loss(self, output, target):
+        y = target.to(output.dtype).reshape(output.shape)
+        if self.loss_kind == "mae":
+            return F.l1_loss(output, y)
+        if self.loss_kind == "huber":
+            return F.huber_loss(output, y, delta=HUBER_DELTA)
+        return F.mse_loss(output, y)
+
+    def statistics(self, output, target):
+        """[SS_res per column (K), sum of targets per column (K), sum of squared targets per column (K), sum of
+        absolute errors, samples]."""
+        o = output.double().reshape(output.shape[0], -1)
+        y = target.double().reshape(o.shape)
+        err = o - y
+        n = torch.tensor([float(o.shape[0])], dtype=torch.float64, device=output.device)
+        return torch.cat([err.square().sum(0), y.sum(0), y.square().sum(0), err.abs().sum().reshape(1), n])
+
+    def compute(self, sums):
+        k = (len(sums) - 2) // 3
+        n = sums[3 * k + 1]
+        if n == 0:
+            return nan, [nan]
+        r2 = 0.0
+        for j in range(k):
+            ss_res, total, squares = sums[j], sums[k + j], sums[2 * k + j]
+            ss_tot = squares - total * total / n
+            r2 += 1 - ss_res / ss_tot if ss_tot > 0 else nan
+        return r2 / k, [sums[3 * k] / (n * k)]
+
+
+def make_task(name, args):
+    """The task of a --task word (after parse_args's checks) with --loss, --label-smoothing, --classes, --ignore-index."""
+    if name in ("classification", "sequence-classification"):
+        return ClassificationTask(args.label_smoothing or 0.0)
+    if name == "segmentation":
+        return SegmentationTask(args.classes, args.ignore_index)
+    return RegressionTask(args.loss or "mse")
+
+
 # -------------------------------------------------------------------------------------- safetensors
 
 # safetensors: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}}, raw data.
@@ -1117,31 +1317,23 @@ def load_network(model_file, class_name):
     return getattr(module, class_name)
 
 
-def run_epoch(model, loader, kind, prepare, device, ignore_index, optimize=None):
-    """One pass over `loader`, training when `optimize(loss)` is given. Returns this process's [loss sum, correct,
-    count, samples]: count is samples (classes, values) or labelled pixels (masks), the loss's own mean."""
-    totals = torch.zeros(4, dtype=torch.float64, device=device)
+def run_epoch(model, loader, task, prepare, device, optimize=None):
+    """One pass over `loader`, training when `optimize(loss)` is given. Returns this process's [loss sum, samples,
+    task statistics...]: the loss sum is each batch's mean loss times its samples, as the .NET trainer sums it."""
+    totals = torch.zeros(2 + task.statistics_size, dtype=torch.float64, device=device)  # a process may have no batch
     for batch in loader:
         if isinstance(batch, Failure):
             fail(batch.message)
         x, y = batch
         x, y = prepare(x.to(device)), y.to(device)
         out = model(x).float()
-        if kind == "value":
-            loss = F.mse_loss(out, y)
-            correct, count = torch.zeros((), device=device), torch.tensor(float(len(y)), device=device)
-        elif kind == "mask":
-            labelled = y != ignore_index
-            count = labelled.sum().double()
-            # A batch with no labelled pixel has no loss (cross_entropy would give 0/0); keep the graph for DDP.
-            loss = F.cross_entropy(out, y, ignore_index=ignore_index) if count > 0 else out.sum() * 0
-            correct = ((out.argmax(1) == y) & labelled).sum()
-        else:
-            loss = F.cross_entropy(out, y)
-            correct, count = (out.argmax(1) == y).sum(), torch.tensor(float(len(y)), device=device)
+        loss = task.loss(out, y)
         if optimize is not None:
             optimize(loss)
-        totals += torch.stack([loss.detach().double() * count, correct.double(), count.double(), torch.tensor(float(len(y)), device=device)])
+        with torch.no_grad():
+            n = torch.tensor([float(len(y))], dtype=torch.float64, device=device)
+            row = torch.cat([loss.detach().double().reshape(1) * n, n, task.statistics(out.detach(), y)])
+        totals += row
     return totals
 
 
@@ -1151,21 +1343,44 @@ def all_sum(tensor):
     return tensor
 
 
-def write_metrics(path, rows):
+def metrics_header(task):
+    """metrics.csv's header for `task`, the .NET MetricsCsv.HeaderFor: epoch,train_loss,train_KEY,val_loss,val_KEY,lr,seconds,val_EXTRA..."""
+    return ",".join(["epoch", "train_loss", f"train_{task.key}", "val_loss", f"val_{task.key}", "lr", "seconds"] + [f"val_{e}" for e in task.extras])
+
+
+def number(value):
+    """.NET's "F6", and an empty cell for NaN (no validation data, an undefined metric)."""
+    return "" if math.isnan(value) else f"{value:.6f}"
+
+
+def general(value, digits=6):
+    """.NET's "G6" (or "G4"): 0.002, 2E-06."""
+    return f"{value:.{digits}g}".upper()
+
+
+def metrics_row(row, task):
+    """One metrics.csv row, the .NET MetricsCsv.Row."""
+    cells = [str(row["epoch"]), number(row["train_loss"]), number(row["train_metric"]), number(row["val_loss"]), number(row["val_metric"]),
+             general(row["lr"]), f"{row['seconds']:.2f}"] + [number(v) for v in row["val_extra"]]
+    return ",".join(cells)
+
+
+def write_metrics(path, rows, task):
     """metrics.csv as the .NET trainer writes it: the whole file, atomically, after every epoch."""
-    def number(value):
-        return "" if math.isnan(value) else f"{value:.6f}"
-
-    def general(value):  # .NET's "G6": 0.002, 2E-06
-        return f"{value:.6g}".upper()
-
-    lines = [METRICS_HEADER] + [
-        f"{r['epoch']},{number(r['train_loss'])},{number(r['train_acc'])},{number(r['val_loss'])},{number(r['val_acc'])},"
-        f"{general(r['lr'])},{r['seconds']:.2f}"
-        for r in rows]
+    lines = [metrics_header(task)] + [metrics_row(r, task) for r in rows]
     temporary = f"{path}.tmp"
     Path(temporary).write_text("\n".join(lines) + "\n")
     os.replace(temporary, path)
+
+
+def epoch_line(row, epochs, task, samples_per_second):
+    """The epoch's progress line, the .NET trainer's: train loss and metric | validation loss, metric, extras | lr | time."""
+    val = ""
+    if not math.isnan(row["val_loss"]):
+        extra = "".join(f" {e} {v:.4f}" for e, v in zip(task.extras, row["val_extra"]))
+        val = f" | val loss {row['val_loss']:.4f} {task.key} {row['val_metric']:.4f}{extra}"
+    return (f"epoch {row['epoch']}/{epochs}: train loss {row['train_loss']:.4f} {task.key} {row['train_metric']:.4f}{val} | "
+            f"lr {general(row['lr'], 4)} | {row['seconds']:.1f} s, {samples_per_second:.0f} samples/s")
 
 
 def parse_args(argv):
@@ -1189,6 +1404,10 @@ def parse_args(argv):
     p.add_argument("--channels-last", action="store_true", help="npy: the images are [N, H, W, C]")
     p.add_argument("--classes", type=int, help="the number of classes of the task: a classifier declared for another number gets a new last nn.Linear; segmentation: the classes of the masks (default: the network's output)")
     p.add_argument("--ignore-index", type=int, default=255, help="segmentation: the mask value that is no class (default 255)")
+    p.add_argument("--task", help="classification, sequence-classification, segmentation or regression (default: from the targets: "
+                                  "masks segmentation, values regression, classes classification)")
+    p.add_argument("--loss", type=str.lower, choices=REGRESSION_LOSSES, help="regression loss: mse, mae or huber (delta 1.0) (default mse)")
+    p.add_argument("--label-smoothing", type=float, help="classification: label smoothing in [0, 1), e.g. 0.1")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per training process (default 0: read in the training process)")
     p.add_argument("--model-file", default=str(here / "model.py"), help="the twin (default: model.py beside this script)")
     p.add_argument("--model-class", help="the network class (default: the one in the module's __all__)")
@@ -1234,6 +1453,23 @@ def parse_args(argv):
         p.error(f"--image-size must be at least 1; got {args.image_size}")
     if args.classes is not None and args.classes < 1:
         p.error(f"--classes must be at least 1; got {args.classes}")
+    # The task options, with the .NET sample's rules: --loss implies regression, --label-smoothing classification.
+    if args.task is not None:
+        word = args.task.strip().lower()
+        if word not in TASKS:
+            p.error(f"--task must be classification, sequence-classification, segmentation or regression; got {args.task}")
+        args.task = word
+    if args.task is None and args.loss is not None:
+        args.task = "regression"
+    if args.task is None and args.label_smoothing is not None:
+        args.task = "classification"
+    if args.loss is not None and args.task != "regression":
+        p.error(f"--loss must be used with regression (value targets); classification and segmentation use cross-entropy; got --loss with {args.task}")
+    if args.label_smoothing is not None:
+        if args.task not in ("classification", "sequence-classification"):
+            p.error(f"--label-smoothing must be used with classification; got --label-smoothing with {args.task}")
+        if not 0 <= args.label_smoothing < 1:
+            p.error(f"--label-smoothing must be a number in [0, 1), such as 0.1; got {args.label_smoothing:g}")
     args.freeze = [t.strip() for v in args.freeze for t in v.split(",") if t.strip()]
     rates = {}
     for pair in (t.strip() for v in args.lr_for for t in v.split(",") if t.strip()):
@@ -1254,7 +1490,7 @@ def parse_args(argv):
 
 
 def load_data(args, network):
-    """(format, training Prepared, validation Prepared or None, kind, source, batch preparation) of the run's options;
+    """(training Prepared, validation Prepared or None, Task, batch preparation, notes) of the run's options;
     every check that needs no pass over the samples happens here, before the first batch."""
     channels, *size = network.input_shape
     mode = args.image_mode
@@ -1303,6 +1539,15 @@ def load_data(args, network):
     if (train_steps or eval_steps) and not train_source.images:
         fail(f"--transforms apply to images; {args.data} holds {fmt} samples that are not images: leave --transforms out")
 
+    # The task: --task, or the one the targets imply (masks: segmentation, values: regression, classes: classification).
+    task_name = args.task or TASK_OF_KIND[kind]
+    fits = {"classification": ("class",), "sequence-classification": ("class",), "segmentation": ("mask",), "regression": ("value", "class")}[task_name]
+    if kind not in fits:
+        held = {"class": "class targets", "value": "value targets", "mask": "masks"}[kind]
+        fail(f"--task {task_name} does not fit {train_source.name}, which holds {held}; {TASK_OF_KIND[kind]} fits them (leave --task out)")
+    if kind == "mask" and any(s.name == "ImageToSequence" for s in train_steps + eval_steps):
+        fail(f"ImageToSequence: {train_source.name} has mask targets; a sequence has no pixels for a mask to follow. Leave ImageToSequence() out of the transforms")
+
     # Checks against the network before the first batch.
     outputs = tuple(network.output_shape)
     if len(outputs) == 1 and args.classes is not None:
@@ -1312,16 +1557,21 @@ def load_data(args, network):
             continue
         if not indices:
             fail(f"the {name} data {source.name} holds no samples")
-        if kind == "class":
+        if task_name == "regression":
+            values = source.targets.shape[1] if kind == "value" else 1
+            if math.prod(outputs) != values:
+                fail(f"{network.__name__} gives {list(outputs)} per sample but {source.name} holds {values} target value(s) per sample; "
+                     "a regression network ends in as many outputs as the target has values")
+        elif kind == "class":
             labels = source.labels[torch.tensor(indices)]
             if len(outputs) != 1:
                 fail(f"{network.__name__} gives {list(outputs)} per sample, not one score per class, but {source.name} holds class targets")
             if int(labels.max()) >= outputs[0]:
                 fail(f"the {name} labels must be in [0, {outputs[0]}) for {network.__name__} ({outputs[0]} outputs); {source.name} has label {int(labels.max())}")
-        elif kind == "value" and tuple(source.targets.shape[1:]) != outputs:
-            fail(f"{network.__name__} gives {list(outputs)} per sample but {source.name} holds {source.targets.shape[1]} target value(s) per sample")
         elif kind == "mask" and (len(outputs) != 3 or outputs[0] != args.classes):
             fail(f"{network.__name__} gives {list(outputs)} per sample but the masks hold {args.classes} classes: it must give [{args.classes}, H, W]")
+    task = make_task(task_name, args)
+    task.statistics_size = task.size(outputs)
 
     train = Prepared(train_source, train_indices, train_steps, args.ignore_index)
     val = Prepared(val_source, val_indices, eval_steps, args.ignore_index) if val_source is not None else None
@@ -1355,11 +1605,11 @@ def load_data(args, network):
         return x.sub_(mean).div_(std) if mean is not None else x
 
     describe_steps = lambda steps: "; ".join(map(repr, steps)) or "none"
-    notes = [describe(fmt, train_source, len(train_indices), len(val_indices))]
+    notes = [describe(fmt, train_source, len(train_indices), len(val_indices)), f"task: {task}"]
     if train_source.images:
         notes.append(f"images: {mode or 'as stored'}; transforms: train {describe_steps(train_steps)}; eval {describe_steps(eval_steps)}"
                      + (f"; normalised with {args.dataset}'s mean {mean} and std {std}" if legacy else ""))
-    return train, val, kind, prepare, notes
+    return train, val, task, prepare, notes
 
 
 def main(argv=None):
@@ -1405,7 +1655,7 @@ def main(argv=None):
     model.to(device)
     ddp = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None) if world > 1 else model
 
-    train_data, val_data, kind, prepare, notes = load_data(args, network)
+    train_data, val_data, task, prepare, notes = load_data(args, network)
 
     # Every process sees 1/world of each step's batch; together they see one permutation per epoch.
     per_process = args.batch_size // world
@@ -1442,7 +1692,6 @@ def main(argv=None):
         optimizer.step()
         step += 1
 
-    nan = float("nan")
     for epoch in range(1, args.epochs + 1):
         started = time.time()
         sampler.set_epoch(epoch)
@@ -1451,42 +1700,33 @@ def main(argv=None):
         ddp.train()
         for norm in frozen_norms:
             norm.eval()  # frozen BatchNorm layers keep their running statistics
-        train = all_sum(run_epoch(ddp, train_loader, kind, prepare, device, args.ignore_index, optimize))
+        # [loss sum, samples, task statistics...] summed over the processes: the metrics are the whole epoch's.
+        train = all_sum(run_epoch(ddp, train_loader, task, prepare, device, optimize)).tolist()
 
         # Validate rank 0's model, the one the checkpoint holds: the parameters are the same in every process, but
         # BatchNorm's running statistics were last updated with each process's own batch.
         if dist.is_initialized():
             for buffer in model.buffers():
                 dist.broadcast(buffer, 0)
-        val = torch.tensor([nan, nan, nan, 0.0], dtype=torch.float64)
+        val_loss, val_metric, val_extra = nan, nan, [nan] * len(task.extras)
         if val_loader is not None:
             model.eval()
             with torch.no_grad():
-                val = all_sum(run_epoch(model, val_loader, kind, prepare, device, args.ignore_index))
+                val = all_sum(run_epoch(model, val_loader, task, prepare, device)).tolist()
+            val_loss = val[0] / val[1] if val[1] else nan
+            val_metric, val_extra = task.compute(val[2:])
 
-        def accuracy(totals):
-            return nan if kind == "value" else (totals[1] / totals[2]).item()
-
-        row = {"epoch": epoch, "train_loss": (train[0] / train[2]).item(), "train_acc": accuracy(train),
-               "val_loss": (val[0] / val[2]).item(), "val_acc": accuracy(val), "lr": lr,
-               "seconds": time.time() - started}
-        checked = ["train_loss"] + (["val_loss"] if val_loader is not None else []) + (["val_acc"] if val_loader is not None and kind != "value" else [])
+        row = {"epoch": epoch, "train_loss": train[0] / train[1] if train[1] else nan, "train_metric": task.compute(train[2:])[0],
+               "val_loss": val_loss, "val_metric": val_metric, "val_extra": val_extra, "lr": lr, "seconds": time.time() - started}
+        checked = ["train_loss"] + (["val_loss"] if val_loader is not None else [])
         if not all(math.isfinite(row[k]) for k in checked):
             kept = f"{checkpoint} still holds epoch {epoch - 1}" if epoch > 1 else "no checkpoint was written"
             raise SystemExit(f"error: training diverged in epoch {epoch} (learning rate {lr:.4g}); lower --lr or set --clip 1.0. {kept}")
         rows.append(row)
         if rank == 0:
             save_safetensors(model.state_dict(), checkpoint)
-            write_metrics(metrics_csv, rows)
-        measure = "mse" if kind == "value" else "loss"
-        pixel = "pixel " if kind == "mask" else ""
-
-        def summary(name, loss, acc):
-            return f"{name} {measure} {loss:.4f}" + ("" if kind == "value" else f", {pixel}acc {acc:.1%}")
-
-        validation = summary("validation", row["val_loss"], row["val_acc"]) if val_loader is not None else "no validation data"
-        log(f"epoch {epoch}/{args.epochs}: {summary('train', row['train_loss'], row['train_acc'])}; {validation}; lr {lr:.4g}; "
-            f"{row['seconds']:.1f} s ({train[3].item() / row['seconds']:.0f} samples/s)")
+            write_metrics(metrics_csv, rows, task)
+        log(epoch_line(row, args.epochs, task, train[1] / max(row["seconds"], 1e-9)))
     log(f"wrote {checkpoint} and {metrics_csv}")
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -41,7 +41,11 @@ namespace Dsl.Runtime.Tests.PyTorch
         private string Tiny => Path.Combine(PythonTorch.Helpers, "tiny_twins.py");
 
         /// <summary>Runs train.py for one epoch through the probe; returns its output and the raw samples it printed.</summary>
-        private (string Output, Dictionary<int, JsonElement> Samples, string[] Metrics) Train(string model, string samples, params string[] arguments)
+        private (string Output, Dictionary<int, JsonElement> Samples, string[] Metrics) Train(string model, string samples, params string[] arguments) =>
+            Train(new ClassificationTask(), model, samples, arguments);
+
+        /// <summary>As <see cref="Train(string, string, string[])"/>, for a run whose metrics.csv has the columns of <paramref name="task"/>.</summary>
+        private (string Output, Dictionary<int, JsonElement> Samples, string[] Metrics) Train(TrainingTask task, string model, string samples, params string[] arguments)
         {
             string run = Path.Combine(_dir, "run-" + Guid.NewGuid().ToString("N")[..6]);
             var args = new List<string> { Path.Combine(PythonTorch.Helpers, "twin_data_probe.py"), _train, samples, "--",
@@ -53,7 +57,7 @@ namespace Dsl.Runtime.Tests.PyTorch
             foreach (Match m in Regex.Matches(result.Output, @"^sample (\d+): (.*)$", RegexOptions.Multiline))
                 found[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] = JsonDocument.Parse(m.Groups[2].Value).RootElement;
             string[] metrics = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-            Assert.Equal(MetricsCsv.Header, metrics[0]);
+            Assert.Equal(MetricsCsv.HeaderFor(task), metrics[0]);
             double loss = double.Parse(metrics[1].Split(',')[1], CultureInfo.InvariantCulture);
             Assert.True(double.IsFinite(loss), metrics[1]);
             return (result.Output, found, metrics);
@@ -279,19 +283,20 @@ namespace Dsl.Runtime.Tests.PyTorch
         }
 
         [SkippableFact]
-        public void A_csv_without_a_header_and_decimal_targets_trains_a_regression_with_mse()
+        public void A_csv_without_a_header_and_decimal_targets_trains_a_regression_with_mse_and_r2()
         {
             Skip.If(PythonTorch.MissingReason is not null, PythonTorch.MissingReason);
             string file = Path.Combine(_dir, "prices.csv");
             File.WriteAllLines(file, Enumerable.Range(0, 10).Select(i => string.Create(CultureInfo.InvariantCulture, $"{i},{i % 3},{i * 0.1},{i * 0.25 + 0.1}")));
 
-            var (output, samples, metrics) = Train("Regression1", "4", "--data", file, "--lr", "0.01");
+            var (output, samples, metrics) = Train(new RegressionTask(), "Regression1", "4", "--data", file, "--lr", "0.01");
 
             Assert.Contains("data: csv 10 train / 0 validation samples, values [1]", output);
-            Assert.Contains("train mse ", output);
+            Assert.Contains("task: regression (MSE; R² and MAE)", output);
+            Assert.Contains("train loss ", output);
             AssertValues(new[] { 4, 1, 0.4 }, Input(samples[4]), "row 4's features");
             AssertValues(new[] { 1.1 }, samples[4].GetProperty("target").EnumerateArray().Select(v => v.GetDouble()).ToArray(), "row 4's target");
-            Assert.Equal("", metrics[1].Split(',')[2]); // no accuracy for values
+            Assert.True(double.IsFinite(double.Parse(metrics[1].Split(',')[2], CultureInfo.InvariantCulture)), metrics[1]); // train_r2
         }
 
         /// <summary>Writes raw bytes as a .npy (or an .npz of two arrays) with numpy.</summary>
@@ -340,12 +345,12 @@ namespace Dsl.Runtime.Tests.PyTorch
                 if (i == 1) (mask1, image1) = (mask, rgb);
             }
 
-            var (output, samples, metrics) = Train("Segmenter3", "1", "--data", root, "--val-fraction", "0.4",
+            var (output, samples, metrics) = Train(new SegmentationTask(3), "Segmenter3", "1", "--data", root, "--val-fraction", "0.4",
                 "--transforms", "RandomHorizontalFlip(); RandomCrop(16, padding=2); ColorJitter(brightness=0.3)", "--eval-transforms", "CenterCrop(16)");
 
             Assert.Contains("data: segmentation 3 train / 2 validation samples, classes [0, 1, 2]", output);
             Assert.Contains("train loss ", output);
-            Assert.Contains("pixel acc ", output);
+            Assert.Contains(" pixel_acc ", output);
             Assert.Equal(Path.Combine(root, "images", "shape1.png"), samples[1].GetProperty("source").GetString());
             AssertValues(Planes(image1, 18, 20), Input(samples[1]), "shape1.png");
             AssertValues(mask1.Select(b => (double)b).ToArray(),

@@ -4,7 +4,7 @@ tests (TwinDataTests) run train.py on every source in seconds."""
 import torch
 from torch import nn
 
-__all__ = ["Colour10", "Grey10", "Table3", "Regression1", "Segmenter3"]
+__all__ = ["Colour10", "Grey10", "Table3", "Regression1", "Regression2", "Segmenter3"]
 
 
 class Colour10(nn.Module):
@@ -58,6 +58,16 @@ class Regression1(nn.Module):
 
     def forward(self, x):
         return self.fc(x)
+
+
+class Regression2(Regression1):
+    """[N, 3] -> [N, 2]."""
+
+    output_shape = (2,)
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
 
 
 class Segmenter3(nn.Module):

@@ -41,7 +41,7 @@ def same(a, b):
 
 for preset in ("imagenet", "cifar", "none"):
     for size in (32, 224):
-        ours = train.resolve_transforms(preset, None, size)
+        ours = train.resolve_transforms(preset, None, size, size)  # the size as --image-size gives it
         for name, steps, theirs in zip(("train", "eval"), ours, expected(preset, size)):
             assert len(steps) == len(theirs), f"{preset} {name}: {steps}"
             for step, t in zip(steps, theirs):
@@ -57,6 +57,9 @@ for preset in ("imagenet", "cifar", "none"):
                 b = T.Compose(theirs)(image)
                 assert torch.equal(a, b), f"{preset} {name} at seed {seed} differs"
         print(f"preset {preset}: ok")
+
+# Without --image-size the cifar preset keeps CIFAR's 32 whatever the network's size (TransformPresets.CifarSize).
+assert [repr(s) for s in train.resolve_transforms("cifar", None, 224)[0]][0] == "RandomCrop(32, padding=4)"
 
 # --eval-transforms as a preset name, and the .NET runtime's evaluation counterpart of explicit text by default
 # (TransformPresets.EvalCounterpart: random crops become centre crops, flips and jitter are dropped).
@@ -84,7 +87,7 @@ print("explicit: ok")
 # Refusals, with their messages.
 for text, message in [
         ("Resize(32); Rotate(10)", "--transforms: unknown transform 'Rotate' in 'Rotate(10)'; known transforms: Resize, CenterCrop, RandomResizedCrop, "
-                                   "RandomCrop, RandomHorizontalFlip, ColorJitter, Normalize, Grayscale (or a preset: imagenet, cifar, none)"),
+                                   "RandomCrop, RandomHorizontalFlip, ColorJitter, Normalize, Grayscale, ImageToSequence (or a preset: imagenet, cifar, none)"),
         ("Resize(__import__('os').getcwd())", "--transforms: cannot read the arguments of 'Resize(__import__('os').getcwd())'"),
         ("RandomCrop(32, pading=4)", "--transforms: 'RandomCrop(32, pading=4)' has no argument pading; RandomCrop takes size, padding, pad_if_needed, fill"),
         ("Normalize(mean=[0.5])", "--transforms: 'Normalize(mean=[0.5])': mean and std are required"),
