@@ -235,7 +235,7 @@ namespace Dsl.Runtime.Data
                     if (!SameShape(e.Input, first.Input))
                         throw new System.IO.InvalidDataException(
                             $"{data.Name}: {e.Source} is {Dsl.Shape.Format(e.Input.shape)} but {first.Source} is {Dsl.Shape.Format(first.Input.shape)}; " +
-                            "samples of one batch must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.");
+                            "samples are stacked into batches, so they must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.");
                     if (!SameShape(e.Target, first.Target))
                         throw new System.IO.InvalidDataException(
                             $"{data.Name}: the target of {e.Source} is {Dsl.Shape.Format(e.Target.shape)} but that of {first.Source} is {Dsl.Shape.Format(first.Target.shape)}; targets of one batch must have one shape.");

@@ -27,6 +27,7 @@ namespace Dsl.Runtime.Training
             if (data.Count == 0)
                 throw new InvalidDataException($"The {role} '{data.Name}' is empty: it holds no samples.");
             using var scope = torch.NewDisposeScope();
+            SameShapes(data, seed);
             var (output, target) = Output(model, data, role, transform ?? ImageTransform.ScaleOnly, device, seed);
             task ??= TrainingTask.For(data, output);
             task.Check(Name(model), data, role, output, target);
@@ -42,6 +43,25 @@ namespace Dsl.Runtime.Training
                     $"Label {label} at index {index} of the {role} '{data.Name}' is outside [0, {classes}): {Name(model)} outputs {classes} classes.");
             }
             return task;
+        }
+
+        /// <summary>Samples checked for one shape before the first batch when a set does not know its samples' shape.</summary>
+        internal const int ShapeProbes = 16;
+
+        /// <summary>
+        /// A set that does not know that its samples share a shape (an image folder of photos, a transformed view) is
+        /// probed at <see cref="ShapeProbes"/> samples spread over it, transformed as the first epoch transforms them:
+        /// images of mixed sizes without a resize are then reported before anything is written, naming two files,
+        /// rather than at the first batch that mixes them.
+        /// </summary>
+        private static void SameShapes(Dataset data, long seed)
+        {
+            if (data.SampleShape is not null || data.Count < 2) return;
+            int n = Math.Min(ShapeProbes, data.Count);
+            var probes = new long[n];
+            for (int i = 0; i < n; i++) probes[i] = (long)i * (data.Count - 1) / (n - 1);
+            using var scope = torch.NewDisposeScope();
+            BatchLoader.Collate(data, probes, seed, 1, Environment.ProcessorCount);
         }
 
         /// <summary>Runs the set's first sample through the model: the output's shape for one sample, and that sample's target.</summary>

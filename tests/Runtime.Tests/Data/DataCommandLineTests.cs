@@ -373,13 +373,13 @@ namespace Dsl.Runtime.Tests.Data
             string small = Path.Combine(data, "shirt", "a.png"), large = Path.Combine(data, "trouser", "b.png");
             ImageFiles.Write(small, ImageFiles.Coloured(ImageFiles.Fashion(0), 28, 28), 3, 28, 28);
             ImageFiles.Write(large, Upscale(ImageFiles.Coloured(ImageFiles.Fashion(1), 28, 28), 3, 28, 28, 40, 40), 3, 40, 40);
-            // Found at the first batch: the run folder then holds metrics.csv's header, and no checkpoint.
-            string error = Fails("resnet18", data, allowMetricsHeader: true);
+            // Found before the first batch (samples spread over the set are compared): nothing is written.
+            string error = Fails("resnet18", data);
             Assert.Contains(small, error);
             Assert.Contains(large, error);
             Assert.Contains("[3, 28, 28]", error);
             Assert.Contains("[3, 40, 40]", error);
-            Assert.Contains("samples of one batch must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.", error);
+            Assert.Contains("samples are stacked into batches, so they must have one shape. Add a Resize (with a CenterCrop or RandomResizedCrop) to the transforms, or use a preset such as 'imagenet'.", error);
         }
     }
 }
