@@ -258,6 +258,14 @@ namespace Dsl.Benchmarks
             try { mem = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(':', 2)[1].Trim(); } catch (IOException) { }
             try { os = File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? os; } catch (IOException) { }
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, CPU {cpu}, RAM {mem}, {os}");
+            // The instruction sets that decide which kernels libtorch and ONNX Runtime use on this CPU.
+            string[] wanted = { "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni" };
+            try
+            {
+                var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? new HashSet<string>();
+                Console.WriteLine("instruction sets: " + string.Join(", ", wanted.Select(f => flags.Contains(f) ? f : "no " + f)));
+            }
+            catch (IOException) { }
             Console.WriteLine($".NET {RuntimeInformation.FrameworkDescription}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion} (CPU)");
             Console.WriteLine($"mode: {(o.Quick ? "quick" : "full")}, threads: {o.Threads} (torch.set_num_threads; the PyTorch script uses the same)");
         }
