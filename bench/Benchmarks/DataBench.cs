@@ -25,9 +25,13 @@ namespace Dsl.Benchmarks
         /// A folder of <paramref name="count"/> JPEGs in 10 class folders, <paramref name="width"/> x <paramref name="height"/>,
         /// photo-like content (gradients, shapes, noise) so that files compress as photos do. Kept between runs.
         /// </summary>
-        public static string MakeImageFolder(int count, int width, int height, string format = "jpg")
+        /// <remarks>
+        /// <paramref name="noise"/> adds per-pixel noise so JPEGs compress as photos do (slow to write); the memory
+        /// benchmark's PNGs do without, since only their decoded size matters there.
+        /// </remarks>
+        public static string MakeImageFolder(int count, int width, int height, string format = "jpg", bool noise = true)
         {
-            string root = Path.Combine(Path.GetTempPath(), $"dsl-bench-images-{count}-{width}x{height}-{format}");
+            string root = Path.Combine(Path.GetTempPath(), $"dsl-bench-images-{count}-{width}x{height}-{format}{(noise ? "" : "-flat")}");
             string done = Path.Combine(root, ".complete");
             if (File.Exists(done)) return root;
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
@@ -54,15 +58,18 @@ namespace Dsl.Benchmarks
                 }
                 using var image = surface.Snapshot();
                 using var bitmap = SKBitmap.FromImage(image);
-                // Sensor-like noise: photos do not compress like flat drawings.
-                var pixels = bitmap.Pixels;
-                for (int p = 0; p < pixels.Length; p++)
+                if (noise)
                 {
-                    var c = pixels[p];
-                    int n = rng.Next(-12, 13);
-                    pixels[p] = new SKColor(Clamp(c.Red + n), Clamp(c.Green + n), Clamp(c.Blue + n));
+                    // Sensor-like noise: photos do not compress like flat drawings.
+                    var pixels = bitmap.Pixels;
+                    for (int p = 0; p < pixels.Length; p++)
+                    {
+                        var c = pixels[p];
+                        int n = rng.Next(-12, 13);
+                        pixels[p] = new SKColor(Clamp(c.Red + n), Clamp(c.Green + n), Clamp(c.Blue + n));
+                    }
+                    bitmap.Pixels = pixels;
                 }
-                bitmap.Pixels = pixels;
                 using var data = bitmap.Encode(format == "png" ? SKEncodedImageFormat.Png : SKEncodedImageFormat.Jpeg, 90);
                 using var file = File.Create(Path.Combine(dir, $"img{i:D6}.{format}"));
                 data.SaveTo(file);
@@ -167,7 +174,7 @@ namespace Dsl.Benchmarks
         /// </summary>
         public static void PeakMemory(int images)
         {
-            string root = MakeImageFolder(images, 256, 256, "png");
+            string root = MakeImageFolder(images, 256, 256, "png", noise: false);
             using var folder = new ImageFolder(root, ImageMode.Rgb);
             var data = folder.WithTransform(Transform.Compose(new RandomResizedCrop(32), new RandomHorizontalFlip()));
             torch.manual_seed(Seed);

@@ -53,9 +53,13 @@ namespace Dsl.Onnx.Tests
                 bn.bias!.uniform_(-0.2, 0.2);
             }
             // A layer scale starts at 1e-6 (its block is then almost the identity) and a LayerNorm at scale 1, shift 0.
+            // Reference initialisation zeroes some weights (torchvision's ViT head and class token): a zero head gives
+            // zero logits whatever the rest of the graph computes, so weights that start all zero get random values.
             foreach (var (name, parameter) in net.named_parameters())
             {
                 if (name.EndsWith("layer_scale", StringComparison.Ordinal)) parameter.uniform_(0.5, 1.5);
+                else if (parameter.numel() > 1 && !name.EndsWith("bias", StringComparison.Ordinal) && parameter.count_nonzero().item<long>() == 0)
+                    parameter.normal_(0, 0.02);
             }
             foreach (var (_, module) in net.named_modules())
             {

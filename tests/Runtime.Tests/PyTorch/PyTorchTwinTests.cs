@@ -85,9 +85,13 @@ namespace Dsl.Runtime.Tests.PyTorch
                 bn.bias!.copy_(torch.randn(c).mul_(0.1));
             }
             // Likewise a layer scale (1e-6 makes its block almost the identity) and a LayerNorm2d's scale and shift.
+            // Reference initialisation zeroes some weights (torchvision's ViT head and class token): a zero head gives
+            // zero logits on both sides whatever the rest computes, so weights that start all zero get random values.
             foreach (var (name, parameter) in net.named_parameters())
             {
                 if (name.EndsWith("layer_scale", StringComparison.Ordinal)) parameter.copy_(torch.rand(parameter.shape).add_(0.5));
+                else if (parameter.numel() > 1 && !name.EndsWith("bias", StringComparison.Ordinal) && parameter.count_nonzero().item<long>() == 0)
+                    parameter.copy_(torch.randn(parameter.shape).mul_(0.02));
             }
             foreach (var (_, module) in net.named_modules())
             {
