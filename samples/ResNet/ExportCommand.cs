@@ -38,6 +38,10 @@ namespace ResNetSample
 
         private static int ExportOnnx(ModelEntry entry, string output, string? checkpoint, TextWriter log)
         {
+            // Writing the model over a folder fails deep in the file system with a message meant for training runs.
+            if (Directory.Exists(output))
+                throw new Dsl.Runtime.InvalidOptionException("--out", "the path of the .onnx file to write", $"{output}, which is a folder; pass a file in it, such as {Path.Combine(output, entry.Name + ".onnx")}");
+            if (checkpoint is not null) TrainCommand.CheckCheckpointFile(checkpoint);
             TorchNative.EnsureLoaded();
             using var model = entry.Create();
             string weights = "initial weights (no --checkpoint)";

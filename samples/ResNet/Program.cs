@@ -15,7 +15,10 @@ var summary = new Command("summary", "Print the layer summary and parameter coun
 summary.SetAction(parse =>
 {
     var entry = ModelCatalog.Find(parse.GetValue(modelArgument)!);
-    Console.Write(entry.Info.Summary(parse.GetValue(batchOption)));
+    long batch = parse.GetValue(batchOption);
+    // A batch below 1 would print negative shapes and multiply-adds.
+    if (batch < 1) throw new Dsl.Runtime.InvalidOptionException("--batch", "a whole number of at least 1 (the batch size shown in the shapes)", batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    Console.Write(entry.Info.Summary(batch));
     return 0;
 });
 

@@ -135,6 +135,19 @@ namespace ResNetSample
             _ => 2,
         };
 
+        /// <summary>
+        /// <c>--checkpoint</c> must be a file: a folder (such as train's <c>--out</c>) is refused naming the file in it to pass,
+        /// rather than reported as a missing file.
+        /// </summary>
+        internal static void CheckCheckpointFile(string checkpoint)
+        {
+            if (!Directory.Exists(checkpoint)) return;
+            string? inside = new[] { "checkpoint.ckpt", "model.safetensors", Path.Combine("run", "model.safetensors") }
+                .Select(name => Path.Combine(checkpoint, name)).FirstOrDefault(File.Exists);
+            throw new InvalidOptionException("--checkpoint", "a file: a checkpoint.ckpt written by train, or a .safetensors state dict with --model",
+                $"{checkpoint}, which is a folder; " + (inside is not null ? $"pass {inside}" : $"pass the checkpoint.ckpt that train wrote into its --out folder"));
+        }
+
         /// <summary>Checks everything that needs neither TorchSharp nor the data, so mistakes are reported at once.</summary>
         private static TrainOptions CheckSettings(TrainSettings s)
         {
@@ -461,6 +474,7 @@ namespace ResNetSample
         /// </summary>
         public static int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
         {
+            CheckCheckpointFile(checkpoint);
             TorchNative.EnsureLoaded();
             ModelEntry entry;
             string origin;

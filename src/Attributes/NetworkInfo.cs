@@ -262,6 +262,7 @@ namespace Dsl
         /// </summary>
         public static void LayerOutput(string network, string layer, Shape declared, long[] actual)
         {
+            if (actual is null) throw NullOutput(network, layer);
             bool ok = actual.Length == declared.Rank + 1;
             for (int i = 0; ok && i < declared.Rank; i++) ok = actual[i + 1] == declared[i];
             if (!ok)
@@ -269,5 +270,28 @@ namespace Dsl
                     $"{network}: the custom layer '{layer}' returned {Shape.Format(actual)}, but its declared output shape is [N, {string.Join(", ", declared.ToArray())}]; " +
                     "fix the module, or its OutputShape in [Custom].");
         }
+
+        /// <summary>
+        /// Returns <paramref name="output"/>, the result of the hand-written module <paramref name="layer"/> of
+        /// <paramref name="network"/>, after checking it is a tensor of shape (<paramref name="batch"/>, ...declared):
+        /// the batch of the input it received and its declared contract ([Custom]), which the layers after it were checked
+        /// against at compile time. Throws <see cref="InvalidOperationException"/> naming the layer otherwise (a null
+        /// result included, which would fail later as a bare null reference).
+        /// </summary>
+        public static TorchSharp.torch.Tensor LayerOutput(string network, string layer, Shape declared, long batch, TorchSharp.torch.Tensor? output)
+        {
+            if (output is null) throw NullOutput(network, layer);
+            var actual = output.shape;
+            bool ok = actual.Length == declared.Rank + 1 && actual[0] == batch;
+            for (int i = 0; ok && i < declared.Rank; i++) ok = actual[i + 1] == declared[i];
+            if (!ok)
+                throw new InvalidOperationException(
+                    $"{network}: the custom layer '{layer}' returned {Shape.Format(actual)} for a batch of {batch}, but its declared output shape is [{batch}, {string.Join(", ", declared.ToArray())}] "
+                    + "(the batch of its input, then its OutputShape); fix the module, or its OutputShape in [Custom].");
+            return output;
+        }
+
+        private static InvalidOperationException NullOutput(string network, string layer) =>
+            new($"{network}: the custom layer '{layer}' returned null instead of a tensor; its forward must return its output tensor.");
     }
 }

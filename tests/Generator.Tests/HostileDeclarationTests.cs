@@ -172,7 +172,7 @@ namespace Dsl.Generator.Tests
         [InlineData("[Input(1, 8, 8)] [Conv2d(2147483647, 1)] [Conv2d(2147483647, 1)] public partial class Net;", "DSL008")]
         [InlineData("[Input(2147483647, 2147483647, 2147483647)] [Flatten] public partial class Net;", "DSL008")]
         [InlineData("[Input(1, 65536, 65536)] [Conv2d(65536, 1)] [Conv2d(65536, 1)] [Flatten] [Linear(2147483647)] public partial class Net;", "DSL008")]
-        [InlineData("[Input(8, 8, 8)] [ResidualStage(2147483647, 8)] public partial class Net;", "DSL008")]
+        [InlineData("[Input(8, 8, 8)] [ResidualStage(2147483647, 8)] public partial class Net;", "DSL029")]
         [InlineData("[Input(8, 8, 8)] [BottleneckStage(1, 2147483647, Groups = 2147483647, BaseWidth = 2147483647)] public partial class Net;", "DSL008")]
         public void Extreme_values_are_diagnostics_not_crashes_or_negative_counts(string declaration, string id)
         {

@@ -26,6 +26,8 @@ namespace Dsl.Generator.Blocks
             if (!b.Blocks.TryGetValue(use.Block, out var decl))
                 return Fail(b, x, use.BlockName, $"{use.BlockName} is not a block: mark it [Block(...)] (a partial class with layer attributes and no [Input])");
             if (decl.Problem is not null) return Fail(b, x, decl.Name, decl.Problem);
+            // Every use costs work, inlined ones too (they create no module): recursion with fan-out ends at the budget.
+            if (!b.Spend(1 + decl.Parameters.Count)) return x;
             if (b.BlockNesting >= MaxNesting)
                 return Fail(b, x, decl.Name, $"blocks are nested more than {MaxNesting} deep at '{path}'; a block that uses itself needs a When condition that ends the recursion");
             var names = Bind(b, decl, use, x);
@@ -177,6 +179,7 @@ namespace Dsl.Generator.Blocks
                     return x;
                 }
                 var spec = read(reader);
+                if (!b.Spend(1 + reader.Evaluations + (raw.When is null ? 0 : 1))) return x;
                 if (reader.Errors.Count > 0) return Fail(b, x, decl.Name, $"[{raw.Display}] {reader.Errors[0]}");
                 specs.Add((spec, reader));
             }

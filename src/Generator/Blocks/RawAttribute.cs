@@ -9,6 +9,12 @@ namespace Dsl.Generator.Blocks
     /// <summary>A constant as written in an attribute (int, double, bool, string, an enum's number, a type's name), with value equality.</summary>
     internal sealed record RawValue(object? Value);
 
+    /// <summary>
+    /// An argument of a <c>[Use&lt;T&gt;]</c> that is no value a block parameter can take: a <c>typeof(...)</c> or an
+    /// array, kept as written (<see cref="Text"/>) so the use reports it instead of reading it as an expression.
+    /// </summary>
+    internal sealed record NotAValue(string Text, string What);
+
     /// <summary>A property set on an attribute: <c>Stride = 2</c>.</summary>
     internal sealed record RawNamed(string Name, RawValue Value);
 
@@ -28,7 +34,9 @@ namespace Dsl.Generator.Blocks
     {
         public const string Use = "UseAttribute";
 
-        public static RawAttribute From(AttributeData attribute)
+        /// <param name="attribute">The attribute as written.</param>
+        /// <param name="within">The assembly of the network the attribute is built into (a custom module's constructor must be accessible there).</param>
+        public static RawAttribute From(AttributeData attribute, IAssemblySymbol? within = null)
         {
             var type = attribute.AttributeClass!;
             var parameters = attribute.AttributeConstructor?.Parameters.Select(p => p.Name) ?? Enumerable.Empty<string>();
@@ -38,13 +46,13 @@ namespace Dsl.Generator.Blocks
                 // A params array (Use's arguments) is flattened: its items are the arguments.
                 // A null params array ([Use<B>(null)]) is one null argument, which the use reports.
                 if (argument.Kind == TypedConstantKind.Array && argument.Values.IsDefault) arguments.Add(new RawValue(null));
-                else if (argument.Kind == TypedConstantKind.Array) arguments.AddRange(argument.Values.Select(v => new RawValue(Constant(v))));
+                else if (argument.Kind == TypedConstantKind.Array) arguments.AddRange(argument.Values.Select(v => new RawValue(type.Name == Use ? UseArgument(v) : Constant(v))));
                 else arguments.Add(new RawValue(Constant(argument)));
             }
             var named = attribute.NamedArguments.Select(p => new RawNamed(p.Key, new RawValue(Constant(p.Value))));
             string? block = type.IsGenericType && type.Name == "UseAttribute" && type.TypeArguments.Length == 1 ? BlockName(type.TypeArguments[0]) : null;
             // [Custom<T>]: the module class, checked once here (the reader sees no symbols).
-            var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0]) : null;
+            var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0], within) : null;
             return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block, custom);
         }
 
@@ -58,6 +66,15 @@ namespace Dsl.Generator.Blocks
             TypedConstantKind.Array => constant.Values.IsDefault ? null
                 : string.Join(", ", constant.Values.Select(v => System.Convert.ToString(v.Value, System.Globalization.CultureInfo.InvariantCulture))),
             _ => constant.Value,
+        };
+
+        /// <summary>An argument of a use: a type or an array is kept as written, marked as no value (<see cref="NotAValue"/>).</summary>
+        private static object? UseArgument(TypedConstant constant) => constant.Kind switch
+        {
+            TypedConstantKind.Type => new NotAValue("typeof(" + (constant.Value is ITypeSymbol t ? t.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) : "?") + ")", "a type"),
+            TypedConstantKind.Array => new NotAValue(constant.Values.IsDefault ? "null array"
+                : "{ " + string.Join(", ", constant.Values.Select(v => System.Convert.ToString(v.Value, System.Globalization.CultureInfo.InvariantCulture))) + " }", "an array"),
+            _ => Constant(constant),
         };
 
         /// <summary>"Linear" for LinearAttribute.</summary>

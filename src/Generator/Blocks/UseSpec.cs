@@ -44,7 +44,7 @@ namespace Dsl.Generator.Blocks
                         bool named = eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') && "<>!=".IndexOf(text[eq - 1]) < 0;
                         string? parameter = named ? text.Substring(0, eq).Trim() : null;
                         string expression = named ? text.Substring(eq + 1) : text;
-                        var v = Expression.Evaluate(expression, a.Names, out var error);
+                        var v = a.Evaluate(expression, out var error);
                         if (error is not null) problem ??= "argument " + error;
                         arguments.Add(new BlockArgument(parameter, v ?? 0, expression.Trim()));
                         break;
@@ -57,6 +57,9 @@ namespace Dsl.Generator.Blocks
                         break;
                     case sbyte or byte or short or ushort or int or uint or long or ulong or float or double:
                         arguments.Add(new BlockArgument(null, Convert.ToDouble(value.Value, CultureInfo.InvariantCulture)));
+                        break;
+                    case NotAValue other:
+                        problem ??= $"argument {other.Text} is {other.What}, not a number, true/false or an expression; pass one value per parameter (a block parameter is a number)";
                         break;
                     default:
                         // A char, a type, an array: not a value a parameter can take.

@@ -49,6 +49,7 @@ namespace Dsl.Generator.Diagnostics
         public const string InvalidCustomLayerId = "DSL020";
         public const string InitMatchesNothingId = "DSL021";
         public const string InvalidInitArgumentId = "DSL022";
+        public const string WorkBudgetExceededId = "DSL029";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but {3} must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -128,7 +129,7 @@ namespace Dsl.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor InvalidCustomLayer = Rule(
             InvalidCustomLayerId, "Invalid custom layer", "Custom layer '{0}' cannot use {1}: {2}", DeclarationCategory,
-            "[Custom<T>] uses a hand-written module as a layer: T must be a class deriving from TorchSharp's torch.nn.Module<Tensor, Tensor> with a public (or internal) parameterless constructor, and its declared OutputShape must be numbers or expressions over the input's dimensions.");
+            "[Custom<T>] uses a hand-written module as a layer: T must be a class deriving from TorchSharp's torch.nn.Module<Tensor, Tensor> that the generated new T() can create: a constructor without parameters, or one whose parameters are all optional, accessible to the network, not [Obsolete] as an error, and no required members it leaves unset (a network declared with [Input] is not a custom layer; use a [Block]). Its declared OutputShape must be numbers or expressions over the input's dimensions, and its declared OutputShape must be numbers or expressions over the input's dimensions.");
 
         public static readonly DiagnosticDescriptor InitMatchesNothing = Rule(
             InitMatchesNothingId, "Initialisation rule matches no layer", "{0} on {1} matches no layer: {2}", DeclarationCategory,
@@ -138,6 +139,10 @@ namespace Dsl.Generator.Diagnostics
             InvalidInitArgumentId, "Initialisation argument does not fit the scheme", "{0}: {1}", DeclarationCategory,
             "Each initialisation scheme takes its own arguments (Kaiming: Mode, Nonlinearity, NegativeSlope; Xavier: Gain; Normal: Mean, Std; TruncNormal: Mean, Std, Min, Max; Uniform: Min, Max; Constant: Value) and fan-based schemes need weights of at least 2 dimensions.");
 
+        public static readonly DiagnosticDescriptor WorkBudgetExceeded = Rule(
+            WorkBudgetExceededId, "Declaration expands to too much work", "Building this layer expands the network beyond {1} steps of work at '{0}' (modules, block uses and expression evaluations); a block that uses itself needs a When that ends the recursion in fewer levels or with fewer uses per level, and a stage needs fewer blocks", DeclarationCategory,
+            "Blocks are read again for every use, and inlined or recursive uses multiply: each declaration may expand to a bounded amount of work (every module created, every block use, every expression evaluated counts), so the build ends quickly. The layer attribute whose expansion goes over the budget is reported.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -145,7 +150,7 @@ namespace Dsl.Generator.Diagnostics
             GroupsDoNotDivide, ResidualShapeMismatch, InvalidValue, MissingInput, NotPartial, SplitDeclaration,
             LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
             InvalidBlock, MergeShapeMismatch,
-            InvalidCustomLayer, InitMatchesNothing, InvalidInitArgument,
+            InvalidCustomLayer, InitMatchesNothing, InvalidInitArgument, WorkBudgetExceeded,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -173,6 +178,7 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.InvalidCustomLayer => InvalidCustomLayer,
             ProblemCode.InitMatchesNothing => InitMatchesNothing,
             ProblemCode.InvalidInitArgument => InvalidInitArgument,
+            ProblemCode.WorkBudgetExceeded => WorkBudgetExceeded,
             _ => null,
         };
     }

@@ -179,7 +179,7 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
-        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default, Func<Step, string?>? check = null)
+        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default, Func<Step, string, string?>? check = null)
         {
             var declared = new HashSet<string>(StringComparer.Ordinal) { input };
             foreach (var step in steps)
@@ -188,9 +188,11 @@ namespace Dsl.Generator.Emit
                 switch (step.Op)
                 {
                     case StepOp.Call:
-                        w.Line($"{target} = {step.Module}.call({step.Inputs[0]});");
-                        if (check?.Invoke(step) is { } line) w.Line(line);
+                    {
+                        string call = $"{step.Module}.call({step.Inputs[0]})";
+                        w.Line($"{target} = {check?.Invoke(step, call) ?? call};");
                         break;
+                    }
                     case StepOp.ReluInPlace:
                         w.Line($"{target} = {step.Inputs[0]}.relu_();");
                         break;
@@ -226,12 +228,14 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>
-        /// The run-time check after a call of a hand-written module (<c>[Custom&lt;T&gt;]</c>): its output must be the declared
-        /// contract, which the layers after it were checked against at compile time.
+        /// The run-time check around a call of a hand-written module (<c>[Custom&lt;T&gt;]</c>): its output must be a tensor
+        /// of the declared contract, which the layers after it were checked against at compile time, with the batch of its
+        /// input. The input is passed before the call is made, so a module that writes its result into the same variable
+        /// (or changes its input in place) still has its batch compared with the one it received.
         /// </summary>
-        private static Func<Step, string?> Checks(GraphNode block, string network) => step =>
+        private static Func<Step, string, string?> Checks(GraphNode block, string network) => (step, call) =>
             block.Children.FirstOrDefault(c => c.Name == step.Module) is { CustomType: not null } custom
-                ? $"global::Dsl.Guard.LayerOutput({Identifier.String(network)}, {Identifier.String(custom.Path)}, new global::Dsl.Shape({string.Join(", ", custom.Output)}), {step.Output}.shape);"
+                ? $"global::Dsl.Guard.LayerOutput({Identifier.String(network)}, {Identifier.String(custom.Path)}, new global::Dsl.Shape({string.Join(", ", custom.Output)}), {step.Inputs[0]}.shape[0], {call})"
                 : null;
 
         private static void WriteBlockClass(CodeWriter w, BlockClass c, BlockClasses classes)

@@ -50,8 +50,12 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal sealed partial class GraphBuilder
     {
-        /// <summary>Networks and blocks larger than this are reported instead of built (a bound on compile time).</summary>
-        public const int MaxModules = 10000;
+        /// <summary>
+        /// The work one declaration may expand to (a bound on compile time, the only one): every module created, every
+        /// block use (inlined ones create no module) and every expression a block use evaluates costs one step
+        /// (<see cref="Spend"/>). A declaration that needs more is reported at the layer attribute that goes over it (DSL029).
+        /// </summary>
+        public const int WorkBudget = 100_000;
 
         private readonly List<Problem> _problems;
         private readonly List<GraphNode> _children;
@@ -60,12 +64,12 @@ namespace Dsl.Generator.Graph
         private readonly List<TensorParam> _tensors;
         private readonly HashSet<string> _names;
         private readonly GraphBuilder? _parent;
-        private readonly Counter _modules;
+        private readonly Counter _work;
 
         /// <param name="share">An inlined block's builder writes into the module of <paramref name="share"/> (see <see cref="Inline"/>).</param>
         private GraphBuilder(List<Problem> problems, GraphBuilder? parent, Counter modules, int index, Naming naming, string path, int depth, bool composite, string? blame, string defaultVar, GraphBuilder? share = null)
         {
-            _problems = problems; _parent = parent; _modules = modules;
+            _problems = problems; _parent = parent; _work = modules;
             Index = index; Naming = naming; Path = path; Depth = depth; Composite = composite; Blame = blame; DefaultVar = defaultVar;
             _children = share?._children ?? new();
             _body = share?._body ?? new();
@@ -223,12 +227,19 @@ namespace Dsl.Generator.Graph
 
         // ---- modules and steps ---------------------------------------------------------------------
 
-        /// <summary>Whether a module may still be added (no failure so far, within <see cref="MaxModules"/>).</summary>
-        private bool Admit()
+        /// <summary>Whether a module may still be added (no failure so far, within the <see cref="WorkBudget"/>).</summary>
+        private bool Admit() => Spend(1);
+
+        /// <summary>
+        /// Spends <paramref name="steps"/> of the declaration's <see cref="WorkBudget"/>; past it, reports DSL029 at the layer
+        /// attribute being built (a use inside a block reports at the top-level use) and stops the build.
+        /// </summary>
+        public bool Spend(int steps)
         {
             if (Failed) return false;
-            if (++_modules.Count <= MaxModules) return true;
-            ReportAt(ProblemCode.InvalidValue, null, Path.Length == 0 ? "network" : Path, "modules", _modules.Count, "at most " + MaxModules + " modules in one network");
+            _work.Count += steps;
+            if (_work.Count <= WorkBudget) return true;
+            ReportAt(ProblemCode.WorkBudgetExceeded, null, Path.Length == 0 ? "network" : Path, WorkBudget.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return false;
         }
 
@@ -304,7 +315,7 @@ namespace Dsl.Generator.Graph
         public GraphBuilder Sequential(string name, Value x, string? blame = null) => Child(name, x, blame, "x");
 
         private GraphBuilder Child(string name, Value x, string? blame, string defaultVar) =>
-            new(_problems, this, _modules, Index, Naming, ChildPath(name), Depth + 1, composite: true, blame ?? (Composite ? Blame : null), defaultVar)
+            new(_problems, this, _work, Index, Naming, ChildPath(name), Depth + 1, composite: true, blame ?? (Composite ? Blame : null), defaultVar)
             {
                 Input = new Value("x", x.Shape),
                 Blocks = Blocks,

@@ -98,7 +98,7 @@ namespace Dsl.Generator.Graph
         public GraphBuilder Inline(Value x, string? into = null)
         {
             string var = into ?? DefaultVar + "_" + (++_owner._inlined).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return new GraphBuilder(_problems, this, _modules, Index, Naming, Path, Depth, composite: true, Composite ? Blame : null, var, share: this)
+            return new GraphBuilder(_problems, this, _work, Index, Naming, Path, Depth, composite: true, Composite ? Blame : null, var, share: this)
             {
                 Input = x,
                 Blocks = Blocks,

@@ -52,6 +52,8 @@ namespace Dsl.Generator.Graph
         InitMatchesNothing,
         /// <summary>{0} the rule as written, {1} what is wrong and how to fix it.</summary>
         InvalidInitArgument,
+        /// <summary>{0} where the budget ran out (the module path, or the network), {1} the budget.</summary>
+        WorkBudgetExceeded,
     }
 
     /// <summary>

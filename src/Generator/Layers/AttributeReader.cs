@@ -21,7 +21,7 @@ namespace Dsl.Generator.Layers
         private readonly IReadOnlyDictionary<string, double> _names;
         private readonly Dictionary<string, string> _with = new(StringComparer.OrdinalIgnoreCase);
 
-        public AttributeReader(AttributeData attribute) : this(RawAttribute.From(attribute), NoNames) { }
+        public AttributeReader(AttributeData attribute, IAssemblySymbol? within = null) : this(RawAttribute.From(attribute, within), NoNames) { }
 
         /// <param name="attribute">The attribute as written.</param>
         /// <param name="names">The values expressions may read (a block's parameters and <c>in</c>).</param>
@@ -140,9 +140,19 @@ namespace Dsl.Generator.Layers
         private double? Evaluated(string? argument) =>
             argument is not null && _with.TryGetValue(argument, out var text) ? Evaluate(argument, text) : null;
 
+        /// <summary>How many expressions this reader has evaluated (they count in the declaration's work budget).</summary>
+        public int Evaluations { get; private set; }
+
+        /// <summary>Evaluates <paramref name="text"/> with the values expressions may read here, counting it in <see cref="Evaluations"/>.</summary>
+        public double? Evaluate(string text, out string? error)
+        {
+            Evaluations++;
+            return Expression.Evaluate(text, _names, out error);
+        }
+
         private double? Evaluate(string argument, string text)
         {
-            var value = Expression.Evaluate(text, _names, out var error);
+            var value = Evaluate(text, out var error);
             if (error is not null) Errors.Add(argument + " = " + error);
             return value;
         }

@@ -12,7 +12,7 @@ namespace Dsl.Generator.Model
     /// <summary>
     /// The module class of a <c>[Custom&lt;T&gt;]</c> as plain values: its fully qualified name, a short name for automatic
     /// layer names, and what makes it unusable (null when it is a <c>Module&lt;Tensor, Tensor&gt;</c> with an accessible
-    /// parameterless constructor). Read from the symbol once, by <see cref="RawAttribute.From"/>.
+    /// parameterless constructor, as the compiler checks <c>new T()</c>). Read from the symbol once, by <see cref="RawAttribute.From"/>.
     /// </summary>
     internal sealed record CustomModule(string FullName, string ShortName, string Display, string? Problem)
     {
@@ -21,30 +21,107 @@ namespace Dsl.Generator.Model
         /// <summary>The argument name problems with the type argument are reported at (the locator finds the <c>T</c> of <c>Custom&lt;T&gt;</c>).</summary>
         public const string TypeArgument = "<TModule>";
 
-        public static CustomModule Inspect(ITypeSymbol type)
+        /// <param name="type">The type argument of <c>[Custom&lt;T&gt;]</c>.</param>
+        /// <param name="within">The assembly whose generated code writes <c>new T()</c> (internal members of other assemblies are
+        /// accessible only through InternalsVisibleTo); null: internal counts as accessible.</param>
+        public static CustomModule Inspect(ITypeSymbol type, IAssemblySymbol? within = null)
         {
             string full = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             string display = type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
-            return new CustomModule(full, type.Name, display, Why(type));
+            return new CustomModule(full, type.Name, display, Why(type, within));
         }
 
-        private static string? Why(ITypeSymbol type)
+        /// <summary>
+        /// What keeps the generated <c>new T()</c> from compiling or running, checked as the compiler checks it: the
+        /// constructor chosen for no arguments (a parameterless one, or the only one whose parameters are all optional),
+        /// its accessibility from <paramref name="within"/>, <c>[Obsolete(..., true)]</c> on it or the type, and
+        /// <c>required</c> members an object creation without initializer leaves unset. Null when it is usable.
+        /// </summary>
+        private static string? Why(ITypeSymbol type, IAssemblySymbol? within)
         {
             if (type is ITypeParameterSymbol) return "it is a type parameter; name a concrete module class";
             if (type is not INamedTypeSymbol named || named.TypeKind != TypeKind.Class)
                 return "it is not a class; declare a class that derives from TorchSharp's torch.nn.Module<Tensor, Tensor>";
+            // Checked before the base class: a network's Module base is generated, so the generator does not see it yet.
+            if (named.GetAttributes().Any(Parsing.SpecParser.IsInputAttribute))
+                return "it is a network declared with [Input], whose module is generated; a network cannot be a custom layer "
+                    + "(a network using itself would create itself without end); declare the shared layers as a [Block] and use it with [Use<" + named.Name + ">]";
+            if (named.GetAttributes().Any(BlockReader.IsBlockAttribute))
+                return "it is a [Block], not a module; use it with [Use<" + named.Name + ">]";
             if (!DerivesFromModule(named))
                 return "it does not derive from TorchSharp's torch.nn.Module<Tensor, Tensor>; derive it from Module<Tensor, Tensor> (one tensor in, one out)";
             if (named.IsAbstract || named.IsStatic) return "it is abstract; name a concrete class";
             if (named.IsUnboundGenericType || named.TypeArguments.Any(t => t is ITypeParameterSymbol)) return "it is an open generic type; give its type arguments";
-            if (!named.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
-                return "it has no public parameterless constructor; add one (the network creates the module with new " + named.Name + "())";
             for (ISymbol? t = named; t is INamedTypeSymbol n; t = n.ContainingType)
             {
                 if (n.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
                     return "it is " + (n.DeclaredAccessibility == Accessibility.Private ? "private" : "protected") + (ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")") + "; make it public or internal";
+                if (n.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal && !Accessible(n, within))
+                    return "it is internal to " + n.ContainingAssembly.Name + (ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")") + "; make it public";
+                if (ObsoleteAsError(n) is { } message)
+                    return "it is obsolete" + message;
+            }
+
+            // Overload resolution of `new T()`: a parameterless constructor wins; otherwise one whose parameters are all
+            // optional (or params) is called with their defaults; two such are ambiguous.
+            var accessible = named.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public
+                || (c.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal && Accessible(c, within))).ToList();
+            var constructor = accessible.FirstOrDefault(c => c.Parameters.Length == 0);
+            if (constructor is null)
+            {
+                var optional = accessible.Where(c => c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
+                if (optional.Count > 1)
+                    return "new " + named.Name + "() is ambiguous between its constructors whose parameters are all optional; add a parameterless constructor";
+                constructor = optional.FirstOrDefault();
+            }
+            if (constructor is null)
+            {
+                bool inaccessible = named.InstanceConstructors.Any(c => c.Parameters.All(p => p.IsOptional || p.IsParams));
+                return inaccessible
+                    ? "its parameterless constructor is not accessible to the network; make it public (the network creates the module with new " + named.Name + "())"
+                    : "it has no public parameterless constructor; add one (the network creates the module with new " + named.Name + "())";
+            }
+            if (ObsoleteAsError(constructor) is { } why)
+                return "the constructor new " + named.Name + "() is obsolete" + why;
+            if (!constructor.GetAttributes().Any(a => a.AttributeClass is { Name: "SetsRequiredMembersAttribute" }))
+            {
+                var required = RequiredMembers(named).ToList();
+                if (required.Count > 0)
+                    return "it has required member" + (required.Count == 1 ? " " : "s ") + string.Join(", ", required)
+                        + ", which new " + named.Name + "() leaves unset; give " + (required.Count == 1 ? "it a default and remove required" : "them defaults and remove required")
+                        + ", or mark the constructor [SetsRequiredMembers]";
             }
             return null;
+        }
+
+        private static bool Accessible(ISymbol symbol, IAssemblySymbol? within) =>
+            within is null || SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, within) || symbol.ContainingAssembly.GivesAccessTo(within);
+
+        /// <summary>" (error: message); ..." when <paramref name="symbol"/> is <c>[Obsolete(message, true)]</c>: using it does not compile.</summary>
+        private static string? ObsoleteAsError(ISymbol symbol)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is not { Name: "ObsoleteAttribute" } c || c.ContainingNamespace?.ToDisplayString() != "System") continue;
+                if (attribute.ConstructorArguments.Length < 2 || attribute.ConstructorArguments[1].Value is not true) continue;
+                string text = attribute.ConstructorArguments[0].Value as string ?? "";
+                return (text.Length == 0 ? "" : " (\"" + text + "\")") + " as an error, so the generated code cannot create it; use another module or constructor";
+            }
+            return null;
+        }
+
+        /// <summary>The required properties and fields of <paramref name="type"/> and its base classes, by name.</summary>
+        private static IEnumerable<string> RequiredMembers(INamedTypeSymbol type)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var t = type; t is not null; t = t.BaseType)
+            {
+                foreach (var member in t.GetMembers())
+                {
+                    bool required = member switch { IPropertySymbol p => p.IsRequired, IFieldSymbol f => f.IsRequired, _ => false };
+                    if (required && seen.Add(member.Name)) yield return member.Name;
+                }
+            }
         }
 
         /// <summary>Whether <paramref name="type"/> derives from TorchSharp.torch.nn.Module&lt;Tensor, Tensor&gt;.</summary>

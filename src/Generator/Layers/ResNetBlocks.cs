@@ -49,7 +49,7 @@ namespace Dsl.Generator.Layers
         public static IEnumerable<BlockDesign> Stage(BlockKind kind, int blocks, long inChannels, long width, long outChannels, long stride, long groups,
             bool strideOnFirst1x1, BlockOptions options, Naming naming)
         {
-            // Lazy: the builder stops at its module limit, so a stage of int.MaxValue blocks never allocates them all.
+            // Lazy: the builder stops at its work budget, so a stage of int.MaxValue blocks never allocates them all.
             for (int b = 0; b < blocks; b++)
             {
                 long s = b == 0 ? stride : 1, cin = b == 0 ? inChannels : outChannels;

@@ -105,7 +105,7 @@ namespace Dsl.Runtime.Interop
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new CheckpointFormatException(path, (zip ? "corrupt PyTorch archive: " : "corrupt safetensors file: ") + e.Message, e);
+                throw new CheckpointFormatException(path, (zip ? "corrupt PyTorch archive: " : "corrupt safetensors file: ") + FirstLine(e.Message), e);
             }
         }
 
@@ -161,7 +161,12 @@ namespace Dsl.Runtime.Interop
             }
         }
 
-        /// <summary>Every tensor's data_offsets must lie inside the data section, or the file is truncated or corrupt.</summary>
+        /// <summary>
+        /// The header as the safetensors format defines it, checked before any tensor is created (libtorch would fail on a
+        /// negative dimension with a native stack trace): a JSON object whose entries (besides <c>__metadata__</c>) have a
+        /// string <c>dtype</c>, a <c>shape</c> of whole numbers of at least 0 and two <c>data_offsets</c> inside the data
+        /// section. Anything else is a <see cref="CheckpointFormatException"/> naming the file and the entry.
+        /// </summary>
         private static void CheckSafetensorsIndex(string path, long length, long header)
         {
             byte[] json = new byte[header];
@@ -171,15 +176,45 @@ namespace Dsl.Runtime.Interop
                 stream.ReadExactly(json, 0, json.Length);
             }
             long dataLength = length - 8 - header;
-            using var document = System.Text.Json.JsonDocument.Parse(json);
-            foreach (var entry in document.RootElement.EnumerateObject())
+            System.Text.Json.JsonDocument document;
+            try
             {
-                if (entry.Name == "__metadata__") continue;
-                var offsets = entry.Value.GetProperty("data_offsets");
-                long start = offsets[0].GetInt64(), end = offsets[1].GetInt64();
-                if (start < 0 || end < start || end > dataLength)
-                    throw new CheckpointFormatException(path, $"the data of {entry.Name} lies outside the file (truncated?)");
+                document = System.Text.Json.JsonDocument.Parse(json);
             }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new CheckpointFormatException(path, "its safetensors header is not valid JSON (" + e.Message + "); the file is corrupt or not a safetensors file", e);
+            }
+            using (document)
+            {
+                if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+                    throw new CheckpointFormatException(path, $"its safetensors header is a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object of tensors; the file is corrupt or not a safetensors file");
+                foreach (var entry in document.RootElement.EnumerateObject())
+                {
+                    if (entry.Name == "__metadata__") continue;
+                    string Corrupt(string what) => $"the safetensors header's entry '{entry.Name}' {what}; the file is corrupt";
+                    var value = entry.Value;
+                    if (value.ValueKind != System.Text.Json.JsonValueKind.Object)
+                        throw new CheckpointFormatException(path, Corrupt("is not an object with dtype, shape and data_offsets"));
+                    if (!value.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != System.Text.Json.JsonValueKind.String)
+                        throw new CheckpointFormatException(path, Corrupt("has no dtype"));
+                    if (!value.TryGetProperty("shape", out var shape) || shape.ValueKind != System.Text.Json.JsonValueKind.Array
+                        || shape.EnumerateArray().Any(d => d.ValueKind != System.Text.Json.JsonValueKind.Number || !d.TryGetInt64(out long n) || n < 0))
+                        throw new CheckpointFormatException(path, Corrupt("has no shape of whole numbers of at least 0" + (value.TryGetProperty("shape", out var s) ? " (it has " + s.GetRawText() + ")" : "")));
+                    if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != System.Text.Json.JsonValueKind.Array || offsets.GetArrayLength() != 2
+                        || !offsets[0].TryGetInt64(out long start) || !offsets[1].TryGetInt64(out long end))
+                        throw new CheckpointFormatException(path, Corrupt("has no data_offsets [start, end]"));
+                    if (start < 0 || end < start || end > dataLength)
+                        throw new CheckpointFormatException(path, $"the data of {entry.Name} lies outside the file (truncated?)");
+                }
+            }
+        }
+
+        /// <summary>The first line of a message: libtorch appends its native stack trace to its errors, which says nothing to a user.</summary>
+        private static string FirstLine(string message)
+        {
+            int end = message.IndexOf('\n');
+            return (end < 0 ? message : message.Substring(0, end)).TrimEnd();
         }
 
         /// <summary>Equal shapes; a scalar and a one-element vector count as equal (older readers store scalars as [1]).</summary>

@@ -271,7 +271,7 @@ namespace Dsl.Generator.Tests.Ranks
             // A module that breaks its declared contract is stopped at run time, naming the layer.
             using var lying = Create(assembly, "Lying");
             var error = Assert.Throws<InvalidOperationException>(() => lying.call(randn(2, 3, 8, 16)));
-            Assert.Equal("Lying: the custom layer 'twice1' returned [2, 6, 8, 16], but its declared output shape is [N, 3, 8, 16]; fix the module, or its OutputShape in [Custom].", error.Message);
+            Assert.Equal("Lying: the custom layer 'twice1' returned [2, 6, 8, 16] for a batch of 2, but its declared output shape is [2, 3, 8, 16] (the batch of its input, then its OutputShape); fix the module, or its OutputShape in [Custom].", error.Message);
         }
 
         [Fact]
