@@ -433,6 +433,9 @@ namespace ResNetSample
                     $"{entry.Name} takes images {input} (channels, height, width) but the samples of {DataSources.Words[split.Format]} {data.Name} are {sample}, not images; choose a model on flat features such as mlp, or give images (NumPy arrays of [N, C, H, W], or [N, H, W, C] with --channels-last).");
             long channels = sample[0];
             if (channels == input[0]) return;
+            if (channels is not (1 or 3) || input[0] is not (1 or 3))
+                throw new ArgumentException(
+                    $"{entry.Name} takes {input[0]}-channel input but the images of {DataSources.Words[split.Format]} {data.Name} have {channels} channels, and no conversion fits: --image-mode converts between grey (1 channel) and colour (3). Choose a network declared for {channels} channels, or give {input[0]}-channel data.");
             string what = channels == 1 ? "grey (1 channel)" : $"{channels}-channel";
             string mode = input[0] == 3 ? "rgb" : "grey";
             throw new ArgumentException(

@@ -222,6 +222,22 @@ namespace Dsl.Runtime.Tests.Data
         }
 
         [SkippableFact]
+        public void Images_whose_channels_no_conversion_fits_are_refused_by_name()
+        {
+            Skip.If(NumpyMissing.Value is not null, NumpyMissing.Value);
+            string folder = TestData.TempDir("cli-npy-2ch");
+            var r = PythonTorch.Run(new[] { "-c", """
+                import numpy as np
+                np.save('x.npy', np.zeros((4, 2, 32, 32), np.uint8))
+                np.save('y.npy', np.arange(4, dtype=np.int64))
+                """ }, TimeSpan.FromMinutes(1), folder);
+            Assert.True(r.ExitCode == 0, r.ToString());
+            string x = Path.Combine(folder, "x.npy");
+            Assert.Equal($"error: resnet18 takes 3-channel input but the images of npy {x} have 2 channels, and no conversion fits: --image-mode converts between grey (1 channel) and colour (3). Choose a network declared for 2 channels, or give 3-channel data.",
+                Fails("resnet18", x));
+        }
+
+        [SkippableFact]
         public void Mlp_trains_on_npy_arrays_written_by_numpy()
         {
             Skip.If(NumpyMissing.Value is not null, NumpyMissing.Value);
