@@ -48,7 +48,8 @@ namespace Dsl.Generator.Graph
                 Abort();
                 return false;
             }
-            ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it");
+            ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it; choose another name, such as '"
+                + NamePolicy.Suggest(name, NamePolicy.FieldProblem, n => !_names.Contains(n)) + "'");
             return false;
         }
 
