@@ -328,7 +328,8 @@ namespace Dsl.Generator.Blocks
             var problems = new List<Problem>();
             // The layers are fields of the generated class "<Block>Module": a field may not have its class's name.
             string className = decl.Name + "Module";
-            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className);
+            // An inlined block's layers join the module that uses it: their automatic names avoid that module's.
+            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className, b.IsInlined ? b.TakenNames.ToList() : null);
             if (problems.Count > 0)
             {
                 string name = (string)problems[0].Args[0];

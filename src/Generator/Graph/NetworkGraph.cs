@@ -45,6 +45,7 @@ namespace Dsl.Generator.Graph
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
+            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal);
             var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {
@@ -89,11 +90,13 @@ namespace Dsl.Generator.Graph
         }
 
         /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
-        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null)
+        /// <param name="alsoTaken">Names automatic names must avoid too (an inlined block's layers join the module that uses it).</param>
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null, IEnumerable<string>? alsoTaken = null)
         {
             var names = new string[layers.Count];
             var counters = new Dictionary<string, int>(StringComparer.Ordinal);
             var taken = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            if (alsoTaken is not null) taken.UnionWith(alsoTaken);
             // A member may not have its class's name (CS0542): automatic names skip it, explicit ones are reported.
             if (className is not null) taken.Add(className);
             var seen = new HashSet<string>(StringComparer.Ordinal);

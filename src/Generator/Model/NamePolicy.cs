@@ -35,6 +35,35 @@ namespace Dsl.Generator.Model
         public static readonly string[] GeneratedMembers =
             { "forward", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Info", "Summary", "Graph" };
 
+        /// <summary>
+        /// The prefix of a numbered automatic layer name taken from a type's name (a block's <c>InvertedResidual</c> gives
+        /// <c>invertedResidual</c>): '@' dropped, the first letter lower case, other characters than letters, digits and
+        /// '_' replaced by '_', a leading '__' reduced to '_'. With its number it is always a legal field name.
+        /// </summary>
+        public static string AutomaticPrefix(string typeName, string fallback)
+        {
+            string name = typeName.TrimStart('@');
+            if (name.Length == 0) return fallback;
+            name = PythonNames.Sanitize(char.ToLowerInvariant(name[0]) + name.Substring(1));
+            while (name.StartsWith("__", StringComparison.Ordinal)) name = name.Substring(1);
+            return name;
+        }
+
+        /// <summary>
+        /// Why a network class cannot have the name <paramref name="name"/>; null when it can. A class may not have a member
+        /// named like itself (CS0542), so it cannot be named like a member every generated network (or stub) declares, or
+        /// like the built-in blocks' nested classes. Any other C# name is fine: the PyTorch twin escapes a class name
+        /// Python cannot take (<c>None</c> becomes <c>None_</c>, listed in its <c>__all__</c>).
+        /// </summary>
+        public static string? NetworkClassProblem(string name)
+        {
+            if (Array.IndexOf(GeneratedMembers, name) >= 0 || name == "DeclarationErrors")
+                return "every generated network declares a member '" + name + "', and a class cannot have a member named like itself; rename the network, for example to '" + name + "Net'";
+            if (name is "StemBlock" or "ResidualBlock" or "ClassifierHeadBlock" or "BasicBlock" or "BottleneckBlock" or "PreActBasicBlock" or "PreActBottleneckBlock")
+                return "the name is used by the generated nested block classes; rename the network";
+            return null;
+        }
+
         /// <summary>A C# identifier as written, not a keyword or contextual keyword (so it needs no '@' anywhere).</summary>
         public static bool IsCSharpIdentifier(string name) =>
             SyntaxFacts.IsValidIdentifier(name) && name.IndexOf('@') < 0
