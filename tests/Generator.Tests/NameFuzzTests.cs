@@ -70,7 +70,7 @@ namespace Dsl.Generator.Tests
             "BasicBlock", "Sequential", "math", "re", "x", "input", "Graph", "Info", "IModule", "BModule", "match", "_", "ǅ", "@class",
         };
 
-        [Fact]
+        [SkippableFact]
         public void Random_hostile_names_are_diagnosed_or_compile_run_and_import_as_a_twin()
         {
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 240;
@@ -91,7 +91,8 @@ namespace Dsl.Generator.Tests
                 }
                 _output.WriteLine($"{cases} cases (seed {seed}): {clean} compiled and ran, {diagnosed} diagnosed; twins {(python is null ? "imported: " + twins.Count : "not checked: " + python)}");
                 Assert.True(clean >= cases / 10 && diagnosed >= cases / 10, $"{clean} clean, {diagnosed} diagnosed");
-                if (python is not null) return;
+                // The C# side is checked everywhere; the twins where python3-torch is installed.
+                Skip.If(python is not null, python);
                 string script = Path.Combine(dir, "check.py");
                 File.WriteAllText(script, CheckScript);
                 var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
