@@ -36,14 +36,24 @@ namespace Dsl.Generator.Graph
     internal sealed partial class GraphBuilder
     {
         private readonly GraphBuilder _owner;
+        private readonly HashSet<string> _inlinedNames = new(System.StringComparer.Ordinal);
         private int _inlined;
 
         /// <summary>Whether name <paramref name="name"/> is still free in this module (submodules and tensors share one namespace); reports otherwise.</summary>
         private bool Claim(string name)
         {
-            if (_names.Add(name)) return true;
-            // The network's own layer names are checked (and reported) when they are resolved, so at the top level the
-            // name was taken by an inlined block's layer: reported at this layer, never a network that silently ends here.
+            if (_names.Add(name))
+            {
+                if (IsInlined) _owner._inlinedNames.Add(name);
+                return true;
+            }
+            // The network's own layer names are checked (and reported) when they are resolved; one an inlined block's
+            // layer took is reported at this layer, never a network that silently ends here.
+            if (!Composite && !_inlinedNames.Contains(name))
+            {
+                Abort();
+                return false;
+            }
             if (!Composite)
             {
                 ReportAt(ProblemCode.InvalidLayerName, "Name", name, "an inlined block's layer of the network already has it; choose another name, such as '"

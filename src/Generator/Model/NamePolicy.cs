@@ -9,12 +9,13 @@ namespace Dsl.Generator.Model
     /// <summary>
     /// The one policy for names a user chooses that reach generated code, in C# (the TorchSharp module) and in Python
     /// (the PyTorch twin, written from the graph). A name that becomes a field and an attribute (a layer name, a block's
-    /// Body or ShortcutName) or an argument (a block parameter) must be a name in both languages as it is: a C# identifier
+    /// Body or ShortcutName) must be a name in both languages as it is: a C# identifier
     /// that is neither a keyword nor a contextual keyword, a Python identifier that is no Python keyword and that NFKC
     /// normalisation leaves unchanged, and not starting with '__' (Python mangles it). A field also may not be a member
     /// of the generated module, of TorchSharp's Module or of PyTorch's nn.Module. Such names are rejected (DSL013 for a
     /// layer, DSL018 for a block) with a legal name to use instead, because a field's name is also its state_dict key,
-    /// which both languages must share. A Sequential child's name is only a key, written as a string literal
+    /// which both languages must share. A block parameter is only an argument: it must be spelled as a name in both
+    /// languages, and a keyword of either is escaped (<see cref="ParameterProblem"/>). A Sequential child's name is only a key, written as a string literal
     /// (<c>Identifier.String</c>, <c>PythonText.String</c>): any text but an empty one, one with '.' or an nn.Module
     /// attribute. Everything the generator names itself (locals, constructor parameters, classes) is chosen so no user
     /// name collides with it; the twin does the same for Python (<see cref="PythonNames.Escape"/>).
@@ -82,6 +83,22 @@ namespace Dsl.Generator.Model
                 return "it is a Python keyword" + (name is "None" or "True" or "False" ? " (a constant)" : "") + ", and the PyTorch twin writes it as a name";
             if (!IsCSharpIdentifier(name) || !PythonNames.IsIdentifier(name))
                 return "it is not a name in both C# and Python (letters, digits and '_', not starting with a digit; Python reads identifiers NFKC-normalised)";
+            if (name.StartsWith("__", StringComparison.Ordinal)) return "Python mangles names that start with '__' inside a class";
+            return null;
+        }
+
+        /// <summary>
+        /// Why <paramref name="name"/> cannot be a block parameter; null when it can. A parameter is only ever an argument
+        /// (of the block class's constructor, of the twin's <c>__init__</c>), never a key, so a keyword of either language
+        /// is escaped where it is written (<c>@out</c> in C#, <c>lambda_</c> in Python); it must still be spelled as a name
+        /// in both, and not start with '__' (Python would mangle it at the call inside another class).
+        /// </summary>
+        public static string? ParameterProblem(string name)
+        {
+            bool shaped = name.Length > 0 && SyntaxFacts.IsValidIdentifier(name) && name.IndexOf('@') < 0
+                && name.All(c => char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)
+                && (PythonNames.IsIdentifier(name) || PythonNames.Keywords.Contains(name));
+            if (!shaped) return "it is not a name in both C# and Python (letters, digits and '_', not starting with a digit; Python reads identifiers NFKC-normalised)";
             if (name.StartsWith("__", StringComparison.Ordinal)) return "Python mangles names that start with '__' inside a class";
             return null;
         }
