@@ -116,9 +116,24 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void DSL013_InvalidLayerNames_AtName() => Verify(
             "[Input(1, 8, 8)] [ReLU([|Name = \"forward\"|])] [Flatten(Name = \"flat\")] [Linear(4, [|Name = \"flat\"|])] [Linear(2, [|Name = \"2fc\"|])]\npublic partial class Net;",
-            ("DSL013", "Layer name 'forward' cannot be used because it is a member of the generated module or of TorchSharp's Module; choose another Name"),
-            ("DSL013", "Layer name 'flat' cannot be used because another layer of this network already has it; choose another Name"),
-            ("DSL013", "Layer name '2fc' cannot be used because it is not a valid C# identifier (letters, digits and '_', not starting with a digit, not a keyword); choose another Name"));
+            ("DSL013", "Layer name 'forward' cannot be used because it is a member of the generated module or of TorchSharp's Module; choose another name, such as 'forward_'"),
+            ("DSL013", "Layer name 'flat' cannot be used because another layer of this network already has it; choose another name, such as 'flat_'"),
+            ("DSL013", "Layer name '2fc' cannot be used because it is not a name in both C# and Python (letters, digits and '_', not starting with a digit; Python reads identifiers NFKC-normalised); choose another name, such as '_2fc'"));
+
+        /// <summary>A layer name is a C# field, a Python attribute and a state_dict key: it must be a name in both languages as it is.</summary>
+        [Fact]
+        public void DSL013_Names_either_language_cannot_take_with_a_legal_suggestion() => Verify(
+            "[Input(1, 8, 8)] [ReLU([|Name = \"def\"|])] [ReLU([|Name = \"None\"|])] [ReLU([|Name = \"@class\"|])] [ReLU([|Name = \"__hidden\"|])]"
+            + " [ReLU([|Name = \"extra_repr\"|])] [ReLU([|Name = \"_modules\"|])] [ReLU([|Name = \"\uFB01\"|])] [ReLU([|Name = \"var\"|])] [ReLU([|Name = \"input_shape\"|])]\npublic partial class Net;",
+            ("DSL013", "Layer name 'def' cannot be used because it is a Python keyword, and the PyTorch twin writes it as a name; choose another name, such as 'def_'"),
+            ("DSL013", "Layer name 'None' cannot be used because it is a Python keyword (a constant), and the PyTorch twin writes it as a name; choose another name, such as 'None_'"),
+            ("DSL013", "Layer name '@class' cannot be used because it is not a name in both C# and Python (letters, digits and '_', not starting with a digit; Python reads identifiers NFKC-normalised); choose another name, such as '_class'"),
+            ("DSL013", "Layer name '__hidden' cannot be used because Python mangles names that start with '__' inside a class; choose another name, such as '_hidden'"),
+            ("DSL013", "Layer name 'extra_repr' cannot be used because it is an attribute of PyTorch's nn.Module, which the PyTorch twin's module would hide; choose another name, such as 'extra_repr_'"),
+            ("DSL013", "Layer name '_modules' cannot be used because it is an attribute of PyTorch's nn.Module, which the PyTorch twin's module would hide; choose another name, such as '_modules_'"),
+            ("DSL013", "Layer name '\uFB01' cannot be used because it is not a name in both C# and Python (letters, digits and '_', not starting with a digit; Python reads identifiers NFKC-normalised); choose another name, such as 'fi'"),
+            ("DSL013", "Layer name 'var' cannot be used because it is a C# keyword; choose another name, such as 'var_'"),
+            ("DSL013", "Layer name 'input_shape' cannot be used because it is an attribute of PyTorch's nn.Module, which the PyTorch twin's module would hide; choose another name, such as 'input_shape_'"));
 
         [Fact]
         public void DSL014_UnsupportedDeclarations_AtTheClassName() => Verify(

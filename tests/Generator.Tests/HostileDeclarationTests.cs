@@ -199,7 +199,7 @@ namespace Dsl.Generator.Tests
                 var errors = all.Where(d => d.Severity == DiagnosticSeverity.Error && !d.Id.StartsWith("DSL", StringComparison.Ordinal)
                     && d.Location.SourceTree?.FilePath.Contains($"N{i}.", StringComparison.Ordinal) == true).ToArray();
                 Assert.True(reported || errors.Length == 0, $"Layer name '{names[i]}': not reported, and the generated code fails: {string.Join("; ", errors.Select(e => e.ToString()))}");
-                Assert.True(!reported || NetworkGraph.ReservedNames.Contains(names[i]) || !SyntaxFacts.IsValidIdentifier(names[i]) || SyntaxFacts.GetContextualKeywordKind(names[i]) != SyntaxKind.None, names[i]);
+                Assert.True(!reported || Dsl.Generator.Model.NamePolicy.FieldProblem(names[i]) is not null, names[i]);
             }
         }
 

@@ -295,11 +295,7 @@ namespace Dsl.Generator.Blocks
         /// <summary>Why <paramref name="name"/> cannot be a field of the block's generated class; null when it can.</summary>
         private static string? FieldNameProblem(BlockDecl decl, string name)
         {
-            if (!Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
-                || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
-                || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
-                return "it is not a valid C# identifier";
-            if (NetworkGraph.ReservedNames.Contains(name)) return "it is a member of the generated module or of TorchSharp's Module";
+            if (NamePolicy.FieldProblem(name) is { } why) return NamePolicy.WithSuggestion(why, name, NamePolicy.FieldProblem, n => !IsForwardValue(n) && n != decl.Name + "Module");
             if (name == decl.Name + "Module") return "it is the name of the block's generated class";
             if (IsForwardValue(name)) return "it is the name of a value in the block's forward";
             return null;
@@ -317,10 +313,11 @@ namespace Dsl.Generator.Blocks
                 for (int i = 0; i < specs.Count; i++)
                 {
                     names[i] = specs[i].Name ?? i.ToString(CultureInfo.InvariantCulture);
-                    // nn.Sequential's keys: TorchSharp refuses an empty name and one with a '.' (it separates state_dict keys).
-                    if (names[i].Trim().Length == 0 || names[i].IndexOf('.') >= 0)
+                    // nn.Sequential's keys: TorchSharp refuses an empty name and one with a '.' (it separates state_dict keys),
+                    // PyTorch also one that is an attribute of the Sequential. Any other text is a key, written as a string literal.
+                    if (NamePolicy.SequentialKeyProblem(names[i]) is { } why)
                     {
-                        Fail(b, default, decl.Name, $"layer name '{names[i]}' is not allowed: a Sequential's layer needs a name without '.'");
+                        Fail(b, default, decl.Name, $"layer name '{names[i]}' is not allowed: {why}");
                         return null;
                     }
                     if (!seen.Add(names[i]))
@@ -334,7 +331,8 @@ namespace Dsl.Generator.Blocks
             var problems = new List<Problem>();
             // The layers are fields of the generated class "<Block>Module": a field may not have its class's name.
             string className = decl.Name + "Module";
-            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className);
+            // An inlined block's layers join the module that uses it: their automatic names avoid that module's.
+            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className, b.IsInlined ? b.TakenNames.ToList() : null);
             if (problems.Count > 0)
             {
                 string name = (string)problems[0].Args[0];
@@ -346,7 +344,7 @@ namespace Dsl.Generator.Blocks
             {
                 if (IsForwardValue(n))
                 {
-                    Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another");
+                    Fail(b, default, decl.Name, $"layer name '{n}' is the name of a value in the block's forward; choose another name, such as '{NamePolicy.Suggest(n, NamePolicy.FieldProblem, c => !IsForwardValue(c) && !names.Contains(c))}'");
                     return null;
                 }
                 if (n == shortcutField)

@@ -112,11 +112,15 @@ namespace Dsl.Generator.Blocks
             + "[" + string.Join(";", node.Children.Select(Values)) + "]"
             + string.Join(";", node.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"));
 
-        /// <summary>conv.1.0 + out_channels -> conv_1_0_out_channels (a C# and Python identifier).</summary>
+        /// <summary>
+        /// conv.1.0 + out_channels -> p_conv_1_0_out_channels (a C# and Python identifier: a Sequential child's name, any
+        /// text, has its other characters replaced by '_').
+        /// </summary>
         private static string ParamName(string relative, string arg, GraphNode block)
         {
-            string name = "p_" + relative.Replace('.', '_') + "_" + arg;
-            return block.Params.Any(p => p.Name == name) ? name + "_" : name;
+            string name = Dsl.Names.PythonNames.Sanitize("p_" + relative.Replace('.', '_') + "_" + arg);
+            while (block.Params.Any(p => p.Name == name)) name += "_";
+            return name;
         }
 
         private static string Type(string literal) =>

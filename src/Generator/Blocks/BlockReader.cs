@@ -73,6 +73,8 @@ namespace Dsl.Generator.Blocks
                     string? fallback = eq < 0 ? null : text.Substring(eq + 1).Trim();
                     if (!Expression.IsName(name) || name is "in" or "last" or "true" or "false" or "min" or "max")
                         problem ??= $"parameter '{text}' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min' and 'max' are taken";
+                    else if (Model.NamePolicy.ParameterProblem(name) is { } why)
+                        problem ??= $"parameter '{name}' is not allowed: " + Model.NamePolicy.WithSuggestion(why, name, Model.NamePolicy.ParameterProblem, n => n is not ("in" or "last" or "true" or "false" or "min" or "max"));
                     else if (parameters.Any(p => p.Name == name)) problem ??= $"parameter '{name}' is declared twice";
                     parameters.Add(new BlockParameter(name, fallback));
                 }

@@ -21,8 +21,8 @@ namespace Dsl.Generator.Blocks
     {
         public override string Kind => "Use<" + BlockName + ">";
 
-        /// <summary>invertedResidual1, invertedResidual2, ...</summary>
-        public override string NamePrefix => BlockName.Length == 0 ? "block" : char.ToLowerInvariant(BlockName[0]) + BlockName.Substring(1);
+        /// <summary>invertedResidual1, invertedResidual2, ... (always numbered, so a block named <c>Def</c> gives <c>def1</c>).</summary>
+        public override string NamePrefix => NamePolicy.AutomaticPrefix(BlockName, "block");
 
         public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
 
@@ -30,7 +30,9 @@ namespace Dsl.Generator.Blocks
         {
             var raw = a.Raw;
             string key = raw.Block ?? "";
-            string name = key.Substring(key.LastIndexOfAny(new[] { '.', ':' }) + 1);
+            // The block's simple name: a generic block's type arguments are no part of it (G<N.T> is G).
+            string bare = key.IndexOf('<') is int lt and >= 0 ? key.Substring(0, lt) : key;
+            string name = bare.Substring(bare.LastIndexOfAny(new[] { '.', ':' }) + 1);
             var arguments = new List<BlockArgument>();
             string? problem = null;
             foreach (var value in raw.Arguments)

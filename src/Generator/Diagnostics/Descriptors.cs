@@ -100,8 +100,8 @@ namespace Dsl.Generator.Diagnostics
             "ClassifierHead ends a network: no layer may follow it.");
 
         public static readonly DiagnosticDescriptor InvalidLayerName = Rule(
-            InvalidLayerNameId, "Invalid layer name", "Layer name '{0}' cannot be used because {1}; choose another Name", DeclarationCategory,
-            "A layer's Name becomes a field and a state_dict key: it must be a valid C# identifier, unique in the network, and not a member of the generated module.");
+            InvalidLayerNameId, "Invalid layer name", "Layer name '{0}' cannot be used because {1}", DeclarationCategory,
+            "A layer's Name becomes a field of the C# module, an attribute of the PyTorch twin and a state_dict key: it must be a name in both C# and Python (no keyword of either), unique in the network, and not a member of the generated module, of TorchSharp's Module or of PyTorch's nn.Module.");
 
         public static readonly DiagnosticDescriptor UnsupportedDeclaration = Rule(
             UnsupportedDeclarationId, "Unsupported network declaration", "Network class '{0}' is not supported: {1}", DeclarationCategory,

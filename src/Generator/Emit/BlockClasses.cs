@@ -37,7 +37,31 @@ namespace Dsl.Generator.Emit
         public IReadOnlyList<BlockParam> Varying => _varying ??=
             First.Params.Where(p => Instances.Any(i => Value(i, p.Name) != p.Value) && IsReferenced(p.Name)).ToList();
 
-        public HashSet<string> VaryingNames => new(Varying.Select(p => p.Name), StringComparer.Ordinal);
+        private Dictionary<string, string>? _arguments;
+
+        /// <summary>
+        /// The constructor's parameter for each varying block parameter, by the block parameter's name: the same name
+        /// unless the constructor's body would read something else by it (a field of the class, register_module, nameof,
+        /// the class itself), then <c>name_2</c>. The network's own uses write these names as named arguments.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> Arguments
+        {
+            get
+            {
+                if (_arguments is not null) return _arguments;
+                var taken = new HashSet<string>(Children, StringComparer.Ordinal) { Name, "register_module", "register_parameter", "nameof", "global", "var" };
+                taken.UnionWith(First.Tensors.Select(t => t.Name));
+                _arguments = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var p in Varying)
+                {
+                    string name = Model.NamePolicy.IsCSharpIdentifier(p.Name) ? p.Name : "@" + p.Name;
+                    if (taken.Contains(name)) name = Model.NamePolicy.Unique(name, taken);
+                    taken.Add(name);
+                    _arguments[p.Name] = name;
+                }
+                return _arguments;
+            }
+        }
 
         /// <summary>How many uses have submodule <paramref name="name"/>.</summary>
         public int Presence(string name)
@@ -93,7 +117,7 @@ namespace Dsl.Generator.Emit
             var reserved = new HashSet<string>(StringComparer.Ordinal) { model.Spec.ClassName };
             reserved.UnionWith(model.Layers.Select(l => l.Name));
             reserved.UnionWith(model.Spec.UserMembers);
-            reserved.UnionWith(Graph.NetworkGraph.GeneratedMembers);
+            reserved.UnionWith(Model.NamePolicy.GeneratedMembers);
             // The blocks the network uses by name: a nested class with such a name would capture [Use<Name>].
             reserved.UnionWith(model.Spec.Blocks.Select(b => b.Name));
             return new BlockClasses(model.Root, reserved);

@@ -81,10 +81,22 @@ namespace Dsl.Generator.Emit
         };
 
         /// <summary>A JSON string (names are C# identifiers or digits, but escape defensively).</summary>
-        internal static string Str(string value) =>
-            "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        internal static string Str(string value)
+        {
+            var sb = new System.Text.StringBuilder(value.Length + 2).Append('"');
+            foreach (char c in value)
+            {
+                if (c == '"' || c == '\\') sb.Append('\\').Append(c);
+                // JSON forbids raw control characters; lone surrogates and C#'s line breaks are escaped too, so the
+                // JSON survives as a C# literal and in UTF-8 (System.Text.Json reads \uXXXX back).
+                else if (c < ' ' || char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029')
+                    sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                else sb.Append(c);
+            }
+            return sb.Append('"').ToString();
+        }
 
         /// <summary>The JSON as a C# string literal.</summary>
-        public static string CSharpLiteral(string json) => "\"" + json.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        public static string CSharpLiteral(string json) => Identifier.String(json);
     }
 }

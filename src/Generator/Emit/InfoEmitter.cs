@@ -40,7 +40,7 @@ namespace Dsl.Generator.Emit
                 w.Line("{");
                 foreach (var node in model.Root.Descendants())
                 {
-                    w.Line($"    new global::Dsl.LayerInfo(\"{node.Path}\", \"{node.Type}\", {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
+                    w.Line($"    new global::Dsl.LayerInfo({Identifier.String(node.Path)}, {Identifier.String(node.Type)}, {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
                 }
                 long own = model.Parameters - System.Linq.Enumerable.Sum(model.Layers, l => l.Parameters);
                 w.Line(own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});");

@@ -93,12 +93,14 @@ namespace Dsl.Generator.Emit
         /// <summary>How constructor arguments are written: parameters of the enclosing block class by name, the rest as literals.</summary>
         private sealed class Context
         {
-            public Context(BlockClasses classes, HashSet<string> parameters) { Classes = classes; Parameters = parameters; }
+            public Context(BlockClasses classes, IReadOnlyDictionary<string, string> parameters) { Classes = classes; Parameters = parameters; }
 
             public BlockClasses Classes { get; }
-            public HashSet<string> Parameters { get; }
 
-            public static Context Literal(BlockClasses classes) => new(classes, new HashSet<string>(StringComparer.Ordinal));
+            /// <summary>The constructor's parameter for each block parameter it takes (<see cref="BlockClass.Arguments"/>).</summary>
+            public IReadOnlyDictionary<string, string> Parameters { get; }
+
+            public static Context Literal(BlockClasses classes) => new(classes, new Dictionary<string, string>(StringComparer.Ordinal));
         }
 
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
@@ -120,15 +122,15 @@ namespace Dsl.Generator.Emit
                 case NodeForm.Leaf:
                 {
                     var args = node.Args
-                        .Where(a => (a.Param is not null && context.Parameters.Contains(a.Param)) || !a.IsDefault)
-                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.Contains(a.Param) ? a.Param : a.Code ?? a.Value));
+                        .Where(a => (a.Param is not null && context.Parameters.ContainsKey(a.Param)) || !a.IsDefault)
+                        .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.TryGetValue(a.Param, out var variable) ? variable : a.Code ?? a.Value));
                     return ParameterEmitter.DslModules.Contains(node.ModuleType)
                         ? $"new {ParameterEmitter.DslNamespace}.{node.ModuleType}({string.Join(", ", args)})"
                         : $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:
                 {
-                    var items = node.Children.Select(c => $"(\"{c.Name}\", {Create(c, context, indent + "    ")})").ToList();
+                    var items = node.Children.Select(c => $"({Identifier.String(c.Name)}, {Create(c, context, indent + "    ")})").ToList();
                     bool multiline = node.Children.Any(c => c.Form != NodeForm.Leaf) || items.Sum(i => i.Length) > 120;
                     return multiline
                         ? $"{Nn}.Sequential(\n" + string.Join(",\n", items.Select(i => indent + "    " + i)) + ")"
@@ -137,7 +139,7 @@ namespace Dsl.Generator.Emit
                 default:
                 {
                     var blockClass = context.Classes.Of(node);
-                    var args = blockClass.Varying.Select(p => p.Name + ": " + BlockClass.Value(node, p.Name));
+                    var args = blockClass.Varying.Select(p => blockClass.Arguments[p.Name] + ": " + BlockClass.Value(node, p.Name));
                     return $"new {blockClass.Name}({string.Join(", ", args)})";
                 }
             }
@@ -155,7 +157,7 @@ namespace Dsl.Generator.Emit
                 string expression = Create(child, context, "");
                 if (!always(child))
                 {
-                    string flag = flags is not null && flags.TryGetValue(child.Name, out var f) && f is not null ? f : "true";
+                    string flag = flags is not null && flags.TryGetValue(child.Name, out var f) && f is not null && context.Parameters.TryGetValue(f, out var v) ? v : "true";
                     expression = $"{flag} ? {expression} : null";
                 }
                 var lines = (expression + ";").Split('\n');
@@ -165,8 +167,8 @@ namespace Dsl.Generator.Emit
             foreach (var child in list)
             {
                 w.Line(always(child)
-                    ? $"register_module(\"{child.Name}\", {child.Name});"
-                    : $"if ({child.Name} is not null) register_module(\"{child.Name}\", {child.Name});");
+                    ? $"register_module({Identifier.String(child.Name)}, {child.Name});"
+                    : $"if ({child.Name} is not null) register_module({Identifier.String(child.Name)}, {child.Name});");
             }
             foreach (var child in list.Where(c => c.ZeroInitWeight))
             {
@@ -242,7 +244,7 @@ namespace Dsl.Generator.Emit
         {
             var first = c.First;
             var varying = c.Varying;
-            var context = new Context(classes, c.VaryingNames);
+            var context = new Context(classes, c.Arguments);
             int uses = c.Instances.Count;
             var children = c.Children.Where(n => c.Presence(n) > 0).Select(c.Child).ToList();
             bool Always(GraphNode n) => c.Presence(n.Name) == uses;
@@ -265,7 +267,7 @@ namespace Dsl.Generator.Emit
                 }
                 w.Line();
                 w.Line("/// <summary>Creates the block" + (varying.Count == 0 ? "." : "; the arguments are what differs between its uses in the network.") + "</summary>");
-                string parameters = string.Join(", ", varying.Select(p => p.Type + " " + p.Name));
+                string parameters = string.Join(", ", varying.Select(p => p.Type + " " + c.Arguments[p.Name]));
                 using (w.Block($"public {c.Name}({parameters}) : base(nameof({c.Name}))"))
                 {
                     ParameterEmitter.WriteConstruction(w, first.Tensors, context.Parameters);

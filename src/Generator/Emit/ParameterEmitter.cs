@@ -30,7 +30,7 @@ namespace Dsl.Generator.Emit
             "StochasticDepth",
         };
 
-        public static void WriteFields(CodeWriter w, EquatableArray<TensorParam> tensors, ICollection<string>? parameters = null)
+        public static void WriteFields(CodeWriter w, EquatableArray<TensorParam> tensors, IReadOnlyDictionary<string, string>? parameters = null)
         {
             foreach (var t in tensors)
             {
@@ -43,7 +43,7 @@ namespace Dsl.Generator.Emit
 
         /// <summary>Creates and registers the tensors (before the submodules: PyTorch lists a module's own parameters first).</summary>
         /// <remarks>In a block class, a first dimension given by a constructor argument (<see cref="TensorParam.Channels"/>) is that argument.</remarks>
-        public static void WriteConstruction(CodeWriter w, EquatableArray<TensorParam> tensors, ICollection<string>? parameters = null)
+        public static void WriteConstruction(CodeWriter w, EquatableArray<TensorParam> tensors, IReadOnlyDictionary<string, string>? parameters = null)
         {
             foreach (var t in tensors)
             {
@@ -55,7 +55,7 @@ namespace Dsl.Generator.Emit
                     _ => $"{Torch}.empty({dims}).normal_(0.0, {Literal.Of(t.Std)})",
                 };
                 w.Line($"{t.Name} = new {Parameter}({value});");
-                w.Line($"register_parameter(\"{t.Name}\", {t.Name});");
+                w.Line($"register_parameter({Identifier.String(t.Name)}, {t.Name});");
             }
         }
 
@@ -83,10 +83,10 @@ namespace Dsl.Generator.Emit
         private static string Shape(IEnumerable<string> dims) => "[" + string.Join(", ", dims) + "]";
 
         /// <summary>The dimensions as code: the first one by its constructor argument when a block class takes it from one.</summary>
-        private static List<string> Dims(TensorParam t, ICollection<string>? parameters)
+        private static List<string> Dims(TensorParam t, IReadOnlyDictionary<string, string>? parameters)
         {
             var dims = t.Shape.Select(d => Literal.Of(d)).ToList();
-            if (t.Channels is { } channels && parameters is not null && parameters.Contains(channels)) dims[0] = channels;
+            if (t.Channels is { } channels && parameters is not null && parameters.TryGetValue(channels, out var variable)) dims[0] = variable;
             return dims;
         }
     }

@@ -12,16 +12,6 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal static class NetworkGraph
     {
-        /// <summary>Member names of the generated class and of TorchSharp's Module that a layer may not take.</summary>
-        internal static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
-        {
-            "forward", "call", "Info", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Summary",
-            "parameters", "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
-            "named_children", "state_dict", "load_state_dict", "train", "eval", "training", "to", "cpu", "cuda",
-            "apply", "zero_grad", "register_module", "register_buffer", "register_parameter", "GetName", "Dispose",
-            "half", "bfloat16", "@float", "@double", "save", "load", "get_parameter", "get_buffer", "get_submodule", "Graph",
-        };
-
         public static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural = null) => Build(spec, structural, probe: true);
 
         private static NetworkModel Build(NetworkSpec spec, IEnumerable<Problem>? structural, bool probe)
@@ -49,11 +39,13 @@ namespace Dsl.Generator.Graph
                 else if (layers[i].IsHead) headIndex = i;
             }
 
-            // The forward's variables must not hide a layer field (a layer may be called "x" or "input").
+            // The forward's variables must not hide a layer field (a layer may be called "x" or "input"); inlined blocks'
+            // layers, added while building, are checked at the end (Locals.Separate).
             string inputVar = Free(names, "input", "inputs", "input_"), flowVar = Free(names, "x", "h", "y", "x_");
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
+            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal);
             var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {
@@ -73,14 +65,14 @@ namespace Dsl.Generator.Graph
             if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
             // Initialisation rules are checked against the finished graph (the modules and parameters they select).
             var init = probe && problems.Count == 0 ? Init.InitRules.Resolve(spec, root, problems) : EquatableArray<Init.InitRuleModel>.Empty;
+            // No forward's local may hide a field of its module (an inlined block's layer named like a local, "x_1").
+            if (problems.Count == 0) (root, inputVar) = Locals.Separate(root, inputVar);
             return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init);
         }
 
-        private static string Free(string[] taken, params string[] candidates) => candidates.First(c => Array.IndexOf(taken, c) < 0);
-
-        /// <summary>Members every generated network declares (besides its layer fields and block classes).</summary>
-        internal static readonly string[] GeneratedMembers =
-            { "forward", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Info", "Summary", "Graph" };
+        /// <summary>The first candidate no layer has, else the first with a number that none has (never fails).</summary>
+        private static string Free(string[] taken, params string[] candidates) =>
+            candidates.FirstOrDefault(c => Array.IndexOf(taken, c) < 0) ?? NamePolicy.Unique(candidates[0], taken);
 
         /// <summary>A member the user declared with the name of a generated one is reported at the user's member.</summary>
         private static void CheckUserMembers(NetworkSpec spec, string[] names, List<Problem> problems)
@@ -91,18 +83,20 @@ namespace Dsl.Generator.Graph
                 string? what =
                     member == NetworkSpec.Constructor ? "the generated parameterless constructor creates the layers"
                     : Array.IndexOf(names, member) >= 0 ? "it is the field of layer '" + member + "'"
-                    : Array.IndexOf(GeneratedMembers, member) >= 0 ? "a generated member of every network"
+                    : Array.IndexOf(NamePolicy.GeneratedMembers, member) >= 0 ? "a generated member of every network"
                     : null;
                 if (what is not null) problems.Add(Problem.At(ProblemCode.MemberClash, Problem.Member, member, member == NetworkSpec.Constructor ? spec.ClassName + "()" : member, spec.ClassName, what));
             }
         }
 
         /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
-        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null)
+        /// <param name="alsoTaken">Names automatic names must avoid too (an inlined block's layers join the module that uses it).</param>
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null, IEnumerable<string>? alsoTaken = null)
         {
             var names = new string[layers.Count];
             var counters = new Dictionary<string, int>(StringComparer.Ordinal);
             var taken = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            if (alsoTaken is not null) taken.UnionWith(alsoTaken);
             // A member may not have its class's name (CS0542): automatic names skip it, explicit ones are reported.
             if (className is not null) taken.Add(className);
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -112,14 +106,12 @@ namespace Dsl.Generator.Graph
                 if (layer.Name is { } explicitName)
                 {
                     names[i] = explicitName;
-                    if (!IsIdentifier(explicitName))
-                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is not a valid C# identifier (letters, digits and '_', not starting with a digit, not a keyword)"));
-                    else if (ReservedNames.Contains(explicitName))
-                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is a member of the generated module or of TorchSharp's Module"));
-                    else if (explicitName == className)
-                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "it is the network's class name"));
-                    else if (!seen.Add(explicitName))
-                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, "another layer of this network already has it"));
+                    // A name that is taken in this network (another layer, the class) is suggested with '_' appended too.
+                    bool Free(string n) => !taken.Contains(n) && n != className;
+                    string? why = NamePolicy.FieldProblem(explicitName)
+                        ?? (explicitName == className ? "it is the network's class name" : !seen.Add(explicitName) ? "another layer of this network already has it" : null);
+                    if (why is not null)
+                        problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, NamePolicy.WithSuggestion(why, explicitName, NamePolicy.FieldProblem, Free)));
                     continue;
                 }
 
@@ -140,10 +132,5 @@ namespace Dsl.Generator.Graph
             }
             return names;
         }
-
-        private static bool IsIdentifier(string name) =>
-            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(name)
-            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
-            && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.None;
     }
 }

@@ -36,19 +36,32 @@ namespace Dsl.Generator.Graph
     internal sealed partial class GraphBuilder
     {
         private readonly GraphBuilder _owner;
+        private readonly HashSet<string> _inlinedNames = new(System.StringComparer.Ordinal);
         private int _inlined;
 
         /// <summary>Whether name <paramref name="name"/> is still free in this module (submodules and tensors share one namespace); reports otherwise.</summary>
         private bool Claim(string name)
         {
-            if (_names.Add(name)) return true;
-            // The network's own layer names are checked (and reported) when they are resolved.
-            if (!Composite)
+            if (_names.Add(name))
+            {
+                if (IsInlined) _owner._inlinedNames.Add(name);
+                return true;
+            }
+            // The network's own layer names are checked (and reported) when they are resolved; one an inlined block's
+            // layer took is reported at this layer, never a network that silently ends here.
+            if (!Composite && !_inlinedNames.Contains(name))
             {
                 Abort();
                 return false;
             }
-            ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it");
+            if (!Composite)
+            {
+                ReportAt(ProblemCode.InvalidLayerName, "Name", name, "an inlined block's layer of the network already has it; choose another name, such as '"
+                    + NamePolicy.Suggest(name, NamePolicy.FieldProblem, n => !_names.Contains(n) && (Reserved is null || !Reserved.Contains(n))) + "'");
+                return false;
+            }
+            ReportWhole(ProblemCode.InvalidLayerName, name, "another layer or parameter of '" + (Path.Length == 0 ? "the network" : Path) + "' already has it; choose another name, such as '"
+                + NamePolicy.Suggest(name, NamePolicy.FieldProblem, n => !_names.Contains(n)) + "'");
             return false;
         }
 
@@ -89,6 +102,15 @@ namespace Dsl.Generator.Graph
         /// <summary><c>out = cat([param.expand(batch, ...), x], 1)</c> with output shape <paramref name="output"/>.</summary>
         public Value ParamPrepend(string param, Value x, EquatableArray<long> output, string? into = null) =>
             Failed ? x : AddStep(StepOp.ParamPrepend, null, into, output, param, x);
+
+        /// <summary>The network's own layer names, resolved before building: an inlined block's automatic names avoid them.</summary>
+        public ISet<string>? Reserved { get; set; }
+
+        /// <summary>Whether this builder writes into another's module (an inlined block).</summary>
+        public bool IsInlined => _owner != this;
+
+        /// <summary>The names the module already has or will have (its claimed names and, at the top level, the declared layers').</summary>
+        public IEnumerable<string> TakenNames => _owner.Reserved is { } reserved ? _names.Concat(reserved) : _names;
 
         /// <summary>
         /// A builder whose modules, tensors and steps go into this module itself (an inlined block: its layers become

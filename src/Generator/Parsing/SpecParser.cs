@@ -121,9 +121,9 @@ namespace Dsl.Generator.Parsing
             {
                 problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name, $"it derives from {baseType.ToDisplayString()}; remove the base class, the generated part derives from Module<Tensor, Tensor>"));
             }
-            if (type.Name is "StemBlock" or "ResidualBlock" or "ClassifierHeadBlock" or "BasicBlock" or "BottleneckBlock" or "PreActBasicBlock" or "PreActBottleneckBlock")
+            if (NamePolicy.NetworkClassProblem(type.Name) is { } why)
             {
-                problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name, "the name is used by the generated nested block classes; rename the network"));
+                problems.Add(Problem.At(ProblemCode.UnsupportedDeclaration, Problem.ClassName, null, type.Name, why));
             }
             for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
             {

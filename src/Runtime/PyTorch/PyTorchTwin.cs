@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using Dsl.Names;
 
 namespace Dsl.Runtime.PyTorch
 {
@@ -30,9 +31,33 @@ namespace Dsl.Runtime.PyTorch
         /// <summary>The uses of one block class and what the Python class needs to know about them.</summary>
         private sealed class BlockKind
         {
-            public BlockKind(string name) => Name = name;
+            public BlockKind(string name, string pythonName) { Name = name; PythonName = pythonName; }
 
+            /// <summary>The graph's class name (the C# class).</summary>
             public string Name { get; }
+
+            /// <summary>The Python class: the graph's name unless it would hide a name the twin uses (<see cref="PythonNames.Escape"/>).</summary>
+            public string PythonName { get; }
+
+            private Dictionary<string, string>? _arguments;
+
+            /// <summary>
+            /// The <c>__init__</c> argument of each varying parameter, by the graph's name: snake_case, with '_' appended
+            /// until it is a free Python name (no keyword, nothing the twin's code reads) different from the others.
+            /// </summary>
+            public IReadOnlyDictionary<string, string> Arguments(ICollection<string> globals)
+            {
+                if (_arguments is not null) return _arguments;
+                var taken = new HashSet<string>(globals, StringComparer.Ordinal) { "self" };
+                _arguments = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var p in Varying)
+                {
+                    string name = PythonNames.Escape(PythonText.SnakeCase(p.Name), taken);
+                    taken.Add(name);
+                    _arguments[p.Name] = name;
+                }
+                return _arguments;
+            }
             public List<GraphNode> Uses { get; } = new();
             public GraphNode First => Uses[0];
 
@@ -76,18 +101,45 @@ namespace Dsl.Runtime.PyTorch
             private readonly Dictionary<string, BlockKind> _byClass = new(StringComparer.Ordinal);
             private readonly StringBuilder _text = new();
             private bool _usesOrderedDict;
+            private readonly string _className;
+            private readonly HashSet<string> _globals = new(StringComparer.Ordinal);
+
+            /// <summary>
+            /// Refuses a graph whose module names Python cannot keep as they are (the generator reports such names, DSL013):
+            /// a submodule of a block is an attribute (<c>self.name</c>), a Sequential's child a key of nn.Sequential.
+            /// </summary>
+            private static void CheckNames(GraphNode node)
+            {
+                foreach (var child in node.Children)
+                {
+                    string? why = node.Form == NodeForm.Sequential
+                        ? (child.Name.Length == 0 || child.Name.Contains('.', StringComparison.Ordinal) || PythonNames.ModuleMembers.Contains(child.Name)
+                            ? "nn.Sequential refuses it as a child's name (empty, with '.', or one of its attributes)" : null)
+                        : PythonNames.AttributeProblem(child.Name);
+                    if (why is not null)
+                        throw new NotSupportedException($"The PyTorch twin cannot name module '{child.Path}' '{child.Name}': {why}. Rename the layer in the declaration.");
+                    CheckNames(child);
+                }
+            }
 
             public Writer(NetworkGraph graph, NetworkInfo info)
             {
                 _graph = graph;
                 _info = info;
+                // Every name the twin defines at module level: the network's class and the block classes must differ
+                // from each other and from what the twin imports and calls (PythonNames.TwinGlobals).
+                CheckNames(graph.Root);
+                _className = PythonNames.Escape(graph.Name);
+                _globals.Add(_className);
                 // Pre-order: classes appear in the order a reader meets them, as in the C# module.
                 foreach (var node in graph.Root.Descendants().Where(n => n.Form == NodeForm.Block))
                 {
                     string name = node.Class ?? node.Module;
                     if (!_byClass.TryGetValue(name, out var kind))
                     {
-                        kind = new BlockKind(name);
+                        string python = PythonNames.Escape(name, _globals);
+                        _globals.Add(python);
+                        kind = new BlockKind(name, python);
                         _byClass[name] = kind;
                         _kinds.Add(kind);
                     }
@@ -109,7 +161,7 @@ namespace Dsl.Runtime.PyTorch
 
             private string Header()
             {
-                string name = _graph.Name;
+                string name = _className;
                 var sb = new StringBuilder();
                 sb.Append("\"\"\"PyTorch twin of the Dsl network ").Append(name).Append(".\n\n");
                 sb.Append(name).Append("() builds the declared network: input ").Append(Dims(_info.InputShape.ToArray()))
@@ -146,7 +198,7 @@ namespace Dsl.Runtime.PyTorch
             {
                 var first = kind.First;
                 var varying = kind.Varying;
-                var names = varying.ToDictionary(p => p.Name, p => PythonText.SnakeCase(p.Name), StringComparer.Ordinal);
+                var names = kind.Arguments(_globals);
                 int uses = kind.Uses.Count;
                 var children = kind.Children.Select(kind.Child).ToList();
                 bool Always(GraphNode n) => kind.Presence(n.Name) == uses;
@@ -154,9 +206,9 @@ namespace Dsl.Runtime.PyTorch
                     .GroupBy(s => s.Module!).ToDictionary(g => g.Key, g => g.First().Flag, StringComparer.Ordinal);
 
                 var w = new StringBuilder();
-                w.Append("class ").Append(kind.Name).Append("(nn.Module):\n");
-                string where = string.Join(", ", kind.Uses.Take(4).Select(u => u.Path)) + (uses > 4 ? $" and {uses - 4} more" : "");
-                w.Append(Indent).Append("\"\"\"").Append(first.Type).Append(" of ").Append(_graph.Name).Append(", used at ").Append(where).Append('.');
+                w.Append("class ").Append(kind.PythonName).Append("(nn.Module):\n");
+                string where = PythonText.DocText(string.Join(", ", kind.Uses.Take(4).Select(u => u.Path)) + (uses > 4 ? $" and {uses - 4} more" : ""));
+                w.Append(Indent).Append("\"\"\"").Append(PythonText.DocText(first.Type)).Append(" of ").Append(_className).Append(", used at ").Append(where).Append('.');
                 if (varying.Count > 0) w.Append("\n\n").Append(Indent).Append("The arguments are what differs between its uses.\n").Append(Indent);
                 w.Append("\"\"\"\n\n");
 
@@ -175,7 +227,7 @@ namespace Dsl.Runtime.PyTorch
             private string NetworkClass()
             {
                 var root = _graph.Root;
-                string name = _graph.Name;
+                string name = _className;
                 var w = new StringBuilder();
                 w.Append("class ").Append(name).Append("(nn.Module):\n");
                 w.Append(Indent).Append("\"\"\"").Append(name).Append(": ").Append(Dims(_info.InputShape.ToArray())).Append(" -> ")
@@ -293,8 +345,9 @@ namespace Dsl.Runtime.PyTorch
                     default:
                     {
                         var kind = _byClass[node.Class ?? node.Module];
-                        var args = kind.Varying.Select(p => $"{PythonText.SnakeCase(p.Name)}={PythonText.Literal(node.Params.First(x => x.Name == p.Name).Value)}");
-                        return Wrap(kind.Name, args.ToList(), column, indent);
+                        var arguments = kind.Arguments(_globals);
+                        var args = kind.Varying.Select(p => $"{arguments[p.Name]}={PythonText.Literal(node.Params.First(x => x.Name == p.Name).Value)}");
+                        return Wrap(kind.PythonName, args.ToList(), column, indent);
                     }
                 }
             }

@@ -9,13 +9,6 @@ namespace Dsl.Runtime.PyTorch
     /// <summary>Python spellings of graph values and names.</summary>
     internal static class PythonText
     {
-        private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal)
-        {
-            "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
-            "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
-            "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "self", "input",
-        };
-
         /// <summary>A JSON number, boolean or string as a Python literal: <c>True</c>, <c>64</c>, <c>1e-05</c>, <c>0.5</c>, <c>'bilinear'</c>.</summary>
         public static string Literal(JsonElement value)
         {
@@ -31,7 +24,7 @@ namespace Dsl.Runtime.PyTorch
                     return text.IndexOfAny(new[] { '.', 'e' }) >= 0 ? text : text + ".0";
                 }
                 case JsonValueKind.String:
-                    return "'" + value.GetString()!.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+                    return String(value.GetString()!, '\'');
                 case JsonValueKind.Array:
                 {
                     var items = new List<string>();
@@ -52,7 +45,7 @@ namespace Dsl.Runtime.PyTorch
 
         /// <summary>
         /// A C# parameter name in Python's style: <c>inChannels</c> becomes <c>in_channels</c>, <c>use1x1Conv</c>
-        /// <c>use1x1_conv</c>; a name Python reserves gets a trailing underscore.
+        /// <c>use1x1_conv</c>. The caller makes it a free Python name (<see cref="Dsl.Names.PythonNames.Escape"/>).
         /// </summary>
         public static string SnakeCase(string name)
         {
@@ -63,12 +56,41 @@ namespace Dsl.Runtime.PyTorch
                 if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]))) sb.Append('_');
                 sb.Append(char.ToLowerInvariant(c));
             }
-            string snake = sb.ToString();
-            return Reserved.Contains(snake) ? snake + "_" : snake;
+            return sb.ToString();
         }
 
-        /// <summary>A Python string literal in double quotes.</summary>
-        public static string String(string value) =>
-            "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+        /// <summary>
+        /// The one escaper of Python string literals: <paramref name="value"/> in <paramref name="quote"/>s (double by
+        /// default), with backslashes, the quote and every character that would end the line or not survive UTF-8
+        /// (control characters, Python's other line breaks, lone surrogates) escaped.
+        /// </summary>
+        public static string String(string value, char quote = '"')
+        {
+            var sb = new StringBuilder(value.Length + 2).Append(quote);
+            for (int i = 0; i < value.Length; i++)
+            {
+                char c = value[i];
+                if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+                {
+                    sb.Append(c).Append(value[++i]);
+                    continue;
+                }
+                if (c == '\\' || c == quote) sb.Append('\\').Append(c);
+                else if (c == '\n') sb.Append("\\n");
+                else if (c == '\r') sb.Append("\\r");
+                else if (c == '\t') sb.Append("\\t");
+                else if (char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u000b' or '\u000c' or '\u001c' or '\u001d' or '\u001e' or '\u0085')
+                    sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                else sb.Append(c);
+            }
+            return sb.Append(quote).ToString();
+        }
+
+        /// <summary>Text inside a docstring (a layer's path may hold any key of a Sequential): backslashes and quotes escaped, line breaks as spaces.</summary>
+        public static string DocText(string text)
+        {
+            string quoted = String(text);
+            return quoted.Substring(1, quoted.Length - 2).Replace("\\n", " ", StringComparison.Ordinal);
+        }
     }
 }

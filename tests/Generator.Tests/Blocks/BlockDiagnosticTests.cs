@@ -211,7 +211,7 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void DSL018_Body_named_like_a_member() => Verify(
             "[Block(Body = \"forward\")] [ReLU] public partial class B;\n" + Net("[[|Use<B>|]]"),
-            ("DSL018", "Block 'B': Body 'forward' is not allowed: it is a member of the generated module or of TorchSharp's Module"));
+            ("DSL018", "Block 'B': Body 'forward' is not allowed: it is a member of the generated module or of TorchSharp's Module; choose another name, such as 'forward_'"));
 
         [Fact]
         public void DSL018_ShortcutName_like_a_layer() => Verify(
@@ -226,7 +226,7 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void DSL018_Sequential_layer_name_with_a_dot() => Verify(
             "[Block] [ReLU(Name = \"a.b\")] public partial class B;\n" + Net("[[|Use<B>|]]"),
-            ("DSL018", "Block 'B': layer name 'a.b' is not allowed: a Sequential's layer needs a name without '.'"));
+            ("DSL018", "Block 'B': layer name 'a.b' is not allowed: a Sequential's layer needs a name without '.' (it separates state_dict keys)"));
 
         [Fact]
         public void DSL018_parallel_block_without_a_present_branch() => Verify(

@@ -1,0 +1,57 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Graph
+{
+    /// <summary>
+    /// Keeps a forward's locals apart from its module's fields. The values a forward writes are named while the graph is
+    /// built ("x", "y", "identity", an inlined block's "y_1"), before every field is known: an inlined block adds its
+    /// layers to the module that uses it, and one of them may be named like a local. In C# a local with a field's name
+    /// hides the field, so such a local is renamed here (<c>x_1</c> becomes <c>x_1_2</c>), once, in the finished graph
+    /// that the C# module and the PyTorch twin are both written from.
+    /// </summary>
+    internal static class Locals
+    {
+        /// <summary>The graph with every forward's colliding locals renamed, and the network forward's input name.</summary>
+        public static (GraphNode Root, string InputVar) Separate(GraphNode root, string inputVar)
+        {
+            var renamed = Separate(root, inputVar, out var input);
+            return (renamed, input);
+        }
+
+        private static GraphNode Separate(GraphNode node, string inputVar, out string input)
+        {
+            input = inputVar;
+            if (node.Form == NodeForm.Leaf) return node;
+            var children = node.Children.Select(c => Separate(c, "x", out _)).ToEquatableArray();
+            if (!children.SequenceEqual(node.Children)) node = node with { Children = children };
+            if (node.Form != NodeForm.Block) return node;
+
+            var fields = new HashSet<string>(node.Children.Select(c => c.Name), System.StringComparer.Ordinal);
+            foreach (var t in node.Tensors) fields.Add(t.Name);
+            var locals = new List<string> { inputVar };
+            foreach (var step in node.Body)
+            {
+                locals.Add(step.Output);
+                locals.AddRange(step.Inputs);
+            }
+            locals.Add(node.Result);
+            if (!locals.Any(fields.Contains)) return node;
+
+            var taken = new HashSet<string>(fields, System.StringComparer.Ordinal);
+            taken.UnionWith(locals);
+            var map = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            foreach (var local in locals.Distinct().Where(fields.Contains))
+            {
+                string fresh = NamePolicy.Unique(local, taken);
+                taken.Add(fresh);
+                map[local] = fresh;
+            }
+            string Rename(string v) => map.TryGetValue(v, out var r) ? r : v;
+            input = Rename(inputVar);
+            var body = node.Body.Select(s => s with { Output = Rename(s.Output), Inputs = s.Inputs.Select(Rename).ToEquatableArray() }).ToEquatableArray();
+            return node with { Body = body, Result = Rename(node.Result) };
+        }
+    }
+}

@@ -1,0 +1,271 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Dsl.Generator.Tests.ResNetFamily;
+using Dsl.Runtime.PyTorch;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>
+    /// The name policy's property test: random hostile names (C# keywords and contextual keywords, Python keywords and
+    /// constants, the names generated code and the PyTorch twin use, quotes, backslashes, line breaks, unicode letters,
+    /// marks and formatting characters) as layer names, Sequential keys, block parameter names, Body names, block and
+    /// network class names, around a class block used twice with different values and an inlined block. For every case
+    /// either a DSL error is reported, or the C# compiles, the module constructs and runs, and (where python3-torch is
+    /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys.
+    /// DSL_NAME_FUZZ_CASES (default 240) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
+    /// </summary>
+    public class NameFuzzTests
+    {
+        private const int BatchSize = 40;
+        private readonly ITestOutputHelper _output;
+
+        public NameFuzzTests(ITestOutputHelper output) => _output = output;
+
+        /// <summary>Names a user might choose that some part of the generated code or the twin also uses or cannot take.</summary>
+        internal static readonly string[] HostileNames =
+        {
+            // C# keywords and contextual keywords
+            "class", "int", "event", "@class", "var", "value", "async", "await", "nameof", "record", "global", "when", "type", "field", "select",
+            // Python keywords, constants and soft keywords
+            "def", "lambda", "None", "True", "False", "pass", "nonlocal", "yield", "import", "is", "not", "with", "match", "case", "_", "print",
+            // names the C# module and its forward use
+            "x", "y", "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "y0", "y1", "identity", "forward", "call", "register_module",
+            "base", "this", "Info", "Graph", "Summary", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "BModule", "Net", "Dispose",
+            // names the twin uses
+            "nn", "F", "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "input_shape", "output_shape",
+            "training", "float", "_modules", "__init__", "__x", "append", "_initialize",
+            // quotes, backslashes, line breaks, dots, empty
+            "a\"b", "a\\b", "a'b", "a\nb", "a.b", "", " ", "a b", "{x}",
+            // unicode: letters, a titlecase letter, a ligature NFKC changes, a combining mark, a formatting character
+            "é", "λ", "Δx", "名前", "ǅ", "\uFB01", "e\u0301", "x\u200D", "x\u00AD",
+            // ordinary names
+            "stem", "act", "features", "proj", "c", "stride", "width",
+        };
+
+        /// <summary>
+        /// Names legal in both languages that generated code or the twin also uses (locals, modules, imports, helpers) or
+        /// that Python reads specially: half of the cases draw only these, so many cases get as far as the twin.
+        /// </summary>
+        private static readonly string[] TrickyNames =
+        {
+            "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
+            "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "match", "case", "_", "print",
+            "_initialize", "é", "λ", "Δx", "名前", "ǅ", "stem", "act", "features", "proj", "c", "stride", "width",
+        };
+
+        /// <summary>Class names (always C# identifiers, or the test source itself would not compile).</summary>
+        private static readonly string[] ClassNames =
+        {
+            "Net", "None", "lambda", "def", "nn", "F", "torch", "Tensor", "super", "self", "Permute", "OrderedDict", "@int", "print", "é", "\uFB01x",
+            "BasicBlock", "Sequential", "math", "re", "x", "input", "Graph", "Info", "IModule", "BModule", "match", "_", "ǅ", "@class",
+        };
+
+        [SkippableFact]
+        public void Random_hostile_names_are_diagnosed_or_compile_run_and_import_as_a_twin()
+        {
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 240;
+            int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261201;
+            string? python = PythonOracle.MissingReason;
+            string dir = Path.Combine(Path.GetTempPath(), "dsl-name-fuzz-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(dir);
+            int clean = 0, diagnosed = 0;
+            try
+            {
+                var twins = new List<(int Index, string Source, string File)>();
+                for (int start = 0; start < cases; start += BatchSize)
+                {
+                    var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => new NCase(i, new Random(seed + i * 7919))).ToArray();
+                    var (v, d) = CheckBatch(batch, dir, twins);
+                    clean += v;
+                    diagnosed += d;
+                }
+                _output.WriteLine($"{cases} cases (seed {seed}): {clean} compiled and ran, {diagnosed} diagnosed; twins {(python is null ? "imported: " + twins.Count : "not checked: " + python)}");
+                Assert.True(clean >= cases / 10 && diagnosed >= cases / 10, $"{clean} clean, {diagnosed} diagnosed");
+                // The C# side is checked everywhere; the twins where python3-torch is installed.
+                Skip.If(python is not null, python);
+                string script = Path.Combine(dir, "check.py");
+                File.WriteAllText(script, CheckScript);
+                var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
+                var failures = output.Split('\n').Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal)).ToList();
+                string Listing(string line)
+                {
+                    string file = line.Substring(5, line.IndexOf(':', StringComparison.Ordinal) - 5);
+                    var twin = twins.FirstOrDefault(t => Path.GetFileName(t.File) == file);
+                    return line + "\n" + twin.Source + "\n---- twin ----\n" + (twin.File is null ? "" : File.ReadAllText(twin.File));
+                }
+                Assert.True(code == 0 && failures.Count == 0, $"Twins that do not import or run ({failures.Count}):\n" + string.Join("\n\n", failures.Take(3).Select(Listing)) + "\n" + error);
+                Assert.Contains($"OK {twins.Count}", output, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        private static (int Clean, int Diagnosed) CheckBatch(NCase[] batch, string dir, List<(int, string, string)> twins)
+        {
+            var sources = batch.Select(k => k.Render()).ToArray();
+            var run = Harness.Run(sources);
+            Assert.Empty(run.GeneratorDiagnostics);
+            var all = DiagnosticHarness.AnalyzeAll(run.Output);
+            Assert.True(!all.Any(d => d.Id is "AD0001" or "CS8785" or "DSL016"), "The analyzer or generator failed:\n" + string.Join("\n", all.Where(d => d.Id is "AD0001" or "CS8785" or "DSL016")));
+            // Whatever the names, everything but the DSL's own diagnostics is clean: no error anywhere, and no warning in
+            // the generated code (its XML docs included); the test's own classes have no docs, and their lower-case names (CS8981) are the test's choice.
+            var other = all.Where(d => !d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Id != "CS8981"
+                && (d.Severity == DiagnosticSeverity.Error || (d.Severity == DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.Contains("Dsl.Generator", StringComparison.Ordinal) == true))).ToArray();
+            Assert.True(other.Length == 0, "Compiler diagnostics:\n" + string.Join("\n", other.Take(5).Select(d => d + "\n" + d.Location.SourceTree)));
+
+            int clean = 0, diagnosed = 0;
+            System.Reflection.Assembly? assembly = null;
+            for (int i = 0; i < batch.Length; i++)
+            {
+                var k = batch[i];
+                string file = $"Source{i}.cs";
+                bool mine(Diagnostic d) => d.Location.SourceTree?.FilePath == file;
+                if (all.Any(d => d.Id.StartsWith("DSL", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error && mine(d)))
+                {
+                    diagnosed++;
+                    continue;
+                }
+                assembly ??= Harness.Load(run);
+                var type = assembly.GetType($"Case{k.Index}.{k.ClassName.TrimStart('@')}", throwOnError: true)!;
+                string[] keys;
+                try
+                {
+                    using var scope = NewDisposeScope();
+                    using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+                    net.eval();
+                    using var y = net.call(zeros(1, 2, 8, 8));
+                    Assert.True(y.shape.SequenceEqual(new long[] { 1, 2 }), $"No diagnostic, but the module's output is [{string.Join(", ", y.shape)}], not [1, 2]:\n{sources[i]}\n{run.Sources[$"Case{k.Index}.{k.ClassName.TrimStart('@')}.g.cs"]}");
+                    keys = net.state_dict().Keys.ToArray();
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    throw new Xunit.Sdk.XunitException($"No diagnostic, but the module fails: {(e.InnerException ?? e).Message.Split('\n')[0]}\n{sources[i]}");
+                }
+                var info = (Dsl.NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
+                string twin;
+                try
+                {
+                    twin = PyTorchTwin.Render(info);
+                }
+                catch (Exception e)
+                {
+                    throw new Xunit.Sdk.XunitException($"No diagnostic, but the PyTorch twin cannot be written: {e.Message}\n{sources[i]}");
+                }
+                string path = Path.Combine(dir, $"case{k.Index}.py");
+                File.WriteAllText(path, twin, new UTF8Encoding(false));
+                File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(keys));
+                twins.Add((k.Index, sources[i], path));
+                clean++;
+            }
+            return (clean, diagnosed);
+        }
+
+        /// <summary>Imports every case's twin, builds its network class, runs a forward and compares the state_dict keys.</summary>
+        private const string CheckScript = """
+            import importlib.util, json, os, sys, traceback
+            import torch
+            folder = sys.argv[1]
+            ok = 0
+            for name in sorted(f for f in os.listdir(folder) if f.startswith("case") and f.endswith(".py")):
+                path = os.path.join(folder, name)
+                try:
+                    spec = importlib.util.spec_from_file_location(name[:-3], path)
+                    module = importlib.util.module_from_spec(spec)
+                    spec.loader.exec_module(module)
+                    cls = getattr(module, module.__all__[0])
+                    net = cls().eval()
+                    with torch.no_grad():
+                        y = net(torch.zeros(1, *cls.input_shape))
+                    assert tuple(y.shape[1:]) == tuple(cls.output_shape), f"output {tuple(y.shape)} vs {cls.output_shape}"
+                    keys = list(net.state_dict().keys())
+                    expected = json.load(open(path[:-3] + ".json", encoding="utf-8"))
+                    assert keys == expected, f"state_dict keys {keys} vs the .NET module's {expected}"
+                    ok += 1
+                except BaseException as e:
+                    print(f"FAIL {name}: {type(e).__name__}: {e}".replace("\n", " "))
+                    traceback.print_exc(file=sys.stdout)
+            print(f"OK {ok}")
+            """;
+
+        /// <summary>One drawn declaration: a network with a class block used twice (different channels), an inlined block and a Sequential block.</summary>
+        private sealed class NCase
+        {
+            public NCase(int index, Random r)
+            {
+                Index = index;
+                string Pick(string[] pool) => pool[r.Next(pool.Length)];
+                var names = r.NextDouble() < 0.5 ? TrickyNames : HostileNames;
+                string? Maybe(double p) => r.NextDouble() < p ? Pick(names) : null;
+                var classes = new HashSet<string>(StringComparer.Ordinal);
+                string Class()
+                {
+                    string n;
+                    do n = Pick(ClassNames); while (!classes.Add(n.TrimStart('@')));
+                    return n;
+                }
+                ClassName = Class();
+                Block = Class();
+                Inlined = Class();
+                Sequential = Class();
+                Parameter = r.NextDouble() < 0.6 ? Pick(names) : "c";
+                Body = r.NextDouble() < 0.3 ? Pick(names) : null;
+                BlockLayers = new[] { Maybe(0.4), Maybe(0.4) };
+                InlinedLayer = Maybe(0.5);
+                SequentialKeys = new[] { Maybe(0.6), Maybe(0.6) };
+                Layers = Enumerable.Range(0, 6).Select(_ => Maybe(0.35)).ToArray();
+                UseInline = r.NextDouble() < 0.7;
+            }
+
+            public int Index { get; }
+            public string ClassName { get; }
+            public string Block { get; }
+            public string Inlined { get; }
+            public string Sequential { get; }
+            public string Parameter { get; }
+            public string? Body { get; }
+            public string?[] BlockLayers { get; }
+            public string? InlinedLayer { get; }
+            public string?[] SequentialKeys { get; }
+            public string?[] Layers { get; }
+            public bool UseInline { get; }
+
+            private static string Lit(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
+
+            private static string Name(string? name, bool first = false) => name is null ? "" : (first ? "" : ", ") + "Name = " + Lit(name);
+
+            public string Render()
+            {
+                var sb = new StringBuilder();
+                sb.Append("using Dsl;\nnamespace Case").Append(Index).Append(";\n\n");
+                // A residual class block: its parameter gives the channels, which differ between the two uses (a constructor argument).
+                sb.Append("[Block(").Append(Lit(Parameter)).Append(", Merge = Merge.Add").Append(Body is null ? "" : ", Body = " + Lit(Body)).Append(")]\n");
+                sb.Append("[Conv2d(").Append(Lit(Parameter)).Append(", 3, Padding = 1").Append(Name(BlockLayers[0])).Append(")] [ReLU(").Append(Name(BlockLayers[1], true)).Append(")]\n");
+                sb.Append("public partial class ").Append(Block).Append(";\n\n");
+                sb.Append("[Block] [ReLU(").Append(Name(InlinedLayer, true)).Append(")] public partial class ").Append(Inlined).Append(";\n\n");
+                sb.Append("[Block] [ReLU(").Append(Name(SequentialKeys[0], true)).Append(")] [Identity(").Append(Name(SequentialKeys[1], true)).Append(")] public partial class ").Append(Sequential).Append(";\n\n");
+                sb.Append("[Input(2, 8, 8)]\n");
+                sb.Append("[Conv2d(4, 3, Padding = 1").Append(Name(Layers[0])).Append(")]\n");
+                sb.Append("[Use<").Append(Block).Append(">(4").Append(Name(Layers[1])).Append(")]\n");
+                sb.Append("[Conv2d(2, 3, Padding = 1").Append(Name(Layers[2])).Append(")]\n");
+                sb.Append("[Use<").Append(Block).Append(">(2)]\n");
+                sb.Append("[Use<").Append(Inlined).Append(">(").Append(UseInline ? "Inline = true" : "").Append(")]\n");
+                sb.Append("[Use<").Append(Sequential).Append(">(").Append(Name(Layers[3], true)).Append(")]\n");
+                sb.Append("[ReLU(").Append(Name(Layers[4], true)).Append(")] [Flatten] [Linear(2").Append(Name(Layers[5])).Append(")]\n");
+                sb.Append("public partial class ").Append(ClassName).Append(";\n");
+                return sb.ToString();
+            }
+        }
+    }
+}
