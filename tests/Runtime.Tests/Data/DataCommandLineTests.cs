@@ -233,7 +233,7 @@ namespace Dsl.Runtime.Tests.Data
                 """ }, TimeSpan.FromMinutes(1), folder);
             Assert.True(r.ExitCode == 0, r.ToString());
             string x = Path.Combine(folder, "x.npy");
-            Assert.Equal($"error: resnet18 takes 3-channel input but the images of npy {x} have 2 channels, and no conversion fits: --image-mode converts between grey (1 channel) and colour (3). Choose a network declared for 2 channels, or give 3-channel data.",
+            Assert.Equal($"error: resnet18 takes 3-channel input but the images of npy x.npy have 2 channels, and no conversion fits: --image-mode converts between grey (1 channel) and colour (3). Choose a network declared for 2 channels, or give 3-channel data.",
                 Fails("resnet18", x));
         }
 
