@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -102,23 +101,8 @@ namespace Dsl
         /// <summary>The layer kind of a module: its class name (<c>Conv2d</c>, <c>Linear</c>, <c>BatchNorm2d</c>, <c>MultiheadSelfAttention</c>).</summary>
         public static string KindOf(nn.Module module) => module.GetType().Name;
 
-        /// <summary>
-        /// The regular expression of a path glob: <c>*</c> is any run of characters within one segment, <c>**</c> any run
-        /// including dots, <c>?</c> one character of a segment; the whole path must match.
-        /// </summary>
-        public static Regex GlobRegex(string glob)
-        {
-            var sb = new StringBuilder("^");
-            for (int i = 0; i < glob.Length; i++)
-            {
-                char c = glob[i];
-                if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*') { sb.Append(".*"); i++; }
-                else if (c == '*') sb.Append("[^.]*");
-                else if (c == '?') sb.Append("[^.]");
-                else sb.Append(Regex.Escape(c.ToString()));
-            }
-            return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant);
-        }
+        /// <summary>The regular expression of a path glob (<see cref="PathGlob"/>).</summary>
+        public static Regex GlobRegex(string glob) => PathGlob.ToRegex(glob);
 
         /// <summary>The weight a rule on a module fills, and its bias: <c>weight</c>/<c>bias</c>, or an attention's <c>in_proj_weight</c>/<c>in_proj_bias</c>.</summary>
         private static (Parameter? Weight, Parameter? Bias) WeightAndBias(nn.Module module)

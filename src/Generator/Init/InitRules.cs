@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Model;
@@ -118,20 +117,8 @@ namespace Dsl.Generator.Init
             return targets;
         }
 
-        /// <summary>The regular expression of a path glob, as <c>Dsl.Initialization.GlobRegex</c> builds it.</summary>
-        public static Regex GlobRegex(string glob)
-        {
-            var sb = new StringBuilder("^");
-            for (int i = 0; i < glob.Length; i++)
-            {
-                char c = glob[i];
-                if (c == '*' && i + 1 < glob.Length && glob[i + 1] == '*') { sb.Append(".*"); i++; }
-                else if (c == '*') sb.Append("[^.]*");
-                else if (c == '?') sb.Append("[^.]");
-                else sb.Append(Regex.Escape(c.ToString()));
-            }
-            return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant);
-        }
+        /// <summary>The regular expression of a path glob, the same code <c>Dsl.Initialization</c> applies (<c>Dsl.PathGlob</c>).</summary>
+        public static Regex GlobRegex(string glob) => Dsl.PathGlob.ToRegex(glob);
 
         /// <summary>The location index of the <paramref name="index"/>-th initialisation attribute (<see cref="Problem.LayerIndex"/>).</summary>
         public static int LocationOf(int index) => Problem.InitAttributeBase - index;
