@@ -63,7 +63,7 @@ var classes = new Option<int?>("--classes") { Description = "Number of classes o
 var initFrom = new Option<string?>("--init-from") { Description = "Start from a PyTorch .pth or .safetensors state dict in the network's layout (torchvision's for the torchvision networks); a head of another size in the file is skipped" };
 var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters whose names match these globs, comma-separated, e.g. 'conv1.*,bn1.*,layer1.*'; their BatchNorm layers keep their statistics" };
 var lrFor = new Option<string[]>("--lr-for") { Description = "Learning rates by parameter-name glob, comma-separated PATTERN=RATE, e.g. 'fc.*=0.01'; the schedule scales every group alike" };
-var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => 255 };
+var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => SegmentationFolder.DefaultIgnoreIndex };
 var task = new Option<string?>("--task") { Description = "classification, sequence-classification, segmentation or regression (default: from the data and the model's output)" };
 var loss = new Option<RegressionLoss?>("--loss") { Description = "Regression loss: mse, mae or huber (default mse)" };
 var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Classification: label smoothing in [0, 1), e.g. 0.1" };

@@ -75,6 +75,7 @@ namespace Dsl.Runtime.Data
             public override int Count => _source.Count;
             public override TargetKind TargetKind => _source.TargetKind;
             public override IReadOnlyList<string> ClassNames => _source.ClassNames;
+            public override int? IgnoreIndex => _source.IgnoreIndex;
             public override long[]? ClassLabels() => _source.ClassLabels();
             public override Dsl.Shape? SampleShape => _source.SampleShape is { Rank: 3 } s ? new Dsl.Shape(Channels(_mode), s[1], s[2]) : null;
 

@@ -74,7 +74,7 @@ namespace Dsl.Runtime.Data
         public int? Classes { get; init; }
 
         /// <summary>Segmentation: the mask value that marks pixels without a class (not scored).</summary>
-        public int IgnoreIndex { get; init; } = 255;
+        public int IgnoreIndex { get; init; } = SegmentationFolder.DefaultIgnoreIndex;
     }
 
     /// <summary>A training set and its validation set, opened from one source.</summary>
@@ -294,12 +294,15 @@ namespace Dsl.Runtime.Data
             return NumpyDataset.Load(path, targets, options);
         }
 
+        /// <summary>The subfolders a folder with splits holds its validation data in, in the order they are looked for (train.py looks for the same).</summary>
+        internal static readonly string[] ValidationFolderNames = { "val", "test" };
+
         /// <summary>A folder's train/ and val/ (or test/) subfolders when it has them; else the folder itself and no validation.</summary>
         private static (string Train, string? Validation) SplitFolders(string path)
         {
             string train = Path.Combine(path, "train");
             if (!Directory.Exists(train)) return (path, null);
-            foreach (var name in new[] { "val", "test" })
+            foreach (var name in ValidationFolderNames)
             {
                 string v = Path.Combine(path, name);
                 if (Directory.Exists(v)) return (train, v);

@@ -77,6 +77,9 @@ namespace Dsl.Runtime.Data
         /// <summary>Class names by index (empty when the source does not name its classes, or for value targets).</summary>
         public virtual IReadOnlyList<string> ClassNames => Array.Empty<string>();
 
+        /// <summary>Mask targets: the mask value of pixels that are neither learned nor scored; null for other targets.</summary>
+        public virtual int? IgnoreIndex => null;
+
         /// <summary>
         /// The input shape every sample has as read (images: channels, height, width), or null when samples differ
         /// (an image folder of photos) or the source cannot tell without reading them all.
@@ -164,6 +167,7 @@ namespace Dsl.Runtime.Data
         public override int Count => _indices.Length;
         public override TargetKind TargetKind => _source.TargetKind;
         public override IReadOnlyList<string> ClassNames => _source.ClassNames;
+        public override int? IgnoreIndex => _source.IgnoreIndex;
         public override Dsl.Shape? SampleShape => _source.SampleShape;
 
         public override long[]? ClassLabels()
@@ -205,6 +209,7 @@ namespace Dsl.Runtime.Data
         public override int Count => _source.Count;
         public override TargetKind TargetKind => _source.TargetKind;
         public override IReadOnlyList<string> ClassNames => _source.ClassNames;
+        public override int? IgnoreIndex => _source.IgnoreIndex;
         public override long[]? ClassLabels() => _source.ClassLabels();
 
         // The shape after the transforms is known only by applying them; the loader reports mixed sizes by name.

@@ -138,7 +138,7 @@ namespace Dsl.Runtime.Data
                 throw new DirectoryNotFoundException(
                     $"{train} not found; a folder with splits holds train/ and val/ (or test/), each with one subfolder per class (e.g. {Path.Combine(root, "train", "cat", "001.jpg")}).");
             var trainSet = new ImageFolder(train, mode);
-            string? val = new[] { "val", "test" }.Select(s => Path.Combine(root, s)).FirstOrDefault(Directory.Exists);
+            string? val = DataSources.ValidationFolderNames.Select(s => Path.Combine(root, s)).FirstOrDefault(Directory.Exists);
             return (trainSet, val is null ? null : new ImageFolder(val, mode, trainSet._classes));
         }
 

@@ -115,8 +115,8 @@ namespace Dsl.Runtime.Data
         /// <summary>Number of classes: mask values 0 to Classes - 1 are classes.</summary>
         public int Classes { get; }
 
-        /// <summary>The mask value of pixels that belong to no class; the loss ignores them.</summary>
-        public int IgnoreIndex { get; }
+        /// <summary>The mask value of pixels that belong to no class; the loss ignores them (never null here).</summary>
+        public override int? IgnoreIndex { get; }
 
         /// <summary>The channels images are decoded to.</summary>
         public ImageMode Mode { get; }

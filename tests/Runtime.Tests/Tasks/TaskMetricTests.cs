@@ -125,5 +125,26 @@ namespace Dsl.Runtime.Tests.Tasks
             var task = new RegressionTask();
             Assert.Equal(0.5, task.Compute(Sums(task, output, target)).Metric, 12);
         }
+
+        /// <summary>A mask set that reads nothing: only its kind, classes and ignore index matter here.</summary>
+        private sealed class MaskSet : Dsl.Runtime.Data.Dataset
+        {
+            public override string Name => "masks";
+            public override int Count => 4;
+            public override Dsl.Runtime.Data.TargetKind TargetKind => Dsl.Runtime.Data.TargetKind.Mask;
+            public override System.Collections.Generic.IReadOnlyList<string> ClassNames { get; } = new[] { "0", "1" };
+            public override int? IgnoreIndex => 7;
+            public override Dsl.Runtime.Data.Example Read(int index) => throw new NotSupportedException();
+        }
+
+        [Fact]
+        public void The_chosen_segmentation_task_keeps_the_ignore_index_of_the_data_through_views()
+        {
+            using var masks = new MaskSet();
+            var view = masks.Subset(new[] { 0, 2 }).WithTransform(new Dsl.Runtime.Data.Transforms.RandomHorizontalFlip());
+            var task = Assert.IsType<SegmentationTask>(TrainingTask.For(view, new long[] { 2, 4, 4 }));
+            Assert.Equal(7, task.IgnoreIndex);
+            Assert.Equal(2, task.Classes);
+        }
     }
 }

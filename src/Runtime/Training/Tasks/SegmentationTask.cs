@@ -62,9 +62,7 @@ namespace Dsl.Runtime.Training
         public Tensor Confusion(Tensor predicted, Tensor target)
         {
             var keep = target.ne(IgnoreIndex);
-            var t = target.masked_select(keep);
-            var p = predicted.masked_select(keep);
-            return t.mul(Classes).add_(p).bincount(null, Classes * Classes).to_type(ScalarType.Float64);
+            return ClassificationTask.Confusion(predicted.masked_select(keep), target.masked_select(keep), Classes);
         }
 
         /// <inheritdoc/>
@@ -106,9 +104,11 @@ namespace Dsl.Runtime.Training
             if (Classes == 0) Classes = (int)output[0];
             else if (Classes != output[0])
                 throw new InvalidDataException($"{model} outputs {output[0]} classes per pixel but the segmentation task was set up for {Classes}.");
-            if (data is SegmentationFolder folder && folder.Classes != Classes)
+            // A mask set names its classes (SegmentationFolder: "0".."N-1" unless given), through any view of it.
+            int dataClasses = data.ClassNames.Count;
+            if (dataClasses > 0 && dataClasses != Classes)
                 throw new InvalidDataException(
-                    $"The masks of the {role} '{data.Name}' have {folder.Classes} classes but {model} outputs {Classes} per pixel; give the data the network's class count (--classes {Classes}) or use a network declared for {folder.Classes}.");
+                    $"The masks of the {role} '{data.Name}' have {dataClasses} classes but {model} outputs {Classes} per pixel; give the data the network's class count (--classes {Classes}) or use a network declared for {dataClasses}.");
         }
     }
 }

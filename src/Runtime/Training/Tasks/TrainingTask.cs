@@ -62,7 +62,7 @@ namespace Dsl.Runtime.Training
         /// </summary>
         public static TrainingTask For(Dataset data, long[] output) => data.TargetKind switch
         {
-            TargetKind.Mask => new SegmentationTask((int)(output.Length > 0 ? output[0] : 0), data is SegmentationFolder s ? s.IgnoreIndex : SegmentationTask.DefaultIgnoreIndex),
+            TargetKind.Mask => new SegmentationTask((int)(output.Length > 0 ? output[0] : 0), data.IgnoreIndex ?? SegmentationTask.DefaultIgnoreIndex),
             TargetKind.Values => new RegressionTask(),
             _ => new ClassificationTask(),
         };
