@@ -1729,6 +1729,9 @@ def main(argv=None):
         log(epoch_line(row, args.epochs, task, train[1] / max(row["seconds"], 1e-9)))
     log(f"wrote {checkpoint} and {metrics_csv}")
     if dist.is_initialized():
+        # Every process reaches this point before any tears the group down: with gloo, a process that destroys the
+        # group while another still completes the last collective can leave that one waiting for ever.
+        dist.barrier()
         dist.destroy_process_group()
     return model
 
