@@ -53,7 +53,10 @@ namespace Dsl.Runtime.Tests.PyTorch
             if (!process.WaitForExit((int)timeout.TotalMilliseconds))
             {
                 process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{Python} {string.Join(" ", info.ArgumentList)} did not finish in {timeout}");
+                // What the process printed before it was stopped says where it was waiting.
+                bool drained = System.Threading.Tasks.Task.WaitAll(new[] { output, error }, TimeSpan.FromSeconds(10));
+                string printed = drained ? $"\n--- stdout\n{output.Result}\n--- stderr\n{error.Result}" : "";
+                throw new TimeoutException($"{Python} {string.Join(" ", info.ArgumentList)} did not finish in {timeout}{printed}");
             }
             return new Result(process.ExitCode, output.Result, error.Result);
         }
