@@ -1,0 +1,31 @@
+using System;
+
+namespace Dsl
+{
+    // The base every layer attribute derives from: its name, and its condition and computed arguments in blocks.
+
+    /// <summary>Base of every layer attribute. Attribute order on the class is layer order.</summary>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+    public abstract class LayerAttribute : Attribute
+    {
+        /// <summary>
+        /// The field and state_dict name of this layer. When omitted the generator numbers
+        /// layers per kind: <c>conv1</c>, <c>bn1</c>, <c>relu1</c>, <c>fc1</c>, <c>stage1</c>...
+        /// Must be a valid C# identifier.
+        /// </summary>
+        public string? Name { get; set; }
+
+        /// <summary>
+        /// Inside a <see cref="BlockAttribute">block</see>: a condition on the block's parameters (and <c>in</c>, the
+        /// incoming channels); the layer exists only in the uses where it holds, e.g. <c>When = "expand != 1"</c>.
+        /// </summary>
+        public string? When { get; set; }
+
+        /// <summary>
+        /// Inside a <see cref="BlockAttribute">block</see>: arguments computed from the block's parameters, as
+        /// <c>"argument = expression"</c> pairs separated by <c>;</c> or <c>,</c> (a comma inside parentheses, as in <c>max(a, b)</c>, belongs to the expression), e.g. <c>With = "Stride = stride; Groups = hidden"</c>.
+        /// They replace the written value of the same argument (constructor parameter or property, any case).
+        /// </summary>
+        public string? With { get; set; }
+    }
+}

@@ -1,0 +1,124 @@
+namespace Dsl
+{
+    // Convolutions: 1-d, 2-d and transposed 2-d.
+
+    /// <summary>
+    /// 1-D convolution (<c>torch.nn.Conv1d</c>) over a sequence (channels, length) -> (out, length'). Input channels are
+    /// inferred from the previous layer.
+    /// </summary>
+    public sealed class Conv1dAttribute : LayerAttribute
+    {
+        /// <param name="outChannels">Output channels; at least 1.</param>
+        /// <param name="kernel">Kernel size; at least 1.</param>
+        public Conv1dAttribute(int outChannels, int kernel)
+        {
+            OutChannels = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+
+        /// <summary>Kernel size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride; default 1.</summary>
+        public int Stride { get; set; } = 1;
+
+        /// <summary>Zero padding at both ends; default 0.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Spacing between kernel elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Blocked connections from input to output channels; must divide both; default 1.</summary>
+        public int Groups { get; set; } = 1;
+
+        /// <summary>Whether the layer adds a learnable bias; default true.</summary>
+        public bool Bias { get; set; } = true;
+    }
+
+    /// <summary>2-D convolution (<c>torch.nn.Conv2d</c>). Input channels are inferred from the previous layer.</summary>
+    public sealed class Conv2dAttribute : LayerAttribute
+    {
+        /// <param name="outChannels">Output channels (number of filters); at least 1.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public Conv2dAttribute(int outChannels, int kernel)
+        {
+            OutChannels = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <param name="outChannels">Inside a <see cref="BlockAttribute">block</see>: output channels as an expression over its parameters, e.g. <c>"in * expand"</c>.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public Conv2dAttribute(string outChannels, int kernel)
+        {
+            OutChannelsExpression = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>The output channels expression, when given as a string (inside a block).</summary>
+        public string? OutChannelsExpression { get; }
+
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+
+        /// <summary>Square kernel size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride in both directions; default 1.</summary>
+        public int Stride { get; set; } = 1;
+
+        /// <summary>Zero padding added on every side; default 0.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Spacing between kernel elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Number of groups (PyTorch's meaning): must divide input and output channels; default 1.</summary>
+        public int Groups { get; set; } = 1;
+
+        /// <summary>Whether the convolution adds a learnable bias; default true, as in PyTorch.</summary>
+        public bool Bias { get; set; } = true;
+    }
+
+    /// <summary>
+    /// 2-D transposed convolution (<c>torch.nn.ConvTranspose2d</c>), the learned upsampling of U-Net's decoder. Input
+    /// channels are inferred. Output size per side: <c>(in - 1) * Stride - 2 * Padding + Dilation * (kernel - 1) + OutputPadding + 1</c>;
+    /// <c>[ConvTranspose2d(c, 2, Stride = 2)]</c> doubles height and width.
+    /// </summary>
+    public sealed class ConvTranspose2dAttribute : LayerAttribute
+    {
+        /// <param name="outChannels">Output channels; at least 1.</param>
+        /// <param name="kernel">Square kernel size; at least 1.</param>
+        public ConvTranspose2dAttribute(int outChannels, int kernel)
+        {
+            OutChannels = outChannels;
+            Kernel = kernel;
+        }
+
+        /// <summary>Output channels.</summary>
+        public int OutChannels { get; }
+
+        /// <summary>Square kernel size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride in both directions (the upsampling factor); default 1.</summary>
+        public int Stride { get; set; } = 1;
+
+        /// <summary>PyTorch's <c>padding</c>: crops this many rows and columns from every side of the output; default 0.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Extra rows and columns added to one side of the output (to reach an exact size); default 0; must be smaller than <see cref="Stride"/> or <see cref="Dilation"/>.</summary>
+        public int OutputPadding { get; set; }
+
+        /// <summary>Spacing between kernel elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Number of groups (PyTorch's meaning): must divide input and output channels; default 1.</summary>
+        public int Groups { get; set; } = 1;
+
+        /// <summary>Whether the convolution adds a learnable bias; default true, as in PyTorch.</summary>
+        public bool Bias { get; set; } = true;
+    }
+}

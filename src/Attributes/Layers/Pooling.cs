@@ -1,0 +1,112 @@
+namespace Dsl
+{
+    // Pooling over sequences and images: max, average and adaptive average.
+
+    /// <summary>1-D max pooling (<c>torch.nn.MaxPool1d</c>) over a sequence (channels, length).</summary>
+    public sealed class MaxPool1dAttribute : LayerAttribute
+    {
+        /// <param name="kernel">Window size; at least 1.</param>
+        public MaxPool1dAttribute(int kernel) => Kernel = kernel;
+
+        /// <summary>Window size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
+        public int Stride { get; set; }
+
+        /// <summary>Implicit negative-infinity padding at both ends; at most half the kernel.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Spacing between window elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Use ceiling instead of floor to compute the output length; default false.</summary>
+        public bool CeilMode { get; set; }
+    }
+
+    /// <summary>1-D average pooling (<c>torch.nn.AvgPool1d</c>, padding counted in the average) over a sequence (channels, length).</summary>
+    public sealed class AvgPool1dAttribute : LayerAttribute
+    {
+        /// <param name="kernel">Window size; at least 1.</param>
+        public AvgPool1dAttribute(int kernel) => Kernel = kernel;
+
+        /// <summary>Window size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
+        public int Stride { get; set; }
+
+        /// <summary>Implicit zero padding at both ends; at most half the kernel.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Use ceiling instead of floor to compute the output length; default false.</summary>
+        public bool CeilMode { get; set; }
+    }
+
+    /// <summary>
+    /// Adaptive average pooling of a sequence to a fixed length (<c>torch.nn.AdaptiveAvgPool1d</c>);
+    /// <c>[AdaptiveAvgPool1d]</c> is global average pooling (output length 1).
+    /// </summary>
+    public sealed class AdaptiveAvgPool1dAttribute : LayerAttribute
+    {
+        /// <param name="outputSize">Output length; default 1 (global average pooling).</param>
+        public AdaptiveAvgPool1dAttribute(int outputSize = 1) => OutputSize = outputSize;
+
+        /// <summary>Output length.</summary>
+        public int OutputSize { get; }
+    }
+
+    /// <summary>2-D max pooling (<c>torch.nn.MaxPool2d</c>).</summary>
+    public sealed class MaxPool2dAttribute : LayerAttribute
+    {
+        /// <param name="kernel">Square window size; at least 1.</param>
+        public MaxPool2dAttribute(int kernel) => Kernel = kernel;
+
+        /// <summary>Square window size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
+        public int Stride { get; set; }
+
+        /// <summary>Implicit negative-infinity padding on every side; at most half the kernel.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Spacing between window elements; default 1.</summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>Use ceiling instead of floor to compute the output size; default false.</summary>
+        public bool CeilMode { get; set; }
+    }
+
+    /// <summary>2-D average pooling (<c>torch.nn.AvgPool2d</c>).</summary>
+    public sealed class AvgPool2dAttribute : LayerAttribute
+    {
+        /// <param name="kernel">Square window size; at least 1.</param>
+        public AvgPool2dAttribute(int kernel) => Kernel = kernel;
+
+        /// <summary>Square window size.</summary>
+        public int Kernel { get; }
+
+        /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
+        public int Stride { get; set; }
+
+        /// <summary>Implicit zero padding on every side; at most half the kernel.</summary>
+        public int Padding { get; set; }
+
+        /// <summary>Use ceiling instead of floor to compute the output size; default false.</summary>
+        public bool CeilMode { get; set; }
+    }
+
+    /// <summary>
+    /// Adaptive average pooling to a fixed output size (<c>torch.nn.AdaptiveAvgPool2d</c>);
+    /// <c>[AdaptiveAvgPool2d]</c> is global average pooling (output 1x1).
+    /// </summary>
+    public sealed class AdaptiveAvgPool2dAttribute : LayerAttribute
+    {
+        /// <param name="outputSize">Output height and width; default 1 (global average pooling).</param>
+        public AdaptiveAvgPool2dAttribute(int outputSize = 1) => OutputSize = outputSize;
+
+        /// <summary>Output height and width.</summary>
+        public int OutputSize { get; }
+    }
+}

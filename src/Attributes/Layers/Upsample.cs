@@ -1,0 +1,39 @@
+namespace Dsl
+{
+    // Upsampling by a scale factor.
+
+    /// <summary>
+    /// How <see cref="UpsampleAttribute"/> computes the new pixels. TorchSharp has an enum of the same name
+    /// (<c>torch.UpsampleMode</c>): in a file with <c>using static TorchSharp.torch;</c> write <c>Dsl.UpsampleMode</c>.
+    /// </summary>
+    public enum UpsampleMode
+    {
+        /// <summary>Each output pixel copies the nearest input pixel (PyTorch's <c>'nearest'</c>).</summary>
+        Nearest = 0,
+
+        /// <summary>Bilinear interpolation of the four nearest input pixels (PyTorch's <c>'bilinear'</c>).</summary>
+        Bilinear = 1,
+    }
+
+    /// <summary>
+    /// Upsampling by a fixed factor without parameters (<c>torch.nn.Upsample(scale_factor=..., mode=...)</c>). Output
+    /// size per side: <c>floor(in * ScaleFactor)</c>; channels are kept.
+    /// </summary>
+    public sealed class UpsampleAttribute : LayerAttribute
+    {
+        /// <param name="scaleFactor">Factor applied to height and width; greater than 0; default 2.</param>
+        public UpsampleAttribute(double scaleFactor = 2) => ScaleFactor = scaleFactor;
+
+        /// <summary>Factor applied to height and width.</summary>
+        public double ScaleFactor { get; }
+
+        /// <summary>Nearest-neighbour (the default, as in PyTorch) or bilinear interpolation.</summary>
+        public UpsampleMode Mode { get; set; } = UpsampleMode.Nearest;
+
+        /// <summary>
+        /// Bilinear only: align the corner pixels of input and output (PyTorch's <c>align_corners=True</c>) instead of
+        /// their areas; default false. Setting it with <see cref="UpsampleMode.Nearest"/> is an error, as in PyTorch.
+        /// </summary>
+        public bool AlignCorners { get; set; }
+    }
+}
