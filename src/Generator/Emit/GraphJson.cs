@@ -67,7 +67,8 @@ namespace Dsl.Generator.Emit
             json.Append('}');
         }
 
-        private static string Op(StepOp op) => op switch
+        /// <summary>The graph's name of a step operation (docs/graph-format.md; the runtime reads it with GraphOps).</summary>
+        internal static string Op(StepOp op) => op switch
         {
             StepOp.Call => "call",
             StepOp.OptionalCall => "optional_call",

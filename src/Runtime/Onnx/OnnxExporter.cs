@@ -128,10 +128,10 @@ namespace Dsl.Runtime.Onnx
 
             public Value Emit(GraphNode node, Value input) => node.Form switch
             {
-                "leaf" => Leaf(node, input),
-                "sequential" => node.Children.Aggregate(input, (x, child) => Emit(child, x)),
-                "block" => Block(node, input),
-                _ => throw new OnnxExportException(node.Path, node.Module, $"the graph gives it form '{node.Form}'; known forms are leaf, block and sequential."),
+                NodeForm.Leaf => Leaf(node, input),
+                NodeForm.Sequential => node.Children.Aggregate(input, (x, child) => Emit(child, x)),
+                NodeForm.Block => Block(node, input),
+                _ => throw new OnnxExportException(node.Path, node.Module, $"the graph gives it form '{node.Form}'."),
             };
 
             private Value Leaf(GraphNode node, Value input)
@@ -152,35 +152,35 @@ namespace Dsl.Runtime.Onnx
 
             private Value Block(GraphNode node, Value input)
             {
-                if (node.Body is not { } body || node.InputVar is null || node.Result is null)
+                if (node.InputVar is null || node.Result is null)
                     throw new OnnxExportException(node.Path, node.Module, "the graph gives this block no body (its forward).");
                 var values = new Dictionary<string, Value>(StringComparer.Ordinal) { [node.InputVar] = input };
                 Value Read(GraphStep step, int i) =>
                     step.In.Count > i && values.TryGetValue(step.In[i], out var v) ? v
-                        : throw new OnnxExportException(node.Path, node.Module, $"step '{step.Op}' reads '{(step.In.Count > i ? step.In[i] : "?")}', which no earlier step wrote.");
+                        : throw new OnnxExportException(node.Path, node.Module, $"step '{GraphOps.Name(step.Op)}' reads '{(step.In.Count > i ? step.In[i] : "?")}', which no earlier step wrote.");
                 GraphNode Child(GraphStep step) =>
-                    node.Child(step.Module ?? "") ?? throw new OnnxExportException(node.Path, node.Module, $"step '{step.Op}' calls '{step.Module}', which is not a child of the block.");
+                    node.Child(step.Module ?? "") ?? throw new OnnxExportException(node.Path, node.Module, $"step '{GraphOps.Name(step.Op)}' calls '{step.Module}', which is not a child of the block.");
                 string Hint(string what) => node.Path.Length == 0 ? what : node.Path + "." + what;
 
-                foreach (var step in body)
+                foreach (var step in node.Body)
                 {
                     switch (step.Op)
                     {
-                        case "call":
+                        case GraphOp.Call:
                             values[step.Out] = Emit(Child(step), Read(step, 0));
                             break;
-                        case "optional_call":
+                        case GraphOp.OptionalCall:
                             // The child exists when the block's flag was set for this use; otherwise the step passes in[1] on.
                             values[step.Out] = node.Child(step.Module ?? "") is { } child ? Emit(child, Read(step, 0)) : Read(step, 1);
                             break;
-                        case "relu":
+                        case GraphOp.Relu:
                         {
                             var x = Read(step, 0);
                             x.Name = _graph.Add("Relu", Hint(step.Out + "_relu"), new[] { x.Name });
                             values[step.Out] = x;
                             break;
                         }
-                        case "add":
+                        case GraphOp.Add:
                         {
                             var (a, b) = (Read(step, 0), Read(step, 1));
                             string sum = _graph.Add("Add", Hint(step.Out + "_add"), new[] { a.Name, b.Name });
@@ -189,25 +189,25 @@ namespace Dsl.Runtime.Onnx
                             values[step.Out] = step.Out == step.In[0] ? a : new Value(sum);
                             break;
                         }
-                        case "mul":
+                        case GraphOp.Multiply:
                         {
                             var (a, b) = (Read(step, 0), Read(step, 1));
                             values[step.Out] = new Value(_graph.Add("Mul", Hint(step.Out + "_mul"), new[] { a.Name, b.Name }));
                             break;
                         }
-                        case "concat":
+                        case GraphOp.Concat:
                         {
                             var inputs = step.In.Select((_, i) => Read(step, i).Name).ToArray();
                             values[step.Out] = new Value(_graph.Add("Concat", Hint(step.Out + "_concat"), inputs, OnnxAttribute.Int("axis", 1)));
                             break;
                         }
-                        case "param_add":
-                        case "param_prepend":
-                        case "param_mul":
+                        case GraphOp.ParamAdd:
+                        case GraphOp.ParamPrepend:
+                        case GraphOp.ParamMul:
                             values[step.Out] = new Value(OnnxTokenLayers.ParamStep(_graph, node, step, Read(step, 0).Name, Hint(step.Out)));
                             break;
                         default:
-                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{step.Op}', which the exporter does not know (known: call, optional_call, relu, add, mul, concat, param_add, param_prepend, param_mul).");
+                            throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{GraphOps.Name(step.Op)}', which the exporter does not know (known: {string.Join(", ", GraphOps.Names)}).");
                     }
                 }
                 return values.TryGetValue(node.Result, out var result) ? result

@@ -63,9 +63,9 @@ namespace Dsl.Runtime.Onnx
         /// </summary>
         public static string ParamStep(OnnxGraphBuilder graph, GraphNode block, GraphStep step, string input, string hint)
         {
-            string param = step.Param ?? throw new OnnxExportException(block.Path, block.Module, $"step '{step.Op}' names no tensor.");
+            string param = step.Param ?? throw new OnnxExportException(block.Path, block.Module, $"step '{GraphOps.Name(step.Op)}' names no tensor.");
             var tensor = block.Tensors.FirstOrDefault(t => t.Name == param)
-                ?? throw new OnnxExportException(block.Path, block.Module, $"step '{step.Op}' uses tensor '{param}', which the block does not declare.");
+                ?? throw new OnnxExportException(block.Path, block.Module, $"step '{GraphOps.Name(step.Op)}' uses tensor '{param}', which the block does not declare.");
             string weight;
             try
             {
@@ -75,8 +75,8 @@ namespace Dsl.Runtime.Onnx
             {
                 throw new OnnxExportException(block.Path, block.Module, e.Message + ", which the graph says this block has");
             }
-            if (step.Op == "param_add") return graph.Add("Add", hint + "_add", new[] { input, weight });
-            if (step.Op == "param_mul") return graph.Add("Mul", hint + "_mul", new[] { input, weight });
+            if (step.Op == GraphOp.ParamAdd) return graph.Add("Add", hint + "_add", new[] { input, weight });
+            if (step.Op == GraphOp.ParamMul) return graph.Add("Mul", hint + "_mul", new[] { input, weight });
             // Expand to [N, 1, 1, ...]: the batch from the input's shape, ones for the other axes of the tensor.
             var batch = graph.Add("Shape", hint + "_batch", new[] { input }, Int("start", 0), Int("end", 1));
             var ones = graph.Add("Constant", hint + "_ones", Array.Empty<string>(), Int64Tensor(Enumerable.Repeat(1L, tensor.Shape.Count - 1).ToArray(), scalar: false));

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Dsl.Runtime.Graph;
 
 namespace Dsl.Runtime.PyTorch
 {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Dsl.Names;
+using Dsl.Runtime.Graph;
 
 namespace Dsl.Runtime.PyTorch
 {
@@ -77,8 +78,8 @@ namespace Dsl.Runtime.PyTorch
 
             private bool IsReferenced(string param) =>
                 Uses.SelectMany(u => u.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
-                || First.Body.Any(s => s.Op == "optional_call" && s.Flag == param)
-                || First.OwnTensors.Any(t => t.Channels == param);
+                || First.Body.Any(s => s.Op == GraphOp.OptionalCall && s.Flag == param)
+                || First.Tensors.Any(t => t.Channels == param);
 
             /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
             public void MergeChildren(IReadOnlyList<string> names)
@@ -186,12 +187,12 @@ namespace Dsl.Runtime.PyTorch
 
             /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
             private bool UsesTorch() =>
-                Uses("concat") || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op.StartsWith("param_", StringComparison.Ordinal))
-                || _graph.Root.OwnTensors.Count > 0 || _kinds.Any(k => k.First.OwnTensors.Count > 0);
+                Uses(GraphOp.Concat) || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => GraphOps.UsesOwnTensor(s.Op))
+                || _graph.Root.Tensors.Count > 0 || _kinds.Any(k => k.First.Tensors.Count > 0);
 
-            private bool UsesFunctional() => Uses("relu");
+            private bool UsesFunctional() => Uses(GraphOp.Relu);
 
-            private bool Uses(string op) =>
+            private bool Uses(GraphOp op) =>
                 _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == op);
 
             private string BlockClass(BlockKind kind)
@@ -202,7 +203,7 @@ namespace Dsl.Runtime.PyTorch
                 int uses = kind.Uses.Count;
                 var children = kind.Children.Select(kind.Child).ToList();
                 bool Always(GraphNode n) => kind.Presence(n.Name) == uses;
-                var flags = first.Body.Where(s => s.Op == "optional_call" && s.Module is not null)
+                var flags = first.Body.Where(s => s.Op == GraphOp.OptionalCall && s.Module is not null)
                     .GroupBy(s => s.Module!).ToDictionary(g => g.Key, g => g.First().Flag, StringComparer.Ordinal);
 
                 var w = new StringBuilder();
@@ -216,7 +217,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
-                WriteTensors(w, first.OwnTensors, names);
+                WriteTensors(w, first.Tensors, names);
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
                 w.Append('\n');
@@ -238,7 +239,7 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
-                WriteTensors(w, root.OwnTensors);
+                WriteTensors(w, root.Tensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
                 PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
@@ -371,33 +372,33 @@ namespace Dsl.Runtime.PyTorch
                     string line;
                     switch (step.Op)
                     {
-                        case "call":
+                        case GraphOp.Call:
                             line = $"{step.Out} = self.{step.Module}({step.In[0]})";
                             break;
-                        case "relu":
+                        case GraphOp.Relu:
                             line = $"{step.Out} = F.relu({step.In[0]}, inplace=True)";
                             break;
-                        case "add":
+                        case GraphOp.Add:
                             // In place only on the value being written (a block's own output), never on its input.
                             line = step.Out == step.In[0] ? $"{step.Out} += {step.In[1]}" : $"{step.Out} = {step.In[0]} + {step.In[1]}";
                             break;
-                        case "concat":
+                        case GraphOp.Concat:
                             line = $"{step.Out} = torch.cat([{string.Join(", ", step.In)}], 1)";
                             break;
-                        case "mul":
+                        case GraphOp.Multiply:
                             line = $"{step.Out} = {step.In[0]} * {step.In[1]}";
                             break;
-                        case "param_add":
+                        case GraphOp.ParamAdd:
                             line = $"{step.Out} = {step.In[0]} + self.{step.Param}";
                             break;
-                        case "param_mul":
+                        case GraphOp.ParamMul:
                             line = $"{step.Out} = {step.In[0]} * self.{step.Param}";
                             break;
-                        case "param_prepend":
+                        case GraphOp.ParamPrepend:
                             // The tensor [1, 1, ...] repeated for every sample, then put before the tokens.
                             line = $"{step.Out} = torch.cat([self.{step.Param}.expand({step.In[0]}.shape[0], *self.{step.Param}.shape[1:]), {step.In[0]}], 1)";
                             break;
-                        case "optional_call":
+                        case GraphOp.OptionalCall:
                         {
                             int present = presence(step.Module!);
                             string module = step.Module!, from = step.In[0], passThrough = step.In[1];
@@ -408,7 +409,7 @@ namespace Dsl.Runtime.PyTorch
                             break;
                         }
                         default:
-                            throw new NotSupportedException($"The PyTorch twin cannot render the forward step '{step.Op}' (output '{step.Out}'): unknown operation.");
+                            throw new NotSupportedException($"The PyTorch twin cannot render the forward step '{GraphOps.Name(step.Op)}' (output '{step.Out}'): unknown operation.");
                     }
                     w.Append(two).Append(line).Append('\n');
                 }
