@@ -77,4 +77,75 @@ namespace ShapeErrors
     [Input(1, 8, 8)]
     [Flatten]
     public partial class GenericNet<T>;
+
+    // DSL015: a member the generated class also declares (the field of layer fc1); rename the member or the layer.
+    [Input(1, 8, 8)]
+    [Flatten] [Linear(10)]
+    public partial class MemberClash
+    {
+        public int fc1;
+    }
+
+    // DSL017: an attribute deriving from LayerAttribute that is not a layer kind; declare it as a [Block] instead.
+    [Input(1, 8, 8)]
+    [Swish] [Flatten]
+    public partial class UnknownLayer;
+
+    // DSL018: the use passes three values; the block takes two parameters.
+    [Input(3, 32, 32)]
+    [Use<ConvBN>(64, 2, 1)]
+    public partial class TooManyBlockArguments;
+
+    // DSL019: the block adds its 32-channel body to its 16-channel input.
+    [Input(16, 8, 8)]
+    [Use<Residual3x3>(32)]
+    public partial class MergeMismatch;
+
+    // DSL020: a custom layer that is not a TorchSharp module and has no parameterless constructor.
+    [Input(8, 16)]
+    [Custom<Mixer>]
+    [Flatten] [Linear(4)]
+    public partial class BadCustomLayer;
+
+    // DSL021: an initialisation rule for Linear layers in a network that has none.
+    [Input(1, 28, 28)]
+    [Init("Linear", InitScheme.Normal, Std = 0.01)]
+    [Conv2d(8, 3)] [BatchNorm2d] [ReLU]
+    public partial class InitMatchesNothing;
+
+    // DSL022: Std is not an argument of Kaiming initialisation (Mode and Nonlinearity are).
+    [Input(1, 28, 28)]
+    [Init("Conv2d", InitScheme.KaimingNormal, Std = 0.1)]
+    [Conv2d(8, 3)] [ReLU]
+    public partial class BadInitArgument;
+
+    // DSL029: an inlined block that uses itself four times per level, 15 levels deep: more work than a declaration may take.
+    [Input(2, 8, 8)]
+    [Use<Tree>(15)]
+    [Flatten] [Linear(2)]
+    public partial class TooMuchWork;
+
+    // The blocks and types the declarations above use (correct in themselves).
+    public sealed class SwishAttribute : LayerAttribute { }
+
+    public sealed class Mixer
+    {
+        public Mixer(int width) { }
+    }
+
+    [Block("outChannels", "stride = 1")]
+    [Conv2d(1, 3, Padding = 1, With = "OutChannels = outChannels; Stride = stride")]
+    [BatchNorm2d]
+    public partial class ConvBN;
+
+    [Block("channels", Merge = Merge.Add)]
+    [Conv2d(1, 3, Padding = 1, With = "OutChannels = channels")]
+    public partial class Residual3x3;
+
+    [Block("d", Merge = Merge.Add)]
+    [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
+    [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
+    [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
+    [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
+    public partial class Tree;
 }
