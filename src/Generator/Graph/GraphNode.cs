@@ -47,6 +47,22 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
+    /// How a leaf's output relates to the spatial size of its input: what lets a network accept other input sizes than
+    /// the declared one. Each kind states it where it adds its leaf (<see cref="GraphBuilder.Leaf"/>); the claim is
+    /// checked by building the network again at other sizes (<see cref="NetworkGraph.Build"/>), so a kind that claims
+    /// too much costs nothing but that check, and one that claims too little only keeps its networks at one size.
+    /// </summary>
+    internal enum SizeRule
+    {
+        /// <summary>Works at any size, and its output's size follows the input's (convolutions, pools, norms, activations...).</summary>
+        Follows,
+        /// <summary>Gives the same output size whatever the input's (adaptive pooling, selecting one token).</summary>
+        Fixed,
+        /// <summary>Its parameters or output depend on the input's size (Flatten, a Linear over flat features, a custom layer).</summary>
+        Dependent,
+    }
+
+    /// <summary>
     /// One operation of a forward: its output value, the submodule it calls (if any), its input edges and, for an
     /// <see cref="StepOp.OptionalCall"/>, the block parameter that says whether the module exists.
     /// </summary>
@@ -59,7 +75,8 @@ namespace Dsl.Generator.Graph
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
     /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
     /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
-    /// the field has that type and is created with <c>new T()</c>; its output is the declared contract.
+    /// the field has that type and is created with <c>new T()</c>; its output is the declared contract. <see cref="Size"/>:
+    /// how a leaf's output follows its input's spatial size.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -80,7 +97,8 @@ namespace Dsl.Generator.Graph
         string? Doc,
         bool ZeroInitWeight,
         EquatableArray<TensorParam> Tensors = default,
-        string? CustomType = null)
+        string? CustomType = null,
+        SizeRule Size = SizeRule.Dependent)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

@@ -59,7 +59,7 @@ namespace Dsl.Generator.Graph
             var root = builder.Root(spec.ClassName, input, x);
             bool anySize = probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
                 && SizeAnalysis.Probes(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
-                    && other.OutputShape.Equals(root.Output));
+                    && other.OutputShape.Equals(root.Output) && other.Parameters == root.Parameters);
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
             // Not for the probes at other sizes, which only need the output shape.
             if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);

@@ -30,7 +30,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
         public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>
-            b.Leaf(name, function.ToString(), x, x.Shape, 0, 0,
+            b.Leaf(name, function.ToString(), x, x.Shape, 0, 0, SizeRule.Follows,
                 inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc);
     }
 }

@@ -19,7 +19,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, long outputSize, string? into = null, string? doc = null)
         {
             if (!Require.Image(b, b.ChildPath(name), "AdaptiveAvgPool2d", x)) return x;
-            return b.Leaf(name, "AdaptiveAvgPool2d", x, GraphNode.Dims(x.Shape[0], outputSize, outputSize), 0, 0,
+            return b.Leaf(name, "AdaptiveAvgPool2d", x, GraphNode.Dims(x.Shape[0], outputSize, outputSize), 0, 0, SizeRule.Fixed,
                 new[] { Literal.Arg("output_size", outputSize) }, into, doc);
         }
     }

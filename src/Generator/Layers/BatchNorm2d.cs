@@ -33,7 +33,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
                 Literal.Arg("momentum", momentum, 0.1),
             };
-            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, args, into, doc, zeroInitWeight);
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight);
         }
     }
 }

@@ -68,7 +68,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "Conv1d", x, GraphNode.Dims(cout, output), parameters, macs, args, into, doc);
+            return b.Leaf(name, "Conv1d", x, GraphNode.Dims(cout, output), parameters, macs, SizeRule.Follows, args, into, doc);
         }
     }
 }

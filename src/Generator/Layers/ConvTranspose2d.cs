@@ -77,7 +77,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, oh, ow), parameters, macs, args, into, doc);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, oh, ow), parameters, macs, SizeRule.Follows, args, into, doc);
         }
     }
 }

@@ -232,7 +232,7 @@ namespace Dsl.Generator.Model
                 output = dims.ToEquatableArray();
             }
             var args = new[] { new LeafArg("module", Emit.Identifier.String(Module.FullName), null, false) };
-            return b.Leaf(name, Kind, x, output, Parameters, 0, args, customType: Module.FullName,
+            return b.Leaf(name, Kind, x, output, Parameters, 0, SizeRule.Dependent, args, customType: Module.FullName,
                 doc: "The hand-written " + Module.Display.Replace("<", "&lt;").Replace(">", "&gt;") + " (declared output " + GraphBuilder.Format(output) + ").");
         }
     }

@@ -17,6 +17,6 @@ namespace Dsl.Generator.Model
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, new[] { Literal.Arg("p", Probability, 0.5) });
+            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) });
     }
 }

@@ -32,7 +32,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", features),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, args, into, doc);
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc);
         }
     }
 }

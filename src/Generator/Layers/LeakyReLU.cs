@@ -17,6 +17,6 @@ namespace Dsl.Generator.Model
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) });
+            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) });
     }
 }

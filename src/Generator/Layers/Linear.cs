@@ -52,7 +52,7 @@ namespace Dsl.Generator.Model
             var dims = x.Shape.ToArray();
             dims[dims.Length - 1] = output;
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, args, into, doc);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc);
         }
     }
 }

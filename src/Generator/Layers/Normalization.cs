@@ -31,7 +31,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, args);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args);
         }
     }
 
@@ -70,7 +70,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("num_channels", channels),
                 Literal.Arg("eps", Eps, 1e-5),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, args);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args);
         }
     }
 
@@ -102,7 +102,7 @@ namespace Dsl.Generator.Model
                 return x;
             }
             // Always written: TorchSharp's Softmax has no default dimension.
-            return b.Leaf(name, Kind, x, x.Shape, 0, 0, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) });
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) });
         }
     }
 }

@@ -46,7 +46,7 @@ namespace Dsl.Generator.Model
                     Literal.Arg("kernel_size", kernel), Literal.Arg("stride", stride, kernel), Literal.Arg("padding", padding, 0),
                     Literal.Arg("ceil_mode", CeilMode, false),
                 };
-            return b.Leaf(name, type, x, GraphNode.Dims(x.Shape[0], output), 0, 0, args);
+            return b.Leaf(name, type, x, GraphNode.Dims(x.Shape[0], output), 0, 0, SizeRule.Follows, args);
         }
     }
 
@@ -64,7 +64,7 @@ namespace Dsl.Generator.Model
         public override Value Build(GraphBuilder b, string name, Value x)
         {
             if (!Require.Sequence(b, b.ChildPath(name), Kind, x)) return x;
-            return b.Leaf(name, Kind, x, GraphNode.Dims(x.Shape[0], OutputSize), 0, 0, new[] { Literal.Arg("output_size", (long)OutputSize) });
+            return b.Leaf(name, Kind, x, GraphNode.Dims(x.Shape[0], OutputSize), 0, 0, SizeRule.Fixed, new[] { Literal.Arg("output_size", (long)OutputSize) });
         }
     }
 }

@@ -56,7 +56,7 @@ namespace Dsl.Generator.Model
                     Literal.Arg("kernel_size", kernel), Literal.Arg("stride", stride, kernel), Literal.Arg("padding", padding, 0),
                     Literal.Arg("ceil_mode", ceilMode, false),
                 };
-            return b.Leaf(name, type, x, GraphNode.Dims(x.Shape[0], oh, ow), 0, 0, args, into, doc);
+            return b.Leaf(name, type, x, GraphNode.Dims(x.Shape[0], oh, ow), 0, 0, SizeRule.Follows, args, into, doc);
         }
     }
 }

@@ -62,7 +62,7 @@ namespace Dsl.Generator.Model
                 // Bilinear always says align_corners (libtorch warns on every call when it is left unset); nearest never may.
                 new LeafArg("align_corners", Literal.Of(alignCorners), null, mode == UpsampleKind.Nearest),
             };
-            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, args, into, doc);
+            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc);
         }
     }
 }

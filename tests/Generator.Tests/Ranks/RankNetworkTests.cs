@@ -159,6 +159,11 @@ namespace Dsl.Generator.Tests.Ranks
                 mobile.eval();
                 Assert.Equal(new long[] { 1, 1000 }, mobile.call(randn(1, 3, 160, 160)).shape);
             }
+            using (var convnext = new ConvNeXtTiny())
+            {
+                convnext.eval();
+                Assert.Equal(new long[] { 1, 1000 }, convnext.call(randn(1, 3, 96, 96)).shape);
+            }
             using (var sequence = new SequenceNet())
             {
                 sequence.eval();
@@ -171,6 +176,7 @@ namespace Dsl.Generator.Tests.Ranks
             Assert.Contains("\"anySize\":true", D2LResNet18.Graph);
             Assert.Contains("\"anySize\":true", ResNet18.Graph);
             Assert.Contains("\"anySize\":true", SequenceNet.Graph);
+            Assert.Contains("\"anySize\":true", ConvNeXtTiny.Graph);
             Assert.DoesNotContain("anySize", LeNet.Graph);
             Assert.DoesNotContain("anySize", Mlp.Graph);
             Assert.DoesNotContain("anySize", TokenMlp.Graph);
@@ -188,6 +194,10 @@ namespace Dsl.Generator.Tests.Ranks
         [InlineData("[Input(3, 16, 16)] [Use<Nets.Split>(1)] [AdaptiveAvgPool2d] [Flatten] [Linear(2)]", true)]
         [InlineData("[Input(3, 40)] [Conv1d(8, 3)] [AdaptiveAvgPool1d] [Flatten] [Linear(2)]", true)]
         [InlineData("[Input(30)] [Linear(2)]", false)]
+        // ConvNeXt's channels-last block: a permute, a LayerNorm and Linears over the channels follow any size.
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3)] [Permute(0, 2, 3, 1)] [LayerNorm] [Linear(16, InFeatures = 8)] [Permute(0, 3, 1, 2)] [LayerNorm2d] [StochasticDepth(0.1)] [AdaptiveAvgPool2d] [Flatten] [Linear(2)]", true)]
+        // A LayerNorm over an image's last dimension (its width) has one weight per column: another size changes its parameters.
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3)] [LayerNorm] [AdaptiveAvgPool2d] [Flatten] [Linear(2)]", false)]
         public void The_graph_knows_whether_a_global_pooling_comes_before_any_size_dependent_layer(string declaration, bool anySize)
         {
             // Split concatenates a 3x3 stride-2 convolution (padding 1: ceil(n / 2)) with a 2x2 max pooling: floor(n / 2),
