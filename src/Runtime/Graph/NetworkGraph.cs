@@ -67,6 +67,7 @@ namespace Dsl.Runtime.Graph
             Module = e.GetProperty("module").GetString()!;
             Input = Dims(e, "input");
             Output = Dims(e, "output");
+            Parameters = e.TryGetProperty("parameters", out var count) ? count.GetInt64() : 0;
             _args = e.TryGetProperty("args", out var args)
                 ? args.EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("value").Clone())
                 : new Dictionary<string, JsonElement>();
@@ -105,6 +106,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Per-sample output shape (batch excluded).</summary>
         public IReadOnlyList<long> Output { get; }
+
+        /// <summary>Trainable parameters of this module and everything below it.</summary>
+        public long Parameters { get; }
 
         /// <summary>Block: its parameters in this use (<c>stride</c>, <c>projection</c>, ...).</summary>
         public IReadOnlyDictionary<string, JsonElement> Params { get; }
