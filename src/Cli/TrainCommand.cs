@@ -221,6 +221,8 @@ namespace Dsl.Cli
                 output.WriteLine($"done: {result.Metrics.Count} epoch(s), test {Metric(result.Task, last.ValAccuracy)}, test loss {last.ValLoss:F4}{Extras(result.Task, last.ValExtra)}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
             }
             output.WriteLine($"wrote {string.Join(", ", new[] { result.MetricsCsvPath, result.PlotPath }.Concat(result.PicturePaths))} and {result.CheckpointPath}");
+            // The page beside metrics.csv: diagram, summary, curves and final metrics (docs/diagrams.md).
+            output.WriteLine($"wrote {TrainingReport.Write(entry.Info, result)}");
             if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
             return 0;
         }
