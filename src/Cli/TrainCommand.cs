@@ -202,8 +202,9 @@ namespace Dsl.Cli
         public int Train(TrainSettings s, TextWriter output)
         {
             var checkedOptions = CheckSettings(s);
-            TorchNative.EnsureLoaded();
+            // The network first: a wrong or missing --model is reported before the backend is loaded.
             var entry = _catalog.Find(s.Model);
+            TorchNative.EnsureLoaded();
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
             output.WriteLine(device.Report());

@@ -115,9 +115,14 @@ namespace Dsl.Tool
             // The project's backend is loaded before TorchSharp looks for one, by full path, in dependency order: TorchSharp
             // asks the system loader for torch_cpu by name, which finds any other libtorch first (Debian's python3-torch
             // puts one in /usr/lib), and the libraries then resolve each other by name to these.
-            foreach (var library in new[] { "c10", "torch_cpu", "torch", "LibTorchSharp" })
+            // Without a backend package the output holds TorchSharp's LibTorchSharp but no libtorch: nothing is loaded, and
+            // the first command that needs TorchSharp reports the missing package (TorchNative.Explain).
+            if (NativeCandidates(folder, "torch_cpu").Any(File.Exists))
             {
-                if (NativeCandidates(folder, library).FirstOrDefault(File.Exists) is string file) NativeLibrary.Load(file);
+                foreach (var library in new[] { "c10", "torch_cpu", "torch", "LibTorchSharp" })
+                {
+                    if (NativeCandidates(folder, library).FirstOrDefault(File.Exists) is string file) NativeLibrary.TryLoad(file, out _);
+                }
             }
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
                 NativeCandidates(folder, name).FirstOrDefault(File.Exists) is string file ? NativeLibrary.Load(file) : IntPtr.Zero;
