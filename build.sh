@@ -24,6 +24,8 @@ case "$cmd" in
     setup
     # The PyTorch/ONNX oracles some tests compare with (a no-op where present; those tests skip without them).
     bash scripts/ensure-python-oracle.sh
+    # Graphviz (diagrams) and headless Chromium (their checks); a no-op where present.
+    bash scripts/ensure-diagram-tools.sh
     log=$(mktemp)
     status=0
     dotnet test Dsl.sln -c Release "$@" 2>&1 | tee "$log" || status=$?

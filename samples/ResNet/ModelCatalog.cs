@@ -2,13 +2,11 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Dsl;
+using Dsl.Cli;
 using static TorchSharp.torch;
 
 namespace ResNetSample
 {
-    /// <summary>One trainable network of the sample: its command-line name, factory and compile-time facts.</summary>
-    public sealed record ModelEntry(string Name, string Description, Func<nn.Module<Tensor, Tensor>> Create, NetworkInfo Info);
-
     /// <summary>The networks the sample's commands accept, by name.</summary>
     public static class ModelCatalog
     {
@@ -47,9 +45,10 @@ namespace ResNetSample
             new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
         };
 
+        /// <summary>The catalogue the command line (src/Cli) offers.</summary>
+        public static NetworkCatalog Catalog { get; } = new(All, DefaultModel, "this sample");
+
         /// <summary>The entry called <paramref name="name"/>; an error listing the known names otherwise.</summary>
-        public static ModelEntry Find(string name) =>
-            All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", All.Select(m => m.Name))}.");
+        public static ModelEntry Find(string name) => Catalog.Find(name);
     }
 }

@@ -20,7 +20,7 @@ namespace Dsl.Packaging.Tests
         }
 
         [Fact]
-        public void Solution_packs_exactly_the_three_packages_with_symbols_for_the_libraries()
+        public void Solution_packs_exactly_the_four_packages_with_symbols_for_the_libraries()
         {
             var files = Directory.GetFiles(_packages.Feed).Select(Path.GetFileName).OrderBy(f => f, StringComparer.Ordinal).ToArray();
             string v = _packages.Version;
@@ -29,6 +29,7 @@ namespace Dsl.Packaging.Tests
                 $"Dsl.{v}.nupkg", $"Dsl.{v}.snupkg",
                 $"Dsl.Runtime.{v}.nupkg", $"Dsl.Runtime.{v}.snupkg",
                 $"Dsl.Templates.{v}.nupkg",
+                $"Dsl.Tool.{v}.nupkg",
             }, files);
         }
 

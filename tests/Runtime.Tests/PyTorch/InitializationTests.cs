@@ -1,3 +1,4 @@
+using Dsl.Cli;
 using System;
 using System.Collections.Generic;
 using System.IO;

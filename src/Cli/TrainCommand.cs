@@ -11,12 +11,12 @@ using Dsl.Runtime.Data;
 using Dsl.Runtime.Data.Transforms;
 using Dsl.Runtime.Training;
 
-namespace ResNetSample
+namespace Dsl.Cli
 {
     /// <summary>What <c>train</c> was asked to do, after defaults and presets are applied.</summary>
     public sealed record TrainSettings
     {
-        public string Model { get; init; } = ModelCatalog.DefaultModel;
+        public string? Model { get; init; }
         public int Epochs { get; init; } = 6;
         public int BatchSize { get; init; } = 128;
         public double LearningRate { get; init; } = 0.05;
@@ -77,8 +77,13 @@ namespace ResNetSample
     }
 
     /// <summary>The sample's <c>train</c> and <c>evaluate</c> commands.</summary>
-    public static class TrainCommand
+    public sealed class TrainCommand
     {
+        private readonly NetworkCatalog _catalog;
+
+        /// <summary>The commands over <paramref name="catalog"/>'s networks.</summary>
+        public TrainCommand(NetworkCatalog catalog) => _catalog = catalog;
+
         /// <summary>The Fashion-MNIST subset shipped with the sample (6,000 train / 1,000 test images).</summary>
         public static string BuiltInData => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-subset");
 
@@ -178,19 +183,28 @@ namespace ResNetSample
         }
 
         /// <summary>MNIST-format images as they are (no --transforms) fit image models only.</summary>
-        private static void RequireImages(ModelEntry entry)
+        // The catalogue's 1-channel image networks, the default first: "resnet-mini or d2l-resnet18".
+        private string OneChannelModels()
+        {
+            var names = _catalog.All.Where(m => m.Info.InputShape.Rank == 3 && m.Info.InputShape[0] == 1)
+                .OrderBy(m => m.Name == _catalog.DefaultModel ? 0 : 1).Select(m => m.Name).Take(2).ToList();
+            return names.Count == 0 ? "one that takes 1-channel images" : string.Join(" or ", names);
+        }
+
+        private void RequireImages(ModelEntry entry)
         {
             if (entry.Info.InputShape.Rank != 3)
                 throw new ArgumentException(
                     $"{entry.Name} takes input {entry.Info.InputShape}, not images (channels, height, width): train it on a table or arrays (--data a .csv, .npy or .npz file), " +
-                    "or turn the images into what it takes with --transforms (e.g. \"ImageToSequence()\" for rows as a sequence), or choose an image model such as " + ModelCatalog.DefaultModel + ".");
+                    "or turn the images into what it takes with --transforms (e.g. \"ImageToSequence()\" for rows as a sequence), or choose an image model such as " + (_catalog.DefaultModel ?? "an image network") + ".");
         }
 
-        public static int Train(TrainSettings s, TextWriter output)
+        public int Train(TrainSettings s, TextWriter output)
         {
             var checkedOptions = CheckSettings(s);
+            // The network first: a wrong or missing --model is reported before the backend is loaded.
+            var entry = _catalog.Find(s.Model);
             TorchNative.EnsureLoaded();
-            var entry = ModelCatalog.Find(s.Model);
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
             output.WriteLine(device.Report());
@@ -208,6 +222,8 @@ namespace ResNetSample
                 output.WriteLine($"done: {result.Metrics.Count} epoch(s), test {Metric(result.Task, last.ValAccuracy)}, test loss {last.ValLoss:F4}{Extras(result.Task, last.ValExtra)}, {last.Seconds:F0} s in the last epoch ({last.ImagesPerSecond:F0} images/s).");
             }
             output.WriteLine($"wrote {string.Join(", ", new[] { result.MetricsCsvPath, result.PlotPath }.Concat(result.PicturePaths))} and {result.CheckpointPath}");
+            // The page beside metrics.csv: diagram, summary, curves and final metrics (docs/diagrams.md).
+            output.WriteLine($"wrote {TrainingReport.Write(entry.Info, result)}");
             if (!result.Completed) output.WriteLine("stopped: " + result.StopReason);
             return 0;
         }
@@ -336,7 +352,7 @@ namespace ResNetSample
         /// set's statistics. Any other source goes through <see cref="DataSources.Open"/>, and its per-sample transforms
         /// are the preset or list given (<c>--transforms</c>), presets at <see cref="PresetSize"/>.
         /// </summary>
-        private static CommandData OpenData(TrainSettings s, ModelEntry entry, string? path, bool train, TextWriter output)
+        private CommandData OpenData(TrainSettings s, ModelEntry entry, string? path, bool train, TextWriter output)
         {
             string folder = path ?? BuiltInData;
             var format = s.DataOptions.Format;
@@ -383,7 +399,7 @@ namespace ResNetSample
         /// not resize, so a training crop of the model's 224 would neither fit 32x32 images nor match what the network
         /// is evaluated on. train.py follows the same rule.
         /// </summary>
-        private static int PresetSize(TrainSettings s, ModelEntry entry, Dataset data)
+        private int PresetSize(TrainSettings s, ModelEntry entry, Dataset data)
         {
             if (s.ImageSize is int requested) return requested;
             bool cifar = new[] { s.Transforms, s.EvalTransforms }.Any(t => string.Equals(t?.Trim(), "cifar", StringComparison.OrdinalIgnoreCase));
@@ -424,7 +440,7 @@ namespace ResNetSample
         /// The data's channels must be the model's: conversion is asked for, never guessed. An image model on samples
         /// that are not images (a table's rows) is refused by name.
         /// </summary>
-        private static void CheckChannels(ModelEntry entry, Dataset data, Dsl.Shape? sample, DataSplit split)
+        private void CheckChannels(ModelEntry entry, Dataset data, Dsl.Shape? sample, DataSplit split)
         {
             var input = entry.Info.InputShape;
             if (input.Rank != 3 || sample is null) return;
@@ -446,14 +462,14 @@ namespace ResNetSample
         /// (Fashion-)MNIST IDX files as before: the whole set in memory, the batch resized to the model's declared size
         /// and normalized with the set's statistics.
         /// </summary>
-        private static CommandData OpenIdx(TrainSettings s, ModelEntry entry, string folder, bool builtIn, bool train, TextWriter output)
+        private CommandData OpenIdx(TrainSettings s, ModelEntry entry, string folder, bool builtIn, bool train, TextWriter output)
         {
             var input = entry.Info.InputShape;
             RequireImages(entry);
             int size = CheckImageSize(entry, s.ImageSize);
             if (input[0] != 1)
             {
-                throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); pass --image-mode rgb to repeat the grey channel, or choose a 1-channel model such as {ModelCatalog.DefaultModel} or d2l-resnet18.");
+                throw new ArgumentException($"{entry.Name} takes {input[0]}-channel input but {s.Dataset} images are grey (1 channel); pass --image-mode rgb to repeat the grey channel, or choose a 1-channel model such as {OneChannelModels()}.");
             }
             if (train && s.Download) Mnist.Download(folder, s.Dataset, output);
             if (!train)
@@ -475,7 +491,7 @@ namespace ResNetSample
         /// Test accuracy of a checkpoint: a <c>checkpoint.ckpt</c> written by <c>train</c>, or a <c>.safetensors</c> state
         /// dict such as the one train.py writes for a PyTorch twin (which does not name its network: needs --model).
         /// </summary>
-        public static int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
+        public int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
         {
             CheckCheckpointFile(checkpoint);
             TorchNative.EnsureLoaded();
@@ -484,15 +500,15 @@ namespace ResNetSample
             bool stateDict = PyTorchCheckpoint.FormatOf(checkpoint) == CheckpointFormat.Safetensors;
             if (stateDict)
             {
-                entry = ModelCatalog.Find(modelName ?? throw new ArgumentException($"{checkpoint} is a safetensors state dict, which does not name its network; pass --model."));
+                entry = _catalog.Find(modelName ?? throw new ArgumentException($"{checkpoint} is a safetensors state dict, which does not name its network; pass --model."));
                 origin = "state dict";
             }
             else
             {
                 var header = CheckpointFile.Load(checkpoint).Header;
                 entry = modelName is not null
-                    ? ModelCatalog.Find(modelName)
-                    : ModelCatalog.All.FirstOrDefault(m => header.ModelType == m.Info.Name || header.ModelType.EndsWith("." + m.Info.Name, StringComparison.Ordinal))
+                    ? _catalog.Find(modelName)
+                    : _catalog.All.FirstOrDefault(m => header.ModelType == m.Info.Name || header.ModelType.EndsWith("." + m.Info.Name, StringComparison.Ordinal))
                       ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
                 origin = $"epoch {header.Epoch}";
             }
@@ -529,7 +545,7 @@ namespace ResNetSample
             return 0;
         }
 
-        private static int CheckImageSize(ModelEntry entry, int? requested)
+        private int CheckImageSize(ModelEntry entry, int? requested)
         {
             var input = entry.Info.InputShape;
             if (input.Rank != 3 || input[1] != input[2])

@@ -6,31 +6,33 @@ using Dsl.Runtime.Device;
 using Dsl.Runtime.Onnx;
 using Dsl.Runtime.Training;
 
-namespace ResNetSample
+namespace Dsl.Cli
 {
-    /// <summary>The sample's <c>export</c> command: writes a network, with initial or trained weights, in a deployment format.</summary>
+    /// <summary>The <c>export</c> command: writes a network, with initial or trained weights, in a deployment format.</summary>
     public static class ExportCommand
     {
-        public static Command Create()
+        /// <summary>The command over <paramref name="catalog"/>'s networks; <paramref name="program"/> names the program in the hints it prints.</summary>
+        public static Command Create(NetworkCatalog catalog, string program)
         {
             var model = new Argument<string>("model") { Description = "Network name (see the models command)" };
             var format = new Option<string>("--format") { Description = "onnx (ONNX Runtime and other ONNX tools) or pytorch", Required = true };
             var output = new Option<string>("--out") { Description = "File to write (onnx), or folder for model.py and train.py (pytorch)", Required = true };
             var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint.ckpt written by train; default: the network's initial weights" };
             var command = new Command("export", "Write a network with its weights in a deployment format") { model, format, output, checkpoint };
-            command.SetAction(parse => Export(parse.GetValue(model)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(checkpoint), Console.Out));
+            command.SetAction(parse => Export(catalog, program, parse.GetValue(model)!, parse.GetValue(format)!, parse.GetValue(output)!, parse.GetValue(checkpoint), Console.Out));
             return command;
         }
 
-        public static int Export(string modelName, string format, string output, string? checkpoint, TextWriter log)
+        /// <summary>Writes <paramref name="modelName"/> as <paramref name="format"/> (onnx or pytorch) to <paramref name="output"/>.</summary>
+        public static int Export(NetworkCatalog catalog, string program, string modelName, string format, string output, string? checkpoint, TextWriter log)
         {
-            var entry = ModelCatalog.Find(modelName);
+            var entry = catalog.Find(modelName);
             switch (format.ToLowerInvariant())
             {
                 case "onnx":
                     return ExportOnnx(entry, output, checkpoint, log);
                 case "pytorch":
-                    return PyTorchExportCommand.Export(entry, output, log);
+                    return PyTorchExportCommand.Export(entry, output, log, program);
                 default:
                     throw new ArgumentException($"Unknown export format '{format}'. Formats: onnx, pytorch.");
             }

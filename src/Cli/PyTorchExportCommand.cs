@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using Dsl.Runtime.PyTorch;
 
-namespace ResNetSample
+namespace Dsl.Cli
 {
     /// <summary><c>export MODEL --format pytorch --out PATH</c>: the network's PyTorch twin and the distributed training script.</summary>
     public static class PyTorchExportCommand
@@ -11,7 +11,7 @@ namespace ResNetSample
         /// Writes the twin to <paramref name="output"/> when it names a <c>.py</c> file, else to <c>model.py</c> in that
         /// folder, with <c>train.py</c> beside it; prints the files and the command that trains the twin.
         /// </summary>
-        public static int Export(ModelEntry entry, string output, TextWriter log)
+        public static int Export(ModelEntry entry, string output, TextWriter log, string program)
         {
             string path = output.EndsWith(".py", StringComparison.Ordinal) ? output : Path.Combine(output, PyTorchExport.DefaultModelName);
             var files = PyTorchExport.Export(entry.Info, path);
@@ -21,7 +21,7 @@ namespace ResNetSample
             log.WriteLine("train it with DistributedDataParallel, one process per GPU or CPU worker (torchrun = python3 -m torch.distributed.run):");
             log.WriteLine($"  torchrun --nproc_per_node 2 {files.TrainScriptPath} --data DIR --out {Path.Combine(folder, "run")}{modelFile}");
             log.WriteLine($"the run writes model.safetensors, which PyTorchCheckpoint.Load reads into {entry.Info.Name}; test it with:");
-            log.WriteLine($"  ResNet evaluate --checkpoint {Path.Combine(folder, "run", "model.safetensors")} --model {entry.Name}");
+            log.WriteLine($"  {program} evaluate --checkpoint {Path.Combine(folder, "run", "model.safetensors")} --model {entry.Name}");
             return 0;
         }
     }
