@@ -6,6 +6,7 @@ using Dsl.Generator.Graph;
 using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dsl.Generator
@@ -46,11 +47,16 @@ namespace Dsl.Generator
                 .Where(static model => model.CanEmit)
                 .WithTrackingName(Steps.Buildable);
 
-            context.RegisterSourceOutput(buildable, static (spc, model) =>
+            // The graph constant is a raw string literal (one line per module) where the project's C# has them.
+            var rawStrings = context.ParseOptionsProvider
+                .Select(static (options, _) => options is CSharpParseOptions c && c.LanguageVersion >= LanguageVersion.CSharp11);
+
+            context.RegisterSourceOutput(buildable.Combine(rawStrings), static (spc, input) =>
             {
+                var (model, raw) = input;
                 // Emission is pure and guarded: should it fail, this network alone is skipped and DSL016 says why
                 // (reported here, the one place that writes the code, so the analyzer never has to write it too).
-                var files = Guarded.Emit(model, out var failure);
+                var files = Guarded.Emit(model, raw, out var failure);
                 if (files is not null)
                 {
                     try
@@ -115,7 +121,7 @@ namespace Dsl.Generator
         }
 
         /// <summary>The generated files (hint name, text), or null and the <paramref name="failure"/> when emission failed.</summary>
-        public static (string Hint, string Text)[]? Emit(NetworkModel model, out Exception? failure)
+        public static (string Hint, string Text)[]? Emit(NetworkModel model, bool rawStrings, out Exception? failure)
         {
             failure = null;
             try
@@ -123,7 +129,7 @@ namespace Dsl.Generator
                 if (model.HasErrors) return new[] { (ModuleEmitter.HintName(model.Spec), StubEmitter.Emit(model)) };
                 // The block classes are planned once, for the module and for the graph JSON in the facts file.
                 var classes = BlockClasses.For(model);
-                return new[] { (ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model, classes)), (InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model, classes)) };
+                return new[] { (ModuleEmitter.HintName(model.Spec), ModuleEmitter.Emit(model, classes)), (InfoEmitter.HintName(model.Spec), InfoEmitter.Emit(model, classes, rawStrings)) };
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -34,6 +34,52 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void The_graph_constant_is_one_module_per_line()
+        {
+            var run = Harness.Run("""
+                using Dsl;
+                namespace N;
+                /// <summary>A convolution and its activation.</summary>
+                [Block("c")] [Conv2d(1, 3, Padding = 1, With = "OutChannels = c")] [ReLU]
+                public partial class ConvRelu;
+                /// <summary>Two of them and a head.</summary>
+                [Input(1, 8, 8)] [Use<ConvRelu>(4)] [Use<ConvRelu>(8)] [Flatten] [Linear(2)]
+                public partial class Net;
+                """);
+            Assert.Empty(run.WarningsAndErrors);
+            Assert.Contains("public const string Graph = \"\"\"", run.Sources["N.Net.Info.g.cs"]);
+            // One line per module (the network, two blocks and their two layers each, flatten, linear: 9) and one per
+            // forward (the network's: blocks without a merge are Sequentials, which have none).
+            string[] lines = Graph(run).Split('\n');
+            Assert.Equal(9, lines.Count(l => l.TrimStart().StartsWith("{\"name\":", StringComparison.Ordinal)));
+            Assert.Equal(1, lines.Count(l => l.TrimStart().StartsWith("\"body\":", StringComparison.Ordinal)));
+        }
+
+        [Fact]
+        public void Before_CSharp_11_the_graph_constant_is_one_escaped_literal_with_the_same_value()
+        {
+            const string source = """
+                using Dsl;
+                namespace N
+                {
+                    /// <summary>A network without C# 11 syntax (no generic attributes, a class body).</summary>
+                    [Input(1, 8, 8)] [Conv2d(4, 3)] [ReLU] [Flatten] [Linear(2)]
+                    public partial class Net { }
+                }
+                """;
+            var latest = Harness.Run(source);
+            var older = Harness.Run(new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp10,
+                Microsoft.CodeAnalysis.DocumentationMode.Diagnose), source);
+            Assert.Empty(latest.WarningsAndErrors);
+            Assert.Empty(older.WarningsAndErrors);
+            Assert.Equal(Graph(latest), Graph(older));
+            Assert.DoesNotContain("\"\"\"", older.Sources["N.Net.Info.g.cs"]);
+        }
+
+        private static string Graph(Harness.GeneratorRun run) =>
+            (string)run.Output.GetTypeByMetadataName("N.Net")!.GetMembers("Graph").OfType<Microsoft.CodeAnalysis.IFieldSymbol>().Single().ConstantValue!;
+
+        [Fact]
         public void An_unknown_operation_is_refused_with_the_known_ones()
         {
             var e = Assert.Throws<FormatException>(() => GraphOps.Parse("gelu"));

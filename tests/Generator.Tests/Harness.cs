@@ -23,10 +23,13 @@ namespace Dsl.Generator.Tests
 
         public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
-        public static CSharpCompilation Compilation(params string[] sources) =>
+        public static CSharpCompilation Compilation(params string[] sources) => Compilation(ParseOptions, sources);
+
+        /// <summary>The user's compilation of <paramref name="sources"/> in the C# of <paramref name="options"/>.</summary>
+        public static CSharpCompilation Compilation(CSharpParseOptions options, params string[] sources) =>
             CSharpCompilation.Create(
                 "UserAssembly",
-                sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
+                sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, options, path: $"Source{i}.cs")),
                 References,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
                     nullableContextOptions: NullableContextOptions.Enable,
@@ -39,10 +42,10 @@ namespace Dsl.Generator.Tests
                     ["CS1702"] = ReportDiagnostic.Suppress,
                 }));
 
-        public static GeneratorDriver Driver(bool track = true) =>
+        public static GeneratorDriver Driver(bool track = true, CSharpParseOptions? options = null) =>
             CSharpGeneratorDriver.Create(
                 new[] { new NetworkGenerator().AsSourceGenerator() },
-                parseOptions: ParseOptions,
+                parseOptions: options ?? ParseOptions,
                 driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: track));
 
         /// <summary>One generator run: the generated sources by hint name, the compilation that includes them, the generator's diagnostics.</summary>
@@ -60,10 +63,13 @@ namespace Dsl.Generator.Tests
         }
 
         /// <summary>Runs the generator (failing if it throws); returns what it generated and the compilation that includes it.</summary>
-        public static GeneratorRun Run(params string[] sources)
+        public static GeneratorRun Run(params string[] sources) => Run(ParseOptions, sources);
+
+        /// <summary>As <see cref="Run(string[])"/>, for a project whose C# is that of <paramref name="options"/>.</summary>
+        public static GeneratorRun Run(CSharpParseOptions options, params string[] sources)
         {
-            var input = Compilation(sources);
-            var driver = Driver().RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
+            var input = Compilation(options, sources);
+            var driver = Driver(options: options).RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
             var result = driver.GetRunResult();
             foreach (var r in result.Results)
             {

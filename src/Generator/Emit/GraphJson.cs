@@ -6,7 +6,9 @@ namespace Dsl.Generator.Emit
 {
     /// <summary>
     /// The network graph as JSON, embedded in the generated facts so exporters (ONNX, the PyTorch twin) render the
-    /// same graph the generator checked. The format is documented in docs/graph-format.md.
+    /// same graph the generator checked. The format is documented in docs/graph-format.md. Each module starts a line,
+    /// indented by its depth, and a block's forward has a line of its own: a change to the network changes the lines
+    /// of the modules it touches, so a diff of the generated file (or of a snapshot) reads module by module.
     /// </summary>
     internal static class GraphJson
     {
@@ -18,16 +20,16 @@ namespace Dsl.Generator.Emit
             if (model.AnySize) json.Append(",\"anySize\":true");
             // The initialisation rules, as the twin applies them with torch.nn.init.
             InitEmitter.WriteJson(json, model);
-            json.Append(",\"root\":");
-            Node(json, model.Root, classes, model.InputVar);
-            json.Append('}');
+            json.Append(",\"root\":\n");
+            Node(json, model.Root, classes, 0, model.InputVar);
+            json.Append("\n}");
             return json.ToString();
         }
 
-        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, string? rootInput = null)
+        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, int depth, string? rootInput = null)
         {
             bool root = rootInput is not null;
-            json.Append("{\"name\":").Append(Str(node.Name))
+            json.Append(' ', 2 * depth).Append("{\"name\":").Append(Str(node.Name))
                 .Append(",\"path\":").Append(Str(node.Path))
                 .Append(",\"type\":").Append(Str(node.Type))
                 .Append(",\"form\":").Append(Str(node.Form.ToString().ToLowerInvariant()))
@@ -51,14 +53,14 @@ namespace Dsl.Generator.Emit
                 json.Append(",\"children\":[");
                 for (int i = 0; i < node.Children.Count; i++)
                 {
-                    if (i > 0) json.Append(',');
-                    Node(json, node.Children[i], classes);
+                    json.Append(i > 0 ? ",\n" : "\n");
+                    Node(json, node.Children[i], classes, depth + 1);
                 }
                 json.Append(']');
             }
             if (node.Form == NodeForm.Block)
             {
-                json.Append(",\"body\":[").Append(string.Join(",", node.Body.Select(s =>
+                json.Append(",\n").Append(' ', 2 * depth + 1).Append("\"body\":[").Append(string.Join(",", node.Body.Select(s =>
                     "{\"op\":" + Str(Op(s.Op)) + ",\"out\":" + Str(s.Output) + (s.Module is null ? "" : ",\"module\":" + Str(s.Module))
                     + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag))
                     + (s.Param is null ? "" : ",\"param\":" + Str(s.Param)) + "}")))
@@ -97,7 +99,21 @@ namespace Dsl.Generator.Emit
             return sb.Append('"').ToString();
         }
 
-        /// <summary>The JSON as a C# string literal.</summary>
-        public static string CSharpLiteral(string json) => Identifier.String(json);
+        /// <summary>
+        /// Writes <c>public const string Graph = ...;</c>: a raw string literal with the JSON's lines as they are where the
+        /// language version has them (C# 11 and later), else one escaped literal. JSON escapes every quote inside a
+        /// string and never puts three quotes in a row, so the content cannot end the raw literal.
+        /// </summary>
+        public static void WriteConstant(CodeWriter w, string json, bool rawStrings)
+        {
+            if (!rawStrings)
+            {
+                w.Line($"public const string Graph = {Identifier.String(json)};");
+                return;
+            }
+            w.Line("public const string Graph = \"\"\"");
+            foreach (string line in json.Split('\n')) w.Line(line);
+            w.Line("\"\"\";");
+        }
     }
 }

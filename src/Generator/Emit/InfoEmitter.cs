@@ -15,7 +15,7 @@ namespace Dsl.Generator.Emit
 
         private static string Describe(int rank) => rank switch { 1 => "features", 2 => "channels, length", _ => "channels, height, width" };
 
-        public static string Emit(NetworkModel model, BlockClasses classes)
+        public static string Emit(NetworkModel model, BlockClasses classes, bool rawStrings)
         {
             var w = new CodeWriter();
             using (Scopes.Open(w, model.Spec))
@@ -46,7 +46,7 @@ namespace Dsl.Generator.Emit
                 w.Line(own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
-                w.Line($"public const string Graph = {GraphJson.CSharpLiteral(GraphJson.Write(model, classes))};");
+                GraphJson.WriteConstant(w, GraphJson.Write(model, classes), rawStrings);
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 w.Line("global::Dsl.NetworkInfo global::Dsl.IDeclaredNetwork.Info => Info;");
