@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Parsing;
+using Dsl.Runtime.Onnx;
+using Dsl.Runtime.PyTorch;
+using Xunit;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>
+    /// Every module a layer kind can put into a graph has an ONNX mapping and a PyTorch twin mapping: each layer
+    /// attribute is declared on its own on the inputs it may take, built as the generator builds it, and every leaf
+    /// module of the graphs that build is looked up in both exporters. A new kind without its mappings fails here
+    /// instead of at a user's export.
+    /// </summary>
+    public class ExporterCoverageTests
+    {
+        /// <summary>What may come before the layer: an image, a sequence, flat features, tokens, a channels-last image, an image of 2 channels.</summary>
+        private static readonly string[] Contexts =
+        {
+            "[Input(4, 16, 16)]",
+            "[Input(4, 16)]",
+            "[Input(16)]",
+            "[Input(4, 16, 16)] [Conv2d(8, 4, Stride = 4)] [Tokens]",
+            "[Input(4, 16, 16)] [Permute(0, 2, 3, 1)]",
+            "[Input(2, 16, 16)]", // residual blocks whose output channels (2) equal their input's
+        };
+
+        private static IEnumerable<Type> Kinds => typeof(LayerAttribute).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(LayerAttribute)) && !t.IsAbstract && !t.IsGenericTypeDefinition)
+            .OrderBy(t => t.Name, StringComparer.Ordinal);
+
+        /// <summary>The attribute written with its required arguments only: counts 2, reals 0.5, Permute's dims an image's.</summary>
+        private static string Usage(Type kind)
+        {
+            var constructor = kind.GetConstructors().Where(c => c.GetParameters().All(p => p.ParameterType != typeof(string)))
+                .OrderByDescending(c => c.GetParameters().Count(p => !p.IsOptional)).First();
+            var written = constructor.GetParameters().Where(p => !p.IsOptional).Select(p =>
+                p.ParameterType == typeof(double) ? "0.5" : p.ParameterType == typeof(int[]) ? "0, 2, 3, 1" : "2");
+            string name = kind.Name.Substring(0, kind.Name.Length - "Attribute".Length);
+            return constructor.GetParameters().Any(p => !p.IsOptional) ? $"{name}({string.Join(", ", written)})" : name;
+        }
+
+        [Fact]
+        public void Every_module_a_layer_kind_builds_has_an_ONNX_and_a_PyTorch_mapping()
+        {
+            var missing = new List<string>();
+            var unbuilt = new List<string>();
+            var seen = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var kind in Kinds)
+            {
+                bool built = false;
+                foreach (string context in Contexts)
+                {
+                    string source = $"using Dsl; {context} [{Usage(kind)}] public partial class Net;";
+                    var parsed = SpecParser.Parse(Harness.Compilation(source).GetTypeByMetadataName("Net")!, default);
+                    if (parsed.Spec is null || parsed.Problems.Count > 0) continue;
+                    var model = NetworkGraph.Build(parsed.Spec, parsed.Problems);
+                    if (model.HasErrors) continue;
+                    built = true;
+                    foreach (var leaf in model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.CustomType is null))
+                    {
+                        seen.Add(leaf.ModuleType);
+                        if (!OnnxLayers.Map.ContainsKey(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from [{Usage(kind)}]) has no ONNX mapping");
+                        if (!PyTorchLayers.Known.Contains(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from [{Usage(kind)}]) has no PyTorch mapping");
+                    }
+                }
+                if (!built) unbuilt.Add(Usage(kind));
+            }
+            Assert.True(unbuilt.Count == 0, "these kinds built on none of the inputs tried; add an input they take: " + string.Join(", ", unbuilt));
+            Assert.True(missing.Count == 0, string.Join("\n", missing.Distinct()));
+            // The modules of the catalogue's building blocks were all reached.
+            Assert.Subset(seen, new SortedSet<string>(new[] { "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Linear", "MultiheadSelfAttention", "LayerNorm2d" }));
+        }
+    }
+}
