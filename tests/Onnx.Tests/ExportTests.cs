@@ -139,6 +139,23 @@ namespace Dsl.Onnx.Tests
             Assert.Equal(new[] { 0f, 4f, 0f, 1f }, onnx.Predict(new[] { -1f, 2f, -3f, 0.5f }, batch: 1));
         }
 
+        [Theory]
+        [InlineData(0.0)]
+        [InlineData(0.2)]
+        public void A_zero_attribute_is_written_and_read_as_zero_not_as_the_operators_default(double slope)
+        {
+            // LeakyRelu's alpha defaults to 0.01 in ONNX: a slope of 0 left out of the file would leak negatives.
+            var graph = NetworkGraph.Parse(Graph($$"""
+                {"name":"act","path":"act","type":"LeakyReLU","form":"leaf","module":"LeakyReLU","input":[4],"output":[4],"args":[{"name":"negative_slope","value":{{slope.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}]}
+                """, "act", input: "[4]", output: "[4]"));
+            byte[] model = OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>());
+            var alpha = Dsl.Runtime.Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute.Single(a => a.Name == "alpha");
+            Assert.True(alpha.HasF);
+            using var onnx = new OnnxPredictor(model, threads: 1);
+            float s = (float)slope;
+            Assert.Equal(new[] { -2f * s, 2f, -4f * s, 0.5f }, onnx.Predict(new[] { -2f, 2f, -4f, 0.5f }, batch: 1));
+        }
+
         /// <summary>A network graph whose root block calls <paramref name="child"/> (JSON of one node) on its input.</summary>
         private static string Graph(string child, string name, string input, string output) => $$$"""
             {"format":1,"name":"Handmade","root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},

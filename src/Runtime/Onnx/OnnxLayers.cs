@@ -71,10 +71,7 @@ namespace Dsl.Runtime.Onnx
                 ["Hardswish"] = c => c.Op("HardSwish", new[] { c.Input }),
                 // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
                 ["Hardsigmoid"] = c => c.Op("HardSigmoid", new[] { c.Input }, Float("alpha", 1.0 / 6), Float("beta", 0.5)),
-                // A slope of 0 is a ReLU (and an alpha of 0 would be left out of the file, reading as ONNX's default 0.01).
-                ["LeakyReLU"] = c => c.Node.Double("negative_slope") == 0
-                    ? c.Op("Relu", new[] { c.Input })
-                    : c.Op("LeakyRelu", new[] { c.Input }, Float("alpha", c.Node.Double("negative_slope"))),
+                ["LeakyReLU"] = c => c.Op("LeakyRelu", new[] { c.Input }, Float("alpha", c.Node.Double("negative_slope"))),
                 ["Identity"] = c => c.Input,
                 ["MaxPool2d"] = MaxPool2d,
                 ["AvgPool2d"] = AvgPool2d,
