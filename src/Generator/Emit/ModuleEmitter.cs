@@ -106,7 +106,7 @@ namespace Dsl.Generator.Emit
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
             NodeForm.Leaf when node.CustomType is not null => node.CustomType,
-            NodeForm.Leaf when ParameterEmitter.DslModules.Contains(node.ModuleType) => ParameterEmitter.DslNamespace + "." + node.ModuleType,
+            NodeForm.Leaf when node.OwnModule => ParameterEmitter.DslNamespace + "." + node.ModuleType,
             NodeForm.Leaf => Modules + "." + node.ModuleType,
             NodeForm.Sequential => Modules + ".Sequential",
             _ => classes.Of(node).Name,
@@ -124,7 +124,7 @@ namespace Dsl.Generator.Emit
                     var args = node.Args
                         .Where(a => (a.Param is not null && context.Parameters.ContainsKey(a.Param)) || !a.IsDefault)
                         .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.TryGetValue(a.Param, out var variable) ? variable : a.Code ?? a.Value));
-                    return ParameterEmitter.DslModules.Contains(node.ModuleType)
+                    return node.OwnModule
                         ? $"new {ParameterEmitter.DslNamespace}.{node.ModuleType}({string.Join(", ", args)})"
                         : $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }

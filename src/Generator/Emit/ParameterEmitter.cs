@@ -16,19 +16,8 @@ namespace Dsl.Generator.Emit
         private const string Parameter = "global::TorchSharp.Modules.Parameter";
         private const string Torch = "global::TorchSharp.torch";
 
-        /// <summary>The namespace of the leaf modules in <see cref="DslModules"/>.</summary>
+        /// <summary>The namespace of this library's leaf modules (<see cref="Graph.GraphNode.OwnModule"/>).</summary>
         public const string DslNamespace = "global::Dsl.Layers";
-
-        /// <summary>Leaf modules that are classes of Dsl.Attributes (created with <c>new</c>), not TorchSharp factories.</summary>
-        public static readonly ISet<string> DslModules = new HashSet<string>(System.StringComparer.Ordinal)
-        {
-            "Tokens",
-            "SelectToken",
-            "MultiheadSelfAttention",
-            "Permute",
-            "LayerNorm2d",
-            "StochasticDepth",
-        };
 
         public static void WriteFields(CodeWriter w, EquatableArray<TensorParam> tensors, IReadOnlyDictionary<string, string>? parameters = null)
         {

@@ -76,7 +76,8 @@ namespace Dsl.Generator.Graph
     /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
     /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
     /// the field has that type and is created with <c>new T()</c>; its output is the declared contract. <see cref="Size"/>:
-    /// how a leaf's output follows its input's spatial size.
+    /// how a leaf's output follows its input's spatial size. <see cref="OwnModule"/>: the leaf's module is one of this
+    /// library's (namespace <c>Dsl.Layers</c>, created with <c>new</c>) where TorchSharp has none with the same keys.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -98,7 +99,8 @@ namespace Dsl.Generator.Graph
         bool ZeroInitWeight,
         EquatableArray<TensorParam> Tensors = default,
         string? CustomType = null,
-        SizeRule Size = SizeRule.Dependent)
+        SizeRule Size = SizeRule.Dependent,
+        bool OwnModule = false)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

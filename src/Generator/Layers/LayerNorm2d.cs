@@ -33,7 +33,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", channels),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true);
         }
     }
 }

@@ -50,7 +50,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("num_heads", heads),
                 Literal.Arg("dropout", dropout, 0.0),
             };
-            return b.Leaf(name, "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true);
         }
     }
 }

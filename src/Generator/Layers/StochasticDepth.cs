@@ -41,7 +41,7 @@ namespace Dsl.Generator.Model
                 new LeafArg("p", Literal.Of(probability), param, false),
                 new LeafArg("mode", "\"" + mode + "\"", null, mode == "row"),
             };
-            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true);
         }
     }
 }
