@@ -200,12 +200,9 @@ namespace Dsl.Generator.Graph
                         return Fresh(output);
                     case "AvgPool1d":
                     case "AvgPool2d":
-                        Save(x);
-                        return Fresh(output);
                     case "AdaptiveAvgPool1d":
                     case "AdaptiveAvgPool2d":
-                        // To size 1 PyTorch takes the mean, which saves only sizes; otherwise the input.
-                        if (output.Skip(1).Any(d => d != 1)) Save(x);
+                        Save(x);                                                   // the input, also for a global pool to size 1
                         return Fresh(output);
                     case "Flatten":
                     case "Identity":
@@ -227,11 +224,12 @@ namespace Dsl.Generator.Graph
                         return Fresh(output);
                     case "MultiheadSelfAttention":
                     {
-                        // nn.MultiheadAttention in training: the in-projection's input (a contiguous copy, L x E), the packed
-                        // q, k, v (3 L x E), the scaled queries (L x E), the attention weights after softmax (H x L x L, and
-                        // their dropout mask when dropout > 0) and the out-projection's input (L x E).
+                        // nn.MultiheadAttention in training (measured with torch 1.13): the in-projection's input (a
+                        // contiguous copy of the transposed tokens, L x E), the scaled queries, the keys and the values (each
+                        // L x E, copies), the attention weights after softmax (H x L x L, and their dropout mask when
+                        // dropout > 0) and the out-projection's input (L x E).
                         long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = Int(node, "num_heads", 1);
-                        Save(Fresh(new[] { 6 * length, embed }));
+                        Save(Fresh(new[] { 5 * length, embed }));
                         Save(Fresh(new[] { heads, length, length }));
                         if (Double(node, "dropout") > 0) Save(Fresh(new[] { heads, length, length }));
                         return Fresh(output);
