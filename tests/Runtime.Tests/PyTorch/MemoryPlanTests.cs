@@ -114,6 +114,16 @@ namespace Dsl.Runtime.Tests.PyTorch
         }
 
         [Fact]
+        public void The_summary_command_prints_the_plan_at_its_batch()
+        {
+            var (code, output, error) = Dsl.Tests.Shared.SampleCli.Run("summary", "d2l-resnet18", "--batch", "32");
+            Assert.True(code == 0, error);
+            var plan = D2LResNet18.Info.MemoryPlan(32);
+            Assert.Contains("Training memory, batch 32 (computed at compile time):", output);
+            Assert.Contains($"total (SGD momentum): {MemoryPlan.Format(plan.Total)} float32", output);
+        }
+
+        [Fact]
         public void Summary_shows_the_plan_at_the_batch()
         {
             string summary = ResNetMini.Summary(64);
