@@ -26,7 +26,7 @@ namespace Dsl.Generator.Graph
                 walk.Emit(model.Root, walk.Fresh(model.Root.Input));
                 return new SavedTensors(walk.Saved.Values.Sum(), walk.Statistics, walk.Indices, walk.FixedStatistics);
             }
-            catch (Exception e) when (e is OverflowException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException)
+            catch (Exception e) when (e is OverflowException or InvalidOperationException or KeyNotFoundException or FormatException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
             {
                 // The graph is checked before emission; a shape this walk cannot follow leaves the plan unknown rather than wrong.
                 return new SavedTensors(-1, -1, -1, -1);
