@@ -10,8 +10,8 @@ var modelNames = string.Join(", ", ModelCatalog.All.Select(m => m.Name));
 
 // summary NAME
 var modelArgument = new Argument<string>("model") { Description = "Network name: " + modelNames };
-var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes", DefaultValueFactory = _ => 1 };
-var summary = new Command("summary", "Print the layer summary and parameter count of a network (computed at compile time)") { modelArgument, batchOption };
+var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes and the training memory plan", DefaultValueFactory = _ => 1 };
+var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption };
 summary.SetAction(parse =>
 {
     var entry = ModelCatalog.Find(parse.GetValue(modelArgument)!);
