@@ -106,6 +106,24 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("int8"))
+            {
+                Section("3c. Inference latency, int8 ONNX Runtime vs float32 ONNX Runtime vs TorchSharp (eval), 96x96");
+                bool vnni = CpuFlags().Overlaps(new[] { "avx512_vnni", "avx_vnni", "amx_int8" });
+                Console.WriteLine(vnni ? "   this CPU has integer dot-product instructions (VNNI/AMX), which ONNX Runtime's int8 kernels use"
+                                       : "   this CPU has no VNNI or AMX: the 1.8x target is for a CPU that has them; the figure below is for this one");
+                var b1 = o.Quick ? Int8Bench.Infer(1, 10, 40, o.Threads) : Int8Bench.Infer(1, 20, 100, o.Threads);
+                var b64 = o.Quick ? Int8Bench.Infer(64, 2, 5, o.Threads) : Int8Bench.Infer(64, 3, 15, o.Threads);
+                foreach (var r in new[] { b1, b64 })
+                {
+                    var paired = ModelBench.PairedRatios(r.Float.Raw, r.Int8.Raw);
+                    verdicts.Add(new Verdict($"inference b{r.Batch}: float32 / int8 ONNX Runtime latency (D2L ResNet-18, 96x96)",
+                        $"{paired.Median:F2}x (IQR {paired.Q1:F2}-{paired.Q3:F2}; {r.Int8.Median:F2} vs {r.Float.Median:F2} ms)", r.Batch == 64 ? ">= 1.8x" : "-",
+                        r.Batch == 64 && vnni ? paired.Median >= 1.8 : null,
+                        $"TorchSharp {r.Torch.Median:F2} ms: int8 ONNX Runtime {r.Torch.Median / r.Int8.Median:F2}x faster"));
+                }
+            }
+
             if (o.Runs("generator"))
             {
                 Section("4. Generator cost (CSharpGeneratorDriver, new compilation per run)");
@@ -251,6 +269,19 @@ namespace Dsl.Benchmarks
             Console.WriteLine("== " + title);
         }
 
+        /// <summary>The CPU's feature flags (/proc/cpuinfo); empty where that file is missing.</summary>
+        private static HashSet<string> CpuFlags()
+        {
+            try
+            {
+                return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? new HashSet<string>();
+            }
+            catch (IOException)
+            {
+                return new HashSet<string>();
+            }
+        }
+
         private static void PrintMachine(Options o)
         {
             string cpu = "?", mem = "?", os = RuntimeInformation.OSDescription;
@@ -260,12 +291,8 @@ namespace Dsl.Benchmarks
             Console.WriteLine($"machine: {Environment.ProcessorCount} cores, CPU {cpu}, RAM {mem}, {os}");
             // The instruction sets that decide which kernels libtorch and ONNX Runtime use on this CPU.
             string[] wanted = { "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni" };
-            try
-            {
-                var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? new HashSet<string>();
-                Console.WriteLine("instruction sets: " + string.Join(", ", wanted.Select(f => flags.Contains(f) ? f : "no " + f)));
-            }
-            catch (IOException) { }
+            var flags = CpuFlags();
+            if (flags.Count > 0) Console.WriteLine("instruction sets: " + string.Join(", ", wanted.Select(f => flags.Contains(f) ? f : "no " + f)));
             Console.WriteLine($".NET {RuntimeInformation.FrameworkDescription}, TorchSharp {TorchSharpVersion}, libtorch {LibTorchVersion} (CPU)");
             Console.WriteLine($"mode: {(o.Quick ? "quick" : "full")}, threads: {o.Threads} (torch.set_num_threads; the PyTorch script uses the same)");
         }

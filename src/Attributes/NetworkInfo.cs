@@ -62,7 +62,14 @@ namespace Dsl
         /// <paramref name="ownParameters"/> counts them (generated code calls this).
         /// </summary>
         public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters)
+            : this(name, inputShape, layers, graph, ownParameters, null)
         {
+        }
+
+        /// <summary>Creates the record with what a training step saves for the backward pass (generated code calls this).</summary>
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved)
+        {
+            Saved = saved;
             OwnParameters = ownParameters;
             Graph = graph;
             Name = name;
@@ -72,6 +79,34 @@ namespace Dsl
             OutputShape = TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape;
             TotalParameters = TopLevel.Sum(l => l.Parameters) + ownParameters;
             TotalMultiplyAdds = TopLevel.Sum(l => l.MultiplyAdds);
+        }
+
+        /// <summary>What a training step saves for the backward pass, counted at compile time; null for a network generated without it.</summary>
+        public SavedActivations? Saved { get; }
+
+        /// <summary>
+        /// The memory of one training step at batch <paramref name="batch"/>: parameters, gradients and optimizer state
+        /// (float32) and the activations saved for backward in <paramref name="precision"/>. See <see cref="Dsl.MemoryPlan"/>.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">The batch is below 1.</exception>
+        /// <exception cref="InvalidOperationException">The network was generated without the saved-tensor counts.</exception>
+        public MemoryPlan MemoryPlan(long batch, Precision precision = Precision.Float32, OptimizerMemory optimizer = OptimizerMemory.SgdMomentum)
+        {
+            if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must be at least 1.");
+            var saved = Saved ?? throw new InvalidOperationException($"{Name} was generated without its saved-tensor counts; rebuild it with this version of the Dsl generator.");
+            long parameters = checked(TotalParameters * 4);
+            long state = optimizer switch { OptimizerMemory.Sgd => 0, OptimizerMemory.SgdMomentum => parameters, _ => 2 * parameters };
+            return new MemoryPlan(batch, precision, optimizer, parameters, parameters, state, saved.Bytes(batch, precision));
+        }
+
+        /// <summary>The largest batch whose <see cref="MemoryPlan"/> total fits in <paramref name="bytes"/>; 0 when not even one sample fits.</summary>
+        public long LargestBatch(long bytes, Precision precision = Precision.Float32, OptimizerMemory optimizer = OptimizerMemory.SgdMomentum)
+        {
+            // The total grows linearly in the batch: fixed bytes plus bytes per sample.
+            long perSample = MemoryPlan(2, precision, optimizer).Total - MemoryPlan(1, precision, optimizer).Total;
+            long fixedBytes = MemoryPlan(1, precision, optimizer).Total - perSample;
+            if (bytes < fixedBytes + perSample) return 0;
+            return perSample <= 0 ? long.MaxValue : (bytes - fixedBytes) / perSample;
         }
 
         /// <summary>The network's class name.</summary>
@@ -164,7 +199,27 @@ namespace Dsl
         }
 
         /// <summary>The layer summary followed by the table.</summary>
-        public string Summary(long batch = 1) => LayerSummary(batch) + "\n" + Table(batch);
+        public string Summary(long batch = 1) => LayerSummary(batch) + "\n" + Table(batch) + MemorySummary(batch);
+
+        /// <summary>
+        /// The training memory plan at <paramref name="batch"/> (float32 and bf16 activations, SGD with momentum and Adam);
+        /// empty for a network generated without the saved-tensor counts.
+        /// </summary>
+        public string MemorySummary(long batch = 1)
+        {
+            if (Saved is null || batch < 1) return "";
+            var sb = new StringBuilder();
+            var f32 = MemoryPlan(batch, Precision.Float32);
+            var bf16 = MemoryPlan(batch, Precision.BFloat16);
+            string F(long b) => Dsl.MemoryPlan.Format(b);
+            sb.Append("Training memory, batch ").Append(batch.ToString(CultureInfo.InvariantCulture)).Append(" (computed at compile time):\n");
+            sb.Append("  parameters ").Append(F(f32.ParameterBytes)).Append(", gradients ").Append(F(f32.GradientBytes))
+              .Append(", optimizer state ").Append(F(f32.OptimizerStateBytes)).Append(" (SGD momentum; Adam ")
+              .Append(F(MemoryPlan(batch, Precision.Float32, OptimizerMemory.Adam).OptimizerStateBytes)).Append(")\n");
+            sb.Append("  activations saved for backward: ").Append(F(f32.ActivationBytes)).Append(" float32, ").Append(F(bf16.ActivationBytes)).Append(" bf16\n");
+            sb.Append("  total (SGD momentum): ").Append(F(f32.Total)).Append(" float32, ").Append(F(bf16.Total)).Append(" bf16\n");
+            return sb.ToString();
+        }
     }
 
     /// <summary>Thrown by a generated network's <c>forward</c> when the input tensor has the wrong shape.</summary>

@@ -25,8 +25,8 @@ namespace Dsl.Cli
 
             // summary NAME
             var modelArgument = new Argument<string>("model") { Description = "Network name: " + catalog.Names };
-            var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes", DefaultValueFactory = _ => 1 };
-            var summary = new Command("summary", "Print the layer summary and parameter count of a network (computed at compile time)") { modelArgument, batchOption };
+            var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes and the training memory plan", DefaultValueFactory = _ => 1 };
+            var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption };
             summary.SetAction(parse =>
             {
                 var entry = catalog.Find(parse.GetValue(modelArgument)!);

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Text.RegularExpressions;
+using Dsl.Runtime.Onnx;
 using ResNetSample;
 
 namespace Dsl.Onnx.Tests
@@ -36,6 +37,37 @@ namespace Dsl.Onnx.Tests
             Assert.True(onnxEval.ExitCode == 0, onnxEval.Error);
             Assert.Contains("(epoch 1) on ONNX Runtime: test accuracy", onnxEval.Output);
             Assert.Equal(Accuracy(torchEval.Output), Accuracy(onnxEval.Output));
+
+            // The same checkpoint as int8: calibrated on the built-in subset's test images, within 1 point of float32.
+            string int8File = Path.Combine(_dir, "resnet-mini-int8.onnx");
+            var int8 = Run("export", "resnet-mini", "--format", "onnx", "--quantize", "int8", "--calibrate", "builtin", "--out", int8File, "--checkpoint", checkpoint);
+            Assert.True(int8.ExitCode == 0, int8.Error);
+            Assert.Matches(@"calibrated on 512 samples of .*fashion-mnist-subset \(min-max activation ranges\)", int8.Output);
+            Assert.Matches(@"accuracy on 1,000 samples of .*: float32 \d+\.\d\d %, int8 \d+\.\d\d %, drop [-+]?\d+\.\d\d points", int8.Output);
+            Assert.Contains("resnet-mini as int8 ONNX (QDQ, opset 17", int8.Output);
+            Assert.True(new FileInfo(int8File).Length < 2 * ResNetMini.ParameterCount, "the weights are stored as int8");
+
+            // Measured here, independently of what the command printed: both files on ONNX Runtime, the subset's test split.
+            var (_, test) = Dsl.Runtime.Data.Mnist.Load(Dsl.Cli.TrainCommand.BuiltInData, Dsl.Runtime.Data.MnistVariant.FashionMnist);
+            using (test)
+            {
+                var transform = new Dsl.Runtime.Data.ImageTransform { Mean = new[] { 0.2860 }, Std = new[] { 0.3530 } };
+                using var float32 = new OnnxPredictor(onnxFile);
+                using var quantized = new OnnxPredictor(int8File);
+                double floatAccuracy = Dsl.Runtime.Training.Trainer.Evaluate(float32, test, 250, transform).Accuracy;
+                double int8Accuracy = Dsl.Runtime.Training.Trainer.Evaluate(quantized, test, 250, transform).Accuracy;
+                Assert.Equal(Accuracy(onnxEval.Output), $"{floatAccuracy:P2}");
+                Assert.True(Math.Abs(floatAccuracy - int8Accuracy) <= 0.01, $"float32 {floatAccuracy:P2}, int8 {int8Accuracy:P2}: more than 1 point apart");
+            }
+        }
+
+        [Fact]
+        public void Quantize_without_calibration_data_says_what_to_pass()
+        {
+            var (code, _, error) = Run("export", "lenet", "--format", "onnx", "--quantize", "int8", "--out", Path.Combine(_dir, "x.onnx"));
+
+            Assert.Equal(2, code);
+            Assert.Contains("--quantize int8 needs --calibrate DATA: a few hundred samples of it set the activation ranges (pass 'builtin' for the built-in Fashion-MNIST subset).", error);
         }
 
         private static string Accuracy(string output) => Regex.Match(output, @"test accuracy (\d+\.\d\d ?%)").Groups[1].Value is { Length: > 0 } a ? a : throw new Xunit.Sdk.XunitException("no accuracy in: " + output);

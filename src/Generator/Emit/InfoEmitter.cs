@@ -43,7 +43,10 @@ namespace Dsl.Generator.Emit
                     w.Line($"    new global::Dsl.LayerInfo({Identifier.String(node.Path)}, {Identifier.String(node.Type)}, {node.Depth}, new {ShapeType}({string.Join(", ", node.Output)}), {Literal.Of(node.Parameters)}, {Literal.Of(node.MultiplyAdds)}),");
                 }
                 long own = model.Parameters - System.Linq.Enumerable.Sum(model.Layers, l => l.Parameters);
-                w.Line(own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});");
+                var saved = SavedTensors.Of(model);
+                w.Line(saved.Activations < 0
+                    ? (own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});")
+                    : $"}}, Graph, {Literal.Of(own)}, new global::Dsl.SavedActivations({Literal.Of(saved.Activations)}, {Literal.Of(saved.Statistics)}, {Literal.Of(saved.Indices)}, {Literal.Of(saved.FixedStatistics)}));");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
                 GraphJson.WriteConstant(w, GraphJson.Write(model, classes), rawStrings);
