@@ -25,6 +25,15 @@ namespace Dsl.Generator.Tests
         public void Every_layer_attribute_is_known_to_the_generator() =>
             Assert.All(AttributeNames, name => Assert.True(Layers.LayerRegistry.Readers.ContainsKey(name), name + " is not in the registry"));
 
+        [Fact]
+        public void The_registry_collects_every_kind_from_its_file_and_nothing_else()
+        {
+            // The layer attributes, plus the generic [Use<T>] and [Custom<T>] the reflection above leaves out.
+            var expected = AttributeNames.Append("UseAttribute").Append("CustomAttribute").OrderBy(n => n, StringComparer.Ordinal);
+            Assert.Equal(expected, Layers.LayerRegistry.Readers.Keys.OrderBy(n => n, StringComparer.Ordinal));
+            Assert.Equal(new[] { "ClassTokenAttribute", "PositionEmbeddingAttribute" }, Layers.LayerRegistry.HoldsTensors.OrderBy(n => n, StringComparer.Ordinal));
+        }
+
         [Theory]
         [MemberData(nameof(LayerAttributes))]
         public void Parser_defaults_equal_the_attribute_defaults(string attributeName)

@@ -26,6 +26,7 @@ namespace Dsl.Generator.Blocks
 
         public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
 
+        [Reads(RawAttribute.Use)]
         public static LayerSpec Read(AttributeReader a)
         {
             var raw = a.Raw;

@@ -16,14 +16,23 @@ namespace Dsl.Generator.Model
         public override string Kind => Function.ToString();
         public override string NamePrefix => Function.ToString().ToLowerInvariant();
 
+        [Reads("ReLUAttribute")]
         public static LayerSpec ReadReLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.ReLU);
+        [Reads("SigmoidAttribute")]
         public static LayerSpec ReadSigmoid(AttributeReader a) => new ActivationSpec(a.Name, Activation.Sigmoid);
+        [Reads("TanhAttribute")]
         public static LayerSpec ReadTanh(AttributeReader a) => new ActivationSpec(a.Name, Activation.Tanh);
+        [Reads("ReLU6Attribute")]
         public static LayerSpec ReadReLU6(AttributeReader a) => new ActivationSpec(a.Name, Activation.ReLU6);
+        [Reads("SiLUAttribute")]
         public static LayerSpec ReadSiLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.SiLU);
+        [Reads("GELUAttribute")]
         public static LayerSpec ReadGELU(AttributeReader a) => new ActivationSpec(a.Name, Activation.GELU);
+        [Reads("HardswishAttribute")]
         public static LayerSpec ReadHardswish(AttributeReader a) => new ActivationSpec(a.Name, Activation.Hardswish);
+        [Reads("HardsigmoidAttribute")]
         public static LayerSpec ReadHardsigmoid(AttributeReader a) => new ActivationSpec(a.Name, Activation.Hardsigmoid);
+        [Reads("IdentityAttribute")]
         public static LayerSpec ReadIdentity(AttributeReader a) => new ActivationSpec(a.Name, Activation.Identity);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, Function, x);

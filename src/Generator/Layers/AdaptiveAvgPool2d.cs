@@ -10,6 +10,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "gap";
         public override (string Prefix, bool Numbered) TorchVisionName => ("avgpool", false);
 
+        [Reads("AdaptiveAvgPool2dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new AdaptiveAvgPool2dSpec(a.Name, a.Int(0, 1));
 
         public override void Validate(Validation v) => v.AtLeast("outputSize", OutputSize, 1);

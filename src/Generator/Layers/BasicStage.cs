@@ -10,6 +10,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
+        [Reads("BasicStageAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new BasicStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), BlockOptions.Read(a, bias: false, projectionBatchNorm: true));
 

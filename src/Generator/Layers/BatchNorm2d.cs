@@ -10,6 +10,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "bn";
         public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
 
+        [Reads("BatchNorm2dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new BatchNorm2dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
 
         public override void Validate(Validation v)

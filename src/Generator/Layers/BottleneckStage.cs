@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
+        [Reads("BottleneckStageAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new BottleneckStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Groups", 1), a.Named("BaseWidth", 64),
                 a.Named("Expansion", 4), a.Named("StrideOnFirst1x1", false), BlockOptions.Read(a, bias: false, projectionBatchNorm: true));

@@ -15,6 +15,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "class_token";
         public override bool NumberedName => false;
 
+        [Reads("ClassTokenAttribute", HoldsTensors = true)]
         public static LayerSpec Read(AttributeReader a) => new ClassTokenSpec(a.Name);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);

@@ -11,6 +11,7 @@ namespace Dsl.Generator.Model
         public override bool NumberedName => false;
         public override bool IsHead => true;
 
+        [Reads("ClassifierHeadAttribute")]
         public static LayerSpec Read(AttributeReader a) => new ClassifierHeadSpec(a.Name, a.Int(0));
 
         public override void Validate(Validation v) => v.AtLeast("classes", Classes, 1);

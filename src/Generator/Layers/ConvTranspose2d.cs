@@ -14,6 +14,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "upconv";
         public override (string Prefix, bool Numbered) TorchVisionName => ("upconv", true);
 
+        [Reads("ConvTranspose2dAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new ConvTranspose2dSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Padding", 0), a.Named("OutputPadding", 0),
                 a.Named("Dilation", 1), a.Named("Groups", 1), a.Named("Bias", true));

@@ -8,6 +8,7 @@ namespace Dsl.Generator.Model
     internal sealed record Conv2dSpec(string? Name, int OutChannels, int Kernel, int Stride, int Padding, int Dilation, int Groups, bool Bias)
         : ConvolutionSpec(Name, 2, OutChannels, Kernel, Stride, Padding, Dilation, Groups, Bias)
     {
+        [Reads("Conv2dAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new Conv2dSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Padding", 0), a.Named("Dilation", 1), a.Named("Groups", 1), a.Named("Bias", true));
 
@@ -24,6 +25,7 @@ namespace Dsl.Generator.Model
     internal sealed record Conv1dSpec(string? Name, int OutChannels, int Kernel, int Stride, int Padding, int Dilation, int Groups, bool Bias)
         : ConvolutionSpec(Name, 1, OutChannels, Kernel, Stride, Padding, Dilation, Groups, Bias)
     {
+        [Reads("Conv1dAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new Conv1dSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Padding", 0), a.Named("Dilation", 1), a.Named("Groups", 1), a.Named("Bias", true));
 

@@ -153,6 +153,7 @@ namespace Dsl.Generator.Model
 
         public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
 
+        [Reads(CustomModule.AttributeName)]
         public static LayerSpec Read(AttributeReader a)
         {
             // An int[] is read as its items joined by commas: the same text as the expression form.

@@ -9,6 +9,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Dropout";
         public override string NamePrefix => "dropout";
 
+        [Reads("DropoutAttribute")]
         public static LayerSpec Read(AttributeReader a) => new DropoutSpec(a.Name, a.Double(0, 0.5));
 
         public override void Validate(Validation v)

@@ -10,6 +10,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Flatten";
         public override string NamePrefix => "flatten";
 
+        [Reads("FlattenAttribute")]
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);

@@ -12,6 +12,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "LayerNorm";
         public override string NamePrefix => "ln";
 
+        [Reads("LayerNormAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LayerNormSpec(a.Name, a.Named("Eps", 1e-5));
 
         public override void Validate(Validation v)

@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "LayerNorm2d";
         public override string NamePrefix => "norm";
 
+        [Reads("LayerNorm2dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LayerNorm2dSpec(a.Name, a.Named("Eps", 1e-5));
 
         public override void Validate(Validation v)

@@ -1,71 +1,57 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
 using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Layers
 {
     /// <summary>
-    /// Every layer attribute the generator knows, by attribute class name: the only list of kinds. Adding a kind is
-    /// its attribute class, its record under Layers/ and one line here.
+    /// Marks a layer kind's static reader (<c>LayerSpec Read(AttributeReader)</c>) with the attribute class it reads. The
+    /// mark sits on the reader in the kind's own file; <see cref="LayerRegistry"/> collects the marks, so adding a kind
+    /// is its attribute class and its file under Layers/, with no list to keep in step.
     /// </summary>
+    [AttributeUsage(AttributeTargets.Method)]
+    internal sealed class ReadsAttribute : Attribute
+    {
+        public ReadsAttribute(string attributeClass) => AttributeClass = attributeClass;
+
+        /// <summary>The attribute's class name as Roslyn names it (<c>Conv2dAttribute</c>).</summary>
+        public string AttributeClass { get; }
+
+        /// <summary>The kind adds a learned tensor to the module holding it (a block using one is a class, not a Sequential).</summary>
+        public bool HoldsTensors { get; set; }
+    }
+
+    /// <summary>Every layer attribute the generator knows, by attribute class name, collected from the kinds' <see cref="ReadsAttribute"/> marks.</summary>
     internal static class LayerRegistry
     {
-        public static readonly IReadOnlyDictionary<string, Func<AttributeReader, LayerSpec>> Readers = new Dictionary<string, Func<AttributeReader, LayerSpec>>(StringComparer.Ordinal)
+        private static readonly (ReadsAttribute Mark, Func<AttributeReader, LayerSpec> Read)[] Marked =
+            LoadableTypes()
+                .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                .Select(m => (Mark: m.GetCustomAttribute<ReadsAttribute>(), Method: m))
+                .Where(p => p.Mark is not null)
+                .Select(p => (p.Mark!, (Func<AttributeReader, LayerSpec>)p.Method.CreateDelegate(typeof(Func<AttributeReader, LayerSpec>))))
+                .ToArray();
+
+        private static IEnumerable<Type> LoadableTypes()
         {
-            ["Conv2dAttribute"] = Conv2dSpec.Read,
-            ["BatchNorm2dAttribute"] = BatchNorm2dSpec.Read,
-            ["LayerNormAttribute"] = LayerNormSpec.Read,
-            ["ReLUAttribute"] = ActivationSpec.ReadReLU,
-            ["SigmoidAttribute"] = ActivationSpec.ReadSigmoid,
-            ["TanhAttribute"] = ActivationSpec.ReadTanh,
-            ["ReLU6Attribute"] = ActivationSpec.ReadReLU6,
-            ["SiLUAttribute"] = ActivationSpec.ReadSiLU,
-            ["GELUAttribute"] = ActivationSpec.ReadGELU,
-            ["HardswishAttribute"] = ActivationSpec.ReadHardswish,
-            ["HardsigmoidAttribute"] = ActivationSpec.ReadHardsigmoid,
-            ["LeakyReLUAttribute"] = LeakyReLUSpec.Read,
-            ["IdentityAttribute"] = ActivationSpec.ReadIdentity,
-            ["MaxPool2dAttribute"] = Pool2dSpec.ReadMax,
-            ["AvgPool2dAttribute"] = Pool2dSpec.ReadAvg,
-            ["AdaptiveAvgPool2dAttribute"] = AdaptiveAvgPool2dSpec.Read,
-            ["FlattenAttribute"] = FlattenSpec.Read,
-            ["LinearAttribute"] = LinearSpec.Read,
-            ["DropoutAttribute"] = DropoutSpec.Read,
-            ["StemAttribute"] = StemSpec.Read,
-            ["ResidualAttribute"] = ResidualSpec.Read,
-            ["ResidualStageAttribute"] = ResidualStageSpec.Read,
-            ["ClassifierHeadAttribute"] = ClassifierHeadSpec.Read,
-            ["BasicStageAttribute"] = BasicStageSpec.Read,
-            ["BottleneckStageAttribute"] = BottleneckStageSpec.Read,
-            ["PreActStageAttribute"] = PreActStageSpec.Read,
-            ["ResNeXtBlockAttribute"] = ResNeXtBlockSpec.Read,
-            [Blocks.RawAttribute.Use] = Blocks.UseSpec.Read,
-            ["Conv1dAttribute"] = Conv1dSpec.Read,
-            ["BatchNorm1dAttribute"] = BatchNorm1dSpec.Read,
-            ["GroupNormAttribute"] = GroupNormSpec.Read,
-            ["SoftmaxAttribute"] = SoftmaxSpec.Read,
-            ["MaxPool1dAttribute"] = Pool1dSpec.ReadMax,
-            ["AvgPool1dAttribute"] = Pool1dSpec.ReadAvg,
-            ["AdaptiveAvgPool1dAttribute"] = AdaptiveAvgPool1dSpec.Read,
-            [CustomModule.AttributeName] = CustomSpec.Read,
-            ["ConvTranspose2dAttribute"] = ConvTranspose2dSpec.Read,
-            ["UpsampleAttribute"] = UpsampleSpec.Read,
-            ["PermuteAttribute"] = PermuteSpec.Read,
-            ["LayerNorm2dAttribute"] = LayerNorm2dSpec.Read,
-            ["StochasticDepthAttribute"] = StochasticDepthSpec.Read,
-            ["LayerScaleAttribute"] = LayerScaleSpec.Read,
-            ["TokensAttribute"] = TokensSpec.Read,
-            ["ClassTokenAttribute"] = ClassTokenSpec.Read,
-            ["PositionEmbeddingAttribute"] = PositionEmbeddingSpec.Read,
-            ["MultiheadSelfAttentionAttribute"] = MultiheadSelfAttentionSpec.Read,
-            ["SelectTokenAttribute"] = SelectTokenSpec.Read,
-        };
+            try
+            {
+                return typeof(LayerRegistry).Assembly.GetTypes();
+            }
+            catch (ReflectionTypeLoadException e)
+            {
+                return e.Types.Where(t => t is not null)!; // the kinds load with the generator itself
+            }
+        }
+
+        /// <summary>The reader of each layer attribute class.</summary>
+        public static readonly IReadOnlyDictionary<string, Func<AttributeReader, LayerSpec>> Readers =
+            Marked.ToDictionary(p => p.Mark.AttributeClass, p => p.Read, StringComparer.Ordinal);
 
         /// <summary>The kinds that add a learned tensor to the module holding them (a block using one is a class, not a Sequential).</summary>
-        public static readonly ISet<string> HoldsTensors = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "ClassTokenAttribute",
-            "PositionEmbeddingAttribute",
-        };
+        public static readonly ISet<string> HoldsTensors =
+            new HashSet<string>(Marked.Where(p => p.Mark.HoldsTensors).Select(p => p.Mark.AttributeClass), StringComparer.Ordinal);
     }
 }

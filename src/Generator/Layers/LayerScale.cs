@@ -15,6 +15,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "LayerScale";
         public override string NamePrefix => "layer_scale";
 
+        [Reads("LayerScaleAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LayerScaleSpec(a.Name, a.Named("InitialValue", 1e-6));
 
         public override void Validate(Validation v)

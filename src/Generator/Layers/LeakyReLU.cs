@@ -9,6 +9,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "LeakyReLU";
         public override string NamePrefix => "leakyrelu";
 
+        [Reads("LeakyReLUAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LeakyReLUSpec(a.Name, a.Named("NegativeSlope", 0.01));
 
         public override void Validate(Validation v)

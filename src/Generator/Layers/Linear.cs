@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Linear";
         public override string NamePrefix => "fc";
 
+        [Reads("LinearAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true));
 
         public override void Validate(Validation v)

@@ -14,6 +14,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "attention";
         public override bool NumberedName => false;
 
+        [Reads("MultiheadSelfAttentionAttribute")]
         public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0));
 
         public override void Validate(Validation v)

@@ -11,6 +11,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "bn";
         public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
 
+        [Reads("BatchNorm1dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new BatchNorm1dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
 
         public override void Validate(Validation v)
@@ -44,6 +45,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "GroupNorm";
         public override string NamePrefix => "gn";
 
+        [Reads("GroupNormAttribute")]
         public static LayerSpec Read(AttributeReader a) => new GroupNormSpec(a.Name, a.Int(0), a.Named("Eps", 1e-5));
 
         public override void Validate(Validation v)
@@ -83,6 +85,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Softmax";
         public override string NamePrefix => "softmax";
 
+        [Reads("SoftmaxAttribute")]
         public static LayerSpec Read(AttributeReader a) => new SoftmaxSpec(a.Name, a.Named("Dim", -1));
 
         public override void Validate(Validation v)

@@ -14,6 +14,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Permute";
         public override string NamePrefix => "permute";
 
+        [Reads("PermuteAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new PermuteSpec(a.Name, a.Raw.Arguments.Select(v => v.Value is int i ? i : -1).ToEquatableArray());
 

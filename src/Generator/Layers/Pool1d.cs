@@ -10,9 +10,11 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => Pool == PoolKind.Max ? "maxpool" : "avgpool";
         public int EffectiveStride => Stride == 0 ? Kernel : Stride;
 
+        [Reads("MaxPool1dAttribute")]
         public static LayerSpec ReadMax(AttributeReader a) =>
             new Pool1dSpec(a.Name, PoolKind.Max, a.Int(0), a.Named("Stride", 0), a.Named("Padding", 0), a.Named("Dilation", 1), a.Named("CeilMode", false));
 
+        [Reads("AvgPool1dAttribute")]
         public static LayerSpec ReadAvg(AttributeReader a) =>
             new Pool1dSpec(a.Name, PoolKind.Avg, a.Int(0), a.Named("Stride", 0), a.Named("Padding", 0), 1, a.Named("CeilMode", false));
 
@@ -57,6 +59,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "gap";
         public override (string Prefix, bool Numbered) TorchVisionName => ("avgpool", false);
 
+        [Reads("AdaptiveAvgPool1dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new AdaptiveAvgPool1dSpec(a.Name, a.Int(0, 1));
 
         public override void Validate(Validation v) => v.AtLeast("outputSize", OutputSize, 1);

@@ -12,9 +12,11 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => Pool == PoolKind.Max ? "maxpool" : "avgpool";
         public int EffectiveStride => Stride == 0 ? Kernel : Stride;
 
+        [Reads("MaxPool2dAttribute")]
         public static LayerSpec ReadMax(AttributeReader a) =>
             new Pool2dSpec(a.Name, PoolKind.Max, a.Int(0), a.Named("Stride", 0), a.Named("Padding", 0), a.Named("Dilation", 1), a.Named("CeilMode", false));
 
+        [Reads("AvgPool2dAttribute")]
         public static LayerSpec ReadAvg(AttributeReader a) =>
             new Pool2dSpec(a.Name, PoolKind.Avg, a.Int(0), a.Named("Stride", 0), a.Named("Padding", 0), 1, a.Named("CeilMode", false));
 

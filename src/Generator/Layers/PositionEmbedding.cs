@@ -15,6 +15,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "pos_embedding";
         public override bool NumberedName => false;
 
+        [Reads("PositionEmbeddingAttribute", HoldsTensors = true)]
         public static LayerSpec Read(AttributeReader a) => new PositionEmbeddingSpec(a.Name, a.Named("Std", 0.02));
 
         public override void Validate(Validation v)

@@ -10,6 +10,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
+        [Reads("PreActStageAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new PreActStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Bottleneck", false), a.Named("Groups", 1),
                 a.Named("BaseWidth", 64), BlockOptions.Read(a, bias: false, projectionBatchNorm: false));

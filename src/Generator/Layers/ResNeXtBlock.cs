@@ -11,6 +11,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "block";
         public override (string Prefix, bool Numbered) TorchVisionName => ("block", true);
 
+        [Reads("ResNeXtBlockAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new ResNeXtBlockSpec(a.Name, a.Int(0), a.Int(1), a.Double(2, 1.0), a.Named("Use1x1Conv", false), a.Named("Stride", 1),
                 BlockOptions.Read(a, bias: true, projectionBatchNorm: true));

@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "block";
         public override (string Prefix, bool Numbered) TorchVisionName => ("block", true);
 
+        [Reads("ResidualAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new ResidualSpec(a.Name, a.Int(0), a.Named("Use1x1Conv", false), a.Named("Stride", 1), a.Named("Bias", true));
 
@@ -63,6 +64,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
+        [Reads("ResidualStageAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new ResidualStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Downsample", false), a.Named("Bias", true));
 

@@ -11,6 +11,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "token";
         public override bool NumberedName => false;
 
+        [Reads("SelectTokenAttribute")]
         public static LayerSpec Read(AttributeReader a) => new SelectTokenSpec(a.Name, a.Int(0, 0));
 
         public override void Validate(Validation v) => v.AtLeast("index", Index, 0);

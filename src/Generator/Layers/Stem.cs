@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "stem";
         public override bool NumberedName => false;
 
+        [Reads("StemAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new StemSpec(a.Name, a.Int(0), a.Named("Kernel", 7), a.Named("Stride", 2), a.Named("MaxPool", true), a.Named("Bias", true));
 

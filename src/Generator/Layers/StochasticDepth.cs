@@ -15,6 +15,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "StochasticDepth";
         public override string NamePrefix => "stochastic_depth";
 
+        [Reads("StochasticDepthAttribute")]
         public static LayerSpec Read(AttributeReader a)
         {
             string? expression = a.ExpressionOf("probability");

@@ -13,6 +13,7 @@ namespace Dsl.Generator.Model
         public override string NamePrefix => "tokens";
         public override bool NumberedName => false;
 
+        [Reads("TokensAttribute")]
         public static LayerSpec Read(AttributeReader a) => new TokensSpec(a.Name);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);

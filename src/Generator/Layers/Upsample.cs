@@ -16,6 +16,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Upsample";
         public override string NamePrefix => "upsample";
 
+        [Reads("UpsampleAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
             new UpsampleSpec(a.Name, a.Double(0, 2.0), (UpsampleKind)a.Named("Mode", 0), a.Named("AlignCorners", false));
 
