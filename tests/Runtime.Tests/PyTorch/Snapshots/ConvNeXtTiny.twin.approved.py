@@ -192,8 +192,8 @@ class ConvNeXtTiny(nn.Module):
         ])
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.shape[1:] != self.input_shape:
-            raise ValueError(f"ConvNeXtTiny expects input of shape [N, 3, 224, 224], got {list(input.shape)}")
+        if input.dim() != 4 or input.shape[1] != self.input_shape[0]:
+            raise ValueError(f"ConvNeXtTiny expects input of shape [N, 3, 224, 224] (any spatial size), got {list(input.shape)}")
         x = self.features(input)
         x = self.avgpool(x)
         x = self.classifier(x)
