@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using Dsl.Generator.Tests.ResNetFamily;
+using Dsl.Runtime.Onnx;
 using Dsl.Runtime.PyTorch;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -21,7 +22,8 @@ namespace Dsl.Generator.Tests
     /// marks and formatting characters) as layer names, Sequential keys, block parameter names, Body names, block and
     /// network class names, around a class block used twice with different values and an inlined block. For every case
     /// either a DSL error is reported, or the C# compiles, the module constructs and runs, and (where python3-torch is
-    /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys.
+    /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys,
+    /// and its ONNX model loads in ONNX Runtime and computes the module's eval-mode output.
     /// DSL_NAME_FUZZ_CASES (default 240) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
     /// </summary>
     public class NameFuzzTests
@@ -140,18 +142,38 @@ namespace Dsl.Generator.Tests
                 assembly ??= Harness.Load(run);
                 var type = assembly.GetType($"Case{k.Index}.{k.ClassName.TrimStart('@')}", throwOnError: true)!;
                 string[] keys;
+                using var scope = NewDisposeScope();
+                nn.Module<Tensor, Tensor> net;
+                Tensor x, y;
                 try
                 {
-                    using var scope = NewDisposeScope();
-                    using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+                    net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
                     net.eval();
-                    using var y = net.call(zeros(1, 2, 8, 8));
-                    Assert.True(y.shape.SequenceEqual(new long[] { 1, 2 }), $"No diagnostic, but the module's output is [{string.Join(", ", y.shape)}], not [1, 2]:\n{sources[i]}\n{run.Sources[$"Case{k.Index}.{k.ClassName.TrimStart('@')}.g.cs"]}");
+                    manual_seed(k.Index);
+                    x = randn(2, 2, 8, 8);
+                    using (no_grad()) y = net.call(x);
+                    Assert.True(y.shape.SequenceEqual(new long[] { 2, 2 }), $"No diagnostic, but the module's output is [{string.Join(", ", y.shape)}], not [2, 2]:\n{sources[i]}\n{run.Sources[$"Case{k.Index}.{k.ClassName.TrimStart('@')}.g.cs"]}");
                     keys = net.state_dict().Keys.ToArray();
                 }
                 catch (Exception e) when (e is not Xunit.Sdk.XunitException)
                 {
                     throw new Xunit.Sdk.XunitException($"No diagnostic, but the module fails: {(e.InnerException ?? e).Message.Split('\n')[0]}\n{sources[i]}");
+                }
+                // The ONNX model of the same module and weights loads in ONNX Runtime and computes its eval-mode output.
+                try
+                {
+                    using var onnx = new OnnxPredictor(((IDeclaredNetwork)net).ToOnnx(), threads: 1);
+                    var z = onnx.call(x);
+                    double error = (z - y).abs().max().item<float>();
+                    Assert.True(error <= 1e-4 * Math.Max(1, y.abs().max().item<float>()), $"No diagnostic, but the ONNX model's output differs from the module's by {error}:\n{sources[i]}");
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    throw new Xunit.Sdk.XunitException($"No diagnostic, but the ONNX model cannot be written or loaded: {(e.InnerException ?? e).Message.Split('\n')[0]}\n{sources[i]}");
+                }
+                finally
+                {
+                    net.Dispose();
                 }
                 var info = (Dsl.NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
                 string twin;

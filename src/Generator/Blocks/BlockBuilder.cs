@@ -330,8 +330,9 @@ namespace Dsl.Generator.Blocks
             }
             var problems = new List<Problem>();
             // The layers are fields of the generated class "<Block>Module": a field may not have its class's name.
-            string className = decl.Name + "Module";
-            // An inlined block's layers join the module that uses it: their automatic names avoid that module's.
+            // An inlined block's layers join the module that uses it instead: their automatic names avoid that module's
+            // names (a network's include its class name; a block class's name is chosen to avoid its fields).
+            string? className = b.IsInlined ? null : decl.Name + "Module";
             names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className, b.IsInlined ? b.TakenNames.ToList() : null);
             if (problems.Count > 0)
             {

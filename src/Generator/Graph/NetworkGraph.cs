@@ -45,7 +45,8 @@ namespace Dsl.Generator.Graph
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
-            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal);
+            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
+            builder.ClassName = spec.ClassName;
             var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {

@@ -42,6 +42,14 @@ namespace Dsl.Generator.Graph
         /// <summary>Whether name <paramref name="name"/> is still free in this module (submodules and tensors share one namespace); reports otherwise.</summary>
         private bool Claim(string name)
         {
+            // An inlined block's layer is a field of the network class: a member may not have its class's name (CS0542).
+            // The network's own layers are checked when their names are resolved.
+            if (Composite && name == _owner.ClassName)
+            {
+                ReportWhole(ProblemCode.InvalidLayerName, name, "it is the network's class name; choose another name, such as '"
+                    + NamePolicy.Suggest(name, NamePolicy.FieldProblem, n => !_names.Contains(n) && n != _owner.ClassName && (_owner.Reserved is null || !_owner.Reserved.Contains(n))) + "'");
+                return false;
+            }
             if (_names.Add(name))
             {
                 if (IsInlined) _owner._inlinedNames.Add(name);
@@ -103,8 +111,11 @@ namespace Dsl.Generator.Graph
         public Value ParamPrepend(string param, Value x, EquatableArray<long> output, string? into = null) =>
             Failed ? x : AddStep(StepOp.ParamPrepend, null, into, output, param, x);
 
-        /// <summary>The network's own layer names, resolved before building: an inlined block's automatic names avoid them.</summary>
+        /// <summary>The network's own layer names, resolved before building, and its class name: an inlined block's automatic names avoid them.</summary>
         public ISet<string>? Reserved { get; set; }
+
+        /// <summary>The network's class name, set on its top-level builder: no field of the class may have it.</summary>
+        public string? ClassName { get; set; }
 
         /// <summary>Whether this builder writes into another's module (an inlined block).</summary>
         public bool IsInlined => _owner != this;
