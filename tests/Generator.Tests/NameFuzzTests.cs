@@ -58,7 +58,7 @@ namespace Dsl.Generator.Tests
         /// Names legal in both languages that generated code or the twin also uses (locals, modules, imports, helpers) or
         /// that Python reads specially: half of the cases draw only these, so many cases get as far as the twin.
         /// </summary>
-        private static readonly string[] TrickyNames =
+        internal static readonly string[] TrickyNames =
         {
             "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
             "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "match", "case", "_", "print",
@@ -66,7 +66,7 @@ namespace Dsl.Generator.Tests
         };
 
         /// <summary>Class names (always C# identifiers, or the test source itself would not compile).</summary>
-        private static readonly string[] ClassNames =
+        internal static readonly string[] ClassNames =
         {
             "Net", "None", "lambda", "def", "nn", "F", "torch", "Tensor", "super", "self", "Permute", "OrderedDict", "@int", "print", "é", "\uFB01x",
             "BasicBlock", "Sequential", "math", "re", "x", "input", "Graph", "Info", "IModule", "BModule", "match", "_", "ǅ", "@class",

@@ -59,7 +59,8 @@ namespace Dsl.Generator.Graph
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
     /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
     /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
-    /// the field has that type and is created with <c>new T()</c>; its output is the declared contract.
+    /// the field has that type (and <see cref="CustomAccess"/>, which the type's own accessibility bounds) and is created
+    /// with <c>new T()</c>; its output is the declared contract.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -80,7 +81,8 @@ namespace Dsl.Generator.Graph
         string? Doc,
         bool ZeroInitWeight,
         EquatableArray<TensorParam> Tensors = default,
-        string? CustomType = null)
+        string? CustomType = null,
+        string? CustomAccess = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

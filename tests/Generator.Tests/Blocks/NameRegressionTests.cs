@@ -125,6 +125,14 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.Contains("DSL018: Block 'S': layer name 'append' is not allowed: it is an attribute of PyTorch's nn.Sequential, which refuses it as a child's name", messages);
         }
 
+        /// <summary>A Sequential child named like a Python special attribute (every object has __init__): reported, as nn.Sequential refuses it.</summary>
+        [Fact]
+        public void Sequential_child_named_like_a_Python_special_name_is_reported()
+        {
+            var (messages, _, _) = Build("[Block] [ReLU(Name = \"__init__\")] public partial class S;\n[Input(2, 8, 8)] [Use<S>]\n" + Tail);
+            Assert.Contains("DSL018: Block 'S': layer name '__init__' is not allowed: it has the form of Python's special names (__init__, __len__, ...), which nn.Sequential has as attributes and refuses as a child's name", messages);
+        }
+
         /// <summary>Layers named like every candidate of the forward's input and flow variables: the forward picks others (was DSL016).</summary>
         [SkippableFact]
         public void Layers_named_like_every_local_candidate_get_a_forward_with_free_locals() => CompilesRunsAndImports(
