@@ -346,6 +346,24 @@ namespace Dsl
             return output;
         }
 
+        /// <summary>
+        /// Returns <paramref name="module"/>, a hand-written module (<c>[Custom]</c>) that a Sequential calls, after registering
+        /// a forward hook that checks every result as <see cref="LayerOutput(string, string, Shape, long, TorchSharp.torch.Tensor?)"/>
+        /// does: a Sequential runs its children itself, so the check cannot be written around the call. A module that returns
+        /// its input tensor itself gets an alias of it passed on, because TorchSharp's Sequential disposes each child's
+        /// input once the child has run (the tensor would be disposed under the next child).
+        /// </summary>
+        public static TModule Checked<TModule>(TModule module, string network, string layer, Shape declared)
+            where TModule : TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>
+        {
+            module.register_forward_hook((_, input, output) =>
+            {
+                var result = LayerOutput(network, layer, declared, input.shape[0], output);
+                return ReferenceEquals(result, input) ? result.alias() : result;
+            });
+            return module;
+        }
+
         private static InvalidOperationException NullOutput(string network, string layer) =>
             new($"{network}: the custom layer '{layer}' returned null instead of a tensor; its forward must return its output tensor.");
     }

@@ -1,12 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text;
-using System.Text.Json;
-using Dsl.Generator.Tests.ResNetFamily;
-using Dsl.Runtime.PyTorch;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
@@ -21,7 +17,8 @@ namespace Dsl.Generator.Tests
     /// marks and formatting characters) as layer names, Sequential keys, block parameter names, Body names, block and
     /// network class names, around a class block used twice with different values and an inlined block. For every case
     /// either a DSL error is reported, or the C# compiles, the module constructs and runs, and (where python3-torch is
-    /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys.
+    /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys,
+    /// and its ONNX model loads in ONNX Runtime and computes the module's eval-mode output.
     /// DSL_NAME_FUZZ_CASES (default 240) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
     /// </summary>
     public class NameFuzzTests
@@ -56,7 +53,7 @@ namespace Dsl.Generator.Tests
         /// Names legal in both languages that generated code or the twin also uses (locals, modules, imports, helpers) or
         /// that Python reads specially: half of the cases draw only these, so many cases get as far as the twin.
         /// </summary>
-        private static readonly string[] TrickyNames =
+        internal static readonly string[] TrickyNames =
         {
             "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
             "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "match", "case", "_", "print",
@@ -64,7 +61,7 @@ namespace Dsl.Generator.Tests
         };
 
         /// <summary>Class names (always C# identifiers, or the test source itself would not compile).</summary>
-        private static readonly string[] ClassNames =
+        internal static readonly string[] ClassNames =
         {
             "Net", "None", "lambda", "def", "nn", "F", "torch", "Tensor", "super", "self", "Permute", "OrderedDict", "@int", "print", "é", "\uFB01x",
             "BasicBlock", "Sequential", "math", "re", "x", "input", "Graph", "Info", "IModule", "BModule", "match", "_", "ǅ", "@class",
@@ -75,44 +72,24 @@ namespace Dsl.Generator.Tests
         {
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 240;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261201;
-            string? python = PythonOracle.MissingReason;
-            string dir = Path.Combine(Path.GetTempPath(), "dsl-name-fuzz-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(dir);
             int clean = 0, diagnosed = 0;
-            try
+            var clock = PropertyClock.Start();
+            using var exports = new ExportChecks("name-fuzz");
+            for (int start = 0; start < cases; start += BatchSize)
             {
-                var twins = new List<(int Index, string Source, string File)>();
-                for (int start = 0; start < cases; start += BatchSize)
-                {
-                    var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => new NCase(i, new Random(seed + i * 7919))).ToArray();
-                    var (v, d) = CheckBatch(batch, dir, twins);
-                    clean += v;
-                    diagnosed += d;
-                }
-                _output.WriteLine($"{cases} cases (seed {seed}): {clean} compiled and ran, {diagnosed} diagnosed; twins {(python is null ? "imported: " + twins.Count : "not checked: " + python)}");
-                Assert.True(clean >= cases / 10 && diagnosed >= cases / 10, $"{clean} clean, {diagnosed} diagnosed");
-                // The C# side is checked everywhere; the twins where python3-torch is installed.
-                Skip.If(python is not null, python);
-                string script = Path.Combine(dir, "check.py");
-                File.WriteAllText(script, CheckScript);
-                var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
-                var failures = output.Split('\n').Where(l => l.StartsWith("FAIL ", StringComparison.Ordinal)).ToList();
-                string Listing(string line)
-                {
-                    string file = line.Substring(5, line.IndexOf(':', StringComparison.Ordinal) - 5);
-                    var twin = twins.FirstOrDefault(t => Path.GetFileName(t.File) == file);
-                    return line + "\n" + twin.Source + "\n---- twin ----\n" + (twin.File is null ? "" : File.ReadAllText(twin.File));
-                }
-                Assert.True(code == 0 && failures.Count == 0, $"Twins that do not import or run ({failures.Count}):\n" + string.Join("\n\n", failures.Take(3).Select(Listing)) + "\n" + error);
-                Assert.Contains($"OK {twins.Count}", output, StringComparison.Ordinal);
+                var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => new NCase(i, new Random(seed + i * 7919))).ToArray();
+                var (v, d) = CheckBatch(batch, exports);
+                clean += v;
+                diagnosed += d;
             }
-            finally
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            Assert.True(clean >= cases / 10 && diagnosed >= cases / 10, $"{clean} clean, {diagnosed} diagnosed");
+            // The C# side and ONNX are checked everywhere; the twins where python3-torch is installed.
+            string? python = exports.CheckTwins();
+            _output.WriteLine($"{cases} cases (seed {seed}): {clean} compiled, ran and loaded in ONNX Runtime, {diagnosed} diagnosed; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
+            Skip.If(python is not null, python);
         }
 
-        private static (int Clean, int Diagnosed) CheckBatch(NCase[] batch, string dir, List<(int, string, string)> twins)
+        private static (int Clean, int Diagnosed) CheckBatch(NCase[] batch, ExportChecks exports)
         {
             var sources = batch.Select(k => k.Render()).ToArray();
             var run = Harness.Run(sources);
@@ -139,65 +116,31 @@ namespace Dsl.Generator.Tests
                 }
                 assembly ??= Harness.Load(run);
                 var type = assembly.GetType($"Case{k.Index}.{k.ClassName.TrimStart('@')}", throwOnError: true)!;
-                string[] keys;
+                using var scope = NewDisposeScope();
+                nn.Module<Tensor, Tensor> net;
+                Tensor x, y;
                 try
                 {
-                    using var scope = NewDisposeScope();
-                    using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+                    net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
                     net.eval();
-                    using var y = net.call(zeros(1, 2, 8, 8));
-                    Assert.True(y.shape.SequenceEqual(new long[] { 1, 2 }), $"No diagnostic, but the module's output is [{string.Join(", ", y.shape)}], not [1, 2]:\n{sources[i]}\n{run.Sources[$"Case{k.Index}.{k.ClassName.TrimStart('@')}.g.cs"]}");
-                    keys = net.state_dict().Keys.ToArray();
+                    manual_seed(k.Index);
+                    x = randn(2, 2, 8, 8);
+                    using (no_grad()) y = net.call(x);
+                    Assert.True(y.shape.SequenceEqual(new long[] { 2, 2 }), $"No diagnostic, but the module's output is [{string.Join(", ", y.shape)}], not [2, 2]:\n{sources[i]}\n{run.Sources[$"Case{k.Index}.{k.ClassName.TrimStart('@')}.g.cs"]}");
                 }
                 catch (Exception e) when (e is not Xunit.Sdk.XunitException)
                 {
                     throw new Xunit.Sdk.XunitException($"No diagnostic, but the module fails: {(e.InnerException ?? e).Message.Split('\n')[0]}\n{sources[i]}");
                 }
-                var info = (Dsl.NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
-                string twin;
-                try
+                using (net)
                 {
-                    twin = PyTorchTwin.Render(info);
+                    ExportChecks.Onnx(net, x, y, sources[i]);
+                    exports.AddTwin((Dsl.NetworkInfo)type.GetProperty("Info")!.GetValue(null)!, net.state_dict().Keys, sources[i]);
                 }
-                catch (Exception e)
-                {
-                    throw new Xunit.Sdk.XunitException($"No diagnostic, but the PyTorch twin cannot be written: {e.Message}\n{sources[i]}");
-                }
-                string path = Path.Combine(dir, $"case{k.Index}.py");
-                File.WriteAllText(path, twin, new UTF8Encoding(false));
-                File.WriteAllText(Path.ChangeExtension(path, ".json"), JsonSerializer.Serialize(keys));
-                twins.Add((k.Index, sources[i], path));
                 clean++;
             }
             return (clean, diagnosed);
         }
-
-        /// <summary>Imports every case's twin, builds its network class, runs a forward and compares the state_dict keys.</summary>
-        private const string CheckScript = """
-            import importlib.util, json, os, sys, traceback
-            import torch
-            folder = sys.argv[1]
-            ok = 0
-            for name in sorted(f for f in os.listdir(folder) if f.startswith("case") and f.endswith(".py")):
-                path = os.path.join(folder, name)
-                try:
-                    spec = importlib.util.spec_from_file_location(name[:-3], path)
-                    module = importlib.util.module_from_spec(spec)
-                    spec.loader.exec_module(module)
-                    cls = getattr(module, module.__all__[0])
-                    net = cls().eval()
-                    with torch.no_grad():
-                        y = net(torch.zeros(1, *cls.input_shape))
-                    assert tuple(y.shape[1:]) == tuple(cls.output_shape), f"output {tuple(y.shape)} vs {cls.output_shape}"
-                    keys = list(net.state_dict().keys())
-                    expected = json.load(open(path[:-3] + ".json", encoding="utf-8"))
-                    assert keys == expected, f"state_dict keys {keys} vs the .NET module's {expected}"
-                    ok += 1
-                except BaseException as e:
-                    print(f"FAIL {name}: {type(e).__name__}: {e}".replace("\n", " "))
-                    traceback.print_exc(file=sys.stdout)
-            print(f"OK {ok}")
-            """;
 
         /// <summary>One drawn declaration: a network with a class block used twice (different channels), an inlined block and a Sequential block.</summary>
         private sealed class NCase

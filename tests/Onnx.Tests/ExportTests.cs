@@ -99,18 +99,33 @@ namespace Dsl.Onnx.Tests
             Assert.Contains("Supported kinds: Conv2d, BatchNorm2d,", e.Message);
         }
 
-        [Fact]
-        public void Adaptive_pooling_to_a_size_that_does_not_divide_the_input_cannot_be_exported()
+        /// <summary>
+        /// Adaptive pooling to a size that does not divide the input has windows of different sizes (7 to 3: 0-2, 2-4,
+        /// 4-6), which no ONNX pool expresses; it is exported as products with averaging matrices and computes PyTorch's.
+        /// </summary>
+        [Theory]
+        [InlineData("AdaptiveAvgPool2d", "[4,7,5]", "[4,3,2]", "[3,2]")]
+        [InlineData("AdaptiveAvgPool2d", "[2,6,9]", "[2,4,4]", "4")]
+        [InlineData("AdaptiveAvgPool1d", "[4,23]", "[4,2]", "2")]
+        [InlineData("AdaptiveAvgPool1d", "[3,5]", "[3,4]", "4")]
+        public void Adaptive_pooling_to_a_size_that_does_not_divide_the_input_computes_torchs(string module, string input, string output, string size)
         {
-            var graph = NetworkGraph.Parse(Graph("""
-                {"name":"pool","path":"pool","type":"AdaptiveAvgPool2d","form":"leaf","module":"AdaptiveAvgPool2d","input":[4,7,7],"output":[4,3,3],"args":[{"name":"output_size","value":3}]}
-                """, "pool", input: "[4,7,7]", output: "[4,3,3]"));
+            var graph = NetworkGraph.Parse(Graph($$"""
+                {"name":"pool","path":"pool","type":"{{module}}","form":"leaf","module":"{{module}}","input":{{input}},"output":{{output}},"args":[{"name":"output_size","value":{{size}}}]}
+                """, "pool", input: input, output: output));
+            using var onnx = new OnnxPredictor(OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()), threads: 1);
+            using var scope = torch.NewDisposeScope();
+            long[] dims = System.Text.Json.JsonSerializer.Deserialize<long[]>(input)!;
+            var x = torch.randn(new long[] { 2 }.Concat(dims).ToArray());
+            long[] target = System.Text.Json.JsonSerializer.Deserialize<long[]>(output)!;
+            var expected = module == "AdaptiveAvgPool2d"
+                ? torch.nn.functional.adaptive_avg_pool2d(x, new[] { target[1], target[2] })
+                : torch.nn.functional.adaptive_avg_pool1d(x, target[1]);
 
-            var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()));
+            var actual = onnx.call(x);
 
-            Assert.Equal("pool", e.LayerPath);
-            Assert.Contains("'pool' (AdaptiveAvgPool2d)", e.Message);
-            Assert.Contains("from 7x7 to 3x3", e.Message);
+            Assert.Equal(expected.shape, actual.shape);
+            Assert.True((actual - expected).abs().max().item<float>() < 1e-5, $"max |onnx - torch| = {(actual - expected).abs().max().item<float>()}");
         }
 
         [Fact]

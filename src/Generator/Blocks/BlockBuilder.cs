@@ -186,6 +186,8 @@ namespace Dsl.Generator.Blocks
 
             var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
             if (layerNames is null) return x;
+            // Inlined blocks built before a later layer of this module take automatic names that avoid it.
+            if (!b.IsSequential) b.Reserve(layerNames);
             bool parallel = decl.Parallel != BlockDecl.MergeNone && !b.IsSequential;
             var input = x;
             var branches = new List<Value>();
@@ -330,9 +332,12 @@ namespace Dsl.Generator.Blocks
             }
             var problems = new List<Problem>();
             // The layers are fields of the generated class "<Block>Module": a field may not have its class's name.
-            string className = decl.Name + "Module";
-            // An inlined block's layers join the module that uses it: their automatic names avoid that module's.
-            names = NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className, b.IsInlined ? b.TakenNames.ToList() : null);
+            // An inlined block's layers join the module that uses it instead: their automatic names avoid that module's
+            // names (a network's include its class name; a block class's name is chosen to avoid its fields).
+            string? className = b.IsInlined ? null : decl.Name + "Module";
+            names = b.IsInlined
+                ? NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, null, b.IsTaken, b.AutomaticCounters)
+                : NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className);
             if (problems.Count > 0)
             {
                 string name = (string)problems[0].Args[0];

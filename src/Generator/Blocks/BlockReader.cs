@@ -21,7 +21,7 @@ namespace Dsl.Generator.Blocks
             attribute.AttributeClass is { Name: BlockAttributeName, IsGenericType: false } c && c.ContainingNamespace?.ToDisplayString() == SpecParser.Namespace;
 
         /// <summary>Every block reachable from <paramref name="layers"/>, in the order first met.</summary>
-        public static EquatableArray<BlockDecl> Reachable(ImmutableArray<AttributeData> layers, IAssemblySymbol within, CancellationToken cancellationToken)
+        public static EquatableArray<BlockDecl> Reachable(ImmutableArray<AttributeData> layers, INamedTypeSymbol network, CancellationToken cancellationToken)
         {
             var found = new Dictionary<string, BlockDecl>(System.StringComparer.Ordinal);
             var order = new List<BlockDecl>();
@@ -36,7 +36,7 @@ namespace Dsl.Generator.Blocks
                 var block = attributes.FirstOrDefault(IsBlockAttribute);
                 if (block is null) continue; // not a block: the use reports it
                 var layerAttributes = attributes.Where(SpecParser.IsLayerAttribute).ToImmutableArray();
-                var decl = Read(named, key, block, layerAttributes, attributes.Any(SpecParser.IsInputAttribute), within);
+                var decl = Read(named, key, block, layerAttributes, attributes.Any(SpecParser.IsInputAttribute), network);
                 found[key] = decl;
                 order.Add(decl);
                 foreach (var used in layerAttributes.Select(UsedBlock).OfType<ITypeSymbol>()) pending.Enqueue(used);
@@ -57,9 +57,9 @@ namespace Dsl.Generator.Blocks
 
         /// <summary>The declaration of block <paramref name="type"/> (its [Block] attribute and layer attributes).</summary>
         public static BlockDecl Read(INamedTypeSymbol type, AttributeData block, ImmutableArray<AttributeData> layers) =>
-            Read(type, RawAttribute.BlockName(type), block, layers, type.GetAttributes().Any(SpecParser.IsInputAttribute), type.ContainingAssembly);
+            Read(type, RawAttribute.BlockName(type), block, layers, type.GetAttributes().Any(SpecParser.IsInputAttribute), null);
 
-        private static BlockDecl Read(INamedTypeSymbol type, string key, AttributeData block, ImmutableArray<AttributeData> layers, bool hasInput, IAssemblySymbol within)
+        private static BlockDecl Read(INamedTypeSymbol type, string key, AttributeData block, ImmutableArray<AttributeData> layers, bool hasInput, INamedTypeSymbol? network)
         {
             string? problem = null;
             var parameters = new List<BlockParameter>();
@@ -93,7 +93,7 @@ namespace Dsl.Generator.Blocks
                 block.NamedArguments.FirstOrDefault(p => p.Key == name).Value is { Kind: not TypedConstantKind.Array, Value: T value } ? value : fallback;
             string? shortcut = Shortcut(block) is { } s ? RawAttribute.BlockName(s) : null;
             return new BlockDecl(key, type.Name, parameters.ToEquatableArray(), Named("Merge", 0), Named<string?>("MergeWhen", null), Named<string?>("Body", null),
-                shortcut, Named("ShortcutName", "shortcut"), layers.Select(l => RawAttribute.From(l, within)).ToEquatableArray(), problem, Named("Parallel", 0));
+                shortcut, Named("ShortcutName", "shortcut"), layers.Select(l => RawAttribute.From(l, network)).ToEquatableArray(), problem, Named("Parallel", 0));
         }
     }
 }

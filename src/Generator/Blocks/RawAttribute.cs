@@ -35,8 +35,8 @@ namespace Dsl.Generator.Blocks
         public const string Use = "UseAttribute";
 
         /// <param name="attribute">The attribute as written.</param>
-        /// <param name="within">The assembly of the network the attribute is built into (a custom module's constructor must be accessible there).</param>
-        public static RawAttribute From(AttributeData attribute, IAssemblySymbol? within = null)
+        /// <param name="network">The network class the attribute is built into (the generated code that creates a custom module is in it).</param>
+        public static RawAttribute From(AttributeData attribute, INamedTypeSymbol? network = null)
         {
             var type = attribute.AttributeClass!;
             var parameters = attribute.AttributeConstructor?.Parameters.Select(p => p.Name) ?? Enumerable.Empty<string>();
@@ -52,7 +52,7 @@ namespace Dsl.Generator.Blocks
             var named = attribute.NamedArguments.Select(p => new RawNamed(p.Key, new RawValue(Constant(p.Value))));
             string? block = type.IsGenericType && type.Name == "UseAttribute" && type.TypeArguments.Length == 1 ? BlockName(type.TypeArguments[0]) : null;
             // [Custom<T>]: the module class, checked once here (the reader sees no symbols).
-            var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0], within) : null;
+            var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0], network) : null;
             return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block, custom);
         }
 

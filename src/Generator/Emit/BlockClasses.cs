@@ -146,18 +146,23 @@ namespace Dsl.Generator.Emit
                 _byPath[node.Path] = candidate;
                 return;
             }
+            // A member may not have its class's name (CS0542): the class's name avoids its fields (an inlined block's layer
+            // may be called "XModule").
             string name = node.ModuleType;
-            for (int n = 2; reserved.Contains(name) || Classes.Any(c => c.Name == name); n++) name = node.ModuleType + n;
+            for (int n = 2; reserved.Contains(name) || IsMember(node, name) || Classes.Any(c => c.Name == name); n++) name = node.ModuleType + n;
             var created = new BlockClass(name, node);
             foreach (var child in node.Children) created.ChildSignatures[child.Name] = Signature(child);
             Classes.Add(created);
             _byPath[node.Path] = created;
         }
 
+        private static bool IsMember(GraphNode node, string name) => node.Children.Any(c => c.Name == name) || node.Tensors.Any(t => t.Name == name);
+
         /// <summary>Same forward, same parameters, and every submodule both have is built the same way.</summary>
         private bool Compatible(BlockClass c, GraphNode node)
         {
             var first = c.First;
+            if (IsMember(node, c.Name)) return false;
             if (first.Body != node.Body || first.Result != node.Result) return false;
             // The same tensors; a first dimension given by a block parameter (BlockGeneralizer) may differ between uses.
             if (!first.Tensors.Select(t => t.Signature).SequenceEqual(node.Tensors.Select(t => t.Signature))) return false;

@@ -39,14 +39,14 @@ namespace Dsl.Generator.Emit
                     foreach (var child in root.Children)
                     {
                         w.Line($"/// <summary>{child.Name}: {child.Type}, output {Dims(child.Output)}, {Grouped(child.Parameters)} parameters.</summary>");
-                        w.Line($"public readonly {FieldType(child, classes)} {child.Name};");
+                        w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)} {child.Name};");
                         w.Line();
                     }
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
                     using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
                         ParameterEmitter.WriteConstruction(w, root.Tensors);
-                        WriteConstruction(w, root.Children, _ => true, Context.Literal(classes));
+                        WriteConstruction(w, root.Children, _ => true, Context.Literal(classes, spec.ClassName));
                         InitEmitter.WriteApply(w, model);
                     }
                     w.Line();
@@ -93,15 +93,21 @@ namespace Dsl.Generator.Emit
         /// <summary>How constructor arguments are written: parameters of the enclosing block class by name, the rest as literals.</summary>
         private sealed class Context
         {
-            public Context(BlockClasses classes, IReadOnlyDictionary<string, string> parameters) { Classes = classes; Parameters = parameters; }
+            public Context(BlockClasses classes, IReadOnlyDictionary<string, string> parameters, string owner) { Classes = classes; Parameters = parameters; Owner = owner; }
 
             public BlockClasses Classes { get; }
+
+            /// <summary>The network or block class being written, as the run-time checks name it.</summary>
+            public string Owner { get; }
 
             /// <summary>The constructor's parameter for each block parameter it takes (<see cref="BlockClass.Arguments"/>).</summary>
             public IReadOnlyDictionary<string, string> Parameters { get; }
 
-            public static Context Literal(BlockClasses classes) => new(classes, new Dictionary<string, string>(StringComparer.Ordinal));
+            public static Context Literal(BlockClasses classes, string owner) => new(classes, new Dictionary<string, string>(StringComparer.Ordinal), owner);
         }
+
+        /// <summary>Fields are public, but never more accessible than their type (a custom module's type may be internal or private).</summary>
+        private static string FieldAccess(GraphNode node) => node.CustomAccess ?? "public";
 
         private static string FieldType(GraphNode node, BlockClasses classes) => node.Form switch
         {
@@ -130,7 +136,10 @@ namespace Dsl.Generator.Emit
                 }
                 case NodeForm.Sequential:
                 {
-                    var items = node.Children.Select(c => $"({Identifier.String(c.Name)}, {Create(c, context, indent + "    ")})").ToList();
+                    // A Sequential calls its children itself: a hand-written module's result is checked by a forward hook instead.
+                    string Item(GraphNode c) => c.CustomType is null ? Create(c, context, indent + "    ")
+                        : $"global::Dsl.Guard.Checked({Create(c, context, indent)}, {Identifier.String(context.Owner)}, {Identifier.String(c.Path)}, new global::Dsl.Shape({string.Join(", ", c.Output)}))";
+                    var items = node.Children.Select(c => $"({Identifier.String(c.Name)}, {Item(c)})").ToList();
                     bool multiline = node.Children.Any(c => c.Form != NodeForm.Leaf) || items.Sum(i => i.Length) > 120;
                     return multiline
                         ? $"{Nn}.Sequential(\n" + string.Join(",\n", items.Select(i => indent + "    " + i)) + ")"
@@ -244,7 +253,7 @@ namespace Dsl.Generator.Emit
         {
             var first = c.First;
             var varying = c.Varying;
-            var context = new Context(classes, c.Arguments);
+            var context = new Context(classes, c.Arguments, first.Type);
             int uses = c.Instances.Count;
             var children = c.Children.Where(n => c.Presence(n) > 0).Select(c.Child).ToList();
             bool Always(GraphNode n) => c.Presence(n.Name) == uses;
@@ -263,7 +272,7 @@ namespace Dsl.Generator.Emit
                     string doc = child.Doc ?? c.DescribeChild(child.Name);
                     if (!Always(child)) doc += " Null in the uses of the block without it.";
                     w.Line($"/// <summary>{doc}</summary>");
-                    w.Line($"public readonly {FieldType(child, classes)}{optional} {child.Name};");
+                    w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{optional} {child.Name};");
                 }
                 w.Line();
                 w.Line("/// <summary>Creates the block" + (varying.Count == 0 ? "." : "; the arguments are what differs between its uses in the network.") + "</summary>");

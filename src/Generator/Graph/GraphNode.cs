@@ -75,9 +75,10 @@ namespace Dsl.Generator.Graph
     /// the summary shows ("Stem", "ResidualStage"). A block's <see cref="Body"/> reads its input as "x" and
     /// returns <see cref="Result"/>. <see cref="Tensors"/> are the block's own learned tensors (registered with
     /// register_parameter, not submodules), counted in <see cref="Parameters"/>. A leaf with a <see cref="CustomType"/> is a hand-written module (<c>[Custom&lt;T&gt;]</c>):
-    /// the field has that type and is created with <c>new T()</c>; its output is the declared contract. <see cref="Size"/>:
-    /// how a leaf's output follows its input's spatial size. <see cref="OwnModule"/>: the leaf's module is one of this
-    /// library's (namespace <c>Dsl.Layers</c>, created with <c>new</c>) where TorchSharp has none with the same keys.
+    /// the field has that type (and <see cref="CustomAccess"/>, which the type's own accessibility bounds) and is created
+    /// with <c>new T()</c>; its output is the declared contract. <see cref="Size"/>: how a leaf's output follows its input's
+    /// spatial size. <see cref="OwnModule"/>: the leaf's module is one of this library's (namespace <c>Dsl.Layers</c>,
+    /// created with <c>new</c>) where TorchSharp has none with the same keys.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -100,7 +101,8 @@ namespace Dsl.Generator.Graph
         EquatableArray<TensorParam> Tensors = default,
         string? CustomType = null,
         SizeRule Size = SizeRule.Dependent,
-        bool OwnModule = false)
+        bool OwnModule = false,
+        string? CustomAccess = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

@@ -45,7 +45,8 @@ namespace Dsl.Generator.Graph
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
-            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal);
+            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
+            builder.ClassName = spec.ClassName;
             var x = new Value(inputVar, input);
             for (int i = 0; i < layers.Count; i++)
             {
@@ -91,14 +92,17 @@ namespace Dsl.Generator.Graph
 
         /// <summary>Explicit names, or per-kind numbering: conv1, conv2, bn1, stage1..., stem, head.</summary>
         /// <param name="alsoTaken">Names automatic names must avoid too (an inlined block's layers join the module that uses it).</param>
-        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null, IEnumerable<string>? alsoTaken = null)
+        /// <param name="counters">The last number given to each automatic prefix, shared by the calls that name layers of one
+        /// module (inlined blocks): numbering goes on from it rather than trying every taken name again, so a module of n
+        /// inlined layers is named in time linear in n. Null: this call's own.</param>
+        public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null,
+            Func<string, bool>? alsoTaken = null, Dictionary<string, int>? counters = null)
         {
             var names = new string[layers.Count];
-            var counters = new Dictionary<string, int>(StringComparer.Ordinal);
-            var taken = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
-            if (alsoTaken is not null) taken.UnionWith(alsoTaken);
+            counters ??= new Dictionary<string, int>(StringComparer.Ordinal);
+            var explicitNames = new HashSet<string>(layers.Where(l => l.Name is not null).Select(l => l.Name!), StringComparer.Ordinal);
+            bool Taken(string n) => explicitNames.Contains(n) || n == className || (alsoTaken is not null && alsoTaken(n));
             // A member may not have its class's name (CS0542): automatic names skip it, explicit ones are reported.
-            if (className is not null) taken.Add(className);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < layers.Count; i++)
             {
@@ -107,7 +111,7 @@ namespace Dsl.Generator.Graph
                 {
                     names[i] = explicitName;
                     // A name that is taken in this network (another layer, the class) is suggested with '_' appended too.
-                    bool Free(string n) => !taken.Contains(n) && n != className;
+                    bool Free(string n) => !Taken(n);
                     string? why = NamePolicy.FieldProblem(explicitName)
                         ?? (explicitName == className ? "it is the network's class name" : !seen.Add(explicitName) ? "another layer of this network already has it" : null);
                     if (why is not null)
@@ -126,7 +130,7 @@ namespace Dsl.Generator.Graph
                     // relu6 -> relu6_1, not relu61.
                     candidate = !numbered && n == 1 ? prefix : prefix + (char.IsDigit(prefix[prefix.Length - 1]) ? "_" : "") + n;
                 }
-                while (taken.Contains(candidate));
+                while (Taken(candidate) || seen.Contains(candidate));
                 names[i] = candidate;
                 seen.Add(candidate);
             }

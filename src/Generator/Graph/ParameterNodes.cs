@@ -42,6 +42,14 @@ namespace Dsl.Generator.Graph
         /// <summary>Whether name <paramref name="name"/> is still free in this module (submodules and tensors share one namespace); reports otherwise.</summary>
         private bool Claim(string name)
         {
+            // An inlined block's layer is a field of the network class: a member may not have its class's name (CS0542).
+            // The network's own layers are checked when their names are resolved.
+            if (Composite && name == _owner.ClassName)
+            {
+                ReportWhole(ProblemCode.InvalidLayerName, name, "it is the network's class name; choose another name, such as '"
+                    + NamePolicy.Suggest(name, NamePolicy.FieldProblem, n => !_names.Contains(n) && n != _owner.ClassName && (_owner.Reserved is null || !_owner.Reserved.Contains(n))) + "'");
+                return false;
+            }
             if (_names.Add(name))
             {
                 if (IsInlined) _owner._inlinedNames.Add(name);
@@ -103,14 +111,31 @@ namespace Dsl.Generator.Graph
         public Value ParamPrepend(string param, Value x, EquatableArray<long> output, string? into = null) =>
             Failed ? x : AddStep(StepOp.ParamPrepend, null, into, output, param, x);
 
-        /// <summary>The network's own layer names, resolved before building: an inlined block's automatic names avoid them.</summary>
+        /// <summary>
+        /// The module's layer names resolved before they are built (the network's own and its class name; a block's and an
+        /// inlined block's, see <see cref="Reserve"/>): an inlined block's automatic names avoid them.
+        /// </summary>
         public ISet<string>? Reserved { get; set; }
+
+        /// <summary>
+        /// Names the module gives layers not built yet (a block's layers after an inlined one, an inlined block's own):
+        /// the automatic names of inlined blocks built before them avoid them too.
+        /// </summary>
+        public void Reserve(IEnumerable<string> names) => (_owner.Reserved ??= new HashSet<string>(System.StringComparer.Ordinal)).UnionWith(names);
+
+        /// <summary>The network's class name, set on its top-level builder: no field of the class may have it.</summary>
+        public string? ClassName { get; set; }
 
         /// <summary>Whether this builder writes into another's module (an inlined block).</summary>
         public bool IsInlined => _owner != this;
 
-        /// <summary>The names the module already has or will have (its claimed names and, at the top level, the declared layers').</summary>
-        public IEnumerable<string> TakenNames => _owner.Reserved is { } reserved ? _names.Concat(reserved) : _names;
+        /// <summary>Whether the module already has <paramref name="name"/> or will have it (its claimed and reserved names).</summary>
+        public bool IsTaken(string name) => _names.Contains(name) || (_owner.Reserved?.Contains(name) ?? false);
+
+        /// <summary>The last number given to each automatic name prefix among the module's inlined layers (see <see cref="NetworkGraph.ResolveNames"/>).</summary>
+        public Dictionary<string, int> AutomaticCounters => _owner._automaticCounters;
+
+        private readonly Dictionary<string, int> _automaticCounters = new(System.StringComparer.Ordinal);
 
         /// <summary>
         /// A builder whose modules, tensors and steps go into this module itself (an inlined block: its layers become

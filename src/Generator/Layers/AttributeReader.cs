@@ -21,7 +21,7 @@ namespace Dsl.Generator.Layers
         private readonly IReadOnlyDictionary<string, double> _names;
         private readonly Dictionary<string, string> _with = new(StringComparer.OrdinalIgnoreCase);
 
-        public AttributeReader(AttributeData attribute, IAssemblySymbol? within = null) : this(RawAttribute.From(attribute, within), NoNames) { }
+        public AttributeReader(AttributeData attribute, INamedTypeSymbol? network = null) : this(RawAttribute.From(attribute, network), NoNames) { }
 
         /// <param name="attribute">The attribute as written.</param>
         /// <param name="names">The values expressions may read (a block's parameters and <c>in</c>).</param>

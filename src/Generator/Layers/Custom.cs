@@ -11,10 +11,16 @@ namespace Dsl.Generator.Model
 {
     /// <summary>
     /// The module class of a <c>[Custom&lt;T&gt;]</c> as plain values: its fully qualified name, a short name for automatic
-    /// layer names, and what makes it unusable (null when it is a <c>Module&lt;Tensor, Tensor&gt;</c> with an accessible
-    /// parameterless constructor, as the compiler checks <c>new T()</c>). Read from the symbol once, by <see cref="RawAttribute.From"/>.
+    /// layer names, what makes it unusable (null when it is a <c>Module&lt;Tensor, Tensor&gt;</c> with an accessible
+    /// parameterless constructor, as the compiler checks <c>new T()</c>), and the accessibility of a field of that type
+    /// (<see cref="FieldAccess"/>). Read from the symbol once, by <see cref="RawAttribute.From"/>.
     /// </summary>
-    internal sealed record CustomModule(string FullName, string ShortName, string Display, string? Problem)
+    /// <param name="FieldAccess">
+    /// "public" when the type is public all the way out (and so are its type arguments); "internal" when it is at least
+    /// internal; "private" otherwise (a type nested in the network class). A field may not be more accessible than its
+    /// type (CS0052), so the generated field of an internal module type is internal.
+    /// </param>
+    internal sealed record CustomModule(string FullName, string ShortName, string Display, string? Problem, string FieldAccess = "public")
     {
         public const string AttributeName = "CustomAttribute";
 
@@ -22,22 +28,45 @@ namespace Dsl.Generator.Model
         public const string TypeArgument = "<TModule>";
 
         /// <param name="type">The type argument of <c>[Custom&lt;T&gt;]</c>.</param>
-        /// <param name="within">The assembly whose generated code writes <c>new T()</c> (internal members of other assemblies are
-        /// accessible only through InternalsVisibleTo); null: internal counts as accessible.</param>
-        public static CustomModule Inspect(ITypeSymbol type, IAssemblySymbol? within = null)
+        /// <param name="network">The network class, in which the generated code writes <c>new T()</c> (its block classes are
+        /// nested in it): a type or constructor private to it is accessible, an internal one of another assembly only through
+        /// InternalsVisibleTo. Null (a block read on its own): internal counts as accessible, private and protected do not.</param>
+        public static CustomModule Inspect(ITypeSymbol type, INamedTypeSymbol? network = null)
         {
             string full = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             string display = type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
-            return new CustomModule(full, type.Name, display, Why(type, within));
+            return new CustomModule(full, type.Name, display, Why(type, network), FieldAccessOf(type));
+        }
+
+        /// <summary>The most a field of type <paramref name="type"/> may be: the least accessible of the type, its containers and its type arguments.</summary>
+        private static string FieldAccessOf(ITypeSymbol type)
+        {
+            int least = 2; // 2 public, 1 internal, 0 private
+            void Visit(ITypeSymbol t)
+            {
+                for (ISymbol? s = t; s is INamedTypeSymbol n; s = n.ContainingType)
+                {
+                    least = System.Math.Min(least, n.DeclaredAccessibility switch
+                    {
+                        Accessibility.Public => 2,
+                        Accessibility.Internal or Accessibility.ProtectedOrInternal => 1,
+                        _ => 0,
+                    });
+                    foreach (var argument in n.TypeArguments) Visit(argument);
+                }
+                if (t is IArrayTypeSymbol array) Visit(array.ElementType);
+            }
+            Visit(type);
+            return least switch { 2 => "public", 1 => "internal", _ => "private" };
         }
 
         /// <summary>
         /// What keeps the generated <c>new T()</c> from compiling or running, checked as the compiler checks it: the
         /// constructor chosen for no arguments (a parameterless one, or the only one whose parameters are all optional),
-        /// its accessibility from <paramref name="within"/>, <c>[Obsolete(..., true)]</c> on it or the type, and
+        /// its accessibility from <paramref name="network"/>, <c>[Obsolete(..., true)]</c> on it or the type, and
         /// <c>required</c> members an object creation without initializer leaves unset. Null when it is usable.
         /// </summary>
-        private static string? Why(ITypeSymbol type, IAssemblySymbol? within)
+        private static string? Why(ITypeSymbol type, INamedTypeSymbol? network)
         {
             if (type is ITypeParameterSymbol) return "it is a type parameter; name a concrete module class";
             if (type is not INamedTypeSymbol named || named.TypeKind != TypeKind.Class)
@@ -54,25 +83,32 @@ namespace Dsl.Generator.Model
             if (named.IsUnboundGenericType || named.TypeArguments.Any(t => t is ITypeParameterSymbol)) return "it is an open generic type; give its type arguments";
             for (ISymbol? t = named; t is INamedTypeSymbol n; t = n.ContainingType)
             {
-                if (n.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
-                    return "it is " + (n.DeclaredAccessibility == Accessibility.Private ? "private" : "protected") + (ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")") + "; make it public or internal";
-                if (n.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal && !Accessible(n, within))
-                    return "it is internal to " + n.ContainingAssembly.Name + (ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")") + "; make it public";
+                if (!Accessible(n, network, constructor: false))
+                {
+                    string through = ReferenceEquals(n, named) ? "" : " (through " + n.Name + ")";
+                    return n.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal
+                        ? "it is internal to " + n.ContainingAssembly.Name + through + "; make it public"
+                        : "it is " + (n.DeclaredAccessibility == Accessibility.Private ? "private" : "protected") + through + "; make it public or internal";
+                }
                 if (ObsoleteAsError(n) is { } message)
                     return "it is obsolete" + message;
             }
 
             // Overload resolution of `new T()`: a parameterless constructor wins; otherwise one whose parameters are all
             // optional (or params) is called with their defaults; two such are ambiguous.
-            var accessible = named.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public
-                || (c.DeclaredAccessibility is Accessibility.Internal or Accessibility.ProtectedOrInternal && Accessible(c, within))).ToList();
+            var accessible = named.InstanceConstructors.Where(c => Accessible(c, network, constructor: true)).ToList();
             var constructor = accessible.FirstOrDefault(c => c.Parameters.Length == 0);
             if (constructor is null)
             {
-                var optional = accessible.Where(c => c.Parameters.All(p => p.IsOptional || p.IsParams)).ToList();
-                if (optional.Count > 1)
+                // Applicable in normal form (every parameter optional) beats applicable only in expanded form (a params
+                // array left empty); among the latter, more declared parameters win; a tie is ambiguous (CS0121).
+                var normal = accessible.Where(c => c.Parameters.All(p => p.IsOptional && !p.IsParams)).ToList();
+                var expanded = accessible.Where(c => c.Parameters.Any(p => p.IsParams) && c.Parameters.All(p => p.IsOptional || p.IsParams))
+                    .GroupBy(c => c.Parameters.Length).OrderByDescending(g => g.Key).FirstOrDefault()?.ToList() ?? new List<IMethodSymbol>();
+                var best = normal.Count > 0 ? normal : expanded;
+                if (best.Count > 1)
                     return "new " + named.Name + "() is ambiguous between its constructors whose parameters are all optional; add a parameterless constructor";
-                constructor = optional.FirstOrDefault();
+                constructor = best.FirstOrDefault();
             }
             if (constructor is null)
             {
@@ -94,8 +130,41 @@ namespace Dsl.Generator.Model
             return null;
         }
 
-        private static bool Accessible(ISymbol symbol, IAssemblySymbol? within) =>
-            within is null || SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, within) || symbol.ContainingAssembly.GivesAccessTo(within);
+        /// <summary>
+        /// Whether code in <paramref name="network"/> (or a class nested in it) may name <paramref name="symbol"/>, by C#'s
+        /// rules: private inside the declaring type, protected also in a class derived from it (but a protected constructor
+        /// is not callable with <c>new</c> there), internal in the same assembly or one it gives access to.
+        /// </summary>
+        private static bool Accessible(ISymbol symbol, INamedTypeSymbol? network, bool constructor)
+        {
+            var declaring = symbol.ContainingType?.OriginalDefinition;
+            bool Internal() => network is null || SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, network.ContainingAssembly) || symbol.ContainingAssembly.GivesAccessTo(network.ContainingAssembly);
+            bool Inside() => network is not null && declaring is not null && Enclosing(network).Any(t => SymbolEqualityComparer.Default.Equals(t, declaring));
+            bool Derived() => !constructor && network is not null && declaring is not null && Enclosing(network).Any(t => DerivesFrom(t, declaring));
+            return symbol.DeclaredAccessibility switch
+            {
+                Accessibility.Public => true,
+                Accessibility.Internal => Internal(),
+                Accessibility.Private => Inside(),
+                Accessibility.Protected => Inside() || Derived(),
+                Accessibility.ProtectedOrInternal => Internal() || Inside() || Derived(),
+                Accessibility.ProtectedAndInternal => Internal() && (Inside() || Derived()),
+                _ => false,
+            };
+        }
+
+        /// <summary><paramref name="type"/> and the types it is nested in, as declared (original definitions).</summary>
+        private static IEnumerable<INamedTypeSymbol> Enclosing(INamedTypeSymbol type)
+        {
+            for (var t = type; t is not null; t = t.ContainingType) yield return t.OriginalDefinition;
+        }
+
+        private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol ancestor)
+        {
+            for (var t = type.BaseType; t is not null; t = t.BaseType)
+                if (SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, ancestor)) return true;
+            return false;
+        }
 
         /// <summary>" (error: message); ..." when <paramref name="symbol"/> is <c>[Obsolete(message, true)]</c>: using it does not compile.</summary>
         private static string? ObsoleteAsError(ISymbol symbol)
@@ -149,7 +218,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Custom";
 
         /// <summary>channelShuffle1 for ChannelShuffle.</summary>
-        public override string NamePrefix => Module is { ShortName.Length: > 0 } m ? char.ToLowerInvariant(m.ShortName[0]) + m.ShortName.Substring(1) : "custom";
+        public override string NamePrefix => NamePolicy.AutomaticPrefix(Module?.ShortName ?? "", "custom");
 
         public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
 
@@ -233,7 +302,7 @@ namespace Dsl.Generator.Model
                 output = dims.ToEquatableArray();
             }
             var args = new[] { new LeafArg("module", Emit.Identifier.String(Module.FullName), null, false) };
-            return b.Leaf(name, Kind, x, output, Parameters, 0, SizeRule.Dependent, args, customType: Module.FullName,
+            return b.Leaf(name, Kind, x, output, Parameters, 0, SizeRule.Dependent, args, customType: Module.FullName, customAccess: Module.FieldAccess,
                 doc: "The hand-written " + Module.Display.Replace("<", "&lt;").Replace(">", "&gt;") + " (declared output " + GraphBuilder.Format(output) + ").");
         }
     }

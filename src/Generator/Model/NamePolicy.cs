@@ -121,6 +121,9 @@ namespace Dsl.Generator.Model
             if (name.Trim().Length == 0) return "a Sequential's layer needs a name that is not empty";
             if (name.IndexOf('.') >= 0) return "a Sequential's layer needs a name without '.' (it separates state_dict keys)";
             if (PythonNames.ModuleMembers.Contains(name)) return "it is an attribute of PyTorch's nn.Sequential, which refuses it as a child's name";
+            // Every Python object has special attributes (__init__, __class__, __len__, ...), which add_module refuses too.
+            if (name.Length > 4 && name.StartsWith("__", StringComparison.Ordinal) && name.EndsWith("__", StringComparison.Ordinal))
+                return "it has the form of Python's special names (__init__, __len__, ...), which nn.Sequential has as attributes and refuses as a child's name";
             return null;
         }
 

@@ -68,7 +68,7 @@ namespace Dsl.Generator.Parsing
                 var attribute = layerAttributes[i];
                 // An attribute the registry does not know stays in place (so every index still locates its attribute)
                 // and is reported by the graph builder: never a silently missing network.
-                var reader = new Layers.AttributeReader(attribute, type.ContainingAssembly);
+                var reader = new Layers.AttributeReader(attribute, type);
                 layers.Add(Layers.LayerRegistry.Readers.TryGetValue(attribute.AttributeClass!.Name, out var read)
                     ? read(reader)
                     : new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
@@ -93,7 +93,7 @@ namespace Dsl.Generator.Parsing
                 layers.ToEquatableArray(),
                 ReadNaming(attributes),
                 UserMembers(type),
-                Blocks.BlockReader.Reachable(layerAttributes, type.ContainingAssembly, cancellationToken),
+                Blocks.BlockReader.Reachable(layerAttributes, type, cancellationToken),
                 Init.InitRules.Read(attributes));
             return new ParseResult(spec, problems.ToEquatableArray());
         }

@@ -63,8 +63,12 @@ namespace Dsl.Runtime.Onnx
             var producer = Nodes.LastOrDefault(n => n.Output.Contains(from));
             if (producer is null)
             {
-                // The result is the graph input itself (a network of identities): ONNX needs a node to name it.
-                Add("Identity", to, new[] { from });
+                // The result is the graph input itself (a network without layers, or of identities): ONNX needs a node
+                // that names it. Not through Add, whose fresh name would avoid the reserved output name.
+                var identity = new NodeProto { OpType = "Identity", Name = to };
+                identity.Input.Add(from);
+                identity.Output.Add(to);
+                Nodes.Add(identity);
                 return;
             }
             producer.Output[producer.Output.IndexOf(from)] = to;

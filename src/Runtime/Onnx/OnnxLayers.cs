@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Google.Protobuf;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
@@ -39,6 +40,15 @@ namespace Dsl.Runtime.Onnx
             {
                 throw Unsupported(e.Message + ", which the graph says this layer has");
             }
+        }
+
+        /// <summary>A constant float tensor of shape <paramref name="dims"/> (row-major <paramref name="values"/>).</summary>
+        public string Constant(float[] values, params long[] dims)
+        {
+            var tensor = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float };
+            tensor.Dims.AddRange(dims);
+            tensor.FloatData.AddRange(values);
+            return Op("Constant", Array.Empty<string>(), new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
         }
 
         public OnnxExportException Unsupported(string reason) => new(Node.Path, Node.Module, reason);
@@ -105,6 +115,9 @@ namespace Dsl.Runtime.Onnx
                 ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
             };
 
+        /// <summary>A constant int64 vector (Pad's pads, Reshape's shape).</summary>
+        private static string Longs(OnnxLayerContext c, params long[] values) => c.Op("Constant", Array.Empty<string>(), Ints("value_ints", values));
+
         /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
         private static string Scalar(OnnxLayerContext c, double value) => c.Op("Constant", Array.Empty<string>(), Float("value_float", value));
 
@@ -144,9 +157,24 @@ namespace Dsl.Runtime.Onnx
             var (sh, sw) = n.Pair("stride");
             var (ph, pw) = n.Pair("padding");
             var (dh, dw) = n.Pair("dilation");
-            return c.Op("MaxPool", new[] { c.Input },
+            return CeilWindows(c, c.Op("MaxPool", new[] { c.Input },
                 Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Ints("dilations", dh, dw), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0));
+                Ints("dilations", dh, dw), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0)));
+        }
+
+        /// <summary>
+        /// A pool with ceil_mode cut to the layer's output size. PyTorch leaves out a last window that would start in
+        /// the end padding; ONNX Runtime's ceil mode keeps it, one value too many at the end of the axis, which the slice
+        /// drops (where both agree it cuts nothing). Without ceil_mode nothing is added.
+        /// </summary>
+        internal static string CeilWindows(OnnxLayerContext c, string pooled)
+        {
+            if (!c.Node.Bool("ceil_mode")) return pooled;
+            var output = c.Node.Output;
+            int spatial = output.Count - 1;
+            var ends = Enumerable.Range(1, spatial).Select(i => output[i]).ToArray();
+            var axes = Enumerable.Range(2, spatial).Select(a => (long)a).ToArray();
+            return c.Op("Slice", new[] { pooled, Longs(c, new long[spatial]), Longs(c, ends), Longs(c, axes) });
         }
 
         private static string AvgPool2d(OnnxLayerContext c)
@@ -156,9 +184,9 @@ namespace Dsl.Runtime.Onnx
             var (sh, sw) = n.Pair("stride");
             var (ph, pw) = n.Pair("padding");
             // PyTorch and TorchSharp count the zero padding in the divisor by default; ONNX does not unless asked.
-            return c.Op("AveragePool", new[] { c.Input },
+            return CeilWindows(c, c.Op("AveragePool", new[] { c.Input },
                 Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1));
+                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1)));
         }
 
         private static string AdaptiveAvgPool2d(OnnxLayerContext c)
@@ -167,12 +195,37 @@ namespace Dsl.Runtime.Onnx
             if (oh == 1 && ow == 1) return c.Op("GlobalAveragePool", new[] { c.Input });
             long h = c.Node.Input[^2], w = c.Node.Input[^1];
             // Adaptive pooling is a fixed average pool exactly when the output size divides the input size: windows
-            // of size/out at stride size/out. Otherwise its windows overlap unevenly, which no ONNX pool expresses.
-            if (h % oh != 0 || w % ow != 0)
-                throw c.Unsupported($"adaptive average pooling from {h}x{w} to {oh}x{ow} has windows of unequal size, which no ONNX operator expresses; " +
-                                    "it can be exported only when the output size divides the input size (or is 1).");
-            return c.Op("AveragePool", new[] { c.Input },
-                Ints("kernel_shape", h / oh, w / ow), Ints("strides", h / oh, w / ow));
+            // of size/out at stride size/out.
+            if (h % oh == 0 && w % ow == 0)
+                return c.Op("AveragePool", new[] { c.Input }, Ints("kernel_shape", h / oh, w / ow), Ints("strides", h / oh, w / ow));
+            // Otherwise its windows differ in size, which no ONNX pool expresses; the mean over each window is separable,
+            // so it is two products with averaging matrices: over the width ([N, C, H, W] x [W, ow]), then over the
+            // height ([oh, H] x [N, C, H, ow], broadcast).
+            var rows = c.Op("MatMul", new[] { c.Input, c.Constant(AdaptiveAverage(w, ow), w, ow) });
+            return c.Op("MatMul", new[] { c.Constant(Transpose(AdaptiveAverage(h, oh), h, oh), oh, h), rows });
+        }
+
+        /// <summary>
+        /// The [length, output] matrix whose product with a row averages PyTorch's adaptive pooling windows: output i
+        /// averages positions floor(i * length / output) to ceil((i + 1) * length / output) - 1.
+        /// </summary>
+        internal static float[] AdaptiveAverage(long length, long output)
+        {
+            var matrix = new float[length * output];
+            for (long i = 0; i < output; i++)
+            {
+                long start = i * length / output, end = ((i + 1) * length + output - 1) / output;
+                for (long j = start; j < end; j++) matrix[j * output + i] = 1f / (end - start);
+            }
+            return matrix;
+        }
+
+        private static float[] Transpose(float[] matrix, long rows, long columns)
+        {
+            var result = new float[matrix.Length];
+            for (long r = 0; r < rows; r++)
+                for (long k = 0; k < columns; k++) result[k * rows + r] = matrix[r * columns + k];
+            return result;
         }
 
         private static string Linear(OnnxLayerContext c)
@@ -194,12 +247,20 @@ namespace Dsl.Runtime.Onnx
             var (ph, pw) = n.Pair("padding");
             var (oh, ow) = n.Pair("output_padding");
             var (dh, dw) = n.Pair("dilation");
-            // PyTorch's weight [in, out / groups, kH, kW] is ONNX ConvTranspose's layout.
+            // PyTorch's weight [in, out / groups, kH, kW] is ONNX ConvTranspose's layout. PyTorch allows an output padding
+            // below the stride or the dilation, ONNX Runtime only below the stride; so it is written as what it does: the
+            // end of the full transposed convolution is cropped by padding - output_padding instead of padding, and past
+            // the full output (output_padding > padding) the extra rows and columns hold only the bias.
+            long eh = Math.Max(oh - ph, 0), ew = Math.Max(ow - pw, 0);
+            bool beyond = eh > 0 || ew > 0;
             var inputs = new List<string> { c.Input, c.Weight("weight") };
-            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
-            return c.Op("ConvTranspose", inputs,
-                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Ints("output_padding", oh, ow), Ints("dilations", dh, dw), Int("group", n.Int("groups")));
+            if (n.Bool("bias") && !beyond) inputs.Add(c.Weight("bias"));
+            var y = c.Op("ConvTranspose", inputs,
+                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, Math.Max(ph - oh, 0), Math.Max(pw - ow, 0)),
+                Ints("dilations", dh, dw), Int("group", n.Int("groups")));
+            if (!beyond) return y;
+            y = c.Op("Pad", new[] { y, Longs(c, 0, 0, 0, 0, 0, 0, eh, ew) });
+            return n.Bool("bias") ? c.Op("Add", new[] { y, c.Op("Reshape", new[] { c.Weight("bias"), Longs(c, -1, 1, 1) }) }) : y;
         }
 
         /// <summary>
@@ -218,8 +279,10 @@ namespace Dsl.Runtime.Onnx
             return mode switch
             {
                 "nearest" => c.Op("Resize", inputs, Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor")),
+                // half_pixel, not pytorch_half_pixel: with the scale given (not sizes), PyTorch maps every output index,
+                // one of an axis of length 1 included, to (i + 0.5) / scale - 0.5, clamped at 0 as ONNX Runtime clamps.
                 "bilinear" => c.Op("Resize", inputs, Text("mode", "linear"),
-                    Text("coordinate_transformation_mode", n.Bool("align_corners") ? "align_corners" : "pytorch_half_pixel")),
+                    Text("coordinate_transformation_mode", n.Bool("align_corners") ? "align_corners" : "half_pixel")),
                 _ => throw c.Unsupported($"upsampling mode '{mode}' has no ONNX mapping (known: nearest, bilinear)."),
             };
         }

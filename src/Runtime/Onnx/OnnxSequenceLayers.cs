@@ -26,9 +26,9 @@ namespace Dsl.Runtime.Onnx
         {
             var n = c.Node;
             long p = n.Int("padding");
-            return c.Op("MaxPool", new[] { c.Input },
+            return OnnxLayers.CeilWindows(c, c.Op("MaxPool", new[] { c.Input },
                 Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Ints("dilations", n.Int("dilation")), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0));
+                Ints("dilations", n.Int("dilation")), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0)));
         }
 
         public static string AvgPool1d(OnnxLayerContext c)
@@ -36,19 +36,19 @@ namespace Dsl.Runtime.Onnx
             var n = c.Node;
             long p = n.Int("padding");
             // PyTorch counts the zero padding in the divisor by default; ONNX does not unless asked.
-            return c.Op("AveragePool", new[] { c.Input },
+            return OnnxLayers.CeilWindows(c, c.Op("AveragePool", new[] { c.Input },
                 Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1));
+                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1)));
         }
 
         public static string AdaptiveAvgPool1d(OnnxLayerContext c)
         {
             long output = c.Node.Int("output_size"), length = c.Node.Input[^1];
             if (output == 1) return c.Op("GlobalAveragePool", new[] { c.Input });
-            if (length % output != 0)
-                throw c.Unsupported($"adaptive average pooling from length {length} to {output} has windows of unequal size, which no ONNX operator expresses; " +
-                                    "it can be exported only when the output size divides the input size (or is 1).");
-            return c.Op("AveragePool", new[] { c.Input }, Ints("kernel_shape", length / output), Ints("strides", length / output));
+            if (length % output == 0)
+                return c.Op("AveragePool", new[] { c.Input }, Ints("kernel_shape", length / output), Ints("strides", length / output));
+            // Windows of different sizes: a product with the averaging matrix, [N, C, L] x [L, output] (as AdaptiveAvgPool2d).
+            return c.Op("MatMul", new[] { c.Input, c.Constant(OnnxLayers.AdaptiveAverage(length, output), length, output) });
         }
 
         /// <summary>

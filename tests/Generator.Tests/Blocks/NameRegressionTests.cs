@@ -125,6 +125,14 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.Contains("DSL018: Block 'S': layer name 'append' is not allowed: it is an attribute of PyTorch's nn.Sequential, which refuses it as a child's name", messages);
         }
 
+        /// <summary>A Sequential child named like a Python special attribute (every object has __init__): reported, as nn.Sequential refuses it.</summary>
+        [Fact]
+        public void Sequential_child_named_like_a_Python_special_name_is_reported()
+        {
+            var (messages, _, _) = Build("[Block] [ReLU(Name = \"__init__\")] public partial class S;\n[Input(2, 8, 8)] [Use<S>]\n" + Tail);
+            Assert.Contains("DSL018: Block 'S': layer name '__init__' is not allowed: it has the form of Python's special names (__init__, __len__, ...), which nn.Sequential has as attributes and refuses as a child's name", messages);
+        }
+
         /// <summary>Layers named like every candidate of the forward's input and flow variables: the forward picks others (was DSL016).</summary>
         [SkippableFact]
         public void Layers_named_like_every_local_candidate_get_a_forward_with_free_locals() => CompilesRunsAndImports(
@@ -150,6 +158,27 @@ namespace Dsl.Generator.Tests.Blocks
             var (messages, _, _) = Build("[Block] [ReLU(Name = \"act\")] public partial class I;\n[Input(2, 8, 8)] [Use<I>(Inline = true)] [ReLU(Name = \"act\")]\n" + Tail);
             Assert.Contains("DSL013: Layer name 'act' cannot be used because an inlined block's layer of the network already has it; choose another name, such as 'act_'", messages);
         }
+
+        /// <summary>An inlined block's layer named like the network class would be a member named like its class (CS0542): reported at the use.</summary>
+        [Fact]
+        public void Inlined_layers_explicit_name_that_is_the_network_class_is_reported()
+        {
+            var (messages, _, _) = Build("[Block] [ReLU(Name = \"Net\")] public partial class I;\n[Input(2, 8, 8)] [Use<I>(Inline = true)]\n" + Tail);
+            Assert.Contains("DSL013: Layer name 'Net' cannot be used because it is the network's class name; choose another name, such as 'Net_'", messages);
+        }
+
+        /// <summary>An inlined block's automatic layer names skip the network's class name, as the network's own do.</summary>
+        [SkippableFact]
+        public void Inlined_layers_automatic_names_skip_the_network_class() => CompilesRunsAndImports(
+            "[Block] [Conv2d(2, 1)] public partial class I;\n[Input(2, 8, 8)] [Use<I>(Inline = true)]\n[Flatten] [Linear(2)]\npublic partial class conv1;\n",
+            "conv1", "conv2.weight", "fc1.weight");
+
+        /// <summary>A block class holding an inlined layer named like the class it would get: the class takes another name.</summary>
+        [SkippableFact]
+        public void Block_class_named_like_an_inlined_layer_takes_another_name() => CompilesRunsAndImports(
+            "[Block] [Conv2d(2, 1, Name = \"XModule\")] public partial class I;\n[Block(Merge = Merge.Add)] [Use<I>(Inline = true)] public partial class X;\n" +
+            "[Input(2, 8, 8)] [Use<X>]\n" + Tail,
+            "Net", "x1.XModule.weight");
 
         /// <summary>A generic block's type arguments are no part of its layers' automatic names.</summary>
         [SkippableFact]

@@ -270,5 +270,115 @@ namespace Dsl.Generator.Tests.Ranks
             using var y = fine.call(randn(5, 3, 8, 8));
             Assert.Equal(new long[] { 5, 2 }, y.shape);
         }
+
+        private const string Found = """
+            using Dsl;
+            using TorchSharp;
+            using static TorchSharp.torch;
+            namespace Nets;
+
+            internal static class Hidden
+            {
+                /// <summary>Public, but inside an internal class.</summary>
+                public sealed class Scale : nn.Module<Tensor, Tensor>
+                {
+                    public Scale() : base(nameof(Scale)) { }
+                    public override Tensor forward(Tensor x) => x * 2;
+                }
+            }
+
+            /// <summary>new Both() picks the constructor whose parameters are all optional over the one with a params array.</summary>
+            public sealed class Both : nn.Module<Tensor, Tensor>
+            {
+                public Both(params int[] dims) : base(nameof(Both)) => Factor = 3;
+                public Both(int width = 1) : base(nameof(Both)) => Factor = 2;
+                public double Factor { get; }
+                public override Tensor forward(Tensor x) => x * Factor;
+            }
+
+            /// <summary>Returns its input itself (TorchSharp's Sequential disposes a child's input after the child ran).</summary>
+            public sealed class Same : nn.Module<Tensor, Tensor>
+            {
+                public Same() : base(nameof(Same)) { }
+                public override Tensor forward(Tensor x) => x;
+            }
+
+            public sealed class ReturnsNull : nn.Module<Tensor, Tensor>
+            {
+                public ReturnsNull() : base(nameof(ReturnsNull)) { }
+                public override Tensor forward(Tensor x) => null!;
+            }
+
+            /// <summary>A titlecase letter, which Python reads NFKC-normalised as two letters.</summary>
+            public sealed class ǅ : nn.Module<Tensor, Tensor>
+            {
+                public ǅ() : base("dz") { }
+                public override Tensor forward(Tensor x) => x.relu();
+            }
+
+            [Input(3, 8, 8)] [Custom<Hidden.Scale>] [Custom<Both>] [Flatten] [Linear(2)] public partial class Internal;
+
+            [Input(3, 8, 8)] [Custom<Private>] [Flatten] [Linear(2)]
+            public partial class Own
+            {
+                private sealed class Private : nn.Module<Tensor, Tensor>
+                {
+                    public Private() : base(nameof(Private)) { }
+                    public override Tensor forward(Tensor x) => x + 1;
+                }
+            }
+
+            [Block] [Custom<Same>] [Custom<Same>] [ReLU] public partial class Twice;
+            [Input(3, 8, 8)] [Use<Twice>] [Flatten] [Linear(2)] public partial class SameInSequential;
+
+            [Block(Body = "body")] [Custom<ReturnsNull>] public partial class NullBody;
+            [Input(3, 8, 8)] [Use<NullBody>] [Flatten] [Linear(2)] public partial class NullInSequential;
+
+            [Input(3, 8, 8)] [Custom<ǅ>] [Flatten] [Linear(2)] public partial class Titlecase;
+            """;
+
+        /// <summary>
+        /// What the custom-layer property test found: a module type that is internal (through its container) got a public
+        /// field (CS0052); a type private to the network was refused though the generated code may create it; new T() with
+        /// a params constructor beside an all-optional one was called ambiguous; a null result or a module returning its
+        /// input inside a Sequential gave a bare NullReferenceException or a disposed tensor; a type named with a titlecase
+        /// letter gave an automatic layer name Python reads as another.
+        /// </summary>
+        [Fact]
+        public void Custom_modules_the_property_test_found()
+        {
+            var run = Harness.Run(Found);
+            var problems = run.WarningsAndErrors.Where(d => d.Severity == DiagnosticSeverity.Error || d.Location.SourceTree?.FilePath.Contains("Dsl.Generator", StringComparison.Ordinal) == true).ToArray();
+            Assert.True(problems.Length == 0, string.Join("\n", problems.Select(p => p.ToString())));
+            Assert.DoesNotContain(DiagnosticHarness.AnalyzeAll(run.Output), d => d.Id.StartsWith("DSL", StringComparison.Ordinal));
+            Assert.Contains("internal readonly global::Nets.Hidden.Scale scale1;", run.Sources["Nets.Internal.g.cs"], StringComparison.Ordinal);
+            Assert.Contains("private readonly global::Nets.Own.Private private1;", run.Sources["Nets.Own.g.cs"], StringComparison.Ordinal);
+            var assembly = Harness.Load(run);
+            nn.Module<Tensor, Tensor> Create(string name) => (nn.Module<Tensor, Tensor>)Activator.CreateInstance(assembly.GetType("Nets." + name, throwOnError: true)!)!;
+
+            using var x = ones(2, 3, 8, 8);
+            using (var net = Create("Internal"))
+            {
+                // Scale doubles, Both (its optional constructor) doubles again.
+                var scaled = (nn.Module<Tensor, Tensor>)net.named_children().First(c => c.name == "both1").module;
+                using var y = scaled.call(x);
+                Assert.Equal(2.0, y.max().item<float>());
+                using var z = net.call(x);
+                Assert.Equal(new long[] { 2, 2 }, z.shape);
+            }
+            using (var net = Create("Own"))
+            using (var y = net.call(x))
+                Assert.Equal(new long[] { 2, 2 }, y.shape);
+            using (var net = Create("SameInSequential"))
+            using (var y = net.call(x))
+                Assert.Equal(new long[] { 2, 2 }, y.shape);
+            using (var net = Create("NullInSequential"))
+            {
+                var error = Assert.Throws<InvalidOperationException>(() => net.call(x));
+                Assert.Equal("NullBody: the custom layer 'nullBody1.body.0' returned null instead of a tensor; its forward must return its output tensor.", error.Message);
+            }
+            using (var net = Create("Titlecase"))
+                Assert.Equal(new[] { "dž1", "flatten1", "fc1" }, net.named_children().Select(c => c.name).ToArray());
+        }
     }
 }
