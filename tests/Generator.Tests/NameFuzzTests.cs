@@ -19,7 +19,7 @@ namespace Dsl.Generator.Tests
     /// either a DSL error is reported, or the C# compiles, the module constructs and runs, and (where python3-torch is
     /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys,
     /// and its ONNX model loads in ONNX Runtime and computes the module's eval-mode output.
-    /// DSL_NAME_FUZZ_CASES (default 240) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
+    /// DSL_NAME_FUZZ_CASES (default 600) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
     /// </summary>
     public class NameFuzzTests
     {
@@ -70,7 +70,7 @@ namespace Dsl.Generator.Tests
         [SkippableFact]
         public void Random_hostile_names_are_diagnosed_or_compile_run_and_import_as_a_twin()
         {
-            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 240;
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 600;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261201;
             int clean = 0, diagnosed = 0;
             var clock = PropertyClock.Start();
