@@ -43,12 +43,13 @@ namespace Dsl.Generator.Tests
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_CUSTOM_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 500;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_CUSTOM_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261202;
             var stats = new Stats();
+            var clock = PropertyClock.Start();
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => new CCase(i, new Random(seed + i * 7919))).ToArray();
                 CheckBatch(batch, stats);
             }
-            _output.WriteLine($"{cases} cases (seed {seed}): {stats}");
+            _output.WriteLine($"{cases} cases (seed {seed}): {stats}; {clock}");
             Assert.True(stats.Ran + stats.ContractBroken >= cases / 8, stats.ToString());
             Assert.True(stats.Refused >= cases / 4, stats.ToString());
             Assert.True(stats.ContractBroken >= cases / 50, stats.ToString());
