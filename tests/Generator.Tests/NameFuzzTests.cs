@@ -36,11 +36,11 @@ namespace Dsl.Generator.Tests
             // Python keywords, constants and soft keywords
             "def", "lambda", "None", "True", "False", "pass", "nonlocal", "yield", "import", "is", "not", "with", "match", "case", "_", "print",
             // names the C# module and its forward use
-            "x", "y", "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "y0", "y1", "identity", "forward", "call", "register_module",
+            "x", "y", "h", "input", "inputs", "input_", "output", "x_", "x_1", "x_2", "y_1", "y0", "y1", "identity", "forward", "call", "register_module",
             "base", "this", "Info", "Graph", "Summary", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "BModule", "Net", "Dispose",
             // names the twin uses
             "nn", "F", "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "input_shape", "output_shape",
-            "training", "float", "_modules", "__init__", "__x", "append", "_initialize",
+            "training", "float", "_modules", "__init__", "__class__", "__x", "append", "_initialize",
             // quotes, backslashes, line breaks, dots, empty
             "a\"b", "a\\b", "a'b", "a\nb", "a.b", "", " ", "a b", "{x}",
             // unicode: letters, a titlecase letter, a ligature NFKC changes, a combining mark, a formatting character
@@ -55,7 +55,7 @@ namespace Dsl.Generator.Tests
         /// </summary>
         internal static readonly string[] TrickyNames =
         {
-            "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
+            "h", "input", "inputs", "input_", "output", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
             "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "match", "case", "_", "print",
             "_initialize", "é", "λ", "Δx", "名前", "ǅ", "stem", "act", "features", "proj", "c", "stride", "width",
         };
