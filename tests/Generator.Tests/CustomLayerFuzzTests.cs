@@ -28,7 +28,7 @@ namespace Dsl.Generator.Tests
     /// the module constructs, counts its parameters as declared, runs to the declared output when the module keeps its
     /// contract and otherwise fails with the run-time check naming the layer, and the ONNX and PyTorch exports refuse it
     /// naming <c>[Custom&lt;T&gt;]</c>.
-    /// DSL_CUSTOM_FUZZ_CASES (default 400) and DSL_CUSTOM_FUZZ_SEED (default 20261202) configure the run.
+    /// DSL_CUSTOM_FUZZ_CASES (default 500) and DSL_CUSTOM_FUZZ_SEED (default 20261202) configure the run.
     /// </summary>
     public class CustomLayerFuzzTests
     {
@@ -40,15 +40,16 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void Random_custom_modules_are_refused_exactly_when_new_T_does_not_compile_and_otherwise_compile_and_run()
         {
-            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_CUSTOM_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 400;
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_CUSTOM_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 500;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_CUSTOM_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261202;
             var stats = new Stats();
+            var clock = PropertyClock.Start();
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => new CCase(i, new Random(seed + i * 7919))).ToArray();
                 CheckBatch(batch, stats);
             }
-            _output.WriteLine($"{cases} cases (seed {seed}): {stats}");
+            _output.WriteLine($"{cases} cases (seed {seed}): {stats}; {clock}");
             Assert.True(stats.Ran + stats.ContractBroken >= cases / 8, stats.ToString());
             Assert.True(stats.Refused >= cases / 4, stats.ToString());
             Assert.True(stats.ContractBroken >= cases / 50, stats.ToString());

@@ -19,7 +19,7 @@ namespace Dsl.Generator.Tests
     /// either a DSL error is reported, or the C# compiles, the module constructs and runs, and (where python3-torch is
     /// present) its twin imports, builds, runs a forward of the declared output shape and has the module's state_dict keys,
     /// and its ONNX model loads in ONNX Runtime and computes the module's eval-mode output.
-    /// DSL_NAME_FUZZ_CASES (default 240) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
+    /// DSL_NAME_FUZZ_CASES (default 600) and DSL_NAME_FUZZ_SEED (default 20261201) configure the run.
     /// </summary>
     public class NameFuzzTests
     {
@@ -36,11 +36,11 @@ namespace Dsl.Generator.Tests
             // Python keywords, constants and soft keywords
             "def", "lambda", "None", "True", "False", "pass", "nonlocal", "yield", "import", "is", "not", "with", "match", "case", "_", "print",
             // names the C# module and its forward use
-            "x", "y", "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "y0", "y1", "identity", "forward", "call", "register_module",
+            "x", "y", "h", "input", "inputs", "input_", "output", "x_", "x_1", "x_2", "y_1", "y0", "y1", "identity", "forward", "call", "register_module",
             "base", "this", "Info", "Graph", "Summary", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "BModule", "Net", "Dispose",
             // names the twin uses
             "nn", "F", "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "input_shape", "output_shape",
-            "training", "float", "_modules", "__init__", "__x", "append", "_initialize",
+            "training", "float", "_modules", "__init__", "__class__", "__x", "append", "_initialize",
             // quotes, backslashes, line breaks, dots, empty
             "a\"b", "a\\b", "a'b", "a\nb", "a.b", "", " ", "a b", "{x}",
             // unicode: letters, a titlecase letter, a ligature NFKC changes, a combining mark, a formatting character
@@ -55,7 +55,7 @@ namespace Dsl.Generator.Tests
         /// </summary>
         internal static readonly string[] TrickyNames =
         {
-            "h", "input", "inputs", "input_", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
+            "h", "input", "inputs", "input_", "output", "x_", "x_1", "x_2", "y_1", "conv1", "relu1", "fc1", "flatten1", "shortcut", "body", "nn", "F",
             "torch", "super", "self", "Tensor", "OrderedDict", "math", "re", "Permute", "StochasticDepth", "match", "case", "_", "print",
             "_initialize", "é", "λ", "Δx", "名前", "ǅ", "stem", "act", "features", "proj", "c", "stride", "width",
         };
@@ -70,7 +70,7 @@ namespace Dsl.Generator.Tests
         [SkippableFact]
         public void Random_hostile_names_are_diagnosed_or_compile_run_and_import_as_a_twin()
         {
-            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 240;
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 600;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_NAME_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261201;
             int clean = 0, diagnosed = 0;
             var clock = PropertyClock.Start();

@@ -21,13 +21,15 @@ using static TorchSharp.torch;
 namespace Dsl.Generator.Tests
 {
     /// <summary>
-    /// Property test over random declarations, valid and invalid. For every declaration:
+    /// Property test over random declarations, valid and invalid, some layers named with the name property test's
+    /// hostile names. For every declaration:
     /// (a) the generator and the analyzer never throw;
     /// (b) without error diagnostics it compiles, constructs, and its TorchSharp forward gives, layer
-    ///     by layer, the shapes of its compile-time Info table;
+    ///     by layer, the shapes of its compile-time Info table, with the names chosen; its ONNX model loads in ONNX
+    ///     Runtime and computes the same output, and its PyTorch twin imports with the same state_dict keys;
     /// (c) with a shape error, the same layers built directly in TorchSharp (from the test's own
     ///     model, not the emitter) run fine up to the flagged layer and fail at it: no false alarms.
-    /// DSL_FUZZ_CASES (default 300) and DSL_FUZZ_SEED (default 20261128) configure the run.
+    /// DSL_FUZZ_CASES (default 800) and DSL_FUZZ_SEED (default 20261128) configure the run.
     /// </summary>
     public class ShapeFuzzTests
     {
@@ -46,7 +48,7 @@ namespace Dsl.Generator.Tests
         [SkippableFact]
         public void RandomDeclarations_AgreeWithLibTorch()
         {
-            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 300;
+            int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 800;
             ulong seed = ulong.TryParse(Environment.GetEnvironmentVariable("DSL_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261128UL;
             var stats = new Stats();
             var clock = PropertyClock.Start();

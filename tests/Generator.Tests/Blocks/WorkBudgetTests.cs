@@ -48,6 +48,21 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.True(took < TimeSpan.FromSeconds(60), $"took {took}");
         }
 
+        /// <summary>
+        /// Every use inlined into the network itself, four per level: each inlined layer's automatic name was found by
+        /// trying every name taken so far, so reaching the budget took minutes; now the budget ends it in about a second.
+        /// The bound here is a hang guard, far above that.
+        /// </summary>
+        [Fact]
+        public void Recursion_inlined_into_the_network_ends_at_the_budget()
+        {
+            var (dsl, took) = Build(Usings + "[Block(\"d\")] [ReLU] [Use<R0>(\"d - 2\", When = \"d > 0\", Inline = true)] [Use<R0>(\"d - 1\", When = \"d > 1\", Inline = true)] "
+                + "[Use<R0>(\"d - 1\", When = \"d > 0\", Inline = true)] [Use<R0>(\"d - 1\", When = \"d > 0\", Inline = true)] [Conv2d(2, 1)] public partial class R0;\n"
+                + "[Input(2, 4, 4)] [Use<R0>(14, Inline = true)] [Flatten] [Linear(2)] public partial class Net;\n");
+            Assert.Equal("DSL029", Assert.Single(dsl).Id);
+            Assert.True(took < TimeSpan.FromSeconds(60), $"took {took}");
+        }
+
         [Fact]
         public void Within_the_budget_recursion_still_builds()
         {
