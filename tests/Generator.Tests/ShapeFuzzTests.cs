@@ -174,6 +174,7 @@ namespace Dsl.Generator.Tests
             using var scope = torch.NewDisposeScope();
             using var _ = torch.no_grad();
             var info = (NetworkInfo)type.GetProperty("Info", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+            ExportChecks.SeedFor(listing);
             using var module = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
             module.eval();
             var children = module.named_children().ToArray();
