@@ -184,4 +184,30 @@ namespace Dsl.Layers
             return (x * noise).MoveToOuterDisposeScope();
         }
     }
+
+    /// <summary>
+    /// TorchSharp layers created with PyTorch's initial values where TorchSharp's own constructor does not set them; the
+    /// generated code creates those layers here (the module is TorchSharp's, with its keys).
+    /// </summary>
+    public static class Initialized
+    {
+        /// <summary>
+        /// <c>nn.GroupNorm</c> with weight 1 and bias 0, as PyTorch's: TorchSharp 0.107's constructor leaves both
+        /// uninitialised (whatever the memory held, NaN included), so a network would start from garbage.
+        /// </summary>
+        /// <param name="num_groups">Groups the channels are split into.</param>
+        /// <param name="num_channels">Channels of the input.</param>
+        /// <param name="eps">Added to the variance.</param>
+        /// <param name="affine">Whether the layer has a learned weight and bias.</param>
+        public static GroupNorm GroupNorm(long num_groups, long num_channels, double eps = 1e-5, bool affine = true)
+        {
+            var module = nn.GroupNorm(num_groups, num_channels, eps, affine);
+            using (no_grad())
+            {
+                module.weight?.fill_(1);
+                module.bias?.zero_();
+            }
+            return module;
+        }
+    }
 }

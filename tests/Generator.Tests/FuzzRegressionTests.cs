@@ -31,5 +31,25 @@ namespace Dsl.Generator.Tests
             using var fine = nn.MaxPool2d(3, stride: 3, padding: 1, dilation: 2);
             Assert.Equal(new long[] { 1, 1, 5, 2 }, fine.forward(randn(1, 1, 15, 7)).shape);
         }
-    }
+
+        /// <summary>
+        /// TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised (found as ONNX outputs of 1e31 that
+        /// disagreed with the module's): a generated GroupNorm starts, as PyTorch's, with weight 1 and bias 0.
+        /// </summary>
+        [Fact]
+        public void GroupNorm_starts_with_weight_one_and_bias_zero()
+        {
+            var run = Harness.Run("using Dsl;\nnamespace Nets;\n[Block] [GroupNorm(4, Eps = 1e-3)] public partial class B;\n[Input(4, 6)] [GroupNorm(2)] [Use<B>] [Flatten] [Linear(2)] public partial class Net;\n");
+            Assert.DoesNotContain(run.WarningsAndErrors, d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+            var type = Harness.Load(run).GetType("Nets.Net", throwOnError: true)!;
+            for (int i = 0; i < 5; i++)
+            {
+                using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
+                var norms = net.named_parameters().Where(p => p.name.StartsWith("gn", StringComparison.Ordinal) || p.name.StartsWith("b1.", StringComparison.Ordinal)).ToArray();
+                Assert.Equal(new[] { "gn1.weight", "gn1.bias", "b1.0.weight", "b1.0.bias" }, norms.Select(p => p.name).ToArray());
+                foreach (var (name, parameter) in norms)
+                    Assert.True(parameter.eq(name.EndsWith(".weight", StringComparison.Ordinal) ? 1 : 0).all().item<bool>(), $"{name}: {parameter.ToString(TorchSharp.TensorStringStyle.Julia)}");
+            }
+        }
+}
 }
