@@ -20,8 +20,8 @@ namespace Dsl.Generator.Tests.Blocks
     /// <summary>
     /// Property test over random user-declared blocks: parameters bound by position and by name, defaults, With
     /// expressions, When conditions, nested uses, every merge (Add with and without a Shortcut block, Concat, Multiply
-    /// with an SE-style gate), Body names, Sequential and class blocks; layer, Body and ShortcutName names now and then
-    /// drawn from the name property test's hostile names. Each case is also built here, independently of
+    /// with an SE-style gate), Body names, Sequential and class blocks; layer, Body and ShortcutName names and block class
+    /// names now and then drawn from the name property test's lists. Each case is also built here, independently of
     /// the generator, as plain TorchSharp modules keyed by the names the README promises and a forward written with
     /// + / torch.cat / *. A valid case must have no diagnostic (or one that refuses a hostile name it chose), and the
     /// generated module must have the same state_dict keys and shapes, parameter count, output shape and logits (same
@@ -290,7 +290,7 @@ namespace Dsl.Generator.Tests.Blocks
 
     internal sealed record BSimple(string? Name, BE? When, string Kind) : BLayer(Name, When)
     {
-        public override string Prefix => Kind switch { "BatchNorm2d" => "bn", "AdaptiveAvgPool2d" => "gap", _ => Kind.ToLowerInvariant() };
+        public override string Prefix => Kind switch { "BatchNorm2d" => "bn", "AdaptiveAvgPool2d" => "gap", "Linear" => "fc", _ => Kind.ToLowerInvariant() };
         public override string Attribute() => Name is null && When is null ? Kind : $"{Kind}({Extras(true)})";
     }
 
@@ -341,6 +341,14 @@ namespace Dsl.Generator.Tests.Blocks
 
         private static readonly string[] LayerNames = { "a", "b", "main", "conv1", "gate", "proj", "bn1" };
         private static readonly string[] BodyNames = { "body", "conv", "block", "layers" };
+
+        /// <summary>
+        /// Block class names from the name test's class names (<c>None</c>, <c>lambda</c>, <c>nn</c>, <c>Sequential</c>,
+        /// <c>é</c>, ...) that are written without '@' and that Python reads as written: the README's automatic name of a
+        /// use is then the name with a lower-case first letter and a number (<see cref="BUse.Prefix"/>).
+        /// </summary>
+        private static readonly string[] BlockNames = NameFuzzTests.ClassNames
+            .Where(n => n[0] != '@' && n != "Net" && n == n.Normalize(NormalizationForm.FormKC) && !n.StartsWith("Short", StringComparison.Ordinal)).ToArray();
 
         /// <summary>Half the time an ordinary name of <paramref name="ordinary"/>, else one of the name property test's hostile names.</summary>
         private static string Named(Random r, string[] ordinary) =>
@@ -427,7 +435,9 @@ namespace Dsl.Generator.Tests.Blocks
 
         private static void DrawBlock(Random r, List<BBlock> blocks, int i)
         {
+            // A third of the blocks are named with one of the name test's class names.
             string name = "Blk" + (char)('A' + i);
+            if (r.Next(3) == 0 && BlockNames[r.Next(BlockNames.Length)] is { } hostile && blocks.All(b => b.Name != hostile)) name = hostile;
             var ps = DrawParams(r);
             int merge = r.Next(4);
             var layers = new List<BLayer>();
@@ -587,10 +597,11 @@ namespace Dsl.Generator.Tests.Blocks
         public Tensor Forward(BCase k, Tensor x)
         {
             var env = new Dictionary<string, long>(StringComparer.Ordinal);
-            var names = Names(k.Top, sequential: false, "Net");
+            // The network's [Flatten] [Linear] are named with its other layers (an explicit "fc1" makes the Linear fc2).
+            var names = Names(k.Top.Concat(new BLayer[] { new BSimple(null, null, "Flatten"), new BSimple(null, null, "Linear") }).ToList(), sequential: false, "Net");
             for (int i = 0; i < k.Top.Count; i++) x = Layer(k, k.Top[i], names[i], env, x);
             x = x.flatten(1);
-            var fc = Get("fc1", () => nn.Linear(x.shape[1], k.Classes));
+            var fc = Get(names[^1], () => nn.Linear(x.shape[1], k.Classes));
             return fc.call(x);
         }
 
