@@ -34,6 +34,17 @@ namespace ResNetSample
     [Flatten] [Linear(10)]
     public partial class RowSequenceNet;
 
+    /// <summary>
+    /// An LSTM reading MNIST images row by row: <c>ImageToSequence()</c> gives [28 features, 28 steps] (the 1-d
+    /// convolutions' layout), the Permute turns it into 28 steps of 28 features [L, F] (the recurrent layers' layout),
+    /// and the classifier reads the final hidden state.
+    /// </summary>
+    [Input(28, 28)]
+    [Permute(0, 2, 1)]
+    [LSTM(128, RecurrentOutput.LastStep)]
+    [Linear(10)]
+    public partial class RowLstm;
+
     /// <summary>A regression MLP: 8 features to one value (the sample's synthetic regression table, <c>make-data regression</c>).</summary>
     [Input(8)]
     [Linear(64)] [ReLU]
