@@ -47,7 +47,7 @@ namespace ResNetSample
 
     /// <summary>
     /// A sequence tagger: two stacked bidirectional GRU layers give each of 24 steps 2 x 32 features, and a Linear gives
-    /// each step 5 classes: [24, 8] -> [24, 5]. Any length runs.
+    /// each step 5 classes: [24, 8] -> [24, 5].
     /// </summary>
     [Input(24, 8)]
     [GRU(32, RecurrentOutput.AllSteps, Layers = 2, Bidirectional = true, Dropout = 0.1)]

@@ -24,8 +24,8 @@ namespace Dsl
     /// A long short-term memory layer (<c>torch.nn.LSTM(F, hiddenSize, Layers, Bias, batch_first=True, Dropout,
     /// Bidirectional)</c>) over a sequence of steps [L, F], starting from zero states: PyTorch's parameters and
     /// state_dict keys (<c>weight_ih_l0</c> [4H, F], <c>weight_hh_l0</c> [4H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c>,
-    /// <c>..._reverse</c> for the backward direction; gates in PyTorch's order input, forget, cell, output). The input's
-    /// length is free at run time; the output argument says what the layer passes on.
+    /// <c>..._reverse</c> for the backward direction; gates in PyTorch's order input, forget, cell, output). The layer reads
+    /// any length (the network's declared input fixes the length it is given); the output argument says what it passes on.
     /// </summary>
     public sealed class LSTMAttribute : LayerAttribute
     {
@@ -60,7 +60,7 @@ namespace Dsl
     /// A gated recurrent unit layer (<c>torch.nn.GRU(F, hiddenSize, Layers, Bias, batch_first=True, Dropout,
     /// Bidirectional)</c>) over a sequence of steps [L, F], starting from a zero state: PyTorch's parameters and keys
     /// (<c>weight_ih_l0</c> [3H, F], <c>weight_hh_l0</c> [3H, H], biases; gates in PyTorch's order reset, update, new;
-    /// the reset gate applied after the hidden projection, as PyTorch does). The input's length is free at run time.
+    /// the reset gate applied after the hidden projection, as PyTorch does).
     /// </summary>
     public sealed class GRUAttribute : LayerAttribute
     {

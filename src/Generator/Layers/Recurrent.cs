@@ -10,7 +10,7 @@ namespace Dsl.Generator.Model
     /// step's [L, D*H] or the final hidden state [D*H] (D = 2 when bidirectional). The module is
     /// <c>Dsl.Layers.LSTM</c> / <c>GRU</c>.
     /// </summary>
-    internal sealed record RecurrentSpec(string? Name, string Cell, int Hidden, int Output, int Layers, bool Bidirectional, double Dropout, bool Bias) : LayerSpec(Name)
+    internal sealed record RecurrentSpec(string? Name, string Cell, int HiddenSize, int Output, int Layers, bool Bidirectional, double Dropout, bool Bias) : LayerSpec(Name)
     {
         public override string Kind => Cell;
         public override string NamePrefix => Cell == "LSTM" ? "lstm" : "gru";
@@ -34,7 +34,7 @@ namespace Dsl.Generator.Model
 
         public override void Validate(Validation v)
         {
-            v.AtLeast("hiddenSize", Hidden, 1);
+            v.AtLeast("hiddenSize", HiddenSize, 1);
             if (Output is not (0 or 1)) v.Invalid("output", Output, "RecurrentOutput.AllSteps or RecurrentOutput.LastStep");
             v.AtLeast("Layers", Layers, 1);
             if (!(Dropout >= 0 && Dropout < 1)) v.Invalid("Dropout", Dropout, "in [0, 1)");
@@ -50,7 +50,7 @@ namespace Dsl.Generator.Model
                     "steps [L, F] (declare [Input(steps, features)], or put [Tokens] before it)");
                 return x;
             }
-            long length = x.Shape[0], features = x.Shape[1], hidden = Hidden, gates = Gates, directions = Bidirectional ? 2 : 1;
+            long length = x.Shape[0], features = x.Shape[1], hidden = HiddenSize, gates = Gates, directions = Bidirectional ? 2 : 1;
             long parameters = 0, multiplyAdds = 0;
             for (long layer = 0; layer < Layers; layer++)
             {
