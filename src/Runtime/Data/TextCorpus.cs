@@ -8,10 +8,12 @@ using static TorchSharp.torch;
 namespace Dsl.Runtime.Data
 {
     /// <summary>
-    /// A text corpus as language-model samples: the text is tokenized once and held as token ids (4 bytes a token: a
-    /// 100 MB corpus of English is about 100 MB), cut into contiguous windows of <see cref="Context"/> tokens. Sample i
-    /// is window i as input and the same window moved one token on as target, both int64 [Context]: at every
-    /// position the model learns the next token (nanoGPT's batches, without overlap, so an epoch reads each token once).
+    /// A text corpus as language-model samples: the text is tokenized once and held as int64 token ids (8 bytes a
+    /// token: 100 MB of English is about 25 million GPT-2 tokens, 200 MB), cut into contiguous windows of
+    /// <see cref="Context"/> tokens. Sample i is window i as input and the same window moved one token on as target,
+    /// both int64 [Context]: at every position the model learns the next token. The windows do not overlap, so an epoch
+    /// reads each token once, and in training they start at an offset drawn per epoch (from the run's seed), so over
+    /// epochs every token is seen at every position of a window, as with nanoGPT's random windows.
     /// </summary>
     public sealed class TextCorpus : Dataset
     {
@@ -23,7 +25,8 @@ namespace Dsl.Runtime.Data
             _tokens = tokens;
             Context = context;
             Tokenizer = tokenizer;
-            Count = (int)Math.Max(0, (tokens.shape[0] - 1) / context);
+            // Room for the largest offset: the last window starts at most context - 1 tokens later.
+            Count = (int)Math.Max(0, (tokens.shape[0] - context) / context);
         }
 
         /// <inheritdoc/>
@@ -84,19 +87,23 @@ namespace Dsl.Runtime.Data
         public override Example Read(int index)
         {
             if (index < 0 || index >= Count) throw new ArgumentOutOfRangeException(nameof(index));
-            using var scope = torch.NewDisposeScope();
-            var window = _tokens.narrow(0, (long)index * Context, Context + 1);
-            return new Example(window.narrow(0, 0, Context).clone(), window.narrow(0, 1, Context).clone(), TargetKind.Tokens, $"{Name} tokens {(long)index * Context}..");
+            return Window((long)index * Context);
         }
 
         /// <inheritdoc/>
-        protected internal override (Tensor Input, Tensor Target)? ReadBatch(long[] indices)
+        /// <remarks>Window <paramref name="index"/> moved on by the epoch's offset (the same for every window of the epoch).</remarks>
+        public override Example Get(int index, long seed, int epoch)
         {
-            // Every window's positions at once: starts [B, 1] + offsets [1, Context + 1].
-            using var starts = torch.tensor(indices, ScalarType.Int64).mul_(Context).unsqueeze(1);
-            using var offsets = torch.arange(Context + 1, ScalarType.Int64).unsqueeze(0);
-            using var windows = _tokens.index(starts + offsets);
-            return (windows.narrow(1, 0, Context).clone(), windows.narrow(1, 1, Context).clone());
+            if (index < 0 || index >= Count) throw new ArgumentOutOfRangeException(nameof(index));
+            int offset = (int)(new Transforms.TransformRandom(seed, epoch, -1).NextULong() % (ulong)Context);
+            return Window((long)index * Context + offset);
+        }
+
+        private Example Window(long start)
+        {
+            using var scope = torch.NewDisposeScope();
+            var window = _tokens.narrow(0, start, Context + 1);
+            return new Example(window.narrow(0, 0, Context).clone(), window.narrow(0, 1, Context).clone(), TargetKind.Tokens, $"{Name} tokens {start}..");
         }
 
         /// <inheritdoc/>
