@@ -5,11 +5,15 @@ using System.Linq;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
 using Dsl.Generator.Model;
+using Dsl.Generator.Blocks.Language;
 
 namespace Dsl.Generator.Blocks
 {
-    /// <summary>One argument of a block use: the parameter it names (null: by position), its value and the expression it was written as (null: a constant).</summary>
-    internal sealed record BlockArgument(string? Parameter, double Value, string? Expression = null);
+    /// <summary>
+    /// One argument of a block use, evaluated: its position among the use's arguments, the parameter it names (null: by
+    /// position), its value and the expression it was written as (null: a constant).
+    /// </summary>
+    internal sealed record BlockArgument(int Position, string? Parameter, Number Value, string? Expression = null, int ParameterStart = -1);
 
     /// <summary>
     /// <c>[Use&lt;TBlock&gt;(arguments)]</c>: a user-declared block used as a layer. Arguments are evaluated where the
@@ -17,7 +21,7 @@ namespace Dsl.Generator.Blocks
     /// again for every use with its values (<see cref="BlockBuilder"/>).
     /// </summary>
     /// <remarks><see cref="Inline"/>: the block's layers become children of the module that uses it (no submodule of its own).</remarks>
-    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, string? Problem, bool Inline = false) : LayerSpec(Name)
+    internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, BindingError? Problem, bool Inline = false) : LayerSpec(Name)
     {
         public override string Kind => "Use<" + BlockName + ">";
 
@@ -25,6 +29,51 @@ namespace Dsl.Generator.Blocks
         public override string NamePrefix => NamePolicy.AutomaticPrefix(BlockName, "block");
 
         public override (string Prefix, bool Numbered) TorchVisionName => (NamePrefix, true);
+
+        /// <summary>
+        /// The use's arguments as written: <c>"name = expression"</c> passes a parameter by name, any other string is an
+        /// expression, a number or true/false a constant; a type, an array or null is no value.
+        /// </summary>
+        public static List<UseArgument> ReadArguments(RawAttribute raw)
+        {
+            var arguments = new List<UseArgument>();
+            for (int i = 0; i < raw.Arguments.Count; i++)
+            {
+                object? value = raw.Arguments[i].Value;
+                switch (value)
+                {
+                    case string text:
+                    {
+                        var whole = Segment.Trimmed(text, 0, text.Length);
+                        bool named = Expression.TrySplitAssignment(whole, out var name, out var expression) && Expression.IsName(name.Text);
+                        arguments.Add(named
+                            ? new UseArgument(i, name.Text, name.Start, expression, null, null)
+                            : new UseArgument(i, null, -1, whole, null, null));
+                        break;
+                    }
+                    case bool flag:
+                        arguments.Add(new UseArgument(i, null, -1, null, Number.Bool(flag), null));
+                        break;
+                    case null:
+                        arguments.Add(new UseArgument(i, null, -1, null, null, "an argument is null; pass numbers, true/false or expressions"));
+                        break;
+                    case sbyte or byte or short or ushort or int or uint or long or ulong:
+                        arguments.Add(new UseArgument(i, null, -1, null, Number.Integer(Convert.ToDouble(value, CultureInfo.InvariantCulture)), null));
+                        break;
+                    case float or double:
+                        arguments.Add(new UseArgument(i, null, -1, null, Number.Real(Convert.ToDouble(value, CultureInfo.InvariantCulture)), null));
+                        break;
+                    case NotAValue other:
+                        arguments.Add(new UseArgument(i, null, -1, null, null, $"argument {other.Text} is {other.What}, not a number, true/false or an expression; pass one value per parameter (a block parameter is a number)"));
+                        break;
+                    default:
+                        // A char, a type, an array: not a value a parameter can take.
+                        arguments.Add(new UseArgument(i, null, -1, null, null, $"argument '{value}' is not a number, true/false or an expression"));
+                        break;
+                }
+            }
+            return arguments;
+        }
 
         [Reads(RawAttribute.Use)]
         public static LayerSpec Read(AttributeReader a)
@@ -35,40 +84,21 @@ namespace Dsl.Generator.Blocks
             string bare = key.IndexOf('<') is int lt and >= 0 ? key.Substring(0, lt) : key;
             string name = bare.Substring(bare.LastIndexOfAny(new[] { '.', ':' }) + 1);
             var arguments = new List<BlockArgument>();
-            string? problem = null;
-            foreach (var value in raw.Arguments)
+            BindingError? problem = null;
+            foreach (var argument in ReadArguments(raw))
             {
-                switch (value.Value)
+                if (argument.Invalid is { } why)
                 {
-                    case string text:
-                    {
-                        // "name = expression" passes a parameter by name; anything else is an expression (a constant at the top level).
-                        int eq = text.IndexOf('=');
-                        bool named = eq > 0 && (eq + 1 >= text.Length || text[eq + 1] != '=') && "<>!=".IndexOf(text[eq - 1]) < 0;
-                        string? parameter = named ? text.Substring(0, eq).Trim() : null;
-                        string expression = named ? text.Substring(eq + 1) : text;
-                        var v = a.Evaluate(expression, out var error);
-                        if (error is not null) problem ??= "argument " + error;
-                        arguments.Add(new BlockArgument(parameter, v ?? 0, expression.Trim()));
-                        break;
-                    }
-                    case bool flag:
-                        arguments.Add(new BlockArgument(null, flag ? 1 : 0));
-                        break;
-                    case null:
-                        problem ??= "an argument is null; pass numbers, true/false or expressions";
-                        break;
-                    case sbyte or byte or short or ushort or int or uint or long or ulong or float or double:
-                        arguments.Add(new BlockArgument(null, Convert.ToDouble(value.Value, CultureInfo.InvariantCulture)));
-                        break;
-                    case NotAValue other:
-                        problem ??= $"argument {other.Text} is {other.What}, not a number, true/false or an expression; pass one value per parameter (a block parameter is a number)";
-                        break;
-                    default:
-                        // A char, a type, an array: not a value a parameter can take.
-                        problem ??= $"argument '{value.Value}' is not a number, true/false or an expression";
-                        break;
+                    problem ??= new BindingError(why, argument.Position);
+                    continue;
                 }
+                if (argument.Expression is { } expression)
+                {
+                    var v = a.Evaluate(expression.Text, out var error);
+                    if (error is not null) problem ??= new BindingError("argument " + error.Message, argument.Position, expression.Start + error.Start, error.Length);
+                    arguments.Add(new BlockArgument(argument.Position, argument.Parameter, v ?? Number.Integer(0), expression.Text, argument.ParameterStart));
+                }
+                else arguments.Add(new BlockArgument(argument.Position, argument.Parameter, argument.Constant!.Value));
             }
             return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem, a.Named("Inline", false));
         }

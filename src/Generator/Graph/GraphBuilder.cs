@@ -99,6 +99,9 @@ namespace Dsl.Generator.Graph
         /// </summary>
         public Func<string, string?>? ParameterArgument { get; set; }
 
+        /// <summary>Inside a user block: the use being built (its block, values and where it is written); null at a network's top level.</summary>
+        public Blocks.BlockScope? Scope { get; set; }
+
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
 
@@ -322,6 +325,7 @@ namespace Dsl.Generator.Graph
                 BlockNesting = BlockNesting,
                 ArgumentMap = ArgumentMap,
                 ParameterArgument = ParameterArgument,
+                Scope = Scope,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>

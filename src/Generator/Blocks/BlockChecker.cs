@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+using Dsl.Generator.Model;
+
+namespace Dsl.Generator.Blocks
+{
+    /// <summary>
+    /// What can be known of a block without a use, checked where the block is declared (used or not) and reported once
+    /// there: every expression's syntax and names (parameters, <c>in</c>, <c>last</c>), every function it calls, every
+    /// With entry's argument, and how each nested <c>[Use&lt;...&gt;]</c> binds its arguments. A use of a block with such
+    /// a problem reports nothing more (<see cref="ArgumentSite.Reported"/>): the mistake is in one place.
+    /// </summary>
+    internal static class BlockChecker
+    {
+        /// <summary>The names every expression in a block may read besides its parameters.</summary>
+        public static readonly string[] BuiltInNames = { "in", "last" };
+
+        /// <param name="decl">The block.</param>
+        /// <param name="blocks">The blocks it may use, by key (a nested use's binding is checked against its block).</param>
+        public static List<Problem> Check(BlockDecl decl, IReadOnlyDictionary<string, BlockDecl> blocks)
+        {
+            var problems = new List<Problem>();
+            void Add(ArgumentSite site, string why) =>
+                problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, site.Encode(), decl.Name, why));
+            void Expression(string what, Segment text, ArgumentSite site, IReadOnlyCollection<string> known)
+            {
+                if (Blocks.Expression.Check(text.Text, known) is { } error)
+                    Add(site.Within(text.Start + error.Start, error.Length), what + error.Message);
+            }
+
+            var all = BuiltInNames.Concat(decl.Parameters.Select(p => p.Name)).ToList();
+            for (int k = 0; k < decl.Parameters.Count; k++)
+            {
+                // A default reads in, last and the parameters before it (they are bound in order).
+                if (decl.Parameters[k].Default is not { } fallback) continue;
+                var earlier = BuiltInNames.Concat(decl.Parameters.Take(k).Select(p => p.Name)).ToList();
+                Expression($"the default of '{decl.Parameters[k].Name}': ", new Segment(fallback, decl.Parameters[k].DefaultStart), new ArgumentSite(decl.Key, ArgumentSite.BlockAttribute, "#" + k), earlier);
+            }
+            if (decl.MergeWhen is { } mergeWhen) Expression("MergeWhen: ", new Segment(mergeWhen, 0), new ArgumentSite(decl.Key, ArgumentSite.BlockAttribute, "MergeWhen"), all);
+
+            for (int i = 0; i < decl.Layers.Count; i++)
+            {
+                var raw = decl.Layers[i];
+                string prefix = "[" + raw.Display + "] ";
+                if (raw.When is { } when) Expression(prefix + "When: ", new Segment(when, 0), new ArgumentSite(decl.Key, i, "When"), all);
+                if (raw.With is { } with)
+                {
+                    var entries = AttributeReader.WithEntries(raw, with, out var withProblems);
+                    foreach (var p in withProblems)
+                        problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, new ArgumentSite(decl.Key, i, p.Argument, p.Start, p.Length).Encode(), decl.Name, prefix + p.Message)
+                            with { Fix = p.Replacement });
+                    foreach (var entry in entries)
+                        Expression(prefix + entry.Name.Text + " = ", entry.Expression, new ArgumentSite(decl.Key, i, "With"), all);
+                }
+                if (raw.Kind == RawAttribute.Use)
+                {
+                    var arguments = UseSpec.ReadArguments(raw);
+                    for (int a = 0; a < arguments.Count; a++)
+                    {
+                        if (arguments[a].Expression is { } e) Expression(prefix + "argument ", e, new ArgumentSite(decl.Key, i, "#" + a), all);
+                    }
+                    if (raw.Block is { } key && blocks.TryGetValue(key, out var used) && Binding.Check(used, arguments) is { } bad)
+                        problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, new ArgumentSite(decl.Key, i, bad.Position < 0 ? null : "#" + bad.Position, bad.Start, bad.Length).Encode(), used.Name, bad.Message)
+                            with { Fix = bad.Replacement });
+                    continue;
+                }
+                for (int a = 0; a < raw.Arguments.Count && a < raw.ParameterNames.Count; a++)
+                {
+                    if (raw.Arguments[a].Value is string text) Expression(prefix + raw.ParameterNames[a] + " = ", new Segment(text, 0), new ArgumentSite(decl.Key, i, raw.ParameterNames[a]), all);
+                }
+            }
+            return problems;
+        }
+    }
+}
