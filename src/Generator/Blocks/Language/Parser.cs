@@ -156,7 +156,9 @@ namespace Dsl.Generator.Blocks.Language
                     _at++;
                     bool real = token.Text.IndexOfAny(new[] { '.', 'e', 'E' }) >= 0;
                     double value = double.Parse(token.Text, NumberStyles.Float, CultureInfo.InvariantCulture);
-                    if (!real && value > Number.MaxInteger) throw At(token, "the integer is beyond 2^53, the largest the language holds exactly");
+                    // Compared as written: a double would round 9007199254740993 to 2^53.
+                    if (!real && (!long.TryParse(token.Text, NumberStyles.None, CultureInfo.InvariantCulture, out long whole) || whole > (long)Number.MaxInteger))
+                        throw At(token, "the integer is beyond 2^53, the largest the language holds exactly");
                     if (double.IsInfinity(value)) throw At(token, "the number is not finite");
                     return new LiteralNode(Number.Of(value, real), token.Start, token.Text.Length);
                 case TokenKind.Name:
