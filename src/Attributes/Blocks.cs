@@ -98,5 +98,16 @@ namespace Dsl
         /// both residual halves directly. Not inside a Sequential. Default false.
         /// </summary>
         public bool Inline { get; set; }
+
+        /// <summary>
+        /// How many times the use is repeated, one after the other, each a layer of its own of the enclosing block (in a
+        /// Sequential block: consecutive children, torchvision's <c>features.1</c>, <c>features.2</c>, ...; a stage block
+        /// holding one repeated use gives <c>features.1.0</c>, <c>features.1.1</c>). In the arguments and in a
+        /// <c>Name</c> such as <c>"denselayer{i + 1}"</c>, <c>i</c> is the repetition's index (0, 1, ...); in the
+        /// arguments, <c>block_id</c> counts the repeated uses built so far in the whole network (per-block schedules such
+        /// as stochastic depth) and <c>block_count</c> is their number in the whole network. Inside a block only (a stage);
+        /// set it from a parameter with <c>With = "Repeat = depth"</c>. Default 1.
+        /// </summary>
+        public int Repeat { get; set; } = 1;
     }
 }

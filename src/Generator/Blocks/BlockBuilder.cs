@@ -25,6 +25,14 @@ namespace Dsl.Generator.Blocks
             string path = b.ChildPath(name);
             var enclosing = b.Scope;
             int useLayer = enclosing?.Layer ?? -1;
+            if (use.Repeated && enclosing is null)
+            {
+                b.ReportAt(ProblemCode.InvalidBlock, "Repeat", use.BlockName,
+                    "Repeat repeats a use inside a block: declare a stage block that holds this use (its repetitions are the stage's children, torchvision's features.1.0, features.1.1, ...) and use the stage");
+                return x;
+            }
+            use = use.Evaluate(b.Repeats, out int evaluations);
+            if (!b.Spend(evaluations)) return x;
             if (use.Problem is { } bad)
                 return FailAt(b, x, use.BlockName, bad.Message, BlockScope.SiteOfUse(enclosing, useLayer, bad.Position, bad.Start, bad.Length), enclosing, path);
             if (!b.Blocks.TryGetValue(use.Block, out var decl))
@@ -192,6 +200,25 @@ namespace Dsl.Generator.Blocks
                     var error = reader.Errors[0];
                     return FailAt(b, x, decl.Name, $"[{raw.Display}] {error.Message}", scope.Site(error.Argument, error.Start, error.Length), scope, fix: error.Replacement);
                 }
+                if (spec is UseSpec { Repeated: true } repeated)
+                {
+                    // One layer per repetition, each with its index (and its Name's {expressions} evaluated with it).
+                    if (repeated.Repeat < 0)
+                        return FailAt(b, x, decl.Name, $"[{raw.Display}] Repeat is {repeated.Repeat}; it must be at least 0", scope.LayerSite(reader, "Repeat"), scope);
+                    for (int r = 0; r < repeated.Repeat; r++)
+                    {
+                        if (!b.Spend(1)) return x;
+                        string? name = repeated.Name;
+                        if (name is not null && name.IndexOf('{') >= 0)
+                        {
+                            var indexed = new Dictionary<string, Number>(names, System.StringComparer.Ordinal) { [RepeatCounter.Index] = Number.Integer(r) };
+                            name = Interpolate(name, indexed, out var error);
+                            if (error is not null) return FailAt(b, x, decl.Name, $"[{raw.Display}] Name: {error.Message}", scope.Site("Name", error.Start, error.Length), scope);
+                        }
+                        specs.Add((repeated with { Name = name, Index = r }, reader, layer));
+                    }
+                    continue;
+                }
                 specs.Add((spec, reader, layer));
             }
 
@@ -233,6 +260,29 @@ namespace Dsl.Generator.Blocks
                 }
             }
             return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
+        }
+
+        /// <summary>
+        /// A repeated use's Name with each <c>{expression}</c> replaced by its value (<c>"denselayer{i + 1}"</c>); the error's
+        /// place is in the whole Name.
+        /// </summary>
+        internal static string? Interpolate(string pattern, IReadOnlyDictionary<string, Number> names, out ExpressionError? error)
+        {
+            var text = new System.Text.StringBuilder();
+            error = null;
+            for (int at = 0; at < pattern.Length; at++)
+            {
+                if (pattern[at] == '}') { error = new ExpressionError(pattern, at, 1, "'}' without '{'; a Name holds {expression} parts"); return null; }
+                if (pattern[at] != '{') { text.Append(pattern[at]); continue; }
+                int close = pattern.IndexOf('}', at + 1);
+                if (close < 0) { error = new ExpressionError(pattern, at, 1, "'{' is not closed: '}' expected"); return null; }
+                string inner = pattern.Substring(at + 1, close - at - 1);
+                var value = Expression.Evaluate(inner, names, out var e);
+                if (e is not null) { error = new ExpressionError(pattern, at + 1 + e.Start, e.Length, "'" + inner + "': " + e.What); return null; }
+                text.Append(value!.Value.ToString());
+                at = close;
+            }
+            return text.ToString();
         }
 
         /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>

@@ -57,9 +57,20 @@ namespace Dsl.Generator.Blocks
                 if (raw.Kind == RawAttribute.Use)
                 {
                     var arguments = UseSpec.ReadArguments(raw);
+                    // A repeated use's arguments also read its index and the network's running count; its Name, the index.
+                    bool repeated = raw.NamedValue("Repeat") is not null || (raw.With?.Contains("Repeat") ?? false);
+                    var known = repeated ? all.Concat(new[] { RepeatCounter.Index, RepeatCounter.Id, RepeatCounter.Count }).ToList() : all;
                     for (int a = 0; a < arguments.Count; a++)
                     {
-                        if (arguments[a].Expression is { } e) Expression(prefix + "argument ", e, new ArgumentSite(decl.Key, i, "#" + a), all);
+                        if (arguments[a].Expression is { } e) Expression(prefix + "argument ", e, new ArgumentSite(decl.Key, i, "#" + a), known);
+                    }
+                    if (repeated && raw.Name is { } pattern && pattern.IndexOf('{') >= 0)
+                    {
+                        var names = all.Concat(new[] { RepeatCounter.Index }).ToDictionary(n => n, _ => Language.Number.Integer(1), System.StringComparer.Ordinal);
+                        BlockBuilder.Interpolate(pattern, names, out var bad0);
+                        // Only what needs no value: a syntax error or an unknown name (a division by zero shows in the use).
+                        if (bad0 is not null && !bad0.What.Contains("division by zero") && !bad0.What.Contains("not a finite"))
+                            Add(new ArgumentSite(decl.Key, i, "Name", bad0.Start, bad0.Length), prefix + "Name: " + bad0.Message);
                     }
                     if (raw.Block is { } key && blocks.TryGetValue(key, out var used) && Binding.Check(used, arguments) is { } bad)
                         problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, new ArgumentSite(decl.Key, i, bad.Position < 0 ? null : "#" + bad.Position, bad.Start, bad.Length).Encode(), used.Name, bad.Message)

@@ -9,6 +9,9 @@ using Dsl.Generator.Blocks.Language;
 
 namespace Dsl.Generator.Blocks
 {
+    /// <summary>A name and its value, as a use keeps the values its arguments read.</summary>
+    internal sealed record NamedNumber(string Name, Number Value);
+
     /// <summary>
     /// One argument of a block use, evaluated: its position among the use's arguments, the parameter it names (null: by
     /// position), its value and the expression it was written as (null: a constant).
@@ -23,6 +26,51 @@ namespace Dsl.Generator.Blocks
     /// <remarks><see cref="Inline"/>: the block's layers become children of the module that uses it (no submodule of its own).</remarks>
     internal sealed record UseSpec(string? Name, string Block, string BlockName, EquatableArray<BlockArgument> Arguments, BindingError? Problem, bool Inline = false) : LayerSpec(Name)
     {
+        /// <summary>The arguments as written, evaluated when the use is built (<see cref="Evaluate"/>); empty for a use made with its values.</summary>
+        public EquatableArray<UseArgument> Written { get; init; } = EquatableArray<UseArgument>.Empty;
+
+        /// <summary>The values the written arguments read (the enclosing block's parameters, <c>in</c>, <c>last</c>).</summary>
+        public EquatableArray<NamedNumber> Names { get; init; } = EquatableArray<NamedNumber>.Empty;
+
+        /// <summary>Whether the use sets <c>Repeat</c> (then each repetition reads <c>i</c> and <c>block_id</c>).</summary>
+        public bool Repeated { get; init; }
+
+        /// <summary>How many times the use repeats (expanded by the block that holds it).</summary>
+        public int Repeat { get; init; } = 1;
+
+        /// <summary>This repetition's index (<c>i</c>); -1 before the expansion.</summary>
+        public int Index { get; init; } = -1;
+
+        /// <summary>
+        /// This use with its arguments evaluated with its names (and, repeated, <c>i</c>, <c>block_id</c> and
+        /// <c>block_count</c>), or with the first problem; the number of expressions evaluated in <paramref name="evaluations"/>.
+        /// </summary>
+        public UseSpec Evaluate(RepeatCounter repeats, out int evaluations)
+        {
+            evaluations = 0;
+            if (Problem is not null || Written.Count == 0) return this;
+            var names = Names.ToDictionary(n => n.Name, n => n.Value, StringComparer.Ordinal);
+            if (Repeated)
+            {
+                names[RepeatCounter.Index] = Number.Integer(Math.Max(Index, 0));
+                names[RepeatCounter.Id] = Number.Integer(repeats.Next++);
+                names[RepeatCounter.Count] = Number.Integer(repeats.Total ?? RepeatCounter.Placeholder);
+            }
+            var arguments = new List<BlockArgument>();
+            foreach (var argument in Written)
+            {
+                if (argument.Expression is { } expression)
+                {
+                    evaluations++;
+                    var v = Expression.Evaluate(expression.Text, names, out var error);
+                    if (error is not null) return this with { Problem = new BindingError("argument " + error.Message, argument.Position, expression.Start + error.Start, error.Length), Written = EquatableArray<UseArgument>.Empty };
+                    arguments.Add(new BlockArgument(argument.Position, argument.Parameter, v!.Value, expression.Text, argument.ParameterStart));
+                }
+                else arguments.Add(new BlockArgument(argument.Position, argument.Parameter, argument.Constant!.Value));
+            }
+            return this with { Arguments = arguments.ToEquatableArray(), Written = EquatableArray<UseArgument>.Empty };
+        }
+
         public override string Kind => "Use<" + BlockName + ">";
 
         /// <summary>invertedResidual1, invertedResidual2, ... (always numbered, so a block named <c>Def</c> gives <c>def1</c>).</summary>
@@ -83,24 +131,16 @@ namespace Dsl.Generator.Blocks
             // The block's simple name: a generic block's type arguments are no part of it (G<N.T> is G).
             string bare = key.IndexOf('<') is int lt and >= 0 ? key.Substring(0, lt) : key;
             string name = bare.Substring(bare.LastIndexOfAny(new[] { '.', ':' }) + 1);
-            var arguments = new List<BlockArgument>();
-            BindingError? problem = null;
-            foreach (var argument in ReadArguments(raw))
+            var written = ReadArguments(raw);
+            BindingError? problem = written.Where(w => w.Invalid is not null).Select(w => new BindingError(w.Invalid!, w.Position)).FirstOrDefault();
+            bool repeated = raw.NamedValue("Repeat") is not null || a.ExpressionOf("Repeat") is not null;
+            return new UseSpec(a.Name, key, name, EquatableArray<BlockArgument>.Empty, problem, a.Named("Inline", false))
             {
-                if (argument.Invalid is { } why)
-                {
-                    problem ??= new BindingError(why, argument.Position);
-                    continue;
-                }
-                if (argument.Expression is { } expression)
-                {
-                    var v = a.Evaluate(expression.Text, out var error);
-                    if (error is not null) problem ??= new BindingError("argument " + error.Message, argument.Position, expression.Start + error.Start, error.Length);
-                    arguments.Add(new BlockArgument(argument.Position, argument.Parameter, v ?? Number.Integer(0), expression.Text, argument.ParameterStart));
-                }
-                else arguments.Add(new BlockArgument(argument.Position, argument.Parameter, argument.Constant!.Value));
-            }
-            return new UseSpec(a.Name, key, name, arguments.ToEquatableArray(), problem, a.Named("Inline", false));
+                Written = problem is null ? written.ToEquatableArray() : EquatableArray<UseArgument>.Empty,
+                Names = a.Names.Select(n => new NamedNumber(n.Key, n.Value)).ToEquatableArray(),
+                Repeated = repeated,
+                Repeat = a.Named("Repeat", 1),
+            };
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) => BlockBuilder.Use(b, name, x, this);

@@ -102,6 +102,9 @@ namespace Dsl.Generator.Graph
         /// <summary>Inside a user block: the use being built (its block, values and where it is written); null at a network's top level.</summary>
         public Blocks.BlockScope? Scope { get; set; }
 
+        /// <summary>The repeated uses built so far in the whole network (<c>block_id</c>), shared by every builder of one build.</summary>
+        public Blocks.RepeatCounter Repeats { get; set; } = new();
+
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
 
@@ -326,6 +329,7 @@ namespace Dsl.Generator.Graph
                 ArgumentMap = ArgumentMap,
                 ParameterArgument = ParameterArgument,
                 Scope = Scope,
+                Repeats = Repeats,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>

@@ -118,8 +118,10 @@ namespace Dsl.Generator.Tests.Blocks
                         continue;
                     }
                     // A block's own declaration problem is reported at the block, used or not; the network is still built.
-                    int declarationProblems = k.Blocks.Count(b => b.Parallel != 0 && b.Body is not null);
-                    Assert.True(mine.Length == declarationProblems && mine.All(d => d.Id == "DSL018" && d.GetMessage(CultureInfo.InvariantCulture).Contains("remove Body", StringComparison.Ordinal)),
+                    // So is a nested use whose arguments do not bind, wherever it is (an unused block, a use whose When is false).
+                    int declarationProblems = k.Blocks.Sum(b => b.Parallel != 0 && b.Body is not null ? 1 : Reference.StaticProblems(k, b).Count);
+                    string[] ownProblems = { "remove Body", "arguments given", "has no parameter", "is given twice", "missing argument" };
+                    Assert.True(mine.Length == declarationProblems && mine.All(d => d.Id == "DSL018" && ownProblems.Any(p => d.GetMessage(CultureInfo.InvariantCulture).Contains(p, StringComparison.Ordinal))),
                         "Diagnostics for a case the independent build runs:\n" + listing);
                     if (assembly is null)
                     {
@@ -577,6 +579,29 @@ namespace Dsl.Generator.Tests.Blocks
             foreach (var m in _modules.Values) m.Dispose();
         }
 
+        /// <summary>The nested uses of <paramref name="b"/> whose arguments do not bind (Python's rules: position, then name), one message each.</summary>
+        public static List<string> StaticProblems(BCase k, BBlock b)
+        {
+            var problems = new List<string>();
+            foreach (var u in b.Layers.OfType<BUse>())
+            {
+                var target = k.Blocks[u.Block];
+                var given = new HashSet<string>(StringComparer.Ordinal);
+                string? why = null;
+                for (int i = 0; i < u.Args.Length && why is null; i++)
+                {
+                    string? name = u.Args[i].Parameter ?? (i < target.Params.Length ? target.Params[i].Name : null);
+                    why = name is null ? "too many arguments"
+                        : target.Params.All(p => p.Name != name) ? "no parameter " + name
+                        : !given.Add(name) ? name + " given twice"
+                        : null;
+                }
+                why ??= target.Params.Where(p => p.Default is null && !given.Contains(p.Name)).Select(p => "missing " + p.Name).FirstOrDefault();
+                if (why is not null) problems.Add(why);
+            }
+            return problems;
+        }
+
         /// <summary>Null when the independent build runs the case (batch 2), else why not.</summary>
         public static string? Validity(BCase k)
         {
@@ -719,6 +744,8 @@ namespace Dsl.Generator.Tests.Blocks
             }
 
             if (b.Parallel != 0 && b.Body is not null) throw new Invalid("Parallel with a Body");
+            // A nested use that cannot bind is the block's own problem: every use of the block stops, whatever its When.
+            if (StaticProblems(k, b).FirstOrDefault() is { } own) throw new Invalid(own);
             var present = b.Layers.Where(l => Holds(l.When, env)).ToList();
             var input = x;
             var names = Names(present, b.IsSequential || b.Body is not null, b.Name); // a Body is a Sequential: 0, 1, ...
