@@ -110,4 +110,21 @@ namespace Dsl
         /// </summary>
         public int Repeat { get; set; } = 1;
     }
+
+    /// <summary>
+    /// Inside a block, a layer whose kind is the value of a layer parameter of the block (torchvision's
+    /// <c>activation_layer</c>, <c>norm_layer</c>): with <c>[Block("c", "act = ReLU")]</c>, <c>[LayerKind("act")]</c> is a
+    /// ReLU unless the use passes another kind, <c>[Use&lt;ConvNormAct&gt;(16, "act = Hardswish")]</c>. A layer parameter
+    /// is one whose default is a layer kind that takes no arguments (an activation such as <c>ReLU</c>, <c>Hardswish</c>,
+    /// <c>SiLU</c>, <c>Identity</c>; a normalisation such as <c>BatchNorm2d</c>); it takes kinds only, and is checked at
+    /// compile time. <c>Name</c> names the layer as the kind's attribute would be named.
+    /// </summary>
+    public sealed class LayerKindAttribute : LayerAttribute
+    {
+        /// <param name="parameter">The block's layer parameter that gives the kind.</param>
+        public LayerKindAttribute(string parameter) => Parameter = parameter;
+
+        /// <summary>The block's layer parameter that gives the kind.</summary>
+        public string Parameter { get; }
+    }
 }

@@ -154,10 +154,23 @@ namespace Dsl.Generator.Blocks
             var decl = scope.Decl;
             var given = new Dictionary<string, Number>(System.StringComparer.Ordinal);
             for (int i = 0; i < bound.Length; i++) given[bound[i]] = scope.Use.Arguments[i].Value;
+            for (int i = 0; i < bound.Length; i++)
+            {
+                // A layer parameter takes a layer kind, any other a number: checked here, at the argument.
+                var parameter = decl.Parameters.First(p => p.Name == bound[i]);
+                var argument = scope.Use.Arguments[i];
+                if (parameter.IsLayer == argument.Value.IsLayer) continue;
+                string why = parameter.IsLayer
+                    ? $"parameter '{parameter.Name}' is a layer parameter (default {parameter.Default}): it takes a layer kind such as ReLU, Hardswish or BatchNorm2d, not {argument.Value}"
+                    : $"parameter '{parameter.Name}' takes a number, not the layer kind {argument.Value}";
+                FailAt(b, x, decl.Name, why + ": " + Binding.Signature(decl), scope.UseSite(argument.Position), scope.Parent, scope.Path);
+                return false;
+            }
             for (int k = 0; k < decl.Parameters.Count; k++)
             {
                 var parameter = decl.Parameters[k];
                 if (given.TryGetValue(parameter.Name, out var value)) names[parameter.Name] = value;
+                else if (parameter.IsLayer) names[parameter.Name] = Number.Kind(parameter.Default!.Trim());
                 else if (parameter.Default is { } expression)
                 {
                     var v = Expression.Evaluate(expression, names, out var error);

@@ -24,17 +24,23 @@ namespace Dsl.Generator.Blocks
             var problems = new List<Problem>();
             void Add(ArgumentSite site, string why) =>
                 problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, site.Encode(), decl.Name, why));
-            void Expression(string what, Segment text, ArgumentSite site, IReadOnlyCollection<string> known)
+            var layers = decl.Parameters.Where(p => p.IsLayer).ToDictionary(p => p.Name, p => p.Default!.Trim(), System.StringComparer.Ordinal);
+            void Expression(string what, Segment text, ArgumentSite site, IReadOnlyCollection<string> known, bool takesLayer = false)
             {
-                if (Blocks.Expression.Check(text.Text, known) is { } error)
-                    Add(site.Within(text.Start + error.Start, error.Length), what + error.Message);
+                // A whole argument may be a layer kind or a layer parameter (passed on to a nested use's layer parameter).
+                if (takesLayer && Blocks.Expression.IsName(text.Text) && (layers.ContainsKey(text.Text) || LayerKindSpec.IsKind(text.Text))) return;
+                var node = Blocks.Expression.Parse(text.Text, out var error);
+                error ??= node!.DescendantsAndSelf().OfType<Language.NameNode>().Where(n => layers.ContainsKey(n.Name))
+                    .Select(n => new Language.ExpressionError(text.Text, n.Start, n.Length, Language.NameNode.LayerNotNumber(n.Name, layers[n.Name]))).FirstOrDefault();
+                error ??= Blocks.Expression.Check(text.Text, known);
+                if (error is not null) Add(site.Within(text.Start + error.Start, error.Length), what + error.Message);
             }
 
             var all = BuiltInNames.Concat(decl.Parameters.Select(p => p.Name)).ToList();
             for (int k = 0; k < decl.Parameters.Count; k++)
             {
                 // A default reads in, last and the parameters before it (they are bound in order).
-                if (decl.Parameters[k].Default is not { } fallback) continue;
+                if (decl.Parameters[k].Default is not { } fallback || decl.Parameters[k].IsLayer) continue;
                 var earlier = BuiltInNames.Concat(decl.Parameters.Take(k).Select(p => p.Name)).ToList();
                 Expression($"the default of '{decl.Parameters[k].Name}': ", new Segment(fallback, decl.Parameters[k].DefaultStart), new ArgumentSite(decl.Key, ArgumentSite.BlockAttribute, "#" + k), earlier);
             }
@@ -62,7 +68,7 @@ namespace Dsl.Generator.Blocks
                     var known = repeated ? all.Concat(new[] { RepeatCounter.Index, RepeatCounter.Id, RepeatCounter.Count }).ToList() : all;
                     for (int a = 0; a < arguments.Count; a++)
                     {
-                        if (arguments[a].Expression is { } e) Expression(prefix + "argument ", e, new ArgumentSite(decl.Key, i, "#" + a), known);
+                        if (arguments[a].Expression is { } e) Expression(prefix + "argument ", e, new ArgumentSite(decl.Key, i, "#" + a), known, takesLayer: true);
                     }
                     if (repeated && raw.Name is { } pattern && pattern.IndexOf('{') >= 0)
                     {
@@ -75,6 +81,15 @@ namespace Dsl.Generator.Blocks
                     if (raw.Block is { } key && blocks.TryGetValue(key, out var used) && Binding.Check(used, arguments) is { } bad)
                         problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, new ArgumentSite(decl.Key, i, bad.Position < 0 ? null : "#" + bad.Position, bad.Start, bad.Length).Encode(), used.Name, bad.Message)
                             with { Fix = bad.Replacement });
+                    continue;
+                }
+                if (raw.Kind == LayerKindSpec.AttributeName)
+                {
+                    string parameter = raw.Arguments.Count > 0 && raw.Arguments[0].Value is string p ? p.Trim() : "";
+                    if (!layers.ContainsKey(parameter))
+                        Add(new ArgumentSite(decl.Key, i, "parameter"), prefix + (decl.Parameters.Any(q => q.Name == parameter)
+                            ? $"'{parameter}' is a number parameter; a layer parameter has a layer kind as its default, such as \"{parameter} = ReLU\""
+                            : $"the block has no layer parameter '{parameter}'; declare one with a layer kind as its default, such as \"{(Blocks.Expression.IsName(parameter) ? parameter : "act")} = ReLU\""));
                     continue;
                 }
                 for (int a = 0; a < raw.Arguments.Count && a < raw.ParameterNames.Count; a++)

@@ -126,7 +126,11 @@ namespace Dsl.Generator.Blocks
     /// <param name="Name">The parameter's name.</param>
     /// <param name="Default">Its default expression; null when it must be given.</param>
     /// <param name="DefaultStart">Where the default starts in the parameter's string (<c>"stride = 1"</c>: 9).</param>
-    internal sealed record BlockParameter(string Name, string? Default, int DefaultStart = 0);
+    internal sealed record BlockParameter(string Name, string? Default, int DefaultStart = 0)
+    {
+        /// <summary>A layer parameter: its default is a layer kind (<c>"act = ReLU"</c>), and it takes kinds only.</summary>
+        public bool IsLayer => Default is { } d && Expression.IsName(d) && LayerKindSpec.IsKind(d.Trim());
+    }
 
     /// <summary>
     /// A block declaration (<c>[Block]</c> on a partial class): its parameters, how it merges, and its layers as raw

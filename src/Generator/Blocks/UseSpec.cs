@@ -62,7 +62,17 @@ namespace Dsl.Generator.Blocks
                 if (argument.Expression is { } expression)
                 {
                     evaluations++;
+                    // A layer kind, written ("Hardswish") or passed on by a layer parameter's name ("act"), is taken whole.
+                    if (Expression.IsName(expression.Text) && (names.TryGetValue(expression.Text, out var named) ? named.IsLayer : LayerKindSpec.IsKind(expression.Text)))
+                    {
+                        arguments.Add(new BlockArgument(argument.Position, argument.Parameter, named.IsLayer ? named : Number.Kind(expression.Text), expression.Text, argument.ParameterStart));
+                        continue;
+                    }
                     var v = Expression.Evaluate(expression.Text, names, out var error);
+                    // A capitalised name that is no value and no kind is most likely a misspelled kind ("Relu").
+                    if (error is not null && Expression.IsName(expression.Text) && char.IsUpper(expression.Text[0]) && !names.ContainsKey(expression.Text))
+                        error = new ExpressionError(expression.Text, 0, expression.Text.Length, $"'{expression.Text}' is no layer kind; the nearest: "
+                            + string.Join(", ", Model.Nearest.Order(expression.Text, LayerKindSpec.Kinds).Take(5)));
                     if (error is not null) return this with { Problem = new BindingError("argument " + error.Message, argument.Position, expression.Start + error.Start, error.Length), Written = EquatableArray<UseArgument>.Empty };
                     arguments.Add(new BlockArgument(argument.Position, argument.Parameter, v!.Value, expression.Text, argument.ParameterStart));
                 }

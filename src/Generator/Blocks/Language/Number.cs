@@ -13,11 +13,20 @@ namespace Dsl.Generator.Blocks.Language
         /// <summary>The largest integer the language holds exactly.</summary>
         public const double MaxInteger = 9007199254740992d;
 
-        private Number(double value, bool isReal)
+        private Number(double value, bool isReal, string? layer = null)
         {
             Value = value;
             IsReal = isReal;
+            Layer = layer;
         }
+
+        /// <summary>A layer kind (<c>ReLU</c>, <c>BatchNorm2d</c>): the value of a block's layer parameter; null for a number.</summary>
+        public string? Layer { get; }
+
+        public bool IsLayer => Layer is not null;
+
+        /// <summary>The layer kind <paramref name="kind"/> (its attribute's name without "Attribute").</summary>
+        public static Number Kind(string kind) => new(double.NaN, false, kind);
 
         /// <summary>The value as a double (exact for integers).</summary>
         public double Value { get; }
@@ -42,7 +51,7 @@ namespace Dsl.Generator.Blocks.Language
         /// <summary>A block parameter bound from a number without a type (a shape's size): an integer when whole.</summary>
         public static Number Infer(double value) => new(value, !(value == Math.Floor(value) && Math.Abs(value) <= MaxInteger));
 
-        public bool Equals(Number other) => Value.Equals(other.Value) && IsReal == other.IsReal;
+        public bool Equals(Number other) => Value.Equals(other.Value) && IsReal == other.IsReal && Layer == other.Layer;
 
         public override bool Equals(object? obj) => obj is Number n && Equals(n);
 
@@ -51,6 +60,7 @@ namespace Dsl.Generator.Blocks.Language
         /// <summary>As the language writes it: <c>3</c>, <c>3.0</c>, <c>0.25</c>.</summary>
         public override string ToString()
         {
+            if (Layer is not null) return Layer;
             string text = Value.ToString("R", CultureInfo.InvariantCulture);
             return IsReal && text.IndexOfAny(new[] { '.', 'E', 'e', 'N', 'I' }) < 0 ? text + ".0" : text;
         }

@@ -68,8 +68,16 @@ namespace Dsl.Generator.Blocks.Language
 
         public string Name { get; }
 
-        public override Number Evaluate(IReadOnlyDictionary<string, Number> names) =>
-            names.TryGetValue(Name, out var value) ? value : throw new ExpressionException(Start, Length, UnknownName(Name, names.Keys));
+        public override Number Evaluate(IReadOnlyDictionary<string, Number> names)
+        {
+            if (!names.TryGetValue(Name, out var value)) throw new ExpressionException(Start, Length, UnknownName(Name, names.Keys));
+            // A layer kind is no number: it is used by [LayerKind] or passed on, as the whole argument, to a block's layer parameter.
+            if (value.IsLayer) throw new ExpressionException(Start, Length, LayerNotNumber(Name, value.Layer!));
+            return value;
+        }
+
+        public static string LayerNotNumber(string name, string kind) =>
+            $"'{name}' is a layer kind ({kind}), not a number: use it as [LayerKind(\"{name}\")] or pass it on whole to a block's layer parameter";
 
         public static string UnknownName(string name, IEnumerable<string> known) =>
             Parser.PythonHint(name) is { } hint ? hint : $"unknown name '{name}' (known: {string.Join(", ", known)})";
