@@ -42,14 +42,14 @@ namespace Dsl.Generator.Tests.Blocks
         {
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 600;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261129;
-            int valid = 0, invalid = 0, names = 0, parallel = 0;
+            int valid = 0, invalid = 0, names = 0, parallel = 0, repeated = 0;
             var merges = new int[4];
             var clock = PropertyClock.Start();
             using var exports = new ExportChecks("block-fuzz");
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => BCase.Draw(new Random(seed + i * 7919), i)).ToArray();
-                foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; }
+                foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; repeated += b.Layers.OfType<BUse>().Count(u => u.Repeat >= 0); }
                 var (v, n, refused) = CheckBatch(batch, exports);
                 valid += v;
                 invalid += n;
@@ -57,9 +57,10 @@ namespace Dsl.Generator.Tests.Blocks
             }
             Assert.True(valid >= cases / 3, $"Too few valid cases: {valid} of {cases}");
             Assert.True(invalid >= cases / 20, $"Too few invalid cases: {invalid} of {cases}");
+            Assert.True(repeated >= cases / 20, $"Too few repeated uses drawn: {repeated} in {cases} cases");
             string? python = exports.CheckTwins();
             _output.WriteLine($"{cases} cases (seed {seed}): {valid} valid and compared (with their ONNX models), {invalid} invalid and diagnosed (a block's own declaration problem alone is not counted), " +
-                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
+                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; {repeated} repeated uses; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
             Skip.If(python is not null, python);
         }
 
