@@ -37,19 +37,12 @@ namespace ResNetSample
     public partial class CNBlock;
 
     /// <summary>
-    /// A stage of ConvNeXt: <c>count</c> blocks (at most nine) of <c>dim</c> channels in a Sequential, with the drop
-    /// probabilities <c>p0</c>, <c>p1</c>, ... of each block.
+    /// A stage of ConvNeXt: <c>depth</c> blocks of <c>dim</c> channels in a Sequential (children 0, 1, ...). Block
+    /// <c>block_id</c> of the network's <c>block_count</c> drops with probability <c>0.1 * block_id / (block_count - 1.0)</c>,
+    /// torchvision's <c>sd_prob = stochastic_depth_prob * stage_block_id / (total_stage_blocks - 1.0)</c>.
     /// </summary>
-    [Block("dim", "count", "p0 = 0", "p1 = 0", "p2 = 0", "p3 = 0", "p4 = 0", "p5 = 0", "p6 = 0", "p7 = 0", "p8 = 0")]
-    [Use<CNBlock>("dim", "p0", When = "count > 0")]
-    [Use<CNBlock>("dim", "p1", When = "count > 1")]
-    [Use<CNBlock>("dim", "p2", When = "count > 2")]
-    [Use<CNBlock>("dim", "p3", When = "count > 3")]
-    [Use<CNBlock>("dim", "p4", When = "count > 4")]
-    [Use<CNBlock>("dim", "p5", When = "count > 5")]
-    [Use<CNBlock>("dim", "p6", When = "count > 6")]
-    [Use<CNBlock>("dim", "p7", When = "count > 7")]
-    [Use<CNBlock>("dim", "p8", When = "count > 8")]
+    [Block("dim", "depth")]
+    [Use<CNBlock>("dim", "0.1 * block_id / (block_count - 1.0)", With = "Repeat = depth")]
     public partial class ConvNeXtStage;
 
     /// <summary>ConvNeXt's downsampling between stages: LayerNorm2d, then a 2x2 convolution at stride 2 to <c>outChannels</c>.</summary>
@@ -60,19 +53,17 @@ namespace ResNetSample
 
     /// <summary>
     /// ConvNeXt-T's feature extractor (torchvision <c>features</c>): stem, four stages of 3, 3, 9 and 3 blocks at 96, 192,
-    /// 384 and 768 channels, downsampling between them. Block <c>i</c> of the 18 drops with probability
-    /// <c>0.1 * i / 17.0</c>, written out as torchvision computes it.
+    /// 384 and 768 channels, downsampling between them.
     /// </summary>
     [Block]
     [Use<ConvNeXtStem>(96)]
-    [Use<ConvNeXtStage>(96, 3, 0.0, 0.0058823529411764705, 0.011764705882352941)]
+    [Use<ConvNeXtStage>(96, 3)]
     [Use<ConvNeXtDownsample>(192)]
-    [Use<ConvNeXtStage>(192, 3, 0.017647058823529415, 0.023529411764705882, 0.029411764705882353)]
+    [Use<ConvNeXtStage>(192, 3)]
     [Use<ConvNeXtDownsample>(384)]
-    [Use<ConvNeXtStage>(384, 9, 0.03529411764705883, 0.0411764705882353, 0.047058823529411764, 0.052941176470588235,
-        0.058823529411764705, 0.06470588235294118, 0.07058823529411766, 0.07647058823529412, 0.0823529411764706)]
+    [Use<ConvNeXtStage>(384, 9)]
     [Use<ConvNeXtDownsample>(768)]
-    [Use<ConvNeXtStage>(768, 3, 0.08823529411764706, 0.09411764705882353, 0.1)]
+    [Use<ConvNeXtStage>(768, 3)]
     public partial class ConvNeXtTinyFeatures;
 
     /// <summary>ConvNeXt's classifier (torchvision <c>classifier</c>): LayerNorm2d, Flatten, Linear to <c>classes</c>.</summary>

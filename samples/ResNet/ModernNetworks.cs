@@ -29,20 +29,20 @@ namespace ResNetSample
     public partial class InvertedResidual;
 
     /// <summary>
-    /// MobileNetV2's <c>features</c>: the stem, the inverted residuals of torchvision's setting
-    /// (t, c, n, s) = (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
-    /// and the last 1x1 convolution to 1280 channels: children 0 to 18.
+    /// MobileNetV2's <c>features</c> (children 0 to 18): the stem, then for each row (t, c, n, s) of torchvision's
+    /// setting, <c>n</c> inverted residuals to <c>make_divisible(c * width, 8)</c> channels, the first with stride
+    /// <c>s</c>, and the last 1x1 convolution to <c>make_divisible(1280 * max(1.0, width), 8)</c> channels.
     /// </summary>
-    [Block]
-    [Use<ConvBNReLU6>(32, 3, 2)]
-    [Use<InvertedResidual>(16, 1, 1)]
-    [Use<InvertedResidual>(24, 2, 6)] [Use<InvertedResidual>(24, 1, 6)]
-    [Use<InvertedResidual>(32, 2, 6)] [Use<InvertedResidual>(32, 1, 6)] [Use<InvertedResidual>(32, 1, 6)]
-    [Use<InvertedResidual>(64, 2, 6)] [Use<InvertedResidual>(64, 1, 6)] [Use<InvertedResidual>(64, 1, 6)] [Use<InvertedResidual>(64, 1, 6)]
-    [Use<InvertedResidual>(96, 1, 6)] [Use<InvertedResidual>(96, 1, 6)] [Use<InvertedResidual>(96, 1, 6)]
-    [Use<InvertedResidual>(160, 2, 6)] [Use<InvertedResidual>(160, 1, 6)] [Use<InvertedResidual>(160, 1, 6)]
-    [Use<InvertedResidual>(320, 1, 6)]
-    [Use<ConvBNReLU6>(1280, 1)]
+    [Block("width = 1.0")]
+    [Use<ConvBNReLU6>("make_divisible(32 * width, 8)", 3, 2)]
+    [Use<InvertedResidual>("make_divisible(16 * width, 8)", 1, 1, Repeat = 1)]
+    [Use<InvertedResidual>("make_divisible(24 * width, 8)", "i == 0 ? 2 : 1", 6, Repeat = 2)]
+    [Use<InvertedResidual>("make_divisible(32 * width, 8)", "i == 0 ? 2 : 1", 6, Repeat = 3)]
+    [Use<InvertedResidual>("make_divisible(64 * width, 8)", "i == 0 ? 2 : 1", 6, Repeat = 4)]
+    [Use<InvertedResidual>("make_divisible(96 * width, 8)", 1, 6, Repeat = 3)]
+    [Use<InvertedResidual>("make_divisible(160 * width, 8)", "i == 0 ? 2 : 1", 6, Repeat = 3)]
+    [Use<InvertedResidual>("make_divisible(320 * width, 8)", 1, 6, Repeat = 1)]
+    [Use<ConvBNReLU6>("make_divisible(1280 * max(1.0, width), 8)", 1)]
     public partial class MobileNetV2Features;
 
     /// <summary>MobileNetV2's <c>classifier</c>: dropout 0.2 and the linear layer (children 0 and 1).</summary>
@@ -82,39 +82,16 @@ namespace ResNetSample
     [Conv2d("growth", 3, Padding = 1, Bias = false, Name = "conv2")]
     public partial class DenseNetLayer;
 
-    /// <summary>DenseNet's <c>_DenseBlock</c>: <c>layers</c> dense layers (at most 24) named denselayer1, denselayer2, ...</summary>
+    /// <summary>DenseNet's <c>_DenseBlock</c>: <c>layers</c> dense layers named denselayer1, denselayer2, ...</summary>
     [Block("layers", "growth = 32")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer1")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer2", When = "layers >= 2")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer3", When = "layers >= 3")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer4", When = "layers >= 4")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer5", When = "layers >= 5")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer6", When = "layers >= 6")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer7", When = "layers >= 7")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer8", When = "layers >= 8")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer9", When = "layers >= 9")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer10", When = "layers >= 10")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer11", When = "layers >= 11")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer12", When = "layers >= 12")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer13", When = "layers >= 13")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer14", When = "layers >= 14")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer15", When = "layers >= 15")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer16", When = "layers >= 16")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer17", When = "layers >= 17")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer18", When = "layers >= 18")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer19", When = "layers >= 19")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer20", When = "layers >= 20")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer21", When = "layers >= 21")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer22", When = "layers >= 22")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer23", When = "layers >= 23")]
-    [Use<DenseNetLayer>("growth", Name = "denselayer24", When = "layers >= 24")]
+    [Use<DenseNetLayer>("growth", Name = "denselayer{i + 1}", With = "Repeat = layers")]
     public partial class DenseNetBlock;
 
     /// <summary>DenseNet's <c>_Transition</c>: BN-ReLU-1x1 conv halving the channels, 2x2 average pooling.</summary>
     [Block]
     [BatchNorm2d(Name = "norm")]
     [ReLU(Name = "relu")]
-    [Conv2d("in / 2", 1, Bias = false, Name = "conv")]
+    [Conv2d("in // 2", 1, Bias = false, Name = "conv")]
     [AvgPool2d(2, Stride = 2, Name = "pool")]
     public partial class DenseNetTransition;
 

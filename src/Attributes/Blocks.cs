@@ -98,5 +98,33 @@ namespace Dsl
         /// both residual halves directly. Not inside a Sequential. Default false.
         /// </summary>
         public bool Inline { get; set; }
+
+        /// <summary>
+        /// How many times the use is repeated, one after the other, each a layer of its own of the enclosing block (in a
+        /// Sequential block: consecutive children, torchvision's <c>features.1</c>, <c>features.2</c>, ...; a stage block
+        /// holding one repeated use gives <c>features.1.0</c>, <c>features.1.1</c>). In the arguments and in a
+        /// <c>Name</c> such as <c>"denselayer{i + 1}"</c>, <c>i</c> is the repetition's index (0, 1, ...); in the
+        /// arguments, <c>block_id</c> counts the repeated uses built so far in the whole network (per-block schedules such
+        /// as stochastic depth) and <c>block_count</c> is their number in the whole network. Inside a block only (a stage);
+        /// set it from a parameter with <c>With = "Repeat = depth"</c>. Default 1.
+        /// </summary>
+        public int Repeat { get; set; } = 1;
+    }
+
+    /// <summary>
+    /// Inside a block, a layer whose kind is the value of a layer parameter of the block (torchvision's
+    /// <c>activation_layer</c>, <c>norm_layer</c>): with <c>[Block("c", "act = ReLU")]</c>, <c>[LayerKind("act")]</c> is a
+    /// ReLU unless the use passes another kind, <c>[Use&lt;ConvNormAct&gt;(16, "act = Hardswish")]</c>. A layer parameter
+    /// is one whose default is a layer kind that takes no arguments (an activation such as <c>ReLU</c>, <c>Hardswish</c>,
+    /// <c>SiLU</c>, <c>Identity</c>; a normalisation such as <c>BatchNorm2d</c>); it takes kinds only, and is checked at
+    /// compile time. <c>Name</c> names the layer as the kind's attribute would be named.
+    /// </summary>
+    public sealed class LayerKindAttribute : LayerAttribute
+    {
+        /// <param name="parameter">The block's layer parameter that gives the kind.</param>
+        public LayerKindAttribute(string parameter) => Parameter = parameter;
+
+        /// <summary>The block's layer parameter that gives the kind.</summary>
+        public string Parameter { get; }
     }
 }

@@ -30,6 +30,17 @@ namespace Dsl.Generator.Tests
         }
 
         [Theory]
+        [InlineData("[Block(\"k\")] [Conv2d(4, 1, With = \"Padding = 0; KernelSize = k\")] public partial class B;\n", "KernelSize = k", "Kernel = k")]
+        [InlineData("[Input(1, 8, 8)] [Conv2d(4, 1, With = @\"Strid = 2\")] [Flatten] [Linear(2)] public partial class Net;\n", "Strid = 2", "Stride = 2")]
+        [InlineData("[Block(\"c\", \"stride = 1\")] [Conv2d(\"c\", 3, With = \"Stride = stride\")] public partial class C;\n[Block] [Use<C>(4, \"strde = 2\")] public partial class B;\n", "strde = 2", "stride = 2")]
+        public async Task DSL018_Fix_ReplacesAMisspelledNameWithTheNearest(string declaration, string wrong, string right)
+        {
+            const string Head = "using Dsl;\n";
+            var text = await WorkspaceHarness.ApplyFixAsync(Head + declaration, "DSL018", new MisspelledNameCodeFix());
+            Assert.Equal(Head + declaration.Replace(wrong, right), text);
+        }
+
+        [Theory]
         [InlineData(null, DiagnosticSeverity.Error)]
         [InlineData("error", DiagnosticSeverity.Error)]
         [InlineData("warning", DiagnosticSeverity.Warning)]

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Dsl.Generator.Blocks.Language;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
 using Dsl.Generator.Model;
@@ -22,34 +23,59 @@ namespace Dsl.Generator.Blocks
         public static Value Use(GraphBuilder b, string name, Value x, UseSpec use, string? into = null)
         {
             string path = b.ChildPath(name);
-            if (use.Problem is not null) return Fail(b, x, use.BlockName, use.Problem);
+            var enclosing = b.Scope;
+            int useLayer = enclosing?.Layer ?? -1;
+            if (use.Repeated && enclosing is null)
+            {
+                b.ReportAt(ProblemCode.InvalidBlock, "Repeat", use.BlockName,
+                    "Repeat repeats a use inside a block: declare a stage block that holds this use (its repetitions are the stage's children, torchvision's features.1.0, features.1.1, ...) and use the stage");
+                return x;
+            }
+            use = use.Evaluate(b.Repeats, out int evaluations);
+            if (!b.Spend(evaluations)) return x;
+            if (use.Problem is { } bad)
+                return FailAt(b, x, use.BlockName, bad.Message, BlockScope.SiteOfUse(enclosing, useLayer, bad.Position, bad.Start, bad.Length), enclosing, path);
             if (!b.Blocks.TryGetValue(use.Block, out var decl))
-                return Fail(b, x, use.BlockName, $"{use.BlockName} is not a block: mark it [Block(...)] (a partial class with layer attributes and no [Input])");
-            if (decl.Problem is not null) return Fail(b, x, decl.Name, decl.Problem);
+                return Fail(b, x, use.BlockName, $"{use.BlockName} is not a block: mark it [Block(...)] (a partial class with layer attributes and no [Input])", path);
+            if (decl.Problem is not null)
+            {
+                // Reported once, at the block's declaration: here the use only stops (the network gets a stub that quotes it).
+                b.ReportAt(ProblemCode.InvalidBlock, ArgumentSite.Reported, decl.Name, decl.Problem);
+                return x;
+            }
             // Every use costs work, inlined ones too (they create no module): recursion with fan-out ends at the budget.
             if (!b.Spend(1 + decl.Parameters.Count)) return x;
             if (b.BlockNesting >= MaxNesting)
-                return Fail(b, x, decl.Name, $"blocks are nested more than {MaxNesting} deep at '{path}'; a block that uses itself needs a When condition that ends the recursion");
-            var names = Bind(b, decl, use, x);
-            if (names is null) return x;
+                return Fail(b, x, decl.Name, $"blocks are nested more than {MaxNesting} deep at '{path}'; a block that uses itself needs a When condition that ends the recursion", path);
+            var bindingError = Binding.Bind(decl, use.Arguments.Select(a => (a.Position, a.Parameter, a.ParameterStart)).ToList(), out var bound);
+            if (bindingError is not null)
+                return FailAt(b, x, decl.Name, bindingError.Message, BlockScope.SiteOfUse(enclosing, useLayer, bindingError.Position, bindingError.Start, bindingError.Length), enclosing, path, bindingError.Replacement);
+            var names = new Dictionary<string, Number>(System.StringComparer.Ordinal)
+            {
+                ["in"] = Number.Integer(x.Shape.Count > 0 ? x.Shape[0] : 0),
+                ["last"] = Number.Integer(x.Shape.Count > 0 ? x.Shape[x.Shape.Count - 1] : 0),
+            };
+            var scope = new BlockScope(enclosing, decl, use, path, names, bound);
+            if (!Bind(b, x, scope, names, bound)) return x;
 
             if (use.Inline && b.IsSequential)
-                return Fail(b, x, decl.Name, $"Inline puts the block's layers into the module that uses it, but '{b.Path}' is a Sequential, which runs its children in order and nothing else; use it without Inline, or inline it into a block with a merge or a Body");
+                return Fail(b, x, decl.Name, $"Inline puts the block's layers into the module that uses it, but '{b.Path}' is a Sequential, which runs its children in order and nothing else; use it without Inline, or inline it into a block with a merge or a Body", path);
             // A block holding learned tensors of its own (a class token) or inlined blocks needs a class with a forward.
             bool sequential = !use.Inline && decl.Merge == BlockDecl.MergeNone && decl.Shortcut is null && decl.Body is null
                 && decl.Parallel == BlockDecl.MergeNone && !NeedsClass(decl);
-            if (!sequential && !use.Inline && MemberNameProblem(decl) is { } why) return Fail(b, x, decl.Name, why);
+            if (!sequential && !use.Inline && MemberNameProblem(decl) is { } why) return Fail(b, x, decl.Name, why, path);
             var inner = use.Inline ? b.Inline(x, into) : sequential ? b.Sequential(name, x) : b.Block(name, x);
             inner.BlockNesting = b.BlockNesting + 1;
-            inner.ParameterArgument = parameter => ArgumentOf(b, decl, use, parameter);
+            inner.Scope = scope;
+            inner.ParameterArgument = scope.ParameterSite;
             if (!sequential && !use.Inline)
             {
                 // The values a generated class may take as constructor arguments (BlockGeneralizer links them to the modules).
-                inner.Param(BlockGeneralizer.InChannels, (long)names["in"]);
+                inner.Param(BlockGeneralizer.InChannels, (long)names["in"].Value);
                 foreach (var parameter in decl.Parameters)
                 {
-                    double v = names[parameter.Name];
-                    if (v == System.Math.Floor(v) && System.Math.Abs(v) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v);
+                    var v = names[parameter.Name];
+                    if (v.Value == System.Math.Floor(v.Value) && System.Math.Abs(v.Value) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v.Value);
                 }
             }
             Value y;
@@ -57,16 +83,17 @@ namespace Dsl.Generator.Blocks
             {
                 var body = inner.Sequential(bodyName, inner.Input);
                 body.BlockNesting = inner.BlockNesting;
-                var z = Layers(body, decl, names, body.Input, use);
+                var z = Layers(body, decl, names, body.Input, scope);
                 y = inner.EndSequential(body, "Sequential", inner.Input, z);
             }
             else
             {
-                y = Layers(inner, decl, names, inner.Input, use);
+                y = Layers(inner, decl, names, inner.Input, scope);
             }
             if (inner.Failed) return x;
             // The doc names the merge only in the uses where it applies (MergeWhen may leave it out).
-            bool merges = !sequential && Merges(b, decl, names);
+            bool merges = !sequential && Merges(b, decl, names, scope);
+            if (b.Failed) return x;
             string doc = "Block " + decl.Name + (merges ? " (" + BlockDecl.MergeName(decl.Merge) + " merge)" : "") + ".";
             if (sequential) return b.EndSequential(inner, decl.Name, x, y, doc, into);
 
@@ -78,8 +105,9 @@ namespace Dsl.Generator.Blocks
                     if (!b.Blocks.TryGetValue(shortcutKey, out var shortcut))
                         return Fail(b, x, decl.Name, "its Shortcut is not a block: mark the shortcut class [Block(...)]");
                     // The shortcut gets this block's parameters of the same names.
-                    var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select(p => new BlockArgument(p.Name, names[p.Name], p.Name));
+                    var arguments = shortcut.Parameters.Where(p => names.ContainsKey(p.Name)).Select((p, i) => new BlockArgument(i, p.Name, names[p.Name], p.Name));
                     var shortcutUse = new UseSpec(null, shortcutKey, shortcut.Name, arguments.ToEquatableArray(), null);
+                    scope.Layer = ArgumentSite.BlockAttribute;
                     other = Use(inner, decl.ShortcutName, inner.Input, shortcutUse, into: "identity");
                     if (inner.Failed) return x;
                 }
@@ -97,91 +125,114 @@ namespace Dsl.Generator.Blocks
         private static bool NeedsClass(BlockDecl decl) =>
             decl.Layers.Any(l => LayerRegistry.HoldsTensors.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
 
-        private static Value Fail(GraphBuilder b, Value x, string block, string why)
+        private static Value Fail(GraphBuilder b, Value x, string block, string why, string? path = null)
         {
+            // At an attribute inside a block, the same for every use of it: the message names the chain of uses.
+            string? where = b.Composite ? b.Blame ?? b.ArgumentMap?.Invoke(null) : null;
+            if (ArgumentSite.Decode(where) is { Block: not null } && b.Scope is { } scope) why += " (in " + scope.Chain + (path is null ? "" : " > " + path) + ")";
             b.ReportWhole(ProblemCode.InvalidBlock, block, why);
             return x;
         }
 
-        /// <summary>The values expressions inside the block read: <c>in</c>, <c>last</c> and every parameter; null after a problem.</summary>
-        private static Dictionary<string, double>? Bind(GraphBuilder b, BlockDecl decl, UseSpec use, Value x)
+        /// <summary>
+        /// Reports at <paramref name="site"/> (<see cref="BlockScope"/>'s answer). A site inside a block's declaration is
+        /// the same for every use, so the message names the chain of uses that led there (<paramref name="scope"/>'s, then
+        /// <paramref name="path"/> when the problem is with a use written in that block).
+        /// </summary>
+        private static Value FailAt(GraphBuilder b, Value x, string block, string why, string? site, BlockScope? scope, string? path = null, string? fix = null)
         {
-            var names = new Dictionary<string, double>(System.StringComparer.Ordinal)
+            if (ArgumentSite.Decode(site) is { Block: not null } && scope is not null)
+                why += " (in " + scope.Chain + (path is null ? "" : " > " + path) + ")";
+            b.ReportAt(ProblemCode.InvalidBlock, site, block, why);
+            if (fix is not null) b.Problems[b.Problems.Count - 1] = b.Problems[b.Problems.Count - 1] with { Fix = fix };
+            return x;
+        }
+
+        /// <summary>Adds every parameter's value to <paramref name="names"/>: the use's argument, else its default evaluated; false after a problem.</summary>
+        private static bool Bind(GraphBuilder b, Value x, BlockScope scope, Dictionary<string, Number> names, string[] bound)
+        {
+            var decl = scope.Decl;
+            var given = new Dictionary<string, Number>(System.StringComparer.Ordinal);
+            for (int i = 0; i < bound.Length; i++) given[bound[i]] = scope.Use.Arguments[i].Value;
+            for (int i = 0; i < bound.Length; i++)
             {
-                ["in"] = x.Shape.Count > 0 ? x.Shape[0] : 0,
-                ["last"] = x.Shape.Count > 0 ? x.Shape[x.Shape.Count - 1] : 0,
-            };
-            var given = new Dictionary<string, double>(System.StringComparer.Ordinal);
-            string signature = decl.Name + "(" + string.Join(", ", decl.Parameters.Select(p => p.Default is null ? p.Name : p.Name + " = " + p.Default)) + ")";
-            for (int i = 0; i < use.Arguments.Count; i++)
-            {
-                var argument = use.Arguments[i];
-                string? parameter = argument.Parameter;
-                if (parameter is null)
-                {
-                    if (i >= decl.Parameters.Count)
-                    {
-                        Fail(b, x, decl.Name, $"{use.Arguments.Count} arguments given, but it takes {decl.Parameters.Count}: {signature}");
-                        return null;
-                    }
-                    parameter = decl.Parameters[i].Name;
-                }
-                else if (decl.Parameters.All(p => p.Name != parameter))
-                {
-                    Fail(b, x, decl.Name, $"it has no parameter '{parameter}': {signature}");
-                    return null;
-                }
-                if (given.ContainsKey(parameter))
-                {
-                    Fail(b, x, decl.Name, $"'{parameter}' is given twice: {signature}");
-                    return null;
-                }
-                given[parameter] = argument.Value;
+                // A layer parameter takes a layer kind, any other a number: checked here, at the argument.
+                var parameter = decl.Parameters.First(p => p.Name == bound[i]);
+                var argument = scope.Use.Arguments[i];
+                if (parameter.IsLayer == argument.Value.IsLayer) continue;
+                string why = parameter.IsLayer
+                    ? $"parameter '{parameter.Name}' is a layer parameter (default {parameter.Default}): it takes a layer kind such as ReLU, Hardswish or BatchNorm2d, not {argument.Value}"
+                    : $"parameter '{parameter.Name}' takes a number, not the layer kind {argument.Value}";
+                FailAt(b, x, decl.Name, why + ": " + Binding.Signature(decl), scope.UseSite(argument.Position), scope.Parent, scope.Path);
+                return false;
             }
-            foreach (var parameter in decl.Parameters)
+            for (int k = 0; k < decl.Parameters.Count; k++)
             {
+                var parameter = decl.Parameters[k];
                 if (given.TryGetValue(parameter.Name, out var value)) names[parameter.Name] = value;
+                else if (parameter.IsLayer) names[parameter.Name] = Number.Kind(parameter.Default!.Trim());
                 else if (parameter.Default is { } expression)
                 {
                     var v = Expression.Evaluate(expression, names, out var error);
                     if (error is not null)
                     {
-                        Fail(b, x, decl.Name, $"the default of '{parameter.Name}': {error}");
-                        return null;
+                        FailAt(b, x, decl.Name, $"the default of '{parameter.Name}': {error.Message}",
+                            scope.BlockSite("#" + k.ToString(CultureInfo.InvariantCulture), parameter.DefaultStart + error.Start, error.Length), scope);
+                        return false;
                     }
                     names[parameter.Name] = v!.Value;
                 }
-                else
-                {
-                    Fail(b, x, decl.Name, $"missing argument '{parameter.Name}': {signature}");
-                    return null;
-                }
             }
-            return names;
+            return true;
         }
 
         /// <summary>Reads the block's layers with this use's values and builds the present ones in order.</summary>
-        private static Value Layers(GraphBuilder b, BlockDecl decl, Dictionary<string, double> names, Value x, UseSpec use)
+        private static Value Layers(GraphBuilder b, BlockDecl decl, Dictionary<string, Number> names, Value x, BlockScope scope)
         {
-            var specs = new List<(LayerSpec Spec, AttributeReader Reader)>();
-            foreach (var raw in decl.Layers)
+            var specs = new List<(LayerSpec Spec, AttributeReader Reader, int Layer)>();
+            for (int layer = 0; layer < decl.Layers.Count; layer++)
             {
+                var raw = decl.Layers[layer];
+                scope.Layer = layer;
                 var reader = new AttributeReader(raw, names);
                 if (raw.When is { } when)
                 {
                     var holds = Expression.Evaluate(when, names, out var error);
-                    if (error is not null) return Fail(b, x, decl.Name, $"[{raw.Display}] When: {error}");
-                    if (holds == 0) continue;
+                    if (error is not null) return FailAt(b, x, decl.Name, $"[{raw.Display}] When: {error.Message}", scope.Site("When", error.Start, error.Length), scope);
+                    if (!holds!.Value.IsTrue) continue;
                 }
                 if (!LayerRegistry.Readers.TryGetValue(raw.Kind, out var read))
                 {
-                    b.ReportWhole(ProblemCode.UnknownLayer, raw.Display, decl.Name);
+                    b.ReportAt(ProblemCode.UnknownLayer, ArgumentSite.Reported, raw.Display, decl.Name);
                     return x;
                 }
                 var spec = read(reader);
                 if (!b.Spend(1 + reader.Evaluations + (raw.When is null ? 0 : 1))) return x;
-                if (reader.Errors.Count > 0) return Fail(b, x, decl.Name, $"[{raw.Display}] {reader.Errors[0]}");
-                specs.Add((spec, reader));
+                if (reader.Errors.Count > 0)
+                {
+                    var error = reader.Errors[0];
+                    return FailAt(b, x, decl.Name, $"[{raw.Display}] {error.Message}", scope.Site(error.Argument, error.Start, error.Length), scope, fix: error.Replacement);
+                }
+                if (spec is UseSpec { Repeated: true } repeated)
+                {
+                    // One layer per repetition, each with its index (and its Name's {expressions} evaluated with it).
+                    if (repeated.Repeat < 0)
+                        return FailAt(b, x, decl.Name, $"[{raw.Display}] Repeat is {repeated.Repeat}; it must be at least 0", scope.LayerSite(reader, "Repeat"), scope);
+                    for (int r = 0; r < repeated.Repeat; r++)
+                    {
+                        if (!b.Spend(1)) return x;
+                        string? name = repeated.Name;
+                        if (name is not null && name.IndexOf('{') >= 0)
+                        {
+                            var indexed = new Dictionary<string, Number>(names, System.StringComparer.Ordinal) { [RepeatCounter.Index] = Number.Integer(r) };
+                            name = Interpolate(name, indexed, out var error);
+                            if (error is not null) return FailAt(b, x, decl.Name, $"[{raw.Display}] Name: {error.Message}", scope.Site("Name", error.Start, error.Length), scope);
+                        }
+                        specs.Add((repeated with { Name = name, Index = r }, reader, layer));
+                    }
+                    continue;
+                }
+                specs.Add((spec, reader, layer));
             }
 
             var layerNames = Names(b, decl, specs.Select(s => s.Spec).ToList());
@@ -193,16 +244,17 @@ namespace Dsl.Generator.Blocks
             var branches = new List<Value>();
             for (int i = 0; i < specs.Count && !b.Failed; i++)
             {
-                var (spec, reader) = specs[i];
+                var (spec, reader, layer) = specs[i];
+                scope.Layer = layer;
                 int before = b.Problems.Count;
-                string? AtUse(string? argument) => UseArgument(b, reader, argument);
+                string? AtUse(string? argument) => scope.LayerSite(reader, argument);
                 spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), AtUse));
                 if (b.Problems.Count > before)
                 {
                     b.Abort();
                     return x;
                 }
-                // While this layer builds, its shape problems point through its arguments to the use's, as its checks do.
+                // While this layer builds, its shape problems point through its arguments to where they are written, as its checks do.
                 var savedMap = b.ArgumentMap;
                 b.ArgumentMap = AtUse;
                 try
@@ -221,6 +273,29 @@ namespace Dsl.Generator.Blocks
                 }
             }
             return parallel && !b.Failed ? JoinBranches(b, decl, branches) : x;
+        }
+
+        /// <summary>
+        /// A repeated use's Name with each <c>{expression}</c> replaced by its value (<c>"denselayer{i + 1}"</c>); the error's
+        /// place is in the whole Name.
+        /// </summary>
+        internal static string? Interpolate(string pattern, IReadOnlyDictionary<string, Number> names, out ExpressionError? error)
+        {
+            var text = new System.Text.StringBuilder();
+            error = null;
+            for (int at = 0; at < pattern.Length; at++)
+            {
+                if (pattern[at] == '}') { error = new ExpressionError(pattern, at, 1, "'}' without '{'; a Name holds {expression} parts"); return null; }
+                if (pattern[at] != '{') { text.Append(pattern[at]); continue; }
+                int close = pattern.IndexOf('}', at + 1);
+                if (close < 0) { error = new ExpressionError(pattern, at, 1, "'{' is not closed: '}' expected"); return null; }
+                string inner = pattern.Substring(at + 1, close - at - 1);
+                var value = Expression.Evaluate(inner, names, out var e);
+                if (e is not null) { error = new ExpressionError(pattern, at + 1 + e.Start, e.Length, "'" + inner + "': " + e.What); return null; }
+                text.Append(value!.Value.ToString());
+                at = close;
+            }
+            return text.ToString();
         }
 
         /// <summary>The parallel branches' outputs concatenated along the channels (Inception) or summed.</summary>
@@ -249,34 +324,6 @@ namespace Dsl.Generator.Blocks
             var sum = b.Merge(StepOp.Add, first, branches[0], branches[1]);
             foreach (var branch in branches.Skip(2)) sum = b.Merge(StepOp.Add, first, sum, branch);
             return sum;
-        }
-
-        /// <summary>
-        /// Where a problem with a block layer's argument points at the use: the declared attribute's argument that sets
-        /// the block parameter the layer's argument comes from (<c>With = "Stride = stride"</c>), else the whole use (null).
-        /// </summary>
-        private static string? UseArgument(GraphBuilder b, AttributeReader reader, string? argument)
-        {
-            if (argument is null || reader.ExpressionOf(argument) is not { } expression || !Expression.IsName(expression)) return null;
-            return b.ParameterArgument?.Invoke(expression.Trim());
-        }
-
-        /// <summary>
-        /// Where <paramref name="use"/>'s value for <paramref name="parameter"/> is written in the declared attribute: at
-        /// the network's own use, its argument (<c>"#i"</c>); at a use inside another block, where that block's parameter
-        /// is written when the argument is just its name (<c>[Use&lt;Inner&gt;("stride")]</c>); else null (the whole use).
-        /// </summary>
-        private static string? ArgumentOf(GraphBuilder b, BlockDecl decl, UseSpec use, string parameter)
-        {
-            for (int i = 0; i < use.Arguments.Count; i++)
-            {
-                var argument = use.Arguments[i];
-                string? p = argument.Parameter ?? (i < decl.Parameters.Count ? decl.Parameters[i].Name : null);
-                if (p != parameter) continue;
-                if (b.ParameterArgument is not { } outer) return "#" + i.ToString(CultureInfo.InvariantCulture);
-                return argument.Expression is { } e && Expression.IsName(e) ? outer(e.Trim()) : null;
-            }
-            return null;
         }
 
         /// <summary>
@@ -361,17 +408,17 @@ namespace Dsl.Generator.Blocks
             return names;
         }
 
-        private static bool Merges(GraphBuilder b, BlockDecl decl, Dictionary<string, double> names)
+        private static bool Merges(GraphBuilder b, BlockDecl decl, Dictionary<string, Number> names, BlockScope scope)
         {
             if (decl.Merge == BlockDecl.MergeNone) return false;
             if (decl.MergeWhen is not { } when) return true;
             var holds = Expression.Evaluate(when, names, out var error);
             if (error is not null)
             {
-                b.ReportWhole(ProblemCode.InvalidBlock, decl.Name, "MergeWhen: " + error);
+                FailAt(b, default, decl.Name, "MergeWhen: " + error.Message, scope.BlockSite("MergeWhen", error.Start, error.Length), scope);
                 return false;
             }
-            return holds != 0;
+            return holds!.Value.IsTrue;
         }
 
         /// <summary>Checks the two shapes the merge combines and adds the merge step (the input first, as torch.cat([x, y])).</summary>

@@ -42,8 +42,27 @@ namespace Dsl.Generator.Blocks
                 foreach (var used in layerAttributes.Select(UsedBlock).OfType<ITypeSymbol>()) pending.Enqueue(used);
                 if (Shortcut(block) is { } shortcut) pending.Enqueue(shortcut);
             }
+            // What a block gets wrong whatever its use is reported at the block (by the analyzer, once); its uses only stop.
+            for (int i = 0; i < order.Count; i++)
+            {
+                if (order[i].Problem is not null) continue;
+                var problems = BlockChecker.Check(order[i], found);
+                if (problems.Count > 0) order[i] = order[i] with { Problem = "its declaration has an error: " + problems[0].Args[1] };
+            }
             return order.ToEquatableArray();
         }
+
+        /// <summary>Names expressions give a meaning of their own: no parameter may have one.</summary>
+        private static readonly string[] TakenNames = BlockChecker.BuiltInNames.Concat(Expression.ReservedWords).ToArray();
+
+        private static bool Taken(string name) => TakenNames.Contains(name);
+
+        /// <summary>
+        /// A parameter that holds no operator or separator: it can be read as a name in an expression. Whether it is a name
+        /// in C# and Python is <see cref="Model.NamePolicy"/>'s to say, with a legal one to use instead.
+        /// </summary>
+        private static bool LooksLikeName(string text) =>
+            text.Trim() is { Length: > 0 } t && (char.IsLetter(t[0]) || t[0] == '_') && t.IndexOfAny("+-*/%<>=!&|?:(), ;".ToCharArray()) < 0;
 
         /// <summary>The block a <c>[Use&lt;T&gt;]</c> names; null for other attributes.</summary>
         public static ITypeSymbol? UsedBlock(AttributeData attribute) =>
@@ -68,15 +87,15 @@ namespace Dsl.Generator.Blocks
                 foreach (var item in list.Values)
                 {
                     string text = item.Value as string ?? "";
-                    int eq = text.IndexOf('=');
-                    string name = (eq < 0 ? text : text.Substring(0, eq)).Trim();
-                    string? fallback = eq < 0 ? null : text.Substring(eq + 1).Trim();
-                    if (!Expression.IsName(name) || name is "in" or "last" or "true" or "false" or "min" or "max")
-                        problem ??= $"parameter '{text}' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min' and 'max' are taken";
+                    var whole = new Segment(text, 0);
+                    bool hasDefault = Expression.TrySplitAssignment(whole, out var nameSegment, out var fallback);
+                    string name = hasDefault ? nameSegment.Text : text.Trim();
+                    if (!LooksLikeName(name) || Taken(name))
+                        problem ??= $"parameter '{text}' must be a name, optionally with a default ('stride = 1'); {string.Join(", ", TakenNames.Select(n => "'" + n + "'"))} are taken";
                     else if (Model.NamePolicy.ParameterProblem(name) is { } why)
-                        problem ??= $"parameter '{name}' is not allowed: " + Model.NamePolicy.WithSuggestion(why, name, Model.NamePolicy.ParameterProblem, n => n is not ("in" or "last" or "true" or "false" or "min" or "max"));
+                        problem ??= $"parameter '{name}' is not allowed: " + Model.NamePolicy.WithSuggestion(why, name, Model.NamePolicy.ParameterProblem, n => !Taken(n));
                     else if (parameters.Any(p => p.Name == name)) problem ??= $"parameter '{name}' is declared twice";
-                    parameters.Add(new BlockParameter(name, fallback));
+                    parameters.Add(hasDefault ? new BlockParameter(name, fallback.Text, fallback.Start) : new BlockParameter(name, null));
                 }
             }
             if (hasInput) problem ??= "it has both [Block] and [Input]; a block takes its input from where it is used, so remove [Input]";

@@ -1,208 +1,158 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
+using System.Linq;
+using Dsl.Generator.Blocks.Language;
 
 namespace Dsl.Generator.Blocks
 {
     /// <summary>
-    /// The small expression language of block arguments (<c>"in * expand"</c>, <c>"stride == 1 &amp;&amp; in == out"</c>):
-    /// integers and decimals, names, <c>+ - * / %</c> (integer <c>/</c> rounds down, as Python's <c>//</c>), comparisons,
-    /// <c>&amp;&amp; || !</c>, <c>c ? a : b</c>, <c>min(a, b)</c>, <c>max(a, b)</c>, <c>true</c> and <c>false</c> (1 and 0).
-    /// Evaluation never throws: a problem comes back as a message naming the expression.
+    /// The expression language of blocks (<c>"in * expand"</c>, <c>"stride == 1 &amp;&amp; in == out"</c>,
+    /// <c>"make_divisible(c * 0.75, 8)"</c>): tokens (<see cref="Tokenizer"/>), a grammar (<see cref="Parser"/>), a
+    /// syntax tree (<see cref="Node"/>) and its evaluation. Values are integers and reals (<see cref="Number"/>):
+    /// <c>+ - * // %</c> keep integers integers (<c>//</c> and <c>%</c> are Python's, rounding towards minus
+    /// infinity); <c>/</c> of two integers rounds down too (the language's channel arithmetic, <c>in / 2</c>), and with a
+    /// real on either side divides exactly (<c>7 / 2.0</c> is 3.5). <c>&amp;&amp;</c>, <c>||</c> and <c>?:</c> evaluate
+    /// only the side they need. Functions: <see cref="Functions.All"/>. Nothing here throws: a problem comes back as an
+    /// <see cref="ExpressionError"/> with its place in the text.
     /// </summary>
     internal static class Expression
     {
-        /// <summary>Evaluates <paramref name="text"/> with the names of <paramref name="names"/>; null and <paramref name="error"/> on a problem.</summary>
-        public static double? Evaluate(string text, IReadOnlyDictionary<string, double> names, out string? error)
+        /// <summary>Parentheses, unary operators, conditionals and calls nested deeper than this are an error (each counts once).</summary>
+        public const int MaxDepth = 100;
+
+        /// <summary>The syntax tree of <paramref name="text"/>, or null and <paramref name="error"/>.</summary>
+        public static Node? Parse(string text, out ExpressionError? error)
         {
-            var parser = new Parser(text, names);
             try
             {
-                double value = parser.Ternary();
-                parser.SkipSpaces();
-                if (!parser.AtEnd) throw parser.Fail("unexpected '" + parser.Rest + "'");
-                if (double.IsNaN(value) || double.IsInfinity(value)) throw parser.Fail("the value is not a finite number");
                 error = null;
-                return value;
+                return Parser.Parse(text);
             }
-            catch (FormatException e)
+            catch (ExpressionException e)
             {
-                error = e.Message;
+                error = new ExpressionError(text, e.Start, e.Length, e.Message);
                 return null;
             }
         }
 
-        /// <summary>The names an expression reads (for binding a block parameter to a constructor argument by name).</summary>
-        public static bool IsName(string text) =>
-            text.Trim() is { Length: > 0 } t && (char.IsLetter(t[0]) || t[0] == '_') && t.IndexOfAny(Operators) < 0;
-
-        private static readonly char[] Operators = "+-*/%<>=!&|?:(), ".ToCharArray();
-
-        private sealed class Parser
+        /// <summary>Evaluates <paramref name="text"/> with <paramref name="names"/>; null and <paramref name="error"/> on a problem.</summary>
+        public static Number? Evaluate(string text, IReadOnlyDictionary<string, Number> names, out ExpressionError? error)
         {
-            private readonly string _text;
-            private readonly IReadOnlyDictionary<string, double> _names;
-            private int _at;
-            private int _depth;
-
-            /// <summary>Parentheses, unary operators and conditionals nested deeper than this are an error, not a stack overflow.</summary>
-            private const int MaxDepth = 100;
-
-            private void Enter()
+            var node = Parse(text, out error);
+            if (node is null) return null;
+            try
             {
-                if (++_depth > MaxDepth) throw Fail("nested more than " + MaxDepth + " deep");
+                return node.Evaluate(names);
             }
-
-            public Parser(string text, IReadOnlyDictionary<string, double> names) { _text = text; _names = names; }
-
-            public bool AtEnd => _at >= _text.Length;
-            public string Rest => _text.Substring(_at);
-
-            public FormatException Fail(string what) => new($"'{_text}': {what}");
-
-            public void SkipSpaces()
+            catch (ExpressionException e)
             {
-                while (_at < _text.Length && char.IsWhiteSpace(_text[_at])) _at++;
-            }
-
-            private bool Eat(string token)
-            {
-                SkipSpaces();
-                if (string.CompareOrdinal(_text, _at, token, 0, token.Length) != 0) return false;
-                // "=" must not eat the first half of "==", "<" not of "<=", "!" not of "!=".
-                if (token.Length == 1 && _at + 1 < _text.Length && _text[_at + 1] == '=' && token is "<" or ">" or "!" or "=") return false;
-                if (token is "&" or "|") return false;
-                _at += token.Length;
-                return true;
-            }
-
-            public double Ternary()
-            {
-                Enter();
-                double condition = Or();
-                if (Eat("?"))
-                {
-                    double whenTrue = Ternary();
-                    if (!Eat(":")) throw Fail("'?' without ':'");
-                    double whenFalse = Ternary();
-                    condition = condition != 0 ? whenTrue : whenFalse;
-                }
-                _depth--;
-                return condition;
-            }
-
-            private double Or()
-            {
-                double left = And();
-                while (Eat("||")) { double right = And(); left = left != 0 || right != 0 ? 1 : 0; }
-                return left;
-            }
-
-            private double And()
-            {
-                double left = Comparison();
-                while (Eat("&&")) { double right = Comparison(); left = left != 0 && right != 0 ? 1 : 0; }
-                return left;
-            }
-
-            private double Comparison()
-            {
-                double left = Sum();
-                while (true)
-                {
-                    if (Eat("==")) left = left == Sum() ? 1 : 0;
-                    else if (Eat("!=")) left = left != Sum() ? 1 : 0;
-                    else if (Eat("<=")) left = left <= Sum() ? 1 : 0;
-                    else if (Eat(">=")) left = left >= Sum() ? 1 : 0;
-                    else if (Eat("<")) left = left < Sum() ? 1 : 0;
-                    else if (Eat(">")) left = left > Sum() ? 1 : 0;
-                    else return left;
-                }
-            }
-
-            private double Sum()
-            {
-                double left = Product();
-                while (true)
-                {
-                    if (Eat("+")) left += Product();
-                    else if (Eat("-")) left -= Product();
-                    else return left;
-                }
-            }
-
-            private double Product()
-            {
-                double left = Unary();
-                while (true)
-                {
-                    if (Eat("*")) left *= Unary();
-                    else if (Eat("/"))
-                    {
-                        double right = Unary();
-                        if (right == 0) throw Fail("division by zero");
-                        left = IsInteger(left) && IsInteger(right) ? Math.Floor(left / right) : left / right;
-                    }
-                    else if (Eat("%"))
-                    {
-                        double right = Unary();
-                        if (right == 0) throw Fail("division by zero");
-                        left -= right * Math.Floor(left / right);
-                    }
-                    else return left;
-                }
-            }
-
-            private static bool IsInteger(double v) => Math.Abs(v) < 9e15 && v == Math.Floor(v);
-
-            private double Unary()
-            {
-                Enter();
-                double value = Eat("-") ? -Unary() : Eat("+") ? Unary() : Eat("!") ? (Unary() == 0 ? 1 : 0) : Primary();
-                _depth--;
-                return value;
-            }
-
-            private double Primary()
-            {
-                SkipSpaces();
-                if (AtEnd) throw Fail("the expression ends too early");
-                char c = _text[_at];
-                if (Eat("("))
-                {
-                    double inner = Ternary();
-                    if (!Eat(")")) throw Fail("missing ')'");
-                    return inner;
-                }
-                if (char.IsDigit(c) || c == '.')
-                {
-                    int start = _at;
-                    while (_at < _text.Length && (char.IsDigit(_text[_at]) || _text[_at] is '.' or 'e' or 'E' || (_text[_at] is '-' or '+' && _text[_at - 1] is 'e' or 'E'))) _at++;
-                    string number = _text.Substring(start, _at - start);
-                    if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) throw Fail("'" + number + "' is not a number");
-                    return value;
-                }
-                if (char.IsLetter(c) || c == '_')
-                {
-                    int start = _at;
-                    while (_at < _text.Length && (char.IsLetterOrDigit(_text[_at]) || _text[_at] == '_')) _at++;
-                    string name = _text.Substring(start, _at - start);
-                    if (name is "min" or "max")
-                    {
-                        if (!Eat("(")) throw Fail(name + " needs '('");
-                        double a = Ternary();
-                        if (!Eat(",")) throw Fail(name + " takes two arguments");
-                        double b = Ternary();
-                        if (!Eat(")")) throw Fail("missing ')'");
-                        return name == "min" ? Math.Min(a, b) : Math.Max(a, b);
-                    }
-                    if (name == "true") return 1;
-                    if (name == "false") return 0;
-                    if (_names.TryGetValue(name, out double value)) return value;
-                    throw Fail("unknown name '" + name + "' (known: " + string.Join(", ", _names.Keys) + ")");
-                }
-                throw Fail("unexpected '" + c + "'");
+                error = new ExpressionError(text, e.Start, e.Length, e.Message);
+                return null;
             }
         }
+
+        /// <summary>Evaluates <paramref name="text"/> over sizes (a custom layer's output shape): each name an integer.</summary>
+        public static double? Evaluate(string text, IReadOnlyDictionary<string, double> names, out string? error)
+        {
+            var typed = names.ToDictionary(p => p.Key, p => Number.Infer(p.Value), StringComparer.Ordinal);
+            var value = Evaluate(text, typed, out var e);
+            error = e?.Message;
+            return value?.Value;
+        }
+
+        /// <summary>
+        /// What can be known of <paramref name="text"/> without values: its syntax, and that every name it reads is one
+        /// of <paramref name="names"/>. Null when it is fine.
+        /// </summary>
+        public static ExpressionError? Check(string text, IReadOnlyCollection<string> names)
+        {
+            var node = Parse(text, out var error);
+            if (node is null) return error;
+            foreach (var name in node.DescendantsAndSelf().OfType<NameNode>())
+            {
+                if (!names.Contains(name.Name)) return new ExpressionError(text, name.Start, name.Length, NameNode.UnknownName(name.Name, names));
+            }
+            return null;
+        }
+
+        /// <summary>Whether <paramref name="text"/> is one name and nothing else (a parameter passed on as it is).</summary>
+        public static bool IsName(string text) =>
+            text.Trim() is { Length: > 0 } t && (char.IsLetter(t[0]) || t[0] == '_') && t.All(c => char.IsLetterOrDigit(c) || c == '_');
+
+        /// <summary>Words with a meaning of their own in expressions (<c>true</c>, the functions, Python's words): no parameter may take them.</summary>
+        public static IEnumerable<string> ReservedWords => Parser.ReservedWords;
+
+        /// <summary>
+        /// The one splitter of every list the language reads (a With's entries, a custom layer's output shape): the
+        /// parts of <paramref name="text"/> between the <paramref name="separators"/> that are outside parentheses, each
+        /// trimmed, with where it starts in <paramref name="text"/>. An empty part is kept (as empty text) for the caller to report.
+        /// </summary>
+        public static List<Segment> Split(string text, string separators)
+        {
+            var parts = new List<Segment>();
+            int depth = 0, start = 0;
+            for (int i = 0; i <= text.Length; i++)
+            {
+                char c = i < text.Length ? text[i] : '\0';
+                if (c == '(') depth++;
+                else if (c == ')' && depth > 0) depth--;
+                else if (i == text.Length || (depth == 0 && separators.IndexOf(c) >= 0))
+                {
+                    parts.Add(Segment.Trimmed(text, start, i));
+                    start = i + 1;
+                }
+            }
+            return parts;
+        }
+
+        /// <summary>
+        /// Reads <c>"name = expression"</c> (a With entry, a parameter's default, a use's named argument): the name and the
+        /// expression, each with where it starts in the text <paramref name="part"/> came from. False when there is no
+        /// <c>=</c> that assigns (<c>==</c>, <c>&lt;=</c>, <c>&gt;=</c> and <c>!=</c> compare).
+        /// </summary>
+        public static bool TrySplitAssignment(Segment part, out Segment name, out Segment value)
+        {
+            string text = part.Text;
+            for (int i = 0; i < text.Length; i++)
+            {
+                if (text[i] != '=') continue;
+                bool compares = (i + 1 < text.Length && text[i + 1] == '=') || (i > 0 && "<>!=".IndexOf(text[i - 1]) >= 0);
+                if (compares)
+                {
+                    i++;
+                    continue;
+                }
+                name = Segment.Trimmed(text, 0, i).Offset(part.Start);
+                value = Segment.Trimmed(text, i + 1, text.Length).Offset(part.Start);
+                return true;
+            }
+            name = value = default;
+            return false;
+        }
+    }
+
+    /// <summary>A piece of a longer text: what it says (trimmed) and where it starts in that text.</summary>
+    internal readonly struct Segment
+    {
+        public Segment(string text, int start)
+        {
+            Text = text;
+            Start = start;
+        }
+
+        public string Text { get; }
+
+        public int Start { get; }
+
+        public static Segment Trimmed(string text, int from, int to)
+        {
+            while (from < to && char.IsWhiteSpace(text[from])) from++;
+            while (to > from && char.IsWhiteSpace(text[to - 1])) to--;
+            return new Segment(text.Substring(from, to - from), from);
+        }
+
+        public Segment Offset(int by) => new(Text, Start + by);
+
+        public override string ToString() => Text;
     }
 }

@@ -30,7 +30,8 @@ namespace Dsl.Generator.Blocks
         EquatableArray<RawValue> Arguments,
         EquatableArray<RawNamed> Named,
         string? Block,
-        CustomModule? Custom = null)
+        CustomModule? Custom = null,
+        EquatableArray<string> Settable = default)
     {
         public const string Use = "UseAttribute";
 
@@ -53,7 +54,33 @@ namespace Dsl.Generator.Blocks
             string? block = type.IsGenericType && type.Name == "UseAttribute" && type.TypeArguments.Length == 1 ? BlockName(type.TypeArguments[0]) : null;
             // [Custom<T>]: the module class, checked once here (the reader sees no symbols).
             var custom = type.IsGenericType && type.Name == CustomModule.AttributeName && type.TypeArguments.Length == 1 ? CustomModule.Inspect(type.TypeArguments[0], network) : null;
-            return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block, custom);
+            return new RawAttribute(type.Name, DisplayName(type.Name), parameters.ToEquatableArray(), arguments.ToEquatableArray(), named.ToEquatableArray(), block, custom,
+                SettableNames(type).ToEquatableArray());
+        }
+
+        /// <summary>
+        /// The arguments a With may set on attributes of <paramref name="type"/>: its constructors' parameters and its
+        /// settable number, flag and enum properties, each once (first spelling, capitalised as a property), in declaration order.
+        /// </summary>
+        private static IEnumerable<string> SettableNames(INamedTypeSymbol type)
+        {
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var parameter in type.InstanceConstructors.Where(c => c.DeclaredAccessibility == Accessibility.Public).SelectMany(c => c.Parameters))
+            {
+                if (parameter.Type is IArrayTypeSymbol || parameter.Type.ToDisplayString() == "System.Type") continue;
+                string name = parameter.Name.Length > 0 ? char.ToUpperInvariant(parameter.Name[0]) + parameter.Name.Substring(1) : parameter.Name;
+                if (seen.Add(name)) yield return name;
+            }
+            for (var t = type; t is not null; t = t.BaseType)
+            {
+                foreach (var property in t.GetMembers().OfType<IPropertySymbol>())
+                {
+                    if (property.SetMethod is null || property.DeclaredAccessibility != Accessibility.Public || property.IsStatic) continue;
+                    bool settable = property.Type.TypeKind == TypeKind.Enum || property.Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64
+                        or SpecialType.System_Double or SpecialType.System_Single or SpecialType.System_Boolean;
+                    if (settable && seen.Add(property.Name)) yield return property.Name;
+                }
+            }
         }
 
         /// <summary>The block's key: its fully qualified name.</summary>
@@ -96,7 +123,14 @@ namespace Dsl.Generator.Blocks
     }
 
     /// <summary>One parameter of a block: its name and, when optional, its default expression.</summary>
-    internal sealed record BlockParameter(string Name, string? Default);
+    /// <param name="Name">The parameter's name.</param>
+    /// <param name="Default">Its default expression; null when it must be given.</param>
+    /// <param name="DefaultStart">Where the default starts in the parameter's string (<c>"stride = 1"</c>: 9).</param>
+    internal sealed record BlockParameter(string Name, string? Default, int DefaultStart = 0)
+    {
+        /// <summary>A layer parameter: its default is a layer kind (<c>"act = ReLU"</c>), and it takes kinds only.</summary>
+        public bool IsLayer => Default is { } d && Expression.IsName(d) && LayerKindSpec.IsKind(d.Trim());
+    }
 
     /// <summary>
     /// A block declaration (<c>[Block]</c> on a partial class): its parameters, how it merges, and its layers as raw

@@ -27,6 +27,9 @@ namespace Dsl.Generator.Diagnostics
         /// <summary>The property of a DSL003 diagnostic that holds the inferred input features (for the code fix).</summary>
         public const string InferredInFeatures = "InferredInFeatures";
 
+        /// <summary>The diagnostic property with the name a code fix puts in place of a misspelled one (a With entry's argument, a use's parameter).</summary>
+        public const string Replacement = "Replacement";
+
         public const string OutputBelowOneId = "DSL001";
         public const string KernelLargerThanInputId = "DSL002";
         public const string LinearInFeaturesMismatchId = "DSL003";

@@ -48,9 +48,19 @@ namespace Dsl.Generator.Diagnostics
         internal static IEnumerable<Diagnostic> Analyze(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
         {
             var attributes = type.GetAttributes();
-            if (!attributes.Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a) || Init.InitRules.IsInitAttribute(a))) return Enumerable.Empty<Diagnostic>();
-            // A block is checked where it is used (its shapes depend on the use); here only what needs no use.
-            if (!attributes.Any(SpecParser.IsInputAttribute) && attributes.Any(Blocks.BlockReader.IsBlockAttribute)) return BlockDiagnostics(type, cancellationToken);
+            bool isBlock = attributes.Any(Blocks.BlockReader.IsBlockAttribute);
+            if (!isBlock && !attributes.Any(a => SpecParser.IsInputAttribute(a) || SpecParser.IsLayerAttribute(a) || Init.InitRules.IsInitAttribute(a))) return Enumerable.Empty<Diagnostic>();
+            // A block's shapes depend on its use and are checked there; here, once, all that needs no use (used or not).
+            if (isBlock)
+            {
+                var own = BlockDiagnostics(type, cancellationToken);
+                return attributes.Any(SpecParser.IsInputAttribute) ? own.Concat(NetworkDiagnostics(type, cancellationToken)).ToList() : own;
+            }
+            return NetworkDiagnostics(type, cancellationToken);
+        }
+
+        private static IEnumerable<Diagnostic> NetworkDiagnostics(INamedTypeSymbol type, System.Threading.CancellationToken cancellationToken)
+        {
 
             var parsed = Guarded.Parse(type, cancellationToken);
             var problems = parsed.Problems;
@@ -75,6 +85,13 @@ namespace Dsl.Generator.Diagnostics
             var block = type.GetAttributes().First(Blocks.BlockReader.IsBlockAttribute);
             var read = Blocks.BlockReader.Read(type, block, layers);
             if (read.Problem is { } why && !SpecParser.HasErrors(block)) problems.Add(Problem.At(ProblemCode.InvalidBlock, Problem.ClassName, null, type.Name, why));
+            else if (read.Problem is null)
+            {
+                // Every expression, With entry and nested use's binding, checked here once whether or not a network uses the block.
+                var used = Blocks.BlockReader.Reachable(layers, type, cancellationToken).ToDictionary(d => d.Key, System.StringComparer.Ordinal);
+                used[read.Key] = read;
+                problems.AddRange(Blocks.BlockChecker.Check(read, used));
+            }
             // Initialisation rules apply to a network's modules: on a block they would select nothing.
             foreach (var init in Init.InitRules.Read(type.GetAttributes()))
                 problems.Add(Problem.At(ProblemCode.InitMatchesNothing, Init.InitRules.LocationOf(init.Index), null, init.IsPreset ? "[InitPreset]" : "[Init(\"" + init.Target + "\")]", type.Name,
@@ -88,8 +105,11 @@ namespace Dsl.Generator.Diagnostics
             foreach (var problem in problems)
             {
                 if (Descriptors.For(problem.Code) is not { } descriptor) continue;
+                // Reported where it is (a block's own declaration), not again at each network that uses it.
+                if (problem.Argument == Blocks.ArgumentSite.Reported) continue;
                 var properties = problem.Code == ProblemCode.LinearInFeaturesMismatch && problem.Args.Count > 2
                     ? ImmutableDictionary<string, string?>.Empty.Add(Descriptors.InferredInFeatures, problem.Args[2])
+                    : problem.Fix is { } fix ? ImmutableDictionary<string, string?>.Empty.Add(Descriptors.Replacement, fix)
                     : null;
                 diagnostics.Add(Diagnostic.Create(descriptor, ProblemLocator.Locate(type, problem, cancellationToken), properties, problem.Args.Cast<object?>().ToArray()));
             }

@@ -19,6 +19,7 @@ namespace Dsl.Generator.Diagnostics
         public static Location Locate(INamedTypeSymbol type, Problem problem, CancellationToken cancellationToken)
         {
             if (problem.LayerIndex == Problem.Member) return MemberLocation(type, problem.Argument, cancellationToken);
+            if (Blocks.ArgumentSite.Decode(problem.Argument) is { } site) return LocateSite(type, problem, site, cancellationToken);
             var attributes = type.GetAttributes();
             AttributeData? attribute = problem.LayerIndex switch
             {
@@ -36,6 +37,53 @@ namespace Dsl.Generator.Diagnostics
                 return (Argument(syntax, attribute, problem.Argument) ?? (SyntaxNode)syntax).GetLocation();
             }
             return ClassLocation(type, cancellationToken);
+        }
+
+        /// <summary>
+        /// A site in a block's declaration (or a piece of a string argument of the network's own attribute): the block is
+        /// found among those <paramref name="type"/> reaches (itself included), then its attribute, argument and the piece
+        /// of the argument's string when it is written as a plain literal (else the whole argument).
+        /// </summary>
+        private static Location LocateSite(INamedTypeSymbol type, Problem problem, Blocks.ArgumentSite site, CancellationToken cancellationToken)
+        {
+            var owner = site.Block is null ? type : FindBlock(type, site.Block);
+            if (owner is null) return ClassLocation(type, cancellationToken);
+            if (site.Layer == Problem.ClassName) return ClassLocation(owner, cancellationToken);
+            int index = site.Block is null ? problem.LayerIndex : site.Layer;
+            AttributeData? attribute = index == Blocks.ArgumentSite.BlockAttribute
+                ? owner.GetAttributes().FirstOrDefault(Blocks.BlockReader.IsBlockAttribute)
+                : SpecParser.LayerAttributes(owner) is var layers && index >= 0 && index < layers.Length ? layers[index] : null;
+            if (attribute?.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) return ClassLocation(owner, cancellationToken);
+            var argument = Argument(syntax, attribute, site.Argument);
+            if (argument is null) return syntax.GetLocation();
+            if (site.Start >= 0 && argument.Expression is LiteralExpressionSyntax { Token: var token } && token.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.StringLiteralToken))
+            {
+                // Only where each character of the value is one character of the source ("..." without escapes, @"..." without doubled quotes).
+                int open = token.Text.StartsWith("\"", StringComparison.Ordinal) ? 1 : token.Text.StartsWith("@\"", StringComparison.Ordinal) ? 2 : -1;
+                if (open > 0 && token.Text.Length == token.ValueText.Length + open + 1 && site.Start + site.Length <= token.ValueText.Length)
+                    return Location.Create(syntax.SyntaxTree, new Microsoft.CodeAnalysis.Text.TextSpan(token.SpanStart + open + site.Start, site.Length));
+            }
+            return argument.GetLocation();
+        }
+
+        /// <summary>The block with key <paramref name="key"/> among <paramref name="from"/> and the blocks it uses (at any depth) and their shortcuts.</summary>
+        private static INamedTypeSymbol? FindBlock(INamedTypeSymbol from, string key)
+        {
+            var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+            var pending = new System.Collections.Generic.Queue<ITypeSymbol>();
+            pending.Enqueue(from);
+            while (pending.Count > 0)
+            {
+                if (pending.Dequeue() is not INamedTypeSymbol t || !seen.Add(Blocks.RawAttribute.BlockName(t))) continue;
+                if (Blocks.RawAttribute.BlockName(t) == key) return t;
+                foreach (var attribute in t.GetAttributes())
+                {
+                    if (Blocks.BlockReader.UsedBlock(attribute) is { } used) pending.Enqueue(used);
+                    foreach (var named in attribute.NamedArguments)
+                        if (named.Value is { Kind: TypedConstantKind.Type, Value: ITypeSymbol shortcut }) pending.Enqueue(shortcut);
+                }
+            }
+            return null;
         }
 
         /// <summary>

@@ -99,6 +99,12 @@ namespace Dsl.Generator.Graph
         /// </summary>
         public Func<string, string?>? ParameterArgument { get; set; }
 
+        /// <summary>Inside a user block: the use being built (its block, values and where it is written); null at a network's top level.</summary>
+        public Blocks.BlockScope? Scope { get; set; }
+
+        /// <summary>The repeated uses built so far in the whole network (<c>block_id</c>), shared by every builder of one build.</summary>
+        public Blocks.RepeatCounter Repeats { get; set; } = new();
+
         /// <summary>Problems recorded so far (a block reports what it finds in the layers it reads).</summary>
         public List<Problem> Problems => _problems;
 
@@ -322,6 +328,8 @@ namespace Dsl.Generator.Graph
                 BlockNesting = BlockNesting,
                 ArgumentMap = ArgumentMap,
                 ParameterArgument = ParameterArgument,
+                Scope = Scope,
+                Repeats = Repeats,
             };
 
         /// <summary>Whether this builder is a Sequential container (its children run in order, named 0, 1, ... by default).</summary>

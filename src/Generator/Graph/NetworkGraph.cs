@@ -45,6 +45,8 @@ namespace Dsl.Generator.Graph
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
+            // block_count (the repeated uses in the whole network) is known after one build: a first build counts them.
+            if (Blocks.RepeatCounter.Reads(spec.Blocks)) builder.Repeats = new Blocks.RepeatCounter { Total = CountRepeats(spec, layers, names, flowVar, blocks, input) };
             builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
             builder.ClassName = spec.ClassName;
             var x = new Value(inputVar, input);
@@ -69,6 +71,22 @@ namespace Dsl.Generator.Graph
             // No forward's local may hide a field of its module (an inlined block's layer named like a local, "x_1").
             if (problems.Count == 0) (root, inputVar) = Locals.Separate(root, inputVar);
             return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init);
+        }
+
+        /// <summary>How many repeated uses a build of the network makes (for <c>block_count</c>); problems are left to the real build.</summary>
+        private static int CountRepeats(NetworkSpec spec, IReadOnlyList<LayerSpec> layers, string[] names, string flowVar, Dictionary<string, Blocks.BlockDecl> blocks, EquatableArray<long> input)
+        {
+            var builder = GraphBuilder.ForNetwork(new List<Problem>(), spec.Naming, flowVar, blocks);
+            builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
+            builder.ClassName = spec.ClassName;
+            builder.Repeats = new Blocks.RepeatCounter();
+            var x = new Value("input", input);
+            for (int i = 0; i < layers.Count && !builder.Failed; i++)
+            {
+                builder.BeginAttribute(i);
+                x = layers[i].Build(builder, names[i], x);
+            }
+            return builder.Repeats.Next;
         }
 
         /// <summary>The first candidate no layer has, else the first with a number that none has (never fails).</summary>

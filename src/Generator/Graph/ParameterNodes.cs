@@ -150,6 +150,7 @@ namespace Dsl.Generator.Graph
                 Input = x,
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
+                Repeats = Repeats,
             };
         }
     }

@@ -79,6 +79,9 @@ namespace Dsl.Generator.Graph
         public bool AllowsStub => Code is not (ProblemCode.MissingInput or ProblemCode.NotPartial or ProblemCode.UnsupportedDeclaration
             or ProblemCode.MemberClash or ProblemCode.GeneratorFailure);
 
+        /// <summary>A name a code fix may put at the problem's place (a With entry's misspelled argument); null when there is none.</summary>
+        public string? Fix { get; init; }
+
         public static Problem At(ProblemCode code, int layerIndex, string? argument, params object[] args) =>
             new(code, layerIndex, argument, System.Linq.Enumerable.Select(args, a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToEquatableArray());
     }

@@ -253,22 +253,6 @@ namespace Dsl.Generator.Model
             return names;
         }
 
-        /// <summary>Splits "a, max(b, c)" at the commas outside parentheses.</summary>
-        internal static List<string> SplitTopLevel(string text)
-        {
-            var parts = new List<string>();
-            int depth = 0, start = 0;
-            for (int i = 0; i < text.Length; i++)
-            {
-                char ch = text[i];
-                if (ch == '(') depth++;
-                else if (ch == ')') depth--;
-                else if (ch == ',' && depth == 0) { parts.Add(text.Substring(start, i - start)); start = i + 1; }
-            }
-            parts.Add(text.Substring(start));
-            return parts;
-        }
-
         public override Value Build(GraphBuilder b, string name, Value x)
         {
             string path = b.ChildPath(name);
@@ -278,14 +262,14 @@ namespace Dsl.Generator.Model
             {
                 var names = Names(x.Shape);
                 var dims = new List<long>();
-                foreach (var part in SplitTopLevel(text))
+                foreach (var part in Expression.Split(text, ","))
                 {
-                    if (part.Trim().Length == 0)
+                    if (part.Text.Length == 0)
                     {
                         b.Report(ProblemCode.InvalidCustomLayer, "OutputShape", path, Module.Display, $"its OutputShape \"{text}\" has an empty dimension; write one number or expression per dimension, separated by commas");
                         return x;
                     }
-                    var value = Expression.Evaluate(part.Trim(), names, out var error);
+                    var value = Expression.Evaluate(part.Text, names, out var error);
                     if (error is not null || value is null)
                     {
                         b.Report(ProblemCode.InvalidCustomLayer, "OutputShape", path, Module.Display,

@@ -73,7 +73,8 @@ namespace Dsl.Generator.Parsing
                     ? read(reader)
                     : new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
                 foreach (var error in reader.Errors.Take(1))
-                    problems.Add(Problem.At(ProblemCode.InvalidBlock, i, reader.Raw.With is not null ? "With" : null, type.Name, "[" + reader.Raw.Display + "] " + error));
+                    problems.Add(Problem.At(ProblemCode.InvalidBlock, i, new Blocks.ArgumentSite(null, -1, error.Argument, error.Start, error.Length).Encode(), type.Name, "[" + reader.Raw.Display + "] " + error.Message)
+                        with { Fix = error.Replacement });
             }
 
             var containing = new List<ContainingType>();

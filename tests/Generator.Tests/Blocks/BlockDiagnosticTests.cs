@@ -21,15 +21,15 @@ namespace Dsl.Generator.Tests.Blocks
         // ---- binding ------------------------------------------------------------------------------------------------------
 
         [Fact]
-        public void DSL018_too_many_arguments() => Verify(Conv + Net("[[|Use<ConvBlock>(4, 1, 2)|]]"),
+        public void DSL018_too_many_arguments() => Verify(Conv + Net("[Use<ConvBlock>(4, 1, [|2|])]"),
             ("DSL018", "Block 'ConvBlock': 3 arguments given, but it takes 2: ConvBlock(c, s = 1)"));
 
         [Fact]
-        public void DSL018_unknown_named_parameter() => Verify(Conv + Net("[[|Use<ConvBlock>(4, \"stride = 2\")|]]"),
-            ("DSL018", "Block 'ConvBlock': it has no parameter 'stride': ConvBlock(c, s = 1)"));
+        public void DSL018_unknown_named_parameter() => Verify(Conv + Net("[Use<ConvBlock>(4, \"[|stride|] = 2\")]"),
+            ("DSL018", "Block 'ConvBlock': it has no parameter 'stride'; its parameters, nearest first: s, c: ConvBlock(c, s = 1)"));
 
         [Fact]
-        public void DSL018_parameter_given_twice() => Verify(Conv + Net("[[|Use<ConvBlock>(4, \"c = 2\")|]]"),
+        public void DSL018_parameter_given_twice() => Verify(Conv + Net("[Use<ConvBlock>(4, [|\"c = 2\"|])]"),
             ("DSL018", "Block 'ConvBlock': 'c' is given twice: ConvBlock(c, s = 1)"));
 
         [Fact]
@@ -38,15 +38,15 @@ namespace Dsl.Generator.Tests.Blocks
 
         [Fact]
         public void DSL018_bad_default() => Verify(
-            "[Block(\"c\", \"s = c / (c - c)\")] [Conv2d(\"c\", 3, With = \"Stride = s\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
-            ("DSL018", "Block 'B': the default of 's': 'c / (c - c)': division by zero"));
+            "[Block(\"c\", \"s = c [|/|] (c - c)\")] [Conv2d(\"c\", 3, With = \"Stride = s\")] public partial class B;\n" + Net("[Use<B>(4)]"),
+            ("DSL018", "Block 'B': the default of 's': 'c / (c - c)' at column 3: division by zero (in b1 = B(c = 4, s = ?))"));
 
         // ---- expressions --------------------------------------------------------------------------------------------------
 
         [Fact]
         public void DSL018_bad_expression_in_With() => Verify(
-            "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels = c +\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
-            ("DSL018", "Block 'B': [Conv2d] outChannels = 'c +': the expression ends too early"));
+            "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels = c +[||]\")] public partial class B;\n" + Net("[Use<B>(4)]"),
+            ("DSL018", "Block 'B': [Conv2d] OutChannels = 'c +' at column 4: the expression ends too early"));
 
         /// <summary>Regression: With was split at every comma, so "max(c / 2, 1)" became two broken entries.</summary>
         [Fact]
@@ -55,28 +55,28 @@ namespace Dsl.Generator.Tests.Blocks
 
         [Fact]
         public void DSL018_With_entry_that_is_not_an_assignment() => Verify(
-            "[Block(\"c\")] [Conv2d(1, 3, With = \"OutChannels == c\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
+            "[Block(\"c\")] [Conv2d(1, 3, With = \"[|OutChannels == c|]\")] public partial class B;\n" + Net("[Use<B>(4)]"),
             ("DSL018", "Block 'B': [Conv2d] With: 'OutChannels == c' is not 'argument = expression'"));
 
         [Fact]
         public void DSL018_bad_expression_in_When() => Verify(
-            "[Block(\"c\")] [Conv2d(\"c\", 3)] [ReLU(When = \"c > k\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
-            ("DSL018", "Block 'B': [ReLU] When: 'c > k': unknown name 'k' (known: in, last, c)"));
+            "[Block(\"c\")] [Conv2d(\"c\", 3)] [ReLU(When = \"c > [|k|]\")] public partial class B;\n" + Net("[Use<B>(4)]"),
+            ("DSL018", "Block 'B': [ReLU] When: 'c > k' at column 5: unknown name 'k' (known: in, last, c)"));
 
         [Fact]
         public void DSL018_bad_expression_in_MergeWhen() => Verify(
-            "[Block(\"c\", Merge = Merge.Add, MergeWhen = \"c ==\")] [Conv2d(\"c\", 3, Padding = 1)] public partial class B;\n" + Net("[[|Use<B>(1)|]]"),
-            ("DSL018", "Block 'B': MergeWhen: 'c ==': the expression ends too early"));
+            "[Block(\"c\", Merge = Merge.Add, MergeWhen = \"c ==[||]\")] [Conv2d(\"c\", 3, Padding = 1)] public partial class B;\n" + Net("[Use<B>(1)]"),
+            ("DSL018", "Block 'B': MergeWhen: 'c ==' at column 5: the expression ends too early"));
 
         [Fact]
         public void DSL018_bad_expression_in_a_nested_use_argument() => Verify(
-            Conv + "[Block(\"c\")] [Use<ConvBlock>(\"c % (in - in)\")] public partial class Outer;\n" + Net("[[|Use<Outer>(4)|]]"),
-            ("DSL018", "Block 'ConvBlock': argument 'c % (in - in)': division by zero"));
+            Conv + "[Block(\"c\")] [Use<ConvBlock>(\"c [|%|] (in - in)\")] public partial class Outer;\n" + Net("[Use<Outer>(4)]"),
+            ("DSL018", "Block 'ConvBlock': argument 'c % (in - in)' at column 3: division by zero (in outer1 = Outer(c = 4) > outer1.0)"));
 
         [Fact]
         public void DSL018_a_value_that_is_not_a_whole_number() => Verify(
-            "[Block(\"c\")] [Conv2d(\"c / 2.5\", 3)] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
-            ("DSL018", "Block 'B': [Conv2d] outChannels is 1.6, which is not a whole number in range"));
+            "[Block(\"c\")] [Conv2d(\"[|c / 2.5|]\", 3)] public partial class B;\n" + Net("[Use<B>(4)]"),
+            ("DSL018", "Block 'B': [Conv2d] outChannels is 1.6, which is not a whole number in range (in b1 = B(c = 4))"));
 
         // ---- what is used as a block --------------------------------------------------------------------------------------
 
@@ -87,20 +87,21 @@ namespace Dsl.Generator.Tests.Blocks
 
         [Fact]
         public void DSL018_Block_and_Input() => Verify(
-            "[Block] [Input(1, 8, 8)] [ReLU] public partial class Both;\n" + Net("[[|Use<Both>|]]"),
+            "[Block] [Input(1, 8, 8)] [ReLU] public partial class [|Both|];\n" + Net("[Use<Both>]"),
             ("DSL018", "Block 'Both': it has both [Block] and [Input]; a block takes its input from where it is used, so remove [Input]"));
 
         [Fact]
         public void DSL018_block_without_layers() => Verify(
-            "[Block] public partial class Empty;\n" + Net("[[|Use<Empty>|]]"),
+            "[Block] public partial class [|Empty|];\n" + Net("[Use<Empty>]"),
             ("DSL018", "Block 'Empty': it has no layers; add layer attributes to the block class"));
 
         [Fact]
         public void DSL018_recursion_without_end()
         {
             string path = string.Join(".", Enumerable.Repeat("0", 16).Prepend("rec1"));
-            Verify("[Block(\"d\")] [Use<Rec>(\"d + 1\")] public partial class Rec;\n" + Net("[[|Use<Rec>(0)|]]"),
-                ("DSL018", $"Block 'Rec': blocks are nested more than 16 deep at '{path}'; a block that uses itself needs a When condition that ends the recursion"));
+            string chain = string.Join(" > ", Enumerable.Range(0, 16).Select(d => string.Join(".", Enumerable.Repeat("0", d).Prepend("rec1")) + " = Rec(d = " + d + ")"));
+            Verify("[Block(\"d\")] [[|Use<Rec>(\"d + 1\")|]] public partial class Rec;\n" + Net("[Use<Rec>(0)]"),
+                ("DSL018", $"Block 'Rec': blocks are nested more than 16 deep at '{path}'; a block that uses itself needs a When condition that ends the recursion (in {chain} > {path})"));
         }
 
         [Fact]
@@ -122,8 +123,8 @@ namespace Dsl.Generator.Tests.Blocks
             ("DSL008", "'convBlock1.0' has outChannels = -3, but it must be at least 1"));
 
         [Fact]
-        public void DSL008_from_a_default_is_at_the_whole_use() => Verify(
-            "[Block(\"c\", \"s = 0\")] [Conv2d(\"c\", 3, With = \"Stride = s\")] public partial class B;\n" + Net("[[|Use<B>(4)|]]"),
+        public void DSL008_from_a_default_is_at_the_default() => Verify(
+            "[Block(\"c\", \"s = [|0|]\")] [Conv2d(\"c\", 3, With = \"Stride = s\")] public partial class B;\n" + Net("[Use<B>(4)]"),
             ("DSL008", "'b1.0' has Stride = 0, but it must be at least 1"));
 
         [Fact]
@@ -132,8 +133,8 @@ namespace Dsl.Generator.Tests.Blocks
             ("DSL008", "'outer1.0.0' has Stride = 0, but it must be at least 1"));
 
         [Fact]
-        public void DSL008_through_a_nested_expression_is_at_the_whole_use() => Verify(
-            Conv + "[Block(\"c\", \"s\")] [Use<ConvBlock>(\"c\", \"s - 1\")] public partial class Outer;\n" + Net("[[|Use<Outer>(8, 1)|]]"),
+        public void DSL008_through_a_nested_expression_is_at_the_expression() => Verify(
+            Conv + "[Block(\"c\", \"s\")] [Use<ConvBlock>(\"c\", [|\"s - 1\"|])] public partial class Outer;\n" + Net("[Use<Outer>(8, 1)]"),
             ("DSL008", "'outer1.0.0' has Stride = 0, but it must be at least 1"));
 
         // ---- DSL019: merges -----------------------------------------------------------------------------------------------
@@ -167,10 +168,9 @@ namespace Dsl.Generator.Tests.Blocks
         // ---- a block's own declaration, at the block ----------------------------------------------------------------------
 
         [Fact]
-        public void DSL018_bad_parameter_name_at_the_block_and_at_the_use() => Verify(
-            "[Block(\"in\")] [ReLU] public partial class [|B|];\n" + Net("[[|Use<B>(4)|]]"),
-            ("DSL018", "Block 'B': parameter 'in' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min' and 'max' are taken"),
-            ("DSL018", "Block 'B': parameter 'in' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min' and 'max' are taken"));
+        public void DSL018_bad_parameter_name_at_the_block_once_not_at_the_use() => Verify(
+            "[Block(\"in\")] [ReLU] public partial class [|B|];\n" + Net("[Use<B>(4)]"),
+            ("DSL018", "Block 'B': parameter 'in' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min', 'max', 'round', 'floor', 'ceil', 'int', 'float', 'make_divisible' are taken"));
 
         [Fact]
         public void DSL018_parameter_declared_twice_at_the_block() => Verify(
@@ -193,9 +193,8 @@ namespace Dsl.Generator.Tests.Blocks
             ("DSL018", "Block 'B': it has a Shortcut but no Merge, so the shortcut would never run; set Merge (usually Merge.Add) or remove Shortcut"));
 
         [Fact]
-        public void DSL018_Parallel_with_a_Body_at_the_block_and_the_use() => Verify(
-            "[Block(Parallel = Merge.Concat, Body = \"branches\")] [ReLU] [Sigmoid] public partial class [|B|];\n" + Net("[[|Use<B>|]]"),
-            ("DSL018", "Block 'B': Parallel branches are the block's own children and a Body is a Sequential, which runs its layers one after the other; remove Body"),
+        public void DSL018_Parallel_with_a_Body_at_the_block_once_not_at_the_use() => Verify(
+            "[Block(Parallel = Merge.Concat, Body = \"branches\")] [ReLU] [Sigmoid] public partial class [|B|];\n" + Net("[Use<B>]"),
             ("DSL018", "Block 'B': Parallel branches are the block's own children and a Body is a Sequential, which runs its layers one after the other; remove Body"));
 
         [Fact]
@@ -235,18 +234,18 @@ namespace Dsl.Generator.Tests.Blocks
 
         [Fact]
         public void DSL018_an_argument_that_is_not_a_number() => Verify(
-            Conv + Net("[[|Use<ConvBlock>('a')|]]"),
+            Conv + Net("[Use<ConvBlock>([|'a'|])]"),
             ("DSL018", "Block 'ConvBlock': argument 'a' is not a number, true/false or an expression"));
 
         [Fact]
         public void DSL018_a_null_argument_list() => Verify(
-            Conv + Net("[[|Use<ConvBlock>(null)|]]"),
+            Conv + Net("[Use<ConvBlock>([|null|])]"),
             ("DSL018", "Block 'ConvBlock': an argument is null; pass numbers, true/false or expressions"));
 
         [Fact]
         public void DSL018_an_expression_nested_too_deep() => Verify(
-            Conv + Net("[[|Use<ConvBlock>(\"" + new string('(', 150) + "4" + new string(')', 150) + "\")|]]"),
-            ("DSL018", "Block 'ConvBlock': argument '" + new string('(', 150) + "4" + new string(')', 150) + "': nested more than 100 deep"));
+            Conv + Net("[Use<ConvBlock>(\"" + new string('(', 100) + "[|(|]" + new string('(', 49) + "4" + new string(')', 150) + "\")]"),
+            ("DSL018", "Block 'ConvBlock': argument '" + new string('(', 150) + "4" + new string(')', 150) + "' at column 101: nested more than 100 deep"));
 
         // ---- after a block error: a stub, and the DSL error is the only error ----------------------------------------------
 

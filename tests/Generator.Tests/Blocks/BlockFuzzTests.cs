@@ -19,7 +19,8 @@ namespace Dsl.Generator.Tests.Blocks
 {
     /// <summary>
     /// Property test over random user-declared blocks: parameters bound by position and by name, defaults, With
-    /// expressions, When conditions, nested uses, every merge (Add with and without a Shortcut block, Concat, Multiply
+    /// expressions (some real-valued, made whole by round, floor, ceil, int or make_divisible), When conditions (with
+    /// short-circuit && and ||), repeated nested uses (0 to 3 times, arguments reading the index i), nested uses, every merge (Add with and without a Shortcut block, Concat, Multiply
     /// with an SE-style gate), Body names, Sequential and class blocks; layer, Body and ShortcutName names and block class
     /// names now and then drawn from the name property test's lists. Each case is also built here, independently of
     /// the generator, as plain TorchSharp modules keyed by the names the README promises and a forward written with
@@ -41,14 +42,14 @@ namespace Dsl.Generator.Tests.Blocks
         {
             int cases = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_CASES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var c) ? c : 600;
             int seed = int.TryParse(Environment.GetEnvironmentVariable("DSL_BLOCK_FUZZ_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : 20261129;
-            int valid = 0, invalid = 0, names = 0, parallel = 0;
+            int valid = 0, invalid = 0, names = 0, parallel = 0, repeated = 0;
             var merges = new int[4];
             var clock = PropertyClock.Start();
             using var exports = new ExportChecks("block-fuzz");
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => BCase.Draw(new Random(seed + i * 7919), i)).ToArray();
-                foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; }
+                foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; repeated += b.Layers.OfType<BUse>().Count(u => u.Repeat >= 0); }
                 var (v, n, refused) = CheckBatch(batch, exports);
                 valid += v;
                 invalid += n;
@@ -56,9 +57,10 @@ namespace Dsl.Generator.Tests.Blocks
             }
             Assert.True(valid >= cases / 3, $"Too few valid cases: {valid} of {cases}");
             Assert.True(invalid >= cases / 20, $"Too few invalid cases: {invalid} of {cases}");
+            Assert.True(repeated >= cases / 20, $"Too few repeated uses drawn: {repeated} in {cases} cases");
             string? python = exports.CheckTwins();
             _output.WriteLine($"{cases} cases (seed {seed}): {valid} valid and compared (with their ONNX models), {invalid} invalid and diagnosed (a block's own declaration problem alone is not counted), " +
-                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
+                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; {repeated} repeated uses; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
             Skip.If(python is not null, python);
         }
 
@@ -118,8 +120,10 @@ namespace Dsl.Generator.Tests.Blocks
                         continue;
                     }
                     // A block's own declaration problem is reported at the block, used or not; the network is still built.
-                    int declarationProblems = k.Blocks.Count(b => b.Parallel != 0 && b.Body is not null);
-                    Assert.True(mine.Length == declarationProblems && mine.All(d => d.Id == "DSL018" && d.GetMessage(CultureInfo.InvariantCulture).Contains("remove Body", StringComparison.Ordinal)),
+                    // So is a nested use whose arguments do not bind, wherever it is (an unused block, a use whose When is false).
+                    int declarationProblems = k.Blocks.Sum(b => b.Parallel != 0 && b.Body is not null ? 1 : Reference.StaticProblems(k, b).Count);
+                    string[] ownProblems = { "remove Body", "arguments given", "has no parameter", "is given twice", "missing argument" };
+                    Assert.True(mine.Length == declarationProblems && mine.All(d => d.Id == "DSL018" && ownProblems.Any(p => d.GetMessage(CultureInfo.InvariantCulture).Contains(p, StringComparison.Ordinal))),
                         "Diagnostics for a case the independent build runs:\n" + listing);
                     if (assembly is null)
                     {
@@ -221,6 +225,13 @@ namespace Dsl.Generator.Tests.Blocks
 
         public override long? Eval(IReadOnlyDictionary<string, long> env)
         {
+            // && and || stop at the operand that decides them (the right one is then not evaluated, not even for its errors).
+            if (Operator is "&&" or "||")
+            {
+                if (A.Eval(env) is not { } first) return null;
+                if ((first != 0) == (Operator == "||")) return Operator == "||" ? 1 : 0;
+                return B.Eval(env) is { } second ? (second != 0 ? 1 : 0) : null;
+            }
             if (A.Eval(env) is not { } a || B.Eval(env) is not { } b) return null;
             switch (Operator)
             {
@@ -248,6 +259,41 @@ namespace Dsl.Generator.Tests.Blocks
                 case "min": return Math.Min(a, b);
                 case "max": return Math.Max(a, b);
                 default: throw new InvalidOperationException(Operator);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A real-valued expression made whole again: <c>round(x * 0.75)</c> (halves to even), <c>floor(x / 2.0)</c>,
+    /// <c>ceil(x * 1.5)</c>, <c>int(x * 0.5)</c> (towards zero) or <c>make_divisible(x * 0.75, 2)</c> (torchvision's rule,
+    /// written out here: <c>max(2, int(v + 1) // 2 * 2)</c>, plus 2 when that is below 90% of v).
+    /// </summary>
+    internal sealed record BReal(string Function, BE Inner, double Factor) : BE
+    {
+        private string Real => Factor.ToString("0.0##", CultureInfo.InvariantCulture);
+
+        public override string Text => Function switch
+        {
+            "floor" => $"floor({Inner.Text} / {Real})",
+            "make_divisible" => $"make_divisible({Inner.Text} * {Real}, 2)",
+            _ => $"{Function}({Inner.Text} * {Real})",
+        };
+
+        public override long? Eval(IReadOnlyDictionary<string, long> env)
+        {
+            if (Inner.Eval(env) is not { } v) return null;
+            double x = Function == "floor" ? v / Factor : v * Factor;
+            switch (Function)
+            {
+                case "round": return (long)Math.Round(x, MidpointRounding.ToEven);
+                case "floor": return (long)Math.Floor(x);
+                case "ceil": return (long)Math.Ceiling(x);
+                case "int": return (long)Math.Truncate(x);
+                default:
+                    long t = (long)Math.Truncate(x + 1.0);
+                    long rounded = (long)Math.Floor(t / 2.0) * 2;
+                    long made = Math.Max(2, rounded);
+                    return made < 0.9 * x ? made + 2 : made;
             }
         }
     }
@@ -300,10 +346,16 @@ namespace Dsl.Generator.Tests.Blocks
         public string Text => Parameter is not null ? $"\"{Parameter} = {Value.Text}\"" : AsString || Value is not BNum ? $"\"{Value.Text}\"" : Value.Text;
     }
 
-    internal sealed record BUse(string? Name, BE? When, int Block, string BlockName, BArg[] Args) : BLayer(Name, When)
+    /// <summary>A use of a block; <see cref="Repeat"/> -1: not repeated, else repeated that many times (0 leaves it out), its arguments reading <c>i</c>.</summary>
+    internal sealed record BUse(string? Name, BE? When, int Block, string BlockName, BArg[] Args, int Repeat = -1) : BLayer(Name, When)
     {
         public override string Prefix => char.ToLowerInvariant(BlockName[0]) + BlockName.Substring(1);
-        public override string Attribute() => $"Use<{BlockName}>({string.Join(", ", Args.Select(a => a.Text))}{Extras(Args.Length == 0)})";
+        public override string Attribute()
+        {
+            string extras = Extras(Args.Length == 0);
+            string repeat = Repeat < 0 ? "" : (Args.Length == 0 && extras.Length == 0 ? "" : ", ") + $"Repeat = {Repeat}";
+            return $"Use<{BlockName}>({string.Join(", ", Args.Select(a => a.Text))}{extras}{repeat})";
+        }
     }
 
     internal sealed record BBlock(string Name, BParam[] Params, int Merge, BE? MergeWhen, string? Body, int? Shortcut, string? ShortcutName, List<BLayer> Layers, int Parallel = 0)
@@ -379,6 +431,9 @@ namespace Dsl.Generator.Tests.Blocks
         private static BE Channel(Random r, BParam[] scope)
         {
             var cs = scope.Where(p => p.Role == 'c').ToArray();
+            // Now and then a width through real arithmetic and a function (MobileNet's and EfficientNet's widths).
+            if (r.Next(7) == 0)
+                return new BReal(new[] { "round", "floor", "ceil", "int", "make_divisible" }[r.Next(5)], cs.Length > 0 && r.Next(2) == 0 ? BE.V(cs[0].Name) : BE.V("in"), new[] { 0.5, 0.75, 1.5, 2.0 }[r.Next(4)]);
             int pick = r.Next(10);
             if (pick < 5 && cs.Length > 0) return BE.V(cs[r.Next(cs.Length)].Name);
             if (pick < 6) return BE.V("in");
@@ -511,7 +566,11 @@ namespace Dsl.Generator.Tests.Blocks
             if (pick < 6) return new BSimple(name, when, "BatchNorm2d");
             if (pick < 8 || usable.Count == 0) return new BSimple(name, when, new[] { "ReLU", "ReLU6", "Sigmoid", "Tanh" }[r.Next(4)]);
             var target = usable[r.Next(usable.Count)];
-            return new BUse(name, when, blocks.IndexOf(target), target.Name, DrawArgs(r, target, ps));
+            var args = DrawArgs(r, target, ps);
+            if (r.Next(4) != 0) return new BUse(name, when, blocks.IndexOf(target), target.Name, args);
+            // Repeated (0 to 3 times, automatically named), the first argument now and then reading the repetition's index.
+            if (args.Length > 0 && args[0].Value is not BCond && r.Next(2) == 0) args[0] = args[0] with { Value = BE.Op("+", args[0].Value, BE.V("i")), AsString = true };
+            return new BUse(null, when, blocks.IndexOf(target), target.Name, args, r.Next(0, 4));
         }
 
         /// <summary>Arguments for a use of <paramref name="target"/>: by position while every earlier one is given, else by name; now and then wrong.</summary>
@@ -575,6 +634,29 @@ namespace Dsl.Generator.Tests.Blocks
         public void Dispose()
         {
             foreach (var m in _modules.Values) m.Dispose();
+        }
+
+        /// <summary>The nested uses of <paramref name="b"/> whose arguments do not bind (Python's rules: position, then name), one message each.</summary>
+        public static List<string> StaticProblems(BCase k, BBlock b)
+        {
+            var problems = new List<string>();
+            foreach (var u in b.Layers.OfType<BUse>())
+            {
+                var target = k.Blocks[u.Block];
+                var given = new HashSet<string>(StringComparer.Ordinal);
+                string? why = null;
+                for (int i = 0; i < u.Args.Length && why is null; i++)
+                {
+                    string? name = u.Args[i].Parameter ?? (i < target.Params.Length ? target.Params[i].Name : null);
+                    why = name is null ? "too many arguments"
+                        : target.Params.All(p => p.Name != name) ? "no parameter " + name
+                        : !given.Add(name) ? name + " given twice"
+                        : null;
+                }
+                why ??= target.Params.Where(p => p.Default is null && !given.Contains(p.Name)).Select(p => "missing " + p.Name).FirstOrDefault();
+                if (why is not null) problems.Add(why);
+            }
+            return problems;
         }
 
         /// <summary>Null when the independent build runs the case (batch 2), else why not.</summary>
@@ -719,7 +801,20 @@ namespace Dsl.Generator.Tests.Blocks
             }
 
             if (b.Parallel != 0 && b.Body is not null) throw new Invalid("Parallel with a Body");
-            var present = b.Layers.Where(l => Holds(l.When, env)).ToList();
+            // A nested use that cannot bind is the block's own problem: every use of the block stops, whatever its When.
+            if (StaticProblems(k, b).FirstOrDefault() is { } own) throw new Invalid(own);
+            // A repeated use is one layer per repetition, each knowing its index.
+            var present = new List<BLayer>();
+            var repetition = new List<int>();
+            foreach (var l in b.Layers.Where(l => Holds(l.When, env)))
+            {
+                int times = l is BUse { Repeat: >= 0 } repeated ? repeated.Repeat : -1;
+                for (int t = 0; t < Math.Max(times, 1) && times != 0; t++)
+                {
+                    present.Add(l);
+                    repetition.Add(times < 0 ? -1 : t);
+                }
+            }
             var input = x;
             var names = Names(present, b.IsSequential || b.Body is not null, b.Name); // a Body is a Sequential: 0, 1, ...
             string prefix = b.Body is null ? path : path + "." + b.Body;
@@ -728,7 +823,7 @@ namespace Dsl.Generator.Tests.Blocks
             {
                 // Parallel: every layer is a branch applied to the block's input.
                 var from = b.Parallel != 0 ? input : x;
-                x = present[i] is BUse nested ? Nested(k, nested, env, prefix + "." + names[i], from, depth) : Layer(k, present[i], prefix + "." + names[i], env, from);
+                x = present[i] is BUse nested ? Nested(k, nested, WithIndex(env, repetition[i]), prefix + "." + names[i], from, depth) : Layer(k, present[i], prefix + "." + names[i], env, from);
                 branches.Add(x);
             }
             if (b.Parallel != 0)
@@ -773,6 +868,10 @@ namespace Dsl.Generator.Tests.Blocks
                     return other * x;
             }
         }
+
+        /// <summary>The names a repetition's arguments read: the block's, and <c>i</c>.</summary>
+        private static IReadOnlyDictionary<string, long> WithIndex(IReadOnlyDictionary<string, long> env, int index) =>
+            index < 0 ? env : new Dictionary<string, long>(env.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal) { ["i"] = index };
 
         private Tensor Nested(BCase k, BUse u, IReadOnlyDictionary<string, long> env, string path, Tensor x, int depth)
         {

@@ -146,7 +146,7 @@ namespace Dsl.Generator.Tests.Ranks
         [Fact]
         public void DSL020_an_output_shape_that_cannot_be_evaluated_at_OutputShape() => Verify(
             "[Input(3, 8, 8)] [Custom<Flip>([|OutputShape = \"c * 2, h / z, w\"|])]\npublic partial class Net;",
-            ("DSL020", "Custom layer 'flip1' cannot use Flip: its OutputShape 'h / z': unknown name 'z' (known: d0, d1, d2, in, last, c, h, w) (the input is [3, 8, 8])"));
+            ("DSL020", "Custom layer 'flip1' cannot use Flip: its OutputShape 'h / z' at column 5: unknown name 'z' (known: d0, d1, d2, in, last, c, h, w) (the input is [3, 8, 8])"));
 
         [Fact]
         public void DSL008_custom_dimensions_and_parameters() => Verify(
