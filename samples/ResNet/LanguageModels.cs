@@ -51,9 +51,13 @@ namespace ResNetSample
     /// <summary>
     /// GPT-2 small (124M) with nanoGPT's layout: 1024 tokens of GPT-2's 50,257-token vocabulary in, logits [L, 50257] out
     /// (one row per position); 12 layers, 12 heads, 768 features; <c>lm_head</c> shares <c>transformer.wte</c>'s weight
-    /// (one parameter: 124,439,808 in all). Shorter sequences run too.
+    /// (one parameter: 124,439,808 in all). Shorter sequences run too. Initialised as GPT-2: weights normal with std
+    /// 0.02, biases zero, the residual projections (<c>c_proj</c>) std 0.02 / sqrt(2 * 12).
     /// </summary>
     [Input(1024, Vocabulary = 50257)]
+    [Init("Linear", InitScheme.Normal, Std = 0.02, Bias = 0)]
+    [Init("transformer.wte.weight", InitScheme.Normal, Std = 0.02)]
+    [Init("**.c_proj.weight", InitScheme.Normal, Std = 0.0040824829046386306)]
     [Use<Gpt2Transformer>(Name = "transformer")]
     [Linear(50257, Bias = false, Name = "lm_head", TiedTo = "transformer.wte")]
     public partial class Gpt2;

@@ -23,7 +23,8 @@ namespace Dsl.Generator.Tests.LanguageModels
         public required string Report { get; init; }
         public required Tensor Logits { get; init; }
 
-        public static GptOracle Run(nn.Module<Tensor, Tensor> net, Tensor ids, long vocabulary, long context, long dim, long layers, long heads, long hidden)
+        /// <param name="float64">Whether the oracle computes in float64 (the network's weights as they are, widened).</param>
+        public static GptOracle Run(nn.Module<Tensor, Tensor> net, Tensor ids, long vocabulary, long context, long dim, long layers, long heads, long hidden, bool float64 = false)
         {
             var dir = Directory.CreateTempSubdirectory("dsl-gpt-oracle").FullName;
             try
@@ -31,7 +32,7 @@ namespace Dsl.Generator.Tests.LanguageModels
                 net.SavePyTorch(Path.Combine(dir, "weights.pth"));
                 PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["ids"] = ids }, Path.Combine(dir, "ids.pth"));
                 string script = Harness.TestData("gpt_oracle.py");
-                var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\" {vocabulary} {context} {dim} {layers} {heads} {hidden}", TimeSpan.FromMinutes(10));
+                var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\" {vocabulary} {context} {dim} {layers} {heads} {hidden}{(float64 ? " float64" : "")}", TimeSpan.FromMinutes(10));
                 Assert.True(code == 0, output + error);
                 return new GptOracle
                 {

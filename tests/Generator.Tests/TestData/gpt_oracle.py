@@ -2,7 +2,7 @@
 attention, tanh GELU MLP, token and learned position embeddings, output projection tied to the token embedding), with
 nanoGPT's module names. Loads the weights the C# network wrote and writes its logits and state_dict keys.
 
-usage: gpt_oracle.py DIR VOCAB CONTEXT DIM LAYERS HEADS HIDDEN
+usage: gpt_oracle.py DIR VOCAB CONTEXT DIM LAYERS HEADS HIDDEN [float64]
   reads DIR/weights.pth (the C# state_dict) and DIR/ids.pth ({"ids": int64 [N, L]}),
   writes DIR/logits.pth ({"logits": [N, L, VOCAB]}), DIR/parameters.txt (named_parameters: "name shape" lines) and
   DIR/state_dict.txt (state_dict keys), and prints what load_state_dict reported missing and unexpected.
@@ -96,6 +96,8 @@ def main():
     result = model.load_state_dict(weights, strict=False)
     print("missing:", " ".join(sorted(result.missing_keys)))
     print("unexpected:", " ".join(sorted(result.unexpected_keys)))
+    if len(sys.argv) > 8 and sys.argv[8] == "float64":
+        model = model.double()
     ids = torch.load(folder + "/ids.pth")["ids"]
     with torch.no_grad():
         torch.save({"logits": model(ids)}, folder + "/logits.pth")
