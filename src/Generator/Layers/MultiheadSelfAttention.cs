@@ -3,23 +3,26 @@ using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
+    /// <summary>The attribute's <c>AttentionLayout</c>, in the same order: the parameters' keys.</summary>
+    internal enum AttentionLayout { PyTorch, Gpt2 }
+
     /// <summary>
     /// <c>[MultiheadSelfAttention(heads, Dropout)]</c>: self-attention over tokens [L, E] with <see cref="Heads"/> heads,
     /// as <c>nn.MultiheadAttention(E, heads, dropout, batch_first=True)(x, x, x, need_weights=False)[0]</c>: the same
     /// parameters and keys (<c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c>, <c>out_proj.weight</c>, <c>out_proj.bias</c>).
     /// </summary>
     /// <remarks>
-    /// <see cref="Causal"/> masks later tokens; <see cref="Gpt2"/> is GPT-2's layout (nanoGPT's <c>CausalSelfAttention</c>:
-    /// <c>c_attn</c>, a Linear E to 3E, and <c>c_proj</c>, a Linear E to E; module <c>FusedSelfAttention</c>).
+    /// <see cref="Causal"/> masks later tokens; <see cref="AttentionLayout.Gpt2"/> is GPT-2's layout (nanoGPT's
+    /// <c>CausalSelfAttention</c>: <c>c_attn</c>, a Linear E to 3E, and <c>c_proj</c>, a Linear E to E; module <c>FusedSelfAttention</c>).
     /// </remarks>
-    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, bool Gpt2 = false) : LayerSpec(Name)
+    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, AttentionLayout Layout = AttentionLayout.PyTorch) : LayerSpec(Name)
     {
         public override string Kind => "MultiheadSelfAttention";
         public override string NamePrefix => "attention";
         public override bool NumberedName => false;
 
         [Reads("MultiheadSelfAttentionAttribute")]
-        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), a.Named("Layout", 0) == 1);
+        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), (AttentionLayout)a.Named("Layout", 0));
 
         public override void Validate(Validation v)
         {
@@ -27,7 +30,7 @@ namespace Dsl.Generator.Model
             if (!(Dropout >= 0 && Dropout < 1)) v.Invalid("Dropout", Dropout, "in [0, 1)");
         }
 
-        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout, causal: Causal, gpt2: Gpt2);
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout, causal: Causal, gpt2: Layout == AttentionLayout.Gpt2);
 
         public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null, bool causal = false, bool gpt2 = false)
         {
