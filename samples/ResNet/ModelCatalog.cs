@@ -43,6 +43,8 @@ namespace ResNetSample
             new("row-sequence-net", "1-d convolutions over 28 steps of 28 features: MNIST read row by row (--transforms \"ImageToSequence()\")", () => new RowSequenceNet(), RowSequenceNet.Info),
             new("regression-mlp", "an MLP from 8 features to one value (make-data regression)", () => new RegressionMlp(), RegressionMlp.Info),
             new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
+            new("gpt2", "GPT-2 small (nanoGPT's layout and keys, lm_head tied to wte), 1024 tokens of a 50,257 vocabulary, logits per position", () => new Gpt2(), Gpt2.Info),
+            new("gpt-mini", "a small GPT (4 layers, 4 heads, 128 features) over 128 byte tokens: trains on a CPU in minutes", () => new GptMini(), GptMini.Info),
         };
 
         /// <summary>The catalogue the command line (src/Cli) offers.</summary>

@@ -28,6 +28,9 @@ namespace Dsl.Runtime.Tests.PyTorch
             {
                 PyTorchExport.Export(entry.Info, Path.Combine(Folder, entry.Info.Name + ".py"), withTrainingScript: false);
                 File.WriteAllText(Path.Combine(Folder, entry.Info.Name + ".shape.json"), JsonSerializer.Serialize(entry.Info.InputShape.WithBatch(Batch)));
+                // A language model takes token ids in [0, vocabulary).
+                var graph = Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info);
+                if (graph.IsTokens) File.WriteAllText(Path.Combine(Folder, entry.Info.Name + ".vocabulary.json"), JsonSerializer.Serialize(graph.Vocabulary));
             }
             var args = new List<string> { Path.Combine(PythonTorch.Helpers, "saved_bytes.py"), Folder };
             args.AddRange(ModelCatalog.All.Select(e => e.Info.Name));
