@@ -110,10 +110,13 @@ namespace Dsl.Layers
         {
             using var scope = torch.NewDisposeScope();
             long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
-            var qkv = c_attn.forward(input).split(embed, 2);
+            // As MultiheadSelfAttention, the projections' weights are used directly (the Linear modules hold the keys, and
+            // are not called as modules: the attention is one layer of the graph).
+            var qkv = nn.functional.linear(input, c_attn.weight, c_attn.bias).split(embed, 2);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
             var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
-            var output = resid_dropout.forward(c_proj.forward(attended.transpose(1, 2).reshape(n, length, embed)));
+            var projected = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), c_proj.weight, c_proj.bias);
+            var output = nn.functional.dropout(projected, _dropout, training);
             return output.MoveToOuterDisposeScope();
         }
     }

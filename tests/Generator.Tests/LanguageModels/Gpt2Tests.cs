@@ -23,6 +23,9 @@ namespace Dsl.Generator.Tests.LanguageModels
         public required string Report { get; init; }
         public required Tensor Logits { get; init; }
 
+        /// <summary>The oracle's own state_dict as PyTorch saved it (with <c>lm_head.weight</c> beside <c>transformer.wte.weight</c>), as a file copy.</summary>
+        public required string Reference { get; init; }
+
         /// <param name="float64">Whether the oracle computes in float64 (the network's weights as they are, widened).</param>
         public static GptOracle Run(nn.Module<Tensor, Tensor> net, Tensor ids, long vocabulary, long context, long dim, long layers, long heads, long hidden, bool float64 = false)
         {
@@ -40,12 +43,20 @@ namespace Dsl.Generator.Tests.LanguageModels
                     StateDict = File.ReadAllLines(Path.Combine(dir, "state_dict.txt")).ToList(),
                     Report = output.Trim(),
                     Logits = PyTorchCheckpoint.ReadTensors(Path.Combine(dir, "logits.pth"))["logits"],
+                    Reference = KeepCopy(Path.Combine(dir, "reference.pth")),
                 };
             }
             finally
             {
                 Directory.Delete(dir, recursive: true);
             }
+        }
+
+        private static string KeepCopy(string file)
+        {
+            string copy = Path.Combine(Path.GetTempPath(), "dsl-gpt-reference-" + Guid.NewGuid().ToString("N") + ".pth");
+            File.Copy(file, copy);
+            return copy;
         }
 
         /// <summary>"name d0 d1" per parameter, as the oracle writes them.</summary>
@@ -128,6 +139,7 @@ namespace Dsl.Generator.Tests.LanguageModels
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var oracle = GptOracle.Run(_gpt.Net, _gpt.Ids, 50257, 1024, 768, 12, 12, 3072);
+            File.Delete(oracle.Reference);
             // PyTorch lists a tied parameter once (under its first name, transformer.wte.weight); its state_dict has both keys.
             Assert.Equal(oracle.Parameters, GptOracle.ParameterLines(_gpt.Net));
             Assert.Equal(148, oracle.Parameters.Count);

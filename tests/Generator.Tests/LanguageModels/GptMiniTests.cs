@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Dsl.Generator.Tests.ResNetFamily;
+using Dsl.Runtime.Interop;
 using ResNetSample;
 using TorchSharp;
 using Xunit;
@@ -74,6 +75,17 @@ namespace Dsl.Generator.Tests.LanguageModels
             using var net = Create();
             var ids = torch.randint(0, 256, new long[] { 3, 128 }, dtype: ScalarType.Int64);
             var oracle = GptOracle.Run(net, ids, 256, 128, 128, 4, 4, 512);
+            try
+            {
+                // A PyTorch GPT's own checkpoint (the tied weight under both keys) loads strictly into a fresh network.
+                using var fresh = new GptMini().LoadPyTorch(oracle.Reference);
+                fresh.eval();
+                Assert.Equal(0.0, (fresh.forward(ids) - net.forward(ids)).abs().max().item<float>());
+            }
+            finally
+            {
+                System.IO.File.Delete(oracle.Reference);
+            }
             Assert.Equal(oracle.Parameters, GptOracle.ParameterLines(net));
             Assert.Equal(oracle.StateDict.Where(k => k != "lm_head.weight"), net.state_dict().Keys);
             var logits = net.forward(ids);

@@ -4,7 +4,8 @@ nanoGPT's module names. Loads the weights the C# network wrote and writes its lo
 
 usage: gpt_oracle.py DIR VOCAB CONTEXT DIM LAYERS HEADS HIDDEN [float64]
   reads DIR/weights.pth (the C# state_dict) and DIR/ids.pth ({"ids": int64 [N, L]}),
-  writes DIR/logits.pth ({"logits": [N, L, VOCAB]}), DIR/parameters.txt (named_parameters: "name shape" lines) and
+  writes DIR/logits.pth ({"logits": [N, L, VOCAB]}), DIR/reference.pth (its own state_dict, the tied weight under both
+  keys, as PyTorch saves it), DIR/parameters.txt (named_parameters: "name shape" lines) and
   DIR/state_dict.txt (state_dict keys), and prints what load_state_dict reported missing and unexpected.
 """
 import math
@@ -96,6 +97,7 @@ def main():
     result = model.load_state_dict(weights, strict=False)
     print("missing:", " ".join(sorted(result.missing_keys)))
     print("unexpected:", " ".join(sorted(result.unexpected_keys)))
+    torch.save(model.state_dict(), folder + "/reference.pth")
     if len(sys.argv) > 8 and sys.argv[8] == "float64":
         model = model.double()
     ids = torch.load(folder + "/ids.pth")["ids"]
