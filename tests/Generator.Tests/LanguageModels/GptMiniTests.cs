@@ -54,6 +54,24 @@ namespace Dsl.Generator.Tests.LanguageModels
             Assert.StartsWith("GptMini takes token ids in [0, 256); the input holds 256.", outside.Message);
         }
 
+        [Theory]
+        [InlineData(6)]
+        [InlineData(5)]
+        public void TheSinusoidalTableIsTheTransformerPapers(int dim)
+        {
+            // PE(pos, 2i) = sin(pos / 10000^(2i / d)), PE(pos, 2i + 1) = cos(pos / 10000^(2i / d)) ("Attention Is All You Need").
+            using var table = Dsl.Layers.PositionTable.Sinusoid(7, dim, ScalarType.Float64);
+            for (int pos = 0; pos < 7; pos++)
+            {
+                for (int j = 0; j < dim; j++)
+                {
+                    double angle = pos / Math.Pow(10000, (j - j % 2) / (double)dim);
+                    double expected = j % 2 == 0 ? Math.Sin(angle) : Math.Cos(angle);
+                    Assert.Equal(expected, table[pos, j].item<double>(), 12);
+                }
+            }
+        }
+
         [Fact]
         public void CountsAndShapes()
         {
