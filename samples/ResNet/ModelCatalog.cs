@@ -46,6 +46,8 @@ namespace ResNetSample
             new("bilstm-classifier", "LSTM layers (one bias-free, two bidirectional) classifying 20 steps of 6 features into 3 classes", () => new BiLstmClassifier(), BiLstmClassifier.Info),
             new("regression-mlp", "an MLP from 8 features to one value (make-data regression)", () => new RegressionMlp(), RegressionMlp.Info),
             new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
+            new("gpt2", "GPT-2 small (nanoGPT's layout and keys, lm_head tied to wte), 1024 tokens of a 50,257 vocabulary, logits per position", () => new Gpt2(), Gpt2.Info),
+            new("gpt-mini", "a small GPT (4 layers, 4 heads, 128 features) over 128 byte tokens: trains on a CPU in minutes", () => new GptMini(), GptMini.Info),
         };
 
         /// <summary>The catalogue the command line (src/Cli) offers.</summary>

@@ -148,4 +148,27 @@ namespace ShapeErrors
     [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
     [Use<Tree>("d - 1", When = "d > 0", Inline = true)]
     public partial class Tree;
+
+    // DSL040: 5 attention heads do not divide 48 features.
+    [Input(16, Vocabulary = 100)]
+    [Embedding(48)]
+    [MultiheadSelfAttention(5, Causal = true)]
+    public partial class BadHeads;
+
+    // DSL041: 64 tokens, a position table of 32 rows.
+    [Input(64, Vocabulary = 100)]
+    [Embedding(32)]
+    [PositionTable(32)]
+    public partial class ShortPositionTable;
+
+    // DSL042: a Linear to 64 features tied to an embedding of 100 tokens.
+    [Input(16, Vocabulary = 100)]
+    [Embedding(32, Name = "wte")]
+    [Linear(64, Bias = false, TiedTo = "wte")]
+    public partial class BadTie;
+
+    // DSL043: token ids straight into a Linear.
+    [Input(16, Vocabulary = 100)]
+    [Linear(32)]
+    public partial class TokensIntoLinear;
 }

@@ -20,6 +20,9 @@ namespace Dsl
     ///
     /// [Input(12, 128)] [Conv1d(32, 5, Padding = 2)] [ReLU] [MaxPool1d(2)] [Flatten] [Linear(4)]
     /// public partial class SequenceNet;
+    ///
+    /// [Input(64, Vocabulary = 256)] [Embedding(32)] [PositionTable(64)] [Linear(256)]
+    /// public partial class TinyLanguageModel;
     /// </code></example>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
     public sealed class InputAttribute : Attribute
@@ -70,5 +73,13 @@ namespace Dsl
 
         /// <summary>Length of one sequence sample; 0 for image and flat input.</summary>
         public int Length { get; }
+
+        /// <summary>
+        /// Token input: with <c>[Input(length, Vocabulary = v)]</c> one sample is a sequence of at most <c>length</c>
+        /// integer token ids in [0, v) (a batch is an int64 tensor [N, L]), the input of an <see cref="EmbeddingAttribute"/>.
+        /// Shorter sequences are accepted at run time when the network allows it (no layer depends on the length). 0 (the
+        /// default): the input is real numbers.
+        /// </summary>
+        public int Vocabulary { get; set; }
     }
 }

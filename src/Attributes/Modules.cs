@@ -40,6 +40,7 @@ namespace Dsl.Layers
     {
         private readonly long _heads;
         private readonly double _dropout;
+        private readonly bool _causal;
 
         /// <summary>The query, key and value projections stacked: [3E, E].</summary>
         public readonly Parameter in_proj_weight;
@@ -53,12 +54,14 @@ namespace Dsl.Layers
         /// <param name="embed_dim">The embedding dimension E (the tokens' last dimension).</param>
         /// <param name="num_heads">Heads; must divide <paramref name="embed_dim"/>.</param>
         /// <param name="dropout">Dropout on the attention weights while training.</param>
-        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0) : base(nameof(MultiheadSelfAttention))
+        /// <param name="causal">Whether each token attends only to itself and the tokens before it (PyTorch's causal <c>attn_mask</c>).</param>
+        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false) : base(nameof(MultiheadSelfAttention))
         {
             if (num_heads < 1 || embed_dim % num_heads != 0)
                 throw new ArgumentException($"{num_heads} heads do not divide the embedding dimension {embed_dim}.", nameof(num_heads));
             _heads = num_heads;
             _dropout = dropout;
+            _causal = causal;
             // PyTorch's initialisation: Xavier-uniform projections, zero biases.
             in_proj_weight = new Parameter(torch.empty(3 * embed_dim, embed_dim));
             in_proj_bias = new Parameter(torch.zeros(3 * embed_dim));
@@ -77,7 +80,7 @@ namespace Dsl.Layers
             long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
             var qkv = nn.functional.linear(input, in_proj_weight, in_proj_bias).chunk(3, -1);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
-            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, false);
+            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
             // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
             var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), out_proj.weight, out_proj.bias);
             return output.MoveToOuterDisposeScope();

@@ -204,6 +204,11 @@ namespace Dsl.Cli
             var checkedOptions = CheckSettings(s);
             // The network first: a wrong or missing --model is reported before the backend is loaded.
             var entry = _catalog.Find(s.Model);
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info);
+            if (graph.IsTokens)
+                throw new ArgumentException(
+                    $"{entry.Name} is a language model: it takes token ids [N, L] (L at most {entry.Info.InputShape[0]}, ids in [0, {graph.Vocabulary})) and gives next-token logits per position. " +
+                    "The trainer's tasks take images, tables and arrays with class, mask or value targets; train it from code with your own loss, or export its PyTorch twin (export --format pytorch).");
             TorchNative.EnsureLoaded();
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);

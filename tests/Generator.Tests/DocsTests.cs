@@ -18,6 +18,8 @@ namespace Dsl.Generator.Tests
             {
                 if (i != 16) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
             }
+            // The language-model checks.
+            for (int i = 40; i <= 43; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
             return data;
         }
 

@@ -27,6 +27,15 @@ namespace Dsl.Generator.Tests
             "[Input(4, 16, 16)] [Conv2d(8, 4, Stride = 4)] [Tokens]",
             "[Input(4, 16, 16)] [Permute(0, 2, 3, 1)]",
             "[Input(2, 16, 16)]", // residual blocks whose output channels (2) equal their input's
+            "[Input(2, Vocabulary = 50)]", // token ids
+            "[Input(2, Vocabulary = 50)] [Embedding(8)]", // embedded tokens of a length a position table of 2 rows takes
+        };
+
+        /// <summary>Kinds whose options choose another module than their required arguments do (GPT-2's layers).</summary>
+        private static readonly string[] Options =
+        {
+            "[Input(2, Vocabulary = 50)] [Embedding(8, Name = \"wte\")] [PositionTable(2, Sinusoidal = true)] " +
+            "[MultiheadSelfAttention(2, Causal = true, Layout = AttentionLayout.Gpt2)] [GELU(Tanh = true)] [Linear(50, TiedTo = \"wte\")]",
         };
 
         private static IEnumerable<Type> Kinds => typeof(LayerAttribute).Assembly.GetTypes()
@@ -72,10 +81,23 @@ namespace Dsl.Generator.Tests
                 }
                 if (!built) unbuilt.Add(Usage(kind));
             }
+            foreach (string declaration in Options)
+            {
+                var parsed = SpecParser.Parse(Harness.Compilation($"using Dsl; {declaration} public partial class Net;").GetTypeByMetadataName("Net")!, default);
+                var model = NetworkGraph.Build(parsed.Spec!, parsed.Problems);
+                Assert.False(model.HasErrors, declaration + ": " + string.Join("; ", model.Problems));
+                foreach (var leaf in model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf))
+                {
+                    seen.Add(leaf.ModuleType);
+                    if (!OnnxLayers.Map.ContainsKey(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from {declaration}) has no ONNX mapping");
+                    if (!PyTorchLayers.Known.Contains(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from {declaration}) has no PyTorch mapping");
+                }
+            }
             Assert.True(unbuilt.Count == 0, "these kinds built on none of the inputs tried; add an input they take: " + string.Join(", ", unbuilt));
             Assert.True(missing.Count == 0, string.Join("\n", missing.Distinct()));
             // The modules of the catalogue's building blocks were all reached.
-            Assert.Subset(seen, new SortedSet<string>(new[] { "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Linear", "MultiheadSelfAttention", "LayerNorm2d" }));
+            Assert.Subset(seen, new SortedSet<string>(new[] { "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Linear", "MultiheadSelfAttention", "LayerNorm2d",
+                "Embedding", "PositionTable", "FusedSelfAttention", "TiedLinear" }));
         }
     }
 }

@@ -29,6 +29,15 @@ namespace Dsl.Generator.Tests
         }
 
         [Fact]
+        public void Train_on_a_language_model_says_what_it_takes_before_loading_anything()
+        {
+            var (code, _, error) = Run("train", "--model", "gpt-mini", "--epochs", "1");
+            Assert.Equal(2, code);
+            Assert.Equal("error: gpt-mini is a language model: it takes token ids [N, L] (L at most 128, ids in [0, 256)) and gives next-token logits per position. " +
+                "The trainer's tasks take images, tables and arrays with class, mask or value targets; train it from code with your own loss, or export its PyTorch twin (export --format pytorch).", error.Trim());
+        }
+
+        [Fact]
         public void Summary_with_a_batch_shows_it_in_the_shapes()
         {
             var (code, output, _) = Run("summary", "lenet", "--batch", "4");

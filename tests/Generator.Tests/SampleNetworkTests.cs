@@ -156,7 +156,7 @@ namespace Dsl.Generator.Tests
                 }
                 network.eval();
                 using (no_grad())
-                using (var input = randn(info.InputShape.WithBatch(1)))
+                using (var input = SampleInput(info))
                 using (var output = network.call(input))
                 {
                     Assert.Equal(info.OutputShape.ToString(), Shape.Format(output.shape.Skip(1).ToArray()));
@@ -172,6 +172,13 @@ namespace Dsl.Generator.Tests
                     Assert.Equal($"{layer.Name} {layer.OutputShape}", $"{layer.Name} {Shape.Format(observed[layer.Name])}");
                 }
             }
+        }
+
+        /// <summary>One sample the network takes at its declared shape: token ids for a language model, normal values otherwise.</summary>
+        private static Tensor SampleInput(NetworkInfo info)
+        {
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(info);
+            return graph.IsTokens ? randint(0, graph.Vocabulary, info.InputShape.WithBatch(1), dtype: ScalarType.Int64) : randn(info.InputShape.WithBatch(1));
         }
 
         [Fact]

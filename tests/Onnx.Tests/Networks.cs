@@ -71,6 +71,20 @@ namespace Dsl.Onnx.Tests
             }
         }
 
+        /// <summary>
+        /// A batch of <paramref name="batch"/> inputs the network takes: token ids in [0, vocabulary) for a language model
+        /// (int64 [N, L]; at most 24 tokens where the length is free, so GPT-2's 1024 positions cost what a short prompt
+        /// does and the free sequence length is exercised), normal values otherwise.
+        /// </summary>
+        public static Tensor RandomInput(nn.Module net, long batch)
+        {
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of((IDeclaredNetwork)net);
+            var shape = new[] { batch }.Concat(InputShape(net)).ToArray();
+            if (!graph.IsTokens) return torch.randn(shape);
+            if (graph.AnySize) shape[1] = Math.Min(shape[1], 24);
+            return torch.randint(0, graph.Vocabulary, shape, dtype: ScalarType.Int64);
+        }
+
         /// <summary>The per-sample input shape [c, h, w].</summary>
         public static long[] InputShape(nn.Module net) => ((IDeclaredNetwork)net).Info.InputShape.ToArray();
     }

@@ -26,7 +26,7 @@ namespace Dsl.Onnx.Tests
             {
                 using var scope = torch.NewDisposeScope();
                 torch.manual_seed(100 + batch);
-                var x = torch.randn(new[] { batch }.Concat(Networks.InputShape(net)).ToArray());
+                var x = Networks.RandomInput(net, batch);
                 Tensor expected;
                 using (torch.no_grad()) expected = net.call(x);
                 var actual = onnx.call(x);

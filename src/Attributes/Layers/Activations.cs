@@ -17,8 +17,15 @@ namespace Dsl
     /// <summary>Sigmoid-weighted linear unit, x * sigmoid(x) (<c>torch.nn.SiLU</c>, "swish"), as in EfficientNet.</summary>
     public sealed class SiLUAttribute : LayerAttribute { }
 
-    /// <summary>Gaussian error linear unit, exact (erf) form (<c>torch.nn.GELU</c>), as in ViT and ConvNeXt.</summary>
-    public sealed class GELUAttribute : LayerAttribute { }
+    /// <summary>
+    /// Gaussian error linear unit (<c>torch.nn.GELU</c>): the exact (erf) form by default, as in ViT and ConvNeXt; with
+    /// <see cref="Tanh"/> the tanh approximation GPT-2 uses (<c>nn.GELU(approximate="tanh")</c>).
+    /// </summary>
+    public sealed class GELUAttribute : LayerAttribute
+    {
+        /// <summary>Whether to use the tanh approximation (<c>approximate="tanh"</c>, GPT-2's); default false (exact).</summary>
+        public bool Tanh { get; set; }
+    }
 
     /// <summary>Hard swish, x * relu6(x + 3) / 6 (<c>torch.nn.Hardswish</c>), as in MobileNetV3.</summary>
     public sealed class HardswishAttribute : LayerAttribute { }

@@ -31,6 +31,14 @@ namespace Dsl
 
         /// <summary>Whether the layer adds a learnable bias; default true.</summary>
         public bool Bias { get; set; } = true;
+
+        /// <summary>
+        /// Weight tying: the path of an earlier layer (<c>"transformer.wte"</c>, an <see cref="EmbeddingAttribute">Embedding</see>
+        /// or a Linear) whose <c>weight</c> this layer uses as its own, as GPT-2's output projection shares the token
+        /// embedding. The weight is one parameter, counted once, with one state_dict key (the earlier layer's); this layer
+        /// holds only its bias. Its shape must be [outFeatures, in] (DSL042). Default null: a weight of its own.
+        /// </summary>
+        public string? TiedTo { get; set; }
     }
 
     /// <summary>Flattens (channels, height, width) into features (<c>torch.nn.Flatten</c>).</summary>

@@ -39,8 +39,31 @@ namespace Dsl
         /// <summary>Attention heads.</summary>
         public int Heads { get; }
 
-        /// <summary>Dropout on the attention weights while training; in [0, 1), default 0.</summary>
+        /// <summary>
+        /// Dropout on the attention weights while training; in [0, 1), default 0. With <see cref="AttentionLayout.Gpt2"/> also
+        /// on the output projection's result (GPT-2's <c>attn_dropout</c> and <c>resid_dropout</c>).
+        /// </summary>
         public double Dropout { get; set; }
+
+        /// <summary>Causal masking: each token attends only to itself and the tokens before it (a decoder); default false.</summary>
+        public bool Causal { get; set; }
+
+        /// <summary>
+        /// The parameters' layout: <see cref="AttentionLayout.PyTorch"/> (the default; <c>nn.MultiheadAttention</c>'s
+        /// <c>in_proj_weight</c> and <c>out_proj</c>) or <see cref="AttentionLayout.Gpt2"/> (two Linear modules, <c>c_attn</c>
+        /// E to 3E and <c>c_proj</c> E to E, as GPT-2 and nanoGPT).
+        /// </summary>
+        public AttentionLayout Layout { get; set; }
+    }
+
+    /// <summary>How a self-attention layer holds its projections (its state_dict keys).</summary>
+    public enum AttentionLayout
+    {
+        /// <summary><c>nn.MultiheadAttention</c>'s: <c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c>, <c>out_proj.weight</c>, <c>out_proj.bias</c>.</summary>
+        PyTorch,
+
+        /// <summary>GPT-2's (nanoGPT's <c>CausalSelfAttention</c>): <c>c_attn</c> (Linear E to 3E, q, k, v in that order) and <c>c_proj</c> (Linear E to E).</summary>
+        Gpt2,
     }
 
     /// <summary>One token of tokens [L, D]: <c>x[:, index]</c>, giving [D] (ViT's class token before the head).</summary>

@@ -53,6 +53,10 @@ namespace Dsl.Generator.Diagnostics
         public const string InitMatchesNothingId = "DSL021";
         public const string InvalidInitArgumentId = "DSL022";
         public const string WorkBudgetExceededId = "DSL029";
+        public const string HeadsDoNotDivideId = "DSL040";
+        public const string SequenceLongerThanTableId = "DSL041";
+        public const string InvalidTiedWeightId = "DSL042";
+        public const string TokensNeedEmbeddingId = "DSL043";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but {3} must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -146,6 +150,22 @@ namespace Dsl.Generator.Diagnostics
             WorkBudgetExceededId, "Declaration expands to too much work", "Building this layer expands the network beyond {1} steps of work at '{0}' (modules, block uses and expression evaluations); a block that uses itself needs a When that ends the recursion in fewer levels or with fewer uses per level, and a stage needs fewer blocks", DeclarationCategory,
             "Blocks are read again for every use, and inlined or recursive uses multiply: each declaration may expand to a bounded amount of work (every module created, every block use, every expression evaluated counts), so the build ends quickly. The layer attribute whose expansion goes over the budget is reported.");
 
+        public static readonly DiagnosticDescriptor HeadsDoNotDivide = Rule(
+            HeadsDoNotDivideId, "Attention heads must divide the model dimension", "'{0}' has {1} heads, which do not divide its model dimension {2}; choose a divisor ({3}) or change the model dimension", ShapesCategory,
+            "Multi-head attention splits each token's vector of D features into equal heads, so the number of heads must divide D.");
+
+        public static readonly DiagnosticDescriptor SequenceLongerThanTable = Rule(
+            SequenceLongerThanTableId, "Sequence is longer than the position table", "'{0}' receives {1} tokens but its position table has {2} rows; set maxLength to at least {1}, or declare a shorter input", ShapesCategory,
+            "A position table holds one vector per position up to its maxLength; the declared sequence (the longest the network takes) must fit in it.");
+
+        public static readonly DiagnosticDescriptor InvalidTiedWeight = Rule(
+            InvalidTiedWeightId, "Tied weight does not fit", "'{0}' is tied to '{1}': {2}", ShapesCategory,
+            "A Linear with TiedTo uses the weight of an earlier Embedding or Linear as its own, so that layer must exist before it and its weight must have the shape [out, in] this Linear needs.");
+
+        public static readonly DiagnosticDescriptor TokensNeedEmbedding = Rule(
+            TokensNeedEmbeddingId, "Token ids need an embedding first", "'{0}' ({1}) needs real numbers but receives the token ids {2}; put [Embedding(dim)] before it", ShapesCategory,
+            "With [Input(length, Vocabulary = v)] the network's input is integer token ids; only an Embedding turns them into vectors the other layers compute with.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -154,6 +174,7 @@ namespace Dsl.Generator.Diagnostics
             LayerAfterHead, InvalidLayerName, UnsupportedDeclaration, MemberClash, GeneratorFailure, UnknownLayer,
             InvalidBlock, MergeShapeMismatch,
             InvalidCustomLayer, InitMatchesNothing, InvalidInitArgument, WorkBudgetExceeded,
+            HeadsDoNotDivide, SequenceLongerThanTable, InvalidTiedWeight, TokensNeedEmbedding,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -182,6 +203,10 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.InitMatchesNothing => InitMatchesNothing,
             ProblemCode.InvalidInitArgument => InvalidInitArgument,
             ProblemCode.WorkBudgetExceeded => WorkBudgetExceeded,
+            ProblemCode.HeadsDoNotDivide => HeadsDoNotDivide,
+            ProblemCode.SequenceLongerThanTable => SequenceLongerThanTable,
+            ProblemCode.InvalidTiedWeight => InvalidTiedWeight,
+            ProblemCode.TokensNeedEmbedding => TokensNeedEmbedding,
             _ => null,
         };
     }

@@ -18,6 +18,8 @@ namespace Dsl.Generator.Emit
             json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName));
             // The network pools globally before any size-dependent layer: other spatial sizes than the declared one run.
             if (model.AnySize) json.Append(",\"anySize\":true");
+            // Token input: the root's input is [length] integer ids in [0, vocabulary).
+            if (model.Spec.Vocabulary > 0) json.Append(",\"vocabulary\":").Append(Literal.Of(model.Spec.Vocabulary));
             // The initialisation rules, as the twin applies them with torch.nn.init.
             InitEmitter.WriteJson(json, model);
             json.Append(",\"root\":\n");

@@ -47,17 +47,24 @@ namespace Dsl.Generator.Emit
                     {
                         ParameterEmitter.WriteConstruction(w, root.Tensors);
                         WriteConstruction(w, root.Children, _ => true, Context.Literal(classes, spec.ClassName));
+                        // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
+                        if (root.Descendants().Any(n => n.OwnModule && n.ModuleType == "TiedLinear"))
+                            w.Line(ParameterEmitter.DslNamespace + ".TiedLinear.TieAll(this);");
                         InitEmitter.WriteApply(w, model);
                     }
                     w.Line();
                     w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
-                    w.Line(model.AnySize
+                    w.Line(spec.Vocabulary > 0
+                        ? $"/// <exception cref=\"global::System.ArgumentException\">The input is not a batch of token ids [N, L] in [0, {spec.Vocabulary}) with L {(model.AnySize ? "at most" : "equal to")} {model.InputShape[0]}.</exception>"
+                        : model.AnySize
                         ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: the network pools globally).</exception>"
                         : $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
                     string input = model.InputVar;
                     using (w.Block($"public override {Tensor} forward({Tensor} {input})"))
                     {
-                        w.Line(model.AnySize
+                        w.Line(spec.Vocabulary > 0
+                            ? $"global::Dsl.TokenGuard.Check({Identifier.String(spec.ClassName)}, {model.InputShape[0]}, {spec.Vocabulary}, {input}, anyLength: {Literal.Of(model.AnySize)});"
+                            : model.AnySize
                             ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
                             : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
                         WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName));

@@ -8,10 +8,16 @@ namespace Dsl.Generator.Graph
     /// <summary>A value flowing through a forward: the variable that holds it and its per-sample shape.</summary>
     internal readonly struct Value
     {
-        public Value(string var, EquatableArray<long> shape) { Var = var; Shape = shape; }
+        public Value(string var, EquatableArray<long> shape, long vocabulary = 0) { Var = var; Shape = shape; Vocabulary = vocabulary; }
 
         public string Var { get; }
         public EquatableArray<long> Shape { get; }
+
+        /// <summary>Token ids in [0, vocabulary) (the network's token input), or 0 for real numbers.</summary>
+        public long Vocabulary { get; }
+
+        /// <summary>Whether the value is integer token ids (only an Embedding takes them).</summary>
+        public bool IsTokens => Vocabulary > 0;
 
         /// <summary>Channels of an image or sequence value (the first dimension).</summary>
         public long Channels => Shape.Count > 0 ? Shape[0] : 0;
@@ -253,11 +259,41 @@ namespace Dsl.Generator.Graph
         public Value Leaf(string name, string type, Value x, EquatableArray<long> output, long parameters, long multiplyAdds, SizeRule size,
             IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false, string? customType = null, bool ownModule = false, string? customAccess = null)
         {
+            if (type != "Embedding" && !Reals(name, type, x)) return x;
             if (!Admit() || !Claim(name)) return x;
             _children.Add(new GraphNode(name, ChildPath(name), type, Depth + 1, x.Shape, output, parameters, multiplyAdds,
                 NodeForm.Leaf, type, args.ToEquatableArray(), EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty,
                 EquatableArray<Step>.Empty, "", doc, zeroInitWeight, CustomType: customType, Size: size, OwnModule: ownModule, CustomAccess: customAccess));
             return AddStep(StepOp.Call, name, into, output, x);
+        }
+
+        /// <summary>
+        /// Whether <paramref name="x"/> is real numbers; token ids (the network's token input) are reported at the layer
+        /// (DSL043): only an Embedding takes them.
+        /// </summary>
+        public bool Reals(string name, string kind, Value x)
+        {
+            if (Failed) return false;
+            if (!x.IsTokens) return true;
+            Report(ProblemCode.TokensNeedEmbedding, null, ChildPath(name), kind, Format(x.Shape));
+            return false;
+        }
+
+        /// <summary>
+        /// The module at state_dict path <paramref name="path"/> among those built so far (in this network, including the
+        /// finished parts of the blocks still being built), or null.
+        /// </summary>
+        public GraphNode? Find(string path)
+        {
+            for (var b = this; b is not null; b = b._parent)
+            {
+                foreach (var child in b._children)
+                {
+                    if (child.Path == path) return child;
+                    foreach (var d in child.Descendants()) if (d.Path == path) return d;
+                }
+            }
+            return null;
         }
 
         /// <summary>The functional in-place ReLU (no module): <c>y = y.relu_()</c>.</summary>
@@ -287,6 +323,12 @@ namespace Dsl.Generator.Graph
 
         private Value AddStep(StepOp op, string? module, string? into, EquatableArray<long> output, string? param, params Value[] inputs)
         {
+            // A module call checks its own input (Leaf); every other operation computes with real numbers.
+            if (op is not (StepOp.Call or StepOp.OptionalCall) && inputs.FirstOrDefault(v => v.IsTokens) is { Var: not null } tokens)
+            {
+                Report(ProblemCode.TokensNeedEmbedding, null, ChildPath(param ?? module ?? Path), op.ToString(), Format(tokens.Shape));
+                return inputs[0];
+            }
             string var = into ?? _writeTo ?? DefaultVar;
             _body.Add(new Step(var, op, module, inputs.Select(v => v.Var).ToEquatableArray(), null, param));
             return new Value(var, output);
@@ -323,7 +365,7 @@ namespace Dsl.Generator.Graph
         private GraphBuilder Child(string name, Value x, string? blame, string defaultVar) =>
             new(_problems, this, _work, Index, Naming, ChildPath(name), Depth + 1, composite: true, blame ?? (Composite ? Blame : null), defaultVar)
             {
-                Input = new Value("x", x.Shape),
+                Input = new Value("x", x.Shape, x.Vocabulary),
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
                 ArgumentMap = ArgumentMap,

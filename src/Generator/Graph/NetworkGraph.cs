@@ -31,6 +31,13 @@ namespace Dsl.Generator.Graph
             }
             var inputNames = NetworkSpec.InputParameterNames(spec.Input.Count);
             for (int d = 0; d < spec.Input.Count; d++) InputAtLeastOne(inputNames[d], spec.Input[d]);
+            // Token ids are one sequence per sample: [Input(length, Vocabulary = v)].
+            if (spec.Vocabulary < 0 || (spec.Vocabulary > 0 && spec.Input.Count != 1))
+            {
+                problems.Add(Problem.At(ProblemCode.InvalidValue, Problem.InputAttribute, "Vocabulary", "Input", "Vocabulary", spec.Vocabulary,
+                    spec.Vocabulary < 0 ? "at least 1 (token ids), or 0 (real numbers)" : "used with [Input(length, Vocabulary = v)] only: token ids are one sequence per sample"));
+                flowing = false;
+            }
 
             int headIndex = -1;
             for (int i = 0; i < layers.Count; i++)
@@ -49,7 +56,7 @@ namespace Dsl.Generator.Graph
             if (Blocks.RepeatCounter.Reads(spec.Blocks)) builder.Repeats = new Blocks.RepeatCounter { Total = CountRepeats(spec, layers, names, flowVar, blocks, input) };
             builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
             builder.ClassName = spec.ClassName;
-            var x = new Value(inputVar, input);
+            var x = new Value(inputVar, input, spec.Vocabulary);
             for (int i = 0; i < layers.Count; i++)
             {
                 // Arguments are checked for every layer; shapes flow only up to the first problem.
@@ -60,7 +67,12 @@ namespace Dsl.Generator.Graph
                 x = layers[i].Build(builder, names[i], x);
             }
             var root = builder.Root(spec.ClassName, input, x);
-            bool anySize = probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
+            bool anySize = spec.Vocabulary > 0
+                // Token input: any length up to the declared one when no layer depends on it, confirmed by building at shorter lengths.
+                ? probe && problems.Count == 0 && SizeAnalysis.LengthFree(root)
+                    && SizeAnalysis.ShorterLengths(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
+                        && other.Parameters == root.Parameters)
+                : probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
                 && SizeAnalysis.Probes(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
                     && other.OutputShape.Equals(root.Output) && other.Parameters == root.Parameters);
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).

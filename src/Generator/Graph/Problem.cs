@@ -54,6 +54,14 @@ namespace Dsl.Generator.Graph
         InvalidInitArgument,
         /// <summary>{0} where the budget ran out (the module path, or the network), {1} the budget.</summary>
         WorkBudgetExceeded,
+        /// <summary>{0} layer, {1} heads, {2} model dimension, {3} divisors of it to choose from.</summary>
+        HeadsDoNotDivide,
+        /// <summary>{0} layer, {1} sequence length, {2} rows of the position table.</summary>
+        SequenceLongerThanTable,
+        /// <summary>{0} layer, {1} the layer it is tied to, {2} what is wrong and how to fix it.</summary>
+        InvalidTiedWeight,
+        /// <summary>{0} layer, {1} kind, {2} the token input's shape.</summary>
+        TokensNeedEmbedding,
     }
 
     /// <summary>

@@ -256,6 +256,31 @@ namespace Dsl.Generator.Graph
                         }
                         return Fresh(output);
                     }
+                    case "Embedding":
+                        Indices += Elements(x.Shape);                              // the token ids (int64); the table is a parameter
+                        return Fresh(output);
+                    case "PositionTable":
+                        return Fresh(output);                                      // x + table[:L]: an add saves nothing
+                    case "TiedLinear":
+                        Save(x);                                                   // F.linear with the tied parameter: the input
+                        return Fresh(output);
+                    case "FusedSelfAttention":
+                    {
+                        // The twin's GPT-2 attention in training (torch 1.13): c_attn's input; the copies matmul makes of the
+                        // queries, keys and values split into heads and c_proj's input (each L x E); the softmax weights
+                        // (H x L x L) and, with dropout, their dropout mask and result and the mask of the output's dropout.
+                        // The causal mask is one bool [L, L] whatever the batch, left out.
+                        long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = Int(node, "num_heads", 1);
+                        Save(x);
+                        Save(Fresh(new[] { 4 * length, embed }));
+                        Save(Fresh(new[] { heads, length, length }));
+                        if (Double(node, "dropout") > 0)
+                        {
+                            Save(Fresh(new[] { 2 * heads, length, length }));
+                            Save(Fresh(new[] { length, embed }));
+                        }
+                        return Fresh(output);
+                    }
                     default:
                         // A custom or unknown layer: counted as saving its input.
                         Save(x);

@@ -51,6 +51,14 @@ namespace Dsl.Generator.Graph
         }
 
         /// <summary>Other input sizes at which a network that passes the structural test must build to the same output.</summary>
+        /// <summary>Whether a token network's layers work at any sequence length (none depends on it).</summary>
+        public static bool LengthFree(GraphNode root) => Node(root) != SizeRule.Dependent;
+
+        /// <summary>The shorter token lengths a token network is built again at to confirm <see cref="LengthFree"/>.</summary>
+        public static EquatableArray<int>[] ShorterLengths(EquatableArray<int> declared) => declared[0] <= 1
+            ? System.Array.Empty<EquatableArray<int>>()
+            : new[] { new[] { declared[0] - 1 }.ToEquatableArray(), new[] { (declared[0] + 1) / 2 }.ToEquatableArray() };
+
         public static EquatableArray<int>[] Probes(EquatableArray<int> declared) => new[]
         {
             declared.Select((d, i) => i == 0 ? d : d + 1).ToEquatableArray(),

@@ -119,7 +119,24 @@ namespace Dsl.Generator.Init
                         targets.Add(new Target(node.Path + "." + name, null, name.StartsWith("weight", StringComparison.Ordinal) ? 2 : 1, true));
                     continue;
                 }
-                int rank = node.ModuleType switch { "Conv1d" => 3, "Conv2d" or "ConvTranspose2d" => 4, "Linear" => 2, _ => 1 };
+                if (node.ModuleType == "FusedSelfAttention")
+                {
+                    // GPT-2's layout: two Linear modules inside the attention, as named_modules lists them.
+                    foreach (var linear in new[] { ".c_attn", ".c_proj" })
+                    {
+                        targets.Add(new Target(node.Path + linear, "Linear", 2, false));
+                        targets.Add(new Target(node.Path + linear + ".weight", null, 2, true));
+                        targets.Add(new Target(node.Path + linear + ".bias", null, 1, true));
+                    }
+                    continue;
+                }
+                if (node.ModuleType == "TiedLinear")
+                {
+                    // Its weight is the tied layer's parameter (selected there); only its bias is its own.
+                    if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));
+                    continue;
+                }
+                int rank = node.ModuleType switch { "Conv1d" => 3, "Conv2d" or "ConvTranspose2d" => 4, "Linear" or "Embedding" or "PositionTable" => 2, _ => 1 };
                 targets.Add(new Target(node.Path, node.ModuleType, rank, false));
                 targets.Add(new Target(node.Path + ".weight", null, rank, true));
                 if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));

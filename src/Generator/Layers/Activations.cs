@@ -11,7 +11,8 @@ namespace Dsl.Generator.Model
     /// <c>[ReLU]</c>, <c>[Sigmoid]</c>, <c>[Tanh]</c>, <c>[ReLU6]</c>, <c>[SiLU]</c>, <c>[GELU]</c>, <c>[Hardswish]</c>,
     /// <c>[Hardsigmoid]</c>, <c>[Identity]</c>: element-wise, shape-preserving, no parameters, any input rank.
     /// </summary>
-    internal sealed record ActivationSpec(string? Name, Activation Function) : LayerSpec(Name)
+    /// <remarks><see cref="Tanh"/>: GELU's tanh approximation (<c>approximate="tanh"</c>, GPT-2's).</remarks>
+    internal sealed record ActivationSpec(string? Name, Activation Function, bool Tanh = false) : LayerSpec(Name)
     {
         public override string Kind => Function.ToString();
         public override string NamePrefix => Function.ToString().ToLowerInvariant();
@@ -27,7 +28,7 @@ namespace Dsl.Generator.Model
         [Reads("SiLUAttribute")]
         public static LayerSpec ReadSiLU(AttributeReader a) => new ActivationSpec(a.Name, Activation.SiLU);
         [Reads("GELUAttribute")]
-        public static LayerSpec ReadGELU(AttributeReader a) => new ActivationSpec(a.Name, Activation.GELU);
+        public static LayerSpec ReadGELU(AttributeReader a) => new ActivationSpec(a.Name, Activation.GELU, a.Named("Tanh", false));
         [Reads("HardswishAttribute")]
         public static LayerSpec ReadHardswish(AttributeReader a) => new ActivationSpec(a.Name, Activation.Hardswish);
         [Reads("HardsigmoidAttribute")]
@@ -35,7 +36,9 @@ namespace Dsl.Generator.Model
         [Reads("IdentityAttribute")]
         public static LayerSpec ReadIdentity(AttributeReader a) => new ActivationSpec(a.Name, Activation.Identity);
 
-        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, Function, x);
+        public override Value Build(GraphBuilder b, string name, Value x) => Tanh
+            ? b.Leaf(name, "GELU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("approximate", "\"tanh\"", null, false, "global::TorchSharp.Modules.GELU.Approximate.tanh") })
+            : Add(b, name, Function, x);
 
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
         public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>

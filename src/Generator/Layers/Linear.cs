@@ -8,20 +8,24 @@ namespace Dsl.Generator.Model
     /// <c>[Linear(out, InFeatures, Bias)]</c> on the last dimension of [F] or [L, F]; <see cref="InFeatures"/> 0 means
     /// inferred. On an image (channels-last [H, W, C]) it applies over the last dimension when <see cref="InFeatures"/> names it.
     /// </summary>
-    internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias) : LayerSpec(Name)
+    /// <remarks>
+    /// <see cref="TiedTo"/>: the path of an earlier Embedding or Linear whose weight this layer uses (module <c>TiedLinear</c>,
+    /// holding only its bias; GPT-2's <c>lm_head</c>).
+    /// </remarks>
+    internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias, string? TiedTo = null) : LayerSpec(Name)
     {
         public override string Kind => "Linear";
         public override string NamePrefix => "fc";
 
         [Reads("LinearAttribute")]
-        public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true));
+        public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true), a.Named<string?>("TiedTo", null));
 
         public override void Validate(Validation v)
         {
             v.AtLeast("outFeatures", OutFeatures, 1); v.AtLeast("InFeatures", InFeatures, 0);
         }
 
-        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, OutFeatures, InFeatures, Bias);
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, OutFeatures, InFeatures, Bias, tiedTo: TiedTo);
 
         /// <summary>
         /// Adds a linear layer; a non-zero <paramref name="declaredIn"/> must equal the incoming features. As PyTorch's, it
@@ -29,10 +33,10 @@ namespace Dsl.Generator.Model
         /// [C, H, W] is reported (DSL005) rather than mapped over its width: that is almost always a missing Flatten; unless
         /// <paramref name="declaredIn"/> names its last dimension (channels-last [H, W, C], ConvNeXt), where it applies.
         /// </summary>
-        public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null)
+        public static Value Add(GraphBuilder b, string name, Value x, Num outFeatures, long declaredIn, bool bias, string? into = null, string? doc = null, string? tiedTo = null)
         {
             string path = b.ChildPath(name);
-            if (b.Failed) return x;
+            if (b.Failed || !b.Reals(name, "Linear", x)) return x;
             // Flat features [F] or tokens [L, F] (applied to each token, on the last dimension); over the last dimension of an
             // image (channels-last [H, W, C]) only when asked for explicitly: InFeatures equal to that dimension. Otherwise a
             // Linear after a convolution wants a Flatten.
@@ -45,15 +49,49 @@ namespace Dsl.Generator.Model
                 return x;
             }
             long weights = b.Checked(() => inFeatures * output, path, "outFeatures");
-            long parameters = b.Checked(() => weights + (bias ? output : 0), path, "outFeatures");
+            // A tied layer's weight is the other layer's parameter, counted there.
+            long parameters = b.Checked(() => (tiedTo is null ? weights : 0) + (bias ? output : 0), path, "outFeatures");
             long positions = 1;
             for (int i = 0; i < x.Shape.Count - 1; i++) positions = b.Checked(() => positions * x.Shape[i], path, null);
             long macs = b.Checked(() => weights * positions, path, "outFeatures");
             if (b.Failed) return x;
             var dims = x.Shape.ToArray();
             dims[dims.Length - 1] = output;
+            if (tiedTo is not null)
+            {
+                if (!TiedShapeFits(b, path, tiedTo, output, inFeatures)) return x;
+                var tied = new[]
+                {
+                    Literal.Arg("in_features", inFeatures), Literal.Arg("out_features", outFeatures), Literal.Arg("bias", bias, true),
+                    new LeafArg("tied_to", Emit.Identifier.String(tiedTo), null, false),
+                };
+                return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true);
+            }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
             return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc);
+        }
+    
+        /// <summary>
+        /// Whether the layer at <paramref name="target"/> exists (built before this one) and has a weight [out, in] of its own
+        /// (an Embedding [vocabulary, dim] or a Linear); reports DSL042 at TiedTo otherwise.
+        /// </summary>
+        private static bool TiedShapeFits(GraphBuilder b, string path, string target, long output, long input)
+        {
+            var node = b.Find(target);
+            string? Arg(string n) => node is null ? null : System.Linq.Enumerable.FirstOrDefault(node.Args, a => a.Name == n)?.Value;
+            long[]? shape = node?.ModuleType switch
+            {
+                "Embedding" => new[] { long.Parse(Arg("num_embeddings")!), long.Parse(Arg("embedding_dims")!) },
+                "Linear" => new[] { long.Parse(Arg("outputSize")!), long.Parse(Arg("inputSize")!) },
+                _ => null,
+            };
+            string? why = node is null ? "no layer of that path is declared before it; name an earlier Embedding or Linear by its state_dict path (\"transformer.wte\")"
+                : shape is null ? $"it is a {node.Type}, which has no weight of its own to share; name an Embedding or a Linear"
+                : shape[0] != output || shape[1] != input ? $"its weight is [{shape[0]}, {shape[1]}] but this layer needs [{output}, {input}] (out, in); tie layers whose shapes agree, or drop TiedTo"
+                : null;
+            if (why is null) return true;
+            b.Report(ProblemCode.InvalidTiedWeight, "TiedTo", path, target, why);
+            return false;
         }
     }
 }

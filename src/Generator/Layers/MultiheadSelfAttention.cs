@@ -3,19 +3,26 @@ using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
+    /// <summary>The attribute's <c>AttentionLayout</c>, in the same order: the parameters' keys.</summary>
+    internal enum AttentionLayout { PyTorch, Gpt2 }
+
     /// <summary>
     /// <c>[MultiheadSelfAttention(heads, Dropout)]</c>: self-attention over tokens [L, E] with <see cref="Heads"/> heads,
     /// as <c>nn.MultiheadAttention(E, heads, dropout, batch_first=True)(x, x, x, need_weights=False)[0]</c>: the same
     /// parameters and keys (<c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c>, <c>out_proj.weight</c>, <c>out_proj.bias</c>).
     /// </summary>
-    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout) : LayerSpec(Name)
+    /// <remarks>
+    /// <see cref="Causal"/> masks later tokens; <see cref="AttentionLayout.Gpt2"/> is GPT-2's layout (nanoGPT's
+    /// <c>CausalSelfAttention</c>: <c>c_attn</c>, a Linear E to 3E, and <c>c_proj</c>, a Linear E to E; module <c>FusedSelfAttention</c>).
+    /// </remarks>
+    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, AttentionLayout Layout = AttentionLayout.PyTorch) : LayerSpec(Name)
     {
         public override string Kind => "MultiheadSelfAttention";
         public override string NamePrefix => "attention";
         public override bool NumberedName => false;
 
         [Reads("MultiheadSelfAttentionAttribute")]
-        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0));
+        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), (AttentionLayout)a.Named("Layout", 0));
 
         public override void Validate(Validation v)
         {
@@ -23,12 +30,12 @@ namespace Dsl.Generator.Model
             if (!(Dropout >= 0 && Dropout < 1)) v.Invalid("Dropout", Dropout, "in [0, 1)");
         }
 
-        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout);
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout, causal: Causal, gpt2: Layout == AttentionLayout.Gpt2);
 
-        public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null)
+        public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null, bool causal = false, bool gpt2 = false)
         {
             string path = b.ChildPath(name);
-            if (b.Failed) return x;
+            if (b.Failed || !b.Reals(name, "MultiheadSelfAttention", x)) return x;
             if (x.Shape.Count != 2)
             {
                 b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), "tokens [L, E] (put [Tokens] before it)");
@@ -37,10 +44,10 @@ namespace Dsl.Generator.Model
             long length = x.Shape[0], embed = x.Shape[1];
             if (embed % heads != 0)
             {
-                b.Report(ProblemCode.InvalidValue, "heads", path, "heads", heads, "a divisor of the embedding dimension " + embed);
+                b.Report(ProblemCode.HeadsDoNotDivide, "heads", path, heads, embed, Divisors(embed));
                 return x;
             }
-            // in_proj (3E x E + 3E) and out_proj (E x E + E).
+            // in_proj (3E x E + 3E) and out_proj (E x E + E); c_attn and c_proj hold the same numbers.
             long parameters = b.Checked(() => 4 * embed * embed + 4 * embed, path, null);
             // Projections 4 L E^2; scores and weighted sum 2 L^2 E.
             long multiplyAdds = b.Checked(() => 4 * length * embed * embed + 2 * length * length * embed, path, null);
@@ -50,8 +57,17 @@ namespace Dsl.Generator.Model
                 Literal.Arg("embed_dim", embed),
                 Literal.Arg("num_heads", heads),
                 Literal.Arg("dropout", dropout, 0.0),
+                Literal.Arg("causal", causal, false),
             };
-            return b.Leaf(name, "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true);
+            return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true);
+        }
+
+        /// <summary>The divisors of <paramref name="n"/> near the usual head counts, as the message suggests them: "1, 2, 3, 4, 6, 8, 12".</summary>
+        private static string Divisors(long n)
+        {
+            var found = new System.Collections.Generic.List<long>();
+            for (long d = 1; d <= n && found.Count < 8; d++) if (n % d == 0) found.Add(d);
+            return string.Join(", ", found);
         }
     }
 }

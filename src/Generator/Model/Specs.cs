@@ -23,7 +23,8 @@ namespace Dsl.Generator.Model
         Naming Naming = Naming.D2L,
         EquatableArray<string> UserMembers = default,
         EquatableArray<Blocks.BlockDecl> Blocks = default,
-        EquatableArray<Init.InitDecl> Init = default)
+        EquatableArray<Init.InitDecl> Init = default,
+        int Vocabulary = 0)
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";

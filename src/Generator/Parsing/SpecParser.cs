@@ -95,7 +95,8 @@ namespace Dsl.Generator.Parsing
                 ReadNaming(attributes),
                 UserMembers(type),
                 Blocks.BlockReader.Reachable(layerAttributes, type, cancellationToken),
-                Init.InitRules.Read(attributes));
+                Init.InitRules.Read(attributes),
+                inputArgs.Named("Vocabulary", 0));
             return new ParseResult(spec, problems.ToEquatableArray());
         }
 

@@ -15,13 +15,23 @@ namespace Dsl.Runtime.Graph
         /// <summary>The graph format version this reader understands.</summary>
         public const int SupportedFormat = 1;
 
-        private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules)
+        private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules, long vocabulary = 0)
         {
             Name = name;
             Root = root;
             AnySize = anySize;
             InitRules = initRules;
+            Vocabulary = vocabulary;
         }
+
+        /// <summary>
+        /// Token input (<c>vocabulary</c>): the input is integer token ids [N, L] in [0, vocabulary), L the declared length or,
+        /// with <see cref="AnySize"/>, at most it; 0 for real-valued input.
+        /// </summary>
+        public long Vocabulary { get; }
+
+        /// <summary>Whether the input is integer token ids.</summary>
+        public bool IsTokens => Vocabulary > 0;
 
         /// <summary>The network's class name.</summary>
         public string Name { get; }
@@ -70,7 +80,8 @@ namespace Dsl.Runtime.Graph
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
                 return new NetworkGraph(top.GetProperty("name").GetString()!, GraphNode.Read(top.GetProperty("root")),
-                    top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top));
+                    top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
+                    top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0);
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {

@@ -130,7 +130,12 @@ namespace Dsl.Runtime.Interop
             {
                 var target = module.state_dict();
                 var missing = target.Keys.Where(k => !source.ContainsKey(k)).ToList();
-                var unexpected = source.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+                // PyTorch's state_dict lists a tied weight under both names (nanoGPT's lm_head.weight and transformer.wte.weight);
+                // a TiedLinear holds no weight of its own, so its key is expected when the file also has the layer it is tied to.
+                var tied = module.named_modules().Where(m => m.module is Dsl.Layers.TiedLinear)
+                    .ToDictionary(m => m.name + ".weight", m => ((Dsl.Layers.TiedLinear)m.module).tied_to + ".weight", StringComparer.Ordinal);
+                var unexpected = source.Keys.Where(k => !target.ContainsKey(k) && !(tied.TryGetValue(k, out var of) && source.ContainsKey(of)))
+                    .OrderBy(k => k, StringComparer.Ordinal).ToList();
                 var shapes = new List<ShapeMismatch>();
                 var skipped = new List<ShapeMismatch>();
                 foreach (var (key, tensor) in target)

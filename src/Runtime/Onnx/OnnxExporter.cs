@@ -74,8 +74,17 @@ namespace Dsl.Runtime.Onnx
             var onnxGraph = new GraphProto { Name = graph.Name };
             onnxGraph.Node.AddRange(builder.Nodes);
             onnxGraph.Initializer.AddRange(builder.Initializers);
-            onnxGraph.Input.Add(TensorValue(InputName, root.Input));
-            onnxGraph.Output.Add(TensorValue(OutputName, root.Output));
+            if (graph.IsTokens)
+            {
+                // Token ids: int64 [batch, L]; the sequence length is free (up to the declared one) when the network allows it.
+                onnxGraph.Input.Add(TensorValue(InputName, root.Input, TensorProto.Types.DataType.Int64, graph.AnySize));
+                onnxGraph.Output.Add(TensorValue(OutputName, root.Output, TensorProto.Types.DataType.Float, graph.AnySize && root.Output.Count > 1));
+            }
+            else
+            {
+                onnxGraph.Input.Add(TensorValue(InputName, root.Input));
+                onnxGraph.Output.Add(TensorValue(OutputName, root.Output));
+            }
 
             var model = new ModelProto
             {
@@ -93,16 +102,24 @@ namespace Dsl.Runtime.Onnx
         /// <summary>Whether the state_dict entry is BatchNorm's step counter, which inference never reads.</summary>
         internal static bool IsTrainingCounter(string key) => key == "num_batches_tracked" || key.EndsWith(".num_batches_tracked", StringComparison.Ordinal);
 
+        /// <summary>The symbolic name of a token network's sequence dimension.</summary>
+        public const string SequenceDimension = "sequence";
+
         /// <summary>A float32 tensor [batch, ..perSample].</summary>
-        private static ValueInfoProto TensorValue(string name, IReadOnlyList<long> perSample)
+        private static ValueInfoProto TensorValue(string name, IReadOnlyList<long> perSample) =>
+            TensorValue(name, perSample, TensorProto.Types.DataType.Float, freeSequence: false);
+
+        /// <summary>A tensor [batch, ..perSample] of <paramref name="type"/>; with <paramref name="freeSequence"/> the first per-sample dimension is symbolic (<see cref="SequenceDimension"/>).</summary>
+        private static ValueInfoProto TensorValue(string name, IReadOnlyList<long> perSample, TensorProto.Types.DataType type, bool freeSequence)
         {
             var shape = new TensorShapeProto();
             shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = BatchDimension });
-            foreach (long d in perSample) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+            for (int i = 0; i < perSample.Count; i++)
+                shape.Dim.Add(freeSequence && i == 0 ? new TensorShapeProto.Types.Dimension { DimParam = SequenceDimension } : new TensorShapeProto.Types.Dimension { DimValue = perSample[i] });
             return new ValueInfoProto
             {
                 Name = name,
-                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
             };
         }
 

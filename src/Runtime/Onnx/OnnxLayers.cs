@@ -42,6 +42,19 @@ namespace Dsl.Runtime.Onnx
             }
         }
 
+        /// <summary>Another layer's state_dict tensor by its full key (a tied weight), as an initializer.</summary>
+        public string WeightAt(string key)
+        {
+            try
+            {
+                return _graph.Initializer(key);
+            }
+            catch (KeyNotFoundException e)
+            {
+                throw Unsupported(e.Message + ", which the graph says this layer uses");
+            }
+        }
+
         /// <summary>A constant float tensor of shape <paramref name="dims"/> (row-major <paramref name="values"/>).</summary>
         public string Constant(float[] values, params long[] dims)
         {
@@ -115,6 +128,10 @@ namespace Dsl.Runtime.Onnx
                 ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
                 ["LSTM"] = OnnxRecurrentLayers.Lstm,
                 ["GRU"] = OnnxRecurrentLayers.Gru,
+                ["Embedding"] = OnnxLanguageLayers.Embedding,
+                ["PositionTable"] = OnnxLanguageLayers.PositionTable,
+                ["FusedSelfAttention"] = OnnxLanguageLayers.FusedSelfAttention,
+                ["TiedLinear"] = OnnxLanguageLayers.TiedLinear,
             };
 
         /// <summary>A constant int64 vector (Pad's pads, Reshape's shape).</summary>
@@ -126,6 +143,7 @@ namespace Dsl.Runtime.Onnx
         /// <summary>The exact GELU, x * (1 + erf(x / sqrt 2)) / 2, as PyTorch's default.</summary>
         private static string Gelu(OnnxLayerContext c)
         {
+            if (c.Node.HasArg("approximate")) return OnnxLanguageLayers.GeluTanh(c);
             var erf = c.Op("Erf", new[] { c.Op("Div", new[] { c.Input, Scalar(c, Math.Sqrt(2)) }) });
             var onePlus = c.Op("Add", new[] { erf, Scalar(c, 1) });
             return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), Scalar(c, 0.5) });

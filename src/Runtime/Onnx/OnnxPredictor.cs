@@ -51,7 +51,11 @@ namespace Dsl.Runtime.Onnx
             _inputName = inputName;
             _outputName = session.OutputMetadata.Keys.Single();
             InputShape = input.Dimensions.Skip(1).Select(d => (long)d).ToArray();
+            TakesTokens = input.ElementDataType == TensorElementType.Int64;
         }
+
+        /// <summary>Whether the model takes token ids (an int64 input, a language model's) rather than float32 values.</summary>
+        public bool TakesTokens { get; }
 
         /// <summary>ONNX Runtime settings for fast CPU inference: all graph optimisations (Conv+BatchNorm+ReLU fusion,
         /// constant folding, layout changes) and <paramref name="threads"/> intra-op threads (0 = one per core).</summary>
@@ -76,6 +80,7 @@ namespace Dsl.Runtime.Onnx
         {
             CheckShape(input.shape);
             using var scope = torch.NewDisposeScope();
+            if (TakesTokens) return RunTokens(input).MoveToOuterDisposeScope();
             var x = input.detach().to_type(ScalarType.Float32).cpu().contiguous();
             // One copy of the images into ONNX Runtime's buffer (a few microseconds next to the network).
             using var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, x.shape);
@@ -85,6 +90,19 @@ namespace Dsl.Runtime.Onnx
             var logits = torch.empty(output.GetTensorTypeAndShape().Shape, ScalarType.Float32);
             MemoryMarshal.AsBytes(output.GetTensorDataAsSpan<float>()).CopyTo(logits.bytes);
             return logits.to(input.device).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>Logits for token ids [N, L] (int64 into ONNX Runtime).</summary>
+        private Tensor RunTokens(Tensor input)
+        {
+            var ids = input.detach().to_type(ScalarType.Int64, copy: true).cpu().contiguous();
+            using var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Int64, ids.shape);
+            ids.bytes.CopyTo(MemoryMarshal.AsBytes(value.GetTensorMutableDataAsSpan<long>()));
+            using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName });
+            var output = results[0];
+            var logits = torch.empty(output.GetTensorTypeAndShape().Shape, ScalarType.Float32);
+            MemoryMarshal.AsBytes(output.GetTensorDataAsSpan<float>()).CopyTo(logits.bytes);
+            return logits.to(input.device);
         }
 
         /// <summary>Outputs for <paramref name="batch"/> images stored one after another (row-major [batch, ...<see cref="InputShape"/>]).</summary>

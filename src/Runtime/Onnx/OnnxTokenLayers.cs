@@ -43,6 +43,7 @@ namespace Dsl.Runtime.Onnx
             var kT = Part(1, 0, 2, 3, 1);  // [N, H, d, L]
             var v = Part(2, 0, 2, 1, 3);   // [N, H, L, d]
             var scores = c.Op("Mul", new[] { c.Op("MatMul", new[] { q, kT }), FloatScalar(c, 1 / Math.Sqrt(head)) });
+            if (c.Node.Bool("causal", false)) scores = OnnxLanguageLayers.MaskLater(c, scores, c.Node.Input[0]);
             var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
             var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
             var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });
@@ -93,7 +94,7 @@ namespace Dsl.Runtime.Onnx
         internal static string Int64Scalar(OnnxLayerContext c, long value) =>
             c.Op("Constant", Array.Empty<string>(), Int64Tensor(new[] { value }, scalar: true));
 
-        private static string FloatScalar(OnnxLayerContext c, double value) =>
+        internal static string FloatScalar(OnnxLayerContext c, double value) =>
             c.Op("Constant", Array.Empty<string>(), Float("value_float", value));
 
         /// <summary>A <c>value</c> attribute holding an int64 tensor (a vector, or a scalar without dimensions).</summary>

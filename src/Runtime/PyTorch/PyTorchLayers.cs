@@ -31,7 +31,8 @@ namespace Dsl.Runtime.PyTorch
             ["Tanh"] = Layer("nn.Tanh"),
             ["ReLU6"] = Layer("nn.ReLU6", "inplace"),
             ["SiLU"] = Layer("nn.SiLU"),
-            ["GELU"] = Layer("nn.GELU"),
+            // approximate is "tanh" (GPT-2's) when present, PyTorch's spelling.
+            ["GELU"] = Layer("nn.GELU", "approximate"),
             ["Hardswish"] = Layer("nn.Hardswish"),
             ["Hardsigmoid"] = Layer("nn.Hardsigmoid"),
             ["LeakyReLU"] = Layer("nn.LeakyReLU", "negative_slope"),
@@ -56,7 +57,12 @@ namespace Dsl.Runtime.PyTorch
             ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
             ["Tokens"] = Layer("Tokens"),
             ["SelectToken"] = Layer("SelectToken", "index"),
-            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout"),
+            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal"),
+            ["Embedding"] = Layer("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"),
+            // The language-model layers TorchSharp lacks, written into the twin as small classes (HelperClasses).
+            ["PositionTable"] = Layer("PositionTable", "max_length*", "dim*", "sinusoidal", "std"),
+            ["FusedSelfAttention"] = Layer("FusedSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal"),
+            ["TiedLinear"] = Layer("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"),
             // torchvision's own layers, written into the twin as small classes (HelperClasses).
             ["Permute"] = Layer("Permute", "dims*"),
             ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),
@@ -98,10 +104,79 @@ namespace Dsl.Runtime.PyTorch
             ["MultiheadSelfAttention"] =
                 "class MultiheadSelfAttention(nn.MultiheadAttention):\n" +
                 "    \"\"\"Self-attention on tokens [N, L, E]: nn.MultiheadAttention (batch first) applied to x, x, x; same keys.\"\"\"\n\n" +
-                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0) -> None:\n" +
-                "        super().__init__(embed_dim, num_heads, dropout=dropout, batch_first=True)\n\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False) -> None:\n" +
+                "        super().__init__(embed_dim, num_heads, dropout=dropout, batch_first=True)\n" +
+                "        self.causal = causal\n\n" +
                 "    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]\n" +
-                "        return super().forward(x, x, x, need_weights=False)[0]\n",
+                "        later = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1) if self.causal else None\n" +
+                "        return super().forward(x, x, x, attn_mask=later, need_weights=False)[0]\n",
+            ["PositionTable"] =
+                "class PositionTable(nn.Module):\n" +
+                "    \"\"\"The first L rows of a table [max_length, D] added to tokens [N, L, D]: learned (key weight, nn.Embedding's\n" +
+                "    layout) or the fixed sine and cosine table (no parameters).\"\"\"\n\n" +
+                "    def __init__(self, max_length: int, dim: int, sinusoidal: bool = False, std: float = 0.02) -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.max_length = max_length\n" +
+                "        self.dim = dim\n" +
+                "        if sinusoidal:\n" +
+                "            self.register_parameter(\"weight\", None)\n" +
+                "        else:\n" +
+                "            self.weight = nn.Parameter(torch.empty(max_length, dim).normal_(std=std))\n\n" +
+                "    @staticmethod\n" +
+                "    def sinusoid(length: int, dim: int, dtype: torch.dtype, device: torch.device) -> Tensor:\n" +
+                "        position = torch.arange(length, dtype=torch.float64).unsqueeze(1)\n" +
+                "        rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float64) * (-math.log(10000.0) / dim))\n" +
+                "        table = torch.zeros(length, dim, dtype=torch.float64)\n" +
+                "        table[:, 0::2] = torch.sin(position * rate)\n" +
+                "        table[:, 1::2] = torch.cos(position * rate)[:, : dim // 2]\n" +
+                "        return table.to(dtype=dtype, device=device)\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        if self.weight is not None:\n" +
+                "            return x + self.weight[: x.shape[1]]\n" +
+                "        return x + self.sinusoid(x.shape[1], self.dim, x.dtype, x.device)\n",
+            ["FusedSelfAttention"] =
+                "class FusedSelfAttention(nn.Module):\n" +
+                "    \"\"\"GPT-2's self-attention on tokens [N, L, E]: c_attn (E to 3E: q, k, v), softmax(q k^T / sqrt(d)) v per head,\n" +
+                "    causal when asked, c_proj (E to E); dropout on the weights and the result in training.\"\"\"\n\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False) -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.num_heads = num_heads\n" +
+                "        self.causal = causal\n" +
+                "        self.c_attn = nn.Linear(embed_dim, 3 * embed_dim)\n" +
+                "        self.c_proj = nn.Linear(embed_dim, embed_dim)\n" +
+                "        self.attn_dropout = nn.Dropout(dropout)\n" +
+                "        self.resid_dropout = nn.Dropout(dropout)\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        n, length, embed = x.shape\n" +
+                "        head = embed // self.num_heads\n" +
+                "        q, k, v = (t.view(n, length, self.num_heads, head).transpose(1, 2) for t in self.c_attn(x).split(embed, dim=2))\n" +
+                "        scores = q @ k.transpose(-2, -1) / math.sqrt(head)\n" +
+                "        if self.causal:\n" +
+                "            later = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)\n" +
+                "            scores = scores.masked_fill(later, float(\"-inf\"))\n" +
+                "        y = self.attn_dropout(scores.softmax(dim=-1)) @ v\n" +
+                "        return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(n, length, embed)))\n",
+            ["TiedLinear"] =
+                "class TiedLinear(nn.Module):\n" +
+                "    \"\"\"A Linear whose weight is the layer tied_to's (GPT-2's lm_head and wte): one parameter with one state_dict\n" +
+                "    key, that layer's; this module holds only its bias. TiedLinear.tie_all connects a built network.\"\"\"\n\n" +
+                "    def __init__(self, in_features: int, out_features: int, bias: bool = True, tied_to: str = \"\") -> None:\n" +
+                "        super().__init__()\n" +
+                "        self.in_features = in_features\n" +
+                "        self.out_features = out_features\n" +
+                "        self.tied_to = tied_to\n" +
+                "        self.register_parameter(\"bias\", nn.Parameter(torch.zeros(out_features)) if bias else None)\n" +
+                "        self._source: list = []  # not a submodule: the weight stays the tied layer's\n\n" +
+                "    @property\n" +
+                "    def weight(self) -> Tensor:\n" +
+                "        return self._source[0].weight\n\n" +
+                "    @staticmethod\n" +
+                "    def tie_all(network: nn.Module) -> None:\n" +
+                "        for module in network.modules():\n" +
+                "            if isinstance(module, TiedLinear):\n" +
+                "                module._source = [network.get_submodule(module.tied_to)]\n\n" +
+                "    def forward(self, x: Tensor) -> Tensor:\n" +
+                "        return nn.functional.linear(x, self.weight, self.bias)\n",
             ["Permute"] =
                 "class Permute(nn.Module):\n" +
                 "    \"\"\"torchvision.ops.Permute: x.permute(dims), the batch dimension included.\"\"\"\n\n" +
@@ -161,6 +236,12 @@ namespace Dsl.Runtime.PyTorch
             var used = new HashSet<string>(modules, StringComparer.Ordinal);
             return HelperClasses.Where(h => used.Contains(h.Key)).Select(h => h.Value);
         }
+
+        /// <summary>Leaf kinds whose helper classes call <c>torch</c> and <c>math</c> (the twin imports both when one is used).</summary>
+        public static readonly IReadOnlySet<string> NeedTorchAndMath = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "MultiheadSelfAttention", "PositionTable", "FusedSelfAttention", "TiedLinear",
+        };
 
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;

@@ -173,14 +173,15 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 bool init = _graph.InitRules.Count > 0;
+                bool helpers = _graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && PyTorchLayers.NeedTorchAndMath.Contains(n.Module));
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
-                if (init) sb.Append("import math\nimport re\n\n");
-                var helpers = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)).ToList();
-                if (UsesTorch() || init || helpers.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
+                if (init || helpers) sb.Append(init ? "import math\nimport re\n\n" : "import math\n\n");
+                var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)).ToList();
+                if (UsesTorch() || init || helpers || helperClasses.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
-                foreach (var helper in helpers)
+                foreach (var helper in helperClasses)
                     sb.Append("\n\n").Append(helper);
                 if (init) sb.Append("\n\n").Append(PyTorchInit.Helper);
                 return sb.ToString();
@@ -242,11 +243,23 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
+                // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
+                if (_graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && n.Module == "TiedLinear"))
+                    w.Append(Indent).Append(Indent).Append("TiedLinear.tie_all(self)\n");
                 PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;
-                if (_graph.AnySize)
+                if (_graph.IsTokens)
+                {
+                    // Token ids [N, L]: L the declared length, or with anySize at most it.
+                    long length = _info.InputShape[0];
+                    string test = _graph.AnySize ? $"not 1 <= {root.InputVar}.shape[1] <= {length}" : $"{root.InputVar}.shape[1] != {length}";
+                    w.Append(two).Append("if ").Append(root.InputVar).Append(".dim() != 2 or ").Append(test).Append(":\n");
+                    w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects token ids of shape [N, ")
+                     .Append(_graph.AnySize ? "L <= " : "").Append(length).Append("], got {list(").Append(root.InputVar).Append(".shape)}\")\n");
+                }
+                else if (_graph.AnySize)
                 {
                     // The network pools globally before any size-dependent layer: only the rank and the channels must match.
                     w.Append(two).Append("if ").Append(root.InputVar).Append(".dim() != ").Append(_info.InputShape.Rank + 1).Append(" or ")

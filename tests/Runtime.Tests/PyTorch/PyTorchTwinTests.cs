@@ -34,7 +34,7 @@ namespace Dsl.Runtime.Tests.PyTorch
                 net.eval();
                 // The 224x224 networks are checked at batch 1 to stay fast; the small ones at 2 (batch handling).
                 long batch = info.InputShape.Elements > 100_000 ? 1 : 2;
-                using var input = torch.randn(info.InputShape.WithBatch(batch));
+                using var input = Input(info, batch);
                 using (torch.no_grad())
                 {
                     Logits[type.Name] = net.call(input).detach().clone();
@@ -52,6 +52,19 @@ namespace Dsl.Runtime.Tests.PyTorch
                 using var json = JsonDocument.Parse(File.ReadAllText(report));
                 foreach (var entry in json.RootElement.EnumerateObject()) Report[entry.Name] = entry.Value.Clone();
             }
+        }
+
+        /// <summary>
+        /// A batch the network takes: normal values, or for a language model token ids in [0, vocabulary), at most 24 per
+        /// sample where the length is free (GPT-2's 1024 positions cost what a short prompt does; shorter inputs are exercised).
+        /// </summary>
+        internal static Tensor Input(NetworkInfo info, long batch)
+        {
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(info);
+            var shape = info.InputShape.WithBatch(batch);
+            if (!graph.IsTokens) return torch.randn(shape);
+            if (graph.AnySize) shape[1] = Math.Min(shape[1], 24);
+            return torch.randint(0, graph.Vocabulary, shape, dtype: ScalarType.Int64);
         }
 
         public string Folder { get; }

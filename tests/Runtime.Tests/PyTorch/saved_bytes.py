@@ -1,6 +1,7 @@
 """Bytes PyTorch saves for backward in one training-mode forward of each twin (MemoryPlanTests).
 
-Usage: saved_bytes.py FOLDER NAME... (input shape, batch included, in NAME.shape.json)  FOLDER holds train.py and NAME.py per twin. Every tensor autograd saves
+Usage: saved_bytes.py FOLDER NAME... (input shape, batch included, in NAME.shape.json; a language model's vocabulary in
+NAME.vocabulary.json, its input then token ids)  FOLDER holds train.py and NAME.py per twin. Every tensor autograd saves
 during the forward is seen by torch.autograd.graph.saved_tensors_hooks; they are de-duplicated by storage (a storage
 saved by several operations is held once) and the parameters' and buffers' storages are left out (the memory plan
 counts them as parameters). Then the same in bfloat16 (model.to(torch.bfloat16)). Writes saved.json: per NAME the
@@ -37,7 +38,10 @@ for item in sys.argv[2:]:
                 storages[s.data_ptr()] = s.nbytes()
             return t
 
-        x = torch.randn(*json.loads((folder / f"{name}.shape.json").read_text()))
+        shape = json.loads((folder / f"{name}.shape.json").read_text())
+        vocabulary = folder / f"{name}.vocabulary.json"
+        tokens = vocabulary.exists()
+        x = torch.randint(0, json.loads(vocabulary.read_text()), shape) if tokens else torch.randn(*shape)
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             y = model(x)
         entry["bytes"] = sum(storages.values())
@@ -54,7 +58,7 @@ for item in sys.argv[2:]:
         model = model.to(torch.bfloat16)
         owned = {t.storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = model(x.to(torch.bfloat16))
+            y = model(x if tokens else x.to(torch.bfloat16))
         entry["bf16"] = sum(storages.values())
     except Exception as e:
         entry["bf16_error"] = f"{type(e).__name__}: {e}"

@@ -1,0 +1,103 @@
+using System;
+using System.Linq;
+using Dsl.Runtime.Onnx.Proto;
+using static Dsl.Runtime.Onnx.OnnxAttribute;
+using static Dsl.Runtime.Onnx.OnnxTokenLayers;
+
+namespace Dsl.Runtime.Onnx
+{
+    /// <summary>
+    /// ONNX mappings of the language-model layers: <c>Embedding</c> (Gather), <c>PositionTable</c> (the first L rows of the
+    /// table, L read from the input's shape so the sequence length stays free), GPT-2's <c>FusedSelfAttention</c> and a
+    /// causal mask (decomposed as <c>MultiheadSelfAttention</c>), <c>TiedLinear</c> (the tied layer's initializer, once),
+    /// and GELU's tanh approximation (opset 17 has no Gelu).
+    /// </summary>
+    internal static class OnnxLanguageLayers
+    {
+        /// <summary><c>weight[ids]</c>: Gather on the table's rows.</summary>
+        public static string Embedding(OnnxLayerContext c) =>
+            c.Op("Gather", new[] { c.Weight("weight"), c.Input }, Int("axis", 0));
+
+        /// <summary><c>x + table[:L]</c>, L the input's sequence length at run time.</summary>
+        public static string PositionTable(OnnxLayerContext c)
+        {
+            long maxLength = c.Node.Int("max_length"), dim = c.Node.Int("dim");
+            string table;
+            if (c.Node.Bool("sinusoidal", false))
+            {
+                using var values = Dsl.Layers.PositionTable.Sinusoid(maxLength, dim);
+                table = c.Constant(values.data<float>().ToArray(), maxLength, dim);
+            }
+            else
+            {
+                table = c.Weight("weight");
+            }
+            var length = c.Op("Shape", new[] { c.Input }, Int("start", 1), Int("end", 2));
+            var rows = c.Op("Slice", new[] { table, Int64s(c, 0), length, Int64s(c, 0) });
+            return c.Op("Add", new[] { c.Input, rows });
+        }
+
+        /// <summary>GPT-2's attention: <c>c_attn</c>, q k v split into heads, softmax(q k^T / sqrt(d)) (causal when asked) v, heads joined, <c>c_proj</c>.</summary>
+        public static string FusedSelfAttention(OnnxLayerContext c)
+        {
+            long embed = c.Node.Int("embed_dim"), heads = c.Node.Int("num_heads"), head = embed / heads;
+            var projected = Linear(c, c.Input, c.Weight("c_attn.weight"), c.Weight("c_attn.bias"));
+            string Part(long index, params long[] perm)
+            {
+                var slice = c.Op("Slice", new[] { projected, Int64s(c, index * embed), Int64s(c, (index + 1) * embed), Int64s(c, 2) });
+                var split = c.Op("Reshape", new[] { slice, Int64s(c, 0, 0, heads, head) });   // [N, L, H, d]
+                return c.Op("Transpose", new[] { split }, Ints("perm", perm));
+            }
+            var q = Part(0, 0, 2, 1, 3);   // [N, H, L, d]
+            var kT = Part(1, 0, 2, 3, 1);  // [N, H, d, L]
+            var v = Part(2, 0, 2, 1, 3);   // [N, H, L, d]
+            var scores = c.Op("Mul", new[] { c.Op("MatMul", new[] { q, kT }), FloatScalar(c, 1 / Math.Sqrt(head)) });
+            if (c.Node.Bool("causal", false)) scores = MaskLater(c, scores, c.Node.Input[0]);
+            var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
+            var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
+            var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });
+            return Linear(c, joined, c.Weight("c_proj.weight"), c.Weight("c_proj.bias"));
+        }
+
+        /// <summary>
+        /// Attention scores [N, H, L, L] with -inf where a query would see a later key: a constant [max, max] mask (the
+        /// declared length) cut to the run-time L, so every row keeps its diagonal.
+        /// </summary>
+        public static string MaskLater(OnnxLayerContext c, string scores, long maxLength)
+        {
+            var mask = new float[maxLength * maxLength];
+            for (long i = 0; i < maxLength; i++)
+                for (long j = i + 1; j < maxLength; j++) mask[i * maxLength + j] = float.NegativeInfinity;
+            var table = c.Constant(mask, maxLength, maxLength);
+            var length = c.Op("Shape", new[] { scores }, Int("start", 2), Int("end", 3));
+            var ends = c.Op("Concat", new[] { length, length }, Int("axis", 0));
+            var cut = c.Op("Slice", new[] { table, Int64s(c, 0, 0), ends, Int64s(c, 0, 1) });
+            return c.Op("Add", new[] { scores, cut });
+        }
+
+        /// <summary><c>x W^T + b</c> with the tied layer's weight (its initializer, shared with that layer).</summary>
+        public static string TiedLinear(OnnxLayerContext c)
+        {
+            var weight = c.WeightAt(c.Node.Text("tied_to") + ".weight");
+            return Linear(c, c.Input, weight, c.Node.Bool("bias", true) ? c.Weight("bias") : null);
+        }
+
+        /// <summary>GELU's tanh approximation: x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.</summary>
+        public static string GeluTanh(OnnxLayerContext c)
+        {
+            var cube = c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, c.Input }), c.Input });
+            var inner = c.Op("Add", new[] { c.Input, c.Op("Mul", new[] { cube, FloatScalar(c, 0.044715) }) });
+            var tanh = c.Op("Tanh", new[] { c.Op("Mul", new[] { inner, FloatScalar(c, Math.Sqrt(2 / Math.PI)) }) });
+            var onePlus = c.Op("Add", new[] { tanh, FloatScalar(c, 1) });
+            return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), FloatScalar(c, 0.5) });
+        }
+
+        /// <summary><c>x W^T + b</c> for any rank, from initializer names.</summary>
+        private static string Linear(OnnxLayerContext c, string input, string weight, string? bias)
+        {
+            var transposed = c.Op("Transpose", new[] { weight }, Ints("perm", 1, 0));
+            var product = c.Op("MatMul", new[] { input, transposed });
+            return bias is null ? product : c.Op("Add", new[] { product, bias });
+        }
+    }
+}
