@@ -204,11 +204,7 @@ namespace Dsl.Cli
             var checkedOptions = CheckSettings(s);
             // The network first: a wrong or missing --model is reported before the backend is loaded.
             var entry = _catalog.Find(s.Model);
-            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info);
-            if (graph.IsTokens)
-                throw new ArgumentException(
-                    $"{entry.Name} is a language model: it takes token ids [N, L] (L at most {entry.Info.InputShape[0]}, ids in [0, {graph.Vocabulary})) and gives next-token logits per position. " +
-                    "The trainer's tasks take images, tables and arrays with class, mask or value targets; train it from code with your own loss, or export its PyTorch twin (export --format pytorch).");
+            CheckLanguageModelData(entry, s);
             TorchNative.EnsureLoaded();
 
             var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
@@ -252,6 +248,25 @@ namespace Dsl.Cli
                 "language-model" => new LanguageModelTask(),
                 _ => throw new InvalidOptionException("--task", "classification, sequence-classification, segmentation, regression or language-model", s.Task!),
             };
+        }
+
+        /// <summary>
+        /// A language model trains on text only, with a tokenizer whose ids its vocabulary holds; both are checked before
+        /// anything is loaded (the same for train and evaluate).
+        /// </summary>
+        private static void CheckLanguageModelData(ModelEntry entry, TrainSettings s)
+        {
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info);
+            if (!graph.IsTokens) return;
+            var format = s.DataOptions.Format;
+            if (format == DataFormat.Auto && s.Data is string path && File.Exists(path)) format = DataSources.Detect(path);
+            if (format != DataFormat.Text)
+                throw new ArgumentException(
+                    $"{entry.Name} is a language model: it takes token ids [N, L] (L at most {entry.Info.InputShape[0]}, ids in [0, {graph.Vocabulary})) and gives next-token logits per position. " +
+                    $"Train it on a UTF-8 text file: --data corpus.txt --tokenizer {(graph.Vocabulary < Dsl.Runtime.Language.TextTokenizer.Gpt2.VocabularySize ? "bytes" : "gpt2")}.");
+            var tokenizer = Dsl.Runtime.Language.TextTokenizer.Parse(s.DataOptions.Tokenizer);
+            if (graph.Vocabulary < tokenizer.VocabularySize)
+                throw new InvalidOptionException("--tokenizer", $"a tokenizer whose ids {entry.Name}'s vocabulary of {graph.Vocabulary:N0} holds (bytes: 256, gpt2: 50,257)", $"{tokenizer.Name} ({tokenizer.VocabularySize:N0} tokens)");
         }
 
         /// <summary>The task's main metric as the summary line says it: "accuracy 91.2 %", "mean IoU 0.8312", "R² 0.9410".</summary>
@@ -553,6 +568,7 @@ namespace Dsl.Cli
         {
             var (entry, loaded, origin) = LoadCheckpoint(checkpoint, modelName, s.DataOptions.Classes);
             using var model = loaded;
+            CheckLanguageModelData(entry, s);
             foreach (var head in FineTuning.ReplacedHeads(model)) output.WriteLine(head);
             using var test = OpenData(s, entry, s.Data, train: false, TextWriter.Null);
             EvalResult result;

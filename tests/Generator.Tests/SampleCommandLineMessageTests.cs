@@ -34,7 +34,7 @@ namespace Dsl.Generator.Tests
             var (code, _, error) = Run("train", "--model", "gpt-mini", "--epochs", "1");
             Assert.Equal(2, code);
             Assert.Equal("error: gpt-mini is a language model: it takes token ids [N, L] (L at most 128, ids in [0, 256)) and gives next-token logits per position. " +
-                "The trainer's tasks take images, tables and arrays with class, mask or value targets; train it from code with your own loss, or export its PyTorch twin (export --format pytorch).", error.Trim());
+                "Train it on a UTF-8 text file: --data corpus.txt --tokenizer bytes.", error.Trim());
         }
 
         [Fact]
