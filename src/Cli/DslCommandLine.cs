@@ -62,7 +62,8 @@ namespace Dsl.Cli
             var imageSize = new Option<int?>("--image-size") { Description = "IDX data: resize images to NxN, which must match the model's [Input]; other data: the size S of the transform presets (default: the model's input size; the cifar preset keeps the images' own size)" };
             var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
             var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
-            var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 (CUDA only; no autocast in TorchSharp, see docs/runtime.md)" };
+            var precision = new Option<string>("--precision") { Description = "float32, bf16 (mixed: CPUs with AVX512-BF16 or AMX-BF16, and CUDA) or fp16 (mixed, CUDA): convolutions and matrix products in the 16-bit type as PyTorch's autocast, weights float32 (default float32)", DefaultValueFactory = _ => "float32" };
+            precision.AcceptOnlyFromAmong(TrainCommand.PrecisionNames);
             var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy or .npz file; default: the built-in Fashion-MNIST subset" };
             var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy or segmentation (default auto: from the path)", DefaultValueFactory = _ => "auto" };
             var valData = new Option<string?>("--val-data") { Description = "Validation data of the same format (default: the source's own test split or val/ folder)" };
@@ -92,7 +93,7 @@ namespace Dsl.Cli
             var train = new Command("train", "Train a network on (Fashion-)MNIST, an image folder, CIFAR, a CSV file or NumPy arrays")
             {
                 model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
-                device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
+                device, threads, precision, data, dataset, download, output, resume, overwrite, seed, limit,
                 format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
                 task, loss, labelSmoothing,
                 initFrom, freeze, lrFor,
@@ -109,6 +110,7 @@ namespace Dsl.Cli
                 Task = parse.GetValue(task),
                 Loss = parse.GetValue(loss),
                 LabelSmoothing = parse.GetValue(labelSmoothing),
+                Precision = TrainCommand.ParsePrecision(parse.GetValue(precision)!),
                 DataOptions = new DataOptions
                 {
                     Format = DataSources.ParseFormat(parse.GetValue(format)!),
@@ -146,7 +148,6 @@ namespace Dsl.Cli
                     ImageSize = parse.GetValue(imageSize) ?? s.ImageSize,
                     Device = parse.GetValue(device)!,
                     Threads = parse.GetValue(threads),
-                    BFloat16 = parse.GetValue(bf16),
                     Download = parse.GetValue(download),
                     Out = parse.GetValue(output)!,
                     Resume = parse.GetValue(resume),
@@ -166,7 +167,7 @@ namespace Dsl.Cli
             var engine = new Option<InferenceEngine>("--engine") { Description = "torch (TorchSharp) or onnx (export, then ONNX Runtime)", DefaultValueFactory = _ => InferenceEngine.Torch };
             var evaluate = new Command("evaluate", "Test accuracy of a checkpoint on the data's test split (or all of it when it has none)")
             {
-                checkpoint, evalModel, data, dataset, engine, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
+                checkpoint, evalModel, data, dataset, engine, precision, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
                 task, loss,
             };
             evaluate.SetAction(parse => commands.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel),
