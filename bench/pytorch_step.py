@@ -1,6 +1,9 @@
 """D2L ResNet-18 training step in PyTorch eager, driven by the benchmark program.
 
-Usage: python3 pytorch_step.py --threads N --size S --batch B
+Usage: python3 pytorch_step.py --threads N --size S --batch B [--precision float32|bf16]
+
+With --precision bf16 the forward and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
+CPU mixed precision (float32 weights, convolutions and matrix products in bfloat16).
 
 Prints "ready <torch version> <parameter count>", then for every line "steps K" on standard input runs K
 SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed>"; for "phases K" it
@@ -56,7 +59,9 @@ def main():
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--precision", choices=["float32", "bf16"], default="float32")
     a = p.parse_args()
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = resnet18()
@@ -76,7 +81,8 @@ def main():
             for _ in range(steps):
                 t0 = time.perf_counter()
                 opt.zero_grad()
-                loss = F.cross_entropy(net(x), y)
+                with autocast:
+                    loss = F.cross_entropy(net(x), y)
                 t1 = time.perf_counter()
                 loss.backward()
                 t2 = time.perf_counter()
@@ -88,7 +94,8 @@ def main():
         start = time.perf_counter()
         for _ in range(steps):
             opt.zero_grad()
-            loss = F.cross_entropy(net(x), y)
+            with autocast:
+                loss = F.cross_entropy(net(x), y)
             loss.backward()
             opt.step()
         print(f"seconds {time.perf_counter() - start:.6f}", flush=True)

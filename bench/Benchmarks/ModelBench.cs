@@ -30,7 +30,7 @@ namespace Dsl.Benchmarks
         public static long Parameters(nn.Module<Tensor, Tensor> m) => m.parameters().Sum(p => p.numel());
 
         /// <summary>One contender of the training benchmark: runs k SGD steps and returns the seconds.</summary>
-        private sealed class Contender : IDisposable
+        internal sealed class Contender : IDisposable
         {
             public Contender(string name, Func<int, double> run, Action? dispose = null)
             {
@@ -48,10 +48,12 @@ namespace Dsl.Benchmarks
             public void Dispose() => _dispose?.Invoke();
         }
 
-        private static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+        /// <summary>SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender).</summary>
+        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32)
         {
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision);
             return new Contender(name, steps =>
             {
                 var sw = Stopwatch.StartNew();
@@ -59,12 +61,12 @@ namespace Dsl.Benchmarks
                 {
                     using var scope = torch.NewDisposeScope();
                     opt.zero_grad();
-                    var loss = nn.functional.cross_entropy(model.forward(x), y);
+                    var loss = nn.functional.cross_entropy(model.forward(x).@float(), y);
                     loss.backward();
                     opt.step();
                 }
                 return sw.Elapsed.TotalSeconds;
-            }, () => { opt.Dispose(); model.Dispose(); })
+            }, () => { autocast.Dispose(); opt.Dispose(); model.Dispose(); })
             {
                 Phases = steps =>
                 {
@@ -74,7 +76,7 @@ namespace Dsl.Benchmarks
                         using var scope = torch.NewDisposeScope();
                         long t0 = Stopwatch.GetTimestamp();
                         opt.zero_grad();
-                        var loss = nn.functional.cross_entropy(model.forward(x), y);
+                        var loss = nn.functional.cross_entropy(model.forward(x).@float(), y);
                         long t1 = Stopwatch.GetTimestamp();
                         loss.backward();
                         long t2 = Stopwatch.GetTimestamp();
@@ -90,7 +92,7 @@ namespace Dsl.Benchmarks
         }
 
         /// <summary>The PyTorch script as a subprocess, or null (with the reason) when python3-torch is missing.</summary>
-        private static Contender? PythonContender(Options o, int size, int batch, out string note)
+        internal static Contender? PythonContender(Options o, int size, int batch, out string note, string precision = "float32")
         {
             note = "";
             const string python = "/usr/bin/python3";
@@ -103,7 +105,7 @@ namespace Dsl.Benchmarks
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { script, "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { script, "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture), "--precision", precision })
                 psi.ArgumentList.Add(a);
             var p = Process.Start(psi)!;
             p.ErrorDataReceived += (_, _) => { };
@@ -118,7 +120,7 @@ namespace Dsl.Benchmarks
             var parts = ready.Split(' ');
             note = $"PyTorch {parts[1]}, {long.Parse(parts[2], CultureInfo.InvariantCulture):N0} parameters";
             PyTorchVersion = parts[1];
-            return new Contender($"PyTorch {parts[1]} eager", steps =>
+            return new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}", steps =>
             {
                 p.StandardInput.WriteLine("steps " + steps.ToString(CultureInfo.InvariantCulture));
                 p.StandardInput.Flush();
