@@ -136,5 +136,52 @@ namespace Dsl.Benchmarks
             Console.WriteLine($"   speed-up bf16 TorchSharp vs float32 ONNX Runtime: of medians {r.Median / b.Median:F2}");
             return new InferResult(batch, f, b, r);
         }
+
+        /// <summary>
+        /// Where the bf16 step's time goes: every layer of the D2L ResNet-18 alone, forward and backward on an input of
+        /// its shape and of the type it gets in the network (float32 for the first convolution, bf16 after it), in
+        /// float32 and under bf16 mixed precision, in rotation; prints the layers by bf16 time with the ratio.
+        /// </summary>
+        public static void Layers(int batch, int repeats)
+        {
+            const int size = 96;
+            Console.WriteLine($"-- layer by layer, forward + backward, {size}x{size}, batch {batch}: float32 vs bf16 mixed, median of {repeats} rotating repeats");
+            using var net = ModelBench.Generated(size);
+            net.train();
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of((IDeclaredNetwork)net);
+            var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+            var rows = new List<(string Path, string Kind, double F32, double Bf16)>();
+            bool first = true;
+            foreach (var node in graph.Root.Descendants().Where(n => n.Form == Dsl.Runtime.Graph.NodeForm.Leaf))
+            {
+                if (modules[node.Path] is not nn.Module<Tensor, Tensor> layer) continue;
+                var shape = node.Input.Prepend(batch).ToArray();
+                var times = new[] { new List<double>(), new List<double>() };
+                for (int r = 0; r < repeats + 1; r++)
+                {
+                    for (int k = 0; k < 2; k++)
+                    {
+                        int j = (k + r) % 2;
+                        var precision = j == 0 ? Precision.Float32 : Precision.BFloat16;
+                        using var scope = torch.NewDisposeScope();
+                        using var autocast = MixedPrecision.Enable(layer, precision);
+                        var x = torch.rand(shape);
+                        if (j == 1 && !first) x = x.to(ScalarType.BFloat16);
+                        x.requires_grad_(true);
+                        long t0 = Stopwatch.GetTimestamp();
+                        layer.call(x).to_type(ScalarType.Float32).sum().backward();
+                        if (r > 0) times[j].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    }
+                }
+                first = false;
+                rows.Add((node.Path, node.Module, new Stats(times[0]).Median, new Stats(times[1]).Median));
+            }
+            Console.WriteLine($"   all layers: float32 {rows.Sum(r => r.F32):F0} ms, bf16 {rows.Sum(r => r.Bf16):F0} ms");
+            foreach (var kind in rows.GroupBy(r => r.Kind).OrderByDescending(g => g.Sum(r => r.Bf16)))
+                Console.WriteLine($"   {kind.Key,-20} x{kind.Count(),-3} float32 {kind.Sum(r => r.F32),8:F1} ms, bf16 {kind.Sum(r => r.Bf16),8:F1} ms, float32/bf16 {kind.Sum(r => r.F32) / kind.Sum(r => r.Bf16):F2}");
+            Console.WriteLine("   slowest layers in bf16:");
+            foreach (var r in rows.OrderByDescending(r => r.Bf16).Take(8))
+                Console.WriteLine($"   {r.Path,-28} {r.Kind,-18} float32 {r.F32,7:F1} ms, bf16 {r.Bf16,7:F1} ms, float32/bf16 {r.F32 / r.Bf16:F2}");
+        }
     }
 }

@@ -143,6 +143,7 @@ namespace Dsl.Benchmarks
                         $"PyTorch autocast / its float32: {ModelBench.PairedRatios(pb.Raw, pf.Raw).Median:F2}x ({pf.Median:F1} img/s float32)"));
                 }
                 else verdicts.Add(new Verdict("train step 96x96 b32: PyTorch eager bf16 autocast", r.PythonNote, ">= 1.00x", null));
+                Bf16Bench.Layers(32, o.Quick ? 3 : 5);
             }
 
             if (o.Runs("bf16-infer"))
