@@ -165,9 +165,10 @@ namespace Dsl.Benchmarks
                         var precision = j == 0 ? Precision.Float32 : Precision.BFloat16;
                         using var scope = torch.NewDisposeScope();
                         using var autocast = MixedPrecision.Enable(layer, precision);
-                        var x = torch.rand(shape);
-                        if (j == 1 && !first) x = x.to(ScalarType.BFloat16);
-                        x.requires_grad_(true);
+                        var leaf = torch.rand(shape);
+                        if (j == 1 && !first) leaf = leaf.to(ScalarType.BFloat16);
+                        leaf.requires_grad_(true);
+                        var x = leaf.clone(); // not a leaf: in-place layers (ReLU) may write it
                         long t0 = Stopwatch.GetTimestamp();
                         layer.call(x).to_type(ScalarType.Float32).sum().backward();
                         if (r > 0) times[j].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
