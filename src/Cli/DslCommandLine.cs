@@ -22,11 +22,13 @@ namespace Dsl.Cli
         {
             var commands = new TrainCommand(catalog);
             var defaults = new TrainSettings();
+            var precision = new Option<string>("--precision") { Description = "float32, bf16 (mixed: CPUs with AVX512-BF16 or AMX-BF16, and CUDA) or fp16 (mixed, CUDA): convolutions and matrix products in the 16-bit type as PyTorch's autocast, weights float32 (default float32); summary: print the casts layer by layer", DefaultValueFactory = _ => "float32" };
+            precision.AcceptOnlyFromAmong(TrainCommand.PrecisionNames);
 
             // summary NAME
             var modelArgument = new Argument<string>("model") { Description = "Network name: " + catalog.Names };
             var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes and the training memory plan", DefaultValueFactory = _ => 1 };
-            var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption };
+            var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption, precision };
             summary.SetAction(parse =>
             {
                 var entry = catalog.Find(parse.GetValue(modelArgument)!);
@@ -34,6 +36,9 @@ namespace Dsl.Cli
                 // A batch below 1 would print negative shapes and multiply-adds.
                 if (batch < 1) throw new Dsl.Runtime.InvalidOptionException("--batch", "a whole number of at least 1 (the batch size shown in the shapes)", batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 Console.Write(entry.Info.Summary(batch));
+                var chosen = TrainCommand.ParsePrecision(parse.GetValue(precision)!);
+                if (chosen != Precision.Float32)
+                    Console.Write("\n" + Dsl.Runtime.Autocast.AutocastPlan.Of(Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info), chosen));
                 return 0;
             });
 
@@ -62,8 +67,6 @@ namespace Dsl.Cli
             var imageSize = new Option<int?>("--image-size") { Description = "IDX data: resize images to NxN, which must match the model's [Input]; other data: the size S of the transform presets (default: the model's input size; the cifar preset keeps the images' own size)" };
             var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
             var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
-            var precision = new Option<string>("--precision") { Description = "float32, bf16 (mixed: CPUs with AVX512-BF16 or AMX-BF16, and CUDA) or fp16 (mixed, CUDA): convolutions and matrix products in the 16-bit type as PyTorch's autocast, weights float32 (default float32)", DefaultValueFactory = _ => "float32" };
-            precision.AcceptOnlyFromAmong(TrainCommand.PrecisionNames);
             var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy or .npz file; default: the built-in Fashion-MNIST subset" };
             var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy or segmentation (default auto: from the path)", DefaultValueFactory = _ => "auto" };
             var valData = new Option<string?>("--val-data") { Description = "Validation data of the same format (default: the source's own test split or val/ folder)" };

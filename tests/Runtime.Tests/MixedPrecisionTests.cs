@@ -224,6 +224,26 @@ namespace Dsl.Runtime.Tests
         }
 
         [Fact]
+        public void Summary_prints_the_casts_of_every_layer_from_the_graph()
+        {
+            var (code, output, error) = CommandLineTests.Cli("summary", "resnet-mini", "--precision", "bf16");
+            Assert.True(code == 0, error);
+            var lines = output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
+            int header = lines.FindIndex(l => l[0] == "module or step");
+            Assert.True(header > 0, output);
+            var rows = lines.Skip(header + 1).TakeWhile(l => l.Length == 4).ToDictionary(l => l[0] + " " + l[1], l => (Ops: l[2], Type: l[3]));
+            // One row per layer of the graph (20 in resnet-mini) and per merge or in-place step (3 blocks x relu, add, relu, under one key each).
+            var leaves = Dsl.Runtime.Graph.NetworkGraph.Of(ResNetMini.Info).Root.Descendants().Where(n => n.Form == Dsl.Runtime.Graph.NodeForm.Leaf).ToList();
+            Assert.Equal(20, leaves.Count);
+            foreach (var leaf in leaves) Assert.True(rows.ContainsKey(leaf.Path + " " + leaf.Module), $"no row for {leaf.Path}:\n{output}");
+            Assert.Equal(("conv2d", "bf16"), rows["stem.conv Conv2d"]);
+            Assert.Equal(("linear", "bf16"), rows["head.fc Linear"]);
+            Assert.Equal(("batch_norm", "as received"), rows["stem.bn BatchNorm2d"]);
+            Assert.Equal(("add_", "as received"), rows["stage1.0:y add"]);
+            Assert.Contains("loss: float32 (cross_entropy_loss, nll_loss, mse_loss, l1_loss, huber_loss)", output);
+        }
+
+        [Fact]
         public void The_grad_scaler_skips_a_step_that_overflowed_and_halves_then_grows_its_scale()
         {
             var scaler = new GradScaler(initialScale: 1024, growthInterval: 2);

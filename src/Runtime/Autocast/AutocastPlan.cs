@@ -108,10 +108,12 @@ namespace Dsl.Runtime.Autocast
         public override string ToString()
         {
             var sb = new StringBuilder();
-            sb.Append(CultureInfo.InvariantCulture, $"{MemoryPlan.Name(Precision)} mixed precision on {Device}: weights float32, casts per PyTorch's autocast lists\n");
-            int width = Math.Max(4, Modules.Concat(Steps).Select(e => e.Path.Length).DefaultIfEmpty(0).Max());
-            foreach (var e in Modules.Concat(Steps))
-                sb.Append((e.Path.Length == 0 ? "(root)" : e.Path).PadRight(width + 2)).Append(e.Kind.PadRight(24)).Append(e.Rule.Ops.PadRight(40)).Append(ComputesIn(e.Policy)).Append('\n');
+            var rows = Modules.Concat(Steps).Select(e => (Path: e.Path.Length == 0 ? "(network)" : e.Path, e.Kind, e.Rule.Ops, Type: ComputesIn(e.Policy))).ToList();
+            rows.Insert(0, ("module or step", "kind", "operations", "computes in"));
+            int w0 = rows.Max(r => r.Path.Length) + 2, w1 = rows.Max(r => r.Kind.Length) + 2, w2 = rows.Max(r => r.Ops.Length) + 2;
+            sb.Append(CultureInfo.InvariantCulture, $"{MemoryPlan.Name(Precision)} mixed precision on {(Device == AutocastDevice.Cpu ? "the CPU" : "CUDA")}: weights float32, casts as PyTorch's autocast lists\n");
+            foreach (var r in rows)
+                sb.Append(r.Path.PadRight(w0)).Append(r.Kind.PadRight(w1)).Append(r.Ops.PadRight(w2)).Append(r.Type).Append('\n');
             sb.Append("loss: float32 (").Append(string.Join(", ", AutocastLists.Float32Losses)).Append(")\n");
             return sb.ToString();
         }
