@@ -6,7 +6,7 @@ With --precision bf16 the forward and the loss run under torch.autocast("cpu", d
 CPU mixed precision (float32 weights, convolutions and matrix products in bfloat16).
 
 Prints "ready <torch version> <parameter count>", then for every line "steps K" on standard input runs K
-SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed>"; for "phases K" it
+SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed> <processor seconds>"; for "phases K" it
 prints "phases <forward> <backward> <optimizer step>" in seconds summed over K steps. "quit" ends.
 The benchmark program interleaves these requests with its own contenders so all share the same conditions.
 """
@@ -91,14 +91,14 @@ def main():
                 f, b, o = f + t1 - t0, b + t2 - t1, o + t3 - t2
             print(f"phases {f:.6f} {b:.6f} {o:.6f}", flush=True)
             continue
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(steps):
             opt.zero_grad()
             with autocast:
                 loss = F.cross_entropy(net(x), y)
             loss.backward()
             opt.step()
-        print(f"seconds {time.perf_counter() - start:.6f}", flush=True)
+        print(f"seconds {time.perf_counter() - start:.6f} {time.process_time() - cpu:.6f}", flush=True)
 
 
 if __name__ == "__main__":

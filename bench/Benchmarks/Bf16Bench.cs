@@ -19,7 +19,7 @@ namespace Dsl.Benchmarks
         /// <summary>Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), as the trainer checks it.</summary>
         public static bool CpuHasBf16 => PrecisionSupport.CpuFlags() is { } flags && PrecisionSupport.Bf16Flags.Any(flags.Contains);
 
-        public sealed record TrainResult(int Size, int Batch, Stats Float32, Stats Bf16, Stats? PyTorchFloat32, Stats? PyTorchBf16, string PythonNote);
+        public sealed record TrainResult(int Size, int Batch, Stats Float32, Stats Bf16, Stats? PyTorchFloat32, Stats? PyTorchBf16, string PythonNote, Stats CpuFloat32, Stats CpuBf16);
 
         /// <summary>
         /// Images/s of SGD steps (momentum 0.9, cross-entropy) in four contenders that run in rotation, each repeat
@@ -42,6 +42,7 @@ namespace Dsl.Benchmarks
             if (!o.NoPython && ModelBench.PythonContender(o, size, batch, out _, "bf16") is { } pb) contenders.Add(pb);
             Console.WriteLine("   python: " + note);
             var phases = contenders.Select(_ => new[] { new List<double>(), new List<double>(), new List<double>() }).ToArray();
+            var cpuMs = contenders.Select(_ => new List<double>()).ToArray();
             try
             {
                 foreach (var c in contenders) c.Run(warmup);
@@ -49,10 +50,12 @@ namespace Dsl.Benchmarks
                 {
                     for (int k = 0; k < contenders.Count; k++)
                     {
-                        var c = contenders[(k + r) % contenders.Count];
+                        int j = (k + r) % contenders.Count;
+                        var c = contenders[j];
                         GC.Collect();
                         GC.WaitForPendingFinalizers();
                         c.ImagesPerSecond.Add(steps * batch / c.Run(steps));
+                        cpuMs[j].Add(c.LastCpuSeconds * 1000 / steps);
                     }
                 }
                 // Where the time goes: one phase-timed repeat per contender, in rotation too.
@@ -71,7 +74,12 @@ namespace Dsl.Benchmarks
                 foreach (var c in contenders) c.Dispose();
             }
             for (int j = 0; j < contenders.Count; j++)
-                Console.WriteLine($"   {contenders[j].Name,-36} images/s {new Stats(contenders[j].ImagesPerSecond).Format()}; ms/step: forward+loss {new Stats(phases[j][0]).Median:F1}, backward {new Stats(phases[j][1]).Median:F1}, optimizer {new Stats(phases[j][2]).Median:F1}");
+                Console.WriteLine($"   {contenders[j].Name,-36} images/s {new Stats(contenders[j].ImagesPerSecond).Format()}; ms/step: forward+loss {new Stats(phases[j][0]).Median:F1}, backward {new Stats(phases[j][1]).Median:F1}, optimizer {new Stats(phases[j][2]).Median:F1}; processor ms/step {new Stats(cpuMs[j]).Median:F0}");
+            // Processor time counts the work done whatever else runs on the machine (with one thread exactly; with more,
+            // threads waiting at barriers add to it); wall-clock speed is what a user sees.
+            var cf = new Stats(cpuMs[0]);
+            var cb = new Stats(cpuMs[1]);
+            Console.WriteLine($"   processor time per step float32 / bf16 (generated): {cf.Median / cb.Median:F2}");
             var f = new Stats(contenders[0].ImagesPerSecond);
             var b = new Stats(contenders[1].ImagesPerSecond);
             Stats? pf32 = contenders.Count > 2 ? new Stats(contenders[2].ImagesPerSecond) : null;
@@ -82,7 +90,9 @@ namespace Dsl.Benchmarks
                 Console.WriteLine($"   PyTorch bf16 autocast / float32: of medians {pb16.Median / pf32.Median:F2}; per repeat {ModelBench.PairedRatios(pb16.Raw, pf32.Raw).Format("F2")}");
                 Console.WriteLine($"   generated bf16 / PyTorch bf16 autocast: of medians {b.Median / pb16.Median:F2}; per repeat {ModelBench.PairedRatios(b.Raw, pb16.Raw).Format("F2")}  (PyTorch {ModelBench.PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
             }
-            return new TrainResult(size, batch, f, b, pf32, pb16, note);
+            if (contenders.Count > 3 && cpuMs[2].All(double.IsFinite))
+                Console.WriteLine($"   processor time per step: PyTorch float32 {new Stats(cpuMs[2]).Median:F0} ms, bf16 autocast {new Stats(cpuMs[3]).Median:F0} ms; generated bf16 / PyTorch bf16 autocast {new Stats(cpuMs[3]).Median / cb.Median:F2} (> 1: less work here)");
+            return new TrainResult(size, batch, f, b, pf32, pb16, note, cf, cb);
         }
 
         public sealed record InferResult(int Batch, Stats Float32, Stats Bf16, Stats Onnx);

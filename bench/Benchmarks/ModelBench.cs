@@ -45,6 +45,8 @@ namespace Dsl.Benchmarks
             /// <summary>Seconds of (zero_grad + forward + loss, backward, optimizer step) summed over k steps.</summary>
             public Func<int, double[]>? Phases { get; init; }
             public List<double> ImagesPerSecond { get; } = new();
+            /// <summary>Processor seconds (all threads of the contender's process) of the last <see cref="Run"/>; NaN when unknown.</summary>
+            public double LastCpuSeconds { get; set; } = double.NaN;
             public void Dispose() => _dispose?.Invoke();
         }
 
@@ -54,8 +56,12 @@ namespace Dsl.Benchmarks
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
             var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision);
-            return new Contender(name, steps =>
+            var process = Process.GetCurrentProcess();
+            Contender? self = null;
+            self = new Contender(name, steps =>
             {
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 for (int i = 0; i < steps; i++)
                 {
@@ -65,7 +71,10 @@ namespace Dsl.Benchmarks
                     loss.backward();
                     opt.step();
                 }
-                return sw.Elapsed.TotalSeconds;
+                double wall = sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                self!.LastCpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+                return wall;
             }, () => { autocast.Dispose(); opt.Dispose(); model.Dispose(); })
             {
                 Phases = steps =>
@@ -89,6 +98,7 @@ namespace Dsl.Benchmarks
                     return t;
                 },
             };
+            return self;
         }
 
         /// <summary>The PyTorch script as a subprocess, or null (with the reason) when python3-torch is missing.</summary>
@@ -120,12 +130,15 @@ namespace Dsl.Benchmarks
             var parts = ready.Split(' ');
             note = $"PyTorch {parts[1]}, {long.Parse(parts[2], CultureInfo.InvariantCulture):N0} parameters";
             PyTorchVersion = parts[1];
-            return new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}", steps =>
+            Contender? self = null;
+            self = new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}", steps =>
             {
                 p.StandardInput.WriteLine("steps " + steps.ToString(CultureInfo.InvariantCulture));
                 p.StandardInput.Flush();
                 string line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the PyTorch script ended early");
-                return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+                var fields = line.Split(' ');
+                if (fields.Length > 2) self!.LastCpuSeconds = double.Parse(fields[2], CultureInfo.InvariantCulture);
+                return double.Parse(fields[1], CultureInfo.InvariantCulture);
             }, () =>
             {
                 try { p.StandardInput.WriteLine("quit"); p.StandardInput.Close(); p.WaitForExit(10000); }
@@ -140,6 +153,7 @@ namespace Dsl.Benchmarks
                     return line.Split(' ').Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
                 },
             };
+            return self;
         }
 
         public static string? PyTorchVersion { get; private set; }

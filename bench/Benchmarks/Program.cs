@@ -134,7 +134,8 @@ namespace Dsl.Benchmarks
                 var r = o.Quick ? Bf16Bench.Train(o, 96, 32, 1, 5, 1) : Bf16Bench.Train(o, 96, 32, 2, 11, 2);
                 var speedup = ModelBench.PairedRatios(r.Bf16.Raw, r.Float32.Raw);
                 verdicts.Add(new Verdict("train step 96x96 b32: bf16 mixed / float32 (generated D2L ResNet-18)",
-                    $"{speedup.Median:F2}x (IQR {speedup.Q1:F2}-{speedup.Q3:F2}; {r.Bf16.Median:F1} vs {r.Float32.Median:F1} img/s)", ">= 1.25x", bf16 ? speedup.Median >= 1.25 : null));
+                    $"{speedup.Median:F2}x (IQR {speedup.Q1:F2}-{speedup.Q3:F2}; {r.Bf16.Median:F1} vs {r.Float32.Median:F1} img/s)", ">= 1.25x", bf16 ? speedup.Median >= 1.25 : null,
+                    $"processor time per step float32 / bf16 {r.CpuFloat32.Median / r.CpuBf16.Median:F2} ({r.CpuFloat32.Median:F0} vs {r.CpuBf16.Median:F0} ms)"));
                 if (r.PyTorchBf16 is Stats pb && r.PyTorchFloat32 is Stats pf)
                 {
                     var vs = ModelBench.PairedRatios(r.Bf16.Raw, pb.Raw);

@@ -231,8 +231,9 @@ namespace Dsl.Runtime.Tests
             var lines = output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Split(l.Trim(), @"\s{2,}")).ToList();
             int header = lines.FindIndex(l => l[0] == "module or step");
             Assert.True(header > 0, output);
-            var rows = lines.Skip(header + 1).TakeWhile(l => l.Length == 4).ToDictionary(l => l[0] + " " + l[1], l => (Ops: l[2], Type: l[3]));
-            // One row per layer of the graph (20 in resnet-mini) and per merge or in-place step (3 blocks x relu, add, relu, under one key each).
+            var rows = lines.Skip(header + 1).TakeWhile(l => l.Length == 4)
+                .GroupBy(l => l[0] + " " + l[1]).ToDictionary(g => g.Key, g => (Ops: g.First()[2], Type: g.First()[3]));
+            // A row for every layer of the graph (20 in resnet-mini) and every merge or in-place step.
             var leaves = Dsl.Runtime.Graph.NetworkGraph.Of(ResNetMini.Info).Root.Descendants().Where(n => n.Form == Dsl.Runtime.Graph.NodeForm.Leaf).ToList();
             Assert.Equal(20, leaves.Count);
             foreach (var leaf in leaves) Assert.True(rows.ContainsKey(leaf.Path + " " + leaf.Module), $"no row for {leaf.Path}:\n{output}");
