@@ -41,6 +41,9 @@ namespace ResNetSample
             new("mlp", "a multilayer perceptron on flat 784 features (a CSV or .npy of pixels)", () => new Mlp(), Mlp.Info),
             new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time", () => new SequenceNet(), SequenceNet.Info),
             new("row-sequence-net", "1-d convolutions over 28 steps of 28 features: MNIST read row by row (--transforms \"ImageToSequence()\")", () => new RowSequenceNet(), RowSequenceNet.Info),
+            new("row-lstm", "an LSTM over 28 steps of 28 features: MNIST read row by row (--transforms \"ImageToSequence()\")", () => new RowLstm(), RowLstm.Info),
+            new("gru-tagger", "two bidirectional GRU layers tagging each of 24 steps of 8 features with one of 5 classes", () => new GruTagger(), GruTagger.Info),
+            new("bilstm-classifier", "LSTM layers (one bias-free, two bidirectional) classifying 20 steps of 6 features into 3 classes", () => new BiLstmClassifier(), BiLstmClassifier.Info),
             new("regression-mlp", "an MLP from 8 features to one value (make-data regression)", () => new RegressionMlp(), RegressionMlp.Info),
             new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
         };

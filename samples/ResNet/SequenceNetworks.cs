@@ -34,6 +34,36 @@ namespace ResNetSample
     [Flatten] [Linear(10)]
     public partial class RowSequenceNet;
 
+    /// <summary>
+    /// An LSTM reading MNIST images row by row: <c>ImageToSequence()</c> gives [28 features, 28 steps] (the 1-d
+    /// convolutions' layout), the Permute turns it into 28 steps of 28 features [L, F] (the recurrent layers' layout),
+    /// and the classifier reads the final hidden state.
+    /// </summary>
+    [Input(28, 28)]
+    [Permute(0, 2, 1)]
+    [LSTM(128, RecurrentOutput.LastStep)]
+    [Linear(10)]
+    public partial class RowLstm;
+
+    /// <summary>
+    /// A sequence tagger: two stacked bidirectional GRU layers give each of 24 steps 2 x 32 features, and a Linear gives
+    /// each step 5 classes: [24, 8] -> [24, 5].
+    /// </summary>
+    [Input(24, 8)]
+    [GRU(32, RecurrentOutput.AllSteps, Layers = 2, Bidirectional = true, Dropout = 0.1)]
+    [Linear(5)]
+    public partial class GruTagger;
+
+    /// <summary>
+    /// A sequence classifier: an LSTM without biases passes every step on to two stacked bidirectional LSTM layers, whose
+    /// final hidden states (forward after the last step, backward after the first) are classified: [20, 6] -> [3].
+    /// </summary>
+    [Input(20, 6)]
+    [LSTM(16, RecurrentOutput.AllSteps, Bias = false)]
+    [LSTM(12, RecurrentOutput.LastStep, Layers = 2, Bidirectional = true)]
+    [Linear(3)]
+    public partial class BiLstmClassifier;
+
     /// <summary>A regression MLP: 8 features to one value (the sample's synthetic regression table, <c>make-data regression</c>).</summary>
     [Input(8)]
     [Linear(64)] [ReLU]

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
 using SkiaSharp;
@@ -54,6 +55,23 @@ namespace ResNetSample
                     WriteGrey(Path.Combine(root, split, "masks", name), mask, size);
                 }
             }
+        }
+
+        /// <summary>
+        /// A text corpus every Debian system has: the license texts of <c>/usr/share/common-licenses</c> (package
+        /// base-files, essential), in file-name order, separated by blank lines (about 450,000 characters).
+        /// </summary>
+        /// <returns>The number of files and characters written.</returns>
+        public static (int Files, int Characters) Licenses(string path, string folder = "/usr/share/common-licenses")
+        {
+            if (!Directory.Exists(folder))
+                throw new DirectoryNotFoundException($"{folder} does not exist (it comes with Debian's base-files package); give any UTF-8 text file to train on instead.");
+            var files = Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+            var text = string.Join("\n\n", files.Select(File.ReadAllText));
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null) Directory.CreateDirectory(directory);
+            File.WriteAllText(path, text, new UTF8Encoding(false));
+            return (files.Length, text.Length);
         }
 
         /// <summary>

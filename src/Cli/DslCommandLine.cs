@@ -67,8 +67,8 @@ namespace Dsl.Cli
             var imageSize = new Option<int?>("--image-size") { Description = "IDX data: resize images to NxN, which must match the model's [Input]; other data: the size S of the transform presets (default: the model's input size; the cifar preset keeps the images' own size)" };
             var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
             var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
-            var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy or .npz file; default: the built-in Fashion-MNIST subset" };
-            var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy or segmentation (default auto: from the path)", DefaultValueFactory = _ => "auto" };
+            var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy, .npz or .txt file; default: the built-in Fashion-MNIST subset" };
+            var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy, segmentation or text (default auto: from the path)", DefaultValueFactory = _ => "auto" };
             var valData = new Option<string?>("--val-data") { Description = "Validation data of the same format (default: the source's own test split or val/ folder)" };
             var valFraction = new Option<double?>("--val-fraction") { Description = "Hold out this fraction of the training data for validation (seeded by --seed)" };
             var transforms = new Option<string?>("--transforms") { Description = "Per-sample transforms: imagenet, cifar, none, or torchvision's names, e.g. \"RandomCrop(32, padding=4); RandomHorizontalFlip()\"" };
@@ -77,12 +77,13 @@ namespace Dsl.Cli
             var target = new Option<string?>("--target") { Description = "CSV: the target column, by name or 0-based index (default: the last)" };
             var targetKind = new Option<CsvTargetKind>("--target-kind") { Description = "CSV: class, value or auto (default auto: class when every target is a whole number or a name)", DefaultValueFactory = _ => CsvTargetKind.Auto };
             var channelsLast = new Option<bool>("--channels-last") { Description = "NumPy: inputs are [N, H, W, C] images" };
+            var tokenizer = new Option<string>("--tokenizer") { Description = "Text: gpt2 (GPT-2's byte-pair encoding, 50,257 tokens) or bytes (UTF-8 bytes, 256 tokens); windows are the model's input length", DefaultValueFactory = _ => "gpt2" };
             var classes = new Option<int?>("--classes") { Description = "Number of classes of the task: a classifier declared for another number gets a new head (fc: 1000 -> 5 classes); segmentation: the classes in the masks" };
             var initFrom = new Option<string?>("--init-from") { Description = "Start from a PyTorch .pth or .safetensors state dict in the network's layout (torchvision's for the torchvision networks); a head of another size in the file is skipped" };
             var freeze = new Option<string[]>("--freeze") { Description = "Freeze the parameters whose names match these globs, comma-separated, e.g. 'conv1.*,bn1.*,layer1.*'; their BatchNorm layers keep their statistics" };
             var lrFor = new Option<string[]>("--lr-for") { Description = "Learning rates by parameter-name glob, comma-separated PATTERN=RATE, e.g. 'fc.*=0.01'; the schedule scales every group alike" };
             var ignoreIndex = new Option<int>("--ignore-index") { Description = "Segmentation: mask value of unlabelled pixels (default 255)", DefaultValueFactory = _ => SegmentationFolder.DefaultIgnoreIndex };
-            var task = new Option<string?>("--task") { Description = "classification, sequence-classification, segmentation or regression (default: from the data and the model's output)" };
+            var task = new Option<string?>("--task") { Description = "classification, sequence-classification, segmentation, regression or language-model (default: from the data and the model's output)" };
             var loss = new Option<RegressionLoss?>("--loss") { Description = "Regression loss: mse, mae or huber (default mse)" };
             var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Classification: label smoothing in [0, 1), e.g. 0.1" };
             var workers = new Option<int>("--workers") { Description = "Threads decoding and transforming samples (default: one per core)" };
@@ -98,7 +99,7 @@ namespace Dsl.Cli
                 model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
                 device, threads, precision, data, dataset, download, output, resume, overwrite, seed, limit,
                 format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
-                task, loss, labelSmoothing,
+                task, loss, labelSmoothing, tokenizer,
                 initFrom, freeze, lrFor,
             };
 
@@ -126,6 +127,7 @@ namespace Dsl.Cli
                     ChannelsLast = parse.GetValue(channelsLast),
                     Classes = parse.GetValue(classes),
                     IgnoreIndex = parse.GetValue(ignoreIndex),
+                    Tokenizer = parse.GetValue(tokenizer)!,
                 },
             };
             train.SetAction(parse =>
@@ -171,14 +173,14 @@ namespace Dsl.Cli
             var evaluate = new Command("evaluate", "Test accuracy of a checkpoint on the data's test split (or all of it when it has none)")
             {
                 checkpoint, evalModel, data, dataset, engine, precision, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
-                task, loss,
+                task, loss, tokenizer,
             };
             evaluate.SetAction(parse => commands.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel),
                 WithData(new TrainSettings { ImageSize = parse.GetValue(imageSize) }, parse), Console.Out, parse.GetValue(engine)));
 
             var root = new RootCommand(description)
             {
-                train, evaluate, ExportCommand.Create(catalog, program), summary, list, DrawCommand.Create(catalog),
+                train, evaluate, GenerateCommand.Create(catalog, commands), ExportCommand.Create(catalog, program), summary, list, DrawCommand.Create(catalog),
             };
             foreach (var command in extra) root.Subcommands.Add(command);
             return root;

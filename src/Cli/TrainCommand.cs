@@ -263,7 +263,8 @@ namespace Dsl.Cli
                 "classification" or "sequence-classification" => new ClassificationTask(s.LabelSmoothing ?? 0),
                 "segmentation" => new SegmentationTask(s.DataOptions.Classes ?? 0, s.DataOptions.IgnoreIndex),
                 "regression" => new RegressionTask(s.Loss ?? RegressionLoss.Mse),
-                _ => throw new InvalidOptionException("--task", "classification, sequence-classification, segmentation or regression", s.Task!),
+                "language-model" => new LanguageModelTask(),
+                _ => throw new InvalidOptionException("--task", "classification, sequence-classification, segmentation, regression or language-model", s.Task!),
             };
         }
 
@@ -383,7 +384,9 @@ namespace Dsl.Cli
             // Segmentation masks hold as many classes as the network outputs per pixel, unless --classes says otherwise.
             var outputShape = entry.Info.OutputShape;
             int? classes = s.DataOptions.Classes ?? (outputShape.Rank == 3 ? (int)outputShape[0] : null);
-            var split = DataSources.Open(folder, s.DataOptions with { Format = format, Seed = s.Seed, Classes = classes });
+            // Text is cut into windows of the language model's input length.
+            int? context = entry.Info.InputShape.Rank == 1 ? (int)entry.Info.InputShape[0] : null;
+            var split = DataSources.Open(folder, s.DataOptions with { Format = format, Seed = s.Seed, Classes = classes, Context = s.DataOptions.Context ?? context });
             try
             {
                 var (trainSet, valSet) = (split.Train, split.Validation);
@@ -510,7 +513,12 @@ namespace Dsl.Cli
         /// Test accuracy of a checkpoint: a <c>checkpoint.ckpt</c> written by <c>train</c>, or a <c>.safetensors</c> state
         /// dict such as the one train.py writes for a PyTorch twin (which does not name its network: needs --model).
         /// </summary>
-        public int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
+        /// <summary>
+        /// The network of <paramref name="checkpoint"/> (a train checkpoint, which names its network, or a safetensors
+        /// state dict with <paramref name="modelName"/>) with its weights; <paramref name="classes"/> replaces a state
+        /// dict's classifier (a checkpoint records its own). Returns the entry, the module and where the weights come from.
+        /// </summary>
+        public (ModelEntry Entry, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Model, string Origin) LoadCheckpoint(string checkpoint, string? modelName, int? classes = null)
         {
             CheckCheckpointFile(checkpoint);
             TorchNative.EnsureLoaded();
@@ -531,18 +539,34 @@ namespace Dsl.Cli
                       ?? throw new ArgumentException($"{checkpoint} holds a {header.ModelType}, which this sample does not declare; pass --model.");
                 origin = $"epoch {header.Epoch}";
             }
-            using var model = entry.Create();
-            if (stateDict)
+            var model = entry.Create();
+            try
             {
-                // A state dict does not say whether its classifier was replaced: --classes says so.
-                if (s.DataOptions.Classes is int classes && entry.Info.OutputShape.Rank == 1 && entry.Info.OutputShape[0] != classes)
-                    FineTuning.ReplaceClassifier(model, classes);
-                PyTorchCheckpoint.Load(model, checkpoint);
+                if (stateDict)
+                {
+                    // A state dict does not say whether its classifier was replaced: --classes says so.
+                    if (classes is int c && entry.Info.OutputShape.Rank == 1 && entry.Info.OutputShape[0] != c)
+                        FineTuning.ReplaceClassifier(model, c);
+                    PyTorchCheckpoint.Load(model, checkpoint);
+                }
+                else
+                {
+                    Trainer.LoadWeights(model, checkpoint); // replaces the heads the checkpoint records
+                }
+                return (entry, model, origin);
             }
-            else
+            catch
             {
-                Trainer.LoadWeights(model, checkpoint); // replaces the heads the checkpoint records
+                model.Dispose();
+                throw;
             }
+        }
+
+        /// <summary><c>evaluate</c>: the checkpoint's test metrics on the data's test split (or all of it).</summary>
+        public int Evaluate(string checkpoint, string? modelName, TrainSettings s, TextWriter output, InferenceEngine engine = InferenceEngine.Torch)
+        {
+            var (entry, loaded, origin) = LoadCheckpoint(checkpoint, modelName, s.DataOptions.Classes);
+            using var model = loaded;
             foreach (var head in FineTuning.ReplacedHeads(model)) output.WriteLine(head);
             if (engine == InferenceEngine.Onnx && s.Precision != Precision.Float32)
                 throw new ArgumentException($"--precision {MemoryPlan.Name(s.Precision)} applies to --engine torch; ONNX Runtime runs the exported float32 model (export --quantize int8 makes a smaller, faster one).");

@@ -45,10 +45,12 @@ namespace Dsl.Generator.Tests
             // Required arguments get small distinct values; optional ones are left out, so their defaults are checked too.
             // A params array (Permute's dims) gets a valid order of the input's dimensions, written as its items.
             var arguments = constructor.GetParameters()
-                .Select((p, i) => p.IsOptional ? p.DefaultValue : p.ParameterType == typeof(double) ? (object)(1.5 + i) : p.ParameterType == typeof(int[]) ? new[] { 0, 2, 3, 1 } : 3 + i)
+                .Select((p, i) => p.IsOptional ? p.DefaultValue : p.ParameterType == typeof(double) ? (object)(1.5 + i) : p.ParameterType == typeof(int[]) ? new[] { 0, 2, 3, 1 }
+                    : p.ParameterType.IsEnum ? Enum.GetValues(p.ParameterType).GetValue(Enum.GetValues(p.ParameterType).Length - 1) : 3 + i)
                 .ToArray();
             var written = constructor.GetParameters().Where(p => !p.IsOptional)
-                .Select((p, i) => arguments[i] is int[] items ? string.Join(", ", items) : Convert.ToString(arguments[i], CultureInfo.InvariantCulture));
+                .Select((p, i) => arguments[i] is int[] items ? string.Join(", ", items)
+                    : arguments[i] is Enum e ? e.GetType().Name + "." + e : Convert.ToString(arguments[i], CultureInfo.InvariantCulture));
             var instance = constructor.Invoke(arguments);
             string usage = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
             string source = $"using Dsl; [Input(3, 32, 32)] [{usage}({string.Join(", ", written)})] public partial class Net;";

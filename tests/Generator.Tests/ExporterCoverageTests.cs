@@ -33,13 +33,14 @@ namespace Dsl.Generator.Tests
             .Where(t => t.IsSubclassOf(typeof(LayerAttribute)) && !t.IsAbstract && !t.IsGenericTypeDefinition)
             .OrderBy(t => t.Name, StringComparer.Ordinal);
 
-        /// <summary>The attribute written with its required arguments only: counts 2, reals 0.5, Permute's dims an image's.</summary>
+        /// <summary>The attribute written with its required arguments only: counts 2, reals 0.5, Permute's dims an image's, an enum's first value.</summary>
         private static string Usage(Type kind)
         {
             var constructor = kind.GetConstructors().Where(c => c.GetParameters().All(p => p.ParameterType != typeof(string)))
                 .OrderByDescending(c => c.GetParameters().Count(p => !p.IsOptional)).First();
             var written = constructor.GetParameters().Where(p => !p.IsOptional).Select(p =>
-                p.ParameterType == typeof(double) ? "0.5" : p.ParameterType == typeof(int[]) ? "0, 2, 3, 1" : "2");
+                p.ParameterType == typeof(double) ? "0.5" : p.ParameterType == typeof(int[]) ? "0, 2, 3, 1"
+                : p.ParameterType.IsEnum ? p.ParameterType.Name + "." + Enum.GetNames(p.ParameterType)[0] : "2");
             string name = kind.Name.Substring(0, kind.Name.Length - "Attribute".Length);
             return constructor.GetParameters().Any(p => !p.IsOptional) ? $"{name}({string.Join(", ", written)})" : name;
         }

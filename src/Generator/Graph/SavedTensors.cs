@@ -234,6 +234,28 @@ namespace Dsl.Generator.Graph
                         if (Double(node, "dropout") > 0) Save(Fresh(new[] { heads, length, length }));
                         return Fresh(output);
                     }
+                    case "LSTM":
+                    case "GRU":
+                    {
+                        // nn.LSTM and nn.GRU in training (measured with torch 1.13 on the CPU, both cells alike): each layer
+                        // saves its input (L x F, once for both directions) and 7 H values per step and direction; with
+                        // dropout between layers, each mask.
+                        long length = x.Shape[0], hidden = Int(node, "hidden_size", 1), layers = Int(node, "num_layers", 1);
+                        long directions = Bool(node, "bidirectional") ? 2 : 1;
+                        var input = x;
+                        for (long layer = 0; layer < layers; layer++)
+                        {
+                            Save(input);
+                            Save(Fresh(new[] { directions * length, 7 * hidden }));
+                            input = Fresh(new[] { length, directions * hidden });
+                            if (layer < layers - 1 && Double(node, "dropout") > 0)
+                            {
+                                Save(Fresh(input.Shape));   // the mask; the masked output is the next layer's input
+                                input = Fresh(input.Shape);
+                            }
+                        }
+                        return Fresh(output);
+                    }
                     default:
                         // A custom or unknown layer: counted as saving its input.
                         Save(x);

@@ -109,6 +109,16 @@ namespace Dsl.Generator.Init
                     targets.Add(new Target(node.Path + ".out_proj.bias", null, 1, true));
                     continue;
                 }
+                if (node.ModuleType is "LSTM" or "GRU")
+                {
+                    // A recurrent layer's weights are not one weight and bias: path globs select its tensors by name.
+                    targets.Add(new Target(node.Path, node.ModuleType, 2, false));
+                    long layers = node.Args.FirstOrDefault(a => a.Name == "num_layers") is { } l && long.TryParse(l.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 1;
+                    bool bidirectional = node.Args.Any(a => a.Name == "bidirectional" && a.Value == "true");
+                    foreach (var name in Model.RecurrentSpec.ParameterNames(layers, bidirectional, bias))
+                        targets.Add(new Target(node.Path + "." + name, null, name.StartsWith("weight", StringComparison.Ordinal) ? 2 : 1, true));
+                    continue;
+                }
                 int rank = node.ModuleType switch { "Conv1d" => 3, "Conv2d" or "ConvTranspose2d" => 4, "Linear" => 2, _ => 1 };
                 targets.Add(new Target(node.Path, node.ModuleType, rank, false));
                 targets.Add(new Target(node.Path + ".weight", null, rank, true));

@@ -36,7 +36,7 @@ namespace Dsl.Names
         {
             // imports and the twin's own helpers (PyTorchTwin, PyTorchLayers.HelperClasses, PyTorchInit.Helper)
             "torch", "nn", "F", "Tensor", "OrderedDict", "math", "re", "_initialize", "_kind", "_glob",
-            "Tokens", "SelectToken", "MultiheadSelfAttention", "Permute", "LayerNorm2d", "StochasticDepth",
+            "Tokens", "SelectToken", "MultiheadSelfAttention", "Permute", "LayerNorm2d", "StochasticDepth", "LSTM", "GRU",
             // builtins and constants the twin's code uses
             "self", "super", "int", "float", "bool", "str", "list", "tuple", "dict", "len", "range", "isinstance", "type",
             "getattr", "setattr", "hasattr", "print", "ValueError", "TypeError", "NotImplementedError", "input", "object",

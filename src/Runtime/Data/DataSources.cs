@@ -25,6 +25,8 @@ namespace Dsl.Runtime.Data
         Npy,
         /// <summary>A folder with <c>images/</c> and <c>masks/</c> (8-bit PNG masks of class indices).</summary>
         Segmentation,
+        /// <summary>A UTF-8 text file, tokenized into windows of next-token samples (<see cref="TextCorpus"/>).</summary>
+        Text,
     }
 
     /// <summary>How <see cref="DataSources.Open"/> reads a source; each setting applies to the formats it names.</summary>
@@ -75,6 +77,12 @@ namespace Dsl.Runtime.Data
 
         /// <summary>Segmentation: the mask value that marks pixels without a class (not scored).</summary>
         public int IgnoreIndex { get; init; } = SegmentationFolder.DefaultIgnoreIndex;
+
+        /// <summary>Text: the tokenizer (<see cref="Language.TextTokenizer.Names"/>); GPT-2's byte-pair encoding by default.</summary>
+        public string Tokenizer { get; init; } = "gpt2";
+
+        /// <summary>Text: tokens per sample; null is an error for text (the command line takes it from the model's input length).</summary>
+        public int? Context { get; init; }
     }
 
     /// <summary>A training set and its validation set, opened from one source.</summary>
@@ -127,6 +135,7 @@ namespace Dsl.Runtime.Data
             [DataFormat.Csv] = "csv",
             [DataFormat.Npy] = "npy",
             [DataFormat.Segmentation] = "segmentation",
+            [DataFormat.Text] = "text",
         };
 
         /// <summary>The format named by <paramref name="word"/> (a <see cref="Words"/> value, any case).</summary>
@@ -151,7 +160,8 @@ namespace Dsl.Runtime.Data
                 string ext = Path.GetExtension(path).ToLowerInvariant();
                 if (ext is ".csv" or ".tsv") return DataFormat.Csv;
                 if (ext is ".npy" or ".npz") return DataFormat.Npy;
-                throw new InvalidDataException($"{path} is a file of a kind the runtime does not read ({ext}); files can be .csv, .npy or .npz, and folders hold IDX, CIFAR, image-folder or segmentation data. Pass --format to say which.");
+                if (ext is ".txt" or ".text") return DataFormat.Text;
+                throw new InvalidDataException($"{path} is a file of a kind the runtime does not read ({ext}); files can be .csv, .npy, .npz or .txt, and folders hold IDX, CIFAR, image-folder or segmentation data. Pass --format to say which.");
             }
             if (!Directory.Exists(path))
                 throw new InvalidDataException($"{path} does not exist: give a data folder or file (see --format for the layouts read).");
@@ -188,7 +198,7 @@ namespace Dsl.Runtime.Data
                     val = other;
                     where = $"validation from {vp}";
                 }
-                else if (options.ValidationFraction is double f)
+                else if (options.ValidationFraction is double f && format != DataFormat.Text)
                 {
                     var (t, v) = train.Split(f, options.Seed);
                     train = t;
@@ -244,6 +254,12 @@ namespace Dsl.Runtime.Data
                     return (Own(CsvDataset.Load(path, new CsvOptions { Target = o.Target, TargetKind = o.TargetKind })), null, "");
                 case DataFormat.Npy:
                     return (Own(OpenNumpy(path, o)), null, "");
+                case DataFormat.Text:
+                    int context = o.Context ?? throw new InvalidOptionException("context", "the tokens per sample (the language model's input length)", "none");
+                    var (textTrain, textVal) = TextCorpus.Open(path, Language.TextTokenizer.Parse(o.Tokenizer), context, validationOnly ? null : o.ValidationFraction);
+                    Own(textTrain);
+                    if (textVal is null) return (textTrain, null, "");
+                    return (textTrain, Own(textVal), $"the last {o.ValidationFraction!.Value.ToString("0.###", CultureInfo.InvariantCulture)} of the text's tokens");
                 default:
                     throw new InvalidOptionException("format", "one of " + string.Join(", ", Words.Values.Skip(1)), Words[format]);
             }
@@ -255,11 +271,12 @@ namespace Dsl.Runtime.Data
         /// </summary>
         private static void CheckPathKind(string path, DataFormat format)
         {
-            bool wantsFile = format is DataFormat.Csv or DataFormat.Npy;
+            bool wantsFile = format is DataFormat.Csv or DataFormat.Npy or DataFormat.Text;
             string reads = format switch
             {
                 DataFormat.Csv => "a .csv file",
                 DataFormat.Npy => "an .npy file of inputs (with its targets file beside it) or an .npz file",
+                DataFormat.Text => "a UTF-8 text file",
                 _ => "a folder",
             };
             if (wantsFile ? File.Exists(path) : Directory.Exists(path)) return;

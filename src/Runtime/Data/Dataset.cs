@@ -16,6 +16,9 @@ namespace Dsl.Runtime.Data
 
         /// <summary>A class index per pixel: int64 [H, W], moved by the same geometry as the image (nearest); a batch is int64 [B, H, W].</summary>
         Mask,
+
+        /// <summary>The next token at every position of a token window: int64 [L] (the input is the window, int64 [L]); a batch is int64 [B, L].</summary>
+        Tokens,
     }
 
     /// <summary>

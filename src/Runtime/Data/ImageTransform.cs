@@ -29,13 +29,16 @@ namespace Dsl.Runtime.Data
         /// <summary>
         /// Applies the transform to a batch: uint8 is scaled to [0, 1], float is taken as scaled. Returns a new float32
         /// tensor. Input that is not an image batch ([B, F] rows of a table) passes through as float32 when the transform
-        /// has neither a resize nor a normalisation.
+        /// has neither a resize nor a normalisation, and integer token ids [B, L] as int64.
         /// </summary>
         public Tensor Apply(Tensor batch)
         {
             using var scope = torch.NewDisposeScope();
             if (batch.dim() != 4)
             {
+                // Token ids (language models) index an embedding: they stay whole numbers.
+                if (Resize is null && Mean is null && batch.dtype is ScalarType.Int64 or ScalarType.Int32)
+                    return batch.to_type(ScalarType.Int64, copy: true).MoveToOuterDisposeScope();
                 if (Resize is null && Mean is null)
                     return (batch.dtype == ScalarType.Byte ? batch.to_type(ScalarType.Float32).div_(255.0) : batch.to_type(ScalarType.Float32, copy: true)).MoveToOuterDisposeScope();
                 throw new ArgumentException($"expected a [B, C, H, W] batch, got {Dsl.Shape.Format(batch.shape)}.", nameof(batch));

@@ -107,6 +107,9 @@ namespace Dsl.Runtime.Onnx
         public static AttributeProto Float(string name, double value) =>
             new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)value };
 
+        public static AttributeProto Text(string name, string value) =>
+            new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
         public static AttributeProto Ints(string name, params long[] values)
         {
             var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };

@@ -113,6 +113,8 @@ namespace Dsl.Runtime.Onnx
                 ["Tokens"] = OnnxTokenLayers.Tokens,
                 ["SelectToken"] = OnnxTokenLayers.SelectToken,
                 ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
+                ["LSTM"] = OnnxRecurrentLayers.Lstm,
+                ["GRU"] = OnnxRecurrentLayers.Gru,
             };
 
         /// <summary>A constant int64 vector (Pad's pads, Reshape's shape).</summary>

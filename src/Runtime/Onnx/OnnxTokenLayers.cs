@@ -85,10 +85,12 @@ namespace Dsl.Runtime.Onnx
             return graph.Add("Concat", hint + "_prepend", new[] { repeated, input }, Int("axis", 1));
         }
 
-        private static string Int64s(OnnxLayerContext c, params long[] values) =>
+        /// <summary>A constant int64 vector (shapes, slice bounds, axes).</summary>
+        internal static string Int64s(OnnxLayerContext c, params long[] values) =>
             c.Op("Constant", Array.Empty<string>(), Int64Tensor(values, scalar: false));
 
-        private static string Int64Scalar(OnnxLayerContext c, long value) =>
+        /// <summary>A constant int64 scalar (Gather's index).</summary>
+        internal static string Int64Scalar(OnnxLayerContext c, long value) =>
             c.Op("Constant", Array.Empty<string>(), Int64Tensor(new[] { value }, scalar: true));
 
         private static string FloatScalar(OnnxLayerContext c, double value) =>

@@ -61,6 +61,9 @@ namespace Dsl.Runtime.PyTorch
             ["Permute"] = Layer("Permute", "dims*"),
             ["LayerNorm2d"] = Layer("LayerNorm2d", "normalized_shape*", "eps"),
             ["StochasticDepth"] = Layer("StochasticDepth", "p*", "mode*"),
+            // nn.LSTM / nn.GRU (batch first) returning one tensor, written into the twin as small classes (HelperClasses).
+            ["LSTM"] = Layer("LSTM", "input_size*", "hidden_size*", "num_layers", "bias", "dropout", "bidirectional", "last_step"),
+            ["GRU"] = Layer("GRU", "input_size*", "hidden_size*", "num_layers", "bias", "dropout", "bidirectional", "last_step"),
         };
 
         /// <summary>Leaf kinds the twin refuses, with why: a hand-written module ([Custom&lt;T&gt;]) has no PyTorch counterpart.</summary>
@@ -130,7 +133,27 @@ namespace Dsl.Runtime.PyTorch
                 "        if survival > 0.0:\n" +
                 "            noise.div_(survival)\n" +
                 "        return x * noise\n",
+            ["LSTM"] = Recurrent("LSTM"),
+            ["GRU"] = Recurrent("GRU"),
         };
+
+        /// <summary>
+        /// The twin's class for <c>Dsl.Layers.LSTM</c> or <c>GRU</c>: PyTorch's module (batch first, zero initial states,
+        /// same keys) returning every step's output or the last layer's final hidden state, directions concatenated.
+        /// </summary>
+        private static string Recurrent(string cell) =>
+            $"class {cell}(nn.{cell}):\n" +
+            $"    \"\"\"nn.{cell} (batch first) returning one tensor: every step's output [N, L, D*H], or the last layer's final hidden state [N, D*H].\"\"\"\n\n" +
+            "    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True, dropout: float = 0.0,\n" +
+            "                 bidirectional: bool = False, last_step: bool = False) -> None:\n" +
+            "        super().__init__(input_size, hidden_size, num_layers, bias=bias, batch_first=True, dropout=dropout, bidirectional=bidirectional)\n" +
+            "        self.last_step = last_step\n\n" +
+            "    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]\n" +
+            "        output, state = super().forward(x)\n" +
+            "        if not self.last_step:\n" +
+            "            return output\n" +
+            (cell == "LSTM" ? "        hidden = state[0]\n" : "        hidden = state\n") +
+            "        return torch.cat([hidden[-2], hidden[-1]], 1) if self.bidirectional else hidden[-1]\n";
 
         /// <summary>The helper classes the leaf kinds <paramref name="modules"/> need, each once, in the order of <see cref="HelperClasses"/>.</summary>
         public static IEnumerable<string> Helpers(IEnumerable<string> modules)

@@ -175,11 +175,12 @@ namespace Dsl.Runtime.PyTorch
                 bool init = _graph.InitRules.Count > 0;
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
                 if (init) sb.Append("import math\nimport re\n\n");
-                if (UsesTorch() || init) sb.Append("import torch\n");
+                var helpers = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)).ToList();
+                if (UsesTorch() || init || helpers.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");
-                foreach (var helper in PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)))
+                foreach (var helper in helpers)
                     sb.Append("\n\n").Append(helper);
                 if (init) sb.Append("\n\n").Append(PyTorchInit.Helper);
                 return sb.ToString();

@@ -328,7 +328,7 @@ namespace Dsl.Runtime.Tests.Data
         public void An_unknown_format_lists_the_formats()
         {
             string data = IdxFolder(train: 8, test: 8);
-            Assert.Equal("error: --format must be one of auto, idx, image-folder, cifar10, cifar100, csv, npy, segmentation; got nonsense.",
+            Assert.Equal("error: --format must be one of auto, idx, image-folder, cifar10, cifar100, csv, npy, segmentation, text; got nonsense.",
                 Fails("lenet", data, "--format", "nonsense"));
         }
 

@@ -100,7 +100,7 @@ namespace Dsl.Runtime.Tests.Tasks
             Assert.Contains("--loss must be used with regression (value targets); classification and segmentation use cross-entropy; got --loss with classification.", error);
             (code, _, error) = Cli("train", "--model", "lenet", "--task", "ranking", "--out", Path.Combine(TestData.TempDir("task"), "run"));
             Assert.Equal(2, code);
-            Assert.Contains("--task must be classification, sequence-classification, segmentation or regression; got ranking.", error);
+            Assert.Contains("--task must be classification, sequence-classification, segmentation, regression or language-model; got ranking.", error);
         }
     }
 }

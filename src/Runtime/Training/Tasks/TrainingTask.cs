@@ -58,21 +58,23 @@ namespace Dsl.Runtime.Training
 
         /// <summary>
         /// The task that fits <paramref name="data"/>'s targets and the model's output for one sample, where that is
-        /// unambiguous: masks are segmentation, values are regression (MSE), classes are classification.
+        /// unambiguous: masks are segmentation, values are regression (MSE), next tokens are language modelling, classes are classification.
         /// </summary>
         public static TrainingTask For(Dataset data, long[] output) => data.TargetKind switch
         {
             TargetKind.Mask => new SegmentationTask((int)(output.Length > 0 ? output[0] : 0), data.IgnoreIndex ?? SegmentationTask.DefaultIgnoreIndex),
             TargetKind.Values => new RegressionTask(),
+            TargetKind.Tokens => new LanguageModelTask(),
             _ => new ClassificationTask(),
         };
 
-        /// <summary>Reads a task name: classification (or sequence-classification), segmentation, regression; null for anything else.</summary>
+        /// <summary>Reads a task name: classification (or sequence-classification), segmentation, regression, language-model; null for anything else.</summary>
         public static TrainingTask? Parse(string name, int ignoreIndex = SegmentationTask.DefaultIgnoreIndex) => name.Trim().ToLowerInvariant() switch
         {
             "classification" or "sequence-classification" => new ClassificationTask(),
             "segmentation" => new SegmentationTask(0, ignoreIndex),
             "regression" => new RegressionTask(),
+            "language-model" or "language-modelling" => new LanguageModelTask(),
             _ => null,
         };
     }

@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[LSTM(hiddenSize, output, Layers, Bidirectional, Dropout, Bias)]</c> and <c>[GRU(...)]</c>: a recurrent layer
+    /// over steps [L, F] (batch first), as <c>nn.LSTM</c> / <c>nn.GRU</c> with PyTorch's keys; the output is every
+    /// step's [L, D*H] or the final hidden state [D*H] (D = 2 when bidirectional). The module is
+    /// <c>Dsl.Layers.LSTM</c> / <c>GRU</c>.
+    /// </summary>
+    internal sealed record RecurrentSpec(string? Name, string Cell, int HiddenSize, int Output, int Layers, bool Bidirectional, double Dropout, bool Bias) : LayerSpec(Name)
+    {
+        public override string Kind => Cell;
+        public override string NamePrefix => Cell == "LSTM" ? "lstm" : "gru";
+
+        /// <summary>Gates per step: PyTorch stacks them in one weight of 4H (LSTM: i, f, g, o) or 3H (GRU: r, z, n) rows.</summary>
+        public int Gates => GatesOf(Cell);
+
+        /// <summary>Whether the layer passes on its final hidden state (<c>RecurrentOutput.LastStep</c>) rather than every step.</summary>
+        public bool LastStep => Output == 1;
+
+        public static int GatesOf(string cell) => cell == "LSTM" ? 4 : 3;
+
+        [Reads("LSTMAttribute")]
+        public static LayerSpec ReadLstm(AttributeReader a) => Read(a, "LSTM");
+
+        [Reads("GRUAttribute")]
+        public static LayerSpec ReadGru(AttributeReader a) => Read(a, "GRU");
+
+        private static LayerSpec Read(AttributeReader a, string cell) =>
+            new RecurrentSpec(a.Name, cell, a.Int(0), a.Int(1), a.Named("Layers", 1), a.Named("Bidirectional", false), a.Named("Dropout", 0.0), a.Named("Bias", true));
+
+        public override void Validate(Validation v)
+        {
+            v.AtLeast("hiddenSize", HiddenSize, 1);
+            if (Output is not (0 or 1)) v.Invalid("output", Output, "RecurrentOutput.AllSteps or RecurrentOutput.LastStep");
+            v.AtLeast("Layers", Layers, 1);
+            if (!(Dropout >= 0 && Dropout < 1)) v.Invalid("Dropout", Dropout, "in [0, 1)");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x)
+        {
+            string path = b.ChildPath(name);
+            if (b.Failed) return x;
+            if (x.Shape.Count != 2)
+            {
+                b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape),
+                    "steps [L, F] (declare [Input(steps, features)], or put [Tokens] before it)");
+                return x;
+            }
+            long length = x.Shape[0], features = x.Shape[1], hidden = HiddenSize, gates = Gates, directions = Bidirectional ? 2 : 1;
+            long parameters = 0, multiplyAdds = 0;
+            for (long layer = 0; layer < Layers; layer++)
+            {
+                long inputs = layer == 0 ? features : directions * hidden;
+                parameters = b.Checked(() => parameters + directions * (gates * hidden * (inputs + hidden) + (Bias ? 2 * gates * hidden : 0)), path, "hiddenSize");
+                // Input and hidden projections at every step; the gate arithmetic is not counted (as for activations).
+                multiplyAdds = b.Checked(() => multiplyAdds + directions * length * gates * hidden * (inputs + hidden), path, "hiddenSize");
+                if (b.Failed) return x;
+            }
+            var output = LastStep ? GraphNode.Dims(directions * hidden) : GraphNode.Dims(length, directions * hidden);
+            var args = new[]
+            {
+                Literal.Arg("input_size", features),
+                Literal.Arg("hidden_size", hidden),
+                Literal.Arg("num_layers", (long)Layers, 1),
+                Literal.Arg("bias", Bias, true),
+                Literal.Arg("dropout", Dropout, 0.0),
+                Literal.Arg("bidirectional", Bidirectional, false),
+                Literal.Arg("last_step", LastStep, false),
+            };
+            return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true);
+        }
+
+        /// <summary>
+        /// PyTorch's parameter names of a recurrent layer, in registration order: <c>weight_ih_l0</c>, <c>weight_hh_l0</c>,
+        /// <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, then <c>..._l0_reverse</c> when bidirectional, then the next layer.
+        /// </summary>
+        public static IEnumerable<string> ParameterNames(long layers, bool bidirectional, bool bias)
+        {
+            for (long layer = 0; layer < layers; layer++)
+            {
+                foreach (var suffix in bidirectional ? new[] { "", "_reverse" } : new[] { "" })
+                {
+                    yield return "weight_ih_l" + layer + suffix;
+                    yield return "weight_hh_l" + layer + suffix;
+                    if (!bias) continue;
+                    yield return "bias_ih_l" + layer + suffix;
+                    yield return "bias_hh_l" + layer + suffix;
+                }
+            }
+        }
+    }
+}
