@@ -69,6 +69,11 @@ namespace Dsl.Runtime.Autocast
             new("ConvTranspose2d", "conv_transpose2d", Low, Low),
             new("Linear", "linear", Low, Low),
             new("MultiheadSelfAttention", "linear, scaled_dot_product_attention", Low, Low),
+            // This library's recurrent layers compute their gates with their own cells, not through the ATen recurrent
+            // operations the lists name (mkldnn_rnn_layer on the CPU, lstm_cell and gru_cell on CUDA): float32, as an
+            // operation autocast does not know.
+            new("LSTM", "this library's LSTM cells", F32, F32),
+            new("GRU", "this library's GRU cells", F32, F32),
             // float32 on CUDA only
             new("LayerNorm", "layer_norm", Through, F32),
             new("LayerNorm2d", "layer_norm", Through, F32),
