@@ -1,9 +1,12 @@
 """D2L ResNet-18 training step in PyTorch eager, driven by the benchmark program.
 
-Usage: python3 pytorch_step.py --threads N --size S --batch B
+Usage: python3 pytorch_step.py --threads N --size S --batch B [--precision float32|bf16]
+
+With --precision bf16 the forward and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
+CPU mixed precision (float32 weights, convolutions and matrix products in bfloat16).
 
 Prints "ready <torch version> <parameter count>", then for every line "steps K" on standard input runs K
-SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed>"; for "phases K" it
+SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed> <processor seconds>"; for "phases K" it
 prints "phases <forward> <backward> <optimizer step>" in seconds summed over K steps. "quit" ends.
 The benchmark program interleaves these requests with its own contenders so all share the same conditions.
 """
@@ -56,7 +59,9 @@ def main():
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--precision", choices=["float32", "bf16"], default="float32")
     a = p.parse_args()
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = resnet18()
@@ -76,7 +81,8 @@ def main():
             for _ in range(steps):
                 t0 = time.perf_counter()
                 opt.zero_grad()
-                loss = F.cross_entropy(net(x), y)
+                with autocast:
+                    loss = F.cross_entropy(net(x), y)
                 t1 = time.perf_counter()
                 loss.backward()
                 t2 = time.perf_counter()
@@ -85,13 +91,14 @@ def main():
                 f, b, o = f + t1 - t0, b + t2 - t1, o + t3 - t2
             print(f"phases {f:.6f} {b:.6f} {o:.6f}", flush=True)
             continue
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(steps):
             opt.zero_grad()
-            loss = F.cross_entropy(net(x), y)
+            with autocast:
+                loss = F.cross_entropy(net(x), y)
             loss.backward()
             opt.step()
-        print(f"seconds {time.perf_counter() - start:.6f}", flush=True)
+        print(f"seconds {time.perf_counter() - start:.6f} {time.process_time() - cpu:.6f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ namespace Dsl.Benchmarks
         public static long Parameters(nn.Module<Tensor, Tensor> m) => m.parameters().Sum(p => p.numel());
 
         /// <summary>One contender of the training benchmark: runs k SGD steps and returns the seconds.</summary>
-        private sealed class Contender : IDisposable
+        internal sealed class Contender : IDisposable
         {
             public Contender(string name, Func<int, double> run, Action? dispose = null)
             {
@@ -45,26 +45,37 @@ namespace Dsl.Benchmarks
             /// <summary>Seconds of (zero_grad + forward + loss, backward, optimizer step) summed over k steps.</summary>
             public Func<int, double[]>? Phases { get; init; }
             public List<double> ImagesPerSecond { get; } = new();
+            /// <summary>Processor seconds (all threads of the contender's process) of the last <see cref="Run"/>; NaN when unknown.</summary>
+            public double LastCpuSeconds { get; set; } = double.NaN;
             public void Dispose() => _dispose?.Invoke();
         }
 
-        private static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+        /// <summary>SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender).</summary>
+        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32)
         {
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
-            return new Contender(name, steps =>
+            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision);
+            var process = Process.GetCurrentProcess();
+            Contender? self = null;
+            self = new Contender(name, steps =>
             {
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 for (int i = 0; i < steps; i++)
                 {
                     using var scope = torch.NewDisposeScope();
                     opt.zero_grad();
-                    var loss = nn.functional.cross_entropy(model.forward(x), y);
+                    var loss = nn.functional.cross_entropy(model.forward(x).@float(), y);
                     loss.backward();
                     opt.step();
                 }
-                return sw.Elapsed.TotalSeconds;
-            }, () => { opt.Dispose(); model.Dispose(); })
+                double wall = sw.Elapsed.TotalSeconds;
+                process.Refresh();
+                self!.LastCpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+                return wall;
+            }, () => { autocast.Dispose(); opt.Dispose(); model.Dispose(); })
             {
                 Phases = steps =>
                 {
@@ -74,7 +85,7 @@ namespace Dsl.Benchmarks
                         using var scope = torch.NewDisposeScope();
                         long t0 = Stopwatch.GetTimestamp();
                         opt.zero_grad();
-                        var loss = nn.functional.cross_entropy(model.forward(x), y);
+                        var loss = nn.functional.cross_entropy(model.forward(x).@float(), y);
                         long t1 = Stopwatch.GetTimestamp();
                         loss.backward();
                         long t2 = Stopwatch.GetTimestamp();
@@ -87,10 +98,11 @@ namespace Dsl.Benchmarks
                     return t;
                 },
             };
+            return self;
         }
 
         /// <summary>The PyTorch script as a subprocess, or null (with the reason) when python3-torch is missing.</summary>
-        private static Contender? PythonContender(Options o, int size, int batch, out string note)
+        internal static Contender? PythonContender(Options o, int size, int batch, out string note, string precision = "float32")
         {
             note = "";
             const string python = "/usr/bin/python3";
@@ -103,7 +115,7 @@ namespace Dsl.Benchmarks
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var a in new[] { script, "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { script, "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture), "--precision", precision })
                 psi.ArgumentList.Add(a);
             var p = Process.Start(psi)!;
             p.ErrorDataReceived += (_, _) => { };
@@ -118,12 +130,15 @@ namespace Dsl.Benchmarks
             var parts = ready.Split(' ');
             note = $"PyTorch {parts[1]}, {long.Parse(parts[2], CultureInfo.InvariantCulture):N0} parameters";
             PyTorchVersion = parts[1];
-            return new Contender($"PyTorch {parts[1]} eager", steps =>
+            Contender? self = null;
+            self = new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}", steps =>
             {
                 p.StandardInput.WriteLine("steps " + steps.ToString(CultureInfo.InvariantCulture));
                 p.StandardInput.Flush();
                 string line = p.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the PyTorch script ended early");
-                return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+                var fields = line.Split(' ');
+                if (fields.Length > 2) self!.LastCpuSeconds = double.Parse(fields[2], CultureInfo.InvariantCulture);
+                return double.Parse(fields[1], CultureInfo.InvariantCulture);
             }, () =>
             {
                 try { p.StandardInput.WriteLine("quit"); p.StandardInput.Close(); p.WaitForExit(10000); }
@@ -138,6 +153,7 @@ namespace Dsl.Benchmarks
                     return line.Split(' ').Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
                 },
             };
+            return self;
         }
 
         public static string? PyTorchVersion { get; private set; }

@@ -124,6 +124,45 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("bf16"))
+            {
+                Section("3d. bf16 mixed precision training step vs float32 vs PyTorch eager under CPU autocast (D2L ResNet-18, 96x96, batch 32)");
+                bool bf16 = Bf16Bench.CpuHasBf16;
+                Console.WriteLine("   CPU: " + Dsl.Runtime.Device.PrecisionSupport.Describe(Dsl.Runtime.Device.PrecisionSupport.CpuFlags()));
+                Console.WriteLine(bf16 ? "   this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), which oneDNN's bf16 kernels use"
+                                       : "   this CPU has no AVX512-BF16 or AMX-BF16: the targets are for a CPU that has them; the figures below are for this one");
+                var r = o.Quick ? Bf16Bench.Train(o, 96, 32, 1, 5, 1) : Bf16Bench.Train(o, 96, 32, 2, 11, 2);
+                var speedup = ModelBench.PairedRatios(r.Bf16.Raw, r.Float32.Raw);
+                verdicts.Add(new Verdict("train step 96x96 b32: bf16 mixed / float32 (generated D2L ResNet-18)",
+                    $"{speedup.Median:F2}x (IQR {speedup.Q1:F2}-{speedup.Q3:F2}; {r.Bf16.Median:F1} vs {r.Float32.Median:F1} img/s)", ">= 1.25x", bf16 ? speedup.Median >= 1.25 : null,
+                    $"processor time per step float32 / bf16 {r.CpuFloat32.Median / r.CpuBf16.Median:F2} ({r.CpuFloat32.Median:F0} vs {r.CpuBf16.Median:F0} ms)"));
+                if (r.PyTorchBf16 is Stats pb && r.PyTorchFloat32 is Stats pf)
+                {
+                    var vs = ModelBench.PairedRatios(r.Bf16.Raw, pb.Raw);
+                    verdicts.Add(new Verdict($"train step 96x96 b32: generated bf16 / PyTorch {ModelBench.PyTorchVersion} eager bf16 autocast",
+                        $"{vs.Median:F2}x (IQR {vs.Q1:F2}-{vs.Q3:F2}; {r.Bf16.Median:F1} vs {pb.Median:F1} img/s)", ">= 1.00x", bf16 ? vs.Median >= 1.0 : null,
+                        $"PyTorch autocast / its float32: {ModelBench.PairedRatios(pb.Raw, pf.Raw).Median:F2}x ({pf.Median:F1} img/s float32)"));
+                }
+                else verdicts.Add(new Verdict("train step 96x96 b32: PyTorch eager bf16 autocast", r.PythonNote, ">= 1.00x", null));
+                Bf16Bench.Layers(32, o.Quick ? 3 : 5);
+            }
+
+            if (o.Runs("bf16-infer"))
+            {
+                Section("3e. Inference latency, bf16 mixed vs float32 TorchSharp vs float32 ONNX Runtime (eval), 96x96");
+                bool bf16 = Bf16Bench.CpuHasBf16;
+                Console.WriteLine("   CPU: " + Dsl.Runtime.Device.PrecisionSupport.Describe(Dsl.Runtime.Device.PrecisionSupport.CpuFlags()));
+                var b1 = o.Quick ? Bf16Bench.Infer(1, 10, 40, o.Threads) : Bf16Bench.Infer(1, 20, 100, o.Threads);
+                var b64 = o.Quick ? Bf16Bench.Infer(64, 2, 5, o.Threads) : Bf16Bench.Infer(64, 3, 15, o.Threads);
+                foreach (var r in new[] { b1, b64 })
+                {
+                    var paired = ModelBench.PairedRatios(r.Float32.Raw, r.Bf16.Raw);
+                    verdicts.Add(new Verdict($"inference b{r.Batch}: float32 / bf16 TorchSharp latency (D2L ResNet-18, 96x96)",
+                        $"{paired.Median:F2}x (IQR {paired.Q1:F2}-{paired.Q3:F2}; {r.Bf16.Median:F2} vs {r.Float32.Median:F2} ms)", "-", null,
+                        $"float32 ONNX Runtime {r.Onnx.Median:F2} ms: bf16 TorchSharp {r.Onnx.Median / r.Bf16.Median:F2}x its speed{(bf16 ? "" : "; no bf16 instructions on this CPU")}"));
+                }
+            }
+
             if (o.Runs("generator"))
             {
                 Section("4. Generator cost (CSharpGeneratorDriver, new compilation per run)");

@@ -4,7 +4,11 @@ using System.Text;
 
 namespace Dsl
 {
-    /// <summary>The number type a training step keeps its activations in.</summary>
+    /// <summary>
+    /// The number type a training step computes and keeps its activations in. The two 16-bit types are mixed
+    /// precision: matrix products and convolutions in the 16-bit type, weights, gradients and optimizer state in
+    /// float32 (README, "Precision").
+    /// </summary>
     public enum Precision
     {
         /// <summary>32-bit floats (4 bytes).</summary>
@@ -12,6 +16,9 @@ namespace Dsl
 
         /// <summary>bfloat16 (2 bytes): activations in bfloat16, weights, gradients and optimizer state in float32.</summary>
         BFloat16,
+
+        /// <summary>float16 (2 bytes, CUDA only): as bfloat16, with a gradient scaler against float16's small range.</summary>
+        Float16,
     }
 
     /// <summary>The optimizer state a training step keeps per parameter.</summary>
@@ -105,7 +112,7 @@ namespace Dsl
         public long Total => ParameterBytes + GradientBytes + OptimizerStateBytes + ActivationBytes;
 
         /// <summary>Bytes of one element in <paramref name="precision"/>.</summary>
-        public static int BytesOf(Precision precision) => precision == Precision.BFloat16 ? 2 : 4;
+        public static int BytesOf(Precision precision) => precision == Precision.Float32 ? 4 : 2;
 
         internal static string Name(OptimizerMemory optimizer) => optimizer switch
         {
@@ -114,7 +121,13 @@ namespace Dsl
             _ => "Adam",
         };
 
-        internal static string Name(Precision precision) => precision == Precision.BFloat16 ? "bf16" : "float32";
+        /// <summary>The short name of <paramref name="precision"/> (<c>float32</c>, <c>bf16</c>, <c>fp16</c>), as the command line spells it.</summary>
+        public static string Name(Precision precision) => precision switch
+        {
+            Precision.BFloat16 => "bf16",
+            Precision.Float16 => "fp16",
+            _ => "float32",
+        };
 
         /// <summary>Bytes in binary units, as a person reads them: <c>12.3 MiB</c>.</summary>
         public static string Format(long bytes)

@@ -78,11 +78,15 @@ namespace Dsl.Layers
         {
             using var scope = torch.NewDisposeScope();
             long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
-            var qkv = nn.functional.linear(input, in_proj_weight, in_proj_bias).chunk(3, -1);
+            // Under mixed precision the input arrives in a 16-bit type while the weights stay float32 (master
+            // weights): the projections use their weights in the input's type, as autocast's linear does.
+            var type = input.dtype;
+            Tensor? As(Tensor? w) => w is null || w.dtype == type || !input.is_floating_point() ? w : w.to(type);
+            var qkv = nn.functional.linear(input, As(in_proj_weight)!, As(in_proj_bias)).chunk(3, -1);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
             var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
             // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
-            var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), out_proj.weight, out_proj.bias);
+            var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), As(out_proj.weight)!, As(out_proj.bias));
             return output.MoveToOuterDisposeScope();
         }
     }

@@ -22,11 +22,13 @@ namespace Dsl.Cli
         {
             var commands = new TrainCommand(catalog);
             var defaults = new TrainSettings();
+            var precision = new Option<string>("--precision") { Description = "float32, bf16 (mixed: CPUs with AVX512-BF16 or AMX-BF16, and CUDA) or fp16 (mixed, CUDA): convolutions and matrix products in the 16-bit type as PyTorch's autocast, weights float32 (default float32); summary: print the casts layer by layer", DefaultValueFactory = _ => "float32" };
+            precision.AcceptOnlyFromAmong(TrainCommand.PrecisionNames);
 
             // summary NAME
             var modelArgument = new Argument<string>("model") { Description = "Network name: " + catalog.Names };
             var batchOption = new Option<long>("--batch") { Description = "Batch size shown in the shapes and the training memory plan", DefaultValueFactory = _ => 1 };
-            var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption };
+            var summary = new Command("summary", "Print the layer summary, parameter count and training memory plan of a network (computed at compile time)") { modelArgument, batchOption, precision };
             summary.SetAction(parse =>
             {
                 var entry = catalog.Find(parse.GetValue(modelArgument)!);
@@ -34,6 +36,9 @@ namespace Dsl.Cli
                 // A batch below 1 would print negative shapes and multiply-adds.
                 if (batch < 1) throw new Dsl.Runtime.InvalidOptionException("--batch", "a whole number of at least 1 (the batch size shown in the shapes)", batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 Console.Write(entry.Info.Summary(batch));
+                var chosen = TrainCommand.ParsePrecision(parse.GetValue(precision)!);
+                if (chosen != Precision.Float32)
+                    Console.Write("\n" + Dsl.Runtime.Autocast.AutocastPlan.Of(Dsl.Runtime.Graph.NetworkGraph.Of(entry.Info), chosen));
                 return 0;
             });
 
@@ -62,7 +67,6 @@ namespace Dsl.Cli
             var imageSize = new Option<int?>("--image-size") { Description = "IDX data: resize images to NxN, which must match the model's [Input]; other data: the size S of the transform presets (default: the model's input size; the cifar preset keeps the images' own size)" };
             var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
             var threads = new Option<int>("--threads") { Description = "CPU threads (default: all cores)" };
-            var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 (CUDA only; no autocast in TorchSharp, see docs/runtime.md)" };
             var data = new Option<string?>("--data") { Description = "Data: a folder (IDX files, CIFAR binary batches, class subfolders of images, images/ + masks/) or a .csv, .npy, .npz or .txt file; default: the built-in Fashion-MNIST subset" };
             var format = new Option<string>("--format") { Description = "auto, idx, image-folder, cifar10, cifar100, csv, npy, segmentation or text (default auto: from the path)", DefaultValueFactory = _ => "auto" };
             var valData = new Option<string?>("--val-data") { Description = "Validation data of the same format (default: the source's own test split or val/ folder)" };
@@ -93,7 +97,7 @@ namespace Dsl.Cli
             var train = new Command("train", "Train a network on (Fashion-)MNIST, an image folder, CIFAR, a CSV file or NumPy arrays")
             {
                 model, preset, epochs, batchSize, lr, optimizer, schedule, weightDecay, clip, patience, imageSize,
-                device, threads, bf16, data, dataset, download, output, resume, overwrite, seed, limit,
+                device, threads, precision, data, dataset, download, output, resume, overwrite, seed, limit,
                 format, valData, valFraction, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers,
                 task, loss, labelSmoothing, tokenizer,
                 initFrom, freeze, lrFor,
@@ -110,6 +114,7 @@ namespace Dsl.Cli
                 Task = parse.GetValue(task),
                 Loss = parse.GetValue(loss),
                 LabelSmoothing = parse.GetValue(labelSmoothing),
+                Precision = TrainCommand.ParsePrecision(parse.GetValue(precision)!),
                 DataOptions = new DataOptions
                 {
                     Format = DataSources.ParseFormat(parse.GetValue(format)!),
@@ -148,7 +153,6 @@ namespace Dsl.Cli
                     ImageSize = parse.GetValue(imageSize) ?? s.ImageSize,
                     Device = parse.GetValue(device)!,
                     Threads = parse.GetValue(threads),
-                    BFloat16 = parse.GetValue(bf16),
                     Download = parse.GetValue(download),
                     Out = parse.GetValue(output)!,
                     Resume = parse.GetValue(resume),
@@ -168,7 +172,7 @@ namespace Dsl.Cli
             var engine = new Option<InferenceEngine>("--engine") { Description = "torch (TorchSharp) or onnx (export, then ONNX Runtime)", DefaultValueFactory = _ => InferenceEngine.Torch };
             var evaluate = new Command("evaluate", "Test accuracy of a checkpoint on the data's test split (or all of it when it has none)")
             {
-                checkpoint, evalModel, data, dataset, engine, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
+                checkpoint, evalModel, data, dataset, engine, precision, format, valData, transforms, evalTransforms, imageMode, target, targetKind, channelsLast, classes, ignoreIndex, workers, imageSize,
                 task, loss, tokenizer,
             };
             evaluate.SetAction(parse => commands.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(evalModel),

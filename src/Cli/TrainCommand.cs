@@ -29,7 +29,8 @@ namespace Dsl.Cli
         public int? ImageSize { get; init; }
         public string Device { get; init; } = "auto";
         public int Threads { get; init; }
-        public bool BFloat16 { get; init; }
+        /// <summary>float32, or mixed precision (bf16, fp16): README, "Precision".</summary>
+        public Precision Precision { get; init; } = Precision.Float32;
         public string? Data { get; init; }
         public MnistVariant Dataset { get; init; } = MnistVariant.FashionMnist;
         /// <summary>How the data is read: format, validation source or fraction, image mode, CSV target.</summary>
@@ -153,6 +154,22 @@ namespace Dsl.Cli
                 $"{checkpoint}, which is a folder; " + (inside is not null ? $"pass {inside}" : $"pass the checkpoint.ckpt that train wrote into its --out folder"));
         }
 
+        /// <summary>The names <c>--precision</c> takes (<see cref="MemoryPlan.Name(Precision)"/>: float32, bf16, fp16).</summary>
+        public static string[] PrecisionNames { get; } = Enum.GetValues<Precision>().Select(MemoryPlan.Name).ToArray();
+
+        /// <summary>The precision called <paramref name="name"/> on the command line.</summary>
+        public static Precision ParsePrecision(string name)
+        {
+            foreach (var p in Enum.GetValues<Precision>())
+                if (MemoryPlan.Name(p) == name) return p;
+            throw new InvalidOptionException("--precision", string.Join(", ", PrecisionNames), $"'{name}'");
+        }
+
+        /// <summary>The log line's precision part: <c>, precision: bf16 mixed (CPU: avx512_bf16, ...)</c>.</summary>
+        private static string PrecisionReport(Precision precision, DeviceSetup device) =>
+            precision == Precision.Float32 ? ", precision: float32"
+                : $", precision: {MemoryPlan.Name(precision)} mixed{(device.IsCuda ? "" : $" (CPU: {PrecisionSupport.Describe(PrecisionSupport.CpuFlags())})")}";
+
         /// <summary>Checks everything that needs neither TorchSharp nor the data, so mistakes are reported at once.</summary>
         private static TrainOptions CheckSettings(TrainSettings s)
         {
@@ -177,6 +194,7 @@ namespace Dsl.Cli
                 Workers = s.Workers,
                 Freeze = s.Freeze,
                 LearningRates = s.LearningRates,
+                Precision = s.Precision,
             };
             options.Validate();
             return options;
@@ -207,8 +225,9 @@ namespace Dsl.Cli
             CheckLanguageModelData(entry, s);
             TorchNative.EnsureLoaded();
 
-            var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed, s.BFloat16);
-            output.WriteLine(device.Report());
+            var device = DeviceSetup.Create(s.Device, s.Threads, s.Seed);
+            device.CheckPrecision(s.Precision); // before any output is written
+            output.WriteLine(device.Report() + PrecisionReport(s.Precision, device));
             using var data = OpenData(s, entry, s.Data, train: true, output);
             output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
 
@@ -570,6 +589,8 @@ namespace Dsl.Cli
             using var model = loaded;
             CheckLanguageModelData(entry, s);
             foreach (var head in FineTuning.ReplacedHeads(model)) output.WriteLine(head);
+            if (engine == InferenceEngine.Onnx && s.Precision != Precision.Float32)
+                throw new ArgumentException($"--precision {MemoryPlan.Name(s.Precision)} applies to --engine torch; ONNX Runtime runs the exported float32 model (export --quantize int8 makes a smaller, faster one).");
             using var test = OpenData(s, entry, s.Data, train: false, TextWriter.Null);
             EvalResult result;
             if (engine == InferenceEngine.Onnx)
@@ -580,13 +601,13 @@ namespace Dsl.Cli
             }
             else
             {
-                result = Trainer.Evaluate(model, test.Train, 256, test.BatchTransform, workers: s.Workers, task: TaskFor(s));
+                result = Trainer.Evaluate(model, test.Train, 256, test.BatchTransform, workers: s.Workers, task: TaskFor(s), precision: s.Precision);
             }
             var task = result.Task ?? new ClassificationTask();
             string metric = task is ClassificationTask ? $"accuracy {result.Accuracy:P2}" : $"{task.MetricName} {result.Accuracy:F4}";
             string unit = test.Train.SampleShape is { Rank: not 3 } || test.Train.TargetKind == TargetKind.Values ? "samples" : "images";
             string extras = Extras(task, result.Extra);
-            output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}: test {metric}, loss {result.Loss:F4} on {result.Count:N0} {unit}{(extras.Length > 0 ? $" ({extras[2..]})" : "")}");
+            output.WriteLine($"{entry.Name} from {checkpoint} ({origin}){(engine == InferenceEngine.Onnx ? " on ONNX Runtime" : "")}{(s.Precision != Precision.Float32 ? $" in {MemoryPlan.Name(s.Precision)} mixed precision" : "")}: test {metric}, loss {result.Loss:F4} on {result.Count:N0} {unit}{(extras.Length > 0 ? $" ({extras[2..]})" : "")}");
             return 0;
         }
 

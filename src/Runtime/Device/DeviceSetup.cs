@@ -47,27 +47,21 @@ namespace Dsl.Runtime.Device
     }
 
     /// <summary>
-    /// The device, thread count, seed and compute dtype of a run. Create it once at start-up, before the model,
-    /// so the model's initial weights come from the seed.
+    /// The device, thread count and seed of a run. Create it once at start-up, before the model,
+    /// so the model's initial weights come from the seed. The model's parameters stay float32 on every device; mixed
+    /// precision is the run's <see cref="Training.TrainOptions.Precision"/> (see <see cref="Autocast.MixedPrecision"/>).
     /// </summary>
-    /// <remarks>
-    /// bf16: TorchSharp has no autocast or GradScaler, so bf16 is done by converting the model's parameters
-    /// and the input batches to bfloat16. BatchNorm layers are converted back to float32 (PyTorch's CUDA batch_norm
-    /// accepts bf16 input with float32 weights and statistics), and the loss is computed in float32.
-    /// bf16 is offered only on CUDA; on the CPU it is refused.
-    /// </remarks>
     public sealed class DeviceSetup
     {
         /// <summary>The message used when CUDA is requested and not available.</summary>
         public const string CudaUnavailableMessage =
             "CUDA requested but TorchSharp's CUDA backend is not loaded: build with -p:TorchBackend=cuda on a machine with an NVIDIA driver";
 
-        private DeviceSetup(torch.Device device, int threads, long seed, ScalarType dtype)
+        private DeviceSetup(torch.Device device, int threads, long seed)
         {
             Device = device;
             Threads = threads;
             Seed = seed;
-            DType = dtype;
         }
 
         /// <summary>The resolved device (cpu or cuda:N).</summary>
@@ -79,11 +73,8 @@ namespace Dsl.Runtime.Device
         /// <summary>The one seed for torch's generator and the data order.</summary>
         public long Seed { get; }
 
-        /// <summary>Compute dtype of the model: Float32, or BFloat16 on CUDA.</summary>
-        public ScalarType DType { get; }
-
-        /// <summary>True when the model runs in bfloat16.</summary>
-        public bool IsBFloat16 => DType == ScalarType.BFloat16;
+        /// <summary>True when the device is a CUDA GPU.</summary>
+        public bool IsCuda => Device.type == DeviceType.CUDA;
 
         /// <summary>
         /// Loads TorchSharp, resolves the device, sets the thread count and seeds torch.
@@ -91,9 +82,8 @@ namespace Dsl.Runtime.Device
         /// <param name="device"><c>auto | cpu | cuda | cuda:N</c>.</param>
         /// <param name="threads">Intra-op threads; 0 keeps torch's default (one per core); at most <see cref="MaxThreads"/>.</param>
         /// <param name="seed">Seed for torch and for the data order.</param>
-        /// <param name="bf16">Run the model in bfloat16 (CUDA only).</param>
         /// <exception cref="InvalidOptionException"><paramref name="threads"/> is negative or above <see cref="MaxThreads"/>.</exception>
-        public static DeviceSetup Create(string device = "auto", int threads = 0, long seed = 42, bool bf16 = false)
+        public static DeviceSetup Create(string device = "auto", int threads = 0, long seed = 42)
         {
             CheckThreads(threads);
             var choice = DeviceChoice.Parse(device);
@@ -101,12 +91,10 @@ namespace Dsl.Runtime.Device
             bool cuda = torch.cuda.is_available();
             int count = cuda ? torch.cuda.device_count() : 0;
             var resolved = Resolve(choice, cuda, count);
-            if (bf16 && resolved.Kind != DeviceChoiceKind.Cuda)
-                throw new ArgumentException("bf16 is supported only on CUDA (TorchSharp has no autocast; on the CPU train in float32).", nameof(bf16));
             if (threads > 0) torch.set_num_threads(threads);
             torch.manual_seed(seed);
             var dev = resolved.Kind == DeviceChoiceKind.Cuda ? new torch.Device(DeviceType.CUDA, resolved.Index) : torch.CPU;
-            return new DeviceSetup(dev, torch.get_num_threads(), seed, bf16 ? ScalarType.BFloat16 : ScalarType.Float32);
+            return new DeviceSetup(dev, torch.get_num_threads(), seed);
         }
 
         /// <summary>
@@ -144,28 +132,25 @@ namespace Dsl.Runtime.Device
             }
         }
 
-        /// <summary>One line for logs: <c>device: cpu, threads: 2, seed: 42, dtype: float32</c>.</summary>
+        /// <summary>One line for logs: <c>device: cpu, threads: 2, seed: 42</c>.</summary>
         public string Report() =>
-            $"device: {Device}, threads: {Threads}, seed: {Seed}, dtype: {(IsBFloat16 ? "bfloat16" : "float32")}";
+            $"device: {Device}, threads: {Threads}, seed: {Seed}";
 
-        /// <summary>Moves the model to the device and, for bf16, converts it (BatchNorm kept in float32).</summary>
+        /// <summary>Moves the model to the device.</summary>
         public T Prepare<T>(T model) where T : nn.Module
         {
             model.to(Device);
-            if (IsBFloat16)
-            {
-                model.to(ScalarType.BFloat16);
-                foreach (var (_, m) in model.named_modules())
-                {
-                    if (m is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d)
-                        m.to(ScalarType.Float32);
-                }
-            }
             return model;
         }
 
-        /// <summary>Moves a float input batch to the device and compute dtype.</summary>
-        public Tensor PrepareInput(Tensor x) => IsBFloat16 ? x.to(ScalarType.BFloat16, Device) : x.to(Device);
+        /// <summary>Moves an input batch to the device.</summary>
+        public Tensor PrepareInput(Tensor x) => x.to(Device);
+
+        /// <summary>
+        /// Throws <see cref="PrecisionNotSupportedException"/> when this device cannot run <paramref name="precision"/>
+        /// fast (<see cref="PrecisionSupport.Check"/> with this CPU's instruction sets).
+        /// </summary>
+        public void CheckPrecision(Precision precision) => PrecisionSupport.Check(precision, IsCuda, IsCuda ? null : PrecisionSupport.CpuFlags());
 
         /// <inheritdoc/>
         public override string ToString() => Report();

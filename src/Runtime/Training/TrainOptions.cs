@@ -158,8 +158,18 @@ namespace Dsl.Runtime.Training
         /// </summary>
         public TrainingTask? Task { get; init; }
 
-        /// <summary>Device and dtype; null is the CPU in float32.</summary>
+        /// <summary>Device, threads and seed; null is the CPU.</summary>
         public DeviceSetup? Device { get; init; }
+
+        /// <summary>
+        /// <see cref="Dsl.Precision.Float32"/> (the default), or mixed precision as PyTorch's autocast applies it:
+        /// <see cref="Dsl.Precision.BFloat16"/> (CPUs with AVX512-BF16 or AMX-BF16, and CUDA) runs convolutions and
+        /// matrix products in bfloat16; <see cref="Dsl.Precision.Float16"/> (CUDA only) in float16 with a
+        /// <see cref="Autocast.GradScaler"/>. Weights, gradients, optimizer state and checkpoints stay float32; the
+        /// validation passes use the same precision. A device that cannot run it fast is refused before anything is
+        /// written (<see cref="PrecisionNotSupportedException"/>). See README, "Precision".
+        /// </summary>
+        public Precision Precision { get; init; } = Precision.Float32;
 
         /// <summary>Batches prepared ahead on a background task (0 disables prefetch).</summary>
         public int Prefetch { get; init; } = 2;
@@ -227,6 +237,8 @@ namespace Dsl.Runtime.Training
         public void Validate()
         {
             AtLeast(nameof(Epochs), Epochs, 1);
+            if (!Enum.IsDefined(Precision))
+                throw new InvalidOptionException(nameof(Precision), "Float32, BFloat16 or Float16", ((int)Precision).ToString(CultureInfo.InvariantCulture));
             AtLeast(nameof(BatchSize), BatchSize, 1);
             AtLeast(nameof(EvalBatchSize), EvalBatchSize, 0);
             Positive(nameof(LearningRate), LearningRate);

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using Dsl.Runtime.Data;
+using Dsl.Runtime.Autocast;
 using Dsl.Runtime.Device;
 using Spectre.Console;
 using TorchSharp;
@@ -152,6 +153,7 @@ namespace Dsl.Runtime.Training
         public static FitResult Fit(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options)
         {
             options.Validate();
+            CheckPrecision(options.Precision, options.Device);
             string dir = Path.GetFullPath(options.OutputDir);
             string checkpoint = Path.Combine(dir, CheckpointFile.FileName);
             if (File.Exists(checkpoint) && !options.Resume && !options.Overwrite) throw new ExistingCheckpointException(checkpoint);
@@ -172,23 +174,34 @@ namespace Dsl.Runtime.Training
         /// <paramref name="task"/>, or the task that fits the data and the model's output.
         /// </summary>
         /// <exception cref="InvalidDataException">The set is empty, does not fit the model or the task, or has labels the model cannot output.</exception>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null, int workers = 0, TrainingTask? task = null)
+        /// <exception cref="PrecisionNotSupportedException">The device cannot run <paramref name="precision"/> (README, "Precision").</exception>
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 256, ImageTransform? transform = null, DeviceSetup? device = null, int workers = 0, TrainingTask? task = null, Precision precision = Precision.Float32)
         {
+            CheckPrecision(precision, device);
             task = DataCheck.Check(model, data, "data set", transform, device, task: task);
-            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform, workers: workers), device, task);
+            return Evaluate(model, new BatchLoader(data, batchSize, shuffle: false, transform: transform, workers: workers), device, task, precision);
+        }
+
+        /// <summary>Refuses a precision the device cannot run fast (<see cref="PrecisionSupport.Check"/>).</summary>
+        private static void CheckPrecision(Precision precision, DeviceSetup? device)
+        {
+            if (device is not null) device.CheckPrecision(precision);
+            else PrecisionSupport.Check(precision, cuda: false, PrecisionSupport.CpuFlags());
         }
 
         /// <summary>
         /// Mean loss and metrics over every batch of <paramref name="loader"/> (one read at the end), for
-        /// <paramref name="task"/> (classification when null).
+        /// <paramref name="task"/> (classification when null), in <paramref name="precision"/> (not checked against
+        /// the device here).
         /// </summary>
-        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, DeviceSetup? device = null, TrainingTask? task = null)
+        public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, BatchLoader loader, DeviceSetup? device = null, TrainingTask? task = null, Precision precision = Precision.Float32)
         {
             task ??= new ClassificationTask();
             bool wasTraining = model.training;
             model.eval();
             try
             {
+                using var autocast = MixedPrecision.Enable(model, precision);
                 using var scope = torch.NewDisposeScope();
                 using var noGrad = torch.no_grad();
                 var dev = device?.Device ?? torch.CPU;
@@ -217,8 +230,8 @@ namespace Dsl.Runtime.Training
             }
         }
 
-        /// <summary>What a training step needs besides the model and the batch.</summary>
-        private sealed record Optimization(optim.Optimizer Optimizer, Parameter[] Parameters, double? ClipGradNorm);
+        /// <summary>What a training step needs besides the model and the batch (a gradient scaler for float16).</summary>
+        private sealed record Optimization(optim.Optimizer Optimizer, Parameter[] Parameters, double? ClipGradNorm, GradScaler? Scaler);
 
         /// <summary>The task's extra metrics by key.</summary>
         internal static Dictionary<string, double> Extras(TrainingTask task, double[] values)
@@ -230,7 +243,8 @@ namespace Dsl.Runtime.Training
 
         /// <summary>
         /// One batch through the model, the same code for training and evaluation: forward, the task's loss in float32
-        /// and, when <paramref name="training"/> is given, backward, optional clipping and the optimizer step.
+        /// (autocast's lists keep losses in float32) and, when <paramref name="training"/> is given, backward, optional
+        /// clipping and the optimizer step (under float16, with the loss scaled and a step with overflowed gradients skipped).
         /// Returns the batch's summed loss and the task's statistics as device tensors, without reading them (a read
         /// makes the CPU wait for the device); callers read many batches at once.
         /// </summary>
@@ -242,7 +256,16 @@ namespace Dsl.Runtime.Training
             var output = model.call(x);
             if (output.dtype != ScalarType.Float32) output = output.to_type(ScalarType.Float32);
             var loss = task.Loss(output, y);
-            if (training is not null)
+            if (training is { Scaler: { } scaler })
+            {
+                scaler.ScaleLoss(loss).backward();
+                if (scaler.UnscaleAndUpdate(training.Parameters))
+                {
+                    if (training.ClipGradNorm is double max) ClipGradNorm(training.Parameters, max);
+                    training.Optimizer.step();
+                }
+            }
+            else if (training is not null)
             {
                 loss.backward();
                 if (training.ClipGradNorm is double max) ClipGradNorm(training.Parameters, max);
@@ -332,6 +355,7 @@ namespace Dsl.Runtime.Training
             private readonly ParameterPlan _plan;
             private readonly BatchLoader _trainLoader;
             private readonly BatchLoader? _valLoader;
+            private readonly GradScaler? _scaler;
             private long _seed; // the options' seed, or the checkpoint's when resuming
 
             public Run(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options, string dir, TextWriter log)
@@ -357,6 +381,7 @@ namespace Dsl.Runtime.Training
                 _seed = options.EffectiveSeed;
                 _parameters = _plan.Trainable;
                 _optimizer = CreateOptimizer(options, _plan);
+                _scaler = options.Precision == Precision.Float16 ? new GradScaler() : null;
                 _groups = _optimizer.ParamGroups.ToArray();
                 _context.ParameterGroups = _plan.Groups.Select((g, i) => new ParameterGroup(g.Pattern, g.LearningRate, g.Names, _groups[i])).ToArray();
 
@@ -515,7 +540,7 @@ namespace Dsl.Runtime.Training
                         foreach (var c in _callbacks) c.OnEpochStart(_context);
                         var train = TrainEpoch(epoch);
                         if (train.Cancelled) return Result(false, $"cancelled during epoch {epoch}; the checkpoint holds epoch {epoch - 1}");
-                        var val = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device, _context.Task);
+                        var val = _valLoader is null ? null : Evaluate(_model, _valLoader, _o.Device, _context.Task, _o.Precision);
                         var m = new EpochMetrics
                         {
                             Epoch = epoch,
@@ -571,7 +596,7 @@ namespace Dsl.Runtime.Training
                 var loader = _trainLoader;
                 int batches = loader.BatchesPerEpoch;
                 int window = _o.ReadEveryBatches;
-                var step = new Optimization(_optimizer, _parameters, _o.ClipGradNorm);
+                var step = new Optimization(_optimizer, _parameters, _o.ClipGradNorm, _scaler);
                 var task = _context.Task;
                 var pendingLoss = new List<Tensor>(window);
                 var pendingStatistics = new List<Tensor>(window);
@@ -587,6 +612,7 @@ namespace Dsl.Runtime.Training
                 // Dropout and other random layers draw from a generator seeded by (seed, epoch): resumable.
                 torch.manual_seed(unchecked(_seed * 1_000_003L + epoch));
                 _plan.TrainMode(_model);
+                using var autocast = MixedPrecision.Enable(_model, _o.Precision);
                 var sw = Stopwatch.StartNew();
                 var windowScope = torch.NewDisposeScope();
                 try

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Dsl.Runtime.Autocast
+{
+    /// <summary>
+    /// Mixed precision for TorchSharp, which has no autocast: <see cref="Enable"/> applies a network's
+    /// <see cref="AutocastPlan"/> to the module with forward hooks, for as long as the returned scope lives (as
+    /// PyTorch's <c>with torch.autocast(...)</c>). The weights stay float32 (master weights: the optimizer, gradient
+    /// clipping and checkpoints see only them).
+    /// </summary>
+    /// <remarks>
+    /// A layer on the lower-precision list casts its floating input to the 16-bit type, and for the length of its
+    /// forward its weight and bias fields point at 16-bit casts of the float32 parameters (autocast's
+    /// <c>cached_cast</c>): the cast is an autograd operation, so the backward pass delivers float32 gradients to the
+    /// float32 parameters. A layer on the float32 list gets float32 inputs; every other layer runs in the type it
+    /// receives. The trainer computes the loss in float32. TorchSharp's layers keep their weights in private fields,
+    /// which the hooks set by reflection (<see cref="WeightFields"/>); this library's own layers with weights
+    /// (<c>MultiheadSelfAttention</c>) use their weights in their input's type themselves.
+    /// </remarks>
+    public static class MixedPrecision
+    {
+        private static readonly ConditionalWeakTable<nn.Module, object> Active = new();
+
+        /// <summary>The 16-bit type of <paramref name="precision"/>.</summary>
+        /// <exception cref="ArgumentException"><paramref name="precision"/> is float32.</exception>
+        public static ScalarType LowerType(Precision precision) => precision switch
+        {
+            Precision.BFloat16 => ScalarType.BFloat16,
+            Precision.Float16 => ScalarType.Float16,
+            _ => throw new ArgumentException("float32 has no lower-precision type.", nameof(precision)),
+        };
+
+        /// <summary>
+        /// Runs <paramref name="model"/> in <paramref name="precision"/> mixed precision until the result is disposed,
+        /// following the lists of the device its parameters are on. Float32 changes nothing; a model that is already
+        /// under mixed precision stays under its outer scope.
+        /// </summary>
+        /// <exception cref="InvalidOperationException">A module of the network's graph is not in the model (it was changed after it was built).</exception>
+        public static IDisposable Enable(nn.Module model, Precision precision)
+        {
+            if (precision == Precision.Float32 || Active.TryGetValue(model, out _)) return NoScope.Instance;
+            var device = model.parameters().FirstOrDefault()?.device_type == DeviceType.CUDA ? AutocastDevice.Cuda : AutocastDevice.Cpu;
+            return new Scope(model, AutocastPlan.For(model, precision, device));
+        }
+
+        /// <summary>The fields of a TorchSharp layer type that hold its parameters (<c>_weight</c>, <c>_bias</c>), found once per type.</summary>
+        internal static FieldInfo[] WeightFields(Type type) => FieldsByType.GetOrAdd(type, t =>
+        {
+            var fields = new List<FieldInfo>();
+            for (var c = t; c is not null && c.Assembly == typeof(nn.Module).Assembly; c = c.BaseType)
+                fields.AddRange(c.GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.DeclaredOnly)
+                    .Where(f => typeof(Parameter).IsAssignableFrom(f.FieldType)));
+            return fields.ToArray();
+        });
+
+        private static readonly ConcurrentDictionary<Type, FieldInfo[]> FieldsByType = new();
+
+        private static Tensor Cast(Tensor x, ScalarType type) => x.is_floating_point() && x.dtype != type ? x.to(type) : x;
+
+        private sealed class NoScope : IDisposable
+        {
+            public static readonly NoScope Instance = new();
+            public void Dispose() { }
+        }
+
+        /// <summary>The hooks of one <see cref="Enable"/> call; disposing removes them and puts every float32 weight back.</summary>
+        private sealed class Scope : IDisposable
+        {
+            private readonly nn.Module _model;
+            private readonly List<Action> _undo = new();
+
+            public Scope(nn.Module model, AutocastPlan plan)
+            {
+                _model = model;
+                var low = LowerType(plan.Precision);
+                var byPath = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
+                byPath[""] = model;
+                foreach (var entry in plan.Modules)
+                {
+                    if (entry.Policy is not (CastPolicy.LowerPrecision or CastPolicy.Float32)) continue;
+                    if (!byPath.TryGetValue(entry.Path, out var found))
+                        throw new InvalidOperationException($"{model.GetType().Name} has no module '{entry.Path}' ({entry.Kind}), which its graph has: mixed precision follows the graph, so the module must not be changed after it is built.");
+                    if (found is not nn.Module<Tensor, Tensor> module)
+                        throw new NotSupportedException($"'{entry.Path}' ({found.GetType().Name}) does not take one tensor, so mixed precision cannot cast its input.");
+                    if (entry.Policy == CastPolicy.Float32)
+                    {
+                        var hook = module.register_forward_pre_hook((_, x) => Cast(x, ScalarType.Float32));
+                        _undo.Add(hook.remove);
+                        continue;
+                    }
+                    var swap = new WeightSwap(module, WeightFields(module.GetType()));
+                    var pre = module.register_forward_pre_hook((_, x) =>
+                    {
+                        swap.CastTo(low);
+                        return Cast(x, low);
+                    });
+                    var post = module.register_forward_hook((_, _, result) =>
+                    {
+                        swap.Restore();
+                        return result;
+                    });
+                    _undo.Add(pre.remove);
+                    _undo.Add(post.remove);
+                    _undo.Add(swap.Restore);
+                }
+                Active.Add(model, this);
+            }
+
+            public void Dispose()
+            {
+                foreach (var undo in _undo) undo();
+                _undo.Clear();
+                Active.Remove(_model);
+            }
+        }
+
+        /// <summary>Points a layer's weight fields at 16-bit casts of its float32 parameters, and back.</summary>
+        private sealed class WeightSwap
+        {
+            private readonly nn.Module _module;
+            private readonly FieldInfo[] _fields;
+            private readonly Parameter?[] _masters;
+
+            public WeightSwap(nn.Module module, FieldInfo[] fields)
+            {
+                _module = module;
+                _fields = fields;
+                _masters = new Parameter?[fields.Length];
+            }
+
+            public void CastTo(ScalarType low)
+            {
+                Restore(); // a forward that threw left the casts in place
+                for (int i = 0; i < _fields.Length; i++)
+                {
+                    if (_fields[i].GetValue(_module) is not Parameter master || !master.is_floating_point() || master.dtype == low) continue;
+                    _masters[i] = master;
+                    // to() is recorded by autograd: the backward pass converts the gradient back to the float32 parameter.
+                    _fields[i].SetValue(_module, new Parameter(master.to(low), master.requires_grad && torch.is_grad_enabled()));
+                }
+            }
+
+            public void Restore()
+            {
+                for (int i = 0; i < _fields.Length; i++)
+                {
+                    if (_masters[i] is not { } master) continue;
+                    _fields[i].SetValue(_module, master);
+                    _masters[i] = null;
+                }
+            }
+        }
+    }
+}
