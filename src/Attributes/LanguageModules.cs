@@ -112,10 +112,11 @@ namespace Dsl.Layers
             long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
             // As MultiheadSelfAttention, the projections' weights are used directly (the Linear modules hold the keys, and
             // are not called as modules: the attention is one layer of the graph).
-            var qkv = nn.functional.linear(input, c_attn.weight, c_attn.bias).split(embed, 2);
+            // Under mixed precision the weights are used in the input's 16-bit type (InputType).
+            var qkv = nn.functional.linear(input, InputType.Of(c_attn.weight, input)!, InputType.Of(c_attn.bias, input)).split(embed, 2);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
             var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
-            var projected = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), c_proj.weight, c_proj.bias);
+            var projected = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), InputType.Of(c_proj.weight, input)!, InputType.Of(c_proj.bias, input));
             var output = nn.functional.dropout(projected, _dropout, training);
             return output.MoveToOuterDisposeScope();
         }
@@ -184,6 +185,6 @@ namespace Dsl.Layers
         }
 
         /// <inheritdoc/>
-        public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
+        public override Tensor forward(Tensor input) => nn.functional.linear(input, InputType.Of(weight, input)!, InputType.Of(bias, input));
     }
 }

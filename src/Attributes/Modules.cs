@@ -80,8 +80,7 @@ namespace Dsl.Layers
             long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
             // Under mixed precision the input arrives in a 16-bit type while the weights stay float32 (master
             // weights): the projections use their weights in the input's type, as autocast's linear does.
-            var type = input.dtype;
-            Tensor? As(Tensor? w) => w is null || w.dtype == type || !input.is_floating_point() ? w : w.to(type);
+            Tensor? As(Tensor? w) => InputType.Of(w, input);
             var qkv = nn.functional.linear(input, As(in_proj_weight)!, As(in_proj_bias)).chunk(3, -1);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
             var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
@@ -216,5 +215,20 @@ namespace Dsl.Layers
             }
             return module;
         }
+    }
+}
+
+namespace Dsl.Layers
+{
+    /// <summary>
+    /// Under mixed precision a layer's input arrives in a 16-bit type while its weights stay float32 (master weights):
+    /// this library's layers with weights use them in the input's type, as autocast's matrix products do (the cast is
+    /// an autograd operation, so the gradients reach the float32 parameters).
+    /// </summary>
+    internal static class InputType
+    {
+        /// <summary><paramref name="weight"/> in <paramref name="input"/>'s floating type (itself when it already is, or for integer input).</summary>
+        public static Tensor? Of(Tensor? weight, Tensor input) =>
+            weight is null || weight.dtype == input.dtype || !input.is_floating_point() ? weight : weight.to(input.dtype);
     }
 }

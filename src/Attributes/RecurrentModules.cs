@@ -78,7 +78,7 @@ namespace Dsl.Layers
 
         /// <summary>One direction of one layer over the steps of <paramref name="projected"/> (the input projection of every step, [N, L, G*H]).</summary>
         /// <returns>Every step's hidden state [N, L, H] and the final one [N, H].</returns>
-        protected abstract (Tensor Steps, Tensor Final) Run(Tensor projected, Parameter weightHh, Parameter? biasHh, bool reverse);
+        protected abstract (Tensor Steps, Tensor Final) Run(Tensor projected, Tensor weightHh, Tensor? biasHh, bool reverse);
 
         /// <summary>Features of the hidden state H.</summary>
         protected long Hidden => _hidden;
@@ -96,8 +96,9 @@ namespace Dsl.Layers
                 for (int direction = 0; direction < directions; direction++)
                 {
                     var cell = _cells[layer * directions + direction];
-                    var projected = nn.functional.linear(x, cell[0]!, cell[2]);
-                    (outputs[direction], finals[direction]) = Run(projected, cell[1]!, cell[3], reverse: direction == 1);
+                    // Under mixed precision the weights are used in the input's 16-bit type (InputType).
+                    var projected = nn.functional.linear(x, InputType.Of(cell[0], x)!, InputType.Of(cell[2], x));
+                    (outputs[direction], finals[direction]) = Run(projected, InputType.Of(cell[1], x)!, InputType.Of(cell[3], x), reverse: direction == 1);
                 }
                 x = directions == 1 ? outputs[0] : torch.cat(outputs, 2);
                 // PyTorch's dropout between layers: on every layer's output but the last.
@@ -126,7 +127,7 @@ namespace Dsl.Layers
             : base(nameof(LSTM), 4, input_size, hidden_size, num_layers, bias, dropout, bidirectional, last_step) { }
 
         /// <inheritdoc/>
-        protected override (Tensor Steps, Tensor Final) Run(Tensor projected, Parameter weightHh, Parameter? biasHh, bool reverse)
+        protected override (Tensor Steps, Tensor Final) Run(Tensor projected, Tensor weightHh, Tensor? biasHh, bool reverse)
         {
             long n = projected.shape[0], length = projected.shape[1];
             var h = torch.zeros(new[] { n, Hidden }, projected.dtype, projected.device);
@@ -156,7 +157,7 @@ namespace Dsl.Layers
             : base(nameof(GRU), 3, input_size, hidden_size, num_layers, bias, dropout, bidirectional, last_step) { }
 
         /// <inheritdoc/>
-        protected override (Tensor Steps, Tensor Final) Run(Tensor projected, Parameter weightHh, Parameter? biasHh, bool reverse)
+        protected override (Tensor Steps, Tensor Final) Run(Tensor projected, Tensor weightHh, Tensor? biasHh, bool reverse)
         {
             long n = projected.shape[0], length = projected.shape[1];
             var h = torch.zeros(new[] { n, Hidden }, projected.dtype, projected.device);

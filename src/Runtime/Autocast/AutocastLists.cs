@@ -69,6 +69,8 @@ namespace Dsl.Runtime.Autocast
             new("ConvTranspose2d", "conv_transpose2d", Low, Low),
             new("Linear", "linear", Low, Low),
             new("MultiheadSelfAttention", "linear, scaled_dot_product_attention", Low, Low),
+            new("FusedSelfAttention", "linear, scaled_dot_product_attention", Low, Low),
+            new("TiedLinear", "linear", Low, Low),
             // This library's recurrent layers compute their gates with their own cells, not through the ATen recurrent
             // operations the lists name (mkldnn_rnn_layer on the CPU, lstm_cell and gru_cell on CUDA): float32, as an
             // operation autocast does not know.
@@ -99,6 +101,8 @@ namespace Dsl.Runtime.Autocast
             new("AdaptiveAvgPool2d", "adaptive_avg_pool2d", Through, Through),
             new("Upsample", "upsample_nearest2d, upsample_bilinear2d", Through, Through),
             new("Dropout", "dropout", Through, Through),
+            new("Embedding", "embedding", Through, Through),
+            new("PositionTable", "add", Through, Through),
             new("Flatten", "flatten", Through, Through),
             new("Identity", "(none)", Through, Through),
             new("Permute", "permute", Through, Through),

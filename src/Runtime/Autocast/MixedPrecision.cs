@@ -23,7 +23,8 @@ namespace Dsl.Runtime.Autocast
     /// float32 parameters. A layer on the float32 list gets float32 inputs; every other layer runs in the type it
     /// receives. The trainer computes the loss in float32. TorchSharp's layers keep their weights in private fields,
     /// which the hooks set by reflection (<see cref="WeightFields"/>); this library's own layers with weights
-    /// (<c>MultiheadSelfAttention</c>) use their weights in their input's type themselves.
+    /// (<c>MultiheadSelfAttention</c>, <c>FusedSelfAttention</c>, <c>TiedLinear</c>; <c>LSTM</c> and <c>GRU</c> get float32) use their
+    /// weights in their input's type themselves (<c>Dsl.Layers.InputType</c>).
     /// </remarks>
     public static class MixedPrecision
     {

@@ -30,7 +30,11 @@ namespace Dsl.Runtime.Tests.PyTorch
             foreach (var entry in ModelCatalog.All)
             {
                 PyTorchExport.Export(entry.Info, Path.Combine(Folder, entry.Info.Name + ".py"), withTrainingScript: false);
-                File.WriteAllText(Path.Combine(Folder, entry.Info.Name + ".shape.json"), JsonSerializer.Serialize(entry.Info.InputShape.WithBatch(Batch)));
+                // The input the .NET side runs: its shape, and for a language model the vocabulary its token ids come from.
+                using var input = TwinRun.Input(entry.Info, Batch);
+                File.WriteAllText(Path.Combine(Folder, entry.Info.Name + ".shape.json"), JsonSerializer.Serialize(input.shape));
+                var graph = NetworkGraph.Of(entry.Info);
+                if (graph.IsTokens) File.WriteAllText(Path.Combine(Folder, entry.Info.Name + ".vocabulary.json"), JsonSerializer.Serialize(graph.Vocabulary));
             }
             var args = new List<string> { Path.Combine(PythonTorch.Helpers, "autocast_dtypes.py"), Folder };
             args.AddRange(ModelCatalog.All.Select(e => e.Info.Name));
@@ -83,7 +87,7 @@ namespace Dsl.Runtime.Tests.PyTorch
         }
 
         /// <summary>Each module's output type in one training-mode forward of <paramref name="model"/> under bf16 mixed precision.</summary>
-        private static Dictionary<string, ScalarType> OutputTypes(nn.Module<Tensor, Tensor> model, Shape input)
+        private static Dictionary<string, ScalarType> OutputTypes(nn.Module<Tensor, Tensor> model, NetworkInfo info)
         {
             var types = new Dictionary<string, ScalarType>(StringComparer.Ordinal);
             model.train();
@@ -101,7 +105,7 @@ namespace Dsl.Runtime.Tests.PyTorch
             }
             torch.manual_seed(0);
             using (torch.NewDisposeScope())
-                model.call(torch.randn(input.WithBatch(AutocastRun.Batch)));
+                model.call(TwinRun.Input(info, AutocastRun.Batch));
             foreach (var remove in removers) remove();
             return types;
         }
@@ -113,7 +117,7 @@ namespace Dsl.Runtime.Tests.PyTorch
             var entry = ModelCatalog.Find(name);
             var plan = AutocastPlan.Of(NetworkGraph.Of(entry.Info), Precision.BFloat16);
             using var model = entry.Create();
-            var ours = OutputTypes(model, entry.Info.InputShape);
+            var ours = OutputTypes(model, entry.Info);
 
             // The runtime follows the plan: lower precision -> bf16, float32 -> float32, fall-through -> what arrived
             // (a fall-through layer directly after a lower-precision one returns bf16, which the next check pins).

@@ -1,7 +1,7 @@
 """The type each module of each twin returns under PyTorch's CPU autocast (MixedPrecisionTests).
 
 Usage: autocast_dtypes.py FOLDER NAME...  FOLDER holds train.py and NAME.py per twin, and NAME.shape.json (the input
-shape, batch included). Each twin runs one training-mode forward of random images under
+shape, batch included; with NAME.vocabulary.json its input is token ids). Each twin runs one training-mode forward of random images under
 torch.autocast("cpu", dtype=torch.bfloat16) with a forward hook on every module recording the type of its output.
 Writes autocast.json: per NAME a map from module path to output type ("bfloat16", "float32"), or the error that
 stopped the forward.
@@ -37,7 +37,10 @@ for name in sys.argv[2:]:
 
         for path, module in model.named_modules():
             module.register_forward_hook(record(path))
-        x = torch.randn(*json.loads((folder / f"{name}.shape.json").read_text()))
+        shape = json.loads((folder / f"{name}.shape.json").read_text())
+        vocabulary = folder / f"{name}.vocabulary.json"
+        # A language model takes token ids in [0, vocabulary).
+        x = torch.randint(0, json.loads(vocabulary.read_text()), shape) if vocabulary.exists() else torch.randn(*shape)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             model(x)
         entry["types"] = types
