@@ -105,7 +105,7 @@ namespace Dsl.Generator.Tests.Blocks
         public void Heads_must_divide_the_embedding_dimension()
         {
             var d = Assert.Single(Diagnostics("[Input(3, 8, 8)] [Conv2d(6, 4, Stride = 4)] [Tokens] [MultiheadSelfAttention(4)]\npublic partial class Net;"));
-            Assert.StartsWith("DSL008 'attention' has heads = 4, but it must be a divisor of the embedding dimension 6", d);
+            Assert.StartsWith("DSL040 'attention' has 4 heads, which do not divide its model dimension 6; choose a divisor (1, 2, 3, 6)", d);
         }
 
         [Fact]

@@ -201,7 +201,7 @@ namespace Dsl.Generator.Tests.Ranks
         public void The_graph_knows_whether_a_global_pooling_comes_before_any_size_dependent_layer(string declaration, bool anySize)
         {
             // Split concatenates a 3x3 stride-2 convolution (padding 1: ceil(n / 2)) with a 2x2 max pooling: floor(n / 2),
-            // equal at 16x16 but not at 17x17, which the graph's probes at other sizes catch; in ceil mode (ceil = 1) the
+            // equal at 16x16 but not at 17x17, which the graph's probes at other sizes catch; in ceil mode (up = 1) the
             // pooling gives ceil(n / 2) too, and every size works.
             var run = Harness.Run("""
                 using Dsl;
@@ -213,15 +213,15 @@ namespace Dsl.Generator.Tests.Ranks
                     public Same() : base(nameof(Same)) { }
                     public override Tensor forward(Tensor x) => x;
                 }
-                [Block("ceil = 0")]
-                [MaxPool2d(2, With = "CeilMode = ceil")]
+                [Block("up = 0")]
+                [MaxPool2d(2, With = "CeilMode = up")]
                 public partial class Pool;
-                [Block("ceil = 0", Merge = Merge.Concat, Shortcut = typeof(Pool))]
+                [Block("up = 0", Merge = Merge.Concat, Shortcut = typeof(Pool))]
                 [Conv2d(4, 3, Stride = 2, Padding = 1)]
                 public partial class Split;
                 """ + "\n" + declaration + " public partial class Net;");
             var model = Harness.Analyze(run, "Net");
-            Assert.True(model.Problems.Count == 0, string.Join("\n", model.Problems));
+            Assert.True(model.Problems.Count == 0, string.Join("\n", model.Problems.Select(p => p.Code + ": " + string.Join(" | ", p.Args))));
             Assert.Equal(anySize, model.AnySize);
         }
 
