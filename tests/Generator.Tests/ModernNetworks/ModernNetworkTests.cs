@@ -88,7 +88,12 @@ namespace Dsl.Generator.Tests.ModernNetworks
             Assert.Equal(new long[] { 1000, 1280 }, state["classifier.3.weight"].shape);
             var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
             // torchvision's norm_layer: BatchNorm2d(eps=0.001, momentum=0.01); the activations per row of its setting.
-            Assert.Equal(0.001, ((TorchSharp.Modules.BatchNorm2d)modules["features.0.1"]).eps);
+            foreach (var name in new[] { "features.0.1", "features.4.block.0.1", "features.4.block.3.1", "features.16.1" })
+            {
+                var bn = (TorchSharp.Modules.BatchNorm2d)modules[name];
+                Assert.Equal(0.001, bn.eps);
+                Assert.Equal(0.01, bn.momentum);
+            }
             Assert.IsType<TorchSharp.Modules.Hardswish>(modules["features.0.2"]);
             Assert.IsType<TorchSharp.Modules.ReLU>(modules["features.4.block.0.2"]);
             Assert.IsType<TorchSharp.Modules.Hardsigmoid>(modules["features.4.block.2.scale_activation"]);
