@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the state_dict keys and shapes of torchvision's ResNets, MobileNetV2, DenseNet-121 and ConvNeXt-T, one "key shape" per line
+"""Writes the state_dict keys and shapes of torchvision's ResNets, MobileNetV2, DenseNet-121, ConvNeXt-T, MobileNetV3-Large and EfficientNet-B0, one "key shape" per line
 (shape as comma-separated sizes, "scalar" for 0-d tensors), plus a summary line per network with
 the parameter count and the conv + linear multiply-adds for one 3x224x224 sample.
 
@@ -11,7 +11,8 @@ import sys
 import torch
 import torchvision.models as models
 
-NETWORKS = ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny"]
+NETWORKS = ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny", "mobilenet_v3_large",
+            "efficientnet_b0"]
 
 
 def shape_text(tensor):

@@ -37,6 +37,8 @@ namespace ResNetSample
             new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
             new("unet-bilinear", "small U-Net with bilinear upsampling (Upsample + 1x1 conv), 1x32x32, 2 classes per pixel", () => new BilinearUNet(), BilinearUNet.Info),
             new("convnext_tiny", "torchvision ConvNeXt-T (LayerNorm2d, layer scale, stochastic depth), 3x224x224, 1000 classes", () => new ConvNeXtTiny(), ConvNeXtTiny.Info),
+            new("mobilenet_v3_large", "torchvision MobileNetV3-Large (hard swish, squeeze-and-excitation; keys as torchvision), 3x224x224, 1000 classes", () => new MobileNetV3Large(), MobileNetV3Large.Info),
+            new("efficientnet_b0", "torchvision EfficientNet-B0 (MBConv stages, SiLU, stochastic depth; keys as torchvision), 3x224x224, 1000 classes", () => new EfficientNetB0(), EfficientNetB0.Info),
             new("vit_b_16", "torchvision ViT-B/16 (keys as torchvision), 3x224x224, 1000 classes", () => new VitB16(), VitB16.Info),
             new("mlp", "a multilayer perceptron on flat 784 features (a CSV or .npy of pixels)", () => new Mlp(), Mlp.Info),
             new("sequence-net", "1-d convolutions on 12x128 sequences, any length at run time", () => new SequenceNet(), SequenceNet.Info),

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace Dsl.Generator.Tests.ModernNetworks
 {
     /// <summary>
-    /// torchvision's <c>mobilenet_v2</c> and <c>densenet121</c>, declared with user blocks in the sample: torchvision's
+    /// torchvision's <c>mobilenet_v2</c>, <c>densenet121</c>, <c>mobilenet_v3_large</c> and <c>efficientnet_b0</c>, declared with user blocks in the sample: torchvision's
     /// keys (in its module structure), and the same logits as torchvision with the same weights, through .pth files in
     /// both directions (skipped, saying why, without python3-torch). Keys, shapes, counts and compile-time shapes for
     /// the whole list are in <see cref="TorchVisionCompatibilityTests"/>.
@@ -21,7 +21,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
     {
         private static string Script => Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-oracle.py");
 
-        public static TheoryData<string> Names => new() { "mobilenet_v2", "densenet121" };
+        public static TheoryData<string> Names => new() { "mobilenet_v2", "densenet121", "mobilenet_v3_large", "efficientnet_b0" };
 
         [Fact]
         public void MobileNetV2_has_torchvisions_module_structure()
@@ -68,6 +68,63 @@ namespace Dsl.Generator.Tests.ModernNetworks
             Assert.Equal(new long[] { 128, 992, 1, 1 }, net.state_dict()["features.denseblock4.denselayer16.conv1.weight"].shape);
             Assert.Equal(new long[] { 1000, 1024 }, net.state_dict()["classifier.weight"].shape);
             Assert.Equal(new Shape(1024, 7, 7), DenseNet121.Info.Layers.Single(l => l.Name == "features").OutputShape);
+        }
+
+        [Fact]
+        public void MobileNetV3Large_has_torchvisions_module_structure()
+        {
+            using var net = new MobileNetV3Large();
+            var state = net.state_dict();
+            Assert.Equal(312, state.Count);
+            Assert.Equal(5_483_032L, MobileNetV3Large.ParameterCount);
+            // features.1 does not expand (block.0 is the depthwise); features.4 expands, has squeeze-and-excitation
+            // (make_divisible(72 // 4, 8) = 24 channels) and a 5x5 depthwise; the classifier is Linear, Hardswish, Dropout, Linear.
+            Assert.Equal(new long[] { 16, 1, 3, 3 }, state["features.1.block.0.0.weight"].shape);
+            Assert.DoesNotContain("features.1.block.2.0.weight", state.Keys);
+            Assert.Equal(new long[] { 72, 1, 5, 5 }, state["features.4.block.1.0.weight"].shape);
+            Assert.Equal(new long[] { 24, 72, 1, 1 }, state["features.4.block.2.fc1.weight"].shape);
+            Assert.Equal(new long[] { 40, 72, 1, 1 }, state["features.4.block.3.0.weight"].shape);
+            Assert.Equal(new long[] { 960, 160, 1, 1 }, state["features.16.0.weight"].shape);
+            Assert.Equal(new long[] { 1000, 1280 }, state["classifier.3.weight"].shape);
+            var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+            // torchvision's norm_layer: BatchNorm2d(eps=0.001, momentum=0.01); the activations per row of its setting.
+            foreach (var name in new[] { "features.0.1", "features.4.block.0.1", "features.4.block.3.1", "features.16.1" })
+            {
+                var bn = (TorchSharp.Modules.BatchNorm2d)modules[name];
+                Assert.Equal(0.001, bn.eps);
+                Assert.Equal(0.01, bn.momentum);
+            }
+            Assert.IsType<TorchSharp.Modules.Hardswish>(modules["features.0.2"]);
+            Assert.IsType<TorchSharp.Modules.ReLU>(modules["features.4.block.0.2"]);
+            Assert.IsType<TorchSharp.Modules.Hardsigmoid>(modules["features.4.block.2.scale_activation"]);
+            Assert.IsType<TorchSharp.Modules.Hardswish>(modules["features.7.block.0.2"]);
+            Assert.Equal(new Shape(960, 7, 7), MobileNetV3Large.Info.Layers.Single(l => l.Name == "features").OutputShape);
+        }
+
+        [Fact]
+        public void EfficientNetB0_has_torchvisions_module_structure()
+        {
+            using var net = new EfficientNetB0();
+            var state = net.state_dict();
+            Assert.Equal(360, state.Count);
+            Assert.Equal(5_288_548L, EfficientNetB0.ParameterCount);
+            // Stages of 1, 2, 2, 3, 3, 4, 1 MBConv blocks (features.1 to 7); squeeze channels max(1, in // 4).
+            Assert.Equal(new long[] { 8, 32, 1, 1 }, state["features.1.0.block.1.fc1.weight"].shape);
+            Assert.Equal(new long[] { 4, 96, 1, 1 }, state["features.2.0.block.2.fc1.weight"].shape);
+            Assert.Equal(new long[] { 6, 144, 1, 1 }, state["features.2.1.block.2.fc1.weight"].shape);
+            Assert.Contains("features.6.3.block.3.1.running_var", state.Keys);
+            Assert.DoesNotContain("features.6.4.block.0.0.weight", state.Keys);
+            Assert.Equal(new long[] { 1280, 320, 1, 1 }, state["features.8.0.weight"].shape);
+            Assert.Equal(new long[] { 1000, 1280 }, state["classifier.1.weight"].shape);
+            var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+            Assert.IsType<TorchSharp.Modules.SiLU>(modules["features.0.2"]);
+            Assert.IsType<TorchSharp.Modules.SiLU>(modules["features.2.0.block.2.activation"]);
+            Assert.IsType<TorchSharp.Modules.Sigmoid>(modules["features.2.0.block.2.scale_activation"]);
+            // torchvision's sd_prob = 0.2 * stage_block_id / total_stage_blocks over the 16 blocks, applied only where the input is added.
+            Assert.Equal(0.2 * 14 / 16.0, ((Dsl.Layers.StochasticDepth)modules["features.6.3.stochastic_depth"]).p, 12);
+            Assert.Equal(0.2 * 2 / 16.0, ((Dsl.Layers.StochasticDepth)modules["features.2.1.stochastic_depth"]).p, 12);
+            Assert.DoesNotContain("features.2.0.stochastic_depth", modules.Keys);
+            Assert.Equal(new Shape(1280, 7, 7), EfficientNetB0.Info.Layers.Single(l => l.Name == "features").OutputShape);
         }
 
         [SkippableTheory]

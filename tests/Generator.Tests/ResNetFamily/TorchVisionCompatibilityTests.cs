@@ -15,7 +15,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
     /// </summary>
     public sealed class TorchVisionCompatibilityTests
     {
-        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny" };
+        public static TheoryData<string> TorchVisionNames => new() { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny", "mobilenet_v3_large", "efficientnet_b0" };
 
         internal static nn.Module<Tensor, Tensor> Create(string name) => name switch
         {
@@ -26,6 +26,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "mobilenet_v2" => new MobileNetV2(),
             "densenet121" => new DenseNet121(),
             "convnext_tiny" => new ConvNeXtTiny(),
+            "mobilenet_v3_large" => new MobileNetV3Large(),
+            "efficientnet_b0" => new EfficientNetB0(),
             "d2l-resnext" => new D2LResNeXt(),
             "resnext-block" => new ResNeXtBlock32(),
             "preact-resnet18" => new PreActResNet18(),
@@ -41,6 +43,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
             "mobilenet_v2" => MobileNetV2.Info,
             "densenet121" => DenseNet121.Info,
             "convnext_tiny" => ConvNeXtTiny.Info,
+            "mobilenet_v3_large" => MobileNetV3Large.Info,
+            "efficientnet_b0" => EfficientNetB0.Info,
             "d2l-resnext" => D2LResNeXt.Info,
             "resnext-block" => ResNeXtBlock32.Info,
             "preact-resnet18" => PreActResNet18.Info,
@@ -78,6 +82,8 @@ namespace Dsl.Generator.Tests.ResNetFamily
         [InlineData("mobilenet_v2", 3_504_872L, 300_774_272L, 0.30)]
         [InlineData("densenet121", 7_978_856L, 2_834_161_664L, 2.83)]
         [InlineData("convnext_tiny", 28_589_128L, 4_455_531_264L, 4.46)]
+        [InlineData("mobilenet_v3_large", 5_483_032L, 216_589_760L, 0.22)]
+        [InlineData("efficientnet_b0", 5_288_548L, 385_814_752L, 0.39)]
         public void ParametersAndMultiplyAddsEqualTorchVision(string name, long parameters, long multiplyAdds, double publishedGiga)
         {
             var info = Info(name);
@@ -105,7 +111,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
         public static TheoryData<string, int> AllNetworks => new()
         {
             { "resnet18", 224 }, { "resnet34", 224 }, { "resnet50", 224 }, { "resnext50_32x4d", 224 },
-            { "mobilenet_v2", 224 }, { "densenet121", 224 }, { "convnext_tiny", 224 },
+            { "mobilenet_v2", 224 }, { "densenet121", 224 }, { "convnext_tiny", 224 }, { "mobilenet_v3_large", 224 }, { "efficientnet_b0", 224 },
             { "d2l-resnext", 96 }, { "resnext-block", 96 }, { "preact-resnet18", 32 },
         };
 
@@ -164,7 +170,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 var script = Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-keys.py");
                 var (code, output, error) = PythonOracle.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(5));
                 Assert.True(code == 0, error);
-                foreach (var name in new[] { "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny" })
+                foreach (var name in TorchVisionNames.Select((object[] row) => (string)row[0]))
                 {
                     using var net = Create(name);
                     Assert.Equal(Sorted(File.ReadAllLines(Path.Combine(dir, name + ".txt"))), StateDictLines(net));
