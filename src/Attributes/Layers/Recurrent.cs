@@ -21,17 +21,14 @@ namespace Dsl
     }
 
     /// <summary>
-    /// A long short-term memory layer (<c>torch.nn.LSTM(F, hiddenSize, Layers, Bias, batch_first=True, Dropout,
-    /// Bidirectional)</c>) over a sequence of steps [L, F], starting from zero states: PyTorch's parameters and
-    /// state_dict keys (<c>weight_ih_l0</c> [4H, F], <c>weight_hh_l0</c> [4H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c>,
-    /// <c>..._reverse</c> for the backward direction; gates in PyTorch's order input, forget, cell, output). The layer reads
-    /// any length (the network's declared input fixes the length it is given); the output argument says what it passes on.
+    /// What the recurrent layers (<see cref="LSTMAttribute"/>, <see cref="GRUAttribute"/>) share: the hidden size, the
+    /// output written out, and PyTorch's options.
     /// </summary>
-    public sealed class LSTMAttribute : LayerAttribute
+    public abstract class RecurrentAttribute : LayerAttribute
     {
         /// <param name="hiddenSize">Features of the hidden state H; at least 1.</param>
         /// <param name="output">Every step's output [L, H] or the final hidden state [H]: a choice written out, as the two differ in shape and meaning.</param>
-        public LSTMAttribute(int hiddenSize, RecurrentOutput output)
+        protected RecurrentAttribute(int hiddenSize, RecurrentOutput output)
         {
             HiddenSize = hiddenSize;
             Output = output;
@@ -57,37 +54,27 @@ namespace Dsl
     }
 
     /// <summary>
+    /// A long short-term memory layer (<c>torch.nn.LSTM(F, hiddenSize, Layers, Bias, batch_first=True, Dropout,
+    /// Bidirectional)</c>) over a sequence of steps [L, F], starting from zero states: PyTorch's parameters and
+    /// state_dict keys (<c>weight_ih_l0</c> [4H, F], <c>weight_hh_l0</c> [4H, H], <c>bias_ih_l0</c>, <c>bias_hh_l0</c>,
+    /// <c>..._reverse</c> for the backward direction; gates in PyTorch's order input, forget, cell, output). The layer reads
+    /// any length (the network's declared input fixes the length it is given); the output argument says what it passes on.
+    /// </summary>
+    public sealed class LSTMAttribute : RecurrentAttribute
+    {
+        /// <inheritdoc cref="RecurrentAttribute(int, RecurrentOutput)"/>
+        public LSTMAttribute(int hiddenSize, RecurrentOutput output) : base(hiddenSize, output) { }
+    }
+
+    /// <summary>
     /// A gated recurrent unit layer (<c>torch.nn.GRU(F, hiddenSize, Layers, Bias, batch_first=True, Dropout,
     /// Bidirectional)</c>) over a sequence of steps [L, F], starting from a zero state: PyTorch's parameters and keys
     /// (<c>weight_ih_l0</c> [3H, F], <c>weight_hh_l0</c> [3H, H], biases; gates in PyTorch's order reset, update, new;
     /// the reset gate applied after the hidden projection, as PyTorch does).
     /// </summary>
-    public sealed class GRUAttribute : LayerAttribute
+    public sealed class GRUAttribute : RecurrentAttribute
     {
-        /// <param name="hiddenSize">Features of the hidden state H; at least 1.</param>
-        /// <param name="output">Every step's output [L, H] or the final hidden state [H].</param>
-        public GRUAttribute(int hiddenSize, RecurrentOutput output)
-        {
-            HiddenSize = hiddenSize;
-            Output = output;
-        }
-
-        /// <summary>Features of the hidden state.</summary>
-        public int HiddenSize { get; }
-
-        /// <summary>What the layer passes on.</summary>
-        public RecurrentOutput Output { get; }
-
-        /// <summary>Stacked layers; default 1.</summary>
-        public int Layers { get; set; } = 1;
-
-        /// <summary>Whether each layer also reads the sequence backwards, doubling the output features; default false.</summary>
-        public bool Bidirectional { get; set; }
-
-        /// <summary>Dropout on the outputs of every layer but the last, in training; in [0, 1), default 0.</summary>
-        public double Dropout { get; set; }
-
-        /// <summary>Whether the layers have biases; default true.</summary>
-        public bool Bias { get; set; } = true;
+        /// <inheritdoc cref="RecurrentAttribute(int, RecurrentOutput)"/>
+        public GRUAttribute(int hiddenSize, RecurrentOutput output) : base(hiddenSize, output) { }
     }
 }
