@@ -13,7 +13,7 @@ namespace ResNetSample
     [AdaptiveAvgPool2d(Name = "pool")]
     [Conv2d(1, 1, Name = "fc1", With = "OutChannels = squeeze")]
     [ReLU(Name = "relu")]
-    [Conv2d(1, 1, Name = "fc2", With = "OutChannels = in")]
+    [Conv2d(1, 1, Name = "fc2", With = "OutChannels = block_in")]
     [Sigmoid(Name = "gate")]
     public partial class SqueezeExcite;
 

@@ -62,14 +62,11 @@ namespace ResNetSample
     /// <summary>
     /// torchvision <c>efficientnet_b0</c> (width and depth 1.0, dropout 0.2): the same modules, state_dict keys and shapes
     /// (3x224x224, 1000 classes), 5,288,548 parameters. torchvision flattens functionally; here it is a module without
-    /// parameters, so the keys are the same. Initialised as efficientnet.py's constructor: Conv2d
-    /// <c>kaiming_normal_(mode="fan_out")</c>, bias 0; BatchNorm2d weight 1, bias 0; Linear uniform in
-    /// <c>±1 / sqrt(out_features)</c>, bias 0 (attribute values are constants: 1 / sqrt(1000) is written out).
+    /// parameters, so the keys are the same. Initialised as efficientnet.py's constructor (the preset: Conv2d
+    /// <c>kaiming_normal_(mode="fan_out")</c>, norms 1 and 0, Linear uniform in <c>±1 / sqrt(out_features)</c>).
     /// </summary>
     [Input(3, 224, 224)]
-    [Init("Conv2d", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Bias = 0)]
-    [Init("BatchNorm2d", InitScheme.Ones, Bias = 0)]
-    [Init("Linear", InitScheme.Uniform, Min = -0.03162277660168379, Max = 0.03162277660168379, Bias = 0)]
+    [InitPreset(InitPresets.TorchVisionEfficientNet)]
     [Use<EfficientNetB0Features>(Name = "features")]
     [AdaptiveAvgPool2d(Name = "avgpool")]
     [Flatten]

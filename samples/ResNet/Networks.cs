@@ -42,7 +42,7 @@ namespace ResNetSample
     [Conv2d(6, 5, Padding = 2)] [Sigmoid] [AvgPool2d(2, Stride = 2)]
     [Conv2d(16, 5)] [Sigmoid] [AvgPool2d(2, Stride = 2)]
     [Flatten]
-    [Linear(120, InFeatures = 400)] [Sigmoid]
+    [Linear(120, InFeatures = 16 * 5 * 5)] [Sigmoid]
     [Linear(84)] [Sigmoid]
     [Linear(10)]
     public partial class LeNet;
@@ -55,7 +55,7 @@ namespace ResNetSample
     [Conv2d(384, 3, Padding = 1)] [ReLU]
     [Conv2d(256, 3, Padding = 1)] [ReLU] [MaxPool2d(3, Stride = 2)]
     [Flatten]
-    [Linear(4096, InFeatures = 6400)] [ReLU] [Dropout(0.5)]
+    [Linear(4096, InFeatures = 256 * 5 * 5)] [ReLU] [Dropout(0.5)]
     [Linear(4096)] [ReLU] [Dropout(0.5)]
     [Linear(10)]
     public partial class AlexNet;
@@ -68,7 +68,7 @@ namespace ResNetSample
     [Conv2d(512, 3, Padding = 1)] [ReLU] [Conv2d(512, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
     [Conv2d(512, 3, Padding = 1)] [ReLU] [Conv2d(512, 3, Padding = 1)] [ReLU] [MaxPool2d(2)]
     [Flatten]
-    [Linear(4096, InFeatures = 25088)] [ReLU] [Dropout(0.5)]
+    [Linear(4096, InFeatures = 512 * 7 * 7)] [ReLU] [Dropout(0.5)]
     [Linear(4096)] [ReLU] [Dropout(0.5)]
     [Linear(10)]
     public partial class Vgg11;

@@ -31,7 +31,7 @@ namespace ResNetSample
     [AdaptiveAvgPool2d(Name = "avgpool")]
     [Conv2d(1, 1, Name = "fc1", With = "OutChannels = squeeze")]
     [LayerKind("act", Name = "activation")]
-    [Conv2d(1, 1, Name = "fc2", With = "OutChannels = in")]
+    [Conv2d(1, 1, Name = "fc2", With = "OutChannels = block_in")]
     [LayerKind("gate", Name = "scale_activation")]
     public partial class SqueezeExcitation;
 }

@@ -65,6 +65,12 @@ namespace Dsl
         /// in-projection, zero biases) are initialised by their layers.
         /// </summary>
         TorchVisionViT,
+        /// <summary>
+        /// efficientnet.py (EfficientNet; its rules are MobileNetV3's but for Linear): Conv2d <c>kaiming_normal_(mode="fan_out")</c>,
+        /// bias 0; BatchNorm2d and GroupNorm weight 1, bias 0; each Linear <c>uniform_(-r, r)</c> with
+        /// <c>r = 1 / sqrt(out_features)</c>, bias 0.
+        /// </summary>
+        TorchVisionEfficientNet,
     }
 
     /// <summary>

@@ -52,9 +52,9 @@ namespace Dsl.Generator.Blocks
                 return FailAt(b, x, decl.Name, bindingError.Message, BlockScope.SiteOfUse(enclosing, useLayer, bindingError.Position, bindingError.Start, bindingError.Length), enclosing, path, bindingError.Replacement);
             var names = new Dictionary<string, Number>(System.StringComparer.Ordinal)
             {
-                ["in"] = Number.Integer(x.Shape.Count > 0 ? x.Shape[0] : 0),
                 ["last"] = Number.Integer(x.Shape.Count > 0 ? x.Shape[x.Shape.Count - 1] : 0),
             };
+            BlockIn.Enter(names, x.Shape.Count > 0 ? x.Shape[0] : 0);
             var scope = new BlockScope(enclosing, decl, use, path, names, bound);
             if (!Bind(b, x, scope, names, bound)) return x;
 
@@ -190,6 +190,8 @@ namespace Dsl.Generator.Blocks
         private static Value Layers(GraphBuilder b, BlockDecl decl, Dictionary<string, Number> names, Value x, BlockScope scope)
         {
             var specs = new List<(LayerSpec Spec, AttributeReader Reader, int Layer)>();
+            // Which layers are present is decided before any is built: a When reads the block's values, not what arrives at its layer.
+            var whenNames = BlockIn.ForBlock(names, "When");
             for (int layer = 0; layer < decl.Layers.Count; layer++)
             {
                 var raw = decl.Layers[layer];
@@ -197,7 +199,7 @@ namespace Dsl.Generator.Blocks
                 var reader = new AttributeReader(raw, names);
                 if (raw.When is { } when)
                 {
-                    var holds = Expression.Evaluate(when, names, out var error);
+                    var holds = Expression.Evaluate(when, whenNames, out var error);
                     if (error is not null) return FailAt(b, x, decl.Name, $"[{raw.Display}] When: {error.Message}", scope.Site("When", error.Start, error.Length), scope);
                     if (!holds!.Value.IsTrue) continue;
                 }
@@ -246,6 +248,21 @@ namespace Dsl.Generator.Blocks
             {
                 var (spec, reader, layer) = specs[i];
                 scope.Layer = layer;
+                // After a layer that changed the channels, the layer is read again with 'layer_in' as they arrive and 'in' refused.
+                if (!parallel && x.Shape.Count > 0 && BlockIn.AtLayer(names, decl.Name, x.Shape[0]) is { } here)
+                {
+                    var raw = decl.Layers[layer];
+                    reader = new AttributeReader(raw, here);
+                    var reread = LayerRegistry.Readers[raw.Kind](reader);
+                    if (!b.Spend(reader.Evaluations)) return x;
+                    if (reader.Errors.Count > 0)
+                    {
+                        var error = reader.Errors[0];
+                        return FailAt(b, x, decl.Name, $"[{raw.Display}] {error.Message}", scope.Site(error.Argument, error.Start, error.Length), scope, fix: error.Replacement);
+                    }
+                    // A repetition keeps its index and evaluated Name.
+                    spec = reread is UseSpec { Repeated: true } again && spec is UseSpec repetition ? again with { Name = repetition.Name, Index = repetition.Index } : reread;
+                }
                 int before = b.Problems.Count;
                 string? AtUse(string? argument) => scope.LayerSite(reader, argument);
                 spec.Validate(new Validation(b.Problems, b.Index, b.ChildPath(layerNames[i]), AtUse));
@@ -412,7 +429,7 @@ namespace Dsl.Generator.Blocks
         {
             if (decl.Merge == BlockDecl.MergeNone) return false;
             if (decl.MergeWhen is not { } when) return true;
-            var holds = Expression.Evaluate(when, names, out var error);
+            var holds = Expression.Evaluate(when, BlockIn.ForBlock(names, "MergeWhen"), out var error);
             if (error is not null)
             {
                 FailAt(b, default, decl.Name, "MergeWhen: " + error.Message, scope.BlockSite("MergeWhen", error.Start, error.Length), scope);

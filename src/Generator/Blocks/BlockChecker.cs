@@ -14,8 +14,12 @@ namespace Dsl.Generator.Blocks
     /// </summary>
     internal static class BlockChecker
     {
-        /// <summary>The names every expression in a block may read besides its parameters.</summary>
-        public static readonly string[] BuiltInNames = { "in", "last" };
+        /// <summary>
+        /// The names every expression in a block may read besides its parameters: <c>in</c> and <c>block_in</c> (the channels
+        /// entering the block; <c>in</c> is refused in a layer after one that changed them), <c>layer_in</c> (the channels
+        /// arriving at the layer) and <c>last</c> (the last dimension entering the block).
+        /// </summary>
+        public static readonly string[] BuiltInNames = { BlockIn.In, "last", BlockIn.Block, BlockIn.Layer };
 
         /// <param name="decl">The block.</param>
         /// <param name="blocks">The blocks it may use, by key (a nested use's binding is checked against its block).</param>

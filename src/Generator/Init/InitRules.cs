@@ -13,7 +13,7 @@ namespace Dsl.Generator.Init
     internal enum InitScheme { Default, KaimingNormal, KaimingUniform, XavierUniform, XavierNormal, Normal, TruncNormal, Uniform, Constant, Zeros, Ones }
 
     /// <summary>Mirrors <c>Dsl.InitPresets</c>.</summary>
-    internal enum InitPreset { TorchVisionResNet, TorchVisionMobileNetV2, TorchVisionDenseNet, TorchVisionVgg, TorchVisionConvNeXt, TorchVisionViT }
+    internal enum InitPreset { TorchVisionResNet, TorchVisionMobileNetV2, TorchVisionDenseNet, TorchVisionVgg, TorchVisionConvNeXt, TorchVisionViT, TorchVisionEfficientNet }
 
     /// <summary>One named argument as written: its name and value (a number, or the text of a string).</summary>
     internal sealed record InitArg(string Name, double Number, string? Text);
@@ -329,6 +329,22 @@ namespace Dsl.Generator.Init
                 case InitPreset.TorchVisionConvNeXt:
                     Kind("Conv2d", InitScheme.TruncNormal, std: 0.02, bias: 0);
                     Kind("Linear", InitScheme.TruncNormal, std: 0.02, bias: 0);
+                    break;
+                case InitPreset.TorchVisionEfficientNet:
+                    Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, bias: 0);
+                    Kind("BatchNorm2d", InitScheme.Ones, bias: 0);
+                    Kind("GroupNorm", InitScheme.Ones, bias: 0);
+                    // torchvision: init_range = 1.0 / math.sqrt(m.out_features), per Linear layer; one kind rule when every
+                    // Linear has the same out_features, else one rule per layer.
+                    var linears = root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.ModuleType == "Linear")
+                        .Select(n => (n.Path, Out: long.Parse(n.Args.First(a => a.Name == "outputSize").Value, CultureInfo.InvariantCulture))).ToList();
+                    foreach (var (target, kind, outFeatures) in linears.Select(l => l.Out).Distinct().Count() == 1
+                        ? new[] { ("Linear", true, linears[0].Out) }
+                        : linears.Select(l => (l.Path, false, l.Out)).ToArray())
+                    {
+                        double range = 1.0 / Math.Sqrt(outFeatures);
+                        expanded.Add(Rule(target, kind, InitScheme.Uniform, min: -range, max: range, bias: 0, origin: origin));
+                    }
                     break;
                 case InitPreset.TorchVisionViT:
                     if (Named("conv_proj"))

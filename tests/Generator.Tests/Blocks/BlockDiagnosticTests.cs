@@ -61,7 +61,7 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void DSL018_bad_expression_in_When() => Verify(
             "[Block(\"c\")] [Conv2d(\"c\", 3)] [ReLU(When = \"c > [|k|]\")] public partial class B;\n" + Net("[Use<B>(4)]"),
-            ("DSL018", "Block 'B': [ReLU] When: 'c > k' at column 5: unknown name 'k' (known: in, last, c)"));
+            ("DSL018", "Block 'B': [ReLU] When: 'c > k' at column 5: unknown name 'k' (known: in, last, block_in, layer_in, c)"));
 
         [Fact]
         public void DSL018_bad_expression_in_MergeWhen() => Verify(
@@ -170,7 +170,7 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void DSL018_bad_parameter_name_at_the_block_once_not_at_the_use() => Verify(
             "[Block(\"in\")] [ReLU] public partial class [|B|];\n" + Net("[Use<B>(4)]"),
-            ("DSL018", "Block 'B': parameter 'in' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'true', 'false', 'min', 'max', 'round', 'floor', 'ceil', 'int', 'float', 'make_divisible' are taken"));
+            ("DSL018", "Block 'B': parameter 'in' must be a name, optionally with a default ('stride = 1'); 'in', 'last', 'block_in', 'layer_in', 'true', 'false', 'min', 'max', 'round', 'floor', 'ceil', 'int', 'float', 'make_divisible' are taken"));
 
         [Fact]
         public void DSL018_parameter_declared_twice_at_the_block() => Verify(

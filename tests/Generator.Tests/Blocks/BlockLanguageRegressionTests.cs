@@ -122,7 +122,7 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void A_block_no_network_uses_is_checked() => Verify(
             "[Block(\"c\")] [Conv2d(\"c + [|cc|]\", 1)] [ReLU(When = \"c [|and|] 1\")] public partial class Unused;\n",
-            ("DSL018", "Block 'Unused': [Conv2d] outChannels = 'c + cc' at column 5: unknown name 'cc' (known: in, last, c)"),
+            ("DSL018", "Block 'Unused': [Conv2d] outChannels = 'c + cc' at column 5: unknown name 'cc' (known: in, last, block_in, layer_in, c)"),
             ("DSL018", "Block 'Unused': [ReLU] When: 'c and 1' at column 3: 'and' is Python's spelling: write '&&'"));
 
         /// <summary>A nested use's binding does not depend on a use of the block: checked once, at the block.</summary>

@@ -18,7 +18,7 @@ namespace Dsl.Generator.Tests.Blocks
             [AdaptiveAvgPool2d]
             [Conv2d("make_divisible(in // 4, 8)", 1, Name = "fc1")]
             [ReLU]
-            [Conv2d("in", 1, Name = "fc2")]
+            [Conv2d("block_in", 1, Name = "fc2")]
             [Hardsigmoid]
             public partial class SqueezeExcite;
 

@@ -114,12 +114,12 @@ namespace Dsl.Generator.Tests.Blocks
         [Fact]
         public void The_index_outside_a_repeated_use_is_an_unknown_name_at_the_block() => Verify(
             "[Block(\"c\")] [Conv2d(1, 1)] public partial class C;\n[Block] [Use<C>(\"[|i|] + 1\")] public partial class B;\n",
-            ("DSL018", "Block 'B': [Use] argument 'i + 1' at column 1: unknown name 'i' (known: in, last)"));
+            ("DSL018", "Block 'B': [Use] argument 'i + 1' at column 1: unknown name 'i' (known: in, last, block_in, layer_in)"));
 
         [Fact]
         public void A_name_pattern_with_an_unknown_name_is_reported_at_the_block() => Verify(
             "[Block] [ReLU] public partial class C;\n[Block(\"n\")] [Use<C>(Name = \"layer{[|j|]}\", With = \"Repeat = n\")] public partial class B;\n",
-            ("DSL018", "Block 'B': [Use] Name: 'layer{j}' at column 7: 'j': unknown name 'j' (known: in, last, n, i)"));
+            ("DSL018", "Block 'B': [Use] Name: 'layer{j}' at column 7: 'j': unknown name 'j' (known: in, last, block_in, layer_in, n, i)"));
 
         [Fact]
         public void A_negative_repeat_is_reported_at_its_expression() => Verify(

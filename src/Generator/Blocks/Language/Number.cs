@@ -13,12 +13,22 @@ namespace Dsl.Generator.Blocks.Language
         /// <summary>The largest integer the language holds exactly.</summary>
         public const double MaxInteger = 9007199254740992d;
 
-        private Number(double value, bool isReal, string? layer = null)
+        private Number(double value, bool isReal, string? layer = null, string? refusal = null)
         {
             Value = value;
             IsReal = isReal;
             Layer = layer;
+            Refusal = refusal;
         }
+
+        /// <summary>
+        /// Why a name holding this may not be read here (null for any other value): <c>in</c> in a block's layer after one
+        /// that changed the channels, whose meaning the writer must make explicit (<c>block_in</c> or <c>layer_in</c>).
+        /// </summary>
+        public string? Refusal { get; }
+
+        /// <summary>A name that is an error to read, with <paramref name="why"/> as the message.</summary>
+        public static Number Refused(string why) => new(double.NaN, false, null, why);
 
         /// <summary>A layer kind (<c>ReLU</c>, <c>BatchNorm2d</c>): the value of a block's layer parameter; null for a number.</summary>
         public string? Layer { get; }
@@ -51,7 +61,7 @@ namespace Dsl.Generator.Blocks.Language
         /// <summary>A block parameter bound from a number without a type (a shape's size): an integer when whole.</summary>
         public static Number Infer(double value) => new(value, !(value == Math.Floor(value) && Math.Abs(value) <= MaxInteger));
 
-        public bool Equals(Number other) => Value.Equals(other.Value) && IsReal == other.IsReal && Layer == other.Layer;
+        public bool Equals(Number other) => Value.Equals(other.Value) && IsReal == other.IsReal && Layer == other.Layer && Refusal == other.Refusal;
 
         public override bool Equals(object? obj) => obj is Number n && Equals(n);
 

@@ -71,6 +71,7 @@ namespace Dsl.Generator.Blocks.Language
         public override Number Evaluate(IReadOnlyDictionary<string, Number> names)
         {
             if (!names.TryGetValue(Name, out var value)) throw new ExpressionException(Start, Length, UnknownName(Name, names.Keys));
+            if (value.Refusal is { } why) throw new ExpressionException(Start, Length, why);
             // A layer kind is no number: it is used by [LayerKind] or passed on, as the whole argument, to a block's layer parameter.
             if (value.IsLayer) throw new ExpressionException(Start, Length, LayerNotNumber(Name, value.Layer!));
             return value;
