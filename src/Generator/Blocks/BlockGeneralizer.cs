@@ -28,6 +28,7 @@ namespace Dsl.Generator.Blocks
             var args = new Dictionary<(string Path, string Arg), string>();
             var added = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
             var tensorChannels = new Dictionary<(string Path, string Tensor), string>();
+            var mergeFlags = new Dictionary<string, string>(System.StringComparer.Ordinal);
             foreach (var group in blocks.GroupBy(Structure).Where(g => g.Count() > 1))
             {
                 var uses = group.ToList();
@@ -59,11 +60,25 @@ namespace Dsl.Generator.Blocks
                     if (param is null) continue; // no parameter carries it: the uses get classes of their own
                     foreach (var use in uses) tensorChannels[(use.Path, tensor.Name)] = param;
                 }
-                if (synthetic.Count == 0) continue;
+                var extra = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
                 foreach (var use in uses)
-                    added[use.Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type, ArgValue(use, p.Relative, p.Arg)!)).ToList();
+                    extra[use.Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type, ArgValue(use, p.Relative, p.Arg)!)).ToList();
+                // Uses whose merge holds and uses whose merge does not (MergeWhen): one class that merges under a flag, as
+                // torchvision's InvertedResidual keeps use_res_connect.
+                var merging = uses.Select(u => MergeStep(u) is not null).ToList();
+                if (merging.Distinct().Count() > 1)
+                {
+                    string flag = MergeFlag;
+                    while (uses[0].Params.Any(p => p.Name == flag) || synthetic.Any(p => p.Param == flag)) flag += "_";
+                    for (int u = 0; u < uses.Count; u++)
+                    {
+                        extra[uses[u].Path].Add(new BlockParam(flag, "bool", merging[u] ? "true" : "false"));
+                        if (merging[u]) mergeFlags[uses[u].Path] = flag;
+                    }
+                }
+                foreach (var pair in extra.Where(e => e.Value.Count > 0)) added[pair.Key] = pair.Value;
             }
-            return args.Count == 0 && tensorChannels.Count == 0 ? root : Rewrite(root, args, added, tensorChannels);
+            return args.Count == 0 && tensorChannels.Count == 0 && added.Count == 0 ? root : Rewrite(root, args, added, tensorChannels, mergeFlags);
         }
 
         private static IEnumerable<GraphNode> Walk(GraphNode node)
@@ -90,9 +105,20 @@ namespace Dsl.Generator.Blocks
         private static string? ArgValue(GraphNode block, string relative, string arg) =>
             Owned(block).FirstOrDefault(n => Relative(block, n) == relative)?.Args.FirstOrDefault(a => a.Name == arg)?.Value;
 
-        /// <summary>What two uses must share to share a class: the forward, and every module's kind and argument names (values may differ).</summary>
+        /// <summary>The name of the flag a class takes when some of its uses merge and others do not (torchvision's <c>use_res_connect</c>).</summary>
+        public const string MergeFlag = "merge";
+
+        /// <summary>
+        /// A user block's merge with its input, the last step <c>y = merge(x, y)</c> (Add, Concat or Multiply), or null
+        /// where the block does not merge in this use (MergeWhen false). Leaving it out leaves the body's result as it is.
+        /// </summary>
+        public static Step? MergeStep(GraphNode block) =>
+            block.Body.Count > 0 && block.Body[block.Body.Count - 1] is { Op: StepOp.Add or StepOp.Concat or StepOp.Multiply } last
+                && last.Inputs.Count == 2 && last.Inputs[0] == "x" && last.Output == last.Inputs[1] && last.Output == block.Result ? last : null;
+
+        /// <summary>What two uses must share to share a class: the forward but for the merge, and every module's kind and argument names (values may differ).</summary>
         private static string Structure(GraphNode block) =>
-            block.ModuleType + "|" + string.Join(";", block.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
+            block.ModuleType + "|" + string.Join(";", block.Body.Where(s => s != MergeStep(block)).Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
             + "|" + string.Join(",", block.Params.Select(p => p.Name))
             + "|" + string.Join(";", block.Children.Select(ChildStructure))
             // The block's own tensors (a layer scale, a position embedding): name, rank and initialisation; the sizes may differ.
@@ -100,7 +126,9 @@ namespace Dsl.Generator.Blocks
 
         private static string ChildStructure(GraphNode node) => node.Form switch
         {
-            NodeForm.Leaf => node.Name + ":" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + (a.IsDefault ? "" : "!"))) + ")",
+            // Argument names only: a value that is the layer's default in some uses (stride 1) and not in others (stride 2)
+            // is a value that differs, hence a constructor argument, as torchvision's InvertedResidual takes its stride.
+            NodeForm.Leaf => node.Name + ":" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name)) + ")",
             NodeForm.Sequential => node.Name + ":[" + string.Join(";", node.Children.Select(ChildStructure)) + "]",
             // A block inside is built by its own class: the same class with the same values.
             _ => node.Name + ":" + Values(node),
@@ -129,13 +157,15 @@ namespace Dsl.Generator.Blocks
             : "double";
 
         private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added,
-            Dictionary<(string Path, string Tensor), string> tensorChannels)
+            Dictionary<(string Path, string Tensor), string> tensorChannels, Dictionary<string, string> mergeFlags)
         {
+            var body = mergeFlags.TryGetValue(node.Path, out var flag) && MergeStep(node) is { } merge
+                ? node.Body.Select(s => s == merge ? s with { Flag = flag } : s).ToEquatableArray() : node.Body;
             var tensors = node.Tensors.Select(t => tensorChannels.TryGetValue((node.Path, t.Name), out var c) ? t with { Channels = c } : t).ToEquatableArray();
             var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
             var newParams = added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra).ToEquatableArray() : node.Params;
-            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels)).ToEquatableArray();
-            return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors };
+            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags)).ToEquatableArray();
+            return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors, Body = body };
         }
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
 {
@@ -29,6 +30,15 @@ namespace Dsl.Generator.Emit
         public Dictionary<string, string> ChildSignatures { get; } = new(StringComparer.Ordinal);
 
         public GraphNode First => Instances[0];
+
+        /// <summary>
+        /// The class's forward: the longest of its uses' bodies, which differ at most in a merge under a flag
+        /// (<see cref="Blocks.BlockGeneralizer.MergeStep"/>); the uses without it pass the flag false.
+        /// </summary>
+        public EquatableArray<Step> Body => Instances.Select(i => i.Body).OrderByDescending(b => b.Count).First();
+
+        /// <summary>The varying parameters the forward reads (a merge's flag): kept in fields, since the forward runs after the constructor.</summary>
+        public IEnumerable<BlockParam> ForwardFlags => Varying.Where(p => Body.Any(s => s.Op != StepOp.OptionalCall && s.Flag == p.Name));
 
         private IReadOnlyList<BlockParam>? _varying;
         private Dictionary<string, int>? _presence;
@@ -96,7 +106,7 @@ namespace Dsl.Generator.Emit
         // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
             Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param))
-            || First.Body.Any(s => s.Op == StepOp.OptionalCall && s.Flag == param)
+            || Instances.Any(i => i.Body.Any(s => s.Flag == param))
             || First.Tensors.Any(t => t.Channels == param);
     }
 
@@ -163,7 +173,7 @@ namespace Dsl.Generator.Emit
         {
             var first = c.First;
             if (IsMember(node, c.Name)) return false;
-            if (first.Body != node.Body || first.Result != node.Result) return false;
+            if (Core(first.Body) != Core(node.Body) || first.Result != node.Result) return false;
             // The same tensors; a first dimension given by a block parameter (BlockGeneralizer) may differ between uses.
             if (!first.Tensors.Select(t => t.Signature).SequenceEqual(node.Tensors.Select(t => t.Signature))) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
@@ -179,6 +189,10 @@ namespace Dsl.Generator.Emit
             }
             return true;
         }
+
+        /// <summary>A body without its flagged merge: uses that differ only there share a class that merges under the flag.</summary>
+        private static EquatableArray<Step> Core(EquatableArray<Step> body) =>
+            body.Any(s => s.Flag is not null && s.Op != StepOp.OptionalCall) ? body.Where(s => s.Flag is null || s.Op == StepOp.OptionalCall).ToEquatableArray() : body;
 
         /// <summary>Inserts the names of <paramref name="names"/> missing from <paramref name="union"/> after their predecessor.</summary>
         private static void Merge(List<string> union, List<string> names)

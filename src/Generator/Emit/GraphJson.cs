@@ -36,7 +36,13 @@ namespace Dsl.Generator.Emit
                 .Append(",\"type\":").Append(Str(node.Type))
                 .Append(",\"form\":").Append(Str(node.Form.ToString().ToLowerInvariant()))
                 .Append(",\"module\":").Append(Str(node.ModuleType));
-            if (node.Form == NodeForm.Block && !root) json.Append(",\"class\":").Append(Str(classes.Of(node).Name));
+            if (node.Form == NodeForm.Block && !root)
+            {
+                // The class plan: the class this use shares and the constructor arguments it passes (what differs between the uses).
+                var blockClass = classes.Of(node);
+                json.Append(",\"class\":").Append(Str(blockClass.Name))
+                    .Append(",\"classArgs\":{").Append(string.Join(",", blockClass.Varying.Select(p => Str(p.Name) + ":" + BlockClass.Value(node, p.Name)))).Append('}');
+            }
             json.Append(",\"input\":[").Append(string.Join(",", node.Input)).Append("],\"output\":[").Append(string.Join(",", node.Output)).Append(']')
                 .Append(",\"parameters\":").Append(Literal.Of(node.Parameters));
             if (node.Form == NodeForm.Leaf)

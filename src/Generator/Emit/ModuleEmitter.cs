@@ -203,12 +203,16 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
-        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default, Func<Step, string, string?>? check = null)
+        private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default,
+            Func<Step, string, string?>? check = null, IReadOnlyDictionary<string, string>? parameters = null)
         {
             var declared = new HashSet<string>(StringComparer.Ordinal) { input };
             foreach (var step in steps)
             {
                 string target = (declared.Add(step.Output) ? "var " : "") + step.Output;
+                // A merge some uses of the class make and others do not: under the flag the constructor kept.
+                string lead = step.Op != StepOp.OptionalCall && step.Flag is not null && parameters is not null && parameters.TryGetValue(step.Flag, out var flag)
+                    ? $"if ({flag}) " : "";
                 switch (step.Op)
                 {
                     case StepOp.Call:
@@ -224,14 +228,14 @@ namespace Dsl.Generator.Emit
                         w.Line($"{target} = {step.Inputs[0]}.add_({step.Inputs[1]});");
                         break;
                     case StepOp.Add:
-                        w.Line($"{target} = {step.Inputs[0]}.add({step.Inputs[1]});");
+                        w.Line($"{lead}{target} = {step.Inputs[0]}.add({step.Inputs[1]});");
                         break;
                     case StepOp.Multiply:
-                        w.Line($"{target} = {step.Inputs[0]}.mul({step.Inputs[1]});");
+                        w.Line($"{lead}{target} = {step.Inputs[0]}.mul({step.Inputs[1]});");
                         break;
                     case StepOp.Concat:
                         // Dimension 1: the channels (or features) after the batch.
-                        w.Line($"{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
+                        w.Line($"{lead}{target} = global::TorchSharp.torch.cat(new[] {{ {string.Join(", ", step.Inputs)} }}, 1);");
                         break;
                     case StepOp.ParamAdd:
                     case StepOp.ParamPrepend:
@@ -287,6 +291,11 @@ namespace Dsl.Generator.Emit
                     w.Line($"/// <summary>{doc}</summary>");
                     w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{optional} {child.Name};");
                 }
+                foreach (var flag in c.ForwardFlags)
+                {
+                    w.Line("/// <summary>Whether this use merges the block's input with its body (the uses differ).</summary>");
+                    w.Line($"private readonly bool {c.Arguments[flag.Name]};");
+                }
                 w.Line();
                 w.Line("/// <summary>Creates the block" + (varying.Count == 0 ? "." : "; the arguments are what differs between its uses in the network.") + "</summary>");
                 string parameters = string.Join(", ", varying.Select(p => p.Type + " " + c.Arguments[p.Name]));
@@ -294,12 +303,13 @@ namespace Dsl.Generator.Emit
                 {
                     ParameterEmitter.WriteConstruction(w, first.Tensors, context.Parameters);
                     WriteConstruction(w, children, Always, context, flags);
+                    foreach (var flag in c.ForwardFlags) w.Line($"this.{c.Arguments[flag.Name]} = {c.Arguments[flag.Name]};");
                 }
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 using (w.Block($"public override {Tensor} forward({Tensor} x)"))
                 {
-                    WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type));
+                    WriteSteps(w, c.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type), context.Parameters);
                     w.Line($"return {first.Result};");
                 }
             }

@@ -128,6 +128,9 @@ namespace Dsl.Runtime.Graph
                 : Array.Empty<GraphArg>();
             _args = Args.ToDictionary(a => a.Name, a => a.Value);
             ZeroInitWeight = e.TryGetProperty("zeroInitWeight", out var zero) && zero.GetBoolean();
+            ClassArgs = e.TryGetProperty("classArgs", out var cas)
+                ? cas.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
+                : Array.Empty<GraphParam>();
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
@@ -160,6 +163,12 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Block: the generated class this use shares with the others of its kind (<c>class</c>); null for the network.</summary>
         public string? Class { get; }
+
+        /// <summary>
+        /// Block: the constructor arguments this use passes to its <see cref="Class"/> (<c>classArgs</c>), by the block
+        /// parameter's name: the generator's plan of what differs between the class's uses. Empty for a class without arguments.
+        /// </summary>
+        public IReadOnlyList<GraphParam> ClassArgs { get; }
 
         /// <summary>The parameters this module holds, its children's included.</summary>
         public long Parameters { get; }

@@ -65,21 +65,16 @@ namespace Dsl.Runtime.PyTorch
             /// <summary>Every submodule name any use has, in registration order.</summary>
             public List<string> Children { get; } = new();
 
-            /// <summary>The parameters that differ between uses and are used by a layer or a flag: the <c>__init__</c> arguments.</summary>
-            public IReadOnlyList<GraphParam> Varying => First.Params
-                .Where(p => Uses.Any(u => Value(u, p.Name) != p.Value.GetRawText()) && IsReferenced(p.Name))
-                .ToList();
+            /// <summary>The <c>__init__</c> arguments: the constructor arguments of the generator's plan (the graph's <c>classArgs</c>).</summary>
+            public IReadOnlyList<GraphParam> Varying => First.ClassArgs;
+
+            /// <summary>The class's forward: the longest of its uses' bodies, which differ at most in a merge under a flag.</summary>
+            public IReadOnlyList<GraphStep> Body => Uses.Select(u => u.Body).OrderByDescending(b => b.Count).First();
 
             public int Presence(string child) => Uses.Count(u => u.Children.Any(c => c.Name == child));
 
             public GraphNode Child(string name) => Uses.SelectMany(u => u.Children).First(c => c.Name == name);
 
-            public static string? Value(GraphNode use, string param) => use.Params.FirstOrDefault(p => p.Name == param)?.Value.GetRawText();
-
-            private bool IsReferenced(string param) =>
-                Uses.SelectMany(u => u.Descendants()).Any(n => n.Args.Any(a => a.Param == param))
-                || First.Body.Any(s => s.Op == GraphOp.OptionalCall && s.Flag == param)
-                || First.Tensors.Any(t => t.Channels == param);
 
             /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
             public void MergeChildren(IReadOnlyList<string> names)
@@ -189,13 +184,13 @@ namespace Dsl.Runtime.PyTorch
 
             /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
             private bool UsesTorch() =>
-                Uses(GraphOp.Concat) || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => GraphOps.UsesOwnTensor(s.Op))
+                Uses(GraphOp.Concat) || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => GraphOps.UsesOwnTensor(s.Op))
                 || _graph.Root.Tensors.Count > 0 || _kinds.Any(k => k.First.Tensors.Count > 0);
 
             private bool UsesFunctional() => Uses(GraphOp.Relu);
 
             private bool Uses(GraphOp op) =>
-                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.First.Body)).Any(s => s.Op == op);
+                _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => s.Op == op);
 
             private string BlockClass(BlockKind kind)
             {
@@ -222,8 +217,13 @@ namespace Dsl.Runtime.PyTorch
                 WriteTensors(w, first.Tensors, names);
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
+                // A merge only some uses make: the forward reads the flag (torchvision's InvertedResidual keeps use_res_connect).
+                foreach (var flag in kind.Body.Where(s => s.Op != GraphOp.OptionalCall && s.Flag is not null).Select(s => s.Flag!).Distinct())
+                    if (names.TryGetValue(flag, out var v)) w.Append(Indent).Append(Indent).Append("self.").Append(v).Append(" = ").Append(v).Append('\n');
                 w.Append('\n');
-                WriteForward(w, first, "x", kind.Presence, uses);
+                w.Append(Indent).Append("def forward(self, x: Tensor) -> Tensor:\n");
+                WriteSteps(w, kind.Body, kind.Presence, uses, flag => names.TryGetValue(flag, out var v) ? "self." + v : null);
+                w.Append(Indent).Append(Indent).Append("return ").Append(first.Result).Append('\n');
                 return w.ToString();
             }
 
@@ -361,28 +361,23 @@ namespace Dsl.Runtime.PyTorch
                     {
                         var kind = _byClass[node.Class ?? node.Module];
                         var arguments = kind.Arguments(_globals);
-                        var args = kind.Varying.Select(p => $"{arguments[p.Name]}={PythonText.Literal(node.Params.First(x => x.Name == p.Name).Value)}");
+                        var args = node.ClassArgs.Select(p => $"{arguments[p.Name]}={PythonText.Literal(p.Value)}");
                         return Wrap(kind.PythonName, args.ToList(), column, indent);
                     }
                 }
-            }
-
-            private static void WriteForward(StringBuilder w, GraphNode block, string input, Func<string, int> presence, int uses)
-            {
-                w.Append(Indent).Append("def forward(self, ").Append(input).Append(": Tensor) -> Tensor:\n");
-                WriteSteps(w, block.Body, presence, uses);
-                w.Append(Indent).Append(Indent).Append("return ").Append(block.Result).Append('\n');
             }
 
             /// <summary>
             /// The forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
             /// a module exists: an optional call is a plain call (all), a test for None (some) or the pass-through (none).
             /// </summary>
-            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses)
+            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses, Func<string, string?>? flagOf = null)
             {
                 string two = Indent + Indent;
                 foreach (var step in steps)
                 {
+                    // A merge under a flag of the class's plan.
+                    string? condition = step.Op != GraphOp.OptionalCall && step.Flag is not null ? flagOf?.Invoke(step.Flag) : null;
                     string line;
                     switch (step.Op)
                     {
@@ -425,6 +420,7 @@ namespace Dsl.Runtime.PyTorch
                         default:
                             throw new NotSupportedException($"The PyTorch twin cannot render the forward step '{GraphOps.Name(step.Op)}' (output '{step.Out}'): unknown operation.");
                     }
+                    if (condition is not null) w.Append(two).Append("if ").Append(condition).Append(":\n").Append(Indent);
                     w.Append(two).Append(line).Append('\n');
                 }
             }
