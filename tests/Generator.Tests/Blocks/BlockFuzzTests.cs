@@ -19,8 +19,11 @@ namespace Dsl.Generator.Tests.Blocks
 {
     /// <summary>
     /// Property test over random user-declared blocks: parameters bound by position and by name, defaults, With
-    /// expressions (some real-valued, made whole by round, floor, ceil, int or make_divisible), When conditions (with
-    /// short-circuit && and ||), repeated nested uses (0 to 3 times, arguments reading the index i), nested uses, every merge (Add with and without a Shortcut block, Concat, Multiply
+    /// expressions (some real-valued, made whole by round, floor, ceil, int or make_divisible; some reading in, block_in
+    /// or layer_in, where 'in' after a layer that changed the channels must be an error), When conditions (with
+    /// short-circuit && and ||), repeated nested uses (0 to 3 times, arguments reading the index i and the running
+    /// block_id and block_count, some named by a pattern such as "r{i}"), layer parameters ("act0 = ReLU" with
+    /// [LayerKind("act0")], uses passing another kind or their own layer parameter on), nested uses, every merge (Add with and without a Shortcut block, Concat, Multiply
     /// with an SE-style gate), Body names, Sequential and class blocks; layer, Body and ShortcutName names and block class
     /// names now and then drawn from the name property test's lists. Each case is also built here, independently of
     /// the generator, as plain TorchSharp modules keyed by the names the README promises and a forward written with
@@ -45,12 +48,14 @@ namespace Dsl.Generator.Tests.Blocks
             int valid = 0, invalid = 0, names = 0, parallel = 0, repeated = 0;
             var merges = new int[4];
             var clock = PropertyClock.Start();
+            // The language's features in the cases compared with the independent build (valid ones), by the text that shows them.
+            var compared = Features.ToDictionary(f => f, _ => 0, StringComparer.Ordinal);
             using var exports = new ExportChecks("block-fuzz");
             for (int start = 0; start < cases; start += BatchSize)
             {
                 var batch = Enumerable.Range(start, Math.Min(BatchSize, cases - start)).Select(i => BCase.Draw(new Random(seed + i * 7919), i)).ToArray();
                 foreach (var k in batch) foreach (var b in k.Blocks) { merges[b.Merge]++; if (b.Parallel != 0) parallel++; repeated += b.Layers.OfType<BUse>().Count(u => u.Repeat >= 0); }
-                var (v, n, refused) = CheckBatch(batch, exports);
+                var (v, n, refused) = CheckBatch(batch, exports, compared);
                 valid += v;
                 invalid += n;
                 names += refused;
@@ -60,9 +65,15 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.True(repeated >= cases / 20, $"Too few repeated uses drawn: {repeated} in {cases} cases");
             string? python = exports.CheckTwins();
             _output.WriteLine($"{cases} cases (seed {seed}): {valid} valid and compared (with their ONNX models), {invalid} invalid and diagnosed (a block's own declaration problem alone is not counted), " +
-                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; {repeated} repeated uses; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
+                $"{names} with a hostile name refused; blocks by merge None/Add/Concat/Multiply: {string.Join("/", merges)}, {parallel} parallel; {repeated} repeated uses; valid cases with " +
+                string.Join(", ", compared.Select(p => $"{p.Key}: {p.Value}")) + $"; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
+            foreach (var (feature, count) in compared)
+                Assert.True(count >= cases / 100, $"Too few valid cases with {feature} compared: {count} in {cases} cases");
             Skip.If(python is not null, python);
         }
+
+        /// <summary>Features of the language a valid case must exercise now and then (texts of the declaration that show them).</summary>
+        private static readonly string[] Features = { "Repeat = ", "{i", "block_id", "block_count", "LayerKind(", "layer_in", "block_in", "make_divisible(", "round(" };
 
         /// <summary>Whether <paramref name="d"/> refuses one of the names the case chose (DSL013 for a network layer, DSL018 in a block).</summary>
         private static bool IsNameProblem(Diagnostic d, ISet<string> chosen)
@@ -72,7 +83,7 @@ namespace Dsl.Generator.Tests.Blocks
             return chosen.Any(n => new[] { "name '", "Name '", "Body '", "ShortcutName '" }.Any(what => message.Contains(what + n + "'", StringComparison.Ordinal)));
         }
 
-        private static (int Valid, int Invalid, int NamesRefused) CheckBatch(BCase[] batch, ExportChecks exports)
+        private static (int Valid, int Invalid, int NamesRefused) CheckBatch(BCase[] batch, ExportChecks exports, Dictionary<string, int> compared)
         {
             var trees = batch.Select(k => CSharpSyntaxTree.ParseText(k.Render(), DiagnosticHarness.ParseOptions, path: $"/src/Case{k.Index}.cs", encoding: Encoding.UTF8)).ToArray();
             var compilation = CSharpCompilation.Create("BlockFuzz" + Guid.NewGuid().ToString("N"), trees, DiagnosticHarness.References,
@@ -136,6 +147,8 @@ namespace Dsl.Generator.Tests.Blocks
                     }
                     Compare(assembly.GetType($"Case{k.Index}.Net", throwOnError: true)!, k, listing, exports);
                     valid++;
+                    string text = k.Render();
+                    foreach (var feature in Features.Where(f => text.Contains(f, StringComparison.Ordinal))) compared[feature]++;
                 }
             }
             finally
@@ -307,8 +320,28 @@ namespace Dsl.Generator.Tests.Blocks
 
     // ---- the test's own model of a case ---------------------------------------------------------------------------------
 
-    /// <summary>A block parameter; <see cref="Role"/> says which values a use passes (c: channels, s: stride, f: flag).</summary>
+    /// <summary>A block parameter; <see cref="Role"/> says which values a use passes (c: channels, s: stride, f: flag, a: a layer kind).</summary>
     internal sealed record BParam(string Name, char Role, BE? Default);
+
+    /// <summary>
+    /// A layer kind as an argument: written (<c>"Sigmoid"</c>) or a layer parameter of the enclosing block passed on by
+    /// name. It has no number; the independent build resolves it (<see cref="Reference"/>).
+    /// </summary>
+    internal sealed record BKind(string Name) : BE
+    {
+        /// <summary>The kinds drawn: activations and a normalisation, each with its independent module.</summary>
+        public static readonly string[] Kinds = { "ReLU", "ReLU6", "Sigmoid", "Tanh", "Hardswish", "SiLU", "BatchNorm2d" };
+
+        public override string Text => Name;
+        public override long? Eval(IReadOnlyDictionary<string, long> env) => null;
+    }
+
+    /// <summary><c>[LayerKind("act")]</c>: the layer whose kind the block's layer parameter holds.</summary>
+    internal sealed record BKindLayer(string? Name, BE? When, string Parameter) : BLayer(Name, When)
+    {
+        public override string Prefix => throw new InvalidOperationException("named after the kind it holds");
+        public override string Attribute() => $"LayerKind(\"{Parameter}\"{Extras(false)})";
+    }
 
     internal abstract record BLayer(string? Name, BE? When)
     {
@@ -436,7 +469,8 @@ namespace Dsl.Generator.Tests.Blocks
                 return new BReal(new[] { "round", "floor", "ceil", "int", "make_divisible" }[r.Next(5)], cs.Length > 0 && r.Next(2) == 0 ? BE.V(cs[0].Name) : BE.V("in"), new[] { 0.5, 0.75, 1.5, 2.0 }[r.Next(4)]);
             int pick = r.Next(10);
             if (pick < 5 && cs.Length > 0) return BE.V(cs[r.Next(cs.Length)].Name);
-            if (pick < 6) return BE.V("in");
+            // 'in' is the block's input: after a layer that changed the channels it is an error, layer_in and block_in are not.
+            if (pick < 6) return BE.V(new[] { "in", "in", "layer_in", "block_in" }[r.Next(4)]);
             if (pick < 7) return BE.N(r.Next(1, 9));
             if (pick < 8) return BE.Op("max", BE.Op("/", cs.Length > 0 ? BE.V(cs[0].Name) : BE.V("in"), BE.N(r.Next(1, 3))), BE.N(1));
             if (pick < 9) return BE.Op("*", BE.V("in"), BE.N(2));
@@ -457,7 +491,8 @@ namespace Dsl.Generator.Tests.Blocks
         {
             BE Term()
             {
-                var p = scope.Length > 0 && r.Next(3) > 0 ? scope[r.Next(scope.Length)] : null;
+                var numbers = scope.Where(q => q.Role != 'a').ToArray();
+                var p = numbers.Length > 0 && r.Next(3) > 0 ? numbers[r.Next(numbers.Length)] : null;
                 return p is null
                     ? BE.Op(r.Next(2) == 0 ? "<" : "==", BE.V("in"), BE.N(r.Next(1, 9)))
                     : p.Role == 'f' ? (r.Next(2) == 0 ? BE.V(p.Name) : BE.Op("!=", BE.V(p.Name), BE.N(0)))
@@ -475,8 +510,14 @@ namespace Dsl.Generator.Tests.Blocks
             var list = new List<BParam>();
             for (int i = 0; i < n; i++)
             {
-                char role = "ccsf"[r.Next(4)];
-                string name = role switch { 'c' => "ch", 's' => "stride", _ => "flag" } + i.ToString(CultureInfo.InvariantCulture);
+                char role = "ccsfa"[r.Next(5)];
+                string name = role switch { 'c' => "ch", 's' => "stride", 'a' => "act", _ => "flag" } + i.ToString(CultureInfo.InvariantCulture);
+                if (role == 'a')
+                {
+                    // A layer parameter: its default is a kind (which makes it one).
+                    list.Add(new BParam(name, role, new BKind(BKind.Kinds[r.Next(BKind.Kinds.Length)])));
+                    continue;
+                }
                 BE? fallback = r.Next(3) != 0 ? null : role switch
                 {
                     'c' => r.Next(2) == 0 ? BE.V("in") : list.FirstOrDefault(p => p.Role == 'c') is { } earlier ? BE.Op("*", BE.V(earlier.Name), BE.N(2)) : BE.Op("max", BE.Op("/", BE.V("in"), BE.N(2)), BE.N(1)),
@@ -505,7 +546,8 @@ namespace Dsl.Generator.Tests.Blocks
                 layers.Add(new BSimple(null, null, "AdaptiveAvgPool2d"));
                 layers.Add(new BConv(r.Next(3) == 0 ? "fc1" : null, null, BE.Op("max", BE.Op("/", BE.V("in"), BE.N(r.Next(1, 4))), BE.N(1)), BE.N(1), BE.N(1), true, r.Next(2), r.Next(2) == 0 ? ';' : ','));
                 layers.Add(new BSimple(null, null, "ReLU"));
-                layers.Add(new BConv(null, null, BE.V("in"), BE.N(1), BE.N(1), true, r.Next(2), ';'));
+                // Back to the block's input channels: block_in ('in' after the squeeze is an error, drawn now and then).
+                layers.Add(new BConv(null, null, BE.V(r.Next(6) == 0 ? "in" : "block_in"), BE.N(1), BE.N(1), true, r.Next(2), ';'));
                 layers.Add(new BSimple(null, null, "Sigmoid"));
             }
             else if (r.Next(5) == 0)
@@ -564,13 +606,25 @@ namespace Dsl.Generator.Tests.Blocks
                 return new BConv(name, when, Channel(r, ps), kernel, Stride(r, ps), r.Next(2) == 0, r.Next(2), r.Next(2) == 0 ? ';' : ',');
             }
             if (pick < 6) return new BSimple(name, when, "BatchNorm2d");
+            if (pick < 7 && ps.FirstOrDefault(p => p.Role == 'a') is { } layerParameter) return new BKindLayer(name, when, layerParameter.Name);
             if (pick < 8 || usable.Count == 0) return new BSimple(name, when, new[] { "ReLU", "ReLU6", "Sigmoid", "Tanh" }[r.Next(4)]);
             var target = usable[r.Next(usable.Count)];
             var args = DrawArgs(r, target, ps);
-            if (r.Next(4) != 0) return new BUse(name, when, blocks.IndexOf(target), target.Name, args);
+            if (r.Next(2) != 0) return new BUse(name, when, blocks.IndexOf(target), target.Name, args);
             // Repeated (0 to 3 times, automatically named), the first argument now and then reading the repetition's index.
-            if (args.Length > 0 && args[0].Value is not BCond && r.Next(2) == 0) args[0] = args[0] with { Value = BE.Op("+", args[0].Value, BE.V("i")), AsString = true };
-            return new BUse(null, when, blocks.IndexOf(target), target.Name, args, r.Next(0, 4));
+            if (args.Length > 0 && args[0].Value is not BCond and not BKind && r.Next(2) == 0) args[0] = args[0] with { Value = BE.Op("+", args[0].Value, BE.V("i")), AsString = true };
+            // Now and then the running index across the network: a width from block_id, a flag comparing it with block_count.
+            for (int j = 0; j < args.Length; j++)
+            {
+                var role = args[j].Parameter is { } named ? target.Params.FirstOrDefault(p => p.Name == named)?.Role : j < target.Params.Length ? target.Params[j].Role : null;
+                if (r.Next(2) != 0) continue;
+                // A width from the position in the network: 1 to 3, or 1 to 4 growing with block_id / block_count (the schedule's shape).
+                if (role == 'c') args[j] = args[j] with { Value = BE.Op("+", BE.N(1), r.Next(2) == 0 ? BE.Op("%", BE.V("block_id"), BE.N(3)) : BE.Op("/", BE.Op("*", BE.N(3), BE.V("block_id")), BE.V("block_count"))), AsString = true };
+                else if (role == 'f') args[j] = args[j] with { Value = BE.Op("<", BE.Op("*", BE.V("block_id"), BE.N(2)), BE.V("block_count")), AsString = true };
+            }
+            // Repetitions named by a pattern ({i} is the index) or automatically.
+            string? pattern = r.Next(2) == 0 ? new[] { "r{i}", "blk{i + 1}" }[r.Next(2)] : null;
+            return new BUse(pattern, when, blocks.IndexOf(target), target.Name, args, r.Next(0, 4));
         }
 
         /// <summary>Arguments for a use of <paramref name="target"/>: by position while every earlier one is given, else by name; now and then wrong.</summary>
@@ -578,6 +632,12 @@ namespace Dsl.Generator.Tests.Blocks
         {
             BE Value(BParam p)
             {
+                if (p.Role == 'a')
+                {
+                    // Another kind, or the enclosing block's own layer parameter passed on.
+                    var own = scope?.Where(q => q.Role == 'a').ToArray() ?? Array.Empty<BParam>();
+                    return own.Length > 0 && r.Next(3) == 0 ? new BKind(own[r.Next(own.Length)].Name) : new BKind(BKind.Kinds[r.Next(BKind.Kinds.Length)]);
+                }
                 if (scope is not null && r.Next(2) == 0)
                 {
                     return p.Role switch
@@ -625,6 +685,14 @@ namespace Dsl.Generator.Tests.Blocks
     {
         private readonly Dictionary<string, nn.Module<Tensor, Tensor>> _modules = new(StringComparer.Ordinal);
         private readonly List<string> _order = new();
+
+        /// <summary>The next repetition's block_id: repetitions are numbered across the network in the order they are built.</summary>
+        private int _nextId;
+
+        /// <summary>block_count: the repetitions of a whole build, counted by a first build that reads this placeholder (README).</summary>
+        private long? _count;
+
+        private const long CountPlaceholder = 1 << 20;
 
         public long Parameters => _modules.Values.Sum(m => m.parameters().Sum(p => p.numel()));
 
@@ -678,6 +746,20 @@ namespace Dsl.Generator.Tests.Blocks
 
         public Tensor Forward(BCase k, Tensor x)
         {
+            if (_count is null && k.Render().Contains("block_count", StringComparison.Ordinal))
+            {
+                using var counting = new Reference { _count = CountPlaceholder };
+                try
+                {
+                    counting.Forward(k, x);
+                }
+                catch (Invalid)
+                {
+                    // The count is what was built up to the problem (the real build reports it).
+                }
+                _count = counting._nextId;
+            }
+            _nextId = 0;
             var env = new Dictionary<string, long>(StringComparer.Ordinal);
             // The network's [Flatten] [Linear] are named with its other layers (an explicit "fc1" makes the Linear fc2).
             var names = Names(k.Top.Concat(new BLayer[] { new BSimple(null, null, "Flatten"), new BSimple(null, null, "Linear") }).ToList(), sequential: false, "Net");
@@ -763,14 +845,12 @@ namespace Dsl.Generator.Tests.Blocks
                         "ReLU6" => nn.functional.relu6(x),
                         "Sigmoid" => torch.sigmoid(x),
                         "Tanh" => torch.tanh(x),
+                        "Hardswish" => nn.functional.hardswish(x),
+                        "SiLU" => nn.functional.silu(x),
                         _ => throw new InvalidOperationException(s.Kind),
                     };
                 case BUse u:
-                {
-                    var args = new List<(string? Parameter, long Value)>();
-                    foreach (var a in u.Args) args.Add((a.Parameter, Eval(a.Value, env, "argument")));
-                    return Use(k, k.Blocks[u.Block], args, path, x, 1);
-                }
+                    return Use(k, k.Blocks[u.Block], Arguments(u, env, new Dictionary<string, string>(StringComparer.Ordinal)), path, x, 1);
                 default:
                     throw new InvalidOperationException(layer.ToString());
             }
@@ -781,22 +861,38 @@ namespace Dsl.Generator.Tests.Blocks
             if (x.dim() != 4) throw new Invalid("needs an image");
         }
 
-        private Tensor Use(BCase k, BBlock b, List<(string? Parameter, long Value)> args, string path, Tensor x, int depth)
+        /// <summary>A use's arguments: a number, or a layer kind (written, or a layer parameter of the enclosing block passed on).</summary>
+        private static List<(string? Parameter, long Value, string? Kind)> Arguments(BUse u, IReadOnlyDictionary<string, long> env, IReadOnlyDictionary<string, string> kinds) =>
+            u.Args.Select(a => a.Value is BKind kind
+                ? (a.Parameter, 0L, (string?)(kinds.TryGetValue(kind.Name, out var passed) ? passed : kind.Name))
+                : (a.Parameter, Eval(a.Value, env, "argument"), (string?)null)).ToList();
+
+        private Tensor Use(BCase k, BBlock b, List<(string? Parameter, long Value, string? Kind)> args, string path, Tensor x, int depth)
         {
             if (depth > 16) throw new Invalid("nested too deep");
             // Bind: by position or by name; defaults in order, reading 'in' and the parameters before them.
-            var given = new Dictionary<string, long>(StringComparer.Ordinal);
+            var given = new Dictionary<string, (long Value, string? Kind)>(StringComparer.Ordinal);
             for (int i = 0; i < args.Count; i++)
             {
                 string name = args[i].Parameter ?? (i < b.Params.Length ? b.Params[i].Name : throw new Invalid("too many arguments"));
                 if (b.Params.All(p => p.Name != name)) throw new Invalid("no parameter " + name);
-                if (!given.TryAdd(name, args[i].Value)) throw new Invalid(name + " given twice");
+                if (!given.TryAdd(name, (args[i].Value, args[i].Kind))) throw new Invalid(name + " given twice");
             }
-            var env = new Dictionary<string, long>(StringComparer.Ordinal) { ["in"] = x.shape[1], ["last"] = x.shape[^1] };
+            // A layer parameter takes a kind, any other a number.
+            foreach (var (name, value) in given)
+                if ((b.Params.First(p => p.Name == name).Role == 'a') != (value.Kind is not null)) throw new Invalid($"{name}: a kind for a number or a number for a kind");
+            // 'in' and 'block_in' are the channels entering the block; 'layer_in' is known to a layer's arguments only.
+            var env = new Dictionary<string, long>(StringComparer.Ordinal) { ["in"] = x.shape[1], ["block_in"] = x.shape[1], ["last"] = x.shape[^1] };
+            var kinds = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var p in b.Params)
             {
-                env[p.Name] = given.TryGetValue(p.Name, out var v) ? v
-                    : p.Default is not null ? Eval(p.Default, env, "default")
+                if (p.Role == 'a')
+                {
+                    kinds[p.Name] = given.TryGetValue(p.Name, out var passed) ? passed.Kind! : ((BKind)p.Default!).Name;
+                    continue;
+                }
+                env[p.Name] = given.TryGetValue(p.Name, out var v) ? v.Value
+                    : p.Default is not null ? Eval(p.Default, new Dictionary<string, long>(env) { ["layer_in"] = x.shape[1] }, "default")
                     : throw new Invalid("missing " + p.Name);
             }
 
@@ -811,7 +907,11 @@ namespace Dsl.Generator.Tests.Blocks
                 int times = l is BUse { Repeat: >= 0 } repeated ? repeated.Repeat : -1;
                 for (int t = 0; t < Math.Max(times, 1) && times != 0; t++)
                 {
-                    present.Add(l);
+                    // A layer parameter's layer is the kind it holds; a repetition's Name pattern is evaluated with its index.
+                    present.Add(l is BKindLayer kindLayer ? new BSimple(kindLayer.Name, kindLayer.When, kinds[kindLayer.Parameter])
+                        : l is BUse { Name: { } pattern } && times >= 0 ? l with { Name = pattern.Replace("{i + 1}", (t + 1).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                            .Replace("{i}", t.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal) }
+                        : l);
                     repetition.Add(times < 0 ? -1 : t);
                 }
             }
@@ -823,7 +923,10 @@ namespace Dsl.Generator.Tests.Blocks
             {
                 // Parallel: every layer is a branch applied to the block's input.
                 var from = b.Parallel != 0 ? input : x;
-                x = present[i] is BUse nested ? Nested(k, nested, WithIndex(env, repetition[i]), prefix + "." + names[i], from, depth) : Layer(k, present[i], prefix + "." + names[i], env, from);
+                // After a layer that changed the channels, 'in' may not be read (write block_in or layer_in).
+                var here = new Dictionary<string, long>(env, StringComparer.Ordinal) { ["layer_in"] = from.shape[1] };
+                if (from.shape[1] != env["block_in"]) here.Remove("in");
+                x = present[i] is BUse nested ? Nested(k, nested, WithIndex(here, repetition[i]), kinds, prefix + "." + names[i], from, depth) : Layer(k, present[i], prefix + "." + names[i], here, from);
                 branches.Add(x);
             }
             if (b.Parallel != 0)
@@ -849,7 +952,7 @@ namespace Dsl.Generator.Tests.Blocks
             if (b.Shortcut is { } s)
             {
                 var shortcut = k.Blocks[s];
-                var passed = shortcut.Params.Where(p => env.ContainsKey(p.Name)).Select(p => ((string?)p.Name, env[p.Name])).ToList();
+                var passed = shortcut.Params.Where(p => env.ContainsKey(p.Name)).Select(p => ((string?)p.Name, env[p.Name], (string?)null)).ToList();
                 other = Use(k, shortcut, passed, path + "." + (b.ShortcutName ?? "shortcut"), input, depth + 1);
             }
             var a = other.shape;
@@ -869,15 +972,16 @@ namespace Dsl.Generator.Tests.Blocks
             }
         }
 
-        /// <summary>The names a repetition's arguments read: the block's, and <c>i</c>.</summary>
-        private static IReadOnlyDictionary<string, long> WithIndex(IReadOnlyDictionary<string, long> env, int index) =>
-            index < 0 ? env : new Dictionary<string, long>(env.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal) { ["i"] = index };
+        /// <summary>The names a repetition's arguments read: the block's, <c>i</c>, and the running block_id and block_count.</summary>
+        private IReadOnlyDictionary<string, long> WithIndex(IReadOnlyDictionary<string, long> env, int index) =>
+            index < 0 ? env : new Dictionary<string, long>(env.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal)
+            {
+                ["i"] = index,
+                ["block_id"] = _nextId++,
+                ["block_count"] = _count ?? CountPlaceholder,
+            };
 
-        private Tensor Nested(BCase k, BUse u, IReadOnlyDictionary<string, long> env, string path, Tensor x, int depth)
-        {
-            var args = new List<(string? Parameter, long Value)>();
-            foreach (var a in u.Args) args.Add((a.Parameter, Eval(a.Value, env, "argument")));
-            return Use(k, k.Blocks[u.Block], args, path, x, depth + 1);
-        }
+        private Tensor Nested(BCase k, BUse u, IReadOnlyDictionary<string, long> env, IReadOnlyDictionary<string, string> kinds, string path, Tensor x, int depth) =>
+            Use(k, k.Blocks[u.Block], Arguments(u, env, kinds), path, x, depth + 1);
     }
 }
