@@ -239,7 +239,10 @@ namespace Dsl.Runtime.PyTorch
                  .Append(_info.TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append(" parameters.\"\"\"\n\n");
                 w.Append(Indent).Append("# One sample's shape (batch excluded), as declared; train.py resizes images to it.\n");
                 w.Append(Indent).Append("input_shape = ").Append(Tuple(_info.InputShape.ToArray())).Append('\n');
-                w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
+                w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append('\n');
+                // Token ids are in [0, vocabulary): the input's type and range (train.py checks its tokenizer against it).
+                if (_graph.IsTokens) w.Append(Indent).Append("vocabulary = ").Append(_graph.Vocabulary.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                w.Append('\n');
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
