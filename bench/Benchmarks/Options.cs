@@ -7,7 +7,7 @@ namespace Dsl.Benchmarks
     /// <summary>Command line: <c>[--quick] [--threads N] [--only name] [--no-python]</c>.</summary>
     public sealed record Options
     {
-        public static readonly string[] Names = { "train", "infer", "onnx", "int8", "bf16", "bf16-infer", "generator", "trainer", "pipeline", "rss", "phases", "images", "datamem" };
+        public static readonly string[] Names = { "train", "infer", "onnx", "int8", "bf16", "bf16-infer", "generator", "trainer", "pipeline", "rss", "phases", "images", "datamem", "lm" };
 
         /// <summary>Sections that run only when asked for with --only.</summary>
         public static readonly string[] OnDemand = { "phases" };

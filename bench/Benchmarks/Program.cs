@@ -163,6 +163,25 @@ namespace Dsl.Benchmarks
                 }
             }
 
+            if (o.Runs("lm"))
+            {
+                Section("3f. Language model (gpt-mini): training tokens/s vs PyTorch eager; generation latency per token, TorchSharp eager vs ONNX Runtime");
+                Console.WriteLine("   CPU: " + Dsl.Runtime.Device.PrecisionSupport.Describe(Dsl.Runtime.Device.PrecisionSupport.CpuFlags()));
+                var t = o.Quick ? LanguageBench.Train(o, 8, 2, 3, 3) : LanguageBench.Train(o, 8, 3, 5, 7);
+                if (t.PyTorch is Stats pt)
+                {
+                    var paired = ModelBench.PairedRatios(t.Generated.Raw, pt.Raw);
+                    verdicts.Add(new Verdict($"gpt-mini train step b{t.Batch}x128: generated / {t.PyTorchName} tokens/s",
+                        $"{paired.Median:F2} (IQR {paired.Q1:F2}-{paired.Q3:F2}; {t.Generated.Median:F0} vs {pt.Median:F0} tokens/s)", ">= 1.00", paired.Median >= 1.0,
+                        "libtorch " + LibTorchVersion + " here: different versions"));
+                }
+                else verdicts.Add(new Verdict("gpt-mini train step: PyTorch eager", t.PythonNote, ">= 1.00", null));
+                var g = o.Quick ? LanguageBench.Generate(16, 32, 1, 5, o.Threads) : LanguageBench.Generate(16, 64, 2, 9, o.Threads);
+                var speed = ModelBench.PairedRatios(g.Torch.Raw, g.Onnx.Raw);
+                verdicts.Add(new Verdict($"gpt-mini generation ({g.Prompt}+{g.Tokens} tokens): TorchSharp / ONNX Runtime ms per token",
+                    $"{speed.Median:F2}x (IQR {speed.Q1:F2}-{speed.Q3:F2}; {g.Onnx.Median:F2} vs {g.Torch.Median:F2} ms/token)", "-", null, "no key/value cache in either"));
+            }
+
             if (o.Runs("generator"))
             {
                 Section("4. Generator cost (CSharpGeneratorDriver, new compilation per run)");

@@ -88,4 +88,30 @@ namespace ResNetSample
     [Use<GptMiniTransformer>(Name = "transformer")]
     [Linear(256, Bias = false, Name = "lm_head", TiedTo = "transformer.wte")]
     public partial class GptMini;
+
+    /// <summary>
+    /// An LSTM language model over bytes with the layout of PyTorch's word_language_model example (<c>encoder</c>, <c>rnn</c>,
+    /// <c>decoder</c>): 64 byte ids in (any length up to 64), an embedding of 64, two LSTM layers of 256 with dropout
+    /// between them, next-byte logits [L, 256] at every position.
+    /// </summary>
+    [Input(64, Vocabulary = 256)]
+    [Embedding(64, Name = "encoder")]
+    [Dropout(0.2, Name = "drop")]
+    [LSTM(256, RecurrentOutput.AllSteps, Layers = 2, Dropout = 0.2, Name = "rnn")]
+    [Linear(256, Name = "decoder")]
+    public partial class LstmLanguageModel;
+
+    /// <summary>
+    /// A text classifier over word ids (a vocabulary of 2,000, id 0 padding): an embedding of 32, an LSTM giving every
+    /// word 64 features in its context, then a 1-d convolution over windows of 3 words (the steps turned channels-first
+    /// for it), a global average pooling and 4 classes. Any length up to 64 words.
+    /// </summary>
+    [Input(64, Vocabulary = 2000)]
+    [Embedding(32, PaddingIndex = 0, Name = "embedding")]
+    [LSTM(64, RecurrentOutput.AllSteps, Name = "lstm")]
+    [Permute(0, 2, 1)]
+    [Conv1d(64, 3, Padding = 1, Name = "conv")] [ReLU]
+    [AdaptiveAvgPool1d] [Flatten]
+    [Linear(4, Name = "classifier")]
+    public partial class TextClassifier;
 }

@@ -50,6 +50,8 @@ namespace ResNetSample
             new("token-mlp", "Linear layers over 16 tokens of 32 features", () => new TokenMlp(), TokenMlp.Info),
             new("gpt2", "GPT-2 small (nanoGPT's layout and keys, lm_head tied to wte), 1024 tokens of a 50,257 vocabulary, logits per position", () => new Gpt2(), Gpt2.Info),
             new("gpt-mini", "a small GPT (4 layers, 4 heads, 128 features) over 128 byte tokens: trains on a CPU in minutes", () => new GptMini(), GptMini.Info),
+            new("lstm-lm", "an LSTM language model over 64 byte tokens (embedding 64, 2 layers of 256; PyTorch's word_language_model layout)", () => new LstmLanguageModel(), LstmLanguageModel.Info),
+            new("text-classifier", "an LSTM + Conv1d classifier of up to 64 word ids (vocabulary 2,000, id 0 padding) into 4 classes", () => new TextClassifier(), TextClassifier.Info),
         };
 
         /// <summary>The catalogue the command line (src/Cli) offers.</summary>

@@ -84,12 +84,18 @@ namespace Dsl.Layers
         /// <summary>Dropout on the output projection's result.</summary>
         public readonly Dropout resid_dropout;
 
+        /// <summary>The padding mask's source (<see cref="KeyPadding.padding_of"/> empty: none).</summary>
+        public KeyPadding Padding { get; }
+
         /// <param name="embed_dim">The embedding dimension E (the tokens' last dimension).</param>
         /// <param name="num_heads">Heads; must divide <paramref name="embed_dim"/>.</param>
         /// <param name="dropout">Dropout on the attention weights and the result while training.</param>
         /// <param name="causal">Whether each token attends only to itself and the tokens before it.</param>
-        public FusedSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false) : base(nameof(FusedSelfAttention))
+        /// <param name="padding_of">The path of the Embedding whose padding ids are masked as keys; empty for none.</param>
+        /// <param name="padding_idx">That Embedding's padding index: the id of a padding token.</param>
+        public FusedSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(FusedSelfAttention))
         {
+            Padding = new KeyPadding(padding_of, padding_idx);
             if (num_heads < 1 || embed_dim % num_heads != 0)
                 throw new ArgumentException($"{num_heads} heads do not divide the embedding dimension {embed_dim}.", nameof(num_heads));
             _heads = num_heads;
@@ -115,7 +121,8 @@ namespace Dsl.Layers
             // Under mixed precision the weights are used in the input's 16-bit type (InputType).
             var qkv = nn.functional.linear(input, InputType.Of(c_attn.weight, input)!, InputType.Of(c_attn.bias, input)).split(embed, 2);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
-            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
+            var mask = Padding.Allowed(n, length, _causal, input.device);
+            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), mask, training ? _dropout : 0.0, _causal && mask is null);
             var projected = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), InputType.Of(c_proj.weight, input)!, InputType.Of(c_proj.bias, input));
             var output = nn.functional.dropout(projected, _dropout, training);
             return output.MoveToOuterDisposeScope();
@@ -186,5 +193,71 @@ namespace Dsl.Layers
 
         /// <inheritdoc/>
         public override Tensor forward(Tensor input) => nn.functional.linear(input, InputType.Of(weight, input)!, InputType.Of(bias, input));
+    }
+
+    /// <summary>
+    /// The padding mask of a self-attention layer: which keys are padding tokens, read from the ids entering the Embedding
+    /// at <see cref="padding_of"/> (a forward pre-hook on it, connected by <see cref="ConnectAll"/>), ids equal to its
+    /// padding index. No token attends to a padding token but the padding token itself, so no row of attention weights is
+    /// empty (PyTorch's <c>key_padding_mask</c> gives such rows NaN); the other tokens' outputs are PyTorch's.
+    /// </summary>
+    public sealed class KeyPadding
+    {
+        private Tensor? _padding;   // bool [N, L]: the last ids' padding positions
+        private bool _connected;
+
+        /// <param name="padding_of">The path of the Embedding whose ids are read; empty for no mask.</param>
+        /// <param name="padding_idx">The id of a padding token (that Embedding's padding index).</param>
+        public KeyPadding(string padding_of, long padding_idx)
+        {
+            this.padding_of = padding_of ?? "";
+            this.padding_idx = padding_idx;
+        }
+
+        /// <summary>The path of the Embedding whose padding ids are masked; empty for no mask.</summary>
+        public string padding_of { get; }
+
+        /// <summary>The id of a padding token.</summary>
+        public long padding_idx { get; }
+
+        /// <summary>
+        /// Where each query may attend, bool [N, 1, L, L] (true: attend), causal when asked; null without a mask.
+        /// </summary>
+        /// <exception cref="InvalidOperationException">The layer is not connected, or the last ids do not fit these tokens.</exception>
+        public Tensor? Allowed(long n, long length, bool causal, Device device)
+        {
+            if (padding_of.Length == 0) return null;
+            if (!_connected)
+                throw new InvalidOperationException($"This attention masks the padding of '{padding_of}', which is not connected: call KeyPadding.ConnectAll on the network after building it.");
+            if (_padding is null || _padding.shape[0] != n || _padding.shape[1] != length)
+                throw new InvalidOperationException(
+                    $"This attention masks the padding of '{padding_of}', but that Embedding last read ids {(_padding is null ? "never" : "[" + string.Join(", ", _padding.shape) + "]")}, not [{n}, {length}]: run the network from its input.");
+            var keys = _padding.to(device).logical_not().reshape(n, 1, 1, length);
+            var own = torch.eye(length, dtype: ScalarType.Bool, device: device);
+            var allowed = keys.logical_or(own);
+            return causal ? allowed.logical_and(torch.ones(length, length, dtype: ScalarType.Bool, device: device).tril()) : allowed;
+        }
+
+        private void Read(Tensor ids)
+        {
+            var previous = _padding;
+            using (torch.no_grad()) _padding = ids.eq(padding_idx).DetachFromDisposeScope();
+            previous?.Dispose();
+        }
+
+        /// <summary>Connects every attention of <paramref name="network"/> that masks padding to the Embedding its <see cref="padding_of"/> names.</summary>
+        public static void ConnectAll(nn.Module network)
+        {
+            var modules = network.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
+            foreach (var pair in modules)
+            {
+                var padding = pair.Value switch { MultiheadSelfAttention a => a.Padding, FusedSelfAttention f => f.Padding, _ => null };
+                if (padding is null || padding.padding_of.Length == 0) continue;
+                if (!modules.TryGetValue(padding.padding_of, out var source) || source is not nn.Module<Tensor, Tensor> embedding)
+                    throw new InvalidOperationException($"'{pair.Key}' masks the padding of '{padding.padding_of}', which the network does not have.");
+                embedding.register_forward_pre_hook((_, ids) => { padding.Read(ids); return null!; });
+                padding._connected = true;
+            }
+        }
     }
 }

@@ -51,12 +51,18 @@ namespace Dsl.Layers
         /// <summary>The output projection.</summary>
         public readonly Linear out_proj;
 
+        /// <summary>The padding mask's source (<see cref="KeyPadding.padding_of"/> empty: none).</summary>
+        public KeyPadding Padding { get; }
+
         /// <param name="embed_dim">The embedding dimension E (the tokens' last dimension).</param>
         /// <param name="num_heads">Heads; must divide <paramref name="embed_dim"/>.</param>
         /// <param name="dropout">Dropout on the attention weights while training.</param>
         /// <param name="causal">Whether each token attends only to itself and the tokens before it (PyTorch's causal <c>attn_mask</c>).</param>
-        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false) : base(nameof(MultiheadSelfAttention))
+        /// <param name="padding_of">The path of the Embedding whose padding ids are masked as keys (PyTorch's <c>key_padding_mask</c>); empty for none.</param>
+        /// <param name="padding_idx">That Embedding's padding index: the id of a padding token.</param>
+        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(MultiheadSelfAttention))
         {
+            Padding = new KeyPadding(padding_of, padding_idx);
             if (num_heads < 1 || embed_dim % num_heads != 0)
                 throw new ArgumentException($"{num_heads} heads do not divide the embedding dimension {embed_dim}.", nameof(num_heads));
             _heads = num_heads;
@@ -83,7 +89,8 @@ namespace Dsl.Layers
             Tensor? As(Tensor? w) => InputType.Of(w, input);
             var qkv = nn.functional.linear(input, As(in_proj_weight)!, As(in_proj_bias)).chunk(3, -1);
             Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
-            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), null, training ? _dropout : 0.0, _causal);
+            var mask = Padding.Allowed(n, length, _causal, input.device);
+            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), mask, training ? _dropout : 0.0, _causal && mask is null);
             // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
             var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), As(out_proj.weight)!, As(out_proj.bias));
             return output.MoveToOuterDisposeScope();

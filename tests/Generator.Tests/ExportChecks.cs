@@ -152,7 +152,8 @@ namespace Dsl.Generator.Tests
                     cls = getattr(module, module.__all__[0])
                     net = cls().eval()
                     with torch.no_grad():
-                        y = net(torch.zeros(1, *cls.input_shape))
+                        tokens = getattr(cls, "vocabulary", 0) > 0
+                        y = net(torch.zeros(1, *cls.input_shape, dtype=torch.long if tokens else torch.float32))
                     assert tuple(y.shape[1:]) == tuple(cls.output_shape), f"output {tuple(y.shape)} vs {cls.output_shape}"
                     # The same keys (weights move between the two by key; TorchSharp lists a module's buffers after all parameters).
                     keys = sorted(net.state_dict().keys())

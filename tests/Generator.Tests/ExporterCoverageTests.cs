@@ -36,6 +36,8 @@ namespace Dsl.Generator.Tests
         {
             "[Input(2, Vocabulary = 50)] [Embedding(8, Name = \"wte\")] [PositionTable(2, Sinusoidal = true)] " +
             "[MultiheadSelfAttention(2, Causal = true, Layout = AttentionLayout.Gpt2)] [GELU(Tanh = true)] [Linear(50, TiedTo = \"wte\")]",
+            "[Input(2, Vocabulary = 50)] [Embedding(8, PaddingIndex = 0)] [MultiheadSelfAttention(2, PaddingMask = true)] " +
+            "[MultiheadSelfAttention(2, Causal = true, Layout = AttentionLayout.Gpt2, PaddingMask = true)]",
         };
 
         private static IEnumerable<Type> Kinds => typeof(LayerAttribute).Assembly.GetTypes()

@@ -69,6 +69,7 @@ namespace Dsl.Generator.Tests
             }
             Assert.True(stats.Valid > batches * BatchSize / 10, "Too few valid declarations: " + stats);
             Assert.True(stats.RuntimeErrors > batches * BatchSize / 10, "Too few declarations with shape errors: " + stats);
+            Assert.True(stats.TokensValid > batches * BatchSize / 40, "Too few valid declarations on token ids: " + stats);
             string? python = exports.CheckTwins();
             _output.WriteLine($"{batches * BatchSize} declarations (seed {seed}): {stats}; twins {(python is null ? "imported: " + exports.Twins : "not checked: " + python)}; {clock}");
             Skip.If(python is not null, python);
@@ -76,10 +77,10 @@ namespace Dsl.Generator.Tests
 
         private sealed class Stats
         {
-            public int Valid, RuntimeErrors, PolicyOnly;
+            public int Valid, RuntimeErrors, PolicyOnly, TokensValid;
             public readonly SortedDictionary<string, int> Ids = new(StringComparer.Ordinal);
             public override string ToString() =>
-                $"{Valid} valid (run and compared), {RuntimeErrors} with a shape error confirmed by libtorch, {PolicyOnly} with other diagnostics; ids: "
+                $"{Valid} valid (run and compared; {TokensValid} on token ids), {RuntimeErrors} with a shape error confirmed by libtorch, {PolicyOnly} with other diagnostics; ids: "
                 + string.Join(", ", Ids.Select(p => p.Key + "=" + p.Value));
         }
 
@@ -144,6 +145,7 @@ namespace Dsl.Generator.Tests
                         }
                         CompareWithInfo(assembly.GetType("Nets." + name, throwOnError: true)!, decl, listing, exports);
                         stats.Valid++;
+                        if (decl.Rank == 0) stats.TokensValid++;
                         continue;
                     }
 
@@ -179,7 +181,7 @@ namespace Dsl.Generator.Tests
             module.eval();
             var children = module.named_children().ToArray();
             Assert.True(children.Length == info.TopLevel.Count, "Children and Info differ:\n" + listing);
-            var x = torch.randn(decl.Shape(1));
+            var x = decl.Input(1);
             var input = x;
             for (int i = 0; i < children.Length; i++)
             {
@@ -189,8 +191,9 @@ namespace Dsl.Generator.Tests
                 if (decl.Layers[i].Name is { } chosen) Assert.True(chosen == childName, $"Layer {i} is named '{chosen}', but its module is '{childName}'\n{listing}");
                 try
                 {
-                    if (child is nn.Module<Tensor, Tensor> m) x = m.forward(x);
-                    else foreach (var (_, block) in child.named_children()) x = ((nn.Module<Tensor, Tensor>)block).forward(x);
+                    // call, as the generated forward does: an Embedding's hook gives a padding mask its ids.
+                    if (child is nn.Module<Tensor, Tensor> m) x = m.call(x);
+                    else foreach (var (_, block) in child.named_children()) x = ((nn.Module<Tensor, Tensor>)block).call(x);
                 }
                 catch (Exception e)
                 {
@@ -269,12 +272,14 @@ namespace Dsl.Generator.Tests
     }
 
     /// <summary>One random declaration: input and layers (the test's own model, independent of the generator).</summary>
-    /// <remarks><see cref="Rank"/> 3: an image (channels, height, width); 2: a sequence (channels, width as the length); 1: features (channels).</remarks>
+    /// <remarks><see cref="Rank"/> 3: an image (channels, height, width); 2: a sequence (channels, width as the length); 1: features (channels);
+    /// 0: token ids (channels the vocabulary, width the length).</remarks>
     internal sealed record Decl(int Channels, int Height, int Width, FLayer[] Layers, int Rank = 3)
     {
         /// <summary>The input's shape with a batch dimension.</summary>
         public long[] Shape(long batch) => Rank switch
         {
+            0 => new[] { batch, Width },
             1 => new[] { batch, Channels },
             2 => new[] { batch, Channels, Width },
             _ => new[] { batch, Channels, Height, Width },
@@ -283,7 +288,8 @@ namespace Dsl.Generator.Tests
         public (string Source, int[] LayerStarts) Render(string name)
         {
             var text = new StringBuilder("using Dsl;\nnamespace Nets;\n");
-            text.Append(CultureInfo.InvariantCulture, $"[Input({string.Join(", ", Shape(1).Skip(1))})]\n");
+            if (Rank == 0) text.Append(CultureInfo.InvariantCulture, $"[Input({Width}, Vocabulary = {Channels})]\n");
+            else text.Append(CultureInfo.InvariantCulture, $"[Input({string.Join(", ", Shape(1).Skip(1))})]\n");
             var starts = new int[Layers.Length];
             for (int i = 0; i < Layers.Length; i++)
             {
@@ -293,6 +299,9 @@ namespace Dsl.Generator.Tests
             text.Append("public partial class ").Append(name).Append(";\n");
             return (text.ToString(), starts);
         }
+
+        /// <summary>A random input batch: token ids in [0, vocabulary) for token input, normal reals otherwise.</summary>
+        public Tensor Input(long batch) => Rank == 0 ? torch.randint(0, Math.Max(1, Channels), Shape(batch), dtype: ScalarType.Int64) : torch.randn(Shape(batch));
     }
 
     /// <summary>A layer of the test's model: its attribute text and its plain TorchSharp equivalent.</summary>
@@ -671,6 +680,86 @@ namespace Dsl.Generator.Tests
     }
 
     /// <summary>Runs the first <c>count</c> layers of a declaration as plain TorchSharp modules (batch 1).</summary>
+    /// <summary>An embedding of token ids, built as nn.Embedding (the vocabulary is the declaration's).</summary>
+    internal sealed record FEmbedding(string? Name, int Dim, int Vocabulary, int PaddingIndex) : FLayer(Name)
+    {
+        public override string Kind => "Embedding";
+        protected override IEnumerable<string> Arguments() => new[] { N(Dim) }.Concat(Opt("PaddingIndex", PaddingIndex, -1));
+        public override Tensor Forward(Tensor x) => Run(nn.Embedding(Vocabulary, Dim, padding_idx: PaddingIndex >= 0 ? PaddingIndex : null), x);
+    }
+
+    /// <summary>Position vectors added to tokens [N, L, D]: the first L rows of a [max, D] table (learned: max x D parameters).</summary>
+    internal sealed record FPositionTable(string? Name, int MaxLength, bool Sinusoidal) : FLayer(Name)
+    {
+        public override string Kind => "PositionTable";
+        protected override IEnumerable<string> Arguments() => new[] { N(MaxLength) }.Concat(Opt("Sinusoidal", Sinusoidal, false));
+        public override Tensor Forward(Tensor x)
+        {
+            if (x.dim() != 3 || x.dtype == ScalarType.Int64) throw new ArgumentException("a position table adds to tokens [N, L, D]");
+            if (x.shape[1] > MaxLength) throw new ArgumentException("the sequence is longer than the table");
+            if (!Sinusoidal) Built += MaxLength * x.shape[2];
+            return x + torch.randn(MaxLength, x.shape[2]).narrow(0, 0, x.shape[1]);
+        }
+    }
+
+    /// <summary>Self-attention built from its parts: a Linear E to 3E, scaled dot-product attention per head, a Linear E to E.</summary>
+    internal sealed record FSelfAttention(string? Name, int Heads, bool Causal, bool Gpt2, bool PaddingMask) : FLayer(Name)
+    {
+        public override string Kind => "MultiheadSelfAttention";
+        protected override IEnumerable<string> Arguments() => new[] { N(Heads) }.Concat(Opt("Causal", Causal, false))
+            .Concat(Gpt2 ? new[] { "Layout = AttentionLayout.Gpt2" } : Array.Empty<string>()).Concat(Opt("PaddingMask", PaddingMask, false));
+        public override Tensor Forward(Tensor x)
+        {
+            if (x.dim() != 3 || x.dtype == ScalarType.Int64) throw new ArgumentException("attention takes tokens [N, L, E]");
+            long n = x.shape[0], length = x.shape[1], embed = x.shape[2];
+            if (embed % Heads != 0) throw new ArgumentException("the heads do not divide E");
+            var qkv = Run(nn.Linear(embed, 3 * embed), x).chunk(3, -1);
+            Tensor Split(Tensor t) => t.reshape(n, length, Heads, embed / Heads).transpose(1, 2);
+            var attended = nn.functional.scaled_dot_product_attention(Split(qkv[0]), Split(qkv[1]), Split(qkv[2]), is_casual: Causal);
+            return Run(nn.Linear(embed, embed), attended.transpose(1, 2).reshape(n, length, embed));
+        }
+    }
+
+    /// <summary>nn.LSTM / nn.GRU, batch first: every step's output, or the last layer's final hidden state (directions joined).</summary>
+    internal sealed record FRecurrent(string? Name, bool Lstm, int Hidden, int Layers, bool Bidirectional, bool LastStep) : FLayer(Name)
+    {
+        public override string Kind => Lstm ? "LSTM" : "GRU";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Hidden), LastStep ? "RecurrentOutput.LastStep" : "RecurrentOutput.AllSteps" }.Concat(Opt("Layers", Layers, 1)).Concat(Opt("Bidirectional", Bidirectional, false));
+        public override Tensor Forward(Tensor x)
+        {
+            if (x.dim() != 3 || x.dtype == ScalarType.Int64) throw new ArgumentException("a recurrent layer reads steps [N, L, F]");
+            Tensor output, hidden;
+            if (Lstm)
+            {
+                using var m = nn.LSTM(x.shape[2], Hidden, Layers, batchFirst: true, bidirectional: Bidirectional);
+                Count(m);
+                (output, hidden, _) = m.forward(x, null);
+            }
+            else
+            {
+                using var m = nn.GRU(x.shape[2], Hidden, Layers, batchFirst: true, bidirectional: Bidirectional);
+                Count(m);
+                (output, hidden) = m.forward(x, null);
+            }
+            if (!LastStep) return output;
+            long count = hidden.shape[0];
+            return Bidirectional ? torch.cat(new[] { hidden[count - 2], hidden[count - 1] }, 1) : hidden[count - 1];
+        }
+    }
+
+    /// <summary>A Linear using the Embedding "wte"'s weight: only its bias is its own.</summary>
+    internal sealed record FTiedLinear(string? Name, int Out, bool Bias) : FLayer(Name)
+    {
+        public override string Kind => "Linear";
+        protected override IEnumerable<string> Arguments() => new[] { N(Out), "TiedTo = \"wte\"" }.Concat(Opt("Bias", Bias, true));
+        public override Tensor Forward(Tensor x)
+        {
+            if (Bias) Built += Out;
+            return nn.functional.linear(x, torch.randn(Out, x.shape[^1]), Bias ? torch.zeros(Out) : null);
+        }
+    }
+
     internal static class TorchModel
     {
         /// <summary>Every top-level layer's output shape (batch 1) and the parameters of the modules built.</summary>
@@ -680,7 +769,7 @@ namespace Dsl.Generator.Tests
             using var _ = torch.no_grad();
             FLayer.Built = 0;
             var shapes = new List<long[]>();
-            var x = torch.randn(decl.Shape(1));
+            var x = decl.Input(1);
             foreach (var layer in decl.Layers)
             {
                 x = layer.Forward(x);
@@ -693,7 +782,7 @@ namespace Dsl.Generator.Tests
         {
             using var scope = torch.NewDisposeScope();
             using var _ = torch.no_grad();
-            var x = torch.randn(decl.Shape(batch));
+            var x = decl.Input(batch);
             for (int i = 0; i < count; i++) x = decl.Layers[i].Forward(x);
             return x.shape;
         }
@@ -849,6 +938,42 @@ namespace Dsl.Generator.Tests
             Gen.Select(Mostly(Gen.Int[1, 40], Gen.Const(0)), Gen.Frequency((4, Flat), (1, Sequence), (1, Image)).Array[0, 5])
                 .Select(t => new Decl(t.Item1, 0, 0, t.Item2, Rank: 1));
 
-        public static readonly Gen<Decl> Declaration = Gen.Frequency((6, Images), (3, Sequences), (1, Features));
+        /// <summary>Layers on embedded tokens [L, D]: attention, recurrent layers every step, per-position layers.</summary>
+        private static Gen<FLayer> TokenLayer(bool padding) => Gen.Frequency(
+            (3, Gen.Select(Name, Mostly(Gen.Int[1, 4], Gen.Const(0)), Gen.Bool, Gen.Bool, Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(padding))))
+                .Select(t => (FLayer)new FSelfAttention(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5))),
+            (3, Gen.Select(Name, Gen.Bool, Gen.Int[1, 8], Gen.Int[1, 2], Gen.Bool).Select(t => (FLayer)new FRecurrent(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, false))),
+            (1, Activation),
+            (1, Dropout),
+            (1, Linear));
+
+        /// <summary>
+        /// Token ids: an Embedding (now and then missing: ids into another layer), maybe a position table, token layers, then
+        /// nothing, a Linear tied to the embedding (next-token logits), the last step of a recurrent layer with a
+        /// classifier, or a Flatten and flat layers.
+        /// </summary>
+        private static readonly Gen<Decl> Tokens =
+            Gen.Select(Gen.Int[2, 40], Mostly(Gen.Int[1, 12], Gen.Const(0)), Mostly(Gen.Int[1, 12], Gen.Const(0)), Gen.Frequency((2, Gen.Const(-1)), (2, Gen.Int[0, 1]), (1, Gen.Int[2, 45])),
+                    Gen.Frequency((2, Gen.Const(0)), (3, Gen.Int[1, 14])), Gen.Bool, Gen.Int[0, 3], Gen.Frequency((8, Gen.Const(true)), (1, Gen.Const(false))))
+                .SelectMany(t =>
+                {
+                    var (vocabulary, length, dim, padding, table, sinusoidal, tail, embedded) = t;
+                    return Gen.Select(TokenLayer(padding >= 0).Array[0, 3], Flat.Array[0, 2], Gen.Int[1, 6], Gen.Bool, Name).Select(u =>
+                    {
+                        var layers = new List<FLayer>();
+                        if (embedded) layers.Add(new FEmbedding(tail == 1 ? "wte" : u.Item5, dim, vocabulary, padding));
+                        if (table > 0) layers.Add(new FPositionTable(null, table, sinusoidal));
+                        layers.AddRange(u.Item1);
+                        switch (tail)
+                        {
+                            case 1: layers.Add(new FTiedLinear(null, u.Item4 ? vocabulary : u.Item3, u.Item4)); break;
+                            case 2: layers.Add(new FRecurrent(null, u.Item4, u.Item3, 1, false, true)); layers.Add(new FLinear(null, u.Item3, 0)); break;
+                            case 3: layers.Add(new FFlatten(null)); layers.AddRange(u.Item2); break;
+                        }
+                        return new Decl(vocabulary, 0, length, layers.ToArray(), Rank: 0);
+                    });
+                });
+
+        public static readonly Gen<Decl> Declaration = Gen.Frequency((6, Images), (3, Sequences), (1, Features), (2, Tokens));
     }
 }

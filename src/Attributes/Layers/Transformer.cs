@@ -49,6 +49,13 @@ namespace Dsl
         public bool Causal { get; set; }
 
         /// <summary>
+        /// Padding mask: no token attends to a padding token, one whose id is the <c>PaddingIndex</c> of the network's
+        /// <c>Embedding</c> (there must be exactly one Embedding with a padding index, before this layer); PyTorch's
+        /// <c>key_padding_mask</c>. A padding token attends to itself only, so no row of weights is empty. Default false.
+        /// </summary>
+        public bool PaddingMask { get; set; }
+
+        /// <summary>
         /// The parameters' layout: <see cref="AttentionLayout.PyTorch"/> (the default; <c>nn.MultiheadAttention</c>'s
         /// <c>in_proj_weight</c> and <c>out_proj</c>) or <see cref="AttentionLayout.Gpt2"/> (two Linear modules, <c>c_attn</c>
         /// E to 3E and <c>c_proj</c> E to E, as GPT-2 and nanoGPT).

@@ -50,6 +50,9 @@ namespace Dsl.Generator.Emit
                         // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
                         if (root.Descendants().Any(n => n.OwnModule && n.ModuleType == "TiedLinear"))
                             w.Line(ParameterEmitter.DslNamespace + ".TiedLinear.TieAll(this);");
+                        // An attention that masks padding reads the ids entering its Embedding, connected the same way.
+                        if (root.Descendants().Any(n => n.OwnModule && n.Args.Any(a => a.Name == "padding_of")))
+                            w.Line(ParameterEmitter.DslNamespace + ".KeyPadding.ConnectAll(this);");
                         InitEmitter.WriteApply(w, model);
                     }
                     w.Line();

@@ -296,6 +296,17 @@ namespace Dsl.Generator.Graph
             return null;
         }
 
+        /// <summary>Every module built so far in this network (the finished parts of the blocks still being built included).</summary>
+        public System.Collections.Generic.IEnumerable<GraphNode> Built()
+        {
+            for (var b = this; b is not null; b = b._parent)
+                foreach (var child in b._children)
+                {
+                    yield return child;
+                    foreach (var d in child.Descendants()) yield return d;
+                }
+        }
+
         /// <summary>The functional in-place ReLU (no module): <c>y = y.relu_()</c>.</summary>
         public Value ReluInPlace(Value x, string? into = null) =>
             Failed ? x : AddStep(StepOp.ReluInPlace, null, into ?? x.Var, x.Shape, x);

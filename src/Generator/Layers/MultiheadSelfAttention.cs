@@ -15,14 +15,14 @@ namespace Dsl.Generator.Model
     /// <see cref="Causal"/> masks later tokens; <see cref="AttentionLayout.Gpt2"/> is GPT-2's layout (nanoGPT's
     /// <c>CausalSelfAttention</c>: <c>c_attn</c>, a Linear E to 3E, and <c>c_proj</c>, a Linear E to E; module <c>FusedSelfAttention</c>).
     /// </remarks>
-    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, AttentionLayout Layout = AttentionLayout.PyTorch) : LayerSpec(Name)
+    internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, AttentionLayout Layout = AttentionLayout.PyTorch, bool PaddingMask = false) : LayerSpec(Name)
     {
         public override string Kind => "MultiheadSelfAttention";
         public override string NamePrefix => "attention";
         public override bool NumberedName => false;
 
         [Reads("MultiheadSelfAttentionAttribute")]
-        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), (AttentionLayout)a.Named("Layout", 0));
+        public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), (AttentionLayout)a.Named("Layout", 0), a.Named("PaddingMask", false));
 
         public override void Validate(Validation v)
         {
@@ -30,9 +30,9 @@ namespace Dsl.Generator.Model
             if (!(Dropout >= 0 && Dropout < 1)) v.Invalid("Dropout", Dropout, "in [0, 1)");
         }
 
-        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout, causal: Causal, gpt2: Layout == AttentionLayout.Gpt2);
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Heads, Dropout, causal: Causal, gpt2: Layout == AttentionLayout.Gpt2, paddingMask: PaddingMask);
 
-        public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null, bool causal = false, bool gpt2 = false)
+        public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null, bool causal = false, bool gpt2 = false, bool paddingMask = false)
         {
             string path = b.ChildPath(name);
             if (b.Failed || !b.Reals(name, "MultiheadSelfAttention", x)) return x;
@@ -52,14 +52,36 @@ namespace Dsl.Generator.Model
             // Projections 4 L E^2; scores and weighted sum 2 L^2 E.
             long multiplyAdds = b.Checked(() => 4 * length * embed * embed + 2 * length * length * embed, path, null);
             if (b.Failed) return x;
-            var args = new[]
+            var args = new System.Collections.Generic.List<LeafArg>
             {
                 Literal.Arg("embed_dim", embed),
                 Literal.Arg("num_heads", heads),
                 Literal.Arg("dropout", dropout, 0.0),
                 Literal.Arg("causal", causal, false),
             };
+            if (paddingMask)
+            {
+                if (PaddingEmbedding(b, path) is not { } embedding) return x;
+                args.Add(new LeafArg("padding_of", Emit.Identifier.String(embedding.Path), null, false));
+                args.Add(new LeafArg("padding_idx", System.Linq.Enumerable.First(embedding.Args, a => a.Name == "padding_idx").Value, null, false));
+            }
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true);
+        }
+
+        /// <summary>
+        /// The path of the one Embedding with a padding index built before this layer, whose ids the padding mask reads;
+        /// reports DSL008 at PaddingMask when there is none or more than one.
+        /// </summary>
+        private static GraphNode? PaddingEmbedding(GraphBuilder b, string path)
+        {
+            var found = System.Linq.Enumerable.ToList(
+                System.Linq.Enumerable.Where(b.Built(), n => n.ModuleType == "Embedding" && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
+            if (found.Count == 1) return found[0];
+            b.Report(ProblemCode.InvalidValue, "PaddingMask", path, "PaddingMask", "true",
+                found.Count == 0
+                    ? "false unless an Embedding with a PaddingIndex comes before it (declare [Embedding(dim, PaddingIndex = 0)] first), whose padding ids it masks"
+                    : "false when several Embeddings have a PaddingIndex (" + string.Join(", ", System.Linq.Enumerable.Select(found, n => n.Path)) + "): the mask reads the ids of exactly one");
+            return null;
         }
 
         /// <summary>The divisors of <paramref name="n"/> near the usual head counts, as the message suggests them: "1, 2, 3, 4, 6, 8, 12".</summary>

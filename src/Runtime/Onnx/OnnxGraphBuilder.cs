@@ -28,6 +28,9 @@ namespace Dsl.Runtime.Onnx
 
         public List<NodeProto> Nodes { get; } = new();
 
+        /// <summary>The value each Embedding read, by the layer's path (the token ids a padding mask compares).</summary>
+        public Dictionary<string, string> EmbeddingInputs { get; } = new(StringComparer.Ordinal);
+
         /// <summary>The initializers used so far, in the order the graph first used them.</summary>
         public IReadOnlyCollection<TensorProto> Initializers => _initializers.Values;
 

@@ -15,8 +15,11 @@ namespace Dsl.Runtime.Onnx
     internal static class OnnxLanguageLayers
     {
         /// <summary><c>weight[ids]</c>: Gather on the table's rows.</summary>
-        public static string Embedding(OnnxLayerContext c) =>
-            c.Op("Gather", new[] { c.Weight("weight"), c.Input }, Int("axis", 0));
+        public static string Embedding(OnnxLayerContext c)
+        {
+            c.RecordEmbeddingInput();
+            return c.Op("Gather", new[] { c.Weight("weight"), c.Input }, Int("axis", 0));
+        }
 
         /// <summary><c>x + table[:L]</c>, L the input's sequence length at run time.</summary>
         public static string PositionTable(OnnxLayerContext c)
@@ -53,6 +56,7 @@ namespace Dsl.Runtime.Onnx
             var v = Part(2, 0, 2, 1, 3);   // [N, H, L, d]
             var scores = c.Op("Mul", new[] { c.Op("MatMul", new[] { q, kT }), FloatScalar(c, 1 / Math.Sqrt(head)) });
             if (c.Node.Bool("causal", false)) scores = MaskLater(c, scores, c.Node.Input[0]);
+            scores = MaskPadding(c, scores);
             var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
             var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
             var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });
@@ -73,6 +77,29 @@ namespace Dsl.Runtime.Onnx
             var ends = c.Op("Concat", new[] { length, length }, Int("axis", 0));
             var cut = c.Op("Slice", new[] { table, Int64s(c, 0, 0), ends, Int64s(c, 0, 1) });
             return c.Op("Add", new[] { scores, cut });
+        }
+
+        /// <summary>
+        /// Attention scores [N, H, L, L] with -inf at the keys that are padding tokens (the ids the Embedding named by
+        /// <c>padding_of</c> read, equal to <c>padding_idx</c>) except on the diagonal (a padding token attends to
+        /// itself); the scores unchanged without a padding mask.
+        /// </summary>
+        public static string MaskPadding(OnnxLayerContext c, string scores)
+        {
+            if (c.Node.Args.FirstOrDefault(a => a.Name == "padding_of") is null) return scores;
+            long maxLength = c.Node.Input[0];
+            var ids = c.EmbeddingInput(c.Node.Text("padding_of"));
+            var padding = c.Op("Equal", new[] { ids, Int64Scalar(c, c.Node.Int("padding_idx")) });      // [N, L]
+            var keys = c.Op("Unsqueeze", new[] { padding, Int64s(c, 1, 2) });                          // [N, 1, 1, L]
+            var eye = new float[maxLength * maxLength];
+            for (long i = 0; i < maxLength; i++) eye[i * maxLength + i] = 1;
+            var length = c.Op("Shape", new[] { scores }, Int("start", 2), Int("end", 3));
+            var ends = c.Op("Concat", new[] { length, length }, Int("axis", 0));
+            var diagonal = c.Op("Slice", new[] { c.Constant(eye, maxLength, maxLength), Int64s(c, 0, 0), ends, Int64s(c, 0, 1) });
+            var offDiagonal = c.Op("Equal", new[] { diagonal, FloatScalar(c, 0) });                    // [L, L]
+            var blocked = c.Op("And", new[] { keys, offDiagonal });                                    // [N, 1, L, L]
+            var added = c.Op("Where", new[] { blocked, FloatScalar(c, double.NegativeInfinity), FloatScalar(c, 0) });
+            return c.Op("Add", new[] { scores, added });
         }
 
         /// <summary><c>x W^T + b</c> with the tied layer's weight (its initializer, shared with that layer).</summary>

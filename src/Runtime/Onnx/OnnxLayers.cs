@@ -65,6 +65,13 @@ namespace Dsl.Runtime.Onnx
         }
 
         public OnnxExportException Unsupported(string reason) => new(Node.Path, Node.Module, reason);
+
+        /// <summary>Records this layer's input as the token ids of the Embedding at its path.</summary>
+        public void RecordEmbeddingInput() => _graph.EmbeddingInputs[Node.Path] = Input;
+
+        /// <summary>The token ids the Embedding at <paramref name="path"/> read (exported before this layer).</summary>
+        public string EmbeddingInput(string path) => _graph.EmbeddingInputs.TryGetValue(path, out var ids) ? ids
+            : throw Unsupported($"it masks the padding of '{path}', which is not an Embedding exported before it");
     }
 
     /// <summary>

@@ -44,6 +44,7 @@ namespace Dsl.Runtime.Onnx
             var v = Part(2, 0, 2, 1, 3);   // [N, H, L, d]
             var scores = c.Op("Mul", new[] { c.Op("MatMul", new[] { q, kT }), FloatScalar(c, 1 / Math.Sqrt(head)) });
             if (c.Node.Bool("causal", false)) scores = OnnxLanguageLayers.MaskLater(c, scores, c.Node.Input[0]);
+            scores = OnnxLanguageLayers.MaskPadding(c, scores);
             var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
             var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
             var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });

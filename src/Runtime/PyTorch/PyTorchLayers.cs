@@ -57,11 +57,11 @@ namespace Dsl.Runtime.PyTorch
             ["Upsample"] = Layer("nn.Upsample", "scale_factor", "mode", "align_corners"),
             ["Tokens"] = Layer("Tokens"),
             ["SelectToken"] = Layer("SelectToken", "index"),
-            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal"),
+            ["MultiheadSelfAttention"] = Layer("MultiheadSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
             ["Embedding"] = Layer("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"),
             // The language-model layers TorchSharp lacks, written into the twin as small classes (HelperClasses).
             ["PositionTable"] = Layer("PositionTable", "max_length*", "dim*", "sinusoidal", "std"),
-            ["FusedSelfAttention"] = Layer("FusedSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal"),
+            ["FusedSelfAttention"] = Layer("FusedSelfAttention", "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
             ["TiedLinear"] = Layer("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"),
             // torchvision's own layers, written into the twin as small classes (HelperClasses).
             ["Permute"] = Layer("Permute", "dims*"),
@@ -104,10 +104,17 @@ namespace Dsl.Runtime.PyTorch
             ["MultiheadSelfAttention"] =
                 "class MultiheadSelfAttention(nn.MultiheadAttention):\n" +
                 "    \"\"\"Self-attention on tokens [N, L, E]: nn.MultiheadAttention (batch first) applied to x, x, x; same keys.\"\"\"\n\n" +
-                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False) -> None:\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False, padding_of: str = \"\", padding_idx: int = -1) -> None:\n" +
                 "        super().__init__(embed_dim, num_heads, dropout=dropout, batch_first=True)\n" +
-                "        self.causal = causal\n\n" +
+                "        self.causal = causal\n" +
+                "        self.padding_of = padding_of\n" +
+                "        self.padding_idx = padding_idx\n\n" +
                 "    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]\n" +
+                "        if self.padding_of:\n" +
+                "            # nn.MultiheadAttention's boolean attn_mask is True where a query may not attend, per batch and head.\n" +
+                "            blocked = ~KeyPadding.allowed(self, x.shape[0], x.shape[1], self.causal, x.device)\n" +
+                "            blocked = blocked.expand(-1, self.num_heads, -1, -1).reshape(-1, x.shape[1], x.shape[1])\n" +
+                "            return super().forward(x, x, x, attn_mask=blocked, need_weights=False)[0]\n" +
                 "        later = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).triu(1) if self.causal else None\n" +
                 "        return super().forward(x, x, x, attn_mask=later, need_weights=False)[0]\n",
             ["PositionTable"] =
@@ -138,10 +145,12 @@ namespace Dsl.Runtime.PyTorch
                 "class FusedSelfAttention(nn.Module):\n" +
                 "    \"\"\"GPT-2's self-attention on tokens [N, L, E]: c_attn (E to 3E: q, k, v), softmax(q k^T / sqrt(d)) v per head,\n" +
                 "    causal when asked, c_proj (E to E); dropout on the weights and the result in training.\"\"\"\n\n" +
-                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False) -> None:\n" +
+                "    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, causal: bool = False, padding_of: str = \"\", padding_idx: int = -1) -> None:\n" +
                 "        super().__init__()\n" +
                 "        self.num_heads = num_heads\n" +
                 "        self.causal = causal\n" +
+                "        self.padding_of = padding_of\n" +
+                "        self.padding_idx = padding_idx\n" +
                 "        self.c_attn = nn.Linear(embed_dim, 3 * embed_dim)\n" +
                 "        self.c_proj = nn.Linear(embed_dim, embed_dim)\n" +
                 "        self.attn_dropout = nn.Dropout(dropout)\n" +
@@ -151,7 +160,9 @@ namespace Dsl.Runtime.PyTorch
                 "        head = embed // self.num_heads\n" +
                 "        q, k, v = (t.view(n, length, self.num_heads, head).transpose(1, 2) for t in self.c_attn(x).split(embed, dim=2))\n" +
                 "        scores = q @ k.transpose(-2, -1) / math.sqrt(head)\n" +
-                "        if self.causal:\n" +
+                "        if self.padding_of:\n" +
+                "            scores = scores.masked_fill(~KeyPadding.allowed(self, n, length, self.causal, x.device), float(\"-inf\"))\n" +
+                "        elif self.causal:\n" +
                 "            later = torch.ones(length, length, dtype=torch.bool, device=x.device).triu(1)\n" +
                 "            scores = scores.masked_fill(later, float(\"-inf\"))\n" +
                 "        y = self.attn_dropout(scores.softmax(dim=-1)) @ v\n" +
@@ -177,6 +188,25 @@ namespace Dsl.Runtime.PyTorch
                 "                module._source = [network.get_submodule(module.tied_to)]\n\n" +
                 "    def forward(self, x: Tensor) -> Tensor:\n" +
                 "        return nn.functional.linear(x, self.weight, self.bias)\n",
+            [KeyPaddingHelper] =
+                "class KeyPadding:\n" +
+                "    \"\"\"The padding mask of self-attention layers: the keys whose ids, entering the Embedding padding_of names, equal\n" +
+                "    padding_idx are not attended to, except by the padding token itself (no row of weights is empty: PyTorch's\n" +
+                "    key_padding_mask gives such rows NaN). KeyPadding.connect_all hooks the Embeddings of a built network.\"\"\"\n\n" +
+                "    @staticmethod\n" +
+                "    def connect_all(network: nn.Module) -> None:\n" +
+                "        for module in network.modules():\n" +
+                "            if getattr(module, \"padding_of\", \"\"):\n" +
+                "                network.get_submodule(module.padding_of).register_forward_pre_hook(\n" +
+                "                    lambda _, inputs, attention=module: setattr(attention, \"_padding\", inputs[0].eq(attention.padding_idx)))\n\n" +
+                "    @staticmethod\n" +
+                "    def allowed(attention: nn.Module, n: int, length: int, causal: bool, device: torch.device) -> Tensor:\n" +
+                "        \"\"\"Where each query may attend, bool [N, 1, L, L].\"\"\"\n" +
+                "        padding = getattr(attention, \"_padding\", None)\n" +
+                "        if padding is None or tuple(padding.shape) != (n, length):\n" +
+                "            raise RuntimeError(f\"this attention masks the padding of {attention.padding_of}, whose last ids do not fit [{n}, {length}]: run the network from its input\")\n" +
+                "        allowed = (~padding.to(device)).view(n, 1, 1, length) | torch.eye(length, dtype=torch.bool, device=device)\n" +
+                "        return allowed & torch.ones(length, length, dtype=torch.bool, device=device).tril() if causal else allowed\n",
             ["Permute"] =
                 "class Permute(nn.Module):\n" +
                 "    \"\"\"torchvision.ops.Permute: x.permute(dims), the batch dimension included.\"\"\"\n\n" +
@@ -229,6 +259,12 @@ namespace Dsl.Runtime.PyTorch
             "            return output\n" +
             (cell == "LSTM" ? "        hidden = state[0]\n" : "        hidden = state\n") +
             "        return torch.cat([hidden[-2], hidden[-1]], 1) if self.bidirectional else hidden[-1]\n";
+
+        /// <summary>The helper class of the padding mask, written into a twin with an attention that masks padding (<see cref="MasksPadding"/>).</summary>
+        public const string KeyPaddingHelper = "KeyPadding";
+
+        /// <summary>Whether <paramref name="leaf"/> is an attention that masks padding (it reads the ids of an Embedding).</summary>
+        public static bool MasksPadding(GraphNode leaf) => leaf.Form == NodeForm.Leaf && leaf.Args.Any(a => a.Name == "padding_of");
 
         /// <summary>The helper classes the leaf kinds <paramref name="modules"/> need, each once, in the order of <see cref="HelperClasses"/>.</summary>
         public static IEnumerable<string> Helpers(IEnumerable<string> modules)

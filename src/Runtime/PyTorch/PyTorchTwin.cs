@@ -171,7 +171,8 @@ namespace Dsl.Runtime.PyTorch
                 bool helpers = _graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && PyTorchLayers.NeedTorchAndMath.Contains(n.Module));
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
                 if (init || helpers) sb.Append(init ? "import math\nimport re\n\n" : "import math\n\n");
-                var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)).ToList();
+                var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)
+                    .Concat(_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding) ? new[] { PyTorchLayers.KeyPaddingHelper } : Array.Empty<string>())).ToList();
                 if (UsesTorch() || init || helpers || helperClasses.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
@@ -238,7 +239,10 @@ namespace Dsl.Runtime.PyTorch
                  .Append(_info.TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append(" parameters.\"\"\"\n\n");
                 w.Append(Indent).Append("# One sample's shape (batch excluded), as declared; train.py resizes images to it.\n");
                 w.Append(Indent).Append("input_shape = ").Append(Tuple(_info.InputShape.ToArray())).Append('\n');
-                w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
+                w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append('\n');
+                // Token ids are in [0, vocabulary): the input's type and range (train.py checks its tokenizer against it).
+                if (_graph.IsTokens) w.Append(Indent).Append("vocabulary = ").Append(_graph.Vocabulary.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                w.Append('\n');
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
@@ -246,6 +250,9 @@ namespace Dsl.Runtime.PyTorch
                 // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
                 if (_graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && n.Module == "TiedLinear"))
                     w.Append(Indent).Append(Indent).Append("TiedLinear.tie_all(self)\n");
+                // An attention that masks padding reads the ids entering its Embedding, connected the same way.
+                if (_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding))
+                    w.Append(Indent).Append(Indent).Append("KeyPadding.connect_all(self)\n");
                 PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");

@@ -11,7 +11,8 @@ with torchrun (``python3 -m torch.distributed.run`` is the same program where no
 
 --data reads what the .NET runtime reads, with the same words (--format, detected from the path by default):
 MNIST-format IDX folders, image folders (one subfolder per class), CIFAR-10/100 binary batches, CSV files,
-NumPy .npy/.npz arrays and segmentation folders (images/ and masks/). Validation data come from --val-data,
+NumPy .npy/.npz arrays, segmentation folders (images/ and masks/) and UTF-8 text files for language models
+(--tokenizer bytes or gpt2; windows of the model's input length; --val-fraction holds out the end of the text). Validation data come from --val-data,
 the layout's own split (IDX t10k files, the CIFAR test batch, train/ and val/ folders) or --val-fraction (the
 .NET runtime's seeded split, the same samples). --transforms takes torchvision transforms in the shared
 syntax (``RandomResizedCrop(224); RandomHorizontalFlip(); Normalize(mean=[...], std=[...])``) or a preset
@@ -33,14 +34,15 @@ in eval mode, so their running statistics do not change; --lr-for 'fc.*=0.01' gi
 their own base learning rate, scaled by the schedule like --lr. The optimizer receives the trainable parameters only.
 
 The task, with the .NET runtime's meaning and words: --task classification | sequence-classification | segmentation |
-regression (default from the targets: classes, masks, values); --label-smoothing X for classification, --loss mse |
-mae | huber (delta 1.0) for regression. Metrics are the whole epoch's, from statistics summed over batches and
-processes: top-1 and top-5 accuracy; mean IoU and pixel accuracy from a confusion matrix; R² and MAE.
+regression | language-model (default from the targets: classes, masks, values, text); --label-smoothing X for
+classification, --loss mse | mae | huber (delta 1.0) for regression. Metrics are the whole epoch's, from statistics
+summed over batches and processes: top-1 and top-5 accuracy; mean IoU and pixel accuracy from a confusion matrix; R²
+and MAE; next-token accuracy and perplexity (exp of the mean cross-entropy over every token).
 
 Rank 0 writes to --out, after every epoch: model.safetensors (the state_dict, the .NET module's keys;
 load it with Dsl.Runtime's PyTorchCheckpoint.Load) and metrics.csv (the .NET trainer's columns for the task:
 epoch,train_loss,train_KEY,val_loss,val_KEY,lr,seconds,val_EXTRA with KEY acc, miou or r2 and EXTRA top5,
-pixel_acc or mae).
+pixel_acc, mae or ppl).
 Gradients are averaged over processes (gloo on CPU, nccl on GPU); BatchNorm uses each process's batch
 statistics unless --sync-bn (GPU only) is given.
 """
@@ -86,6 +88,7 @@ FORMATS = {
     "csv": "a .csv file of numeric feature columns and a target column",
     "npy": "a .npy file of inputs (targets in --npy-targets) or a .npz archive holding inputs and targets",
     "segmentation": "a folder with images/ and masks/ (8-bit PNGs holding a class index per pixel), or train/ and val/ folders of those",
+    "text": "a UTF-8 text file (.txt) for a language model, tokenized with --tokenizer and cut into windows of the model's input length",
 }
 
 # The canonical MNIST / Fashion-MNIST file names, the same the .NET runtime reads (gzip-compressed, or raw without .gz).
@@ -539,6 +542,83 @@ class SegmentationSource(Source):
         return str(self.pairs[index][0])
 
 
+TOKENIZERS = {"gpt2": 50257, "bytes": 256}  # the .NET runtime's TextTokenizer names and vocabulary sizes
+
+
+def tokenize(text, name):
+    """The token ids of `text`: GPT-2's byte-pair encoding (tiktoken's "gpt2", the ids of the .NET runtime's
+    Microsoft.ML.Tokenizers) or one id per UTF-8 byte."""
+    if name == "bytes":
+        return list(text.encode("utf-8"))
+    try:
+        import tiktoken
+    except ImportError:
+        fail("--tokenizer gpt2 needs the tiktoken package (pip install tiktoken); a byte-level model takes --tokenizer bytes")
+    return tiktoken.get_encoding("gpt2").encode_ordinary(text)
+
+
+class SplitMix:
+    """The .NET runtime's TransformRandom: SplitMix64 keyed by (seed, epoch, index); the same draws in both runtimes."""
+
+    def __init__(self, seed, epoch, index):
+        self.state = ((seed * 0x9E3779B97F4A7C15) ^ (epoch * 0xC2B2AE3D27D4EB4F) ^ (index * 0x165667B19E3779F9) ^ 0x27D4EB2F165667C5) & _MASK64
+        self.next()  # decorrelate nearby keys
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return z ^ (z >> 31)
+
+
+class TextSource(Source):
+    """Token ids cut into contiguous windows of `context` tokens, the .NET runtime's TextCorpus: sample i is window i
+    as input and the same window moved one token on as target, both int64 [context]. The windows do not overlap;
+    while training (`epoch` set) they start at an offset drawn per epoch from the seed, the .NET runtime's offset, so
+    over epochs every token is seen at every position."""
+
+    kind = "tokens"
+    images = False
+
+    def __init__(self, name, tokens, context, tokenizer, characters):
+        self.name, self.tokens, self.context, self.tokenizer = name, tokens, context, tokenizer
+        self.count = max(0, (len(tokens) - context) // context)  # room for the largest offset, context - 1 tokens
+        self.seed, self.epoch = 0, None
+        if self.count == 0:
+            raise DataError(f"{name}: {len(tokens):,} tokens ({characters:,} characters, {tokenizer} tokenizer) do not fill one window of "
+                            f"{context} tokens plus the next one; give a longer text, a smaller validation fraction, or a model with a shorter context")
+
+    def __len__(self):
+        return self.count
+
+    def read(self, index):
+        start = index * self.context
+        if self.epoch is not None:
+            start += SplitMix(self.seed, self.epoch, -1).next() % self.context
+        window = self.tokens[start:start + self.context + 1]
+        return window[:-1].clone(), window[1:].clone()
+
+    def source(self, index):
+        return f"{self.name} tokens {index * self.context}.."
+
+
+def open_text(path, tokenizer, context, fraction=None):
+    """(training TextSource, validation TextSource or None) of a UTF-8 text file, the .NET runtime's TextCorpus.Open:
+    with `fraction`, the last part of the tokens validates (the end of the text, not scattered windows)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} cannot be read as UTF-8 text ({e}); give a UTF-8 text file") from None
+    tokens = torch.tensor(tokenize(text, tokenizer), dtype=torch.long)
+    name = Path(path).name
+    if fraction is None:
+        return TextSource(name, tokens, context, tokenizer, len(text)), None
+    split = round(len(tokens) * (1 - fraction))
+    return (TextSource(f"{name} (first {1 - fraction:.3g})", tokens[:split], context, tokenizer, len(text)),
+            TextSource(f"{name} (last {fraction:.3g})", tokens[split:], context, tokenizer, len(text)))
+
+
 def detect_format(path):
     """The format of `path` and the folder (or file) to read: the layout decides where it is unambiguous."""
     if path.is_file():
@@ -549,6 +629,8 @@ def detect_format(path):
             return "npy", path
         if suffix == ".bin":
             return detect_format(path.parent)
+        if suffix in (".txt", ".text"):
+            return "text", path
     elif path.is_dir():
         if idx_file(path, TRAIN_FILES[0]) and idx_file(path, TRAIN_FILES[1]):
             return "idx", path
@@ -605,6 +687,10 @@ def open_source(path, fmt, args, mode, classes=None, validation=False):
         return CsvSource(path, args.target, args.target_kind, classes), None
     if fmt == "npy":
         return ArraySource(path, args, mode, classes, Path(args.npy_targets) if args.npy_targets and not validation else None), None
+    if fmt == "text":
+        if not path.is_file():
+            raise DataError(f"{path} is not a file; {FORMATS['text']}")
+        return open_text(path, args.tokenizer, args.context, None if validation else args.val_fraction)
     if fmt == "segmentation":
         train_root, val_root = split_folders(path)
         make = functools.partial(SegmentationSource, mode=mode, classes=args.classes, ignore_index=args.ignore_index)
@@ -923,7 +1009,10 @@ def collate(samples, source):
 
 
 def describe(fmt, source, train_count, val_count):
-    """The data line: format, sample counts, classes (or values)."""
+    """The data line: format, sample counts, classes (or values, or tokens)."""
+    if source.kind == "tokens":
+        return (f"data: {fmt} {train_count} train / {val_count} validation windows of {source.context} tokens "
+                f"({source.tokenizer} tokenizer, {TOKENIZERS[source.tokenizer]:,} ids; {len(source.tokens):,} training tokens)")
     if source.kind == "value":
         what = f"values [{source.targets.shape[1]}]"
     else:
@@ -1078,8 +1167,8 @@ def make_optimizer(args, parameters):
 nan = float("nan")
 
 # The words of --task; sequence classification is classification on sequence inputs (ImageToSequence()).
-TASKS = ("classification", "sequence-classification", "segmentation", "regression")
-TASK_OF_KIND = {"class": "classification", "value": "regression", "mask": "segmentation"}
+TASKS = ("classification", "sequence-classification", "segmentation", "regression", "language-model")
+TASK_OF_KIND = {"class": "classification", "value": "regression", "mask": "segmentation", "tokens": "language-model"}
 
 
 class Task:
@@ -1239,8 +1328,39 @@ class RegressionTask(Task):
         return r2 / k, [sums[3 * k] / (n * k)]
 
 
+class LanguageModelTask(Task):
+    """Logits [N, L, V] for the next token at every position of a window, scored against the window moved one token
+    on, int64 [N, L], as the .NET LanguageModelTask: cross-entropy averaged over every position (nanoGPT's); next-token
+    accuracy, and perplexity, exp of the mean cross-entropy over every token of the epoch (not a mean of batch
+    perplexities)."""
+
+    name, key, extras = "language-model", "acc", ("ppl",)
+
+    def size(self, outputs):
+        return 3
+
+    def __str__(self):
+        return "language-model (next-token cross-entropy; next-token accuracy and perplexity)"
+
+    def loss(self, output, target):
+        return F.cross_entropy(output.reshape(-1, output.shape[-1]), target.reshape(-1))
+
+    def statistics(self, output, target):
+        """[summed cross-entropy, correct next tokens, tokens]."""
+        logits, flat = output.reshape(-1, output.shape[-1]), target.reshape(-1)
+        loss = F.cross_entropy(logits, flat, reduction="sum").double()
+        correct = logits.argmax(1).eq(flat).sum().double()
+        return torch.stack([loss, correct, torch.tensor(float(flat.shape[0]), dtype=torch.float64, device=output.device)])
+
+    def compute(self, sums):
+        n = sums[2]
+        return (nan, [nan]) if n == 0 else (sums[1] / n, [math.exp(sums[0] / n)])
+
+
 def make_task(name, args):
     """The task of a --task word (after parse_args's checks) with --loss, --label-smoothing, --classes, --ignore-index."""
+    if name == "language-model":
+        return LanguageModelTask()
     if name in ("classification", "sequence-classification"):
         return ClassificationTask(args.label_smoothing or 0.0)
     if name == "segmentation":
@@ -1404,8 +1524,10 @@ def parse_args(argv):
     p.add_argument("--channels-last", action="store_true", help="npy: the images are [N, H, W, C]")
     p.add_argument("--classes", type=int, help="the number of classes of the task: a classifier declared for another number gets a new last nn.Linear; segmentation: the classes of the masks (default: the network's output)")
     p.add_argument("--ignore-index", type=int, default=255, help="segmentation: the mask value that is no class (default 255)")
-    p.add_argument("--task", help="classification, sequence-classification, segmentation or regression (default: from the targets: "
-                                  "masks segmentation, values regression, classes classification)")
+    p.add_argument("--task", help="classification, sequence-classification, segmentation, regression or language-model (default: from the "
+                                  "targets: masks segmentation, values regression, classes classification, text language-model)")
+    p.add_argument("--tokenizer", choices=list(TOKENIZERS), help="text: gpt2 (GPT-2's byte-pair encoding, 50,257 tokens; needs tiktoken) or bytes "
+                                  "(UTF-8 bytes, 256 tokens) (default: bytes for a vocabulary below 50,257, gpt2 otherwise)")
     p.add_argument("--loss", type=str.lower, choices=REGRESSION_LOSSES, help="regression loss: mse, mae or huber (delta 1.0) (default mse)")
     p.add_argument("--label-smoothing", type=float, help="classification: label smoothing in [0, 1), e.g. 0.1")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes per training process (default 0: read in the training process)")
@@ -1457,7 +1579,7 @@ def parse_args(argv):
     if args.task is not None:
         word = args.task.strip().lower()
         if word not in TASKS:
-            p.error(f"--task must be classification, sequence-classification, segmentation or regression; got {args.task}")
+            p.error(f"--task must be classification, sequence-classification, segmentation, regression or language-model; got {args.task}")
         args.task = word
     if args.task is None and args.loss is not None:
         args.task = "regression"
@@ -1502,6 +1624,20 @@ def load_data(args, network):
     if not data.exists():
         fail(f"--data {data} does not exist")
     fmt, root = detect_format(data) if args.format == "auto" else (args.format, data)
+    if fmt == "text":
+        # A language model: windows of its input length; its vocabulary (the last output dimension) must hold the
+        # tokenizer's ids; bytes by default for a vocabulary below GPT-2's.
+        outputs = tuple(network.output_shape)
+        if len(network.input_shape) != 1 or len(outputs) != 2 or outputs[0] != network.input_shape[0]:
+            fail(f"{network.__name__} takes {list(network.input_shape)} and gives {list(outputs)} per sample, but language modelling needs the next token's "
+                 f"scores at each position of a window ([L] token ids in, [L, vocabulary] out); train it on data of another format")
+        args.context = network.input_shape[0]
+        args.tokenizer = args.tokenizer or ("gpt2" if outputs[1] >= TOKENIZERS["gpt2"] else "bytes")
+        if outputs[1] < TOKENIZERS[args.tokenizer]:
+            fail(f"--tokenizer must be a tokenizer whose ids {network.__name__}'s vocabulary of {outputs[1]:,} holds (bytes: 256, gpt2: 50,257); "
+                 f"got {args.tokenizer} ({TOKENIZERS[args.tokenizer]:,} tokens)")
+    elif args.tokenizer is not None:
+        fail(f"--tokenizer reads text; {data} holds {fmt} data: leave --tokenizer out")
     if args.format == "segmentation" and args.classes is None:
         fail(f"{network.__name__} gives {list(network.output_shape)} per sample, not [classes, H, W]; pass --classes for its masks")
     try:
@@ -1516,7 +1652,7 @@ def load_data(args, network):
         fail(e)
 
     train_indices = list(range(len(train_source)))
-    if args.val_fraction is not None:
+    if args.val_fraction is not None and fmt != "text":  # text holds out the end of its tokens (open_text)
         if len(train_source) < 2:
             fail(f"--val-fraction needs at least 2 samples; {args.data} has {len(train_source)}")
         train_indices, val_indices = validation_split(len(train_source), args.val_fraction, args.seed)
@@ -1541,9 +1677,10 @@ def load_data(args, network):
 
     # The task: --task, or the one the targets imply (masks: segmentation, values: regression, classes: classification).
     task_name = args.task or TASK_OF_KIND[kind]
-    fits = {"classification": ("class",), "sequence-classification": ("class",), "segmentation": ("mask",), "regression": ("value", "class")}[task_name]
+    fits = {"classification": ("class",), "sequence-classification": ("class",), "segmentation": ("mask",), "regression": ("value", "class"),
+            "language-model": ("tokens",)}[task_name]
     if kind not in fits:
-        held = {"class": "class targets", "value": "value targets", "mask": "masks"}[kind]
+        held = {"class": "class targets", "value": "value targets", "mask": "masks", "tokens": "next-token targets"}[kind]
         fail(f"--task {task_name} does not fit {train_source.name}, which holds {held}; {TASK_OF_KIND[kind]} fits them (leave --task out)")
     if kind == "mask" and any(s.name == "ImageToSequence" for s in train_steps + eval_steps):
         fail(f"ImageToSequence: {train_source.name} has mask targets; a sequence has no pixels for a mask to follow. Leave ImageToSequence() out of the transforms")
@@ -1562,6 +1699,8 @@ def load_data(args, network):
             if math.prod(outputs) != values:
                 fail(f"{network.__name__} gives {list(outputs)} per sample but {source.name} holds {values} target value(s) per sample; "
                      "a regression network ends in as many outputs as the target has values")
+        elif kind == "tokens":
+            pass  # checked against the network's input and vocabulary above
         elif kind == "class":
             labels = source.labels[torch.tensor(indices)]
             if len(outputs) != 1:
@@ -1599,6 +1738,8 @@ def load_data(args, network):
     resize = list(size) if legacy and len(size) == 2 else None
 
     def prepare(x):
+        if kind == "tokens":
+            return x  # token ids stay int64
         x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
         if resize is not None and x.dim() == 4 and list(x.shape[-2:]) != resize:
             x = F.interpolate(x, size=resize, mode="bilinear", align_corners=False)
@@ -1695,6 +1836,8 @@ def main(argv=None):
     for epoch in range(1, args.epochs + 1):
         started = time.time()
         sampler.set_epoch(epoch)
+        if train_data.source.kind == "tokens":
+            train_data.source.seed, train_data.source.epoch = args.seed, epoch  # the epoch's window offset
         # Dropout draws from a generator seeded by (seed, epoch), as in .NET.
         torch.manual_seed((args.seed * 1_000_003 + epoch) % 2**64)
         ddp.train()

@@ -165,7 +165,7 @@ namespace Dsl.Runtime.Tests.PyTorch
             var result = PythonTorch.Run(new[] { Check, "options", _train, file }, Timeout);
             Assert.True(result.ExitCode == 0, result.ToString());
             // The sample CLI's InvalidOptionException texts (TrainCommand.TaskFor, ClassificationTask).
-            Assert.Contains("options 0: --task must be classification, sequence-classification, segmentation or regression; got detection\n", result.Output);
+            Assert.Contains("options 0: --task must be classification, sequence-classification, segmentation, regression or language-model; got detection\n", result.Output);
             Assert.Contains("options 1: --loss must be used with regression (value targets); classification and segmentation use cross-entropy; got --loss with segmentation\n", result.Output);
             Assert.Contains("options 2: --label-smoothing must be used with classification; got --label-smoothing with regression\n", result.Output);
             Assert.Contains("options 3: --label-smoothing must be a number in [0, 1), such as 0.1; got 1\n", result.Output);
