@@ -121,9 +121,9 @@ namespace Dsl.Generator.Blocks
             return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
 
-        /// <summary>Whether the block declares learned tensors of its own or inlines blocks (which may): then it is a class, not a Sequential.</summary>
+        /// <summary>Whether the block declares learned tensors of its own or steps without a module, or inlines blocks (which may): then it is a class, not a Sequential.</summary>
         private static bool NeedsClass(BlockDecl decl) =>
-            decl.Layers.Any(l => LayerRegistry.HoldsTensors.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
+            decl.Layers.Any(l => LayerRegistry.NeedsForward.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why, string? path = null)
         {

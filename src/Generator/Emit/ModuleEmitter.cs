@@ -238,6 +238,11 @@ namespace Dsl.Generator.Emit
                     case StepOp.ParamMul:
                         w.Line($"{target} = {ParameterEmitter.Step(step, tensors)};");
                         break;
+                    case StepOp.Interpolate:
+                        // The size is read from the input at run time (the last two dimensions), as torchvision's segmentation heads.
+                        w.Line($"{target} = global::TorchSharp.torch.nn.functional.interpolate({step.Inputs[0]}, size: new long[] {{ {step.Inputs[1]}.shape[2], {step.Inputs[1]}.shape[3] }}, " +
+                            "mode: global::TorchSharp.torch.InterpolationMode.Bilinear, align_corners: false);");
+                        break;
                     case StepOp.OptionalCall:
                     {
                         int present = presence(step.Module!);

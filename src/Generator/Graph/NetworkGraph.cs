@@ -57,6 +57,7 @@ namespace Dsl.Generator.Graph
             builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
             builder.ClassName = spec.ClassName;
             var x = new Value(inputVar, input, spec.Vocabulary);
+            builder.NetworkInput = x;
             for (int i = 0; i < layers.Count; i++)
             {
                 // Arguments are checked for every layer; shapes flow only up to the first problem.

@@ -17,7 +17,7 @@ namespace Dsl.Generator.Model
         /// (its value must be the input's channels; otherwise the input's channels are written as a literal).
         /// </summary>
         public static Value Add(GraphBuilder b, string name, Value x, Num inChannels, Num outChannels, Num kernel, Num stride, Num padding,
-            long dilation, Num groups, Flag bias, string? into = null, string? doc = null) =>
+            Num dilation, Num groups, Flag bias, string? into = null, string? doc = null) =>
             AddConvolution(b, 2, name, x, inChannels, outChannels, kernel, stride, padding, dilation, groups, bias, into, doc);
     }
 
@@ -55,7 +55,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>Adds a convolution over <paramref name="rank"/> spatial dimensions; see <see cref="Conv2dSpec.Add"/> for <paramref name="inChannels"/>.</summary>
         protected static Value AddConvolution(GraphBuilder b, int rank, string name, Value x, Num inChannels, Num outChannels, Num kernel, Num stride,
-            Num padding, long dilation, Num groups, Flag bias, string? into = null, string? doc = null)
+            Num padding, Num dilation, Num groups, Flag bias, string? into = null, string? doc = null)
         {
             string kind = "Conv" + rank + "d", path = b.ChildPath(name);
             if (!(rank == 2 ? Require.Image(b, path, kind, x) : Require.Sequence(b, path, kind, x))) return x;
@@ -67,7 +67,7 @@ namespace Dsl.Generator.Model
                 b.Report(ProblemCode.GroupsDoNotDivide, "Groups", path, g, cin, cout);
                 return x;
             }
-            long effective = b.Checked(() => ShapeMath.EffectiveKernel(k, dilation), path, "kernel");
+            long effective = b.Checked(() => ShapeMath.EffectiveKernel(k, dilation.Value), path, "kernel");
             long[] padded = size.Select(n => b.Checked(() => n + 2 * p, path, "Padding")).ToArray();
             if (b.Failed) return x;
             if (padded.Any(n => effective > n))
@@ -77,7 +77,7 @@ namespace Dsl.Generator.Model
                     rank == 2 ? Require.Size(padded[0], padded[1]) : "of length " + padded[0]);
                 return x;
             }
-            long[] output = size.Select(n => ShapeMath.ConvOutput(n, k, s, p, dilation)).ToArray();
+            long[] output = size.Select(n => ShapeMath.ConvOutput(n, k, s, p, dilation.Value)).ToArray();
             if (output.Any(n => n < 1))
             {
                 b.Report(ProblemCode.OutputBelowOne, "kernel", path,

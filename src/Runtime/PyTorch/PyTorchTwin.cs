@@ -408,6 +408,9 @@ namespace Dsl.Runtime.PyTorch
                         case GraphOp.ParamMul:
                             line = $"{step.Out} = {step.In[0]} * self.{step.Param}";
                             break;
+                        case GraphOp.Interpolate:
+                            line = $"{step.Out} = F.interpolate({step.In[0]}, size={step.In[1]}.shape[-2:], mode=\"bilinear\", align_corners=False)";
+                            break;
                         case GraphOp.ParamPrepend:
                             // The tensor [1, 1, ...] repeated for every sample, then put before the tokens.
                             line = $"{step.Out} = torch.cat([self.{step.Param}.expand({step.In[0]}.shape[0], *self.{step.Param}.shape[1:]), {step.In[0]}], 1)";
