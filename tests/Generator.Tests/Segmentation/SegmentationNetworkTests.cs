@@ -23,11 +23,12 @@ namespace Dsl.Generator.Tests.Segmentation
         /// <summary>The declared input size (small, so the checks stay quick): 64x64.</summary>
         private const int Size = 64;
 
-        public static TheoryData<string> Names => new() { "fcn_resnet50" };
+        public static TheoryData<string> Names => new() { "fcn_resnet50", "deeplabv3_resnet50" };
 
         private static nn.Module<Tensor, Tensor> Create(string name) => name switch
         {
             "fcn_resnet50" => new FcnResNet50(),
+            "deeplabv3_resnet50" => new DeepLabV3ResNet50(),
             _ => throw new ArgumentException(name),
         };
 
@@ -53,6 +54,34 @@ namespace Dsl.Generator.Tests.Segmentation
             Assert.Equal(new Shape(21, Size / 8, Size / 8), FcnResNet50.Info.Layers.Single(l => l.Name == "classifier").OutputShape);
             // The logits are resized to the input's height and width.
             Assert.Equal(new Shape(21, Size, Size), FcnResNet50.OutputShape);
+            using var _ = no_grad();
+            net.eval();
+            Assert.Equal(new long[] { 2, 21, Size, Size }, net.forward(randn(2, 3, Size, Size)).shape);
+        }
+
+        [Fact]
+        public void DeepLabV3ResNet50_has_torchvisions_keys_counts_and_shapes()
+        {
+            using var net = new DeepLabV3ResNet50();
+            var state = net.state_dict();
+            // torchvision: 362 keys, 39,638,869 parameters (deeplabv3_resnet50(num_classes=21, aux_loss=False)).
+            Assert.Equal(362, state.Count);
+            Assert.Equal(39_638_869L, DeepLabV3ResNet50.ParameterCount);
+            Assert.Equal(39_638_869L, net.parameters().Sum(p => p.numel()));
+            // ASPP's branches keyed as torchvision's ModuleList: the 1x1 branch, three atrous 3x3 branches, the pooling branch.
+            Assert.Equal(new long[] { 256, 2048, 1, 1 }, state["classifier.0.convs.0.0.weight"].shape);
+            Assert.Equal(new long[] { 256, 2048, 3, 3 }, state["classifier.0.convs.3.0.weight"].shape);
+            Assert.Equal(new long[] { 256, 2048, 1, 1 }, state["classifier.0.convs.4.1.weight"].shape);
+            Assert.Contains("classifier.0.convs.4.2.running_var", state.Keys);
+            Assert.Equal(new long[] { 256, 1280, 1, 1 }, state["classifier.0.project.0.weight"].shape);
+            Assert.Equal(new long[] { 21, 256, 1, 1 }, state["classifier.4.weight"].shape);
+            var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+            Assert.IsType<TorchSharp.Modules.Dropout>(modules["classifier.0.project.3"]);
+            Assert.IsType<TorchSharp.Modules.AdaptiveAvgPool2d>(modules["classifier.0.convs.4.0"]);
+            // The pooling branch is resized back to its input's 1/8 size, the logits to the input's.
+            Assert.Equal(new Shape(256, Size / 8, Size / 8), DeepLabV3ResNet50.Info.Layers.Single(l => l.Name == "classifier.0.convs.4").OutputShape);
+            Assert.Equal(new Shape(1280, Size / 8, Size / 8), DeepLabV3ResNet50.Info.Layers.Single(l => l.Name == "classifier.0.convs").OutputShape);
+            Assert.Equal(new Shape(21, Size, Size), DeepLabV3ResNet50.Info.OutputShape);
             using var _ = no_grad();
             net.eval();
             Assert.Equal(new long[] { 2, 21, Size, Size }, net.forward(randn(2, 3, Size, Size)).shape);
