@@ -33,6 +33,10 @@ namespace ResNetSample
     /// </summary>
     [Input(3, 64, 64)]
     [Naming(NamingConvention.TorchVision)]
+    // torchvision's ResNet constructor initialises the backbone's convolutions (kaiming_normal_, fan_out, relu); the head
+    // keeps PyTorch's defaults, and so do the BatchNorms (weight 1, bias 0), as torchvision's.
+    [Init("backbone.**conv?.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
+    [Init("backbone.**downsample.0.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
     [Use<DilatedResNet50>(Name = "backbone")]
     [Use<FCNHead>(21, Name = "classifier")]
     [Interpolate]
@@ -80,6 +84,10 @@ namespace ResNetSample
     /// </summary>
     [Input(3, 64, 64)]
     [Naming(NamingConvention.TorchVision)]
+    // torchvision's ResNet constructor initialises the backbone's convolutions (kaiming_normal_, fan_out, relu); the head
+    // keeps PyTorch's defaults, and so do the BatchNorms (weight 1, bias 0), as torchvision's.
+    [Init("backbone.**conv?.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
+    [Init("backbone.**downsample.0.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
     [Use<DilatedResNet50>(Name = "backbone")]
     [Use<DeepLabHead>(21, Name = "classifier")]
     [Interpolate]
