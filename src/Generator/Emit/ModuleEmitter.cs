@@ -308,6 +308,14 @@ namespace Dsl.Generator.Emit
                     WriteSteps(w, first.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type));
                     w.Line($"return {first.Result};");
                 }
+                if (children.Any(n => NamePolicy.IsIndex(n.Name)))
+                {
+                    // TorchSharp registers a module's fields by reflection (under the field's name) when the module is
+                    // registered in its parent: _0 would be a second key beside "0". Every child is registered above.
+                    w.Line();
+                    w.Line("/// <summary>Registers nothing by reflection: the children are registered under their keys in the constructor.</summary>");
+                    w.Line("protected override void RegisterComponents() { }");
+                }
             }
         }
     }
