@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""The torchvision side of the compatibility tests, for any torchvision classification model by name.
+"""The torchvision side of the compatibility tests, for any torchvision classification model by name, and the
+segmentation models of torchvision.models.segmentation (21 classes, no auxiliary head; their "out" is the logits).
 
   keys NAME        prints the state_dict keys and shapes of torchvision's NAME, one "key shape" per line (shape as
                    comma-separated sizes, "scalar" for 0-d tensors)
-  export NAME DIR  writes DIR/NAME.pth (the state_dict of a seeded NAME, weights=None, with random normalisation
+  export NAME DIR [SIZE]
+                   writes DIR/NAME.pth (the state_dict of a seeded NAME, weights=None, with random normalisation
                    statistics and affine parameters, so a wrong wiring of any of them shows) and DIR/NAME-io.pth
-                   ({"input": (2, 3, 224, 224), "logits": (2, classes)}, eval mode)
+                   ({"input": (2, 3, SIZE, SIZE), "logits": (2, classes) or (2, classes, SIZE, SIZE)}, eval mode;
+                   SIZE defaults to 224)
   check NAME DIR   loads DIR/csharp.pth (a state_dict saved by TorchSharp) into torchvision's NAME (strict), runs it in
                    eval mode on the "input" of DIR/csharp-io.pth and compares with its "logits"; prints the largest
                    difference and the number of keys; exit code 0 when below 1e-4
@@ -19,7 +22,14 @@ import torchvision.models as models
 
 def build(name):
     torch.manual_seed(0)
+    if hasattr(models.segmentation, name):
+        return getattr(models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
     return getattr(models, name)(weights=None)
+
+
+def logits(model, x):
+    y = model(x)
+    return y["out"] if isinstance(y, dict) else y
 
 
 def shape_text(tensor):
@@ -44,13 +54,13 @@ def keys(name):
         print(key, shape_text(value))
 
 
-def export(name, out_dir):
+def export(name, out_dir, size=224):
     model = build(name)
     randomize_normalisation(model)
     model.eval()
-    x = torch.randn(2, 3, 224, 224)
+    x = torch.randn(2, 3, size, size)
     with torch.no_grad():
-        y = model(x)
+        y = logits(model, x)
     torch.save(model.state_dict(), os.path.join(out_dir, name + ".pth"))
     torch.save({"input": x, "logits": y}, os.path.join(out_dir, name + "-io.pth"))
     print("exported", name, tuple(y.shape))
@@ -63,7 +73,7 @@ def check(name, in_dir):
     model.eval()
     io = torch.load(os.path.join(in_dir, "csharp-io.pth"))
     with torch.no_grad():
-        y = model(io["input"])
+        y = logits(model, io["input"])
     diff = (y - io["logits"]).abs().max().item()
     print(f"max_abs_diff={diff:.3e} keys={len(state)}")
     return 0 if diff < 1e-4 else 1
@@ -72,8 +82,8 @@ def check(name, in_dir):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "keys":
         keys(sys.argv[2])
-    elif len(sys.argv) == 4 and sys.argv[1] == "export":
-        export(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "export":
+        export(sys.argv[2], sys.argv[3], *(int(a) for a in sys.argv[4:]))
     elif len(sys.argv) == 4 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2], sys.argv[3]))
     else:

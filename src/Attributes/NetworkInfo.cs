@@ -68,6 +68,15 @@ namespace Dsl
 
         /// <summary>Creates the record with what a training step saves for the backward pass (generated code calls this).</summary>
         public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved)
+            : this(name, inputShape, layers, graph, ownParameters, saved, null)
+        {
+        }
+
+        /// <summary>
+        /// Creates the record of a network whose forward ends with a step after its last layer (<c>[Interpolate]</c> to the
+        /// input's size): <paramref name="outputShape"/> is the network's output, not the last layer's (generated code calls this).
+        /// </summary>
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved, Shape? outputShape)
         {
             Saved = saved;
             OwnParameters = ownParameters;
@@ -76,7 +85,7 @@ namespace Dsl
             InputShape = inputShape;
             Layers = layers;
             TopLevel = layers.Where(l => l.Depth == 0).ToArray();
-            OutputShape = TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape;
+            OutputShape = outputShape ?? (TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape);
             TotalParameters = TopLevel.Sum(l => l.Parameters) + ownParameters;
             TotalMultiplyAdds = TopLevel.Sum(l => l.MultiplyAdds);
         }

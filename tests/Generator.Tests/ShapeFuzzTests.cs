@@ -337,6 +337,21 @@ namespace Dsl.Generator.Tests
         public override Tensor Forward(Tensor x) => Run(nn.Conv2d(x.shape[1], Out, Kernel, stride: Stride, padding: (long)Padding, dilation: Dilation, groups: Groups, bias: Bias), x);
     }
 
+    /// <summary>A Conv2d with a size per dimension: <c>[Conv2d(out, "kh, kw", Strides = "sh, sw", Paddings = "ph, pw", Dilations = "dh, dw")]</c>.</summary>
+    internal sealed record FConvAxes(string? Name, int Out, (int H, int W) Kernel, (int H, int W) Stride, (int H, int W) Padding, (int H, int W) Dilation, int Groups, bool Bias) : FLayer(Name)
+    {
+        public override string Kind => "Conv2d";
+        private static string Pair((int H, int W) p) => "\"" + N(p.H) + ", " + N(p.W) + "\"";
+        protected override IEnumerable<string> Arguments() =>
+            new[] { N(Out), Pair(Kernel) }
+                .Concat(Stride == (1, 1) ? Array.Empty<string>() : new[] { "Strides = " + Pair(Stride) })
+                .Concat(Padding == (0, 0) ? Array.Empty<string>() : new[] { "Paddings = " + Pair(Padding) })
+                .Concat(Dilation == (1, 1) ? Array.Empty<string>() : new[] { "Dilations = " + Pair(Dilation) })
+                .Concat(Opt("Groups", Groups, 1)).Concat(Opt("Bias", Bias, true));
+        public override Tensor Forward(Tensor x) => Run(nn.Conv2d(x.shape[1], Out, (Kernel.H, Kernel.W), stride: (Stride.H, Stride.W), padding: (Padding.H, Padding.W),
+            dilation: (Dilation.H, Dilation.W), groups: Groups, bias: Bias), x);
+    }
+
     internal sealed record FConvTranspose(string? Name, int Out, int Kernel, int Stride, int Padding, int OutputPadding, int Dilation, int Groups, bool Bias) : FLayer(Name)
     {
         public override string Kind => "ConvTranspose2d";
@@ -806,6 +821,13 @@ namespace Dsl.Generator.Tests
                     Mostly(Gen.Int[0, 2], Gen.Const(-1)), Gen.Frequency((4, Gen.Const(1)), (1, Gen.Int[2, 3])), Gen.Frequency((5, Gen.Const(1)), (2, Gen.Int[2, 3])), Gen.Bool)
                 .Select(t => (FLayer)new FConv(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8));
 
+        private static Gen<(int, int)> Axes(Gen<int> each) => Gen.Select(each, each);
+
+        private static readonly Gen<FLayer> ConvAxes =
+            Gen.Select(Name, Mostly(Gen.Int[1, 6], Gen.Const(0)), Axes(Mostly(Gen.Int[1, 7], Gen.Int[-1, 0])), Axes(Gen.Frequency((3, Gen.Const(1)), (1, Gen.Int[2, 3]))),
+                    Axes(Mostly(Gen.Int[0, 3], Gen.Const(-1))), Axes(Gen.Frequency((4, Gen.Const(1)), (1, Gen.Int[2, 3]))), Gen.Frequency((5, Gen.Const(1)), (2, Gen.Int[2, 3])), Gen.Bool)
+                .Select(t => (FLayer)new FConvAxes(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, t.Item8));
+
         private static readonly Gen<FLayer> ConvTranspose =
             Gen.Select(Name, Mostly(Gen.Int[1, 6], Gen.Const(0)), Mostly(Gen.Int[1, 4], Gen.Const(0)), Mostly(Gen.Int[1, 3], Gen.Const(0)),
                     Gen.Frequency((4, Gen.Const(0)), (2, Gen.Int[1, 3]), (1, Gen.Const(-1))), Gen.Frequency((4, Gen.Const(0)), (2, Gen.Int[1, 2])),
@@ -877,6 +899,7 @@ namespace Dsl.Generator.Tests
 
         private static readonly Gen<FLayer> Image = Gen.Frequency(
             (6, Conv),
+            (2, ConvAxes),
             (2, Name.Select(n => (FLayer)new FBatchNorm(n))),
             (3, Activation),
             (4, Pool),

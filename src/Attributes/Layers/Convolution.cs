@@ -57,8 +57,27 @@ namespace Dsl
             Kernel = kernel;
         }
 
+        /// <param name="outChannels">Output channels (number of filters); at least 1.</param>
+        /// <param name="kernel">Kernel height and width, <c>"1, 7"</c> (torchvision's <c>kernel_size=(1, 7)</c>), or one size for both; inside a block each may be an expression.</param>
+        public Conv2dAttribute(int outChannels, string kernel)
+        {
+            OutChannels = outChannels;
+            KernelExpression = kernel;
+        }
+
+        /// <param name="outChannels">Inside a <see cref="BlockAttribute">block</see>: output channels as an expression over its parameters.</param>
+        /// <param name="kernel">Kernel height and width, <c>"1, 7"</c>, or one size for both; each may be an expression.</param>
+        public Conv2dAttribute(string outChannels, string kernel)
+        {
+            OutChannelsExpression = outChannels;
+            KernelExpression = kernel;
+        }
+
         /// <summary>The output channels expression, when given as a string (inside a block).</summary>
         public string? OutChannelsExpression { get; }
+
+        /// <summary>The kernel's height and width (<c>"1, 7"</c>), when given as a string.</summary>
+        public string? KernelExpression { get; }
 
         /// <summary>Output channels.</summary>
         public int OutChannels { get; }
@@ -74,6 +93,15 @@ namespace Dsl
 
         /// <summary>Spacing between kernel elements; default 1.</summary>
         public int Dilation { get; set; } = 1;
+
+        /// <summary>Stride per dimension, <c>"height, width"</c> (<c>"1, 2"</c>); instead of <see cref="Stride"/>. Default: unset (<see cref="Stride"/> applies).</summary>
+        public string? Strides { get; set; }
+
+        /// <summary>Zero padding per dimension, <c>"height, width"</c> (<c>"0, 3"</c> with a 1x7 kernel keeps the size); instead of <see cref="Padding"/>.</summary>
+        public string? Paddings { get; set; }
+
+        /// <summary>Dilation per dimension, <c>"height, width"</c>; instead of <see cref="Dilation"/>.</summary>
+        public string? Dilations { get; set; }
 
         /// <summary>Number of groups (PyTorch's meaning): must divide input and output channels; default 1.</summary>
         public int Groups { get; set; } = 1;

@@ -209,6 +209,21 @@ namespace Dsl
         /// parameters are the same; multiply-adds differ.
         /// </summary>
         public bool StrideOnFirst1x1 { get; set; }
+
+        /// <summary>
+        /// Dilation (and padding) of the 3x3 convolutions of the blocks after the first; default 1. With
+        /// <see cref="FirstDilation"/> it is torchvision's <c>replace_stride_with_dilation</c> (FCN, DeepLabV3): a stage
+        /// that would stride 2 keeps the resolution and dilates instead, e.g. ResNet-50's <c>layer3</c> as
+        /// <c>Dilation = 2, FirstDilation = 1</c> and <c>layer4</c> as <c>Dilation = 4, FirstDilation = 2</c> (leave
+        /// <see cref="Stride"/> at 1).
+        /// </summary>
+        public int Dilation { get; set; } = 1;
+
+        /// <summary>
+        /// Dilation (and padding) of the first block's 3x3 convolution; 0 (the default) means <see cref="Dilation"/>.
+        /// torchvision gives the first block of a dilated stage the dilation the previous stage ended with.
+        /// </summary>
+        public int FirstDilation { get; set; }
     }
 
     /// <summary>

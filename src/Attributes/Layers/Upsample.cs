@@ -37,3 +37,28 @@ namespace Dsl
         public bool AlignCorners { get; set; }
     }
 }
+
+namespace Dsl
+{
+    /// <summary>Whose spatial size <see cref="InterpolateAttribute"/> resizes to.</summary>
+    public enum InterpolateTarget
+    {
+        /// <summary>The network's input (torchvision's segmentation models upsample their logits so).</summary>
+        NetworkInput = 0,
+
+        /// <summary>The input of the block whose forward holds the layer (torchvision's <c>ASPPPooling</c>).</summary>
+        BlockInput = 1,
+    }
+
+    /// <summary>
+    /// Bilinear resizing to the height and width of the network's input (or of the enclosing block's input), read at run
+    /// time: <c>F.interpolate(x, size=input.shape[-2:], mode="bilinear", align_corners=False)</c>, as torchvision's FCN
+    /// and DeepLabV3 heads end. No module and no parameters: a step of the forward, so a block holding it is a class
+    /// (it needs a forward), not a Sequential. Channels are kept.
+    /// </summary>
+    public sealed class InterpolateAttribute : LayerAttribute
+    {
+        /// <summary>Whose size to take: the network's input (the default) or the enclosing block's.</summary>
+        public InterpolateTarget To { get; set; } = InterpolateTarget.NetworkInput;
+    }
+}

@@ -121,9 +121,9 @@ namespace Dsl.Generator.Blocks
             return b.EndBlock(inner, decl.Name, decl.Name + "Module", x, y, doc, into);
         }
 
-        /// <summary>Whether the block declares learned tensors of its own or inlines blocks (which may): then it is a class, not a Sequential.</summary>
+        /// <summary>Whether the block declares learned tensors of its own or steps without a module, or inlines blocks (which may): then it is a class, not a Sequential.</summary>
         private static bool NeedsClass(BlockDecl decl) =>
-            decl.Layers.Any(l => LayerRegistry.HoldsTensors.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
+            decl.Layers.Any(l => LayerRegistry.NeedsForward.Contains(l.Kind) || (l.Kind == RawAttribute.Use && l.NamedValue("Inline")?.Value is true));
 
         private static Value Fail(GraphBuilder b, Value x, string block, string why, string? path = null)
         {
@@ -401,11 +401,17 @@ namespace Dsl.Generator.Blocks
             string? className = b.IsInlined ? null : decl.Name + "Module";
             names = b.IsInlined
                 ? NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, null, b.IsTaken, b.AutomaticCounters)
-                : NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className);
+                : NetworkGraph.ResolveNames(specs.ToEquatableArray(), problems, Naming.D2L, className, indices: true);
             if (problems.Count > 0)
             {
                 string name = (string)problems[0].Args[0];
                 Fail(b, default, decl.Name, $"layer name '{name}' is not allowed: " + (name == className ? "it is the name of the block's generated class" : problems[0].Args[1]));
+                return null;
+            }
+            // A child keyed by index is the field _0: no other layer may have that name.
+            if (names.FirstOrDefault(n => NamePolicy.IsIndex(n) && names.Contains(NamePolicy.IndexField(n))) is { } index)
+            {
+                Fail(b, default, decl.Name, $"layer name '{NamePolicy.IndexField(index)}' is the field of the layer keyed '{index}'; choose another name");
                 return null;
             }
             string? shortcutField = decl.Shortcut is not null && decl.Body is null ? decl.ShortcutName : null;

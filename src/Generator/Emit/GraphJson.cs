@@ -88,6 +88,7 @@ namespace Dsl.Generator.Emit
             StepOp.ParamAdd => "param_add",
             StepOp.ParamPrepend => "param_prepend",
             StepOp.ParamMul => "param_mul",
+            StepOp.Interpolate => "interpolate",
             _ => "add",
         };
 

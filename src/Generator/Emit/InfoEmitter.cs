@@ -46,9 +46,14 @@ namespace Dsl.Generator.Emit
                 }
                 long own = model.Parameters - System.Linq.Enumerable.Sum(model.Layers, l => l.Parameters);
                 var saved = SavedTensors.Of(model);
-                w.Line(saved.Activations < 0
+                // A forward that ends with a step after its last layer (an [Interpolate]) says its output shape itself.
+                bool ownOutput = model.Layers.Count > 0 && !model.Layers[model.Layers.Count - 1].Output.Equals(model.OutputShape);
+                string savedCounts = saved.Activations < 0 ? "null"
+                    : $"new global::Dsl.SavedActivations({Literal.Of(saved.Activations)}, {Literal.Of(saved.Statistics)}, {Literal.Of(saved.Indices)}, {Literal.Of(saved.FixedStatistics)})";
+                w.Line(ownOutput ? $"}}, Graph, {Literal.Of(own)}, {savedCounts}, OutputShape);"
+                    : saved.Activations < 0
                     ? (own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});")
-                    : $"}}, Graph, {Literal.Of(own)}, new global::Dsl.SavedActivations({Literal.Of(saved.Activations)}, {Literal.Of(saved.Statistics)}, {Literal.Of(saved.Indices)}, {Literal.Of(saved.FixedStatistics)}));");
+                    : $"}}, Graph, {Literal.Of(own)}, {savedCounts});");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
                 GraphJson.WriteConstant(w, GraphJson.Write(model, classes), rawStrings);

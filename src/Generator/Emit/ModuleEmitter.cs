@@ -39,7 +39,7 @@ namespace Dsl.Generator.Emit
                     foreach (var child in root.Children)
                     {
                         w.Line($"/// <summary>{child.Name}: {child.Type}, output {Dims(child.Output)}, {Grouped(child.Parameters)} parameters.</summary>");
-                        w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)} {child.Name};");
+                        w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)} {NamePolicy.IndexField(child.Name)};");
                         w.Line();
                     }
                     w.Line($"/// <summary>Creates the layers of {spec.ClassName} and registers them by name (no reflection).</summary>");
@@ -186,19 +186,20 @@ namespace Dsl.Generator.Emit
                     expression = $"{flag} ? {expression} : null";
                 }
                 var lines = (expression + ";").Split('\n');
-                w.Line($"{child.Name} = {lines[0]}");
+                w.Line($"{NamePolicy.IndexField(child.Name)} = {lines[0]}");
                 for (int i = 1; i < lines.Length; i++) w.Line(lines[i]);
             }
             foreach (var child in list)
             {
                 w.Line(always(child)
-                    ? $"register_module({Identifier.String(child.Name)}, {child.Name});"
-                    : $"if ({child.Name} is not null) register_module({Identifier.String(child.Name)}, {child.Name});");
+                    ? $"register_module({Identifier.String(child.Name)}, {NamePolicy.IndexField(child.Name)});"
+                    : $"if ({NamePolicy.IndexField(child.Name)} is not null) register_module({Identifier.String(child.Name)}, {NamePolicy.IndexField(child.Name)});");
             }
             foreach (var child in list.Where(c => c.ZeroInitWeight))
             {
                 w.Line("// The block starts as the identity (torchvision's zero_init_residual).");
-                w.Line(always(child) ? $"{Nn}.init.zeros_({child.Name}.weight);" : $"if ({child.Name} is not null) {Nn}.init.zeros_({child.Name}.weight);");
+                string field = NamePolicy.IndexField(child.Name);
+                w.Line(always(child) ? $"{Nn}.init.zeros_({field}.weight);" : $"if ({field} is not null) {Nn}.init.zeros_({field}.weight);");
             }
         }
 
@@ -220,7 +221,7 @@ namespace Dsl.Generator.Emit
                 {
                     case StepOp.Call:
                     {
-                        string call = $"{step.Module}.call({step.Inputs[0]})";
+                        string call = $"{NamePolicy.IndexField(step.Module!)}.call({step.Inputs[0]})";
                         w.Line($"{target} = {check?.Invoke(step, call) ?? call};");
                         break;
                     }
@@ -245,10 +246,15 @@ namespace Dsl.Generator.Emit
                     case StepOp.ParamMul:
                         w.Line($"{target} = {ParameterEmitter.Step(step, tensors)};");
                         break;
+                    case StepOp.Interpolate:
+                        // The size is read from the input at run time (the last two dimensions), as torchvision's segmentation heads.
+                        w.Line($"{target} = global::TorchSharp.torch.nn.functional.interpolate({step.Inputs[0]}, size: new long[] {{ {step.Inputs[1]}.shape[2], {step.Inputs[1]}.shape[3] }}, " +
+                            "mode: global::TorchSharp.torch.InterpolationMode.Bilinear, align_corners: false);");
+                        break;
                     case StepOp.OptionalCall:
                     {
                         int present = presence(step.Module!);
-                        string module = step.Module!, from = step.Inputs[0], passThrough = step.Inputs[1];
+                        string module = NamePolicy.IndexField(step.Module!), from = step.Inputs[0], passThrough = step.Inputs[1];
                         if (present == uses) w.Line($"{target} = {module}.call({from});");
                         else if (present > 0) w.Line($"{target} = {module} is null ? {passThrough} : {module}.call({from});");
                         else if (passThrough != step.Output) w.Line($"{target} = {passThrough};");
@@ -292,7 +298,7 @@ namespace Dsl.Generator.Emit
                     string doc = child.Doc ?? c.DescribeChild(child.Name);
                     if (!Always(child)) doc += " Null in the uses of the block without it.";
                     w.Line($"/// <summary>{doc}</summary>");
-                    w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{optional} {child.Name};");
+                    w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{optional} {NamePolicy.IndexField(child.Name)};");
                 }
                 foreach (var flag in c.ForwardFlags)
                 {
@@ -314,6 +320,14 @@ namespace Dsl.Generator.Emit
                 {
                     WriteSteps(w, c.Body, "x", c.Presence, uses, first.Tensors, Checks(first, first.Type), context.Parameters);
                     w.Line($"return {first.Result};");
+                }
+                if (children.Any(n => NamePolicy.IsIndex(n.Name)))
+                {
+                    // TorchSharp registers a module's fields by reflection (under the field's name) when the module is
+                    // registered in its parent: _0 would be a second key beside "0". Every child is registered above.
+                    w.Line();
+                    w.Line("/// <summary>Registers nothing by reflection: the children are registered under their keys in the constructor.</summary>");
+                    w.Line("protected override void RegisterComponents() { }");
                 }
             }
         }

@@ -391,6 +391,16 @@ namespace Dsl.Generator.Graph
         /// <summary>The block's input inside its forward ("x").</summary>
         public Value Input { get; private set; }
 
+        /// <summary>
+        /// The network's input where this builder's forward can read it (the network's own forward and blocks inlined into
+        /// it); no value (a null <see cref="Value.Var"/>) inside a block class, whose forward sees only its own input.
+        /// </summary>
+        public Value NetworkInput { get; set; }
+
+        /// <summary>Bilinear resizing of <paramref name="x"/> to the height and width of <paramref name="reference"/>, read at run time.</summary>
+        public Value Interpolate(Value x, Value reference) =>
+            Failed ? x : AddStep(StepOp.Interpolate, null, null, GraphNode.Dims(x.Shape[0], reference.Shape[1], reference.Shape[2]), x, reference);
+
         /// <summary>Adds the finished block <paramref name="block"/> as a submodule and calls it on <paramref name="x"/>.</summary>
         public Value EndBlock(GraphBuilder block, string type, string moduleType, Value x, Value result, string? doc = null, string? into = null)
         {

@@ -44,6 +44,8 @@ namespace Dsl.Generator.Graph
         ParamPrepend,
         /// <summary><c>out = in0 * param</c>: the value multiplied by a learned tensor of the module, broadcasting (ConvNeXt's layer scale).</summary>
         ParamMul,
+        /// <summary><c>out = interpolate(in0, size of in1's height and width, bilinear, align_corners false)</c>: resizing to an input's size at run time.</summary>
+        Interpolate,
     }
 
     /// <summary>

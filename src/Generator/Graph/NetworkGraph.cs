@@ -57,6 +57,7 @@ namespace Dsl.Generator.Graph
             builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
             builder.ClassName = spec.ClassName;
             var x = new Value(inputVar, input, spec.Vocabulary);
+            builder.NetworkInput = x;
             for (int i = 0; i < layers.Count; i++)
             {
                 // Arguments are checked for every layer; shapes flow only up to the first problem.
@@ -126,7 +127,7 @@ namespace Dsl.Generator.Graph
         /// module (inlined blocks): numbering goes on from it rather than trying every taken name again, so a module of n
         /// inlined layers is named in time linear in n. Null: this call's own.</param>
         public static string[] ResolveNames(EquatableArray<LayerSpec> layers, List<Problem> problems, Naming naming = Naming.D2L, string? className = null,
-            Func<string, bool>? alsoTaken = null, Dictionary<string, int>? counters = null)
+            Func<string, bool>? alsoTaken = null, Dictionary<string, int>? counters = null, bool indices = false)
         {
             var names = new string[layers.Count];
             counters ??= new Dictionary<string, int>(StringComparer.Ordinal);
@@ -142,7 +143,8 @@ namespace Dsl.Generator.Graph
                     names[i] = explicitName;
                     // A name that is taken in this network (another layer, the class) is suggested with '_' appended too.
                     bool Free(string n) => !Taken(n);
-                    string? why = NamePolicy.FieldProblem(explicitName)
+                    // A block class may key children by index (NamePolicy.IsIndex): the field is then _0, _1, ...
+                    string? why = (indices && NamePolicy.IsIndex(explicitName) ? null : NamePolicy.FieldProblem(explicitName))
                         ?? (explicitName == className ? "it is the network's class name" : !seen.Add(explicitName) ? "another layer of this network already has it" : null);
                     if (why is not null)
                         problems.Add(Problem.At(ProblemCode.InvalidLayerName, i, "Name", explicitName, NamePolicy.WithSuggestion(why, explicitName, NamePolicy.FieldProblem, Free)));

@@ -148,6 +148,7 @@ namespace Dsl.Generator.Graph
             return new GraphBuilder(_problems, this, _work, Index, Naming, Path, Depth, composite: true, Composite ? Blame : null, var, share: this)
             {
                 Input = x,
+                NetworkInput = NetworkInput,
                 Blocks = Blocks,
                 BlockNesting = BlockNesting,
                 Repeats = Repeats,

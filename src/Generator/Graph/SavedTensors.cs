@@ -126,6 +126,13 @@ namespace Dsl.Generator.Graph
                             Save(In(step, 0));                                     // the parameter is counted with the parameters
                             values[step.Output] = Fresh(In(step, 0).Shape);
                             break;
+                        case StepOp.Interpolate:
+                        {
+                            // upsample_bilinear2d saves only the sizes; the output takes the reference's height and width.
+                            var (resized, reference) = (In(step, 0), In(step, 1));
+                            values[step.Output] = Fresh(new[] { resized.Shape[0], reference.Shape[1], reference.Shape[2] });
+                            break;
+                        }
                         case StepOp.ParamPrepend:
                         {
                             var shape = (long[])In(step, 0).Shape.Clone();

@@ -163,6 +163,33 @@ namespace Dsl.Generator.Layers
             return _attribute.NamedValue(name)?.Value is T value ? value : fallback;
         }
 
+        /// <summary>
+        /// A size per spatial dimension written as a string: <c>"1, 7"</c> (height, width) or one value for all
+        /// <paramref name="rank"/> dimensions, each piece an expression (inside a block, over its parameters). Read from
+        /// constructor argument <paramref name="index"/>, or the property <paramref name="argument"/> when the index is
+        /// null. Null when no string is written there, or when a piece is wrong (then in <see cref="Errors"/>, at the piece).
+        /// </summary>
+        public int[]? Axes(string argument, int? index, int rank)
+        {
+            string? text = index is int i ? Argument(i) as string : _attribute.NamedValue(argument)?.Value as string;
+            if (text is null) return null;
+            var parts = Expression.Split(text, ",");
+            if (parts.Count != 1 && parts.Count != rank)
+            {
+                Errors.Add(new ReaderError($"{argument} = \"{text}\" has {parts.Count} values; write {rank} (height, width) or one for every dimension", argument));
+                return null;
+            }
+            var values = new int[parts.Count];
+            for (int k = 0; k < parts.Count; k++)
+            {
+                int before = Errors.Count;
+                if (Evaluate(argument, parts[k], argument) is not { } v) return null;
+                values[k] = ToInt(argument, v, 0);
+                if (Errors.Count > before) return null;
+            }
+            return parts.Count == 1 ? Enumerable.Repeat(values[0], rank).ToArray() : values;
+        }
+
         private object? Argument(int index) => index < _attribute.Arguments.Count ? _attribute.Arguments[index].Value : null;
 
         private string? ParameterName(int index) => index < _attribute.ParameterNames.Count ? _attribute.ParameterNames[index] : null;

@@ -21,6 +21,9 @@ namespace Dsl.Generator.Layers
 
         /// <summary>The kind adds a learned tensor to the module holding it (a block using one is a class, not a Sequential).</summary>
         public bool HoldsTensors { get; set; }
+
+        /// <summary>The kind adds a step to the forward of the module holding it, without a module of its own (a block using one is a class, not a Sequential).</summary>
+        public bool NeedsForward { get; set; }
     }
 
     /// <summary>Every layer attribute the generator knows, by attribute class name, collected from the kinds' <see cref="ReadsAttribute"/> marks.</summary>
@@ -53,5 +56,9 @@ namespace Dsl.Generator.Layers
         /// <summary>The kinds that add a learned tensor to the module holding them (a block using one is a class, not a Sequential).</summary>
         public static readonly ISet<string> HoldsTensors =
             new HashSet<string>(Marked.Where(p => p.Mark.HoldsTensors).Select(p => p.Mark.AttributeClass), StringComparer.Ordinal);
+
+        /// <summary>The kinds that need the forward of the module holding them: a tensor of their own, or a step without a module.</summary>
+        public static readonly ISet<string> NeedsForward =
+            new HashSet<string>(Marked.Where(p => p.Mark.HoldsTensors || p.Mark.NeedsForward).Select(p => p.Mark.AttributeClass), StringComparer.Ordinal);
     }
 }

@@ -22,7 +22,8 @@ namespace Dsl.Generator.Layers
         bool StrideOnFirst1x1,
         bool Projection,
         BlockOptions Options,
-        bool Downsample)
+        bool Downsample,
+        long Dilation = 1)
     {
         /// <summary>The generated class (and summary type) of the block.</summary>
         public string TypeName => Kind switch
@@ -44,16 +45,19 @@ namespace Dsl.Generator.Layers
 
         /// <summary>
         /// The blocks of a stage: only the first strides and changes channels, and gets the projection when its
-        /// stride is not 1 or its channels change (torchvision's rule).
+        /// stride is not 1 or its channels change (torchvision's rule). The first block's 3x3 convolution is dilated by
+        /// <paramref name="firstDilation"/>, the others' by <paramref name="dilation"/> (torchvision's
+        /// <c>_make_layer</c> with <c>replace_stride_with_dilation</c>).
         /// </summary>
         public static IEnumerable<BlockDesign> Stage(BlockKind kind, int blocks, long inChannels, long width, long outChannels, long stride, long groups,
-            bool strideOnFirst1x1, BlockOptions options, Naming naming)
+            bool strideOnFirst1x1, BlockOptions options, Naming naming, long dilation = 1, long firstDilation = 1)
         {
             // Lazy: the builder stops at its work budget, so a stage of int.MaxValue blocks never allocates them all.
             for (int b = 0; b < blocks; b++)
             {
                 long s = b == 0 ? stride : 1, cin = b == 0 ? inChannels : outChannels;
-                yield return new BlockDesign(kind, cin, width, outChannels, s, groups, strideOnFirst1x1, s != 1 || cin != outChannels, options, naming == Naming.TorchVision);
+                yield return new BlockDesign(kind, cin, width, outChannels, s, groups, strideOnFirst1x1, s != 1 || cin != outChannels, options, naming == Naming.TorchVision,
+                    b == 0 ? firstDilation : dilation);
             }
         }
     }
@@ -94,6 +98,8 @@ namespace Dsl.Generator.Layers
             var outChannels = k.Param(d.Bottleneck ? "outChannels" : "channels", d.OutChannels);
             var stride = k.Param("stride", d.Stride);
             var groups = k.Param("groups", d.Groups);
+            // torchvision's conv3x3(width, width, stride, groups, dilation) pads by the dilation: the size is kept.
+            var dilation = d.Bottleneck && !d.PreActivation ? k.Param("dilation", d.Dilation) : 1;
             var bias = k.Param("bias", d.Options.Bias);
             bool zeroInit = d.Options.ZeroInitLastBatchNorm;
 
@@ -114,7 +120,7 @@ namespace Dsl.Generator.Layers
                     y = Conv2dSpec.Add(k, "conv1", input, inChannels, width, 1, s1, 0, 1, 1, bias);
                     y = BatchNorm2dSpec.Add(k, "bn1", y, width);
                     y = k.ReluInPlace(y);
-                    using (k.Blaming(groupsArgument)) y = Conv2dSpec.Add(k, "conv2", y, width, width, 3, s3, 1, 1, groups, bias);
+                    using (k.Blaming(groupsArgument)) y = Conv2dSpec.Add(k, "conv2", y, width, width, 3, s3, dilation, dilation, groups, bias);
                     y = BatchNorm2dSpec.Add(k, "bn2", y, width);
                     y = k.ReluInPlace(y);
                     y = Conv2dSpec.Add(k, "conv3", y, width, outChannels, 1, 1, 0, 1, 1, bias);

@@ -115,6 +115,17 @@ namespace Dsl.Generator.Model
             return null;
         }
 
+        /// <summary>
+        /// Whether <paramref name="name"/> is an index, <c>0</c>, <c>1</c>, ... (no leading zero): a block class may name its
+        /// children so, as torchvision's <c>nn.ModuleList</c>s are keyed (DeepLabV3's <c>convs.0</c>); the key is the index,
+        /// the C# field <see cref="IndexField"/>, and the PyTorch twin reaches it with <c>getattr</c>.
+        /// </summary>
+        public static bool IsIndex(string name) =>
+            name.Length > 0 && name.Length < 10 && name.All(c => c >= '0' && c <= '9') && (name == "0" || name[0] != '0');
+
+        /// <summary>The C# field of a child keyed <paramref name="name"/>: the name itself, or <c>_0</c> for the index 0.</summary>
+        public static string IndexField(string name) => IsIndex(name) ? "_" + name : name;
+
         /// <summary>Why <paramref name="name"/> cannot name a child of a Sequential (a state_dict key only); null when it can.</summary>
         public static string? SequentialKeyProblem(string name)
         {

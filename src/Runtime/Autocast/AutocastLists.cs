@@ -115,6 +115,7 @@ namespace Dsl.Runtime.Autocast
             new("mul", "mul", Through, Through),
             new("param_add", "add", Through, Through),
             new("param_mul", "mul", Through, Through),
+            new("interpolate", "upsample_bilinear2d", Through, Through),
             new("param_prepend", "cat", CastPolicy.Promote, Through),
             new("concat", "cat", CastPolicy.Promote, Through),
         };

@@ -132,6 +132,8 @@ namespace Dsl.Runtime.Diagrams
                 GraphOp.Concat => ("concat", new[] { inputs.Sum(i => i.Shape[0]) }.Concat(first.Skip(1)).ToArray()),
                 GraphOp.ParamAdd => ("+ " + step.Param, first),
                 GraphOp.ParamMul => ("× " + step.Param, first),
+                // Resized to the second input's height and width.
+                GraphOp.Interpolate => ("interpolate", new[] { first[0] }.Concat(inputs[1].Shape.Skip(1)).ToArray()),
                 GraphOp.ParamPrepend => ("prepend " + step.Param, new[] { first[0] + 1 }.Concat(first.Skip(1)).ToArray()),
                 _ => throw new FormatException($"Network graph of {block.Describe()}: unknown step '{GraphOps.Name(step.Op)}'."),
             };

@@ -294,6 +294,8 @@ namespace Dsl.Runtime.Graph
         ParamPrepend,
         /// <summary><c>param_mul</c>: <c>out = in0 * param</c> (a layer scale).</summary>
         ParamMul,
+        /// <summary><c>interpolate</c>: <c>out = interpolate(in0, size=in1.shape[-2:], mode="bilinear", align_corners=False)</c>.</summary>
+        Interpolate,
     }
 
     /// <summary>The graph's name of each <see cref="GraphOp"/>: the one table the reader and the documentation test use.</summary>
@@ -310,6 +312,7 @@ namespace Dsl.Runtime.Graph
             ["param_add"] = GraphOp.ParamAdd,
             ["param_prepend"] = GraphOp.ParamPrepend,
             ["param_mul"] = GraphOp.ParamMul,
+            ["interpolate"] = GraphOp.Interpolate,
         };
 
         /// <summary>Every operation's name in the graph, in the order of <see cref="GraphOp"/>.</summary>

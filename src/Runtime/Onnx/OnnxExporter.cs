@@ -223,6 +223,9 @@ namespace Dsl.Runtime.Onnx
                         case GraphOp.ParamMul:
                             values[step.Out] = new Value(OnnxTokenLayers.ParamStep(_graph, node, step, Read(step, 0).Name, Hint(step.Out)));
                             break;
+                        case GraphOp.Interpolate:
+                            values[step.Out] = new Value(OnnxLayers.ResizeTo(_graph, Read(step, 0).Name, Read(step, 1).Name, Hint(step.Out)));
+                            break;
                         default:
                             throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{GraphOps.Name(step.Op)}', which the exporter does not know (known: {string.Join(", ", GraphOps.Names)}).");
                     }

@@ -294,6 +294,20 @@ namespace Dsl.Runtime.Onnx
         /// Resize with constant scales [1, 1, s, s]: output floor(n * s) as PyTorch. Nearest is PyTorch's legacy nearest
         /// (source index floor(i / s): asymmetric, floor); bilinear maps centres (pytorch_half_pixel) or corners.
         /// </summary>
+        /// <summary>
+        /// The <c>interpolate</c> step: <paramref name="input"/> resized bilinearly to the height and width of
+        /// <paramref name="reference"/>, read at run time (Shape, Slice), batch and channels kept. half_pixel, not
+        /// pytorch_half_pixel: PyTorch maps an output of length 1 to the input's centre as half_pixel does.
+        /// </summary>
+        internal static string ResizeTo(OnnxGraphBuilder graph, string input, string reference, string hint)
+        {
+            string Ints64(params long[] values) => graph.Add("Constant", hint + "_const", Array.Empty<string>(), Ints("value_ints", values));
+            var batchChannels = graph.Add("Slice", hint + "_nc", new[] { graph.Add("Shape", hint + "_shape", new[] { input }), Ints64(0), Ints64(2) });
+            var size = graph.Add("Slice", hint + "_hw", new[] { graph.Add("Shape", hint + "_size", new[] { reference }), Ints64(2), Ints64(4) });
+            var sizes = graph.Add("Concat", hint + "_sizes", new[] { batchChannels, size }, Int("axis", 0));
+            return graph.Add("Resize", hint + "_resize", new[] { input, "", "", sizes }, Text("mode", "linear"), Text("coordinate_transformation_mode", "half_pixel"));
+        }
+
         private static string Upsample(OnnxLayerContext c)
         {
             var n = c.Node;

@@ -193,10 +193,19 @@ namespace Dsl.Runtime.Onnx
                 case "MatMul":
                     return Init(1) && g.Initializer.First(t => t.Name == n.Input[1]).Dims.Count == 2;
                 case "Add" or "Concat" or "MaxPool" or "AveragePool" or "GlobalAveragePool":
-                    return n.Input.All(Activation);
+                    // Not the int64 sizes an interpolate step concatenates for its Resize.
+                    return n.Input.All(Activation) && !n.Input.Any(i => IsShapeValue(g, i));
                 default:
                     return false;
             }
+        }
+
+        /// <summary>Whether <paramref name="name"/> is a tensor's sizes (int64): a Shape's output, or a Slice or Concat of one.</summary>
+        private static bool IsShapeValue(GraphProto g, string name)
+        {
+            var producer = g.Node.FirstOrDefault(p => p.Output.Contains(name));
+            return producer is not null && (producer.OpType == "Shape"
+                || (producer.OpType is "Slice" or "Concat" && producer.Input.Count > 0 && IsShapeValue(g, producer.Input[0])));
         }
 
         /// <summary>The ReLUs whose input only they read, written by a node that is quantized and whose output range then starts at 0.</summary>

@@ -111,7 +111,7 @@ namespace Dsl.Runtime.PyTorch
                     string? why = node.Form == NodeForm.Sequential
                         ? (child.Name.Length == 0 || child.Name.Contains('.', StringComparison.Ordinal) || PythonNames.ModuleMembers.Contains(child.Name)
                             ? "nn.Sequential refuses it as a child's name (empty, with '.', or one of its attributes)" : null)
-                        : PythonNames.AttributeProblem(child.Name);
+                        : IsIndex(child.Name) ? null : PythonNames.AttributeProblem(child.Name);
                     if (why is not null)
                         throw new NotSupportedException($"The PyTorch twin cannot name module '{child.Path}' '{child.Name}': {why}. Rename the layer in the declaration.");
                     CheckNames(child);
@@ -304,6 +304,12 @@ namespace Dsl.Runtime.PyTorch
                 }
             }
 
+            /// <summary>A block's child keyed by an index (torchvision's ModuleList keys, <c>convs.0</c>), which is no Python attribute name.</summary>
+            private static bool IsIndex(string name) => name.Length > 0 && name.All(char.IsAsciiDigit);
+
+            /// <summary>The child <paramref name="name"/> of the module being written: <c>self.conv1</c>, or <c>getattr(self, "0")</c> for an index.</summary>
+            private static string Self(string name) => IsIndex(name) ? $"getattr(self, \"{name}\")" : "self." + name;
+
             /// <summary>A Python float literal: <c>1e-06</c>, <c>0.5</c>, <c>1.0</c>.</summary>
             private static string PythonFloat(double value)
             {
@@ -328,14 +334,14 @@ namespace Dsl.Runtime.PyTorch
                             ?? throw new NotSupportedException($"Block submodule '{child.Path}' exists in only some uses of its block but no block parameter decides it.");
                         expression = $"{expression} if {flag} else None";
                     }
-                    w.Append(two).Append("self.").Append(child.Name).Append(" = ").Append(expression).Append('\n');
+                    w.Append(two).Append(IsIndex(child.Name) ? $"self.add_module(\"{child.Name}\", {expression})" : $"self.{child.Name} = {expression}").Append('\n');
                 }
                 foreach (var child in children.Where(c => c.ZeroInitWeight))
                 {
                     w.Append(two).Append("# The block starts as the identity (torchvision's zero_init_residual).\n");
-                    if (always(child)) w.Append(two).Append("nn.init.zeros_(self.").Append(child.Name).Append(".weight)\n");
-                    else w.Append(two).Append("if self.").Append(child.Name).Append(" is not None:\n")
-                          .Append(two).Append(Indent).Append("nn.init.zeros_(self.").Append(child.Name).Append(".weight)\n");
+                    if (always(child)) w.Append(two).Append("nn.init.zeros_(").Append(Self(child.Name)).Append(".weight)\n");
+                    else w.Append(two).Append("if ").Append(Self(child.Name)).Append(" is not None:\n")
+                          .Append(two).Append(Indent).Append("nn.init.zeros_(").Append(Self(child.Name)).Append(".weight)\n");
                 }
             }
 
@@ -389,7 +395,7 @@ namespace Dsl.Runtime.PyTorch
                     switch (step.Op)
                     {
                         case GraphOp.Call:
-                            line = $"{step.Out} = self.{step.Module}({step.In[0]})";
+                            line = $"{step.Out} = {Self(step.Module!)}({step.In[0]})";
                             break;
                         case GraphOp.Relu:
                             line = $"{step.Out} = F.relu({step.In[0]}, inplace=True)";
@@ -410,6 +416,9 @@ namespace Dsl.Runtime.PyTorch
                         case GraphOp.ParamMul:
                             line = $"{step.Out} = {step.In[0]} * self.{step.Param}";
                             break;
+                        case GraphOp.Interpolate:
+                            line = $"{step.Out} = F.interpolate({step.In[0]}, size={step.In[1]}.shape[-2:], mode=\"bilinear\", align_corners=False)";
+                            break;
                         case GraphOp.ParamPrepend:
                             // The tensor [1, 1, ...] repeated for every sample, then put before the tokens.
                             line = $"{step.Out} = torch.cat([self.{step.Param}.expand({step.In[0]}.shape[0], *self.{step.Param}.shape[1:]), {step.In[0]}], 1)";
@@ -418,8 +427,8 @@ namespace Dsl.Runtime.PyTorch
                         {
                             int present = presence(step.Module!);
                             string module = step.Module!, from = step.In[0], passThrough = step.In[1];
-                            if (present == uses) line = $"{step.Out} = self.{module}({from})";
-                            else if (present > 0) line = $"{step.Out} = {passThrough} if self.{module} is None else self.{module}({from})";
+                            if (present == uses) line = $"{step.Out} = {Self(module)}({from})";
+                            else if (present > 0) line = $"{step.Out} = {passThrough} if {Self(module)} is None else {Self(module)}({from})";
                             else if (passThrough != step.Out) line = $"{step.Out} = {passThrough}";
                             else continue;
                             break;

@@ -59,6 +59,25 @@ namespace Dsl.Runtime.Tests.Tasks
             Assert.Contains("on 200 images", evalOutput);
         }
 
+        [Theory]
+        [InlineData("fcn_resnet50")]
+        [InlineData("deeplabv3_resnet50")]
+        public void Torchvision_segmentation_networks_train_on_segmentation_folders(string model)
+        {
+            // The synthetic shapes at the networks' declared 64x64, read as RGB: one short epoch runs the segmentation task
+            // through the dilated backbone, the head and the resizing to the input, forward and backward.
+            string data = TestData.TempDir("shapes-64");
+            ResNetSample.SyntheticData.Shapes(data, train: 8, val: 4, size: 64);
+            string run = Path.Combine(TestData.TempDir(model + "-run"), "run");
+            var (code, output, error) = Cli("train", "--model", model, "--data", data, "--image-mode", "rgb",
+                "--epochs", "1", "--batch-size", "4", "--lr", "0.01", "--threads", "2", "--out", run);
+            Assert.True(code == 0, error);
+            Assert.Contains("task: segmentation (21 classes, per-pixel cross-entropy, ignore index 255; mean IoU and pixel accuracy)", output);
+            var last = LastRow(run);
+            Assert.True(double.IsFinite(last["train_loss"]) && last["train_loss"] > 0, $"train loss {last["train_loss"]}");
+            Assert.InRange(last["val_pixel_acc"], 0, 1);
+        }
+
         [Fact]
         public void Regression_mlp_reaches_an_r2_of_0_9_on_the_synthetic_table()
         {

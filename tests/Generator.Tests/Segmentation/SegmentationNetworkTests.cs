@@ -1,0 +1,194 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Dsl.Generator.Tests.ResNetFamily;
+using Dsl.Runtime.Interop;
+using ResNetSample;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Dsl.Generator.Tests.Segmentation
+{
+    /// <summary>
+    /// torchvision's segmentation networks declared in the sample (<c>samples/ResNet/Segmentation.cs</c>): the keys, counts
+    /// and compile-time shapes, and the same logits as torchvision (<c>num_classes=21, aux_loss=False</c>) with the same
+    /// weights, through .pth files in both directions (skipped, saying why, without python3-torch).
+    /// </summary>
+    public sealed class SegmentationNetworkTests(ITestOutputHelper log)
+    {
+        private static string Script => Path.Combine(PythonOracle.RepoRoot(), "scripts", "torchvision-oracle.py");
+
+        /// <summary>The declared input size (small, so the checks stay quick): 64x64.</summary>
+        private const int Size = 64;
+
+        public static TheoryData<string> Names => new() { "fcn_resnet50", "deeplabv3_resnet50" };
+
+        private static nn.Module<Tensor, Tensor> Create(string name) => name switch
+        {
+            "fcn_resnet50" => new FcnResNet50(),
+            "deeplabv3_resnet50" => new DeepLabV3ResNet50(),
+            _ => throw new ArgumentException(name),
+        };
+
+        [Fact]
+        public void FcnResNet50_has_torchvisions_keys_counts_and_shapes()
+        {
+            using var net = new FcnResNet50();
+            var state = net.state_dict();
+            // torchvision: 326 keys, 32,957,013 parameters (fcn_resnet50(num_classes=21, aux_loss=False)).
+            Assert.Equal(326, state.Count);
+            Assert.Equal(32_957_013L, FcnResNet50.ParameterCount);
+            Assert.Equal(32_957_013L, net.parameters().Sum(p => p.numel()));
+            Assert.Contains("backbone.conv1.weight", state.Keys);
+            Assert.Contains("backbone.layer3.0.downsample.0.weight", state.Keys);
+            Assert.DoesNotContain(state.Keys, k => k.StartsWith("backbone.fc", StringComparison.Ordinal));
+            Assert.Equal(new long[] { 512, 2048, 3, 3 }, state["classifier.0.weight"].shape);
+            Assert.Equal(new long[] { 21, 512, 1, 1 }, state["classifier.4.weight"].shape);
+            Assert.Equal(new long[] { 21 }, state["classifier.4.bias"].shape);
+            // Output stride 8: layer2 halves to 1/8, layer3 and layer4 dilate instead of striding.
+            Assert.Equal(new Shape(512, Size / 8, Size / 8), FcnResNet50.Info.Layers.Single(l => l.Name == "backbone.layer2").OutputShape);
+            Assert.Equal(new Shape(1024, Size / 8, Size / 8), FcnResNet50.Info.Layers.Single(l => l.Name == "backbone.layer3").OutputShape);
+            Assert.Equal(new Shape(2048, Size / 8, Size / 8), FcnResNet50.Info.Layers.Single(l => l.Name == "backbone.layer4").OutputShape);
+            Assert.Equal(new Shape(21, Size / 8, Size / 8), FcnResNet50.Info.Layers.Single(l => l.Name == "classifier").OutputShape);
+            // The logits are resized to the input's height and width.
+            Assert.Equal(new Shape(21, Size, Size), FcnResNet50.OutputShape);
+            using var _ = no_grad();
+            net.eval();
+            Assert.Equal(new long[] { 2, 21, Size, Size }, net.forward(randn(2, 3, Size, Size)).shape);
+        }
+
+        [Fact]
+        public void DeepLabV3ResNet50_has_torchvisions_keys_counts_and_shapes()
+        {
+            using var net = new DeepLabV3ResNet50();
+            var state = net.state_dict();
+            // torchvision: 362 keys, 39,638,869 parameters (deeplabv3_resnet50(num_classes=21, aux_loss=False)).
+            Assert.Equal(362, state.Count);
+            Assert.Equal(39_638_869L, DeepLabV3ResNet50.ParameterCount);
+            Assert.Equal(39_638_869L, net.parameters().Sum(p => p.numel()));
+            // ASPP's branches keyed as torchvision's ModuleList: the 1x1 branch, three atrous 3x3 branches, the pooling branch.
+            Assert.Equal(new long[] { 256, 2048, 1, 1 }, state["classifier.0.convs.0.0.weight"].shape);
+            Assert.Equal(new long[] { 256, 2048, 3, 3 }, state["classifier.0.convs.3.0.weight"].shape);
+            Assert.Equal(new long[] { 256, 2048, 1, 1 }, state["classifier.0.convs.4.1.weight"].shape);
+            Assert.Contains("classifier.0.convs.4.2.running_var", state.Keys);
+            Assert.Equal(new long[] { 256, 1280, 1, 1 }, state["classifier.0.project.0.weight"].shape);
+            Assert.Equal(new long[] { 21, 256, 1, 1 }, state["classifier.4.weight"].shape);
+            var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+            Assert.IsType<TorchSharp.Modules.Dropout>(modules["classifier.0.project.3"]);
+            Assert.IsType<TorchSharp.Modules.AdaptiveAvgPool2d>(modules["classifier.0.convs.4.0"]);
+            // The pooling branch is resized back to its input's 1/8 size, the logits to the input's.
+            Assert.Equal(new Shape(256, Size / 8, Size / 8), DeepLabV3ResNet50.Info.Layers.Single(l => l.Name == "classifier.0.convs.4").OutputShape);
+            Assert.Equal(new Shape(1280, Size / 8, Size / 8), DeepLabV3ResNet50.Info.Layers.Single(l => l.Name == "classifier.0.convs").OutputShape);
+            Assert.Equal(new Shape(21, Size, Size), DeepLabV3ResNet50.Info.OutputShape);
+            using var _ = no_grad();
+            net.eval();
+            Assert.Equal(new long[] { 2, 21, Size, Size }, net.forward(randn(2, 3, Size, Size)).shape);
+        }
+
+        [Fact]
+        public void A_dilated_stage_keeps_the_previous_dilation_in_its_first_block()
+        {
+            // torchvision's _make_layer: the first block of a dilated stage has the previous stage's dilation, the others the new one.
+            var graph = System.Text.Json.JsonDocument.Parse(FcnResNet50.Graph).RootElement.GetProperty("root");
+            long Dilation(string path) => Find(graph, path).GetProperty("args").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "dilation").GetProperty("value").GetInt64();
+            long Padding(string path) => Find(graph, path).GetProperty("args").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "padding").GetProperty("value").GetInt64();
+            Assert.Equal(1, Dilation("backbone.layer2.0.conv2"));
+            Assert.Equal(1, Dilation("backbone.layer3.0.conv2"));
+            Assert.Equal(2, Dilation("backbone.layer3.1.conv2"));
+            Assert.Equal(2, Dilation("backbone.layer3.5.conv2"));
+            Assert.Equal(2, Dilation("backbone.layer4.0.conv2"));
+            Assert.Equal(4, Dilation("backbone.layer4.2.conv2"));
+            Assert.Equal(4, Padding("backbone.layer4.2.conv2"));
+        }
+
+        private static System.Text.Json.JsonElement Find(System.Text.Json.JsonElement node, string path)
+        {
+            if (node.GetProperty("path").GetString() == path) return node;
+            if (node.TryGetProperty("children", out var children))
+            {
+                foreach (var child in children.EnumerateArray())
+                {
+                    string p = child.GetProperty("path").GetString()!;
+                    if (p == path || path.StartsWith(p + ".", StringComparison.Ordinal)) return Find(child, path);
+                }
+            }
+            throw new KeyNotFoundException(path);
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Names))]
+        public void TorchVisionWeightsGiveTheSameLogitsInTorchSharp(string name)
+        {
+            Skip.If(PythonOracle.MissingReason is not null, PythonOracle.MissingReason);
+            var dir = Directory.CreateTempSubdirectory("dsl-seg-py").FullName;
+            try
+            {
+                var (code, output, error) = PythonOracle.Run($"\"{Script}\" export {name} \"{dir}\" {Size}", TimeSpan.FromMinutes(5));
+                Assert.True(code == 0, output + error);
+
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                using var net = Create(name).LoadPyTorch(Path.Combine(dir, name + ".pth"));
+                net.eval();
+                var io = PyTorchCheckpoint.ReadTensors(Path.Combine(dir, name + "-io.pth"));
+                var logits = net.forward(io["input"]);
+                Assert.Equal(new long[] { 2, 21, Size, Size }, io["logits"].shape);
+                Assert.Equal(io["logits"].shape, logits.shape);
+                double diff = (logits - io["logits"]).abs().max().item<float>();
+                // torchvision's initialisation and the random normalisation statistics give logits in the hundreds after
+                // 50 layers, where float32's rounding alone differs by about 1e-6 of their magnitude: the bound is 1e-4 or
+                // 1e-5 of the largest logit, whichever is larger (a wrong wiring differs by the logits' own size).
+                double scale = io["logits"].abs().max().item<float>();
+                log.WriteLine($"{name}: torchvision weights in TorchSharp, max |logits difference| = {diff:E3}, max |logit| = {scale:F1}");
+                Assert.True(diff < Math.Max(1e-4, 1e-5 * scale), $"{name}: max |logits difference| = {diff} with logits up to {scale}");
+                Assert.True(io["logits"].std().item<float>() > 1e-3);
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        [SkippableTheory]
+        [MemberData(nameof(Names))]
+        public void TorchSharpWeightsGiveTheSameLogitsInTorchVision(string name)
+        {
+            Skip.If(PythonOracle.MissingReason is not null, PythonOracle.MissingReason);
+            var dir = Directory.CreateTempSubdirectory("dsl-seg-cs").FullName;
+            try
+            {
+                int keys;
+                using (var scope = NewDisposeScope())
+                using (no_grad())
+                {
+                    manual_seed(1);
+                    using var net = Create(name);
+                    foreach (var (_, module) in net.named_modules())
+                    {
+                        if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
+                        bn.running_mean!.copy_(rand(bn.running_mean.shape) - 0.5);
+                        bn.running_var!.copy_(rand(bn.running_var.shape) + 0.5);
+                        bn.weight!.copy_(rand(bn.weight.shape) + 0.5);
+                        bn.bias!.copy_(rand(bn.bias.shape) - 0.5);
+                    }
+                    net.eval();
+                    var x = randn(2, 3, Size, Size);
+                    var y = net.forward(x);
+                    keys = net.state_dict().Count;
+                    net.SavePyTorch(Path.Combine(dir, "csharp.pth"));
+                    PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["input"] = x, ["logits"] = y }, Path.Combine(dir, "csharp-io.pth"));
+                }
+                var (code, output, error) = PythonOracle.Run($"\"{Script}\" check {name} \"{dir}\"", TimeSpan.FromMinutes(5));
+                log.WriteLine($"{name}: TorchSharp weights in torchvision: {output.Trim()}");
+                Assert.True(code == 0, "python check failed: " + output + error);
+                Assert.Contains($"keys={keys}", output);
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+}
