@@ -51,6 +51,9 @@ namespace Dsl.Generator.Blocks
                 var raw = decl.Layers[i];
                 string prefix = "[" + raw.Display + "] ";
                 if (raw.When is { } when) Expression(prefix + "When: ", new Segment(when, 0), new ArgumentSite(decl.Key, i, "When"), all);
+                // A block's layers read the value before them (or the block's input); named values are the network's top level.
+                if (raw.NamedValue("From") is not null)
+                    Add(new ArgumentSite(decl.Key, i, "From"), prefix + "From names a value of a network's top level; inside a block each layer reads the one before it (use Parallel or Merge for branches)");
                 if (raw.With is { } with)
                 {
                     var entries = AttributeReader.WithEntries(raw, with, out var withProblems);
