@@ -49,12 +49,13 @@ namespace Dsl.Generator.Graph
         }
 
         /// <summary>The named value <paramref name="name"/>, or a problem (DSL050) at <paramref name="argument"/> naming the values there are.</summary>
-        public Value? Lookup(string name, string argument)
+        /// <param name="what">How the message names the argument (default: the argument's own name).</param>
+        public Value? Lookup(string name, string argument, string? what = null)
         {
             if (Named is not null && Named.TryGetValue(name, out var value)) return value;
             var known = Named?.Keys.ToList() ?? new List<string>();
             string hint = known.Count == 0 ? "nothing is named before it" : "the names before it, nearest first: " + string.Join(", ", Nearest.Order(name, known).Take(6));
-            ReportAt(ProblemCode.UnknownValue, argument, argument, name, hint);
+            ReportAt(ProblemCode.UnknownValue, argument, what ?? argument, name, hint);
             return null;
         }
 

@@ -22,9 +22,19 @@ namespace Dsl.Generator.Model
         public override void Validate(Validation v)
         {
             if (Name is not null) v.Report(ProblemCode.InvalidOutput, "Name", Output, "is named by its first argument; remove Name");
-            else if (NamePolicy.FieldProblem(Output) is { } why) v.Report(ProblemCode.InvalidOutput, "name", Output, NamePolicy.WithSuggestion(why, Output, NamePolicy.FieldProblem, _ => true));
+            else if (NameProblem(Output) is { } why) v.Report(ProblemCode.InvalidOutput, "name", Output, NamePolicy.WithSuggestion(why, Output, NameProblem, _ => true));
             else if (LossWeight < 0 || double.IsNaN(LossWeight) || double.IsInfinity(LossWeight)) v.Invalid("LossWeight", LossWeight, "a finite number, at least 0");
         }
+
+        /// <summary>
+        /// Why <paramref name="name"/> cannot name an output: it is a property of the generated <c>Outputs</c> (a keyword is
+        /// escaped there, <c>@out</c>) and a key elsewhere, so it must be spelled as a name in both languages, and not be a
+        /// member <c>Outputs</c> inherits or the class's own name.
+        /// </summary>
+        public static string? NameProblem(string name) =>
+            NamePolicy.ParameterProblem(name)
+            ?? (name is "Outputs" or "Names" or "All" or "Dispose" or "Equals" or "GetHashCode" or "GetType" or "ToString" or "MemberwiseClone" or "Finalize"
+                ? "it is a member of the generated Outputs class" : null);
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
@@ -62,9 +72,10 @@ namespace Dsl.Generator.Model
         {
             if (!b.AtTopLevel(Kind)) return x;
             var values = new List<Value>();
-            foreach (var value in Values)
+            for (int i = 0; i < Values.Count; i++)
             {
-                if (b.Lookup(value, "values") is not { } found) return x;
+                // "#i": the i-th positional argument (the kind is the first), where the name is written.
+                if (b.Lookup(Values[i], "#" + (i + 1), "[Merge]") is not { } found) return x;
                 values.Add(found);
             }
             string merge = HowNames[How];
@@ -80,7 +91,7 @@ namespace Dsl.Generator.Model
                 string hint = How == 2
                     ? "Concat joins channels, so every other dimension must agree: give both the same size (strides, pools), or pool one of them"
                     : $"{merge} needs the same shape: give '{Values[i]}' {GraphBuilder.Format(a)} (its channels and size), or merge with Concat";
-                b.ReportWhole(ProblemCode.MergedShapesDiffer, name, merge, Values[0], GraphBuilder.Format(a), Values[i], GraphBuilder.Format(f), hint);
+                b.ReportAt(ProblemCode.MergedShapesDiffer, "#" + (i + 1), name, merge, Values[0], GraphBuilder.Format(a), Values[i], GraphBuilder.Format(f), hint);
                 return x;
             }
             if (How == 2)
