@@ -96,7 +96,9 @@ namespace Dsl.Generator.Parsing
                 Accessibility(type.DeclaredAccessibility),
                 Enumerable.Range(0, inputRank).Select(i => inputArgs.Int(i)).ToEquatableArray(),
                 layers.ToEquatableArray(),
-                ReadNaming(attributes),
+                // A backbone's layers keep its names (its state_dict keys): without a [Naming] of its own, the network takes the backbone's.
+                attributes.Any(IsNamingAttribute) ? ReadNaming(attributes)
+                    : layerAttributes.Select(BackboneNetwork).FirstOrDefault(n => n is not null) is { } backboneNetwork ? ReadNaming(backboneNetwork.GetAttributes()) : ReadNaming(attributes),
                 UserMembers(type),
                 Blocks.BlockReader.Reachable(layerAttributes.AddRange(BackboneAttributes(layerAttributes)), type, cancellationToken),
                 Init.InitRules.Read(attributes),

@@ -79,7 +79,9 @@ namespace Dsl.Runtime.Onnx
 
             // Every weight must be in the graph: an unused one means the module and its graph disagree, and the model
             // would silently compute something else. num_batches_tracked only counts training steps (see docs/onnx.md).
-            var unused = stateDict.Keys.Where(k => !IsTrainingCounter(k)).Except(builder.UsedKeys).ToArray();
+            // The layers only auxiliary outputs call are not in the eval-mode model.
+            var trainingOnly = root.Body.Where(s => s.Training && s.Module is not null).Select(s => s.Module + ".").ToArray();
+            var unused = stateDict.Keys.Where(k => !IsTrainingCounter(k) && !trainingOnly.Any(p => k.StartsWith(p, StringComparison.Ordinal))).Except(builder.UsedKeys).ToArray();
             if (unused.Length > 0)
                 throw new ArgumentException($"The weights of {graph.Name} include {string.Join(", ", unused.Take(5))}{(unused.Length > 5 ? ", ..." : "")}, which its graph does not use: the module does not match the graph.");
 
