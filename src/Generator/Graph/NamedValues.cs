@@ -65,10 +65,17 @@ namespace Dsl.Generator.Graph
         /// </summary>
         public Value BuildNamed(LayerSpec layer, string name, Value x)
         {
+            var flow = x;
             if (layer.From is { } from)
             {
                 if (Lookup(from, "From") is not { } source) return x;
                 x = source;
+            }
+            // An output names a value; the layers after it go on from the previous layer's.
+            if (layer is OutputSpec)
+            {
+                layer.Build(this, name, x);
+                return flow;
             }
             Value result;
             if (OwnVariables && layer is not OutputSpec)
