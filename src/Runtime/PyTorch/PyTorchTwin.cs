@@ -255,6 +255,20 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append("# One sample's shape (batch excluded), as declared; train.py resizes images to it.\n");
                 w.Append(Indent).Append("input_shape = ").Append(Tuple(_info.InputShape.ToArray())).Append('\n');
                 w.Append(Indent).Append("output_shape = ").Append(Tuple(_info.OutputShape.ToArray())).Append("\n\n");
+                if (_graph.Inputs.Count > 1)
+                {
+                    w.Append(Indent).Append("# The forward's inputs, in order (train.py trains networks of one input).\n");
+                    w.Append(Indent).Append("input_names = (").Append(string.Join(", ", _graph.Inputs.Select(i => PythonText.String(i.Name)))).Append(")\n\n");
+                }
+                if (_graph.HasOutputs)
+                {
+                    // What train.py (as the .NET trainer) trains: the main output, plus each weighted output's loss times its weight.
+                    var main = _graph.Outputs.First(o => o.Var == root.Result);
+                    w.Append(Indent).Append("# forward returns a dict of the outputs; train.py adds each weighted output's loss to the main one's.\n");
+                    w.Append(Indent).Append("main_output = ").Append(PythonText.String(main.Name)).Append('\n');
+                    w.Append(Indent).Append("loss_weights = {").Append(string.Join(", ", _graph.Outputs.Where(o => o != main && o.LossWeight != 0)
+                        .Select(o => PythonText.String(o.Name) + ": " + PythonFloat(o.LossWeight)))).Append("}\n\n");
+                }
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);

@@ -262,6 +262,7 @@ namespace Dsl.Generator.Tests.Outputs
                     }
                 }
                 File.WriteAllText(Path.Combine(dir, "check.py"), CheckScript);
+                File.WriteAllText(Path.Combine(dir, "train.py"), PyTorchExport.TrainingScript);
                 var (code, output, error) = PythonOracle.Run($"\"{Path.Combine(dir, "check.py")}\" \"{dir}\"", TimeSpan.FromMinutes(5));
                 Assert.True(code == 0 && output.Contains("OK 4", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
             }
@@ -306,6 +307,21 @@ namespace Dsl.Generator.Tests.Outputs
                     assert sorted(got) == sorted(expected), f"{name} {mode}: outputs {sorted(got)} vs {sorted(expected)}"
                     for key in expected:
                         close(expected[key], got[key], f"{name} {mode} {key}")
+                if name == "AuxNet":
+                    # train.py trains the main output plus the weighted auxiliary one: its loss against the .NET outputs'.
+                    assert net.main_output == "logits" and net.loss_weights == {"aux": 0.3}, f"{net.main_output} {net.loss_weights}"
+                    spec = importlib.util.spec_from_file_location("train", os.path.join(folder, "train.py"))
+                    train = importlib.util.module_from_spec(spec)
+                    spec.loader.exec_module(train)
+                    target = torch.tensor([0, 1, 2, 3, 4, 0])[: inputs[0].shape[0]]
+                    F = torch.nn.functional
+                    expected_loss = (F.cross_entropy(io["train.logits"], target) + 0.3 * F.cross_entropy(io["train.aux"], target)).item()
+                    net.train()
+                    seen = []
+                    task = train.ClassificationTask(0.0)
+                    task.statistics_size = task.size(net.output_shape)
+                    totals = train.run_epoch(net, [(inputs[0], target)], task, lambda v: v, "cpu", optimize=lambda loss: seen.append(loss.item()))
+                    assert abs(seen[0] - expected_loss) < 1e-4 and abs(totals[0].item() / totals[1].item() - expected_loss) < 1e-4, f"train.py loss {seen} vs {expected_loss}"
                 if name == "ResNet50Features":
                     reference = resnet50()
                     missing, unexpected = reference.load_state_dict(state, strict=False)
