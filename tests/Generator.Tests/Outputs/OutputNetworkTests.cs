@@ -190,6 +190,17 @@ namespace Dsl.Generator.Tests.Outputs
             }
         }
 
+        [Fact]
+        public void Diagrams_show_every_input_and_output_by_name()
+        {
+            var two = Dsl.Runtime.Diagrams.NetworkDiagram.Of(Info(Create("TwoTower")));
+            Assert.Equal(new[] { "image", "depth" }, two.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Input).Select(n => n.Label));
+            var aux = Dsl.Runtime.Diagrams.NetworkDiagram.Of(Info(Create("AuxNet")));
+            Assert.Equal(new[] { "aux (training)", "logits" }, aux.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Output).Select(n => n.Label));
+            // The auxiliary output is drawn from its head's last layer.
+            Assert.Contains(aux.Edges, e => e.From == "aux" && e.To.EndsWith(":aux", StringComparison.Ordinal));
+        }
+
         /// <summary>The cases every exporter runs: the network and its inputs (the extractor with resnet50's initial weights).</summary>
         private static (string Name, Tensor[] Inputs)[] Cases() => new[]
         {
