@@ -171,4 +171,23 @@ namespace ShapeErrors
     [Input(16, Vocabulary = 100)]
     [Linear(32)]
     public partial class TokensIntoLinear;
+    // DSL050: an output read from a layer that does not exist (a misspelled name).
+    [Input(1, 28, 28)]
+    [Conv2d(8, 3, Name = "stem")] [Flatten] [Linear(10)]
+    [Output("features", From = "steam")]
+    public partial class UnknownOutputSource;
+
+    // DSL051: an auxiliary output that the main output needs (it cannot be computed in training mode only).
+    [Input(1, 28, 28)]
+    [Conv2d(8, 3, Name = "stem")] [Output("early", From = "stem", Auxiliary = true)]
+    [Flatten] [Linear(10)]
+    public partial class AuxiliaryOnMainPath;
+
+    // DSL052: two inputs' towers of different sizes joined along the channels.
+    [Input(3, 32, 32, Name = "image")] [Input(1, 32, 32, Name = "depth")]
+    [Conv2d(8, 3, Padding = 1, From = "image", Name = "rgb")]
+    [Conv2d(8, 3, Stride = 2, Padding = 1, From = "depth", Name = "d")]
+    [Merge(Merge.Concat, "rgb", "d")]
+    [Flatten] [Linear(10)]
+    public partial class MismatchedTowers;
 }

@@ -24,7 +24,12 @@ namespace Dsl
     /// [Input(64, Vocabulary = 256)] [Embedding(32)] [PositionTable(64)] [Linear(256)]
     /// public partial class TinyLanguageModel;
     /// </code></example>
-    [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+    /// <remarks>
+    /// A network with several inputs declares one <c>[Input]</c> per input, each with a <see cref="Name"/>: its forward
+    /// takes them in that order as arguments of those names (<c>forward(left, right)</c>), and a layer reads an input
+    /// other than the first with <see cref="LayerAttribute.From"/>.
+    /// </remarks>
+    [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
     public sealed class InputAttribute : Attribute
     {
         private readonly int[] _dimensions;
@@ -81,5 +86,12 @@ namespace Dsl
         /// default): the input is real numbers.
         /// </summary>
         public int Vocabulary { get; set; }
+
+        /// <summary>
+        /// The input's name: the forward's argument, the ONNX input and the PyTorch twin's <c>forward</c> argument, and
+        /// what <see cref="LayerAttribute.From"/> names. Required when a network has several inputs; default null (the
+        /// argument is called <c>input</c>).
+        /// </summary>
+        public string? Name { get; set; }
     }
 }

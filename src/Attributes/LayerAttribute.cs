@@ -27,5 +27,13 @@ namespace Dsl
         /// They replace the written value of the same argument (constructor parameter or property, any case).
         /// </summary>
         public string? With { get; set; }
+
+        /// <summary>
+        /// At a network's top level: the value this layer reads, by name (an <see cref="InputAttribute">input</see>'s
+        /// <see cref="InputAttribute.Name"/> or an earlier layer's <see cref="Name"/>) instead of the previous layer's
+        /// output, e.g. <c>From = "layer3"</c> for an auxiliary head or <c>From = "right"</c> for a second input's tower.
+        /// The layers after it read its output. Default null: the previous layer's output. Not inside a block.
+        /// </summary>
+        public string? From { get; set; }
     }
 }

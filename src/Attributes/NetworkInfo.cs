@@ -68,16 +68,21 @@ namespace Dsl
 
         /// <summary>Creates the record with what a training step saves for the backward pass (generated code calls this).</summary>
         public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved)
-            : this(name, inputShape, layers, graph, ownParameters, saved, null)
+            : this(name, inputShape, layers, graph, ownParameters, saved, null, null)
         {
         }
 
         /// <summary>
-        /// Creates the record of a network whose forward ends with a step after its last layer (<c>[Interpolate]</c> to the
-        /// input's size): <paramref name="outputShape"/> is the network's output, not the last layer's (generated code calls this).
+        /// Creates the record of a network with several inputs or declared outputs, or whose forward ends with a step after
+        /// its last layer (generated code calls this): null <paramref name="inputs"/> means the one input of
+        /// <paramref name="inputShape"/>, null <paramref name="outputs"/> one output; a non-null <paramref name="outputShape"/>
+        /// is the network's output when it is not the last layer's (an <c>[Interpolate]</c> to the input's size).
         /// </summary>
-        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved, Shape? outputShape)
+        public NetworkInfo(string name, Shape inputShape, IReadOnlyList<LayerInfo> layers, string? graph, long ownParameters, SavedActivations? saved,
+            IReadOnlyList<InputInfo>? inputs, IReadOnlyList<OutputInfo>? outputs, Shape? outputShape = null)
         {
+            Inputs = inputs ?? new[] { new InputInfo("input", inputShape) };
+            Outputs = outputs ?? Array.Empty<OutputInfo>();
             Saved = saved;
             OwnParameters = ownParameters;
             Graph = graph;
@@ -85,7 +90,7 @@ namespace Dsl
             InputShape = inputShape;
             Layers = layers;
             TopLevel = layers.Where(l => l.Depth == 0).ToArray();
-            OutputShape = outputShape ?? (TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape);
+            OutputShape = outputShape ?? Outputs.FirstOrDefault(o => o.Main)?.Shape ?? (TopLevel.Count > 0 ? TopLevel[TopLevel.Count - 1].OutputShape : inputShape);
             TotalParameters = TopLevel.Sum(l => l.Parameters) + ownParameters;
             TotalMultiplyAdds = TopLevel.Sum(l => l.MultiplyAdds);
         }
@@ -117,6 +122,12 @@ namespace Dsl
             if (bytes < fixedBytes + perSample) return 0;
             return perSample <= 0 ? long.MaxValue : (bytes - fixedBytes) / perSample;
         }
+
+        /// <summary>The inputs in the forward's order (one, named <c>input</c>, unless the network declares several).</summary>
+        public IReadOnlyList<InputInfo> Inputs { get; }
+
+        /// <summary>The declared outputs, the main one among them (<see cref="OutputAttribute"/>); empty: one output, the forward's result.</summary>
+        public IReadOnlyList<OutputInfo> Outputs { get; }
 
         /// <summary>The network's class name.</summary>
         public string Name { get; }
@@ -200,7 +211,17 @@ namespace Dsl
                 if (i == 0) sb.Append(rule).Append('\n');
             }
             sb.Append(rule).Append('\n');
-            sb.Append("Input shape: ").Append(InputShape.ToString(batch)).Append('\n');
+            if (Inputs.Count > 1)
+                foreach (var input in Inputs) sb.Append("Input ").Append(input.Name).Append(": ").Append(input.Shape.ToString(batch)).Append('\n');
+            else sb.Append("Input shape: ").Append(InputShape.ToString(batch)).Append('\n');
+            foreach (var output in Outputs)
+            {
+                sb.Append("Output ").Append(output.Name).Append(": ").Append(output.Shape.ToString(batch));
+                if (output.Main) sb.Append(" (main)");
+                if (output.Auxiliary) sb.Append(" (training only)");
+                if (!output.Main && output.LossWeight != 0) sb.Append(" (loss weight ").Append(output.LossWeight.ToString(CultureInfo.InvariantCulture)).Append(')');
+                sb.Append('\n');
+            }
             sb.Append("Total params: ").Append(TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("Total mult-adds (M): ").Append((batch * TotalMultiplyAdds / 1e6).ToString("F2", CultureInfo.InvariantCulture)).Append('\n');
             sb.Append(rule).Append('\n');

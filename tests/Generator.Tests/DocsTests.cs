@@ -20,6 +20,8 @@ namespace Dsl.Generator.Tests
             }
             // The language-model checks.
             for (int i = 40; i <= 43; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
+            // Named values, outputs and several inputs.
+            for (int i = 50; i <= 52; i++) data.Add("DSL" + i.ToString("000", CultureInfo.InvariantCulture));
             return data;
         }
 

@@ -42,7 +42,9 @@ namespace Dsl.Generator.Tests
 
         private static IEnumerable<Type> Kinds => typeof(LayerAttribute).Assembly.GetTypes()
             // [LayerKind] builds the module of the kind a block parameter names: those kinds are covered themselves.
-            .Where(t => t.IsSubclassOf(typeof(LayerAttribute)) && !t.IsAbstract && !t.IsGenericTypeDefinition && t != typeof(LayerKindAttribute))
+            // [Output] and [Merge] name values of the forward and build no module.
+            .Where(t => t.IsSubclassOf(typeof(LayerAttribute)) && !t.IsAbstract && !t.IsGenericTypeDefinition && t != typeof(LayerKindAttribute)
+                && t != typeof(OutputAttribute) && t != typeof(MergeAttribute))
             .OrderBy(t => t.Name, StringComparer.Ordinal);
 
         /// <summary>The attribute written with its required arguments only: counts 2, reals 0.5, Permute's dims an image's, an enum's first value.</summary>

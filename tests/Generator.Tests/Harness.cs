@@ -66,9 +66,14 @@ namespace Dsl.Generator.Tests
         public static GeneratorRun Run(params string[] sources) => Run(ParseOptions, sources);
 
         /// <summary>As <see cref="Run(string[])"/>, for a project whose C# is that of <paramref name="options"/>.</summary>
-        public static GeneratorRun Run(CSharpParseOptions options, params string[] sources)
+        public static GeneratorRun Run(CSharpParseOptions options, params string[] sources) => Run(Compilation(options, sources), options);
+
+        /// <summary>As <see cref="Run(string[])"/>, for a project that also references <paramref name="assemblies"/> (networks declared in them).</summary>
+        public static GeneratorRun RunWith(IEnumerable<System.Reflection.Assembly> assemblies, params string[] sources) =>
+            Run(Compilation(ParseOptions, sources).AddReferences(assemblies.Select(a => MetadataReference.CreateFromFile(a.Location))), ParseOptions);
+
+        private static GeneratorRun Run(CSharpCompilation input, CSharpParseOptions options)
         {
-            var input = Compilation(options, sources);
             var driver = Driver(options: options).RunGeneratorsAndUpdateCompilation(input, out var output, out var diagnostics);
             var result = driver.GetRunResult();
             foreach (var r in result.Results)

@@ -55,6 +55,15 @@ namespace Dsl.Generator.Blocks
                 var raw = decl.Layers[i];
                 string prefix = "[" + raw.Display + "] ";
                 if (raw.When is { } when) Expression(prefix + "When: ", new Segment(when, 0), new ArgumentSite(decl.Key, i, "When"), all);
+                // Outputs, merges of named values and backbones name values of a network's forward: not a block's.
+                if (raw.Kind is "OutputAttribute" or "MergeAttribute" or Model.BackboneSpec.AttributeName)
+                {
+                    Add(new ArgumentSite(decl.Key, i, null), $"[{raw.Display}] belongs to a network's top level, where it names values of the network's forward; a block merges with Merge or Parallel");
+                    continue;
+                }
+                // A block's layers read the value before them (or the block's input); named values are the network's top level.
+                if (raw.NamedValue("From") is not null)
+                    Add(new ArgumentSite(decl.Key, i, "From"), prefix + "From names a value of a network's top level; inside a block each layer reads the one before it (use Parallel or Merge for branches)");
                 if (raw.With is { } with)
                 {
                     var entries = AttributeReader.WithEntries(raw, with, out var withProblems);

@@ -57,6 +57,9 @@ namespace Dsl.Generator.Diagnostics
         public const string SequenceLongerThanTableId = "DSL041";
         public const string InvalidTiedWeightId = "DSL042";
         public const string TokensNeedEmbeddingId = "DSL043";
+        public const string UnknownValueId = "DSL050";
+        public const string InvalidOutputId = "DSL051";
+        public const string MergedShapesDifferId = "DSL052";
 
         public static readonly DiagnosticDescriptor OutputBelowOne = Rule(
             OutputBelowOneId, "Layer output is smaller than 1x1", "'{0}' turns its {1} input into {2}, but {3} must stay at least 1; use a smaller kernel or stride, more padding, or fewer downsampling layers before it", ShapesCategory,
@@ -166,6 +169,18 @@ namespace Dsl.Generator.Diagnostics
             TokensNeedEmbeddingId, "Token ids need an embedding first", "'{0}' ({1}) needs real numbers but receives the token ids {2}; put [Embedding(dim)] before it", ShapesCategory,
             "With [Input(length, Vocabulary = v)] the network's input is integer token ids; only an Embedding turns them into vectors the other layers compute with.");
 
+        public static readonly DiagnosticDescriptor UnknownValue = Rule(
+            UnknownValueId, "Named value does not exist", "{0} names '{1}', which is no input or earlier layer of the network; {2}", DeclarationCategory,
+            "From, [Merge] and [Output] read the network's values by name: an input's Name or the name of a layer declared before them (its Name, or the name the generator gives it).");
+
+        public static readonly DiagnosticDescriptor InvalidOutput = Rule(
+            InvalidOutputId, "Invalid output or input", "'{0}' {1}", DeclarationCategory,
+            "Each output and each input has a name of its own that is a name in C# and Python; an auxiliary output (computed in training mode only) must come from layers the main output does not need, and the main output cannot be auxiliary.");
+
+        public static readonly DiagnosticDescriptor MergedShapesDiffer = Rule(
+            MergedShapesDifferId, "Merged values have incompatible shapes", "'{0}' merges with {1} '{2}' of {3} and '{4}' of {5}; {6}", ShapesCategory,
+            "A top-level [Merge] of named values (several inputs' towers, a skip connection): Add and Multiply need the same shape; Concat joins channels, so every other dimension must agree.");
+
         /// <summary>Every descriptor, in <see cref="ProblemCode"/> order.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -175,6 +190,7 @@ namespace Dsl.Generator.Diagnostics
             InvalidBlock, MergeShapeMismatch,
             InvalidCustomLayer, InitMatchesNothing, InvalidInitArgument, WorkBudgetExceeded,
             HeadsDoNotDivide, SequenceLongerThanTable, InvalidTiedWeight, TokensNeedEmbedding,
+            UnknownValue, InvalidOutput, MergedShapesDiffer,
         };
 
         /// <summary>The descriptor of <paramref name="code"/>; null for a code without one (never thrown on).</summary>
@@ -207,6 +223,9 @@ namespace Dsl.Generator.Diagnostics
             ProblemCode.SequenceLongerThanTable => SequenceLongerThanTable,
             ProblemCode.InvalidTiedWeight => InvalidTiedWeight,
             ProblemCode.TokensNeedEmbedding => TokensNeedEmbedding,
+            ProblemCode.UnknownValue => UnknownValue,
+            ProblemCode.InvalidOutput => InvalidOutput,
+            ProblemCode.MergedShapesDiffer => MergedShapesDiffer,
             _ => null,
         };
     }

@@ -25,6 +25,7 @@ namespace Dsl.Generator.Diagnostics
             {
                 Problem.InputAttribute => attributes.FirstOrDefault(SpecParser.IsInputAttribute),
                 >= 0 => SpecParser.LayerAttributes(type) is var layers && problem.LayerIndex < layers.Length ? layers[problem.LayerIndex] : null,
+                <= Problem.InputAttributeBase => attributes.Where(SpecParser.IsInputAttribute).ElementAtOrDefault(Problem.InputAttributeBase - problem.LayerIndex),
                 <= Problem.InitAttributeBase => attributes.Where(Init.InitRules.IsInitAttribute).ElementAtOrDefault(Problem.InitAttributeBase - problem.LayerIndex),
                 _ => null,
             };

@@ -22,6 +22,15 @@ namespace Dsl.Generator.Emit
             if (model.Spec.Vocabulary > 0) json.Append(",\"vocabulary\":").Append(Literal.Of(model.Spec.Vocabulary));
             // The initialisation rules, as the twin applies them with torch.nn.init.
             InitEmitter.WriteJson(json, model);
+            // Several inputs: each with its name (the forward's argument), variable and shape; the root's input_var is the first.
+            if (model.Inputs.Count > 1)
+                json.Append(",\"inputs\":[").Append(string.Join(",", model.Inputs.Select(i =>
+                    "{\"name\":" + Str(i.Name) + ",\"var\":" + Str(i.Var) + ",\"shape\":[" + string.Join(",", i.Shape) + "]}"))).Append(']');
+            // Declared outputs: each with its name, the root's value it returns, shape, mode and loss weight; the root's result is the main one.
+            if (model.Outputs.Count > 0)
+                json.Append(",\"outputs\":[").Append(string.Join(",", model.Outputs.Select(o =>
+                    "{\"name\":" + Str(o.Name) + ",\"var\":" + Str(o.Var) + ",\"shape\":[" + string.Join(",", o.Shape) + "]"
+                    + (o.Auxiliary ? ",\"auxiliary\":true" : "") + (o.LossWeight != 0 && o.Var != model.Root.Result ? ",\"lossWeight\":" + Literal.Of(o.LossWeight) : "") + "}"))).Append(']');
             json.Append(",\"root\":\n");
             Node(json, model.Root, classes, 0, model.InputVar);
             json.Append("\n}");
@@ -71,7 +80,7 @@ namespace Dsl.Generator.Emit
                 json.Append(",\n").Append(' ', 2 * depth + 1).Append("\"body\":[").Append(string.Join(",", node.Body.Select(s =>
                     "{\"op\":" + Str(Op(s.Op)) + ",\"out\":" + Str(s.Output) + (s.Module is null ? "" : ",\"module\":" + Str(s.Module))
                     + ",\"in\":[" + string.Join(",", s.Inputs.Select(Str)) + "]" + (s.Flag is null ? "" : ",\"flag\":" + Str(s.Flag))
-                    + (s.Param is null ? "" : ",\"param\":" + Str(s.Param)) + "}")))
+                    + (s.Param is null ? "" : ",\"param\":" + Str(s.Param)) + (s.Training ? ",\"training\":true" : "") + "}")))
                     .Append("],\"input_var\":").Append(Str(rootInput ?? "x")).Append(",\"result\":").Append(Str(node.Result));
             }
             json.Append('}');

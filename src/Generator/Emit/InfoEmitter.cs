@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using System.Linq;
 using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
@@ -48,12 +49,21 @@ namespace Dsl.Generator.Emit
                 var saved = SavedTensors.Of(model);
                 // A forward that ends with a step after its last layer (an [Interpolate]) says its output shape itself.
                 bool ownOutput = model.Layers.Count > 0 && !model.Layers[model.Layers.Count - 1].Output.Equals(model.OutputShape);
-                string savedCounts = saved.Activations < 0 ? "null"
+                string savedArg = saved.Activations < 0 ? "null"
                     : $"new global::Dsl.SavedActivations({Literal.Of(saved.Activations)}, {Literal.Of(saved.Statistics)}, {Literal.Of(saved.Indices)}, {Literal.Of(saved.FixedStatistics)})";
-                w.Line(ownOutput ? $"}}, Graph, {Literal.Of(own)}, {savedCounts}, OutputShape);"
-                    : saved.Activations < 0
+                if (model.Inputs.Count > 1 || model.Outputs.Count > 0 || ownOutput)
+                {
+                    string inputs = model.Inputs.Count > 1
+                        ? "new global::Dsl.InputInfo[] { " + string.Join(", ", model.Inputs.Select(i => $"new global::Dsl.InputInfo({Identifier.String(i.Name)}, new {ShapeType}({string.Join(", ", i.Shape)}))")) + " }"
+                        : "null";
+                    string outputs = model.Outputs.Count > 0
+                        ? "new global::Dsl.OutputInfo[] { " + string.Join(", ", model.Outputs.Select(o => $"new global::Dsl.OutputInfo({Identifier.String(o.Name)}, new {ShapeType}({string.Join(", ", o.Shape)}), {Literal.Of(o.Auxiliary)}, {Literal.Of(o.Var == model.Root.Result ? 1.0 : o.LossWeight)}, {Literal.Of(o.Var == model.Root.Result)})")) + " }"
+                        : "null";
+                    w.Line($"}}, Graph, {Literal.Of(own)}, {savedArg}, {inputs}, {outputs}{(ownOutput ? ", OutputShape" : "")});");
+                }
+                else w.Line(saved.Activations < 0
                     ? (own == 0 ? "}, Graph);" : $"}}, Graph, {Literal.Of(own)});")
-                    : $"}}, Graph, {Literal.Of(own)}, {savedCounts});");
+                    : $"}}, Graph, {Literal.Of(own)}, {savedArg});");
                 w.Line();
                 w.Line("/// <summary>The network graph as JSON (docs/graph-format.md): what the ONNX and PyTorch exporters render.</summary>");
                 GraphJson.WriteConstant(w, GraphJson.Write(model, classes), rawStrings);

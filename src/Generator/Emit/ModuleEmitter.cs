@@ -32,7 +32,10 @@ namespace Dsl.Generator.Emit
             {
                 WriteClassDoc(w, model);
                 w.Line(GeneratedCode);
-                using (w.Block("partial class " + className + " : " + ModuleBase + ", global::Dsl.IDeclaredNetwork"))
+                string moduleBase = model.Inputs.Count > 1 ? Nn + ".Module<" + string.Join(", ", Enumerable.Repeat(Tensor, model.Inputs.Count + 1)) + ">" : ModuleBase;
+                bool outputs = model.Outputs.Count > 0;
+                string interfaces = ", global::Dsl.IDeclaredNetwork" + (outputs && model.Inputs.Count == 1 ? ", global::Dsl.IMultiOutputNetwork" : "");
+                using (w.Block("partial class " + className + " : " + moduleBase + interfaces))
                 {
                     var root = model.Root;
                     ParameterEmitter.WriteFields(w, root.Tensors);
@@ -56,27 +59,118 @@ namespace Dsl.Generator.Emit
                         InitEmitter.WriteApply(w, model);
                     }
                     w.Line();
-                    w.Line($"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}.</summary>");
+                    w.Line(model.Inputs.Count > 1
+                        ? $"/// <summary>Runs {spec.ClassName} on batches of shapes {string.Join(", ", model.Inputs.Select(i => i.Name + " " + Dims(i.Shape)))}; returns {Dims(model.OutputShape)}.</summary>"
+                        : $"/// <summary>Runs {spec.ClassName} on a batch of shape {Dims(model.InputShape)}; returns {Dims(model.OutputShape)}{(model.Outputs.Count > 0 ? " (the main output; ForwardOutputs returns every output)" : "")}.</summary>");
                     w.Line(spec.Vocabulary > 0
                         ? $"/// <exception cref=\"global::System.ArgumentException\">The input is not a batch of token ids [N, L] in [0, {spec.Vocabulary}) with L {(model.AnySize ? "at most" : "equal to")} {model.InputShape[0]}.</exception>"
+                        : model.Inputs.Count > 1
+                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">An input is not of its declared shape.</exception>"
                         : model.AnySize
                         ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: the network pools globally).</exception>"
                         : $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
                     string input = model.InputVar;
-                    using (w.Block($"public override {Tensor} forward({Tensor} {input})"))
+                    string parameters = string.Join(", ", model.Inputs.Select(i => $"{Tensor} {i.Var}"));
+                    using (w.Block($"public override {Tensor} forward({parameters})"))
                     {
-                        w.Line(spec.Vocabulary > 0
-                            ? $"global::Dsl.TokenGuard.Check({Identifier.String(spec.ClassName)}, {model.InputShape[0]}, {spec.Vocabulary}, {input}, anyLength: {Literal.Of(model.AnySize)});"
-                            : model.AnySize
-                            ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
-                            : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
-                        WriteSteps(w, root.Body, input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName));
-                        w.Line(root.Result == input ? $"return {input}.alias();" : $"return {root.Result};");
+                        WriteGuards(w, model);
+                        // The main output needs neither the auxiliary heads nor what only other outputs read.
+                        var main = Liveness.Needed(root.Body, new[] { root.Result }, out _);
+                        WriteSteps(w, root.Body.Where((_, i) => main[i]), input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName), alreadyDeclared: model.Inputs.Select(i => i.Var));
+                        w.Line(model.Inputs.Any(i => i.Var == root.Result) ? $"return {root.Result}.alias();" : $"return {root.Result};");
                     }
+                    if (outputs) WriteOutputs(w, model);
                     foreach (var blockClass in classes.Classes) WriteBlockClass(w, blockClass, classes);
                 }
             }
             return w.ToString();
+        }
+
+        /// <summary>The run-time check of every input (each named when there are several).</summary>
+        private static void WriteGuards(CodeWriter w, NetworkModel model)
+        {
+            var spec = model.Spec;
+            string input = model.InputVar;
+            w.Line(spec.Vocabulary > 0
+                ? $"global::Dsl.TokenGuard.Check({Identifier.String(spec.ClassName)}, {model.InputShape[0]}, {spec.Vocabulary}, {input}, anyLength: {Literal.Of(model.AnySize)});"
+                : model.AnySize
+                ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
+                : model.Inputs.Count > 1
+                ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[0].Name + "')")}, InputShape, {input}.shape);"
+                : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
+            for (int k = 1; k < model.Inputs.Count; k++)
+                w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[k].Name + "')")}, Info.Inputs[{k}].Shape, {model.Inputs[k].Var}.shape);");
+        }
+
+        /// <summary>
+        /// The nested class <c>Outputs</c> (one property per output) and <c>ForwardOutputs</c>, which computes every output;
+        /// the steps only auxiliary outputs need run in training mode only, where they stand in the forward (as torchvision's
+        /// GoogLeNet and Inception-v3 compute their auxiliary classifiers between the main layers).
+        /// </summary>
+        private static void WriteOutputs(CodeWriter w, NetworkModel model)
+        {
+            var root = model.Root;
+            string className = model.Spec.ClassName;
+            w.Line();
+            w.Line($"/// <summary>The outputs of {className}, in declaration order; an auxiliary output is null in evaluation mode.</summary>");
+            w.Line(GeneratedCode);
+            using (w.Block("public sealed class Outputs : global::Dsl.NetworkOutputs"))
+            {
+                string args = string.Join(", ", model.Outputs.Select(o => $"{Tensor}{(o.Auxiliary ? "?" : "")} {Identifier.Escape(o.Name)}"));
+                string pairs = string.Join(", ", model.Outputs.Select(o => $"new global::System.Collections.Generic.KeyValuePair<string, {Tensor}?>({Identifier.String(o.Name)}, {Identifier.Escape(o.Name)})"));
+                w.Line("/// <summary>Creates the record (the network's ForwardOutputs does).</summary>");
+                using (w.Block($"internal Outputs({args}) : base({pairs})"))
+                {
+                    foreach (var o in model.Outputs) w.Line($"this.{Identifier.Escape(o.Name)} = {Identifier.Escape(o.Name)};");
+                }
+                foreach (var o in model.Outputs)
+                {
+                    w.Line();
+                    string what = o.Var == root.Result ? " The main output (what forward returns)." : o.Auxiliary ? " Computed in training mode only: null in evaluation mode." : "";
+                    if (o.LossWeight != 0 && o.Var != root.Result) what += $" Trained with loss weight {Literal.Of(o.LossWeight)}.";
+                    w.Line($"/// <summary>{o.Name}: {Dims(o.Shape)}.{what}</summary>");
+                    w.Line($"public {Tensor}{(o.Auxiliary ? "?" : "")} {Identifier.Escape(o.Name)} {{ get; }}");
+                }
+            }
+            w.Line();
+            string parameters = string.Join(", ", model.Inputs.Select(i => $"{Tensor} {i.Var}"));
+            w.Line($"/// <summary>Runs {className} and returns every output: {string.Join(", ", model.Outputs.Select(o => o.Name + " " + Dims(o.Shape)))}.</summary>");
+            using (w.Block($"public Outputs ForwardOutputs({parameters})"))
+            {
+                WriteGuards(w, model);
+                var needed = Liveness.Needed(root.Body, model.Outputs.Select(o => o.Var), out _);
+                var steps = root.Body.Where((_, i) => needed[i]).ToList();
+                // A value first written in training mode is declared before the steps, so it is in scope where the outputs are returned.
+                var write = new HashSet<string>(model.Inputs.Select(i => i.Var), StringComparer.Ordinal);
+                var seen = new HashSet<string>(write, StringComparer.Ordinal);
+                foreach (var step in steps)
+                {
+                    if (!seen.Add(step.Output) || !step.Training) continue;
+                    w.Line($"{Tensor} {step.Output} = null!;");
+                    write.Add(step.Output);
+                }
+                var declared = seen;
+                for (int i = 0; i < steps.Count;)
+                {
+                    int end = i;
+                    while (end < steps.Count && steps[end].Training == steps[i].Training) end++;
+                    var run = steps.GetRange(i, end - i);
+                    if (run[0].Training)
+                        using (w.Block("if (training)"))
+                            WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: declared);
+                    else WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: write);
+                    foreach (var s in run) write.Add(s.Output);
+                    i = end;
+                }
+                string Value(OutputModel o) => (o.Auxiliary ? $"training ? {o.Var} : null" : o.Var) + (model.Inputs.Any(i => i.Var == o.Var) ? ".alias()" : "");
+                w.Line($"return new Outputs({string.Join(", ", model.Outputs.Select(Value))});");
+            }
+            if (model.Inputs.Count == 1)
+            {
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                w.Line($"global::Dsl.NetworkOutputs global::Dsl.IMultiOutputNetwork.ForwardOutputs({Tensor} input) => ForwardOutputs(input);");
+            }
         }
 
         internal static string Dims(EquatableArray<long> dims) => "[N, " + string.Join(", ", dims) + "]";
@@ -86,7 +180,10 @@ namespace Dsl.Generator.Emit
         private static void WriteClassDoc(CodeWriter w, NetworkModel model)
         {
             w.Line("/// <summary>");
-            w.Line($"/// {model.Spec.ClassName}: input {Dims(model.InputShape)}, output {Dims(model.OutputShape)};");
+            w.Line(model.Inputs.Count > 1 || model.Outputs.Count > 0
+                ? $"/// {model.Spec.ClassName}: input{(model.Inputs.Count > 1 ? "s " + string.Join(", ", model.Inputs.Select(i => i.Name + " " + Dims(i.Shape))) : " " + Dims(model.InputShape))}, "
+                    + (model.Outputs.Count > 0 ? "outputs " + string.Join(", ", model.Outputs.Select(o => o.Name + " " + Dims(o.Shape) + (o.Auxiliary ? " (training only)" : ""))) : "output " + Dims(model.OutputShape)) + ";"
+                : $"/// {model.Spec.ClassName}: input {Dims(model.InputShape)}, output {Dims(model.OutputShape)};");
             w.Line($"/// {Grouped(model.Parameters)} parameters, {Grouped(model.MultiplyAdds)} multiply-adds per sample.");
             w.Line("/// </summary>");
             w.Line("/// <remarks>");
@@ -207,10 +304,11 @@ namespace Dsl.Generator.Emit
         /// A forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
         /// a module exists (for optional calls: all, none, or some, which tests for null).
         /// </summary>
+        /// <param name="alreadyDeclared">Variables in scope before the steps (the inputs; values declared ahead); default: <paramref name="input"/>.</param>
         private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default,
-            Func<Step, string, string?>? check = null, IReadOnlyDictionary<string, string>? parameters = null)
+            Func<Step, string, string?>? check = null, IReadOnlyDictionary<string, string>? parameters = null, IEnumerable<string>? alreadyDeclared = null)
         {
-            var declared = new HashSet<string>(StringComparer.Ordinal) { input };
+            var declared = new HashSet<string>(alreadyDeclared ?? new[] { input }, StringComparer.Ordinal);
             foreach (var step in steps)
             {
                 string target = (declared.Add(step.Output) ? "var " : "") + step.Output;

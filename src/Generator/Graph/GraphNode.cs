@@ -69,7 +69,8 @@ namespace Dsl.Generator.Graph
     /// <see cref="StepOp.OptionalCall"/>, the block parameter that says whether the module exists.
     /// </summary>
     /// <remarks><see cref="Param"/> names the module's own learned tensor (<see cref="TensorParam"/>) a parameter step uses.</remarks>
-    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null, string? Param = null);
+    /// <remarks><see cref="Training"/>: at a network's top level, the step only an auxiliary output needs (it runs in training mode only).</remarks>
+    internal sealed record Step(string Output, StepOp Op, string? Module, EquatableArray<string> Inputs, string? Flag = null, string? Param = null, bool Training = false);
 
     /// <summary>
     /// One module of the network with its compile-time facts. <see cref="ModuleType"/> is the TorchSharp layer
@@ -123,6 +124,12 @@ namespace Dsl.Generator.Graph
     internal sealed record NetworkModel(NetworkSpec Spec, GraphNode Root, EquatableArray<Problem> Problems, string InputVar = "input", bool AnySize = false,
         EquatableArray<Init.InitRuleModel> Init = default)
     {
+        /// <summary>The inputs, in the forward's order (one for most networks).</summary>
+        public EquatableArray<InputModel> Inputs { get; init; } = EquatableArray<InputModel>.Empty;
+
+        /// <summary>The outputs of a network with <c>[Output]</c>s, the main output among them; empty: one output, the forward's result.</summary>
+        public EquatableArray<OutputModel> Outputs { get; init; } = EquatableArray<OutputModel>.Empty;
+
         /// <summary>Whether generated code can be added to the class: a full module without problems, a stub otherwise.</summary>
         public bool CanEmit => System.Linq.Enumerable.All(Problems, p => p.AllowsStub);
 

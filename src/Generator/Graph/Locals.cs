@@ -13,24 +13,27 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal static class Locals
     {
-        /// <summary>The graph with every forward's colliding locals renamed, and the network forward's input name.</summary>
-        public static (GraphNode Root, string InputVar) Separate(GraphNode root, string inputVar)
+        /// <summary>
+        /// Renames every forward's colliding locals in <paramref name="root"/>; returns the renaming of the network's own
+        /// forward (for its inputs, the first of them <paramref name="inputs"/>, and its outputs).
+        /// </summary>
+        public static System.Func<string, string> Separate(ref GraphNode root, string[] inputs)
         {
-            var renamed = Separate(root, inputVar, out var input);
-            return (renamed, input);
+            var map = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            root = Separate(root, inputs, map);
+            return v => map.TryGetValue(v, out var r) ? r : v;
         }
 
-        private static GraphNode Separate(GraphNode node, string inputVar, out string input)
+        private static GraphNode Separate(GraphNode node, string[] inputVars, Dictionary<string, string>? rootMap = null)
         {
-            input = inputVar;
             if (node.Form == NodeForm.Leaf) return node;
-            var children = node.Children.Select(c => Separate(c, "x", out _)).ToEquatableArray();
+            var children = node.Children.Select(c => Separate(c, new[] { "x" })).ToEquatableArray();
             if (!children.SequenceEqual(node.Children)) node = node with { Children = children };
             if (node.Form != NodeForm.Block) return node;
 
             var fields = new HashSet<string>(node.Children.Select(c => c.Name), System.StringComparer.Ordinal);
             foreach (var t in node.Tensors) fields.Add(t.Name);
-            var locals = new List<string> { inputVar };
+            var locals = new List<string>(inputVars);
             foreach (var step in node.Body)
             {
                 locals.Add(step.Output);
@@ -49,7 +52,7 @@ namespace Dsl.Generator.Graph
                 map[local] = fresh;
             }
             string Rename(string v) => map.TryGetValue(v, out var r) ? r : v;
-            input = Rename(inputVar);
+            if (rootMap is not null) foreach (var pair in map) rootMap[pair.Key] = pair.Value;
             var body = node.Body.Select(s => s with { Output = Rename(s.Output), Inputs = s.Inputs.Select(Rename).ToEquatableArray() }).ToEquatableArray();
             return node with { Body = body, Result = Rename(node.Result) };
         }

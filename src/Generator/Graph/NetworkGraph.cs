@@ -42,6 +42,8 @@ namespace Dsl.Generator.Graph
             int headIndex = -1;
             for (int i = 0; i < layers.Count; i++)
             {
+                // An output, or a branch that reads an earlier value (an auxiliary head), may follow the head.
+                if (layers[i] is OutputSpec || layers[i].From is not null) continue;
                 if (headIndex >= 0) problems.Add(Problem.At(ProblemCode.LayerAfterHead, i, null, names[i], names[headIndex]));
                 else if (layers[i].IsHead) headIndex = i;
             }
@@ -52,6 +54,12 @@ namespace Dsl.Generator.Graph
             var blocks = new Dictionary<string, Blocks.BlockDecl>(StringComparer.Ordinal);
             foreach (var block in spec.Blocks) blocks[block.Key] = block;
             var builder = GraphBuilder.ForNetwork(problems, spec.Naming, flowVar, blocks);
+            // Several inputs, From, [Merge] and [Output] read values by name: each input and top-level layer is a named value.
+            var inputs = Inputs(spec, names, problems, ref inputVar);
+            bool named = spec.SeveralInputs || layers.Any(l => l.From is not null || l is OutputSpec or MergeSpec);
+            builder.OwnVariables = named;
+            builder.Named = new Dictionary<string, Value>(StringComparer.Ordinal);
+            foreach (var i in inputs) builder.Named[i.Name] = new Value(i.Var, i.Shape, i.Vocabulary);
             // block_count (the repeated uses in the whole network) is known after one build: a first build counts them.
             if (Blocks.RepeatCounter.Reads(spec.Blocks)) builder.Repeats = new Blocks.RepeatCounter { Total = CountRepeats(spec, layers, names, flowVar, blocks, input) };
             builder.Reserved = new HashSet<string>(names, StringComparer.Ordinal) { spec.ClassName };
@@ -65,15 +73,17 @@ namespace Dsl.Generator.Graph
                 layers[i].Validate(new Validation(problems, i, names[i]));
                 if (!flowing || builder.Failed || problems.Count > before) { flowing = false; continue; }
                 builder.BeginAttribute(i);
-                x = layers[i].Build(builder, names[i], x);
+                x = builder.BuildNamed(layers[i], names[i], x);
             }
+            var outputs = problems.Count == 0 ? Outputs(builder, x, layers, names, inputs, problems) : EquatableArray<OutputModel>.Empty;
+            if (problems.Count == 0 && named) builder.MarkTraining(outputs);
             var root = builder.Root(spec.ClassName, input, x);
             bool anySize = spec.Vocabulary > 0
                 // Token input: any length up to the declared one when no layer depends on it, confirmed by building at shorter lengths.
                 ? probe && problems.Count == 0 && SizeAnalysis.LengthFree(root)
                     && SizeAnalysis.ShorterLengths(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
                         && other.Parameters == root.Parameters)
-                : probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
+                : probe && problems.Count == 0 && !spec.SeveralInputs && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
                 && SizeAnalysis.Probes(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
                     && other.OutputShape.Equals(root.Output) && other.Parameters == root.Parameters);
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
@@ -82,9 +92,98 @@ namespace Dsl.Generator.Graph
             // Initialisation rules are checked against the finished graph (the modules and parameters they select).
             var init = probe && problems.Count == 0 ? Init.InitRules.Resolve(spec, root, problems) : EquatableArray<Init.InitRuleModel>.Empty;
             // No forward's local may hide a field of its module (an inlined block's layer named like a local, "x_1").
-            if (problems.Count == 0) (root, inputVar) = Locals.Separate(root, inputVar);
-            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init);
+            if (problems.Count == 0)
+            {
+                var vars = Locals.Separate(ref root, inputs.Select(i => i.Var).ToArray());
+                inputs = inputs.Select((i, k) => i with { Var = vars(i.Var) }).ToList();
+                outputs = outputs.Select(o => o with { Var = vars(o.Var) }).ToEquatableArray();
+                inputVar = inputs[0].Var;
+            }
+            return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init)
+            {
+                Inputs = inputs.ToEquatableArray(),
+                Outputs = outputs,
+            };
         }
+
+        /// <summary>
+        /// The network's inputs: one unnamed <c>[Input]</c> is <paramref name="inputVar"/> (named "input"); with several, each
+        /// needs a name of its own, a name in C# and Python that no layer has (DSL051), and only the first may be token ids.
+        /// </summary>
+        private static List<InputModel> Inputs(NetworkSpec spec, string[] names, List<Problem> problems, ref string inputVar)
+        {
+            var declared = spec.Inputs.Count > 0 ? spec.Inputs : new EquatableArray<InputDecl>(new[] { new InputDecl(null, spec.Input, spec.Vocabulary) });
+            var result = new List<InputModel>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (int k = 0; k < declared.Count; k++)
+            {
+                var d = declared[k];
+                int at = declared.Count == 1 ? Problem.InputAttribute : Problem.InputAttributeBase - k;
+                string? why = d.Name is null
+                    ? (declared.Count > 1 ? "needs a Name: a network with several inputs takes each as a named argument of its forward" : null)
+                    : NamePolicy.FieldProblem(d.Name) ?? (Array.IndexOf(names, d.Name) >= 0 ? "is also a layer's name; inputs and layers are read by name, so each needs its own"
+                        : !seen.Add(d.Name) ? "names two inputs; give each its own name" : null);
+                if (why is not null) problems.Add(Problem.At(ProblemCode.InvalidOutput, at, "Name", d.Name ?? "[Input(" + string.Join(", ", d.Dims) + ")]", why));
+                if (k > 0 && d.Vocabulary != 0)
+                    problems.Add(Problem.At(ProblemCode.InvalidOutput, at, "Vocabulary", d.Name ?? "input", "is token ids; only the first input may be (one [Embedding] reads it)"));
+                for (int i = 0; i < d.Dims.Count; i++)
+                    if (k > 0 && d.Dims[i] < 1) problems.Add(Problem.At(ProblemCode.InvalidValue, at, NetworkSpec.InputParameterNames(d.Dims.Count)[i], "Input", NetworkSpec.InputParameterNames(d.Dims.Count)[i], d.Dims[i], "at least 1"));
+                string var = declared.Count == 1 && d.Name is null ? inputVar : d.Name ?? "input" + k;
+                result.Add(new InputModel(d.Name ?? "input", var, d.Dims.Select(v => (long)v).ToEquatableArray(), d.Vocabulary));
+            }
+            inputVar = result[0].Var;
+            return result;
+        }
+
+        /// <summary>
+        /// The network's outputs: the declared ones in order, with the main output (the last layer's value) first as
+        /// <c>out</c> when none of them is it; none when nothing is declared. Checks that an auxiliary output comes from
+        /// layers the main output does not need, and that every input and layer is needed by some output (DSL051).
+        /// </summary>
+        private static EquatableArray<OutputModel> Outputs(GraphBuilder builder, Value main, EquatableArray<LayerSpec> layers, string[] names, List<InputModel> inputs, List<Problem> problems)
+        {
+            var declared = builder.Outputs;
+            var body = builder.Body;
+            if (declared.Count == 0 && !builder.OwnVariables) return EquatableArray<OutputModel>.Empty;
+            var outputs = new List<OutputModel>(declared);
+            if (!declared.Any(o => o.Var == main.Var && !o.Auxiliary))
+            {
+                if (declared.FirstOrDefault(o => o.Name == MainOutput) is { } clash)
+                    problems.Add(Problem.At(ProblemCode.InvalidOutput, clash.Index, "name", MainOutput, "is the main output's name (the last layer's value) when no output declares it; choose another name"));
+                if (declared.Count > 0) outputs.Insert(0, new OutputModel(MainOutput, main.Var, main.Shape, false, 1, -1));
+            }
+            if (declared.FirstOrDefault(o => o.Var == main.Var && o.Auxiliary) is { } auxMain)
+                problems.Add(Problem.At(ProblemCode.InvalidOutput, auxMain.Index, "Auxiliary", auxMain.Name, "is the main output (the last layer's value), which is computed in both modes; remove Auxiliary"));
+            var needed = Liveness.Needed(body, outputs.Where(o => !o.Auxiliary).Select(o => o.Var).Append(main.Var), out var readInputs);
+            var defined = new HashSet<string>(body.Where((s, i) => needed[i]).Select(s => s.Output), StringComparer.Ordinal);
+            foreach (var aux in declared.Where(o => o.Auxiliary && o.Var != main.Var))
+            {
+                if (defined.Contains(aux.Var) || inputs.Any(i => i.Var == aux.Var))
+                    problems.Add(Problem.At(ProblemCode.InvalidOutput, aux.Index, "Auxiliary", aux.Name,
+                        "is Auxiliary (computed in training mode only), but the main output needs the value it returns; give it a head of its own that reads that value with From, and make the head's last layer the output"));
+            }
+            var all = Liveness.Needed(body, outputs.Select(o => o.Var).Append(main.Var), out var allInputs);
+            // A layer no output needs would be created, counted and saved, but never run: refused rather than ignored.
+            var used = new HashSet<string>(body.Where((s, i) => all[i] && s.Module is not null).Select(s => s.Module!), StringComparer.Ordinal);
+            for (int i = 0; i < body.Count; i++)
+            {
+                if (all[i] || body[i].Module is not { } module || used.Contains(module)) continue;
+                int index = Array.IndexOf(names, module);
+                problems.Add(Problem.At(ProblemCode.InvalidOutput, index >= 0 ? index : builder.Index, null, module,
+                    "is computed by no output's path: read it with From, [Merge] or [Output], or remove it"));
+                used.Add(module);
+            }
+            for (int k = 0; k < inputs.Count; k++)
+            {
+                if (allInputs.Contains(inputs[k].Var)) continue;
+                problems.Add(Problem.At(ProblemCode.InvalidOutput, inputs.Count == 1 ? Problem.InputAttribute : Problem.InputAttributeBase - k, null, inputs[k].Name,
+                    "is read by no layer; read it with From = \"" + inputs[k].Name + "\", or remove it"));
+            }
+            return outputs.ToEquatableArray();
+        }
+
+        /// <summary>The main output's name when no [Output] declares it (the key torchvision's segmentation models and IntermediateLayerGetter use).</summary>
+        public const string MainOutput = "out";
 
         /// <summary>How many repeated uses a build of the network makes (for <c>block_count</c>); problems are left to the real build.</summary>
         private static int CountRepeats(NetworkSpec spec, IReadOnlyList<LayerSpec> layers, string[] names, string flowVar, Dictionary<string, Blocks.BlockDecl> blocks, EquatableArray<long> input)

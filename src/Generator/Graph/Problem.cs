@@ -62,6 +62,12 @@ namespace Dsl.Generator.Graph
         InvalidTiedWeight,
         /// <summary>{0} layer, {1} kind, {2} the token input's shape.</summary>
         TokensNeedEmbedding,
+        /// <summary>{0} the argument that names it, {1} the name, {2} the names there are (nearest first) or why there are none.</summary>
+        UnknownValue,
+        /// <summary>{0} output (or input) name, {1} what is wrong and how to fix it.</summary>
+        InvalidOutput,
+        /// <summary>{0} merge, {1} merge kind, {2} first value, {3} its shape, {4} the value that does not fit, {5} its shape, {6} fix hint.</summary>
+        MergedShapesDiffer,
     }
 
     /// <summary>
@@ -79,6 +85,9 @@ namespace Dsl.Generator.Graph
 
         /// <summary>The first initialisation attribute (<c>[Init]</c>, <c>[InitPreset]</c>); the i-th is at <c>InitAttributeBase - i</c>.</summary>
         public const int InitAttributeBase = -100;
+
+        /// <summary>The first <c>[Input]</c> of a network with several; the i-th is at <c>InputAttributeBase - i</c>.</summary>
+        public const int InputAttributeBase = -200;
 
         /// <summary>
         /// Whether the class can still receive generated code: problems with the layers leave a stub module (so the

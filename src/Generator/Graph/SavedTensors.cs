@@ -23,6 +23,8 @@ namespace Dsl.Generator.Graph
             try
             {
                 var walk = new Walk(model.Root, model.InputVar);
+                // A network's other inputs arrive as tensors of their own.
+                foreach (var input in model.Inputs.Skip(1)) walk.RootInputs[input.Var] = walk.Fresh(input.Shape);
                 walk.Emit(model.Root, walk.Fresh(model.Root.Input));
                 return new SavedTensors(walk.Saved.Values.Sum(), walk.Statistics, walk.Indices, walk.FixedStatistics);
             }
@@ -50,6 +52,9 @@ namespace Dsl.Generator.Graph
 
             public readonly Dictionary<int, long> Saved = new();
             public long Statistics, Indices, FixedStatistics;
+
+            /// <summary>The network's inputs after the first, by variable.</summary>
+            public readonly Dictionary<string, Value> RootInputs = new(StringComparer.Ordinal);
 
             public Value Fresh(IEnumerable<long> shape)
             {
@@ -80,6 +85,7 @@ namespace Dsl.Generator.Graph
             {
                 // A block reads its input as "x"; the network's forward as its own input variable.
                 var values = new Dictionary<string, Value>(StringComparer.Ordinal) { ["x"] = x, [ReferenceEquals(node, _root) ? _rootInput : "x"] = x };
+                if (ReferenceEquals(node, _root)) foreach (var input in RootInputs) values[input.Key] = input.Value;
                 Value In(Step s, int i) => values[s.Inputs[i]];
                 GraphNode? Child(Step s) => node.Children.FirstOrDefault(c => c.Name == s.Module);
                 foreach (var step in node.Body)

@@ -11,6 +11,9 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal abstract record LayerSpec(string? Name)
     {
+        /// <summary>At a network's top level: the named value (an input or an earlier layer) the layer reads instead of the previous layer's output.</summary>
+        public string? From { get; init; }
+
         /// <summary>The attribute name as the user writes it, e.g. "Conv2d".</summary>
         public abstract string Kind { get; }
 

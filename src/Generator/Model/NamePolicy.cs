@@ -34,7 +34,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>Members every generated network declares (besides its layer fields and block classes).</summary>
         public static readonly string[] GeneratedMembers =
-            { "forward", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Info", "Summary", "Graph" };
+            { "forward", "InputShape", "OutputShape", "ParameterCount", "MultiplyAddCount", "Info", "Summary", "Graph", "Outputs", "ForwardOutputs" };
 
         /// <summary>
         /// The prefix of a numbered automatic layer name taken from a type's name (a block's <c>InvertedResidual</c> gives

@@ -6,6 +6,9 @@ namespace Dsl.Generator.Model
     /// <summary>Module naming convention of a network (mirrors <c>Dsl.NamingConvention</c>).</summary>
     internal enum Naming { D2L = 0, TorchVision = 1 }
 
+    /// <summary>One declared <c>[Input]</c>: its name (null: the default <c>input</c>), dimensions and vocabulary (0: real numbers).</summary>
+    internal sealed record InputDecl(string? Name, EquatableArray<int> Dims, int Vocabulary);
+
     /// <summary>A type that contains the network class (for nested declarations).</summary>
     internal sealed record ContainingType(string Keyword, string Name);
 
@@ -24,7 +27,8 @@ namespace Dsl.Generator.Model
         EquatableArray<string> UserMembers = default,
         EquatableArray<Blocks.BlockDecl> Blocks = default,
         EquatableArray<Init.InitDecl> Init = default,
-        int Vocabulary = 0)
+        int Vocabulary = 0,
+        EquatableArray<InputDecl> Inputs = default)
     {
         /// <summary>The name a parameterless constructor the user declared appears under in <see cref="UserMembers"/>.</summary>
         public const string Constructor = ".ctor";
@@ -45,6 +49,9 @@ namespace Dsl.Generator.Model
             2 => new[] { "channels", "length" },
             _ => new[] { "channels", "height", "width" },
         };
+
+        /// <summary>Whether the network has more than one input (then every input has a name and the forward takes them all).</summary>
+        public bool SeveralInputs => Inputs.Count > 1;
 
         public string FullName => (Namespace is null ? "" : Namespace + ".")
             + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName;

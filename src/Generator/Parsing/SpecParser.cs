@@ -69,9 +69,12 @@ namespace Dsl.Generator.Parsing
                 // An attribute the registry does not know stays in place (so every index still locates its attribute)
                 // and is reported by the graph builder: never a silently missing network.
                 var reader = new Layers.AttributeReader(attribute, type);
-                layers.Add(Layers.LayerRegistry.Readers.TryGetValue(attribute.AttributeClass!.Name, out var read)
+                var layer = Layers.LayerRegistry.Readers.TryGetValue(attribute.AttributeClass!.Name, out var read)
                     ? read(reader)
-                    : new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name));
+                    : new UnknownLayerSpec(null, AttributeDisplayName(attribute), type.Name);
+                if (layer is BackboneSpec backbone) layer = ReadBackbone(backbone, attribute, cancellationToken);
+                // From reads a named value of the top level; inside a block the block's reader refuses it.
+                layers.Add(reader.Raw.NamedValue("From")?.Value is string from ? layer with { From = from } : layer);
                 foreach (var error in reader.Errors.Take(1))
                     problems.Add(Problem.At(ProblemCode.InvalidBlock, i, new Blocks.ArgumentSite(null, -1, error.Argument, error.Start, error.Length).Encode(), type.Name, "[" + reader.Raw.Display + "] " + error.Message)
                         with { Fix = error.Replacement });
@@ -83,6 +86,7 @@ namespace Dsl.Generator.Parsing
                 containing.Insert(0, new ContainingType(t.IsRecord ? "record" : t.TypeKind == TypeKind.Struct ? "struct" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name));
             }
 
+            var inputs = attributes.Where(IsInputAttribute).Select(ReadInput).ToEquatableArray();
             var inputArgs = new Layers.AttributeReader(input);
             int inputRank = System.Math.Max(1, System.Math.Min(3, input.ConstructorArguments.Length));
             var spec = new NetworkSpec(
@@ -92,12 +96,62 @@ namespace Dsl.Generator.Parsing
                 Accessibility(type.DeclaredAccessibility),
                 Enumerable.Range(0, inputRank).Select(i => inputArgs.Int(i)).ToEquatableArray(),
                 layers.ToEquatableArray(),
-                ReadNaming(attributes),
+                // A backbone's layers keep its names (its state_dict keys): without a [Naming] of its own, the network takes the backbone's.
+                attributes.Any(IsNamingAttribute) ? ReadNaming(attributes)
+                    : layerAttributes.Select(BackboneNetwork).FirstOrDefault(n => n is not null) is { } backboneNetwork ? ReadNaming(backboneNetwork.GetAttributes()) : ReadNaming(attributes),
                 UserMembers(type),
-                Blocks.BlockReader.Reachable(layerAttributes, type, cancellationToken),
+                Blocks.BlockReader.Reachable(layerAttributes.AddRange(BackboneAttributes(layerAttributes)), type, cancellationToken),
                 Init.InitRules.Read(attributes),
-                inputArgs.Named("Vocabulary", 0));
+                inputArgs.Named("Vocabulary", 0),
+                inputs);
             return new ParseResult(spec, problems.ToEquatableArray());
+        }
+
+        /// <summary>One [Input]: its name, dimensions (one to three) and vocabulary.</summary>
+        private static InputDecl ReadInput(AttributeData input)
+        {
+            var args = new Layers.AttributeReader(input);
+            int rank = System.Math.Max(1, System.Math.Min(3, input.ConstructorArguments.Length));
+            return new InputDecl(args.Raw.NamedValue("Name")?.Value as string, Enumerable.Range(0, rank).Select(i => args.Int(i)).ToEquatableArray(), args.Named("Vocabulary", 0));
+        }
+
+        /// <summary>The network a [Backbone&lt;T&gt;] names, if the attribute is one.</summary>
+        private static INamedTypeSymbol? BackboneNetwork(AttributeData attribute) =>
+            attribute.AttributeClass is { IsGenericType: true, Name: BackboneSpec.AttributeName, TypeArguments.Length: 1 } c ? c.TypeArguments[0] as INamedTypeSymbol : null;
+
+        /// <summary>The layer attributes of the networks the backbones name (so the blocks they use are read too).</summary>
+        private static IEnumerable<AttributeData> BackboneAttributes(ImmutableArray<AttributeData> layers) =>
+            layers.Select(BackboneNetwork).Where(n => n is not null).SelectMany(n => LayerAttributes(n!));
+
+        /// <summary>
+        /// [Backbone&lt;T&gt;]: T's layers up to Until, read as T's parser reads them and named as T names them (its naming
+        /// convention); T's own [Output]s are not taken. Why they cannot be taken is the spec's problem.
+        /// </summary>
+        private static BackboneSpec ReadBackbone(BackboneSpec spec, AttributeData attribute, CancellationToken cancellationToken)
+        {
+            var network = BackboneNetwork(attribute);
+            if (network is null) return spec with { Problem = "a network class" };
+            spec = spec with { Network = network.Name };
+            var attributes = network.GetAttributes();
+            if (!attributes.Any(IsInputAttribute)) return spec with { Problem = "a network class with [Input]; " + network.Name + " has none" };
+            var own = LayerAttributes(network);
+            if (own.Any(a => BackboneNetwork(a) is not null)) return spec with { Problem = "a network declared with its own layers; " + network.Name + " takes a backbone itself" };
+            if (own.Any(HasErrors)) return spec with { Problem = "a network without errors" };
+            var layers = new List<LayerSpec>();
+            foreach (var a in own)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var reader = new Layers.AttributeReader(a, network);
+                if (!Layers.LayerRegistry.Readers.TryGetValue(a.AttributeClass!.Name, out var read) || reader.Errors.Count > 0) return spec with { Problem = "a network without errors" };
+                var layer = read(reader);
+                layers.Add(reader.Raw.NamedValue("From")?.Value is string from ? layer with { From = from } : layer);
+            }
+            var names = Graph.NetworkGraph.ResolveNames(layers.ToEquatableArray(), new List<Problem>(), ReadNaming(attributes), network.Name);
+            int until = spec.Until is null ? layers.Count - 1 : System.Array.IndexOf(names, spec.Until);
+            if (until < 0)
+                return spec with { Problem = $"a network with a layer named '{spec.Until}' (Until); {network.Name}'s layers: {string.Join(", ", names.Where((n, i) => layers[i] is not OutputSpec))}" };
+            var keep = Enumerable.Range(0, until + 1).Where(i => layers[i] is not OutputSpec).ToArray();
+            return spec with { Layers = keep.Select(i => layers[i]).ToEquatableArray(), Names = keep.Select(i => names[i]).ToEquatableArray() };
         }
 
         private static void CheckDeclaration(INamedTypeSymbol type, AttributeData input, ImmutableArray<AttributeData> layers, List<Problem> problems, CancellationToken cancellationToken)

@@ -65,10 +65,32 @@ namespace Dsl.Runtime.Diagrams
                 throw new ArgumentOutOfRangeException(nameof(depth), depth, "The depth is 1 (the parts declared on the network) or more (their children, ...).");
             var d = new NetworkDiagram(graph, depth);
             var root = graph.Root;
-            d._nodes.Add(new DiagramNode(InputId, DiagramNodeKind.Input, "input", null, 0, null));
-            var result = d.Expand(root, new Value(InputId, root.Input), 0, null);
-            d._nodes.Add(new DiagramNode(OutputId, DiagramNodeKind.Output, "output", null, 0, null));
-            d.Connect(result, OutputId);
+            // Several inputs and declared outputs: one node each, labelled with its name.
+            var seeds = new Dictionary<string, Value>(StringComparer.Ordinal);
+            if (graph.Inputs.Count > 1)
+                foreach (var input in graph.Inputs)
+                {
+                    d._nodes.Add(new DiagramNode(InputId + ":" + input.Name, DiagramNodeKind.Input, input.Name, null, 0, null));
+                    seeds[input.Var] = new Value(InputId + ":" + input.Name, input.Shape);
+                }
+            else
+            {
+                d._nodes.Add(new DiagramNode(InputId, DiagramNodeKind.Input, "input", null, 0, null));
+                seeds[root.InputVar!] = new Value(InputId, root.Input);
+            }
+            var values = d.Forward(root, seeds, 0, null);
+            Value Result(string var) => values.TryGetValue(var, out var v) ? v
+                : throw new FormatException($"Network graph of {root.Describe()}: the network returns '{var}', which no step writes.");
+            if (!graph.HasOutputs)
+            {
+                d._nodes.Add(new DiagramNode(OutputId, DiagramNodeKind.Output, "output", null, 0, null));
+                d.Connect(Result(root.Result!), OutputId);
+            }
+            else foreach (var output in graph.Outputs)
+            {
+                d._nodes.Add(new DiagramNode(OutputId + ":" + output.Name, DiagramNodeKind.Output, output.Name + (output.Auxiliary ? " (training)" : ""), null, 0, null));
+                d.Connect(Result(output.Var), OutputId + ":" + output.Name);
+            }
             return d;
         }
 
@@ -98,7 +120,14 @@ namespace Dsl.Runtime.Diagrams
                 foreach (var child in module.Children) x = Place(child, x, level + 1, cluster);
                 return x;
             }
-            var values = new Dictionary<string, Value> { [module.InputVar!] = input };
+            var values = Forward(module, new Dictionary<string, Value> { [module.InputVar!] = input }, level, cluster);
+            return values.TryGetValue(module.Result!, out var result) ? result
+                : throw new FormatException($"Network graph of {module.Describe()}: a step reads '{module.Result}' before any step writes it.");
+        }
+
+        // A block's forward from the values it starts with; every value it writes, by name.
+        private Dictionary<string, Value> Forward(GraphNode module, Dictionary<string, Value> values, int level, string? cluster)
+        {
             Value Get(string name) => values.TryGetValue(name, out var v) ? v
                 : throw new FormatException($"Network graph of {module.Describe()}: a step reads '{name}' before any step writes it.");
             foreach (var step in module.Body)
@@ -118,7 +147,7 @@ namespace Dsl.Runtime.Diagrams
                         break;
                 }
             }
-            return Get(module.Result!);
+            return values;
         }
 
         private Value Op(GraphStep step, Value[] inputs, GraphNode block, string? cluster)

@@ -15,8 +15,11 @@ namespace Dsl.Runtime.Graph
         /// <summary>The graph format version this reader understands.</summary>
         public const int SupportedFormat = 1;
 
-        private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules, long vocabulary = 0)
+        private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules, long vocabulary,
+            IReadOnlyList<GraphInput> inputs, IReadOnlyList<GraphOutput> outputs)
         {
+            Inputs = inputs.Count > 0 ? inputs : new[] { new GraphInput("input", root.InputVar ?? "input", root.Input) };
+            Outputs = outputs;
             Name = name;
             Root = root;
             AnySize = anySize;
@@ -35,6 +38,15 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>The network's class name.</summary>
         public string Name { get; }
+
+        /// <summary>The inputs in the forward's order: one (named <c>input</c>) unless the network declares several.</summary>
+        public IReadOnlyList<GraphInput> Inputs { get; }
+
+        /// <summary>The declared outputs, the main one (the root's result) among them; empty: one output, the root's result.</summary>
+        public IReadOnlyList<GraphOutput> Outputs { get; }
+
+        /// <summary>Whether the network has declared outputs (then its forward's result is the main one of them).</summary>
+        public bool HasOutputs => Outputs.Count > 0;
 
         /// <summary>The network itself (path <c>""</c>), a block whose body is the network's forward.</summary>
         public GraphNode Root { get; }
@@ -81,7 +93,9 @@ namespace Dsl.Runtime.Graph
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
                 return new NetworkGraph(top.GetProperty("name").GetString()!, GraphNode.Read(top.GetProperty("root")),
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
-                    top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0);
+                    top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
+                    top.TryGetProperty("inputs", out var inputs) ? inputs.EnumerateArray().Select(GraphInput.Read).ToArray() : Array.Empty<GraphInput>(),
+                    top.TryGetProperty("outputs", out var outputs) ? outputs.EnumerateArray().Select(GraphOutput.Read).ToArray() : Array.Empty<GraphOutput>());
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
@@ -332,7 +346,8 @@ namespace Dsl.Runtime.Graph
 
     /// <summary>One step of a block's forward: <c>{op, out, module?, in, flag?}</c> (docs/graph-format.md).</summary>
     /// <remarks><see cref="Param"/>: the block's own tensor that a <c>param_add</c>, <c>param_prepend</c> or <c>param_mul</c> step uses.</remarks>
-    public sealed record GraphStep(GraphOp Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag, string? Param = null)
+    /// <remarks><see cref="Training"/>: a step of the network's own forward that only auxiliary outputs need; it runs in training mode only.</remarks>
+    public sealed record GraphStep(GraphOp Op, string Out, string? Module, IReadOnlyList<string> In, string? Flag, string? Param = null, bool Training = false)
     {
         internal static GraphStep Read(JsonElement e) => new(
             GraphOps.Parse(e.GetProperty("op").GetString()!),
@@ -340,7 +355,31 @@ namespace Dsl.Runtime.Graph
             e.TryGetProperty("module", out var m) ? m.GetString() : null,
             e.GetProperty("in").EnumerateArray().Select(i => i.GetString()!).ToArray(),
             e.TryGetProperty("flag", out var f) ? f.GetString() : null,
-            e.TryGetProperty("param", out var p) ? p.GetString() : null);
+            e.TryGetProperty("param", out var p) ? p.GetString() : null,
+            e.TryGetProperty("training", out var t) && t.GetBoolean());
+    }
+
+    /// <summary>One input of a network with several (<c>inputs</c>): its name, the root's variable holding it and its per-sample shape.</summary>
+    public sealed record GraphInput(string Name, string Var, IReadOnlyList<long> Shape)
+    {
+        internal static GraphInput Read(JsonElement e) => new(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("var").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray());
+    }
+
+    /// <summary>
+    /// One declared output (<c>outputs</c>): its name, the root's value it returns, its per-sample shape, whether it is
+    /// computed in training mode only and the weight of its loss (0: not trained against the target; the main output's is 1).
+    /// </summary>
+    public sealed record GraphOutput(string Name, string Var, IReadOnlyList<long> Shape, bool Auxiliary, double LossWeight)
+    {
+        internal static GraphOutput Read(JsonElement e) => new(
+            e.GetProperty("name").GetString()!,
+            e.GetProperty("var").GetString()!,
+            e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+            e.TryGetProperty("auxiliary", out var a) && a.GetBoolean(),
+            e.TryGetProperty("lossWeight", out var w) ? w.GetDouble() : 0);
     }
 
     /// <summary>A learned tensor of a module itself: <c>{name, shape, init, std?, value?, channels?}</c> (docs/graph-format.md).</summary>

@@ -61,13 +61,27 @@ namespace Dsl.Runtime.Onnx
         internal static ModelProto Build(NetworkGraph graph, IReadOnlyDictionary<string, Tensor> stateDict)
         {
             var root = graph.Root;
-            var builder = new OnnxGraphBuilder(stateDict, new[] { InputName, OutputName });
-            var result = new GraphWalker(builder).Emit(root, new Value(InputName));
-            builder.RenameOutput(result.Name, OutputName);
+            // Several inputs or declared outputs: the model's inputs and outputs are named as the network's (an auxiliary
+            // output is left out: the model computes the eval-mode forward, where it does not exist).
+            bool severalInputs = graph.Inputs.Count > 1;
+            var inputNames = severalInputs ? graph.Inputs.Select(i => i.Name).ToArray() : new[] { InputName };
+            var outputs = graph.HasOutputs ? graph.Outputs.Where(o => !o.Auxiliary).ToArray() : Array.Empty<GraphOutput>();
+            var outputNames = graph.HasOutputs ? outputs.Select(o => o.Name).ToArray() : new[] { OutputName };
+            var builder = new OnnxGraphBuilder(stateDict, inputNames.Concat(outputNames));
+            var walker = new GraphWalker(builder);
+            var seeds = severalInputs
+                ? graph.Inputs.ToDictionary(i => i.Var, i => new Value(i.Name), StringComparer.Ordinal)
+                : new Dictionary<string, Value>(StringComparer.Ordinal) { [root.InputVar ?? InputName] = new Value(InputName) };
+            var values = walker.Forward(root, seeds);
+            if (!graph.HasOutputs) builder.RenameOutput(Result(root, values).Name, OutputName);
+            // Each output through an Identity of its name: two outputs may be one value, or an input.
+            else foreach (var o in outputs) builder.AddNamed("Identity", o.Name, new[] { Result(root, values, o.Var).Name });
 
             // Every weight must be in the graph: an unused one means the module and its graph disagree, and the model
             // would silently compute something else. num_batches_tracked only counts training steps (see docs/onnx.md).
-            var unused = stateDict.Keys.Where(k => !IsTrainingCounter(k)).Except(builder.UsedKeys).ToArray();
+            // The layers only auxiliary outputs call are not in the eval-mode model.
+            var trainingOnly = root.Body.Where(s => s.Training && s.Module is not null).Select(s => s.Module + ".").ToArray();
+            var unused = stateDict.Keys.Where(k => !IsTrainingCounter(k) && !trainingOnly.Any(p => k.StartsWith(p, StringComparison.Ordinal))).Except(builder.UsedKeys).ToArray();
             if (unused.Length > 0)
                 throw new ArgumentException($"The weights of {graph.Name} include {string.Join(", ", unused.Take(5))}{(unused.Length > 5 ? ", ..." : "")}, which its graph does not use: the module does not match the graph.");
 
@@ -82,8 +96,10 @@ namespace Dsl.Runtime.Onnx
             }
             else
             {
-                onnxGraph.Input.Add(TensorValue(InputName, root.Input));
-                onnxGraph.Output.Add(TensorValue(OutputName, root.Output));
+                if (severalInputs) foreach (var i in graph.Inputs) onnxGraph.Input.Add(TensorValue(i.Name, i.Shape));
+                else onnxGraph.Input.Add(TensorValue(InputName, root.Input));
+                if (graph.HasOutputs) foreach (var o in outputs) onnxGraph.Output.Add(TensorValue(o.Name, o.Shape));
+                else onnxGraph.Output.Add(TensorValue(OutputName, root.Output));
             }
 
             var model = new ModelProto
@@ -98,6 +114,11 @@ namespace Dsl.Runtime.Onnx
             model.MetadataProps.Add(new StringStringEntryProto { Key = "network", Value = graph.Name });
             return model;
         }
+
+        /// <summary>The value the root's forward returns as <paramref name="var"/> (default: its result).</summary>
+        private static Value Result(GraphNode root, IReadOnlyDictionary<string, Value> values, string? var = null) =>
+            values.TryGetValue(var ?? root.Result ?? "", out var v) ? v
+                : throw new OnnxExportException(root.Path, root.Module, $"the network returns '{var ?? root.Result}', which no step wrote.");
 
         /// <summary>Whether the state_dict entry is BatchNorm's step counter, which inference never reads.</summary>
         internal static bool IsTrainingCounter(string key) => key == "num_batches_tracked" || key.EndsWith(".num_batches_tracked", StringComparison.Ordinal);
@@ -171,7 +192,17 @@ namespace Dsl.Runtime.Onnx
             {
                 if (node.InputVar is null || node.Result is null)
                     throw new OnnxExportException(node.Path, node.Module, "the graph gives this block no body (its forward).");
-                var values = new Dictionary<string, Value>(StringComparer.Ordinal) { [node.InputVar] = input };
+                var values = Forward(node, new Dictionary<string, Value>(StringComparer.Ordinal) { [node.InputVar] = input });
+                return values.TryGetValue(node.Result, out var result) ? result
+                    : throw new OnnxExportException(node.Path, node.Module, $"the block returns '{node.Result}', which no step wrote.");
+            }
+
+            /// <summary>
+            /// The block's forward from the values it starts with (its input; a network's inputs), every value it writes by
+            /// name. Steps only auxiliary outputs need are training-mode steps: the model is the eval-mode forward.
+            /// </summary>
+            public Dictionary<string, Value> Forward(GraphNode node, Dictionary<string, Value> values)
+            {
                 Value Read(GraphStep step, int i) =>
                     step.In.Count > i && values.TryGetValue(step.In[i], out var v) ? v
                         : throw new OnnxExportException(node.Path, node.Module, $"step '{GraphOps.Name(step.Op)}' reads '{(step.In.Count > i ? step.In[i] : "?")}', which no earlier step wrote.");
@@ -179,7 +210,7 @@ namespace Dsl.Runtime.Onnx
                     node.Child(step.Module ?? "") ?? throw new OnnxExportException(node.Path, node.Module, $"step '{GraphOps.Name(step.Op)}' calls '{step.Module}', which is not a child of the block.");
                 string Hint(string what) => node.Path.Length == 0 ? what : node.Path + "." + what;
 
-                foreach (var step in node.Body)
+                foreach (var step in node.Body.Where(s => !s.Training))
                 {
                     switch (step.Op)
                     {
@@ -230,8 +261,7 @@ namespace Dsl.Runtime.Onnx
                             throw new OnnxExportException(node.Path, node.Module, $"its forward uses step '{GraphOps.Name(step.Op)}', which the exporter does not know (known: {string.Join(", ", GraphOps.Names)}).");
                     }
                 }
-                return values.TryGetValue(node.Result, out var result) ? result
-                    : throw new OnnxExportException(node.Path, node.Module, $"the block returns '{node.Result}', which no step wrote.");
+                return values;
             }
         }
     }

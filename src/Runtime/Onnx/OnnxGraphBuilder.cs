@@ -60,6 +60,15 @@ namespace Dsl.Runtime.Onnx
             return key;
         }
 
+        /// <summary>Adds node <paramref name="opType"/> whose output is exactly <paramref name="name"/> (a reserved name: a graph output).</summary>
+        public void AddNamed(string opType, string name, IEnumerable<string> inputs)
+        {
+            var node = new NodeProto { OpType = opType, Name = name };
+            node.Input.AddRange(inputs);
+            node.Output.Add(name);
+            Nodes.Add(node);
+        }
+
         /// <summary>Renames the value <paramref name="from"/> (a node output) to <paramref name="to"/>, e.g. the graph's output.</summary>
         public void RenameOutput(string from, string to)
         {

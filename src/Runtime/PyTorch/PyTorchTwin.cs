@@ -160,8 +160,10 @@ namespace Dsl.Runtime.PyTorch
                 string name = _className;
                 var sb = new StringBuilder();
                 sb.Append("\"\"\"PyTorch twin of the Dsl network ").Append(name).Append(".\n\n");
-                sb.Append(name).Append("() builds the declared network: input ").Append(Dims(_info.InputShape.ToArray()))
-                  .Append(", output ").Append(Dims(_info.OutputShape.ToArray())).Append(", ")
+                sb.Append(name).Append("() builds the declared network: ")
+                  .Append(_graph.Inputs.Count > 1 ? "inputs " + string.Join(", ", _graph.Inputs.Select(i => i.Name + " " + Dims(i.Shape.ToArray()))) : "input " + Dims(_info.InputShape.ToArray()))
+                  .Append(_graph.HasOutputs ? ", outputs (a dict) " + string.Join(", ", _graph.Outputs.Select(o => o.Name + " " + Dims(o.Shape.ToArray()) + (o.Auxiliary ? " (training only)" : "")))
+                      : ", output " + Dims(_info.OutputShape.ToArray())).Append(", ")
                   .Append(_info.TotalParameters.ToString("N0", CultureInfo.InvariantCulture)).Append(" parameters.\n");
                 sb.Append("Its modules, state_dict keys and forward are those of the .NET class ").Append(name).Append(", so weights\n");
                 sb.Append("move between the two as safetensors files (train.py writes them; Dsl.Runtime's PyTorchCheckpoint\n");
@@ -171,6 +173,8 @@ namespace Dsl.Runtime.PyTorch
                 bool helpers = _graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && PyTorchLayers.NeedTorchAndMath.Contains(n.Module));
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
                 if (init || helpers) sb.Append(init ? "import math\nimport re\n\n" : "import math\n\n");
+                // Declared outputs: the forward returns a dict of them.
+                if (_graph.HasOutputs) sb.Append("from typing import Dict\n\n");
                 var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)
                     .Concat(_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding) ? new[] { PyTorchLayers.KeyPaddingHelper } : Array.Empty<string>())).ToList();
                 if (UsesTorch() || init || helpers || helperClasses.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
@@ -181,6 +185,18 @@ namespace Dsl.Runtime.PyTorch
                     sb.Append("\n\n").Append(helper);
                 if (init) sb.Append("\n\n").Append(PyTorchInit.Helper);
                 return sb.ToString();
+            }
+
+            /// <summary>Consecutive steps of the same mode (training only or not), in order.</summary>
+            private static IEnumerable<List<GraphStep>> Runs(IReadOnlyList<GraphStep> steps)
+            {
+                for (int i = 0; i < steps.Count;)
+                {
+                    int end = i;
+                    while (end < steps.Count && steps[end].Training == steps[i].Training) end++;
+                    yield return steps.Skip(i).Take(end - i).ToList();
+                    i = end;
+                }
             }
 
             /// <summary>Whether the forward or the construction calls <c>torch.</c> (concatenation, learned tensors).</summary>
@@ -243,6 +259,20 @@ namespace Dsl.Runtime.PyTorch
                 // Token ids are in [0, vocabulary): the input's type and range (train.py checks its tokenizer against it).
                 if (_graph.IsTokens) w.Append(Indent).Append("vocabulary = ").Append(_graph.Vocabulary.ToString(CultureInfo.InvariantCulture)).Append('\n');
                 w.Append('\n');
+                if (_graph.Inputs.Count > 1)
+                {
+                    w.Append(Indent).Append("# The forward's inputs, in order (train.py trains networks of one input).\n");
+                    w.Append(Indent).Append("input_names = (").Append(string.Join(", ", _graph.Inputs.Select(i => PythonText.String(i.Name)))).Append(")\n\n");
+                }
+                if (_graph.HasOutputs)
+                {
+                    // What train.py (as the .NET trainer) trains: the main output, plus each weighted output's loss times its weight.
+                    var main = _graph.Outputs.First(o => o.Var == root.Result);
+                    w.Append(Indent).Append("# forward returns a dict of the outputs; train.py adds each weighted output's loss to the main one's.\n");
+                    w.Append(Indent).Append("main_output = ").Append(PythonText.String(main.Name)).Append('\n');
+                    w.Append(Indent).Append("loss_weights = {").Append(string.Join(", ", _graph.Outputs.Where(o => o != main && o.LossWeight != 0)
+                        .Select(o => PythonText.String(o.Name) + ": " + PythonFloat(o.LossWeight)))).Append("}\n\n");
+                }
                 w.Append(Indent).Append("def __init__(self) -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
@@ -255,9 +285,23 @@ namespace Dsl.Runtime.PyTorch
                     w.Append(Indent).Append(Indent).Append("KeyPadding.connect_all(self)\n");
                 PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
-                w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> Tensor:\n");
                 string two = Indent + Indent;
-                if (_graph.IsTokens)
+                bool outputs = _graph.HasOutputs;
+                string returns = outputs ? "Dict[str, Tensor]" : "Tensor";
+                if (_graph.Inputs.Count > 1)
+                {
+                    // Several inputs: each a named argument, checked against its declared shape.
+                    w.Append(Indent).Append("def forward(self, ").Append(string.Join(", ", _graph.Inputs.Select(i => i.Var + ": Tensor"))).Append(") -> ").Append(returns).Append(":\n");
+                    foreach (var i in _graph.Inputs)
+                    {
+                        w.Append(two).Append("if ").Append(i.Var).Append(".shape[1:] != ").Append(Tuple(i.Shape.ToArray())).Append(":\n");
+                        w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input '").Append(i.Name).Append("' of shape ")
+                         .Append(Dims(i.Shape.ToArray())).Append(", got {list(").Append(i.Var).Append(".shape)}\")\n");
+                    }
+                }
+                else w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> ").Append(returns).Append(":\n");
+                if (_graph.Inputs.Count > 1) { }
+                else if (_graph.IsTokens)
                 {
                     // Token ids [N, L]: L the declared length, or with anySize at most it.
                     long length = _info.InputShape[0];
@@ -280,8 +324,31 @@ namespace Dsl.Runtime.PyTorch
                     w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input of shape ")
                      .Append(Dims(_info.InputShape.ToArray())).Append(", got {list(").Append(root.InputVar).Append(".shape)}\")\n");
                 }
-                WriteSteps(w, root.Body, _ => 1, 1);
-                w.Append(two).Append("return ").Append(root.Result).Append('\n');
+                if (!outputs)
+                {
+                    WriteSteps(w, root.Body, _ => 1, 1);
+                    w.Append(two).Append("return ").Append(root.Result).Append('\n');
+                    return w.ToString();
+                }
+                // Declared outputs: a dict of them in declaration order (torchvision's IntermediateLayerGetter and segmentation
+                // models); the steps only auxiliary outputs need run in training mode only, and those outputs are left out in eval.
+                foreach (var run in Runs(root.Body))
+                {
+                    if (run[0].Training)
+                    {
+                        w.Append(two).Append("if self.training:\n");
+                        WriteSteps(w, run, _ => 1, 1, indent: two + Indent);
+                    }
+                    else WriteSteps(w, run, _ => 1, 1);
+                }
+                w.Append(two).Append("result: Dict[str, Tensor] = {}\n");
+                foreach (var o in _graph.Outputs)
+                {
+                    string line = $"result[{PythonText.String(o.Name)}] = {o.Var}";
+                    if (o.Auxiliary) w.Append(two).Append("if self.training:\n").Append(two).Append(Indent).Append(line).Append('\n');
+                    else w.Append(two).Append(line).Append('\n');
+                }
+                w.Append(two).Append("return result\n");
                 return w.ToString();
             }
 
@@ -384,9 +451,9 @@ namespace Dsl.Runtime.PyTorch
             /// The forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
             /// a module exists: an optional call is a plain call (all), a test for None (some) or the pass-through (none).
             /// </summary>
-            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses, Func<string, string?>? flagOf = null)
+            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses, Func<string, string?>? flagOf = null, string? indent = null)
             {
-                string two = Indent + Indent;
+                string two = indent ?? Indent + Indent;
                 foreach (var step in steps)
                 {
                     // A merge under a flag of the class's plan.

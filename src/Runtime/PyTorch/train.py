@@ -1434,7 +1434,11 @@ def load_network(model_file, class_name):
         class_name = names[0]
     if not hasattr(module, class_name):
         raise SystemExit(f"error: {model_file} defines no class {class_name}")
-    return getattr(module, class_name)
+    network = getattr(module, class_name)
+    inputs = getattr(network, "input_names", ("input",))
+    if len(inputs) != 1:
+        raise SystemExit(f"error: {class_name} takes {len(inputs)} inputs ({', '.join(inputs)}); train.py trains networks of one input")
+    return network
 
 
 def run_epoch(model, loader, task, prepare, device, optimize=None):
@@ -1446,8 +1450,19 @@ def run_epoch(model, loader, task, prepare, device, optimize=None):
             fail(batch.message)
         x, y = batch
         x, y = prepare(x.to(device)), y.to(device)
-        out = model(x).float()
-        loss = task.loss(out, y)
+        y_hat = model(x)
+        if isinstance(y_hat, dict):
+            # Declared outputs: the main output's loss plus each weighted one's (auxiliary heads, present in training mode
+            # only), as the .NET trainer and torchvision's reference scripts train them; statistics are the main output's.
+            net = getattr(model, "module", model)
+            out = y_hat[net.main_output].float()
+            loss = task.loss(out, y)
+            for name, weight in net.loss_weights.items():
+                if optimize is not None and name in y_hat:
+                    loss = loss + weight * task.loss(y_hat[name].float(), y)
+        else:
+            out = y_hat.float()
+            loss = task.loss(out, y)
         if optimize is not None:
             optimize(loss)
         with torch.no_grad():

@@ -253,9 +253,22 @@ namespace Dsl.Runtime.Training
             var x = device?.PrepareInput(batch.X) ?? batch.X;
             var y = batch.Y.to(x.device);
             training?.Optimizer.zero_grad();
-            var output = model.call(x);
-            if (output.dtype != ScalarType.Float32) output = output.to_type(ScalarType.Float32);
-            var loss = task.Loss(output, y);
+            Tensor output, loss;
+            if (training is not null && WeightedOutputs(model) is { } weighted)
+            {
+                // Declared outputs with loss weights (auxiliary classifiers, a segmentation model's aux head): the main output's
+                // loss plus each weighted one's, as torchvision's reference scripts train them; statistics are the main output's.
+                var outputs = ((IMultiOutputNetwork)model).ForwardOutputs(x);
+                output = Float32(outputs[weighted.Main]!);
+                loss = task.Loss(output, y);
+                foreach (var (name, weight) in weighted.Others)
+                    if (outputs[name] is { } other) loss = loss + task.Loss(Float32(other), y) * weight;
+            }
+            else
+            {
+                output = Float32(model.call(x));
+                loss = task.Loss(output, y);
+            }
             if (training is { Scaler: { } scaler })
             {
                 scaler.ScaleLoss(loss).backward();
@@ -273,6 +286,19 @@ namespace Dsl.Runtime.Training
             }
             using (torch.no_grad())
                 return (loss.detach().mul(batch.Size), task.Statistics(output.detach(), y));
+        }
+
+        private static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to_type(ScalarType.Float32);
+
+        /// <summary>
+        /// The main output's name and the other outputs trained against the target with their weights (<see cref="OutputAttribute.LossWeight"/>),
+        /// or null when the model has none (then training uses its forward alone).
+        /// </summary>
+        internal static (string Main, (string Name, double Weight)[] Others)? WeightedOutputs(nn.Module model)
+        {
+            if (model is not (IMultiOutputNetwork and IDeclaredNetwork { Info: var info })) return null;
+            var others = info.Outputs.Where(o => !o.Main && o.LossWeight != 0).Select(o => (o.Name, o.LossWeight)).ToArray();
+            return others.Length == 0 ? null : (info.Outputs.First(o => o.Main).Name, others);
         }
 
         /// <summary>
