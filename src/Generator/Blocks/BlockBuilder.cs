@@ -278,7 +278,10 @@ namespace Dsl.Generator.Blocks
                 {
                     if (!parallel)
                     {
+                        int first = b.ChildCount;
                         x = spec.Build(b, layerNames[i], x);
+                        // A Sequential's items are matched between uses by the layer they come from (BlockGeneralizer).
+                        if (b.IsSequential) b.Declare(first, layer, decl.Layers[layer].When is not null);
                         continue;
                     }
                     // A parallel branch: applied to the block's input, its output kept in a value of its own.

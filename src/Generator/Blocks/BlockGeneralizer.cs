@@ -29,26 +29,31 @@ namespace Dsl.Generator.Blocks
             var added = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
             var tensorChannels = new Dictionary<(string Path, string Tensor), string>();
             var mergeFlags = new Dictionary<string, string>(System.StringComparer.Ordinal);
-            foreach (var group in blocks.GroupBy(Structure).Where(g => g.Count() > 1))
+            var itemFlags = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            foreach (var uses in blocks.GroupBy(Structure).SelectMany(Agreeing).Where(g => g.Count > 1))
             {
-                var uses = group.ToList();
-                // The argument positions inside the block (not inside the blocks it contains, which are classes of their own).
+                // The argument positions inside the block (not inside the blocks it contains, which are classes of their own),
+                // by place: an item some uses lack shifts the keys of the items after it, so items are placed by their layer.
                 // Arguments written as C# of their own (Upsample's double[] scale, its mode) stay literals: uses that differ there get classes of their own.
-                var positions = Owned(uses[0]).SelectMany(n => n.Args.Where(a => a.Param is null && a.Code is null).Select(a => (Relative: Relative(uses[0], n), a.Name))).ToList();
-                var synthetic = new List<(string Param, string Type, string Relative, string Arg)>();
-                foreach (var (relative, arg) in positions)
+                var places = uses.Select(u => Places(u).ToList()).ToList();
+                var at = places.Select(p => p.ToDictionary(x => x.Place, x => x.Node, System.StringComparer.Ordinal)).ToList();
+                var positions = places.SelectMany(p => p).SelectMany(x => x.Node.Args.Where(a => a.Param is null && a.Code is null).Select(a => (x.Place, a.Name))).Distinct().ToList();
+                var synthetic = new List<(string Param, string Type, string Place, string Arg)>();
+                foreach (var (place, arg) in positions)
                 {
-                    var values = uses.Select(u => ArgValue(u, relative, arg)).ToList();
+                    // The uses that have the module: an optional item's values are compared where it exists.
+                    var present = Enumerable.Range(0, uses.Count).Where(u => at[u].ContainsKey(place)).ToList();
+                    var values = present.Select(u => ArgValue(at[u][place], arg)).ToList();
                     if (values.Distinct().Count() == 1 || values.Any(v => v is null)) continue;
                     string? param = uses[0].Params.Select(p => p.Name)
-                        .FirstOrDefault(p => uses.Select(u => u.Params.First(q => q.Name == p).Value).SequenceEqual(values))
-                        ?? synthetic.Where(x => uses.Select(u => ArgValue(u, x.Relative, x.Arg)).SequenceEqual(values)).Select(x => x.Param).FirstOrDefault();
+                        .FirstOrDefault(p => present.Select(u => uses[u].Params.First(q => q.Name == p).Value).SequenceEqual(values))
+                        ?? synthetic.Where(x => present.Select(u => at[u].TryGetValue(x.Place, out var n) ? ArgValue(n, x.Arg) : null).SequenceEqual(values)).Select(x => x.Param).FirstOrDefault();
                     if (param is null)
                     {
-                        param = ParamName(relative, arg, uses[0]);
-                        synthetic.Add((param, Type(values[0]!), relative, arg));
+                        param = Unique(ParamName(place, arg), uses[0], synthetic.Select(x => x.Param));
+                        synthetic.Add((param, Type(values[0]!), place, arg));
                     }
-                    foreach (var use in uses) args[(Join(use.Path, relative), arg)] = param;
+                    foreach (int u in present) args[(at[u][place].Path, arg)] = param;
                 }
                 // A tensor whose first dimension differs takes it from the parameter with the same values (a layer scale's channels).
                 foreach (var tensor in uses[0].Tensors)
@@ -61,15 +66,34 @@ namespace Dsl.Generator.Blocks
                     foreach (var use in uses) tensorChannels[(use.Path, tensor.Name)] = param;
                 }
                 var extra = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
-                foreach (var use in uses)
-                    extra[use.Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type, ArgValue(use, p.Relative, p.Arg)!)).ToList();
+                // A value of a module some uses lack: those uses pass the value of the first use that has it (the class ignores it).
+                for (int u = 0; u < uses.Count; u++)
+                {
+                    var own = at[u];
+                    extra[uses[u].Path] = synthetic.Select(p => new BlockParam(p.Param, p.Type,
+                        ArgValue(own.TryGetValue(p.Place, out var n) ? n : at.First(a => a.ContainsKey(p.Place))[p.Place], p.Arg)!)).ToList();
+                }
+                var taken = synthetic.Select(p => p.Param).ToList();
+                // Items of a Sequential that only some uses have (a layer with When): one class that adds them under a flag,
+                // as torchvision's InvertedResidual appends the expansion only when expand_ratio != 1.
+                foreach (var item in places.SelectMany(p => p).Where(x => x.Node.Conditional && IsItemPlace(x.Place)).Select(x => x.Place).Distinct().ToList())
+                {
+                    var present = at.Select(a => a.ContainsKey(item)).ToList();
+                    if (present.All(p => p)) continue;
+                    string flag = Unique(Dsl.Names.PythonNames.Sanitize("has_" + item.Replace(".@", "_")), uses[0], taken);
+                    taken.Add(flag);
+                    for (int u = 0; u < uses.Count; u++)
+                    {
+                        extra[uses[u].Path].Add(new BlockParam(flag, "bool", present[u] ? "true" : "false"));
+                        if (present[u]) itemFlags[at[u][item].Path] = flag;
+                    }
+                }
                 // Uses whose merge holds and uses whose merge does not (MergeWhen): one class that merges under a flag, as
                 // torchvision's InvertedResidual keeps use_res_connect.
                 var merging = uses.Select(u => MergeStep(u) is not null).ToList();
                 if (merging.Distinct().Count() > 1)
                 {
-                    string flag = MergeFlag;
-                    while (uses[0].Params.Any(p => p.Name == flag) || synthetic.Any(p => p.Param == flag)) flag += "_";
+                    string flag = Unique(MergeFlag, uses[0], taken);
                     for (int u = 0; u < uses.Count; u++)
                     {
                         extra[uses[u].Path].Add(new BlockParam(flag, "bool", merging[u] ? "true" : "false"));
@@ -78,7 +102,7 @@ namespace Dsl.Generator.Blocks
                 }
                 foreach (var pair in extra.Where(e => e.Value.Count > 0)) added[pair.Key] = pair.Value;
             }
-            return args.Count == 0 && tensorChannels.Count == 0 && added.Count == 0 ? root : Rewrite(root, args, added, tensorChannels, mergeFlags);
+            return args.Count == 0 && tensorChannels.Count == 0 && added.Count == 0 ? root : Rewrite(root, args, added, tensorChannels, mergeFlags, itemFlags);
         }
 
         private static IEnumerable<GraphNode> Walk(GraphNode node)
@@ -87,23 +111,48 @@ namespace Dsl.Generator.Blocks
             foreach (var d in node.Descendants()) yield return d;
         }
 
-        /// <summary>The modules a block builds itself: its children and the Sequentials' contents, not the contents of blocks inside it.</summary>
-        private static IEnumerable<GraphNode> Owned(GraphNode block)
+        /// <summary>
+        /// The modules a block builds itself (its children and the Sequentials' contents, not the contents of blocks inside
+        /// it), each with its place in the block: its path below the block, where the items of an aligned Sequential are
+        /// named by the layer they come from (<c>conv.@1.0</c>: the first module of the item that layer 1 built).
+        /// </summary>
+        private static IEnumerable<(string Place, GraphNode Node)> Places(GraphNode block)
         {
             foreach (var child in block.Children)
             {
-                yield return child;
-                if (child.Form == NodeForm.Sequential)
-                    foreach (var n in Owned(child)) yield return n;
+                if (!Aligned(child))
+                {
+                    foreach (var p in Within(child.Name, child)) yield return p;
+                    continue;
+                }
+                yield return (child.Name, child);
+                foreach (var item in child.Children)
+                    foreach (var p in Within(child.Name + ".@" + item.Declared.ToString(CultureInfo.InvariantCulture), item)) yield return p;
             }
         }
 
-        private static string Relative(GraphNode block, GraphNode node) => node.Path.Substring(block.Path.Length + 1);
+        private static IEnumerable<(string Place, GraphNode Node)> Within(string place, GraphNode node)
+        {
+            yield return (place, node);
+            if (node.Form != NodeForm.Sequential) yield break;
+            foreach (var child in node.Children)
+                foreach (var p in Within(place + "." + child.Name, child)) yield return p;
+        }
 
-        private static string Join(string path, string relative) => path + "." + relative;
+        /// <summary>An item of an aligned Sequential (<c>conv.@0</c>), not a module inside one.</summary>
+        private static bool IsItemPlace(string place) => place.IndexOf(".@", System.StringComparison.Ordinal) is int i && i > 0 && place.IndexOf('.', i + 2) < 0;
 
-        private static string? ArgValue(GraphNode block, string relative, string arg) =>
-            Owned(block).FirstOrDefault(n => Relative(block, n) == relative)?.Args.FirstOrDefault(a => a.Name == arg)?.Value;
+        /// <summary>
+        /// A block's Sequential (its Body) whose items are keyed 0, 1, ... by position and come from distinct layers of the
+        /// block: uses whose items differ in a layer with When can share a class that builds the items in order, each
+        /// optional one under a flag, and numbers them as it goes (nn.Sequential's keys, as torchvision's layers.append).
+        /// </summary>
+        public static bool Aligned(GraphNode node) =>
+            node.Form == NodeForm.Sequential && node.Children.Count > 0
+            && node.Children.Select((c, i) => c.Declared >= 0 && c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok)
+            && node.Children.Select(c => c.Declared).Distinct().Count() == node.Children.Count;
+
+        private static string? ArgValue(GraphNode node, string arg) => node.Args.FirstOrDefault(a => a.Name == arg)?.Value;
 
         /// <summary>The name of the flag a class takes when some of its uses merge and others do not (torchvision's <c>use_res_connect</c>).</summary>
         public const string MergeFlag = "merge";
@@ -120,18 +169,50 @@ namespace Dsl.Generator.Blocks
         private static string Structure(GraphNode block) =>
             block.ModuleType + "|" + string.Join(";", block.Body.Where(s => s != MergeStep(block)).Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
             + "|" + string.Join(",", block.Params.Select(p => p.Name))
-            + "|" + string.Join(";", block.Children.Select(ChildStructure))
+            + "|" + string.Join(";", block.Children.Select(c => Aligned(c)
+                // Matched by layer; the items of a layer with When are compared among the uses that have them (Agreeing).
+                ? c.Name + ":A[" + string.Join(";", c.Children.Where(i => !i.Conditional).Select(ItemStructure)) + "]"
+                : ChildStructure(c)))
             // The block's own tensors (a layer scale, a position embedding): name, rank and initialisation; the sizes may differ.
             + "|" + string.Join(";", block.Tensors.Select(t => t.Name + "/" + t.Shape.Count + "/" + t.InitName + "/" + Literal.Of(t.Std) + "/" + Literal.Of(t.Fill)));
 
-        private static string ChildStructure(GraphNode node) => node.Form switch
+        private static string ItemStructure(GraphNode item) => "@" + item.Declared.ToString(CultureInfo.InvariantCulture) + ":" + Shape(item);
+
+        /// <summary>
+        /// Splits a group of uses with the same structure where the items of a layer with When differ between uses that
+        /// have them: uses that share a class agree on every optional item either has.
+        /// </summary>
+        private static IEnumerable<List<GraphNode>> Agreeing(IEnumerable<GraphNode> group)
+        {
+            var parts = new List<(Dictionary<string, string> Items, List<GraphNode> Uses)>();
+            foreach (var use in group)
+            {
+                var items = use.Children.Where(Aligned)
+                    .SelectMany(c => c.Children.Where(i => i.Conditional).Select(i => (Key: c.Name + ItemStructure(i).Split(':')[0], Value: ItemStructure(i))))
+                    .ToList();
+                int index = parts.FindIndex(p => items.All(i => !p.Items.TryGetValue(i.Key, out var known) || known == i.Value));
+                if (index < 0)
+                {
+                    parts.Add((new Dictionary<string, string>(System.StringComparer.Ordinal), new List<GraphNode>()));
+                    index = parts.Count - 1;
+                }
+                parts[index].Uses.Add(use);
+                foreach (var (key, value) in items) parts[index].Items[key] = value;
+            }
+            return parts.Select(p => p.Uses);
+        }
+
+        private static string ChildStructure(GraphNode node) => node.Name + ":" + Shape(node);
+
+        /// <summary>A module's kind and construction as far as uses sharing a class must agree on it (not its name).</summary>
+        private static string Shape(GraphNode node) => node.Form switch
         {
             // Argument names only: a value that is the layer's default in some uses (stride 1) and not in others (stride 2)
             // is a value that differs, hence a constructor argument, as torchvision's InvertedResidual takes its stride.
-            NodeForm.Leaf => node.Name + ":" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name)) + ")",
-            NodeForm.Sequential => node.Name + ":[" + string.Join(";", node.Children.Select(ChildStructure)) + "]",
+            NodeForm.Leaf => node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name)) + ")",
+            NodeForm.Sequential => "[" + string.Join(";", node.Children.Select(ChildStructure)) + "]",
             // A block inside is built by its own class: the same class with the same values.
-            _ => node.Name + ":" + Values(node),
+            _ => Values(node),
         };
 
         private static string Values(GraphNode node) =>
@@ -142,12 +223,16 @@ namespace Dsl.Generator.Blocks
 
         /// <summary>
         /// conv.1.0 + out_channels -> p_conv_1_0_out_channels (a C# and Python identifier: a Sequential child's name, any
-        /// text, has its other characters replaced by '_').
+        /// text, has its other characters replaced by '_'; an aligned Sequential's item is named by its layer, conv.@0 -> conv_0).
         /// </summary>
-        private static string ParamName(string relative, string arg, GraphNode block)
+        private static string ParamName(string place, string arg) =>
+            Dsl.Names.PythonNames.Sanitize("p_" + place.Replace(".@", "_").Replace('.', '_') + "_" + arg);
+
+        /// <summary><paramref name="name"/>, with '_' appended until no block parameter and no name already given has it.</summary>
+        private static string Unique(string name, GraphNode block, IEnumerable<string> taken)
         {
-            string name = Dsl.Names.PythonNames.Sanitize("p_" + relative.Replace('.', '_') + "_" + arg);
-            while (block.Params.Any(p => p.Name == name)) name += "_";
+            var names = new HashSet<string>(block.Params.Select(p => p.Name).Concat(taken), System.StringComparer.Ordinal);
+            while (names.Contains(name)) name += "_";
             return name;
         }
 
@@ -157,15 +242,15 @@ namespace Dsl.Generator.Blocks
             : "double";
 
         private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added,
-            Dictionary<(string Path, string Tensor), string> tensorChannels, Dictionary<string, string> mergeFlags)
+            Dictionary<(string Path, string Tensor), string> tensorChannels, Dictionary<string, string> mergeFlags, Dictionary<string, string> itemFlags)
         {
             var body = mergeFlags.TryGetValue(node.Path, out var flag) && MergeStep(node) is { } merge
                 ? node.Body.Select(s => s == merge ? s with { Flag = flag } : s).ToEquatableArray() : node.Body;
             var tensors = node.Tensors.Select(t => tensorChannels.TryGetValue((node.Path, t.Name), out var c) ? t with { Channels = c } : t).ToEquatableArray();
             var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
             var newParams = added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra).ToEquatableArray() : node.Params;
-            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags)).ToEquatableArray();
-            return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors, Body = body };
+            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags, itemFlags)).ToEquatableArray();
+            return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors, Body = body, Flag = itemFlags.TryGetValue(node.Path, out var item) ? item : node.Flag };
         }
     }
 }

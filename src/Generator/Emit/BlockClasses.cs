@@ -80,8 +80,24 @@ namespace Dsl.Generator.Emit
             return _presence.TryGetValue(name, out int n) ? n : 0;
         }
 
-        /// <summary>The submodule <paramref name="name"/> of the first use that has it.</summary>
-        public GraphNode Child(string name) => Instances.SelectMany(i => i.Children).First(c => c.Name == name);
+        private readonly Dictionary<string, GraphNode> _child = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// The submodule <paramref name="name"/> of the first use that has it; a Sequential with optional items has every
+        /// item any use has, in layer order (each optional one with its flag).
+        /// </summary>
+        public GraphNode Child(string name)
+        {
+            if (_child.TryGetValue(name, out var known)) return known;
+            var all = Instances.SelectMany(i => i.Children).Where(c => c.Name == name).ToList();
+            var child = all[0];
+            if (all.Any(c => c.Form == NodeForm.Sequential && c.Children.Any(i => i.Flag is not null)))
+                child = child with { Children = all.SelectMany(c => c.Children).GroupBy(i => i.Declared).OrderBy(g => g.Key).Select(g => g.First()).ToEquatableArray() };
+            return _child[name] = child;
+        }
+
+        /// <summary>Whether the submodule <paramref name="name"/> is a Sequential whose items are built one by one, some under a flag.</summary>
+        public bool HasOptionalItems(string name) => Child(name) is { Form: NodeForm.Sequential } child && child.Children.Any(i => i.Flag is not null);
 
         /// <summary>A submodule's type, with its output shape when every use has the same.</summary>
         public string DescribeChild(string name)
@@ -105,7 +121,7 @@ namespace Dsl.Generator.Emit
         // A parameter is referenced by the structure, which every use shares: looking at the first use that has each
         // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
-            Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param))
+            Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param) || n.Flag == param)
             || Instances.Any(i => i.Body.Any(s => s.Flag == param))
             || First.Tensors.Any(t => t.Channels == param);
     }
@@ -152,7 +168,7 @@ namespace Dsl.Generator.Emit
                 if (!Compatible(candidate, node)) continue;
                 candidate.Instances.Add(node);
                 Merge(candidate.Children, node.Children.Select(c => c.Name).ToList());
-                foreach (var child in node.Children) candidate.ChildSignatures[child.Name] = Signature(child);
+                foreach (var (key, signature) in Signatures(node)) candidate.ChildSignatures[key] = signature;
                 _byPath[node.Path] = candidate;
                 return;
             }
@@ -161,7 +177,7 @@ namespace Dsl.Generator.Emit
             string name = node.ModuleType;
             for (int n = 2; reserved.Contains(name) || IsMember(node, name) || Classes.Any(c => c.Name == name); n++) name = node.ModuleType + n;
             var created = new BlockClass(name, node);
-            foreach (var child in node.Children) created.ChildSignatures[child.Name] = Signature(child);
+            foreach (var (key, signature) in Signatures(node)) created.ChildSignatures[key] = signature;
             Classes.Add(created);
             _byPath[node.Path] = created;
         }
@@ -177,9 +193,9 @@ namespace Dsl.Generator.Emit
             // The same tensors; a first dimension given by a block parameter (BlockGeneralizer) may differ between uses.
             if (!first.Tensors.Select(t => t.Signature).SequenceEqual(node.Tensors.Select(t => t.Signature))) return false;
             if (!first.Params.Select(p => p.Name).SequenceEqual(node.Params.Select(p => p.Name))) return false;
-            foreach (var child in node.Children)
+            foreach (var (key, signature) in Signatures(node))
             {
-                if (c.ChildSignatures.TryGetValue(child.Name, out var known) && known != Signature(child)) return false;
+                if (c.ChildSignatures.TryGetValue(key, out var known) && known != signature) return false;
             }
             // A module that some uses lack needs the flag that decides it.
             foreach (var step in first.Body.Where(s => s.Op == StepOp.OptionalCall && s.Flag is null))
@@ -202,6 +218,27 @@ namespace Dsl.Generator.Emit
                 if (union.Contains(names[i])) continue;
                 int at = i == 0 ? 0 : union.IndexOf(names[i - 1]) + 1;
                 union.Insert(at, names[i]);
+            }
+        }
+
+        /// <summary>
+        /// The signature of each submodule, by name; a block's Sequential whose items are numbered by position
+        /// (<see cref="Blocks.BlockGeneralizer.Aligned"/>) is its items by layer, each optional one (<see cref="GraphNode.Flag"/>)
+        /// apart (<c>conv/@0</c>), so uses that lack one share the class with uses that have it.
+        /// </summary>
+        private IEnumerable<(string Key, string Signature)> Signatures(GraphNode node)
+        {
+            foreach (var child in node.Children)
+            {
+                if (!Blocks.BlockGeneralizer.Aligned(child))
+                {
+                    yield return (child.Name, Signature(child));
+                    continue;
+                }
+                string Item(GraphNode i) => "@" + i.Declared.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                yield return (child.Name, "S:" + child.Type + "[" + string.Join(";", child.Children.Where(i => i.Flag is null).Select(i => Item(i) + ":" + Signature(i))) + "]");
+                foreach (var item in child.Children.Where(i => i.Flag is not null))
+                    yield return (child.Name + "/" + Item(item), "?" + item.Flag + ":" + Signature(item));
             }
         }
 

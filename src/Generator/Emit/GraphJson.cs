@@ -37,7 +37,9 @@ namespace Dsl.Generator.Emit
             return json.ToString();
         }
 
-        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, int depth, string? rootInput = null)
+        /// <param name="declared">Whether to write the node's layer: an item of a block class's Sequential with optional items.</param>
+        /// <param name="items">Whether to write the layer of each child: this is such a Sequential.</param>
+        private static void Node(StringBuilder json, GraphNode node, BlockClasses classes, int depth, string? rootInput = null, bool declared = false, bool items = false)
         {
             bool root = rootInput is not null;
             json.Append(' ', 2 * depth).Append("{\"name\":").Append(Str(node.Name))
@@ -52,6 +54,9 @@ namespace Dsl.Generator.Emit
                 json.Append(",\"class\":").Append(Str(blockClass.Name))
                     .Append(",\"classArgs\":{").Append(string.Join(",", blockClass.Varying.Select(p => Str(p.Name) + ":" + BlockClass.Value(node, p.Name)))).Append('}');
             }
+            // The item's layer in the class's plan: the twin builds the class's Sequential from its uses' items by layer.
+            if (declared) json.Append(",\"layer\":").Append(Literal.Of(node.Declared));
+            if (node.Flag is not null) json.Append(",\"flag\":").Append(Str(node.Flag));
             json.Append(",\"input\":[").Append(string.Join(",", node.Input)).Append("],\"output\":[").Append(string.Join(",", node.Output)).Append(']')
                 .Append(",\"parameters\":").Append(Literal.Of(node.Parameters));
             if (node.Form == NodeForm.Leaf)
@@ -71,7 +76,9 @@ namespace Dsl.Generator.Emit
                 for (int i = 0; i < node.Children.Count; i++)
                 {
                     json.Append(i > 0 ? ",\n" : "\n");
-                    Node(json, node.Children[i], classes, depth + 1);
+                    var child = node.Children[i];
+                    bool optional = node.Form == NodeForm.Block && !root && child.Form == NodeForm.Sequential && classes.Of(node).HasOptionalItems(child.Name);
+                    Node(json, child, classes, depth + 1, declared: items, items: optional);
                 }
                 json.Append(']');
             }

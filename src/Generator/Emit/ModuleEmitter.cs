@@ -268,6 +268,23 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>
+        /// A block class's Sequential with optional items, built one item at a time (each optional one under its flag) as
+        /// torchvision's <c>layers.append</c>: <c>append</c> keys each item by its position, as the uses' own keys are.
+        /// </summary>
+        private static void WriteItems(CodeWriter w, GraphNode sequential, Context context)
+        {
+            string field = NamePolicy.IndexField(sequential.Name);
+            w.Line($"{field} = {Nn}.Sequential();");
+            foreach (var item in sequential.Children)
+            {
+                string expression = Create(item, context, "");
+                string? flag = item.Flag is not null && context.Parameters.TryGetValue(item.Flag, out var v) ? v : null;
+                var lines = ((flag is null ? "" : $"if ({flag}) ") + $"{field}.append({expression});").Split('\n');
+                foreach (var line in lines) w.Line(line);
+            }
+        }
+
+        /// <summary>
         /// Assignments (a module only some uses have is created under its flag), then registration in order (the
         /// state_dict order), then initialisations such as zero-initialised BatchNorm scales.
         /// </summary>
@@ -276,6 +293,11 @@ namespace Dsl.Generator.Emit
             var list = children.ToList();
             foreach (var child in list)
             {
+                if (child.Form == NodeForm.Sequential && child.Children.Any(i => i.Flag is not null))
+                {
+                    WriteItems(w, child, context);
+                    continue;
+                }
                 string expression = Create(child, context, "");
                 if (!always(child))
                 {

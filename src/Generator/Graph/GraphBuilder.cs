@@ -409,6 +409,15 @@ namespace Dsl.Generator.Graph
             return AddComposite(block, NodeForm.Block, type, moduleType, x, result, doc, into);
         }
 
+        /// <summary>How many children this module has so far.</summary>
+        public int ChildCount => _children.Count;
+
+        /// <summary>Marks the children added since <paramref name="from"/> as built from the block's layer <paramref name="layer"/>.</summary>
+        public void Declare(int from, int layer, bool conditional)
+        {
+            for (int i = from; i < _children.Count; i++) _children[i] = _children[i] with { Declared = layer, Conditional = conditional };
+        }
+
         /// <summary>Adds the finished Sequential <paramref name="sequential"/> (children run in order) and calls it.</summary>
         public Value EndSequential(GraphBuilder sequential, string type, Value x, Value result, string? doc = null, string? into = null)
         {

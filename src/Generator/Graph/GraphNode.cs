@@ -82,6 +82,11 @@ namespace Dsl.Generator.Graph
     /// with <c>new T()</c>; its output is the declared contract. <see cref="Size"/>: how a leaf's output follows its input's
     /// spatial size. <see cref="OwnModule"/>: the leaf's module is one of this library's (namespace <c>Dsl.Layers</c>,
     /// created with <c>new</c>) where TorchSharp has none with the same keys.
+    /// A Sequential item built from a user block's layer knows that layer (<see cref="Declared"/>, its index among the
+    /// block's attributes) and whether the layer has a <c>When</c> (<see cref="Conditional"/>): uses of the block whose
+    /// Sequential lacks an item that others have are matched item by item through it, so the keys (0, 1, ... by
+    /// position) may shift. <see cref="Flag"/>: the bool constructor argument of the block class under which such an
+    /// item exists (<see cref="Blocks.BlockGeneralizer"/>).
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -105,7 +110,10 @@ namespace Dsl.Generator.Graph
         string? CustomType = null,
         SizeRule Size = SizeRule.Dependent,
         bool OwnModule = false,
-        string? CustomAccess = null)
+        string? CustomAccess = null,
+        int Declared = -1,
+        bool Conditional = false,
+        string? Flag = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

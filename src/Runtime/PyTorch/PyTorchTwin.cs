@@ -73,7 +73,19 @@ namespace Dsl.Runtime.PyTorch
 
             public int Presence(string child) => Uses.Count(u => u.Children.Any(c => c.Name == child));
 
+            /// <summary>The submodule <paramref name="name"/> of the first use that has it.</summary>
             public GraphNode Child(string name) => Uses.SelectMany(u => u.Children).First(c => c.Name == name);
+
+            /// <summary>
+            /// The items of the class's Sequential <paramref name="name"/> when the plan builds it item by item (some items
+            /// under a flag): every item any use has, in layer order; null for a Sequential built whole.
+            /// </summary>
+            public IReadOnlyList<GraphNode>? Items(string name)
+            {
+                var all = Uses.SelectMany(u => u.Children).Where(c => c.Name == name && c.Form == NodeForm.Sequential).ToList();
+                if (!all.Any(c => c.Children.Any(i => i.Flag is not null))) return null;
+                return all.SelectMany(c => c.Children).GroupBy(i => i.Layer).OrderBy(g => g.Key).Select(g => g.First()).ToList();
+            }
 
 
             /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
@@ -233,7 +245,8 @@ namespace Dsl.Runtime.PyTorch
                 Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
                 WriteTensors(w, first.Tensors, names);
                 WriteConstruction(w, children, Always, variable, module =>
-                    flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null);
+                    flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null,
+                    kind.Items, flag => names.TryGetValue(flag, out var v) ? v : null);
                 // A merge only some uses make: the forward reads the flag (torchvision's InvertedResidual keeps use_res_connect).
                 foreach (var flag in kind.Body.Where(s => s.Op != GraphOp.OptionalCall && s.Flag is not null).Select(s => s.Flag!).Distinct())
                     if (names.TryGetValue(flag, out var v)) w.Append(Indent).Append(Indent).Append("self.").Append(v).Append(" = ").Append(v).Append('\n');
@@ -389,11 +402,17 @@ namespace Dsl.Runtime.PyTorch
             /// order); a child only some uses have is created under its flag; then zero-initialised BatchNorm scales.
             /// </summary>
             private void WriteConstruction(StringBuilder w, IReadOnlyList<GraphNode> children, Func<GraphNode, bool> always,
-                Func<GraphArg, string?> variable, Func<string, string?> flagOf)
+                Func<GraphArg, string?> variable, Func<string, string?> flagOf,
+                Func<string, IReadOnlyList<GraphNode>?>? itemsOf = null, Func<string, string?>? argument = null)
             {
                 string two = Indent + Indent;
                 foreach (var child in children)
                 {
+                    if (itemsOf?.Invoke(child.Name) is { } items)
+                    {
+                        WriteItems(w, child.Name, items, variable, argument!);
+                        continue;
+                    }
                     string expression = Create(child, variable, two, $"{two}self.{child.Name} = ".Length);
                     if (!always(child))
                     {
@@ -409,6 +428,24 @@ namespace Dsl.Runtime.PyTorch
                     if (always(child)) w.Append(two).Append("nn.init.zeros_(").Append(Self(child.Name)).Append(".weight)\n");
                     else w.Append(two).Append("if ").Append(Self(child.Name)).Append(" is not None:\n")
                           .Append(two).Append(Indent).Append("nn.init.zeros_(").Append(Self(child.Name)).Append(".weight)\n");
+                }
+            }
+
+            /// <summary>
+            /// A Sequential of the class's plan built item by item, as torchvision's <c>layers.append</c>: an optional item
+            /// under its flag; <c>append</c> keys each item by its position, as the uses' own keys are.
+            /// </summary>
+            private void WriteItems(StringBuilder w, string name, IReadOnlyList<GraphNode> items, Func<GraphArg, string?> variable, Func<string, string?> argument)
+            {
+                string two = Indent + Indent;
+                w.Append(two).Append("self.").Append(name).Append(" = nn.Sequential()\n");
+                foreach (var item in items)
+                {
+                    string? flag = item.Flag is null ? null : argument(item.Flag);
+                    string indent = flag is null ? two : two + Indent;
+                    if (flag is not null) w.Append(two).Append("if ").Append(flag).Append(":\n");
+                    string head = $"self.{name}.append(";
+                    w.Append(indent).Append(head).Append(Create(item, variable, indent, indent.Length + head.Length)).Append(")\n");
                 }
             }
 

@@ -1,0 +1,81 @@
+using System;
+using System.Linq;
+using System.Text.RegularExpressions;
+using ResNetSample;
+using Xunit;
+
+namespace Dsl.Generator.Tests.Blocks
+{
+    /// <summary>
+    /// The block-class plan of the catalogue's torchvision networks, as users meet it: the nested classes a network's
+    /// generated module has for each block kind and the constructor parameters they take, against torchvision's own
+    /// classes (one class per kind, its values as <c>__init__</c> arguments). Uses that differ in values, in a merge
+    /// that holds or not (<c>merge</c>, torchvision's <c>use_res_connect</c>) or in an optional Sequential item
+    /// (<c>has_conv_0</c>, torchvision's <c>if expand_ratio != 1: layers.append(...)</c>) share one class.
+    /// </summary>
+    public sealed class BlockPlanTests
+    {
+        /// <summary>The generated classes of <paramref name="kind"/> nested in <paramref name="network"/>: the kind's class and its numbered variants.</summary>
+        private static Type[] Classes(Type network, string kind) =>
+            network.GetNestedTypes().Where(t => Regex.IsMatch(t.Name, "^" + Regex.Escape(kind) + "[0-9]*$") && typeof(TorchSharp.torch.nn.Module).IsAssignableFrom(t)).ToArray();
+
+        private static string Parameters(Type blockClass) =>
+            string.Join(", ", blockClass.GetConstructors().Single().GetParameters().Select(p => p.Name));
+
+        public static TheoryData<Type, string, int, string> OneClassPerKind => new()
+        {
+            // torchvision InvertedResidual(inp, oup, stride, expand_ratio): the expansion only when expand_ratio != 1,
+            // the residual only when stride == 1 and inp == oup.
+            { typeof(MobileNetV2), "InvertedResidualModule", 1, "inChannels, outChannels, stride, hidden, has_conv_0, merge" },
+            // torchvision BasicBlock / Bottleneck(inplanes, planes, stride, downsample, groups, base_width, dilation).
+            { typeof(ResNet18), "BasicBlock", 1, "inChannels, channels, stride, projection" },
+            { typeof(ResNet34), "BasicBlock", 1, "inChannels, channels, stride, projection" },
+            { typeof(ResNet50), "BottleneckBlock", 1, "inChannels, width, outChannels, stride, projection" },
+            { typeof(ResNeXt50_32x4d), "BottleneckBlock", 1, "inChannels, width, outChannels, stride, projection" },
+            { typeof(FcnResNet50), "BottleneckBlock", 1, "inChannels, width, outChannels, stride, dilation, projection" },
+            // torchvision _DenseLayer(num_input_features, growth_rate, bn_size, ...): growth and bn_size are the same in every use.
+            { typeof(DenseNet121), "DenseNetLayerModule", 1, "inChannels" },
+            // torchvision CNBlock(dim, layer_scale, stochastic_depth_prob): the dimension, the depth's drop probability and the MLP's width.
+            { typeof(ConvNeXtTiny), "CNBlockModule", 1, "inChannels, sd, p_block_3_outputSize" },
+            // torchvision SqueezeExcitation(input_channels, squeeze_channels).
+            { typeof(MobileNetV3Large), "SqueezeExcitationModule", 1, "inChannels, squeeze" },
+        };
+
+        [Theory]
+        [MemberData(nameof(OneClassPerKind))]
+        public void A_block_kind_is_one_class_whose_arguments_are_what_differs(Type network, string kind, int classes, string parameters)
+        {
+            var found = Classes(network, kind);
+            Assert.True(found.Length == classes, $"{network.Name}: {found.Length} classes of {kind} ({string.Join(", ", found.Select(t => t.Name))}), torchvision has {classes}");
+            Assert.Equal(parameters, Parameters(found[0]));
+        }
+
+        [Fact]
+        public void MobileNetV2s_inverted_residuals_with_and_without_expansion_are_one_class()
+        {
+            // features.1 (expand ratio 1: conv.0 is the depthwise) and features.2 (conv.0 expands) share the class.
+            using var net = new MobileNetV2();
+            var features = net.features;
+            var children = features.named_children().ToDictionary(c => c.name, c => c.module);
+            var type = Classes(typeof(MobileNetV2), "InvertedResidualModule").Single();
+            Assert.IsType(type, children["1"]);
+            Assert.IsType(type, children["2"]);
+            Assert.Equal(new[] { "0", "1", "2" }, ((TorchSharp.torch.nn.Module)children["1"]).named_children().Single().module.named_children().Select(c => c.name));
+            Assert.Equal(new[] { "0", "1", "2", "3" }, ((TorchSharp.torch.nn.Module)children["2"]).named_children().Single().module.named_children().Select(c => c.name));
+        }
+
+        /// <summary>
+        /// Where the plan is still finer than torchvision's: the activation (ReLU or Hardswish, a module kind) is
+        /// structure, not a value, and a block inside a class is built with its own values as literals, so uses whose
+        /// squeeze-and-excitation widths differ get classes of their own. The counts state the plan as it is, against
+        /// torchvision's one class, so a change to it shows here.
+        /// </summary>
+        [Theory]
+        [InlineData(typeof(MobileNetV3Large), "MobileNetV3BlockModule", 5)]
+        [InlineData(typeof(EfficientNetB0), "MBConvModule", 12)]
+        public void Blocks_with_different_activations_or_nested_values_are_several_classes(Type network, string kind, int classes)
+        {
+            Assert.Equal(classes, Classes(network, kind).Length);
+        }
+    }
+}
