@@ -11,32 +11,22 @@ namespace Dsl.Generator.Blocks
     /// innermost argument responsible, following a parameter passed on by name (<c>[Use&lt;Inner&gt;("stride")]</c>)
     /// out to where its value is written, at any depth; and it names the chain of uses for messages.
     /// </summary>
-    internal sealed class BlockScope
+    /// <param name="path">The module path of the use (<c>features.3</c>).</param>
+    internal sealed class BlockScope(BlockScope? parent, BlockDecl decl, UseSpec use, string path, IReadOnlyDictionary<string, Number> names, string[] bound)
     {
-        public BlockScope(BlockScope? parent, BlockDecl decl, UseSpec use, string path, IReadOnlyDictionary<string, Number> names, string[] bound)
-        {
-            Parent = parent;
-            Decl = decl;
-            Use = use;
-            Path = path;
-            Names = names;
-            _bound = bound;
-            _useLayer = parent?.Layer ?? -1;
-        }
+        private readonly string[] _bound = bound;
+        private readonly int _useLayer = parent?.Layer ?? -1;
 
-        private readonly string[] _bound;
-        private readonly int _useLayer;
+        public BlockScope? Parent { get; } = parent;
 
-        public BlockScope? Parent { get; }
+        public BlockDecl Decl { get; } = decl;
 
-        public BlockDecl Decl { get; }
-
-        public UseSpec Use { get; }
+        public UseSpec Use { get; } = use;
 
         /// <summary>The module path of the use (<c>features.3</c>).</summary>
-        public string Path { get; }
+        public string Path { get; } = path;
 
-        public IReadOnlyDictionary<string, Number> Names { get; }
+        public IReadOnlyDictionary<string, Number> Names { get; } = names;
 
         /// <summary>The index of the block's layer attribute being read or built.</summary>
         public int Layer { get; set; } = -1;

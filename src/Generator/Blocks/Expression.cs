@@ -132,18 +132,8 @@ namespace Dsl.Generator.Blocks
     }
 
     /// <summary>A piece of a longer text: what it says (trimmed) and where it starts in that text.</summary>
-    internal readonly struct Segment
+    internal readonly record struct Segment(string Text, int Start)
     {
-        public Segment(string text, int start)
-        {
-            Text = text;
-            Start = start;
-        }
-
-        public string Text { get; }
-
-        public int Start { get; }
-
         public static Segment Trimmed(string text, int from, int to)
         {
             while (from < to && char.IsWhiteSpace(text[from])) from++;

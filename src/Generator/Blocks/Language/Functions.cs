@@ -5,34 +5,13 @@ using System.Linq;
 namespace Dsl.Generator.Blocks.Language
 {
     /// <summary>One function of the block language: its name, how many arguments it takes and what it computes.</summary>
-    internal sealed class Function
+    /// <param name="Signature">How it is called: <c>make_divisible(value, divisor[, min_value])</c>.</param>
+    /// <param name="Meaning">What it computes, in a few words (the documentation's table is checked against it).</param>
+    /// <param name="Compute">Computes the function; an <see cref="ExpressionException"/> at position 0 for a bad argument (the caller moves it to the call).</param>
+    internal sealed record Function(string Name, int MinArguments, int MaxArguments, string Signature, string Meaning, Func<Number[], Number> Compute)
     {
-        private readonly Func<Number[], Number> _apply;
-
-        public Function(string name, int minArguments, int maxArguments, string signature, string meaning, Func<Number[], Number> apply)
-        {
-            Name = name;
-            MinArguments = minArguments;
-            MaxArguments = maxArguments;
-            Signature = signature;
-            Meaning = meaning;
-            _apply = apply;
-        }
-
-        public string Name { get; }
-
-        public int MinArguments { get; }
-
-        public int MaxArguments { get; }
-
-        /// <summary>How it is called: <c>make_divisible(value, divisor[, min_value])</c>.</summary>
-        public string Signature { get; }
-
-        /// <summary>What it computes, in a few words (the documentation's table is checked against it).</summary>
-        public string Meaning { get; }
-
-        /// <summary>Computes the function; an <see cref="ExpressionException"/> at position 0 for a bad argument (the caller moves it to the call).</summary>
-        public Number Apply(Number[] arguments) => _apply(arguments);
+        /// <summary>Computes the function (<see cref="Compute"/>).</summary>
+        public Number Apply(Number[] arguments) => Compute(arguments);
 
         /// <summary>"takes 1 argument", "takes 2 or 3 arguments", "takes at least 2 arguments".</summary>
         public string Arity =>

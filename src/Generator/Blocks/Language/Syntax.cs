@@ -10,17 +10,11 @@ namespace Dsl.Generator.Blocks.Language
     /// are one <see cref="ChainNode"/> evaluated in a loop, so a long sum costs no stack; only parentheses, unary
     /// operators, conditionals and calls nest (and each counts once against <see cref="Expression.MaxDepth"/>).
     /// </summary>
-    internal abstract class Node
+    internal abstract class Node(int start, int length)
     {
-        protected Node(int start, int length)
-        {
-            Start = start;
-            Length = length;
-        }
+        public int Start { get; } = start;
 
-        public int Start { get; }
-
-        public int Length { get; }
+        public int Length { get; } = length;
 
         public abstract Number Evaluate(IReadOnlyDictionary<string, Number> names);
 

@@ -17,21 +17,8 @@ namespace Dsl.Generator.Blocks.Language
     }
 
     /// <summary>One token: its kind, its text and where it starts in the expression (0-based).</summary>
-    internal readonly struct Token
+    internal readonly record struct Token(TokenKind Kind, string Text, int Start)
     {
-        public Token(TokenKind kind, string text, int start)
-        {
-            Kind = kind;
-            Text = text;
-            Start = start;
-        }
-
-        public TokenKind Kind { get; }
-
-        public string Text { get; }
-
-        public int Start { get; }
-
         public bool Is(string symbol) => Kind == TokenKind.Symbol && Text == symbol;
 
         public override string ToString() => Kind == TokenKind.End ? "the end" : "'" + Text + "'";
