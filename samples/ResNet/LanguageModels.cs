@@ -34,9 +34,7 @@ namespace ResNetSample
 
     /// <summary>GPT-2 small's twelve blocks, <c>transformer.h</c> (keys <c>h.0</c> ... <c>h.11</c>).</summary>
     [Block]
-    [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)]
-    [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)]
-    [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)] [Use<GptBlock>(12, 3072, 0.0)]
+    [Use<GptBlock>(12, 3072, 0.0, Repeat = 12)]
     public partial class Gpt2Layers;
 
     /// <summary>GPT-2 small's <c>transformer</c>: token and position embeddings (1024 positions of 768), dropout, the blocks, the final LayerNorm.</summary>
@@ -64,7 +62,7 @@ namespace ResNetSample
 
     /// <summary>gpt-mini's four blocks (4 heads, MLP 512, dropout 0.1).</summary>
     [Block]
-    [Use<GptBlock>(4, 512, 0.1)] [Use<GptBlock>(4, 512, 0.1)] [Use<GptBlock>(4, 512, 0.1)] [Use<GptBlock>(4, 512, 0.1)]
+    [Use<GptBlock>(4, 512, 0.1, Repeat = 4)]
     public partial class GptMiniLayers;
 
     /// <summary>gpt-mini's <c>transformer</c>: 256 byte tokens and 128 positions of 128 features, the blocks, the final LayerNorm.</summary>
