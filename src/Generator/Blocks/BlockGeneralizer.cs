@@ -24,7 +24,29 @@ namespace Dsl.Generator.Blocks
 
         public static GraphNode Apply(GraphNode root)
         {
-            var blocks = Walk(root).Where(n => n.Path.Length > 0 && IsUserBlock(n)).ToList();
+            // Innermost kinds first: a block inside a class takes the arguments its own class is planned to take, which the
+            // enclosing class passes on where its uses differ in them. Every use of a kind is planned at once, at the height
+            // of its highest use (a use with a block inside and one without may share a class: MobileNetV3's SE).
+            var heights = new Dictionary<string, int>(System.StringComparer.Ordinal);
+            Height(root, heights);
+            var uses = Walk(root).Where(n => n.Path.Length > 0 && IsUserBlock(n)).ToList();
+            var level = uses.GroupBy(n => n.ModuleType).ToDictionary(g => g.Key, g => g.Max(n => heights[n.Path]), System.StringComparer.Ordinal);
+            foreach (int height in level.Values.Distinct().OrderBy(h => h).ToList())
+                root = Plan(root, Walk(root).Where(n => n.Path.Length > 0 && IsUserBlock(n) && level[n.ModuleType] == height).ToList());
+            return root;
+        }
+
+        /// <summary>How many user blocks deep the user blocks inside <paramref name="node"/> go (0: none), by path.</summary>
+        private static int Height(GraphNode node, Dictionary<string, int> heights)
+        {
+            int inside = node.Children.Select(c => Height(c, heights)).DefaultIfEmpty(-1).Max();
+            if (!IsUserBlock(node)) return inside;
+            heights[node.Path] = inside + 1;
+            return inside + 1;
+        }
+
+        private static GraphNode Plan(GraphNode root, List<GraphNode> blocks)
+        {
             var args = new Dictionary<(string Path, string Arg), string>();
             var added = new Dictionary<string, List<BlockParam>>(System.StringComparer.Ordinal);
             var tensorChannels = new Dictionary<(string Path, string Tensor), string>();
@@ -37,7 +59,9 @@ namespace Dsl.Generator.Blocks
                 // Arguments written as C# of their own (Upsample's double[] scale, its mode) stay literals: uses that differ there get classes of their own.
                 var places = uses.Select(u => Places(u).ToList()).ToList();
                 var at = places.Select(p => p.ToDictionary(x => x.Place, x => x.Node, System.StringComparer.Ordinal)).ToList();
-                var positions = places.SelectMany(p => p).SelectMany(x => x.Node.Args.Where(a => a.Param is null && a.Code is null).Select(a => (x.Place, a.Name))).Distinct().ToList();
+                var positions = places.SelectMany(p => p).SelectMany(x => x.Node.Args.Where(a => a.Param is null && a.Code is null).Select(a => (x.Place, a.Name))
+                    // A user block inside: its parameters, which its own class may take as arguments.
+                    .Concat(IsUserBlock(x.Node) ? x.Node.Params.Select(q => (x.Place, Passed + q.Name)) : Enumerable.Empty<(string, string)>())).Distinct().ToList();
                 var synthetic = new List<(string Param, string Type, string Place, string Arg)>();
                 foreach (var (place, arg) in positions)
                 {
@@ -152,7 +176,12 @@ namespace Dsl.Generator.Blocks
             && node.Children.Select((c, i) => c.Declared >= 0 && c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok)
             && node.Children.Select(c => c.Declared).Distinct().Count() == node.Children.Count;
 
-        private static string? ArgValue(GraphNode node, string arg) => node.Args.FirstOrDefault(a => a.Name == arg)?.Value;
+        /// <summary>Marks a position that is a parameter of a block inside, not a module's argument.</summary>
+        private const string Passed = "#";
+
+        private static string? ArgValue(GraphNode node, string arg) => arg.StartsWith(Passed, System.StringComparison.Ordinal)
+            ? node.Params.FirstOrDefault(p => p.Name == arg.Substring(Passed.Length))?.Value
+            : node.Args.FirstOrDefault(a => a.Name == arg)?.Value;
 
         /// <summary>The name of the flag a class takes when some of its uses merge and others do not (torchvision's <c>use_res_connect</c>).</summary>
         public const string MergeFlag = "merge";
@@ -212,6 +241,9 @@ namespace Dsl.Generator.Blocks
             NodeForm.Leaf => node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name)) + ")",
             NodeForm.Sequential => "[" + string.Join(";", node.Children.Select(ChildStructure)) + "]",
             // A block inside is built by its own class: the same class with the same values.
+            // A user block inside is planned first: uses of its class differ in what the class takes as arguments, which
+            // this block passes on (BlockParam.From); any other difference is in its class (BlockClasses compares it).
+            _ when IsUserBlock(node) => "B{" + Structure(node) + "}",
             _ => Values(node),
         };
 
@@ -226,7 +258,7 @@ namespace Dsl.Generator.Blocks
         /// text, has its other characters replaced by '_'; an aligned Sequential's item is named by its layer, conv.@0 -> conv_0).
         /// </summary>
         private static string ParamName(string place, string arg) =>
-            Dsl.Names.PythonNames.Sanitize("p_" + place.Replace(".@", "_").Replace('.', '_') + "_" + arg);
+            Dsl.Names.PythonNames.Sanitize("p_" + place.Replace(".@", "_").Replace('.', '_') + "_" + (arg.StartsWith(Passed, System.StringComparison.Ordinal) ? arg.Substring(Passed.Length) : arg));
 
         /// <summary><paramref name="name"/>, with '_' appended until no block parameter and no name already given has it.</summary>
         private static string Unique(string name, GraphNode block, IEnumerable<string> taken)
@@ -248,7 +280,8 @@ namespace Dsl.Generator.Blocks
                 ? node.Body.Select(s => s == merge ? s with { Flag = flag } : s).ToEquatableArray() : node.Body;
             var tensors = node.Tensors.Select(t => tensorChannels.TryGetValue((node.Path, t.Name), out var c) ? t with { Channels = c } : t).ToEquatableArray();
             var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
-            var newParams = added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra).ToEquatableArray() : node.Params;
+            var newParams = (added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra) : node.Params)
+                .Select(q => args.TryGetValue((node.Path, Passed + q.Name), out var from) ? q with { From = from } : q).ToEquatableArray();
             var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags, itemFlags)).ToEquatableArray();
             return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors, Body = body, Flag = itemFlags.TryGetValue(node.Path, out var item) ? item : node.Flag };
         }

@@ -118,10 +118,13 @@ namespace Dsl.Generator.Emit
 
         public static string? Value(GraphNode node, string param) => node.Params.FirstOrDefault(p => p.Name == param)?.Value;
 
+        /// <summary>For a block inside a block class: the enclosing class's parameter that passes on <paramref name="param"/>, if any.</summary>
+        public static string? From(GraphNode node, string param) => node.Params.FirstOrDefault(p => p.Name == param)?.From;
+
         // A parameter is referenced by the structure, which every use shares: looking at the first use that has each
         // submodule is enough (and keeps networks with thousands of blocks fast).
         private bool IsReferenced(string param) =>
-            Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param) || n.Flag == param)
+            Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param) || n.Flag == param || n.Params.Any(p => p.From == param))
             || Instances.Any(i => i.Body.Any(s => s.Flag == param))
             || First.Tensors.Any(t => t.Channels == param);
     }
@@ -251,7 +254,7 @@ namespace Dsl.Generator.Emit
                 NodeForm.Leaf => "L:" + node.ModuleType + "(" + string.Join(",", node.Args.Select(a => a.Name + "=" + (a.Param is null ? a.Value : "$" + a.Param))) + ")" + (node.ZeroInitWeight ? "z" : "")
                     + (node.CustomType is null ? "" : "->" + string.Join("x", node.Output)),
                 NodeForm.Sequential => "S:" + node.Type + "[" + string.Join(";", node.Children.Select(c => c.Name + ":" + Signature(c))) + "]",
-                _ => "B:" + Of(node).Name + "(" + string.Join(",", node.Params.Select(p => p.Name + "=" + p.Value)) + ")",
+                _ => "B:" + Of(node).Name + "(" + string.Join(",", node.Params.Select(p => p.Name + "=" + (p.From is null ? p.Value : "$" + p.From))) + ")",
             };
             _signatures[node.Path] = signature;
             return signature;

@@ -53,6 +53,10 @@ namespace Dsl.Generator.Emit
                 var blockClass = classes.Of(node);
                 json.Append(",\"class\":").Append(Str(blockClass.Name))
                     .Append(",\"classArgs\":{").Append(string.Join(",", blockClass.Varying.Select(p => Str(p.Name) + ":" + BlockClass.Value(node, p.Name)))).Append('}');
+                // Inside a block class: the arguments the enclosing class passes on from its own.
+                var passed = blockClass.Varying.Where(p => BlockClass.From(node, p.Name) is not null).ToList();
+                if (passed.Count > 0)
+                    json.Append(",\"classArgsFrom\":{").Append(string.Join(",", passed.Select(p => Str(p.Name) + ":" + Str(BlockClass.From(node, p.Name)!)))).Append('}');
             }
             // The item's layer in the class's plan: the twin builds the class's Sequential from its uses' items by layer.
             if (declared) json.Append(",\"layer\":").Append(Literal.Of(node.Declared));

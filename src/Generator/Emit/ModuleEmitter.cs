@@ -261,7 +261,9 @@ namespace Dsl.Generator.Emit
                 default:
                 {
                     var blockClass = context.Classes.Of(node);
-                    var args = blockClass.Varying.Select(p => blockClass.Arguments[p.Name] + ": " + BlockClass.Value(node, p.Name));
+                    // A value the enclosing class takes as its own argument is passed on.
+                    var args = blockClass.Varying.Select(p => blockClass.Arguments[p.Name] + ": "
+                        + (BlockClass.From(node, p.Name) is { } from && context.Parameters.TryGetValue(from, out var variable) ? variable : BlockClass.Value(node, p.Name)));
                     return $"new {blockClass.Name}({string.Join(", ", args)})";
                 }
             }

@@ -18,8 +18,12 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal sealed record LeafArg(string Name, string Value, string? Param, bool IsDefault, string? Code = null);
 
-    /// <summary>A named value a block class may take in its constructor (channels, stride, projection, ...).</summary>
-    internal sealed record BlockParam(string Name, string Type, string Value);
+    /// <summary>
+    /// A named value a block class may take in its constructor (channels, stride, projection, ...). <see cref="From"/>:
+    /// for a block inside a block class, the enclosing class's parameter that passes this value on (the uses of the
+    /// enclosing class differ in it).
+    /// </summary>
+    internal sealed record BlockParam(string Name, string Type, string Value, string? From = null);
 
     /// <summary>The operations of a block's forward.</summary>
     internal enum StepOp

@@ -147,6 +147,9 @@ namespace Dsl.Runtime.Graph
             ClassArgs = e.TryGetProperty("classArgs", out var cas)
                 ? cas.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
+            ClassArgsFrom = e.TryGetProperty("classArgsFrom", out var from)
+                ? from.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal);
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
@@ -185,6 +188,12 @@ namespace Dsl.Runtime.Graph
         /// parameter's name: the generator's plan of what differs between the class's uses. Empty for a class without arguments.
         /// </summary>
         public IReadOnlyList<GraphParam> ClassArgs { get; }
+
+        /// <summary>
+        /// Block inside a block class: the <see cref="ClassArgs"/> the enclosing class passes on from its own constructor
+        /// arguments (<c>classArgsFrom</c>), by this class's argument: the enclosing class's argument.
+        /// </summary>
+        public IReadOnlyDictionary<string, string> ClassArgsFrom { get; }
 
         /// <summary>
         /// An item of a block class's Sequential with optional items: the block's layer it comes from (<c>layer</c>), by

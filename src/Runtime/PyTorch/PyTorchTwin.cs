@@ -242,11 +242,11 @@ namespace Dsl.Runtime.PyTorch
                 var parameters = varying.Select(p => $"{names[p.Name]}: {PythonText.TypeOf(p.Value)}").Prepend("self").ToList();
                 w.Append(Indent).Append(Wrap("def __init__", parameters, Indent.Length, Indent)).Append(" -> None:\n");
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
-                Func<GraphArg, string?> variable = a => a.Param is not null && names.TryGetValue(a.Param, out var v) ? v : null;
+                Func<string, string?> variable = param => names.TryGetValue(param, out var v) ? v : null;
                 WriteTensors(w, first.Tensors, names);
                 WriteConstruction(w, children, Always, variable, module =>
                     flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null,
-                    kind.Items, flag => names.TryGetValue(flag, out var v) ? v : null);
+                    kind.Items);
                 // A merge only some uses make: the forward reads the flag (torchvision's InvertedResidual keeps use_res_connect).
                 foreach (var flag in kind.Body.Where(s => s.Op != GraphOp.OptionalCall && s.Flag is not null).Select(s => s.Flag!).Distinct())
                     if (names.TryGetValue(flag, out var v)) w.Append(Indent).Append(Indent).Append("self.").Append(v).Append(" = ").Append(v).Append('\n');
@@ -402,15 +402,14 @@ namespace Dsl.Runtime.PyTorch
             /// order); a child only some uses have is created under its flag; then zero-initialised BatchNorm scales.
             /// </summary>
             private void WriteConstruction(StringBuilder w, IReadOnlyList<GraphNode> children, Func<GraphNode, bool> always,
-                Func<GraphArg, string?> variable, Func<string, string?> flagOf,
-                Func<string, IReadOnlyList<GraphNode>?>? itemsOf = null, Func<string, string?>? argument = null)
+                Func<string, string?> variable, Func<string, string?> flagOf, Func<string, IReadOnlyList<GraphNode>?>? itemsOf = null)
             {
                 string two = Indent + Indent;
                 foreach (var child in children)
                 {
                     if (itemsOf?.Invoke(child.Name) is { } items)
                     {
-                        WriteItems(w, child.Name, items, variable, argument!);
+                        WriteItems(w, child.Name, items, variable);
                         continue;
                     }
                     string expression = Create(child, variable, two, $"{two}self.{child.Name} = ".Length);
@@ -435,13 +434,13 @@ namespace Dsl.Runtime.PyTorch
             /// A Sequential of the class's plan built item by item, as torchvision's <c>layers.append</c>: an optional item
             /// under its flag; <c>append</c> keys each item by its position, as the uses' own keys are.
             /// </summary>
-            private void WriteItems(StringBuilder w, string name, IReadOnlyList<GraphNode> items, Func<GraphArg, string?> variable, Func<string, string?> argument)
+            private void WriteItems(StringBuilder w, string name, IReadOnlyList<GraphNode> items, Func<string, string?> variable)
             {
                 string two = Indent + Indent;
                 w.Append(two).Append("self.").Append(name).Append(" = nn.Sequential()\n");
                 foreach (var item in items)
                 {
-                    string? flag = item.Flag is null ? null : argument(item.Flag);
+                    string? flag = item.Flag is null ? null : variable(item.Flag);
                     string indent = flag is null ? two : two + Indent;
                     if (flag is not null) w.Append(two).Append("if ").Append(flag).Append(":\n");
                     string head = $"self.{name}.append(";
@@ -453,12 +452,13 @@ namespace Dsl.Runtime.PyTorch
             /// The expression that creates <paramref name="node"/>, starting at <paramref name="column"/> of a line
             /// indented by <paramref name="indent"/>.
             /// </summary>
-            private string Create(GraphNode node, Func<GraphArg, string?> variable, string indent, int column)
+            /// <remarks><paramref name="variable"/>: the <c>__init__</c> argument of a block parameter, or null where the value is written.</remarks>
+            private string Create(GraphNode node, Func<string, string?> variable, string indent, int column)
             {
                 switch (node.Form)
                 {
                     case NodeForm.Leaf:
-                        return PyTorchLayers.Create(node, variable);
+                        return PyTorchLayers.Create(node, a => a.Param is null ? null : variable(a.Param));
                     case NodeForm.Sequential:
                     {
                         bool numbered = node.Children.Select((c, i) => c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok);
@@ -478,7 +478,9 @@ namespace Dsl.Runtime.PyTorch
                     {
                         var kind = _byClass[node.Class ?? node.Module];
                         var arguments = kind.Arguments(_globals);
-                        var args = node.ClassArgs.Select(p => $"{arguments[p.Name]}={PythonText.Literal(p.Value)}");
+                        // A value the enclosing class takes as its own argument is passed on.
+                        var args = node.ClassArgs.Select(p => $"{arguments[p.Name]}="
+                            + (node.ClassArgsFrom.TryGetValue(p.Name, out var from) && variable(from) is { } v ? v : PythonText.Literal(p.Value)));
                         return Wrap(kind.PythonName, args.ToList(), column, indent);
                     }
                 }
