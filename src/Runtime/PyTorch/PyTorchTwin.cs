@@ -204,7 +204,8 @@ namespace Dsl.Runtime.PyTorch
                 Uses(GraphOp.Concat) || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => GraphOps.UsesOwnTensor(s.Op))
                 || _graph.Root.Tensors.Count > 0 || _kinds.Any(k => k.First.Tensors.Count > 0);
 
-            private bool UsesFunctional() => Uses(GraphOp.Relu);
+            // The steps rendered as torch.nn.functional calls (F.relu, F.interpolate).
+            private bool UsesFunctional() => Uses(GraphOp.Relu) || Uses(GraphOp.Interpolate);
 
             private bool Uses(GraphOp op) =>
                 _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => s.Op == op);

@@ -51,6 +51,23 @@ namespace Dsl.Generator.Tests.Outputs
             [AdaptiveAvgPool2d(1)] [Flatten] [Linear(3, Name = "fc")]
             public partial class FeatureNet;
 
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [AdaptiveAvgPool2d(1)] [Flatten] [Linear(3, Name = "fc")]
+            public partial class PlainNet;
+
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [Conv2d(6, 3, Padding = 1, Name = "side")] [ReLU(Name = "side_relu")] [Conv2d(2, 1, Name = "side_out")] [Output("side")]
+            [AdaptiveAvgPool2d(1, From = "stem")] [Flatten] [Linear(3, Name = "fc")]
+            public partial class FeatureHeadNet;
+
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [Conv2d(6, 3, Padding = 1, Name = "side")] [ReLU(Name = "side_relu")] [Conv2d(2, 1, Name = "side_out")] [Output("side", LossWeight = 0.5)]
+            [AdaptiveAvgPool2d(1, From = "stem")] [Flatten] [Linear(3, Name = "fc")]
+            public partial class WeightedHeadNet;
+
             [Input(3, 64, 64)]
             [Backbone<ResNetSample.ResNet50>(Until = "layer4")]
             [Output("c3", From = "layer2")] [Output("c4", From = "layer3")] [Output("c5", From = "layer4")]
@@ -188,6 +205,20 @@ namespace Dsl.Generator.Tests.Outputs
                 Assert.Equal(new long[] { 2 }.Concat(info.Outputs[i].Shape.ToArray()), outputs.All[i].Value!.shape);
                 Close(expected[i], outputs.All[i].Value!, info.Outputs[i].Name, 1e-4);
             }
+        }
+
+        [Fact]
+        public void The_memory_plan_counts_a_head_only_when_training_runs_it()
+        {
+            // The trainer runs every output when one besides the main output has a loss weight, the main output alone
+            // otherwise: a feature head (loss weight 0) saves nothing in training, a weighted head saves its activations.
+            long Saved(string name) => Info(Create(name)).MemoryPlan(2).ActivationBytes;
+            long plain = Saved("PlainNet");
+            Assert.True(plain > 0);
+            Assert.Equal(plain, Saved("FeatureHeadNet"));
+            // The weighted head adds one storage: its ReLU's output, which the ReLU and the last convolution save (2 samples x
+            // 6 x 10 x 10 float32); its first convolution saves the stem's output, which the main path's pool saves already.
+            Assert.Equal(plain + 4 * 2 * 6 * 10 * 10, Saved("WeightedHeadNet"));
         }
 
         [Fact]
