@@ -45,6 +45,27 @@ namespace ResNetSample
 
 namespace ResNetSample
 {
+    /// <summary>
+    /// torchvision's segmentation recipe with its auxiliary head, at a size that trains on a CPU in seconds: a small
+    /// backbone whose last stage dilates instead of striding (output stride 4), an <see cref="FCNHead"/> on it
+    /// (<c>classifier</c>) and another on the stage before (<c>aux_classifier</c>, torchvision's <c>aux_loss=True</c>),
+    /// each resized to the input. <c>out</c> is the main output; <c>aux</c> is computed in both modes, as torchvision's
+    /// segmentation models compute it, and trained with loss weight 0.5, as torchvision's segmentation reference script
+    /// trains it. 1x32x32 grey images, 2 classes per pixel (the synthetic shapes).
+    /// </summary>
+    [Input(1, 32, 32)]
+    [Conv2d(16, 3, Stride = 2, Padding = 1, Bias = false, Name = "conv1")] [BatchNorm2d(Name = "bn1")] [ReLU(Name = "relu1")]
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false, Name = "conv2")] [BatchNorm2d(Name = "bn2")] [ReLU(Name = "relu2")]
+    [Conv2d(64, 3, Padding = 2, Dilation = 2, Bias = false, Name = "conv3")] [BatchNorm2d(Name = "bn3")] [ReLU(Name = "relu3")]
+    [Use<FCNHead>(2, From = "relu2", Name = "aux_classifier")] [Interpolate(Name = "aux_resize")]
+    [Output("aux", LossWeight = 0.5)]
+    [Use<FCNHead>(2, From = "relu3", Name = "classifier")] [Interpolate(Name = "resize")]
+    [Output("out")]
+    public partial class FcnAuxMini;
+}
+
+namespace ResNetSample
+{
     /// <summary>A convolution (no bias), BatchNorm and ReLU as children 0, 1, 2: ASPP's 1x1 branch (dilation 1) and its atrous 3x3 branches (torchvision's <c>ASPPConv</c>: padding and dilation the rate).</summary>
     [Block("c", "kernel", "dilation = 1")]
     [Conv2d("c", 1, Bias = false, With = "Kernel = kernel; Padding = dilation * (kernel / 2); Dilation = dilation")] [BatchNorm2d] [ReLU]

@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using Dsl;
 using Dsl.Runtime.Device;
 using Dsl.Runtime.Onnx;
@@ -78,8 +79,12 @@ namespace Dsl.Cli
                 return 0;
             }
             ((IDeclaredNetwork)model).ExportOnnx(output);
+            // A network with declared outputs: each one the eval-mode forward computes, named as declared (auxiliary ones are training-only).
+            var outputs = entry.Info.Outputs.Count == 0
+                ? $"output '{OnnxExporter.OutputName}' [batch, {string.Join(", ", entry.Info.OutputShape.ToArray())}]"
+                : "outputs " + string.Join(", ", entry.Info.Outputs.Where(o => !o.Auxiliary).Select(o => $"'{o.Name}' [batch, {string.Join(", ", o.Shape.ToArray())}]{(o.Main ? " (main)" : "")}"));
             log.WriteLine($"wrote {output}: {entry.Name} as ONNX (opset {OnnxExporter.Opset}, input '{OnnxExporter.InputName}' [batch, {string.Join(", ", entry.Info.InputShape.ToArray())}], " +
-                          $"output '{OnnxExporter.OutputName}' [batch, {string.Join(", ", entry.Info.OutputShape.ToArray())}]), {entry.Info.TotalParameters:N0} parameters, {weights}; " +
+                          $"{outputs}), {entry.Info.TotalParameters:N0} parameters, {weights}; " +
                           $"{new FileInfo(output).Length / 1048576.0:F1} MiB");
             return 0;
         }

@@ -230,6 +230,7 @@ namespace Dsl.Cli
             output.WriteLine(device.Report() + PrecisionReport(s.Precision, device));
             using var data = OpenData(s, entry, s.Data, train: true, output);
             output.WriteLine($"model: {entry.Name}, {entry.Info.TotalParameters:N0} parameters, {entry.Info.TotalMultiplyAdds / 1e6:F1} M multiply-adds per image");
+            if (OutputsReport(entry.Info) is { } outputs) output.WriteLine(outputs);
 
             var options = checkedOptions with { Device = device, Transform = data.BatchTransform, Log = output, Workers = s.Workers, Task = TaskFor(s) };
             using var model = entry.Create();
@@ -580,6 +581,20 @@ namespace Dsl.Cli
                 model.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>
+        /// For a network with declared outputs, what training does with each (the trainer's <c>WeightedOutputs</c>): the
+        /// loss it minimises and the output the metrics score; null for a network of one output.
+        /// </summary>
+        internal static string? OutputsReport(NetworkInfo info)
+        {
+            if (info.Outputs.Count == 0) return null;
+            static string W(double w) => w.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            var main = info.Outputs.First(o => o.Main);
+            var weighted = info.Outputs.Where(o => !o.Main && o.LossWeight != 0).ToArray();
+            return "outputs: " + string.Join(", ", info.Outputs.Select(o => o.ToString()))
+                + $"; training loss {string.Join(" + ", new[] { main.Name }.Concat(weighted.Select(o => W(o.LossWeight) + " * " + o.Name)))}, metrics on {main.Name}";
         }
 
         /// <summary><c>evaluate</c>: the checkpoint's test metrics on the data's test split (or all of it).</summary>

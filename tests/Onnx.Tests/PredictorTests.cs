@@ -37,6 +37,27 @@ namespace Dsl.Onnx.Tests
         }
 
         [Fact]
+        public void A_model_with_several_outputs_returns_the_main_one_and_all_by_name_and_needs_the_metadata_naming_it()
+        {
+            using var net = Networks.Create("FcnAuxMini");
+            var model = OnnxExporter.Build(Dsl.Runtime.Graph.NetworkGraph.Of((IDeclaredNetwork)net), net.state_dict());
+            Assert.Equal("out", model.MetadataProps.Single(p => p.Key == OnnxExporter.MainOutputKey).Value);
+            using var predictor = new OnnxPredictor(Google.Protobuf.MessageExtensions.ToByteArray(model));
+            Assert.Equal(new[] { "aux", "out" }, predictor.OutputNames);
+            torch.manual_seed(4);
+            using var x = torch.randn(2, 1, 32, 32);
+            var outputs = predictor.Outputs(x);
+            using var main = predictor.call(x);
+            Assert.Equal(outputs["out"].data<float>().ToArray(), main.data<float>().ToArray());
+            Assert.NotEqual(outputs["aux"].data<float>().ToArray(), main.data<float>().ToArray());
+
+            // Without the entry no output can be chosen: refused, naming the outputs and what is missing.
+            model.MetadataProps.Remove(model.MetadataProps.Single(p => p.Key == OnnxExporter.MainOutputKey));
+            var e = Assert.Throws<ArgumentException>(() => new OnnxPredictor(Google.Protobuf.MessageExtensions.ToByteArray(model)));
+            Assert.Contains("1 inputs and 2 outputs (aux, out) and no 'main_output' metadata naming the one to return", e.Message);
+        }
+
+        [Fact]
         public void Images_of_another_shape_are_rejected_with_the_expected_shape()
         {
             using var net = Networks.Create("ResNetMini");

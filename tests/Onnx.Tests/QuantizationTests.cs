@@ -66,9 +66,16 @@ namespace Dsl.Onnx.Tests
                 {
                     var x = torch.randn(new[] { 3L }.Concat(input).ToArray()).data<float>().ToArray();
                     using var value = OrtValue.CreateTensorValueFromMemory(x, new[] { 3L }.Concat(input).ToArray());
-                    using var results = session.Run(new RunOptions(), new[] { OnnxExporter.InputName }, new[] { value }, new[] { OnnxExporter.OutputName });
-                    Assert.Equal(new[] { 3L }.Concat(entry.Info.OutputShape.ToArray()), results[0].GetTensorTypeAndShape().Shape);
-                    Assert.All(results[0].GetTensorDataAsSpan<float>().ToArray(), v => Assert.True(float.IsFinite(v)));
+                    // Every output the eval-mode network computes, by name, with its declared shape.
+                    var shapes = Dsl.Tests.Shared.EveryOutput.EvalShapes(entry.Info);
+                    Assert.Equal(shapes.Keys.OrderBy(k => k, StringComparer.Ordinal), session.OutputMetadata.Keys.OrderBy(k => k, StringComparer.Ordinal));
+                    var names = shapes.Keys.ToArray();
+                    using var results = session.Run(new RunOptions(), new[] { OnnxExporter.InputName }, new[] { value }, names);
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        Assert.Equal(new[] { 3L }.Concat(shapes[names[i]]), results[i].GetTensorTypeAndShape().Shape);
+                        Assert.All(results[i].GetTensorDataAsSpan<float>().ToArray(), v => Assert.True(float.IsFinite(v)));
+                    }
                 }
                 // ONNX Runtime's own optimised graph: every convolution became an integer kernel (none left in float).
                 var ops = ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph.Node.Select(n => n.OpType).ToList();

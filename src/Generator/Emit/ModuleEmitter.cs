@@ -93,13 +93,13 @@ namespace Dsl.Generator.Emit
             string input = model.InputVar;
             w.Line(spec.Vocabulary > 0
                 ? $"global::Dsl.TokenGuard.Check({Identifier.String(spec.ClassName)}, {model.InputShape[0]}, {spec.Vocabulary}, {input}, anyLength: {Literal.Of(model.AnySize)});"
+                : model.Inputs.Count > 1
+                ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[0].Name + "')")}, InputShape, {input}.shape{(model.AnySize ? ", anySize: true" : "")});"
                 : model.AnySize
                 ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape, anySize: true);"
-                : model.Inputs.Count > 1
-                ? $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[0].Name + "')")}, InputShape, {input}.shape);"
                 : $"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName)}, InputShape, {input}.shape);");
             for (int k = 1; k < model.Inputs.Count; k++)
-                w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[k].Name + "')")}, Info.Inputs[{k}].Shape, {model.Inputs[k].Var}.shape);");
+                w.Line($"global::Dsl.Guard.InputShape({Identifier.String(spec.ClassName + " (input '" + model.Inputs[k].Name + "')")}, Info.Inputs[{k}].Shape, {model.Inputs[k].Var}.shape{(model.AnySize ? ", anySize: true" : "")});");
         }
 
         /// <summary>

@@ -83,9 +83,9 @@ namespace Dsl.Generator.Graph
                 ? probe && problems.Count == 0 && SizeAnalysis.LengthFree(root)
                     && SizeAnalysis.ShorterLengths(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
                         && other.Parameters == root.Parameters)
-                : probe && problems.Count == 0 && !spec.SeveralInputs && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
-                && SizeAnalysis.Probes(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
-                    && other.OutputShape.Equals(root.Output) && other.Parameters == root.Parameters);
+                : probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
+                && SizeAnalysis.Probes(spec).All(other => Build(other, null, probe: false) is { HasErrors: false } built
+                    && built.OutputShape.Equals(root.Output) && built.Parameters == root.Parameters);
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
             // Not for the probes at other sizes, which only need the output shape.
             if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);

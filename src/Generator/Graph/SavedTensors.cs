@@ -23,6 +23,10 @@ namespace Dsl.Generator.Graph
             try
             {
                 var walk = new Walk(model.Root, model.InputVar);
+                // The trainer runs every output (ForwardOutputs) when another output than the main one has a loss weight,
+                // and the main output's steps alone (forward) otherwise: a head nothing is trained against does not run.
+                if (model.Outputs.Count > 0 && !model.Outputs.Any(o => o.Var != model.Root.Result && o.LossWeight != 0))
+                    walk.RootSteps = Liveness.Needed(model.Root.Body, new[] { model.Root.Result }, out _);
                 // A network's other inputs arrive as tensors of their own.
                 foreach (var input in model.Inputs.Skip(1)) walk.RootInputs[input.Var] = walk.Fresh(input.Shape);
                 walk.Emit(model.Root, walk.Fresh(model.Root.Input));
@@ -56,6 +60,9 @@ namespace Dsl.Generator.Graph
             /// <summary>The network's inputs after the first, by variable.</summary>
             public readonly Dictionary<string, Value> RootInputs = new(StringComparer.Ordinal);
 
+            /// <summary>The root's steps a training step runs (null: all of them).</summary>
+            public bool[]? RootSteps;
+
             public Value Fresh(IEnumerable<long> shape)
             {
                 var dims = shape.ToArray();
@@ -88,8 +95,10 @@ namespace Dsl.Generator.Graph
                 if (ReferenceEquals(node, _root)) foreach (var input in RootInputs) values[input.Key] = input.Value;
                 Value In(Step s, int i) => values[s.Inputs[i]];
                 GraphNode? Child(Step s) => node.Children.FirstOrDefault(c => c.Name == s.Module);
-                foreach (var step in node.Body)
+                for (int i = 0; i < node.Body.Count; i++)
                 {
+                    var step = node.Body[i];
+                    if (ReferenceEquals(node, _root) && RootSteps is { } run && !run[i]) continue;
                     switch (step.Op)
                     {
                         case StepOp.Call:

@@ -18,9 +18,14 @@ namespace Dsl.Generator.Graph
         /// again at other sizes (so branches that agree only at the declared size are caught).
         /// </summary>
         public static bool PoolsBeforeSizeDependentLayers(GraphNode root) =>
-            root.Input.Count >= 2 && Node(root) == SizeRule.Fixed;
+            root.Input.Count >= 2 && Node(root, root: true) == SizeRule.Fixed;
 
-        private static SizeRule Node(GraphNode node)
+        /// <param name="root">
+        /// The network's own forward, whose steps run in order: values merged before the pooling (two inputs' towers) do not
+        /// make it size-dependent, only a merge after it does (in a block, branches are written one after another, so any
+        /// merge counts).
+        /// </param>
+        private static SizeRule Node(GraphNode node, bool root = false)
         {
             switch (node.Form)
             {
@@ -35,9 +40,11 @@ namespace Dsl.Generator.Graph
                     return SizeRule.Follows;
                 default:
                 {
-                    bool merges = node.Body.Any(s => s.Op is not (StepOp.Call or StepOp.OptionalCall or StepOp.ReluInPlace));
-                    foreach (var step in node.Body)
+                    static bool Merge(Step s) => s.Op is not (StepOp.Call or StepOp.OptionalCall or StepOp.ReluInPlace);
+                    for (int i = 0; i < node.Body.Count; i++)
                     {
+                        var step = node.Body[i];
+                        bool merges = root ? node.Body.Skip(i + 1).Any(Merge) : node.Body.Any(Merge);
                         if (step.Op is not (StepOp.Call or StepOp.OptionalCall) || step.Module is null) continue;
                         var child = node.Children.FirstOrDefault(c => c.Name == step.Module);
                         if (child is null) continue; // an optional module this use does not have
@@ -59,7 +66,24 @@ namespace Dsl.Generator.Graph
             ? System.Array.Empty<EquatableArray<int>>()
             : new[] { new[] { declared[0] - 1 }.ToEquatableArray(), new[] { (declared[0] + 1) / 2 }.ToEquatableArray() };
 
-        public static EquatableArray<int>[] Probes(EquatableArray<int> declared) => new[]
+        /// <summary>
+        /// The declaration at each probe size: every input's spatial dimensions changed the same way (a network whose inputs
+        /// must agree, such as two towers merged, agrees at the probes too; one that resizes an input relative to another
+        /// does not, and keeps its declared sizes).
+        /// </summary>
+        public static NetworkSpec[] Probes(NetworkSpec spec)
+        {
+            var probes = new NetworkSpec[Probes(spec.Input).Length];
+            for (int p = 0; p < probes.Length; p++)
+                probes[p] = spec with
+                {
+                    Input = Probes(spec.Input)[p],
+                    Inputs = spec.Inputs.Select(i => i with { Dims = Probes(i.Dims)[p] }).ToEquatableArray(),
+                };
+            return probes;
+        }
+
+        private static EquatableArray<int>[] Probes(EquatableArray<int> declared) => new[]
         {
             declared.Select((d, i) => i == 0 ? d : d + 1).ToEquatableArray(),
             declared.Select((d, i) => i == 0 ? d : d * 2).ToEquatableArray(),

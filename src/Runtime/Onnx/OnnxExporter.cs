@@ -30,6 +30,12 @@ namespace Dsl.Runtime.Onnx
         /// <summary>Name of the model's output: [batch, ..the network's output shape], float32.</summary>
         public const string OutputName = "output";
 
+        /// <summary>
+        /// The metadata entry naming the main output of a model with declared outputs (<c>[Output]</c>): the one the
+        /// network's <c>forward</c> returns, which <see cref="OnnxPredictor"/> returns and evaluation scores.
+        /// </summary>
+        public const string MainOutputKey = "main_output";
+
         /// <summary>Name of the free batch dimension of the input and output.</summary>
         public const string BatchDimension = "batch";
 
@@ -112,6 +118,9 @@ namespace Dsl.Runtime.Onnx
             };
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
             model.MetadataProps.Add(new StringStringEntryProto { Key = "network", Value = graph.Name });
+            // With several outputs, which one is the network's forward (what a predictor scores): the root's result.
+            if (outputs.FirstOrDefault(o => o.Var == root.Result) is { } main)
+                model.MetadataProps.Add(new StringStringEntryProto { Key = MainOutputKey, Value = main.Name });
             return model;
         }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
@@ -42,17 +43,29 @@ namespace Dsl.Runtime.Onnx
         private OnnxPredictor(InferenceSession session, string name) : base(nameof(OnnxPredictor))
         {
             _session = session;
-            if (session.InputMetadata.Count != 1 || session.OutputMetadata.Count != 1)
+            OutputNames = session.OutputMetadata.Keys.ToArray();
+            // Several outputs (a network with [Output]s): the exporter names the main one in the model's metadata.
+            string? main = OutputNames.Count == 1 ? OutputNames[0]
+                : session.ModelMetadata.CustomMetadataMap.TryGetValue(OnnxExporter.MainOutputKey, out var m) && OutputNames.Contains(m) ? m : null;
+            if (session.InputMetadata.Count != 1 || main is null)
             {
                 session.Dispose();
-                throw new ArgumentException($"{name} has {session.InputMetadata.Count} inputs and {session.OutputMetadata.Count} outputs; the predictor runs models with one of each.");
+                throw new ArgumentException($"{name} has {session.InputMetadata.Count} inputs and {OutputNames.Count} outputs" +
+                    (session.InputMetadata.Count == 1 ? $" ({string.Join(", ", OutputNames)}) and no '{OnnxExporter.MainOutputKey}' metadata naming the one to return" : "") +
+                    "; the predictor runs models with one input and one output, or several outputs of which the metadata names the main one (as Dsl's exporter writes).");
             }
             var (inputName, input) = session.InputMetadata.Single();
             _inputName = inputName;
-            _outputName = session.OutputMetadata.Keys.Single();
+            _outputName = main;
             InputShape = input.Dimensions.Skip(1).Select(d => (long)d).ToArray();
             TakesTokens = input.ElementDataType == TensorElementType.Int64;
         }
+
+        /// <summary>The model's outputs, by name, in the model's order (one, or a network's declared outputs as in evaluation mode).</summary>
+        public IReadOnlyList<string> OutputNames { get; }
+
+        /// <summary>The output <see cref="forward"/> returns: the only one, or the network's main output.</summary>
+        public string MainOutput => _outputName;
 
         /// <summary>Whether the model takes token ids (an int64 input, a language model's) rather than float32 values.</summary>
         public bool TakesTokens { get; }
@@ -76,33 +89,37 @@ namespace Dsl.Runtime.Onnx
 
         /// <summary>Logits [N, ...] for images [N, ...<see cref="InputShape"/>] (any device and float type; run on the CPU in float32).</summary>
         /// <exception cref="ArgumentException">The images do not have the model's input shape.</exception>
-        public override Tensor forward(Tensor input)
+        public override Tensor forward(Tensor input) => Run(input, new[] { _outputName })[0];
+
+        /// <summary>
+        /// Every output of the model for <paramref name="input"/>, by name in the model's order (<see cref="OutputNames"/>):
+        /// all of a network's outputs in evaluation mode, where <see cref="forward"/> returns the main one.
+        /// </summary>
+        /// <exception cref="ArgumentException">The input does not have the model's input shape.</exception>
+        public IReadOnlyDictionary<string, Tensor> Outputs(Tensor input)
+        {
+            var tensors = Run(input, OutputNames.ToArray());
+            return OutputNames.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => tensors[p.i], StringComparer.Ordinal);
+        }
+
+        /// <summary>The outputs <paramref name="names"/> for images, or token ids [N, L] (int64 into ONNX Runtime), on <paramref name="input"/>'s device.</summary>
+        private Tensor[] Run(Tensor input, string[] names)
         {
             CheckShape(input.shape);
             using var scope = torch.NewDisposeScope();
-            if (TakesTokens) return RunTokens(input).MoveToOuterDisposeScope();
-            var x = input.detach().to_type(ScalarType.Float32).cpu().contiguous();
-            // One copy of the images into ONNX Runtime's buffer (a few microseconds next to the network).
-            using var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, x.shape);
-            x.bytes.CopyTo(MemoryMarshal.AsBytes(value.GetTensorMutableDataAsSpan<float>()));
-            using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName });
-            var output = results[0];
-            var logits = torch.empty(output.GetTensorTypeAndShape().Shape, ScalarType.Float32);
-            MemoryMarshal.AsBytes(output.GetTensorDataAsSpan<float>()).CopyTo(logits.bytes);
-            return logits.to(input.device).MoveToOuterDisposeScope();
-        }
-
-        /// <summary>Logits for token ids [N, L] (int64 into ONNX Runtime).</summary>
-        private Tensor RunTokens(Tensor input)
-        {
-            var ids = input.detach().to_type(ScalarType.Int64, copy: true).cpu().contiguous();
-            using var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Int64, ids.shape);
-            ids.bytes.CopyTo(MemoryMarshal.AsBytes(value.GetTensorMutableDataAsSpan<long>()));
-            using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, new[] { _outputName });
-            var output = results[0];
-            var logits = torch.empty(output.GetTensorTypeAndShape().Shape, ScalarType.Float32);
-            MemoryMarshal.AsBytes(output.GetTensorDataAsSpan<float>()).CopyTo(logits.bytes);
-            return logits.to(input.device);
+            var x = TakesTokens ? input.detach().to_type(ScalarType.Int64, copy: true).cpu().contiguous() : input.detach().to_type(ScalarType.Float32).cpu().contiguous();
+            // One copy of the input into ONNX Runtime's buffer (a few microseconds next to the network).
+            using var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TakesTokens ? TensorElementType.Int64 : TensorElementType.Float, x.shape);
+            x.bytes.CopyTo(TakesTokens ? MemoryMarshal.AsBytes(value.GetTensorMutableDataAsSpan<long>()) : MemoryMarshal.AsBytes(value.GetTensorMutableDataAsSpan<float>()));
+            using var results = _session.Run(_run, new[] { _inputName }, new[] { value }, names);
+            var outputs = new Tensor[names.Length];
+            for (int i = 0; i < names.Length; i++)
+            {
+                var output = torch.empty(results[i].GetTensorTypeAndShape().Shape, ScalarType.Float32);
+                MemoryMarshal.AsBytes(results[i].GetTensorDataAsSpan<float>()).CopyTo(output.bytes);
+                outputs[i] = output.to(input.device).MoveToOuterDisposeScope();
+            }
+            return outputs;
         }
 
         /// <summary>Outputs for <paramref name="batch"/> images stored one after another (row-major [batch, ...<see cref="InputShape"/>]).</summary>

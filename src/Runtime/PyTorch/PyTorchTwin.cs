@@ -216,7 +216,8 @@ namespace Dsl.Runtime.PyTorch
                 Uses(GraphOp.Concat) || _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => GraphOps.UsesOwnTensor(s.Op))
                 || _graph.Root.Tensors.Count > 0 || _kinds.Any(k => k.First.Tensors.Count > 0);
 
-            private bool UsesFunctional() => Uses(GraphOp.Relu);
+            // The steps rendered as torch.nn.functional calls (F.relu, F.interpolate).
+            private bool UsesFunctional() => Uses(GraphOp.Relu) || Uses(GraphOp.Interpolate);
 
             private bool Uses(GraphOp op) =>
                 _graph.Root.Body.Concat(_kinds.SelectMany(k => k.Body)).Any(s => s.Op == op);
@@ -307,9 +308,12 @@ namespace Dsl.Runtime.PyTorch
                     w.Append(Indent).Append("def forward(self, ").Append(string.Join(", ", _graph.Inputs.Select(i => i.Var + ": Tensor"))).Append(") -> ").Append(returns).Append(":\n");
                     foreach (var i in _graph.Inputs)
                     {
-                        w.Append(two).Append("if ").Append(i.Var).Append(".shape[1:] != ").Append(Tuple(i.Shape.ToArray())).Append(":\n");
+                        // With anySize (a global pooling before any size-dependent layer) only the rank and the channels must match.
+                        w.Append(two).Append("if ").Append(_graph.AnySize
+                            ? $"{i.Var}.dim() != {i.Shape.Count + 1} or {i.Var}.shape[1] != {i.Shape[0]}"
+                            : $"{i.Var}.shape[1:] != {Tuple(i.Shape.ToArray())}").Append(":\n");
                         w.Append(two).Append(Indent).Append("raise ValueError(f\"").Append(name).Append(" expects input '").Append(i.Name).Append("' of shape ")
-                         .Append(Dims(i.Shape.ToArray())).Append(", got {list(").Append(i.Var).Append(".shape)}\")\n");
+                         .Append(Dims(i.Shape.ToArray())).Append(_graph.AnySize ? " (any spatial size)" : "").Append(", got {list(").Append(i.Var).Append(".shape)}\")\n");
                     }
                 }
                 else w.Append(Indent).Append("def forward(self, ").Append(root.InputVar).Append(": Tensor) -> ").Append(returns).Append(":\n");

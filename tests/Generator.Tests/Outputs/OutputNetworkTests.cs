@@ -51,6 +51,38 @@ namespace Dsl.Generator.Tests.Outputs
             [AdaptiveAvgPool2d(1)] [Flatten] [Linear(3, Name = "fc")]
             public partial class FeatureNet;
 
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [AdaptiveAvgPool2d(1)] [Flatten] [Linear(3, Name = "fc")]
+            public partial class PlainNet;
+
+            [Input(3, 12, 12, Name = "image")] [Input(1, 12, 12, Name = "depth")]
+            [Conv2d(4, 3, Padding = 1, From = "image", Name = "rgb")]
+            [Conv2d(4, 3, Padding = 1, From = "depth", Name = "d")]
+            [Merge(Merge.Concat, "rgb", "d")]
+            [Conv2d(6, 3, Stride = 2, Padding = 1, Name = "fuse")]
+            [AdaptiveAvgPool2d(1)] [Flatten] [Linear(5, Name = "fc")]
+            public partial class PooledTwoTower;
+
+            [Input(3, 12, 12, Name = "image")] [Input(1, 6, 6, Name = "depth")]
+            [Conv2d(4, 3, Padding = 1, From = "image", Name = "rgb")]
+            [Upsample(2, From = "depth", Name = "up")] [Conv2d(4, 3, Padding = 1, Name = "d")]
+            [Merge(Merge.Concat, "rgb", "d")]
+            [AdaptiveAvgPool2d(1)] [Flatten] [Linear(5, Name = "fc")]
+            public partial class ResizedTwoTower;
+
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [Conv2d(6, 3, Padding = 1, Name = "side")] [ReLU(Name = "side_relu")] [Conv2d(2, 1, Name = "side_out")] [Output("side")]
+            [AdaptiveAvgPool2d(1, From = "stem")] [Flatten] [Linear(3, Name = "fc")]
+            public partial class FeatureHeadNet;
+
+            [Input(3, 10, 10)]
+            [Conv2d(4, 3, Padding = 1, Name = "stem")]
+            [Conv2d(6, 3, Padding = 1, Name = "side")] [ReLU(Name = "side_relu")] [Conv2d(2, 1, Name = "side_out")] [Output("side", LossWeight = 0.5)]
+            [AdaptiveAvgPool2d(1, From = "stem")] [Flatten] [Linear(3, Name = "fc")]
+            public partial class WeightedHeadNet;
+
             [Input(3, 64, 64)]
             [Backbone<ResNetSample.ResNet50>(Until = "layer4")]
             [Output("c3", From = "layer2")] [Output("c4", From = "layer3")] [Output("c5", From = "layer4")]
@@ -191,6 +223,53 @@ namespace Dsl.Generator.Tests.Outputs
         }
 
         [Fact]
+        public void Two_inputs_pooled_globally_take_other_sizes_and_two_that_agree_only_at_the_declared_sizes_do_not()
+        {
+            using var scope = NewDisposeScope();
+            var net = Create("PooledTwoTower");
+            var module = (nn.Module<Tensor, Tensor, Tensor>)net;
+            module.eval();
+            Assert.True(Dsl.Runtime.Graph.NetworkGraph.Of(Info(net)).AnySize);
+            var s = State(net);
+            foreach (long size in new long[] { 12, 17, 30 })
+            {
+                var image = randn(2, 3, size, size);
+                var depth = randn(2, 1, size, size);
+                // The same computation written with libtorch's functions and the module's weights, at this size.
+                var rgb = F.conv2d(image, s["rgb.weight"], s["rgb.bias"], padding: new long[] { 1, 1 });
+                var d = F.conv2d(depth, s["d.weight"], s["d.bias"], padding: new long[] { 1, 1 });
+                var fused = F.conv2d(cat(new[] { rgb, d }, 1), s["fuse.weight"], s["fuse.bias"], strides: new long[] { 2, 2 }, padding: new long[] { 1, 1 });
+                var expected = F.linear(F.adaptive_avg_pool2d(fused, new long[] { 1, 1 }).flatten(1), s["fc.weight"], s["fc.bias"]);
+                Close(expected, module.call(image, depth), $"PooledTwoTower at {size}x{size}");
+            }
+            // The channels are still checked, each input by name.
+            var wrong = Assert.Throws<InputShapeException>(() => module.call(randn(2, 3, 17, 17), randn(2, 2, 17, 17)));
+            Assert.Contains("input 'depth'", wrong.Message, StringComparison.Ordinal);
+
+            // An input resized to meet the other merges only at the declared sizes: probed at other sizes, the merge fails,
+            // so the declared sizes stay the only ones.
+            var resized = Create("ResizedTwoTower");
+            Assert.False(Dsl.Runtime.Graph.NetworkGraph.Of(Info(resized)).AnySize);
+            var fixedSize = (nn.Module<Tensor, Tensor, Tensor>)resized;
+            Assert.Equal(new long[] { 2, 5 }, fixedSize.call(randn(2, 3, 12, 12), randn(2, 1, 6, 6)).shape);
+            Assert.Throws<InputShapeException>(() => fixedSize.call(randn(2, 3, 14, 14), randn(2, 1, 7, 7)));
+        }
+
+        [Fact]
+        public void The_memory_plan_counts_a_head_only_when_training_runs_it()
+        {
+            // The trainer runs every output when one besides the main output has a loss weight, the main output alone
+            // otherwise: a feature head (loss weight 0) saves nothing in training, a weighted head saves its activations.
+            long Saved(string name) => Info(Create(name)).MemoryPlan(2).ActivationBytes;
+            long plain = Saved("PlainNet");
+            Assert.True(plain > 0);
+            Assert.Equal(plain, Saved("FeatureHeadNet"));
+            // The weighted head adds one storage: its ReLU's output, which the ReLU and the last convolution save (2 samples x
+            // 6 x 10 x 10 float32); its first convolution saves the stem's output, which the main path's pool saves already.
+            Assert.Equal(plain + 4 * 2 * 6 * 10 * 10, Saved("WeightedHeadNet"));
+        }
+
+        [Fact]
         public void Diagrams_show_every_input_and_output_by_name()
         {
             var two = Dsl.Runtime.Diagrams.NetworkDiagram.Of(Info(Create("TwoTower")));
@@ -208,6 +287,7 @@ namespace Dsl.Generator.Tests.Outputs
             ("AuxNet", new[] { randn(2, 3, 16, 16) }),
             ("FeatureNet", new[] { randn(2, 3, 10, 10) }),
             ("ResNet50Features", new[] { randn(2, 3, 64, 64) }),
+            ("PooledTwoTower", new[] { randn(2, 3, 17, 17), randn(2, 1, 17, 17) }),
         };
 
         /// <summary>Every output of <paramref name="net"/> in its current mode, by name (the main output alone as "output").</summary>
@@ -227,8 +307,10 @@ namespace Dsl.Generator.Tests.Outputs
             {
                 var net = Create(name);
                 net.eval();
-                var expected = Outputs(net, inputs);
                 var graph = Dsl.Runtime.Graph.NetworkGraph.Of(Info(net));
+                // The ONNX model is exported at the declared sizes: a case at another size is the twin's.
+                if (!inputs.Zip(graph.Inputs).All(p => p.First.shape.Skip(1).SequenceEqual(p.Second.Shape))) continue;
+                var expected = Outputs(net, inputs);
                 using var session = new InferenceSession(((IDeclaredNetwork)net).ToOnnx());
                 var feeds = graph.Inputs.Select((input, k) => NamedOnnxValue.CreateFromTensor(inputs.Length > 1 ? input.Name : OnnxExporter.InputName,
                     new DenseTensor(inputs[k].data<float>().ToArray(), inputs[k].shape.Select(d => (int)d).ToArray()))).ToList();
@@ -275,7 +357,7 @@ namespace Dsl.Generator.Tests.Outputs
                 File.WriteAllText(Path.Combine(dir, "check.py"), CheckScript);
                 File.WriteAllText(Path.Combine(dir, "train.py"), PyTorchExport.TrainingScript);
                 var (code, output, error) = PythonOracle.Run($"\"{Path.Combine(dir, "check.py")}\" \"{dir}\"", TimeSpan.FromMinutes(5));
-                Assert.True(code == 0 && output.Contains("OK 4", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
+                Assert.True(code == 0 && output.Contains("OK 5", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
             }
             finally
             {
@@ -298,7 +380,7 @@ namespace Dsl.Generator.Tests.Outputs
                 error = (expected - actual).abs().max().item()
                 assert error <= 1e-4 * max(1.0, expected.abs().max().item()), f"{what}: differs by {error}"
             ok = 0
-            for name in ["TwoTower", "AuxNet", "FeatureNet", "ResNet50Features"]:
+            for name in ["TwoTower", "AuxNet", "FeatureNet", "ResNet50Features", "PooledTwoTower"]:
                 spec = importlib.util.spec_from_file_location(name, os.path.join(folder, name + ".py"))
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)

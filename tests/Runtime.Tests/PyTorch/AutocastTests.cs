@@ -105,7 +105,11 @@ namespace Dsl.Runtime.Tests.PyTorch
             }
             torch.manual_seed(0);
             using (torch.NewDisposeScope())
-                model.call(TwinRun.Input(info, AutocastRun.Batch));
+            {
+                // Every output in training mode, as the twin computes them (auxiliary heads included).
+                if (model is IMultiOutputNetwork multi) multi.ForwardOutputs(TwinRun.Input(info, AutocastRun.Batch)).Dispose();
+                else model.call(TwinRun.Input(info, AutocastRun.Batch));
+            }
             foreach (var remove in removers) remove();
             return types;
         }

@@ -2,8 +2,9 @@
 
 Usage: twin_check.py FOLDER NAME...  FOLDER holds train.py and, per NAME, NAME.py (the twin),
 NAME.weights.safetensors (the .NET state_dict) and NAME.input.safetensors ("input"). Writes
-NAME.logits.safetensors ("logits", eval mode) and report.json: per NAME the twin's parameter count,
-its state_dict keys with shapes, or the error that stopped it.
+NAME.outputs.safetensors (every output in eval mode by name: a twin returning a dict gives its entries,
+any other its one tensor as "output") and report.json: per NAME the twin's parameter count, its
+state_dict keys with shapes, or the error that stopped it.
 """
 
 import importlib.util
@@ -29,8 +30,8 @@ for name in sys.argv[2:]:
         model.load_state_dict(train.load_safetensors(folder / f"{name}.weights.safetensors"))
         model.eval()
         with torch.no_grad():
-            logits = model(train.load_safetensors(folder / f"{name}.input.safetensors")["input"])
-        train.save_safetensors({"logits": logits}, folder / f"{name}.logits.safetensors")
+            outputs = model(train.load_safetensors(folder / f"{name}.input.safetensors")["input"])
+        train.save_safetensors(outputs if isinstance(outputs, dict) else {"output": outputs}, folder / f"{name}.outputs.safetensors")
     except Exception:
         entry["error"] = traceback.format_exc()
     report[name] = entry
