@@ -41,35 +41,12 @@ namespace Dsl.Generator.Tests
             Assert.Contains("MaxPool2d(kernel_size: (2, 2), stride: (1, 1), dilation: (1, 2))", code);
             Assert.Contains("AvgPool2d(kernel_size: 2)", code);
 
-            var type = Harness.Load(run).GetType("Nets.PerDimension", throwOnError: true)!;
-            using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
-            var info = (NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
             using var p1 = nn.MaxPool2d((1, 3), stride: (1, 2), padding: (0, 1));
             using var p2 = nn.AvgPool2d((3, 2), stride: (2, 1), padding: (1, 0), ceil_mode: true);
             using var up = nn.ConvTranspose2d(3, 4, (2, 3), stride: (2, 3), padding: (0, 1), output_padding: (1, 1));
             using var p3 = nn.MaxPool2d((2, 2), stride: (1, 1), dilation: (1, 2));
             using var p4 = nn.AvgPool2d(2);
-            var plain = new nn.Module<Tensor, Tensor>[] { p1, p2, up, p3, p4 };
-            using (no_grad())
-            {
-                foreach (var (key, value) in up.state_dict()) value.copy_(net.state_dict()["upconv1." + key]);
-            }
-            Assert.Equal(up.parameters().Sum(p => p.numel()), info.TotalParameters);
-            net.eval();
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var x = randn(2, 3, 9, 12);
-            var expected = x;
-            var children = net.named_children().ToArray();
-            Assert.Equal(plain.Length, children.Length);
-            for (int i = 0; i < plain.Length; i++)
-            {
-                x = ((nn.Module<Tensor, Tensor>)children[i].module).forward(x);
-                expected = plain[i].forward(expected);
-                Assert.Equal(expected.shape, x.shape);
-                Assert.Equal(info.TopLevel[i].OutputShape.WithBatch(2), x.shape);
-                Assert.True(x.allclose(expected, rtol: 1e-5, atol: 1e-5), children[i].name + " differs from the plain build");
-            }
+            var info = PlainBuild.AssertSame(run, "Nets.PerDimension", new long[] { 2, 3, 9, 12 }, p1, p2, up, p3, p4);
             // Width (12 + 2 - 3) / 2 + 1 = 6; height ceil((9 + 2 - 3) / 2) + 1 = 5; (5 - 1) * 2 + 1 + 1 + 1 = 11 by (5 - 1) * 3 - 2 + 2 + 1 + 1 = 14.
             Assert.Equal(new Shape(3, 9, 6), info.TopLevel[0].OutputShape);
             Assert.Equal(new Shape(3, 5, 5), info.TopLevel[1].OutputShape);

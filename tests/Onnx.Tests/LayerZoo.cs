@@ -35,18 +35,4 @@ namespace Dsl.Onnx.Tests
     [Flatten]
     [Linear(4)]
     public partial class PoolingZoo;
-
-    // Sizes per dimension: convolution, pools (ceil mode, dilation) and a transposed convolution whose kernel, stride,
-    // padding, output padding and dilation differ between height and width.
-    [Input(3, 13, 14)]
-    [Conv2d(8, "1, 3", Paddings = "0, 1")]
-    [MaxPool2d("3, 2", Strides = "2, 1", Paddings = "1, 0", CeilMode = true)]
-    [ReLU]
-    [AvgPool2d("1, 3", Strides = "1, 2", Paddings = "0, 1", CeilMode = true)]
-    [ConvTranspose2d(6, "2, 3", Strides = "2, 1", Paddings = "0, 1", OutputPadding = 1, Dilations = "1, 2", Groups = 2)]
-    [MaxPool2d(2, Strides = "1, 2", Dilations = "2, 1")]
-    [AdaptiveAvgPool2d(2)]
-    [Flatten]
-    [Linear(4)]
-    public partial class PerDimensionZoo;
 }

@@ -2,7 +2,10 @@ using System;
 using System.IO;
 using System.Linq;
 using Dsl.Runtime.Interop;
+using Dsl.Runtime.Onnx;
+using TorchSharp;
 using Xunit;
+using static TorchSharp.torch;
 
 namespace Dsl.Runtime.Tests.PyTorch
 {
@@ -23,12 +26,15 @@ namespace Dsl.Runtime.Tests.PyTorch
         public PerDimensionTwinRun() : base(new[] { typeof(TwinPerDimension) }) { }
     }
 
-    /// <summary>The PyTorch twin of <see cref="TwinPerDimension"/> renders each size per axis: PyTorch builds the .NET parameters and computes its logits.</summary>
-    public sealed class PerDimensionTwinTests : IClassFixture<PerDimensionTwinRun>
+    /// <summary>
+    /// The exports of <see cref="TwinPerDimension"/> render each size per axis: the PyTorch twin builds the .NET parameters
+    /// and computes its logits, and so does the ONNX file in ONNX Runtime.
+    /// </summary>
+    public sealed class PerDimensionExportTests : IClassFixture<PerDimensionTwinRun>
     {
         private readonly PerDimensionTwinRun _run;
 
-        public PerDimensionTwinTests(PerDimensionTwinRun run) => _run = run;
+        public PerDimensionExportTests(PerDimensionTwinRun run) => _run = run;
 
         [SkippableFact]
         public void The_twin_has_the_dotnet_parameters_and_logits()
@@ -47,6 +53,23 @@ namespace Dsl.Runtime.Tests.PyTorch
             Assert.Equal(expected.shape, twin.shape);
             double difference = (twin - expected).abs().max().item<float>();
             Assert.True(difference < 1e-4 * Math.Max(1, expected.abs().max().item<float>()), $"the logits differ by up to {difference:G3}");
+        }
+
+        [Fact]
+        public void ONNX_Runtime_computes_the_dotnet_logits()
+        {
+            torch.manual_seed(3);
+            using var net = new TwinPerDimension();
+            net.eval();
+            using var scope = torch.NewDisposeScope();
+            var x = torch.randn(3, 3, 13, 14);
+            Tensor expected;
+            using (torch.no_grad()) expected = net.call(x);
+            using var onnx = new OnnxPredictor(((IDeclaredNetwork)net).ToOnnx(), threads: 1);
+            var actual = onnx.call(x);
+            Assert.Equal(expected.shape, actual.shape);
+            double difference = (actual - expected).abs().max().item<float>();
+            Assert.True(difference < 1e-4 * Math.Max(1, expected.abs().max().item<float>()), $"ONNX Runtime's logits differ by up to {difference:G3}");
         }
     }
 }
