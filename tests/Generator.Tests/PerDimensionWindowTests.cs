@@ -121,7 +121,12 @@ namespace Dsl.Generator.Tests
             foreach (var (oh, ow) in new[] { (0, 0), (1, 1), (2, 2) })
             foreach (var (dh, dw) in new[] { (1, 1), (1, 3) })
             {
-                var actual = Libtorch(() => nn.ConvTranspose2d(2, 4, (kh, kw), stride: (sh, sw), padding: (ph, pw), output_padding: (oh, ow), dilation: (dh, dw), groups: 2));
+                // libtorch's oneDNN path aborts the process (an uncaught dnnl::error) on an output below 1 instead of throwing:
+                // such a layer is not built, and counts as refused by PyTorch's documented size, (n - 1) s - 2 p + d (k - 1) + op + 1.
+                static long Documented(long n, long k, long s, long p, long op, long d) => (n - 1) * s - 2 * p + d * (k - 1) + op + 1;
+                bool empty = Documented(8, kh, sh, ph, oh, dh) < 1 || Documented(11, kw, sw, pw, ow, dw) < 1;
+                var actual = empty ? null
+                    : Libtorch(() => nn.ConvTranspose2d(2, 4, (kh, kw), stride: (sh, sw), padding: (ph, pw), output_padding: (oh, ow), dilation: (dh, dw), groups: 2));
                 long parameters = 2 * 2 * kh * kw + 4;
                 Compare($"[ConvTranspose2d(4, \"{kh}, {kw}\", Strides = \"{sh}, {sw}\", Paddings = \"{ph}, {pw}\", OutputPaddings = \"{oh}, {ow}\", Dilations = \"{dh}, {dw}\", Groups = 2)]",
                     actual, $"{kh}x{kw} s{sh},{sw} p{ph},{pw} op{oh},{ow} d{dh},{dw}", ref accepted, ref refused, parameters);
