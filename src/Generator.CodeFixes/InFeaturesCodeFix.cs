@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
@@ -13,31 +12,22 @@ namespace Dsl.Generator.CodeFixes
 {
     /// <summary>DSL003: replaces a wrong <c>InFeatures = n</c> on a Linear layer with the inferred value.</summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InFeaturesCodeFix)), Shared]
-    public sealed class InFeaturesCodeFix : CodeFixProvider
+    public sealed class InFeaturesCodeFix : OneDiagnosticCodeFix
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.LinearInFeaturesMismatchId);
+        public InFeaturesCodeFix() : base(Descriptors.LinearInFeaturesMismatchId) { }
 
         /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null) return;
-            foreach (var diagnostic in context.Diagnostics)
-            {
-                if (!diagnostic.Properties.TryGetValue(Descriptors.InferredInFeatures, out var text)
-                    || !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int inferred)) continue;
-                if (root.FindNode(diagnostic.Location.SourceSpan) is not AttributeArgumentSyntax { NameEquals: not null } argument) continue;
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Set InFeatures = {text}",
-                        ct => Replace(context.Document, root, argument, inferred, ct),
-                        equivalenceKey: nameof(InFeaturesCodeFix)),
-                    diagnostic);
-            }
+            if (!diagnostic.Properties.TryGetValue(Descriptors.InferredInFeatures, out var text)
+                || !int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int inferred)) return;
+            if (root.FindNode(diagnostic.Location.SourceSpan) is not AttributeArgumentSyntax { NameEquals: not null } argument) return;
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    $"Set InFeatures = {text}",
+                    ct => Replace(context.Document, root, argument, inferred, ct),
+                    equivalenceKey: nameof(InFeaturesCodeFix)),
+                diagnostic);
         }
 
         private static Task<Document> Replace(Document document, SyntaxNode root, AttributeArgumentSyntax argument, int inferred, CancellationToken cancellationToken)

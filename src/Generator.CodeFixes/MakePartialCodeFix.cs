@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading.Tasks;
@@ -13,30 +12,21 @@ namespace Dsl.Generator.CodeFixes
 {
     /// <summary>DSL010: adds the missing <c>partial</c> modifier to a network class.</summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFix)), Shared]
-    public sealed class MakePartialCodeFix : CodeFixProvider
+    public sealed class MakePartialCodeFix : OneDiagnosticCodeFix
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.NotPartialId);
+        public MakePartialCodeFix() : base(Descriptors.NotPartialId) { }
 
         /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null) return;
-            foreach (var diagnostic in context.Diagnostics)
-            {
-                var declaration = root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.AncestorsAndSelf().OfType<TypeDeclarationSyntax>().FirstOrDefault();
-                if (declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword)) continue;
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        "Make the class partial",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, AddPartial(declaration)))),
-                        equivalenceKey: nameof(MakePartialCodeFix)),
-                    diagnostic);
-            }
+            var declaration = root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.AncestorsAndSelf().OfType<TypeDeclarationSyntax>().FirstOrDefault();
+            if (declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword)) return;
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    "Make the class partial",
+                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, AddPartial(declaration)))),
+                    equivalenceKey: nameof(MakePartialCodeFix)),
+                diagnostic);
         }
 
         /// <summary>Adds <c>partial</c> as the last modifier (it must come right before <c>class</c>).</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,39 +14,30 @@ namespace Dsl.Generator.CodeFixes
     /// <c>[Use&lt;B&gt;("stide = 2")]</c>): replaces the name, inside the string, with the nearest one the diagnostic names.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MisspelledNameCodeFix)), Shared]
-    public sealed class MisspelledNameCodeFix : CodeFixProvider
+    public sealed class MisspelledNameCodeFix : OneDiagnosticCodeFix
     {
-        /// <inheritdoc/>
-        public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.InvalidBlockId);
+        public MisspelledNameCodeFix() : base(Descriptors.InvalidBlockId) { }
 
         /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null) return;
-            foreach (var diagnostic in context.Diagnostics)
-            {
-                if (!diagnostic.Properties.TryGetValue(Descriptors.Replacement, out var replacement) || string.IsNullOrEmpty(replacement)) continue;
-                var span = diagnostic.Location.SourceSpan;
-                var token = root.FindToken(span.Start);
-                // The diagnostic is on a piece of a plain string literal, where each character of the value is one of the source.
-                if (!token.IsKind(SyntaxKind.StringLiteralToken) || !token.Span.Contains(span)) continue;
-                int open = token.Text.StartsWith("@\"", System.StringComparison.Ordinal) ? 2 : 1;
-                if (token.Text.Length != token.ValueText.Length + open + 1) continue;
-                int at = span.Start - token.SpanStart - open;
-                string value = token.ValueText.Substring(0, at) + replacement + token.ValueText.Substring(at + span.Length);
-                string text = token.Text.Substring(0, span.Start - token.SpanStart) + replacement + token.Text.Substring(span.End - token.SpanStart);
-                string name = token.ValueText.Substring(at, span.Length);
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Change '{name}' to '{replacement}'",
-                        ct => Replace(context.Document, root, token, text, value, ct),
-                        equivalenceKey: nameof(MisspelledNameCodeFix) + replacement),
-                    diagnostic);
-            }
+            if (!diagnostic.Properties.TryGetValue(Descriptors.Replacement, out var replacement) || string.IsNullOrEmpty(replacement)) return;
+            var span = diagnostic.Location.SourceSpan;
+            var token = root.FindToken(span.Start);
+            // The diagnostic is on a piece of a plain string literal, where each character of the value is one of the source.
+            if (!token.IsKind(SyntaxKind.StringLiteralToken) || !token.Span.Contains(span)) return;
+            int open = token.Text.StartsWith("@\"", System.StringComparison.Ordinal) ? 2 : 1;
+            if (token.Text.Length != token.ValueText.Length + open + 1) return;
+            int at = span.Start - token.SpanStart - open;
+            string value = token.ValueText.Substring(0, at) + replacement + token.ValueText.Substring(at + span.Length);
+            string text = token.Text.Substring(0, span.Start - token.SpanStart) + replacement + token.Text.Substring(span.End - token.SpanStart);
+            string name = token.ValueText.Substring(at, span.Length);
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    $"Change '{name}' to '{replacement}'",
+                    ct => Replace(context.Document, root, token, text, value, ct),
+                    equivalenceKey: nameof(MisspelledNameCodeFix) + replacement),
+                diagnostic);
         }
 
         private static Task<Document> Replace(Document document, SyntaxNode root, SyntaxToken token, string text, string value, CancellationToken cancellationToken)

@@ -96,6 +96,16 @@ namespace Dsl.Generator.Tests
                 {
                     foreach (var pair in Values(options)) values[pair.Key] = pair.Value;
                 }
+                else if (value is Window window)
+                {
+                    // A window's sizes, by the properties that set them: Stride (one number) and Strides (one per dimension).
+                    foreach (var size in window.GetType().GetProperties().Where(p => p.PropertyType == typeof(AxisSize)))
+                    {
+                        var axes = (AxisSize)size.GetValue(window)!;
+                        values[size.Name] = axes.Text is null ? axes.Values[0] : null;
+                        values[size.Name + "s"] = axes.Text;
+                    }
+                }
                 else values[property.Name] = value;
             }
             return values;

@@ -36,35 +36,11 @@ namespace Dsl.Generator.Tests
             Assert.Contains("Conv2d(in_channels: 3, out_channels: 8, kernel_size: (1, 7), padding: (0, 3), bias: false)", code);
             Assert.Contains("Conv2d(in_channels: 6, out_channels: 4, kernel_size: (3, 2), stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2)", code);
             Assert.Contains("Conv2d(in_channels: 4, out_channels: 5, kernel_size: 3, padding: 1)", code);
-            var type = Harness.Load(run).GetType("Nets.Factorised", throwOnError: true)!;
-            using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
-            var info = (NetworkInfo)type.GetProperty("Info")!.GetValue(null)!;
-
             using var c1 = nn.Conv2d(3, 8, (1, 7), padding: (0, 3), bias: false);
             using var c2 = nn.Conv2d(8, 6, (7, 1), padding: (3, 0));
             using var c3 = nn.Conv2d(6, 4, (3, 2), stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 2);
             using var c4 = nn.Conv2d(4, 5, 3, padding: 1L);
-            var plain = new nn.Module<Tensor, Tensor>[] { c1, c2, c3, c4 };
-            using (no_grad())
-            {
-                for (int i = 0; i < plain.Length; i++)
-                    foreach (var (key, value) in plain[i].state_dict()) value.copy_(net.state_dict()[$"conv{i + 1}.{key}"]);
-            }
-            Assert.Equal(plain.Sum(m => m.parameters().Sum(p => p.numel())), info.TotalParameters);
-            net.eval();
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var x = randn(2, 3, 9, 12);
-            var expected = x;
-            var children = net.named_children().ToArray();
-            for (int i = 0; i < plain.Length; i++)
-            {
-                x = ((nn.Module<Tensor, Tensor>)children[i].module).forward(x);
-                expected = plain[i].forward(expected);
-                Assert.Equal(expected.shape, x.shape);
-                Assert.Equal(info.TopLevel[i].OutputShape.WithBatch(2), x.shape);
-                Assert.True(x.allclose(expected, rtol: 1e-5, atol: 1e-5), children[i].name + " differs from the plain build");
-            }
+            var info = PlainBuild.AssertSame(run, "Nets.Factorised", new long[] { 2, 3, 9, 12 }, c1, c2, c3, c4);
             // 1x7 and 7x1 keep 9x12; the third: height (9 + 2 - 3) / 2 + 1 = 5, width 12 - 2 = 10.
             Assert.Equal(new Shape(8, 9, 12), info.TopLevel[0].OutputShape);
             Assert.Equal(new Shape(4, 5, 10), info.TopLevel[2].OutputShape);

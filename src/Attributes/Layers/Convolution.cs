@@ -112,7 +112,7 @@ namespace Dsl
 
     /// <summary>
     /// 2-D transposed convolution (<c>torch.nn.ConvTranspose2d</c>), the learned upsampling of U-Net's decoder. Input
-    /// channels are inferred. Output size per side: <c>(in - 1) * Stride - 2 * Padding + Dilation * (kernel - 1) + OutputPadding + 1</c>;
+    /// channels are inferred. A string kernel and <c>Strides</c>, <c>Paddings</c>, <c>OutputPaddings</c>, <c>Dilations</c> give sizes per dimension. Output size per side: <c>(in - 1) * Stride - 2 * Padding + Dilation * (kernel - 1) + OutputPadding + 1</c>;
     /// <c>[ConvTranspose2d(c, 2, Stride = 2)]</c> doubles height and width.
     /// </summary>
     public sealed class ConvTranspose2dAttribute : LayerAttribute
@@ -125,11 +125,22 @@ namespace Dsl
             Kernel = kernel;
         }
 
+        /// <param name="outChannels">Output channels; at least 1.</param>
+        /// <param name="kernel">Kernel height and width, <c>"2, 1"</c> (PyTorch's <c>kernel_size=(2, 1)</c>), or one size for both; inside a block each may be an expression.</param>
+        public ConvTranspose2dAttribute(int outChannels, string kernel)
+        {
+            OutChannels = outChannels;
+            KernelExpression = kernel;
+        }
+
         /// <summary>Output channels.</summary>
         public int OutChannels { get; }
 
         /// <summary>Square kernel size.</summary>
         public int Kernel { get; }
+
+        /// <summary>The kernel's height and width (<c>"2, 1"</c>), when given as a string.</summary>
+        public string? KernelExpression { get; }
 
         /// <summary>Stride in both directions (the upsampling factor); default 1.</summary>
         public int Stride { get; set; } = 1;
@@ -142,6 +153,18 @@ namespace Dsl
 
         /// <summary>Spacing between kernel elements; default 1.</summary>
         public int Dilation { get; set; } = 1;
+
+        /// <summary>Stride per dimension, <c>"height, width"</c> (<c>"2, 1"</c> doubles the height only); instead of <see cref="Stride"/>.</summary>
+        public string? Strides { get; set; }
+
+        /// <summary>Output cropping per dimension, <c>"height, width"</c>; instead of <see cref="Padding"/>.</summary>
+        public string? Paddings { get; set; }
+
+        /// <summary>Output padding per dimension, <c>"height, width"</c>; instead of <see cref="OutputPadding"/>; each smaller than the stride or the dilation in its dimension. The two must be equal: TorchSharp's ConvTranspose2d applies the first to both.</summary>
+        public string? OutputPaddings { get; set; }
+
+        /// <summary>Dilation per dimension, <c>"height, width"</c>; instead of <see cref="Dilation"/>.</summary>
+        public string? Dilations { get; set; }
 
         /// <summary>Number of groups (PyTorch's meaning): must divide input and output channels; default 1.</summary>
         public int Groups { get; set; } = 1;

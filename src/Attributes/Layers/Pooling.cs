@@ -62,8 +62,14 @@ namespace Dsl
         /// <param name="kernel">Square window size; at least 1.</param>
         public MaxPool2dAttribute(int kernel) => Kernel = kernel;
 
+        /// <param name="kernel">Window height and width, <c>"1, 3"</c> (PyTorch's <c>kernel_size=(1, 3)</c>), or one size for both; inside a block each may be an expression.</param>
+        public MaxPool2dAttribute(string kernel) => KernelExpression = kernel;
+
         /// <summary>Square window size.</summary>
         public int Kernel { get; }
+
+        /// <summary>The window's height and width (<c>"1, 3"</c>), when given as a string.</summary>
+        public string? KernelExpression { get; }
 
         /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
         public int Stride { get; set; }
@@ -73,6 +79,15 @@ namespace Dsl
 
         /// <summary>Spacing between window elements; default 1.</summary>
         public int Dilation { get; set; } = 1;
+
+        /// <summary>Stride per dimension, <c>"height, width"</c> (<c>"2, 1"</c>); instead of <see cref="Stride"/>. Default: unset (<see cref="Stride"/> applies).</summary>
+        public string? Strides { get; set; }
+
+        /// <summary>Padding per dimension, <c>"height, width"</c>; instead of <see cref="Padding"/>; each at most half the kernel in its dimension.</summary>
+        public string? Paddings { get; set; }
+
+        /// <summary>Dilation per dimension, <c>"height, width"</c>; instead of <see cref="Dilation"/>.</summary>
+        public string? Dilations { get; set; }
 
         /// <summary>Use ceiling instead of floor to compute the output size; default false.</summary>
         public bool CeilMode { get; set; }
@@ -84,14 +99,26 @@ namespace Dsl
         /// <param name="kernel">Square window size; at least 1.</param>
         public AvgPool2dAttribute(int kernel) => Kernel = kernel;
 
+        /// <param name="kernel">Window height and width, <c>"1, 3"</c> (PyTorch's <c>kernel_size=(1, 3)</c>), or one size for both; inside a block each may be an expression.</param>
+        public AvgPool2dAttribute(string kernel) => KernelExpression = kernel;
+
         /// <summary>Square window size.</summary>
         public int Kernel { get; }
+
+        /// <summary>The window's height and width (<c>"1, 3"</c>), when given as a string.</summary>
+        public string? KernelExpression { get; }
 
         /// <summary>Stride; 0 (the default) means equal to <see cref="Kernel"/>, as in PyTorch.</summary>
         public int Stride { get; set; }
 
         /// <summary>Implicit zero padding on every side; at most half the kernel.</summary>
         public int Padding { get; set; }
+
+        /// <summary>Stride per dimension, <c>"height, width"</c> (<c>"2, 1"</c>); instead of <see cref="Stride"/>. Default: unset (<see cref="Stride"/> applies).</summary>
+        public string? Strides { get; set; }
+
+        /// <summary>Padding per dimension, <c>"height, width"</c>; instead of <see cref="Padding"/>; each at most half the kernel in its dimension.</summary>
+        public string? Paddings { get; set; }
 
         /// <summary>Use ceiling instead of floor to compute the output size; default false.</summary>
         public bool CeilMode { get; set; }

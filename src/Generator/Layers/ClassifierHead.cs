@@ -20,7 +20,7 @@ namespace Dsl.Generator.Model
         {
             if (!Require.Image(b, b.ChildPath(name), "ClassifierHead", x)) return x;
             var head = b.Block(name, x);
-            var y = AdaptiveAvgPool2dSpec.Add(head, "pool", head.Input, 1, doc: "Global average pooling to 1x1.");
+            var y = AdaptiveAvgPoolSpec.Add(head, "pool", 2, head.Input, 1, doc: "Global average pooling to 1x1.");
             y = FlattenSpec.Add(head, "flatten", y, doc: "Flattens (channels, 1, 1) to channels.");
             y = LinearSpec.Add(head, "fc", y, Classes, 0, true, doc: "The classifier.");
             return b.EndBlock(head, "ClassifierHead", "ClassifierHeadBlock", x, y,

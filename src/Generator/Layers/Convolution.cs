@@ -5,62 +5,41 @@ using Dsl.Generator.Layers;
 namespace Dsl.Generator.Model
 {
     /// <summary>
-    /// Kernel, stride, padding and dilation per spatial dimension (height, width), where a layer's are not the same in
-    /// each: <c>[Conv2d(192, "1, 7", Paddings = "0, 3")]</c>, Inception-v3's factorised convolutions.
-    /// </summary>
-    internal sealed record ConvolutionAxes(EquatableArray<int> Kernel, EquatableArray<int> Stride, EquatableArray<int> Padding, EquatableArray<int> Dilation);
-
-    /// <summary>
     /// <c>[Conv2d(out, kernel, Stride, Padding, Dilation, Groups, Bias)]</c>: nn.Conv2d over an image (channels, height,
-    /// width). A string kernel (<c>"1, 7"</c>) and <see cref="Strides"/>, <see cref="Paddings"/>, <see cref="Dilations"/>
-    /// give a size per dimension (<see cref="PerAxis"/>).
+    /// width). A string kernel (<c>"1, 7"</c>) and <c>Strides</c>, <c>Paddings</c>, <c>Dilations</c> give a size per
+    /// dimension (<see cref="Sizes"/>, as read; null in a spec built from the numbers), as Inception-v3's factorised convolutions.
     /// </summary>
     internal sealed record Conv2dSpec(string? Name, int OutChannels, int Kernel, int Stride, int Padding, int Dilation, int Groups, bool Bias,
-        string? Strides = null, string? Paddings = null, string? Dilations = null, ConvolutionAxes? PerAxis = null)
+        Window? Sizes = null)
         : ConvolutionSpec(Name, 2, OutChannels, Kernel, Stride, Padding, Dilation, Groups, Bias)
     {
         [Reads("Conv2dAttribute")]
         public static LayerSpec Read(AttributeReader a)
         {
-            int stride = a.Named("Stride", 1), padding = a.Named("Padding", 0), dilation = a.Named("Dilation", 1);
-            // A kernel written as a string ("1, 7") is read per dimension; a wrong one is the reader's error, and reads as 1.
-            bool kernelText = a.Raw.Arguments.Count > 1 && a.Raw.Arguments[1].Value is string;
-            var kernels = a.Axes("kernel", 1, 2) ?? (kernelText ? new[] { 1, 1 } : null);
-            var strides = a.Axes("Strides", null, 2);
-            var paddings = a.Axes("Paddings", null, 2);
-            var dilations = a.Axes("Dilations", null, 2);
-            int kernel = kernelText ? 0 : a.Int(1);
-            ConvolutionAxes? axes = kernels is null && strides is null && paddings is null && dilations is null ? null : new ConvolutionAxes(
-                (kernels ?? new[] { kernel, kernel }).ToEquatableArray(), (strides ?? new[] { stride, stride }).ToEquatableArray(),
-                (paddings ?? new[] { padding, padding }).ToEquatableArray(), (dilations ?? new[] { dilation, dilation }).ToEquatableArray());
-            return new Conv2dSpec(a.Name, a.Int(0), kernel, stride, padding, dilation, a.Named("Groups", 1), a.Named("Bias", true),
-                a.Raw.NamedValue("Strides")?.Value as string, a.Raw.NamedValue("Paddings")?.Value as string, a.Raw.NamedValue("Dilations")?.Value as string, axes);
+            var sizes = Window.Read(a, 1, 2, strideFallback: 1);
+            // A kernel written as a string is read per dimension only.
+            int kernel = sizes.Kernel.Text is null ? sizes.Kernel.Values[0] : 0;
+            return new Conv2dSpec(a.Name, a.Int(0), kernel, a.Named("Stride", 1), a.Named("Padding", 0), a.Named("Dilation", 1),
+                a.Named("Groups", 1), a.Named("Bias", true), sizes);
         }
 
         public override void Validate(Validation v)
         {
-            if (PerAxis is null)
+            if (Sizes is not { PerAxis: true })
             {
                 base.Validate(v);
                 return;
             }
-            // One argument says each size: the square one or the one per dimension.
-            if (Strides is not null && Stride != 1) v.Invalid("Strides", "\"" + Strides + "\"", "left out when Stride is set (write one of them)");
-            if (Paddings is not null && Padding != 0) v.Invalid("Paddings", "\"" + Paddings + "\"", "left out when Padding is set (write one of them)");
-            if (Dilations is not null && Dilation != 1) v.Invalid("Dilations", "\"" + Dilations + "\"", "left out when Dilation is set (write one of them)");
             v.AtLeast("outChannels", OutChannels, 1); v.AtLeast("Groups", Groups, 1);
-            foreach (var k in PerAxis.Kernel) v.AtLeast("kernel", k, 1);
-            foreach (var s in PerAxis.Stride) v.AtLeast(Strides is null ? "Stride" : "Strides", s, 1);
-            foreach (var p in PerAxis.Padding) v.AtLeast(Paddings is null ? "Padding" : "Paddings", p, 0);
-            foreach (var d in PerAxis.Dilation) v.AtLeast(Dilations is null ? "Dilation" : "Dilations", d, 1);
+            Sizes.Validate(v, strideMin: 1);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
-            if (PerAxis is null) return base.Build(b, name, x);
-            Num[] Nums(EquatableArray<int> values) => values.Select(n => new Num(n)).ToArray();
-            return AddConvolution(b, 2, name, x, x.Channels, OutChannels, Nums(PerAxis.Kernel), Nums(PerAxis.Stride), Nums(PerAxis.Padding), Nums(PerAxis.Dilation),
-                Groups, Bias, arguments: new Arguments(Strides is null ? "Stride" : "Strides", Paddings is null ? "Padding" : "Paddings", Dilations is null ? "Dilation" : "Dilations"));
+            if (Sizes is not { PerAxis: true }) return base.Build(b, name, x);
+            Num[] Nums(AxisSize size) => size.Values.Select(n => new Num(n)).ToArray();
+            return AddConvolution(b, 2, name, x, x.Channels, OutChannels, Nums(Sizes.Kernel), Nums(Sizes.Stride), Nums(Sizes.Padding), Nums(Sizes.Dilation),
+                Groups, Bias, arguments: new Arguments(Sizes.Stride.Argument, Sizes.Padding.Argument, Sizes.Dilation.Argument));
         }
 
         /// <summary>
@@ -113,9 +92,6 @@ namespace Dsl.Generator.Model
             public static readonly Arguments Square = new("Stride", "Padding", "Dilation");
         }
 
-        /// <summary>The spatial dimensions' names in messages: "height", "width"; "length".</summary>
-        private static string DimensionName(int rank, int axis) => rank == 1 ? "the length" : axis == 0 ? "the height" : "the width";
-
         /// <summary>
         /// Adds a convolution over <paramref name="rank"/> spatial dimensions, with a kernel, stride, padding and dilation per
         /// dimension; see <see cref="Conv2dSpec.Add"/> for <paramref name="inChannels"/>. Where the sizes are the same in every
@@ -135,72 +111,53 @@ namespace Dsl.Generator.Model
                 b.Report(ProblemCode.GroupsDoNotDivide, "Groups", path, g, cin, cout);
                 return x;
             }
+            long[] Values(Num[] sizes) => sizes.Select(n => n.Value).ToArray();
+            long[] k = Values(kernel), s = Values(stride), p = Values(padding), d = Values(dilation);
             long[] effective = new long[rank], padded = new long[rank], output = new long[rank];
             for (int i = 0; i < rank; i++)
             {
-                long k = kernel[i].Value, d = dilation[i].Value, p = padding[i].Value, n = size[i];
-                effective[i] = b.Checked(() => ShapeMath.EffectiveKernel(k, d), path, "kernel");
-                padded[i] = b.Checked(() => n + 2 * p, path, arguments.Padding);
+                long ki = k[i], di = d[i], pi = p[i], n = size[i];
+                effective[i] = b.Checked(() => ShapeMath.EffectiveKernel(ki, di), path, "kernel");
+                padded[i] = b.Checked(() => n + 2 * pi, path, arguments.Padding);
             }
             if (b.Failed) return x;
-            string Sizes(long[] s) => rank == 2 ? Require.Size(s[0], s[1]) : Conv1dSpec.Length(s[0]);
-            if (First(rank, i => effective[i] > padded[i]) is var tooLarge && tooLarge >= 0)
+            bool square = Spatial.Square(k) && Spatial.Square(s) && Spatial.Square(p) && Spatial.Square(d);
+            if (Spatial.First(rank, i => effective[i] > padded[i]) is var tooLarge && tooLarge >= 0)
             {
-                b.Report(ProblemCode.KernelLargerThanInput, "kernel", path, Sizes(effective),
-                    (rank == 2 ? Require.Size(padded[0], padded[1]) : "of length " + padded[0]) + (rank == 2 && kernel[0].Value != kernel[1].Value ? " (" + DimensionName(rank, tooLarge).Substring(4) + " " + padded[tooLarge] + ")" : ""));
+                b.Report(ProblemCode.KernelLargerThanInput, "kernel", path, Spatial.Size(effective),
+                    (rank == 2 ? Require.Size(padded[0], padded[1]) : "of length " + padded[0]) + (rank == 2 && !Spatial.Square(k) ? " (" + Spatial.Dimension(rank, tooLarge, false) + " " + padded[tooLarge] + ")" : ""));
                 return x;
             }
-            for (int i = 0; i < rank; i++) output[i] = ShapeMath.ConvOutput(size[i], kernel[i].Value, stride[i].Value, padding[i].Value, dilation[i].Value);
-            if (First(rank, i => output[i] < 1) is var belowOne && belowOne >= 0)
+            for (int i = 0; i < rank; i++) output[i] = ShapeMath.ConvOutput(size[i], k[i], s[i], p[i], d[i]);
+            if (Spatial.First(rank, i => output[i] < 1) is var belowOne && belowOne >= 0)
             {
-                b.Report(ProblemCode.OutputBelowOne, "kernel", path,
-                    rank == 2 ? Require.Size(size[0], size[1]) : Conv1dSpec.Length(size[0]),
-                    rank == 2 ? Require.Size(output[0], output[1]) : "length " + output[0],
-                    rank == 1 ? "the length" : Square(kernel) && Square(stride) && Square(padding) && Square(dilation) ? "height and width" : DimensionName(rank, belowOne).Substring(4));
+                b.Report(ProblemCode.OutputBelowOne, "kernel", path, Spatial.Size(size), Spatial.Output(output), Spatial.Dimension(rank, belowOne, square));
                 return x;
             }
             long window = 1, positions = 1;
             for (int i = 0; i < rank; i++)
             {
-                long k = kernel[i].Value, o = output[i];
-                window = b.Checked(() => window * k, path, "kernel");
+                long ki = k[i], o = output[i];
+                window = b.Checked(() => window * ki, path, "kernel");
                 positions = b.Checked(() => positions * o, path, "kernel");
             }
             long perOutput = b.Checked(() => cin / g * window, path, "kernel");
             long parameters = b.Checked(() => cout * perOutput + (bias.Value ? cout : 0), path, "outChannels");
             long macs = b.Checked(() => cout * positions * perOutput, path, "outChannels");
             if (b.Failed) return x;
-            bool square = Square(kernel) && Square(stride) && Square(padding) && Square(dilation);
             var args = new[]
             {
                 Literal.Arg("in_channels", inChannels.Value == cin ? inChannels : cin),
                 Literal.Arg("out_channels", outChannels),
-                square ? Literal.Arg("kernel_size", kernel[0]) : Pair("kernel_size", kernel, null),
-                square ? Literal.Arg("stride", stride[0], 1) : Pair("stride", stride, 1),
+                square ? Literal.Arg("kernel_size", kernel[0]) : Spatial.Pair("kernel_size", k, null),
+                square ? Literal.Arg("stride", stride[0], 1) : Spatial.Pair("stride", s, Spatial.Repeat(1, rank)),
                 // A literal 0 would also convert to TorchSharp's Padding enum (an ambiguous call): the default is left out.
-                square ? Literal.Arg("padding", padding[0], 0) : Pair("padding", padding, 0),
-                square ? Literal.Arg("dilation", dilation[0], 1) : Pair("dilation", dilation, 1),
+                square ? Literal.Arg("padding", padding[0], 0) : Spatial.Pair("padding", p, Spatial.Repeat(0, rank)),
+                square ? Literal.Arg("dilation", dilation[0], 1) : Spatial.Pair("dilation", d, Spatial.Repeat(1, rank)),
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
             return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc);
         }
-
-        /// <summary>The first dimension where <paramref name="fails"/> holds, or -1.</summary>
-        private static int First(int rank, System.Func<int, bool> fails)
-        {
-            for (int i = 0; i < rank; i++) if (fails(i)) return i;
-            return -1;
-        }
-
-        private static bool Square(Num[] sizes) => sizes.All(s => s.Value == sizes[0].Value);
-
-        /// <summary>
-        /// A size per dimension: <c>[1,7]</c> in the graph (PyTorch's tuple, ONNX's per-axis attribute), <c>(1, 7)</c> in the
-        /// C# call (TorchSharp's tuple overload); left out where every dimension has the default.
-        /// </summary>
-        private static LeafArg Pair(string name, Num[] sizes, long? torchDefault) =>
-            new(name, "[" + string.Join(",", sizes.Select(s => Literal.Of(s.Value))) + "]", null, sizes.All(s => s.Value == torchDefault),
-                "(" + string.Join(", ", sizes.Select(s => Literal.Of(s.Value))) + ")");
     }
 }

@@ -35,7 +35,7 @@ namespace Dsl.Generator.Model
             using (stem.Blaming("MaxPool"))
             {
                 y = stem.Optional(stem.Param("maxPool", MaxPool), "pool", y, y, "y",
-                    v => Pool2dSpec.Add(stem, "pool", PoolKind.Max, v, 3, 2, 1, 1, false, doc: "The 3x3, stride 2 max-pool."));
+                    v => PoolSpec.Add(stem, "pool", PoolKind.Max, v, Window.Same(2, 3, 2, 1, 1, 0), false, doc: "The 3x3, stride 2 max-pool."));
             }
             return b.EndBlock(stem, "Stem", "StemBlock", x, y,
                 doc: "ResNet stem (D2L <c>b1</c>): conv (padding kernel / 2) -> BatchNorm -> ReLU [-> 3x3 max-pool, stride 2, padding 1].");

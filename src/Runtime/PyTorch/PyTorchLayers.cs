@@ -282,6 +282,9 @@ namespace Dsl.Runtime.PyTorch
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;
 
+        /// <summary>Each leaf kind's PyTorch constructor and arguments (a test compares the defaults the twin relies on with TorchSharp's).</summary>
+        internal static IReadOnlyDictionary<string, PyLayer> Layers => ByModule;
+
         /// <summary>
         /// The PyTorch expression that creates <paramref name="leaf"/>. <paramref name="variable"/> gives the Python
         /// variable for an argument that comes from a constructor parameter of the enclosing block, or null to write

@@ -13,19 +13,21 @@ using static TorchSharp.torch;
 namespace Dsl.Runtime.Tests.PyTorch
 {
     /// <summary>
-    /// Every network of the sample, exported as its PyTorch twin and run by PyTorch (one Python process for all):
-    /// the .NET module's weights (BatchNorm statistics randomised) and an input go in, the twin's logits, parameter
-    /// count and state_dict come back.
+    /// Every network of the sample (or the <c>types</c> a derived fixture names), exported as its PyTorch twin and run by
+    /// PyTorch (one Python process for all): the .NET module's weights (BatchNorm statistics randomised) and an input go
+    /// in, the twin's logits, parameter count and state_dict come back.
     /// </summary>
-    public sealed class TwinRun : IDisposable
+    public class TwinRun : IDisposable
     {
-        public TwinRun()
+        public TwinRun() : this(PyTorchTwinTests.NetworkTypes) { }
+
+        protected TwinRun(IReadOnlyList<Type> types)
         {
             Folder = TestData.TempDir("pytorch-twins");
             Skipped = PythonTorch.MissingReason;
             if (Skipped is not null) return;
             File.WriteAllText(Path.Combine(Folder, PyTorchExport.TrainScriptName), PyTorchExport.TrainingScript);
-            foreach (var type in PyTorchTwinTests.NetworkTypes)
+            foreach (var type in types)
             {
                 torch.manual_seed(1);
                 using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(type)!;
@@ -45,7 +47,7 @@ namespace Dsl.Runtime.Tests.PyTorch
                 PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["input"] = input }, Path.Combine(Folder, type.Name + ".input.safetensors"));
             }
             var args = new List<string> { Path.Combine(PythonTorch.Helpers, "twin_check.py"), Folder };
-            args.AddRange(PyTorchTwinTests.NetworkTypes.Select(t => t.Name));
+            args.AddRange(types.Select(t => t.Name));
             Python = PythonTorch.Run(args, TimeSpan.FromMinutes(10));
             string report = Path.Combine(Folder, "report.json");
             if (File.Exists(report))

@@ -1,0 +1,38 @@
+using System.Linq;
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary>
+    /// <c>[AdaptiveAvgPool1d(outputSize = 1)]</c> over a sequence and <c>[AdaptiveAvgPool2d(outputSize = 1)]</c> over an
+    /// image: average pooling to a fixed length or square size, written once over the rank.
+    /// </summary>
+    internal sealed record AdaptiveAvgPoolSpec(string? Name, int Rank, int OutputSize) : LayerSpec(Name)
+    {
+        public override string Kind => KindOf(Rank);
+        public override string NamePrefix => "gap";
+        public override (string Prefix, bool Numbered) TorchVisionName => ("avgpool", false);
+
+        private static string KindOf(int rank) => "AdaptiveAvgPool" + rank + "d";
+
+        [Reads("AdaptiveAvgPool1dAttribute")]
+        public static LayerSpec Read1d(AttributeReader a) => new AdaptiveAvgPoolSpec(a.Name, 1, a.Int(0, 1));
+
+        [Reads("AdaptiveAvgPool2dAttribute")]
+        public static LayerSpec Read2d(AttributeReader a) => new AdaptiveAvgPoolSpec(a.Name, 2, a.Int(0, 1));
+
+        public override void Validate(Validation v) => v.AtLeast("outputSize", OutputSize, 1);
+
+        public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, Rank, x, OutputSize);
+
+        /// <summary>Adds an adaptive average pool to <paramref name="outputSize"/> in each of <paramref name="rank"/> spatial dimensions.</summary>
+        public static Value Add(GraphBuilder b, string name, int rank, Value x, long outputSize, string? into = null, string? doc = null)
+        {
+            string kind = KindOf(rank), path = b.ChildPath(name);
+            if (!(rank == 2 ? Require.Image(b, path, kind, x) : Require.Sequence(b, path, kind, x))) return x;
+            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(Spatial.Repeat(outputSize, rank)).ToArray()), 0, 0, SizeRule.Fixed,
+                new[] { Literal.Arg("output_size", outputSize) }, into, doc);
+        }
+    }
+}
