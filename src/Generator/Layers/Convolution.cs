@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Linq;
+using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
 
@@ -8,7 +10,26 @@ namespace Dsl.Generator.Model
     /// Kernel, stride, padding and dilation per spatial dimension (height, width), where a layer's are not the same in
     /// each: <c>[Conv2d(192, "1, 7", Paddings = "0, 3")]</c>, Inception-v3's factorised convolutions.
     /// </summary>
-    internal sealed record ConvolutionAxes(EquatableArray<int> Kernel, EquatableArray<int> Stride, EquatableArray<int> Padding, EquatableArray<int> Dilation);
+    internal sealed record ConvolutionAxes(EquatableArray<int> Kernel, EquatableArray<int> Stride, EquatableArray<int> Padding, EquatableArray<int> Dilation)
+    {
+        /// <summary>The attribute whose arguments below are read per dimension.</summary>
+        public const string Attribute = "Conv2dAttribute";
+
+        /// <summary>The constructor argument read per dimension when it is a string (<c>"1, 7"</c>).</summary>
+        public const string KernelArgument = "kernel";
+
+        /// <summary>The named arguments read per dimension (<c>Paddings = "0, 3"</c>).</summary>
+        public static readonly string[] NamedArguments = { "Strides", "Paddings", "Dilations" };
+
+        /// <summary>
+        /// The text of each dimension of <paramref name="argument"/> of a <paramref name="kind"/> attribute: its
+        /// comma-separated parts (a block checks each as an expression); the whole text for any other argument.
+        /// </summary>
+        public static List<Segment> Parts(string kind, string argument, string text) =>
+            kind == Attribute && (argument == KernelArgument || System.Array.IndexOf(NamedArguments, argument) >= 0)
+                ? Expression.Split(text, ",")
+                : new List<Segment> { new(text, 0) };
+    }
 
     /// <summary>
     /// <c>[Conv2d(out, kernel, Stride, Padding, Dilation, Groups, Bias)]</c>: nn.Conv2d over an image (channels, height,
@@ -25,10 +46,10 @@ namespace Dsl.Generator.Model
             int stride = a.Named("Stride", 1), padding = a.Named("Padding", 0), dilation = a.Named("Dilation", 1);
             // A kernel written as a string ("1, 7") is read per dimension; a wrong one is the reader's error, and reads as 1.
             bool kernelText = a.Raw.Arguments.Count > 1 && a.Raw.Arguments[1].Value is string;
-            var kernels = a.Axes("kernel", 1, 2) ?? (kernelText ? new[] { 1, 1 } : null);
-            var strides = a.Axes("Strides", null, 2);
-            var paddings = a.Axes("Paddings", null, 2);
-            var dilations = a.Axes("Dilations", null, 2);
+            var kernels = a.Axes(ConvolutionAxes.KernelArgument, 1, 2) ?? (kernelText ? new[] { 1, 1 } : null);
+            var strides = a.Axes(ConvolutionAxes.NamedArguments[0], null, 2);
+            var paddings = a.Axes(ConvolutionAxes.NamedArguments[1], null, 2);
+            var dilations = a.Axes(ConvolutionAxes.NamedArguments[2], null, 2);
             int kernel = kernelText ? 0 : a.Int(1);
             ConvolutionAxes? axes = kernels is null && strides is null && paddings is null && dilations is null ? null : new ConvolutionAxes(
                 (kernels ?? new[] { kernel, kernel }).ToEquatableArray(), (strides ?? new[] { stride, stride }).ToEquatableArray(),
