@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """The torchvision side of the compatibility tests, for any torchvision classification model by name, and the
 segmentation models of torchvision.models.segmentation (21 classes, no auxiliary head; their "out" is the logits).
+inception_v3 and googlenet are built with their auxiliary classifiers (aux_logits=True, transform_input=False,
+init_weights=True); their auxiliary outputs are written and compared beside the logits under the catalogue's names
+(aux; aux1, aux2), computed in training mode (the only mode that runs them) with dropout and BatchNorm as in evaluation,
+so they are deterministic.
 
   keys NAME        prints the state_dict keys and shapes of torchvision's NAME, one "key shape" per line (shape as
                    comma-separated sizes, "scalar" for 0-d tensors)
@@ -10,8 +14,8 @@ segmentation models of torchvision.models.segmentation (21 classes, no auxiliary
                    ({"input": (2, 3, SIZE, SIZE), "logits": (2, classes) or (2, classes, SIZE, SIZE)}, eval mode;
                    SIZE defaults to 224)
   check NAME DIR   loads DIR/csharp.pth (a state_dict saved by TorchSharp) into torchvision's NAME (strict), runs it in
-                   eval mode on the "input" of DIR/csharp-io.pth and compares with its "logits"; prints the largest
-                   difference and the number of keys; exit code 0 when below 1e-4 or 1e-5 of the largest logit,
+                   eval mode on the "input" of DIR/csharp-io.pth and compares with its "logits" (and auxiliary
+                   outputs, which it must hold); prints the largest difference of each and the number of keys; exit code 0 when below 1e-4 or 1e-5 of the largest logit,
                    whichever is larger (segmentation logits reach the hundreds, where float32 sums in another order
                    differ by more than 1e-4; a wrong wiring differs by the logits' own size)
 """
@@ -22,11 +26,37 @@ import torch
 import torchvision.models as models
 
 
+# torchvision's fields of InceptionOutputs / GoogLeNetOutputs, by the names the catalogue's [Output]s give them (the
+# names of the modules that compute them). torchvision 0.14's GoogLeNet.forward unpacks _forward's (x, aux2, aux1) as
+# (x, aux1, aux2), so its aux_logits2 field holds module aux1's output (after inception4a) and aux_logits1 module aux2's.
+AUXILIARY = {"inception_v3": {"aux": "aux_logits"}, "googlenet": {"aux1": "aux_logits2", "aux2": "aux_logits1"}}
+
+
 def build(name):
     torch.manual_seed(0)
     if hasattr(models.segmentation, name):
         return getattr(models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
+    if name in AUXILIARY:
+        return getattr(models, name)(weights=None, aux_logits=True, transform_input=False, init_weights=True)
     return getattr(models, name)(weights=None)
+
+
+def outputs(name, model, x):
+    """The eval-mode logits, and each auxiliary output in training mode with dropout and BatchNorm in evaluation mode."""
+    model.eval()
+    with torch.no_grad():
+        result = {"logits": logits(model, x)}
+    if name in AUXILIARY:
+        model.train()
+        for m in model.modules():
+            if isinstance(m, (torch.nn.Dropout, torch.nn.BatchNorm2d)):
+                m.eval()
+        with torch.no_grad():
+            y = model(x)
+        model.eval()
+        for ours, theirs in AUXILIARY[name].items():
+            result[ours] = getattr(y, theirs)
+    return result
 
 
 def logits(model, x):
@@ -59,27 +89,31 @@ def keys(name):
 def export(name, out_dir, size=224):
     model = build(name)
     randomize_normalisation(model)
-    model.eval()
     x = torch.randn(2, 3, size, size)
-    with torch.no_grad():
-        y = logits(model, x)
+    y = outputs(name, model, x)
     torch.save(model.state_dict(), os.path.join(out_dir, name + ".pth"))
-    torch.save({"input": x, "logits": y}, os.path.join(out_dir, name + "-io.pth"))
-    print("exported", name, tuple(y.shape))
+    torch.save({"input": x, **y}, os.path.join(out_dir, name + "-io.pth"))
+    print("exported", name, ", ".join(f"{k} {tuple(v.shape)}" for k, v in y.items()))
 
 
 def check(name, in_dir):
     model = build(name)
     state = torch.load(os.path.join(in_dir, "csharp.pth"))
     model.load_state_dict(state, strict=True)
-    model.eval()
     io = torch.load(os.path.join(in_dir, "csharp-io.pth"))
-    with torch.no_grad():
-        y = logits(model, io["input"])
-    diff = (y - io["logits"]).abs().max().item()
-    scale = io["logits"].abs().max().item()
-    print(f"max_abs_diff={diff:.3e} largest_logit={scale:.3e} keys={len(state)}")
-    return 0 if diff < max(1e-4, 1e-5 * scale) else 1
+    y = outputs(name, model, io["input"])
+    given = sorted(k for k in io if k != "input")
+    if given != sorted(y):
+        print(f"outputs differ: TorchSharp wrote {given}, torchvision has {sorted(y)}")
+        return 1
+    failed = False
+    for output in sorted(y, key=lambda k: k != "logits"):
+        diff = (y[output] - io[output]).abs().max().item()
+        scale = io[output].abs().max().item()
+        prefix = "" if output == "logits" else output + ": "
+        print(f"{prefix}max_abs_diff={diff:.3e} largest_logit={scale:.3e}" + (f" keys={len(state)}" if output == "logits" else ""))
+        failed |= not diff < max(1e-4, 1e-5 * scale)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

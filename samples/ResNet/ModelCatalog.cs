@@ -34,6 +34,8 @@ namespace ResNetSample
             new("d2l-residual-1x1", "one D2L Residual(6, use_1x1conv, strides=2) block on 3x6x6", () => new ResidualBlock6(), ResidualBlock6.Info),
             new("mobilenet_v2", "torchvision MobileNetV2 (inverted residuals as user blocks; keys as torchvision), 3x224x224, 1000 classes", () => new MobileNetV2(), MobileNetV2.Info),
             new("densenet121", "torchvision DenseNet-121 (dense layers concatenate; keys as torchvision), 3x224x224, 1000 classes", () => new DenseNet121(), DenseNet121.Info),
+            new("inception_v3", "torchvision Inception-v3 (1x7 and 7x1 convolutions; auxiliary classifier AuxLogits, training only, loss weight 0.4; keys as torchvision), 3x299x299, 1000 classes", () => new InceptionV3(), InceptionV3.Info),
+            new("googlenet", "torchvision GoogLeNet (ceil-mode pools; auxiliary classifiers aux1 and aux2, training only, loss weight 0.3 each; keys as torchvision), 3x64x64, 1000 classes", () => new GoogLeNet(), GoogLeNet.Info),
             new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
             new("fcn_resnet50", "torchvision FCN-ResNet50 (dilated backbone, FCN head, logits resized to the input; no auxiliary head), 3x64x64, 21 classes per pixel", () => new FcnResNet50(), FcnResNet50.Info),
             new("deeplabv3_resnet50", "torchvision DeepLabV3-ResNet50 (dilated backbone, ASPP with global pooling, logits resized to the input; no auxiliary head), 3x64x64, 21 classes per pixel", () => new DeepLabV3ResNet50(), DeepLabV3ResNet50.Info),

@@ -71,6 +71,15 @@ namespace Dsl
         /// <c>r = 1 / sqrt(out_features)</c>, bias 0.
         /// </summary>
         TorchVisionEfficientNet,
+        /// <summary>
+        /// inception.py (Inception-v3): Conv2d and Linear <c>trunc_normal_(std=0.1, a=-2, b=2)</c>, but a module with a
+        /// <c>stddev</c> attribute uses it: the auxiliary classifier's <c>AuxLogits.fc</c> 0.001 (torchvision's 0.01 on
+        /// <c>AuxLogits.conv1</c> sits on the BasicConv2d, not on its convolution, so that convolution gets 0.1 too);
+        /// BatchNorm2d weight 1, bias 0; Linear biases keep PyTorch's default.
+        /// </summary>
+        TorchVisionInceptionV3,
+        /// <summary>googlenet.py: Conv2d and Linear <c>trunc_normal_(std=0.01, a=-2, b=2)</c>; BatchNorm2d weight 1, bias 0; Linear biases keep PyTorch's default.</summary>
+        TorchVisionGoogLeNet,
     }
 
     /// <summary>

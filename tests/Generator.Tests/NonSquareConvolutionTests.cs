@@ -108,6 +108,16 @@ namespace Dsl.Generator.Tests
             "[Input(1, 8, 8)] [Conv2d(8, [|\"1, 3, 3\"|])]\npublic partial class Net;",
             ("DSL018", "Block 'Net': [Conv2d] kernel = \"1, 3, 3\" has 3 values; write 2 (height, width) or one for every dimension"));
 
+        [Fact]
+        public void A_block_checks_each_dimension_of_a_kernel_as_an_expression_and_reports_the_unknown_one_where_it_stands() => Verify(
+            "[Block(\"k\")] [Conv2d(4, \"k, [|kw|]\")] public partial class Factorised;\n[Input(3, 8, 8)] [Use<Factorised>(3)] public partial class Net;",
+            ("DSL018", "Block 'Factorised': [Conv2d] kernel = 'kw' at column 1: unknown name 'kw' (known: in, last, block_in, layer_in, k)"));
+
+        [Fact]
+        public void A_block_checks_each_dimension_of_a_named_per_dimension_argument() => Verify(
+            "[Block(\"k\", \"p\")] [Conv2d(4, \"1, k\", Paddings = \"0, [|pw|]\")] public partial class Factorised;\n[Input(3, 8, 8)] [Use<Factorised>(3, 1)] public partial class Net;",
+            ("DSL018", "Block 'Factorised': [Conv2d] Paddings = 'pw' at column 1: unknown name 'pw' (known: in, last, block_in, layer_in, k, p)"));
+
         private const string Segmenter = """
             using Dsl;
             namespace Nets;

@@ -284,8 +284,11 @@ namespace Dsl.Generator.Blocks
                         if (b.IsSequential) b.Declare(first, layer, decl.Layers[layer].When is not null);
                         continue;
                     }
-                    // A parallel branch: applied to the block's input, its output kept in a value of its own.
-                    using (b.WritingTo("y" + i.ToString(CultureInfo.InvariantCulture))) branches.Add(spec.Build(b, layerNames[i], input));
+                    // A parallel branch: applied to the block's input, its output kept in a value of its own. An inlined
+                    // block's branches share the enclosing module's forward: their values take the inlined block's own
+                    // prefix, so a parallel block inlined into a branch does not overwrite the enclosing block's branches.
+                    string branch = (b.IsInlined ? b.DefaultVar + "_y" : "y") + i.ToString(CultureInfo.InvariantCulture);
+                    using (b.WritingTo(branch)) branches.Add(spec.Build(b, layerNames[i], input));
                 }
                 finally
                 {

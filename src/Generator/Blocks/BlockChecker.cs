@@ -105,9 +105,18 @@ namespace Dsl.Generator.Blocks
                             : $"the block has no layer parameter '{parameter}'; declare one with a layer kind as its default, such as \"{(Blocks.Expression.IsName(parameter) ? parameter : "act")} = ReLU\""));
                     continue;
                 }
+                // A per-dimension argument ("kernel, kw", Paddings = "0, pw") is one expression per dimension.
                 for (int a = 0; a < raw.Arguments.Count && a < raw.ParameterNames.Count; a++)
                 {
-                    if (raw.Arguments[a].Value is string text) Expression(prefix + raw.ParameterNames[a] + " = ", new Segment(text, 0), new ArgumentSite(decl.Key, i, raw.ParameterNames[a]), all);
+                    if (raw.Arguments[a].Value is not string text) continue;
+                    foreach (var part in Window.Parts(raw.ParameterNames[a], text))
+                        Expression(prefix + raw.ParameterNames[a] + " = ", part, new ArgumentSite(decl.Key, i, raw.ParameterNames[a]), all);
+                }
+                foreach (var name in Window.PerAxisArguments)
+                {
+                    if (raw.NamedValue(name)?.Value is not string text) continue;
+                    foreach (var part in Window.Parts(name, text))
+                        Expression(prefix + name + " = ", part, new ArgumentSite(decl.Key, i, name), all);
                 }
             }
             return problems;

@@ -13,7 +13,7 @@ namespace Dsl.Generator.Init
     internal enum InitScheme { Default, KaimingNormal, KaimingUniform, XavierUniform, XavierNormal, Normal, TruncNormal, Uniform, Constant, Zeros, Ones }
 
     /// <summary>Mirrors <c>Dsl.InitPresets</c>.</summary>
-    internal enum InitPreset { TorchVisionResNet, TorchVisionMobileNetV2, TorchVisionDenseNet, TorchVisionVgg, TorchVisionConvNeXt, TorchVisionViT, TorchVisionEfficientNet }
+    internal enum InitPreset { TorchVisionResNet, TorchVisionMobileNetV2, TorchVisionDenseNet, TorchVisionVgg, TorchVisionConvNeXt, TorchVisionViT, TorchVisionEfficientNet, TorchVisionInceptionV3, TorchVisionGoogLeNet }
 
     /// <summary>One named argument as written: its name and value (a number, or the text of a string).</summary>
     internal sealed record InitArg(string Name, double Number, string? Text);
@@ -345,6 +345,18 @@ namespace Dsl.Generator.Init
                         double range = 1.0 / Math.Sqrt(outFeatures);
                         expanded.Add(Rule(target, kind, InitScheme.Uniform, min: -range, max: range, bias: 0, origin: origin));
                     }
+                    break;
+                case InitPreset.TorchVisionInceptionV3:
+                case InitPreset.TorchVisionGoogLeNet:
+                    // torchvision: trunc_normal_(mean=0, std=stddev, a=-2, b=2) on every Conv2d and Linear weight (the biases
+                    // keep PyTorch's default); Inception-v3's stddev is 0.1 unless the module carries its own.
+                    double std = preset == InitPreset.TorchVisionGoogLeNet ? 0.01 : 0.1;
+                    Kind("Conv2d", InitScheme.TruncNormal, std: std);
+                    Kind("Linear", InitScheme.TruncNormal, std: std);
+                    Kind("BatchNorm2d", InitScheme.Constant, value: 1, bias: 0);
+                    // The auxiliary classifier's fc.stddev = 0.001; a network without it (aux_logits=False) has no such module.
+                    if (preset == InitPreset.TorchVisionInceptionV3 && targets.Any(t => t.Path == "AuxLogits.fc"))
+                        expanded.Add(Rule("AuxLogits.fc", false, InitScheme.TruncNormal, std: 0.001, origin: origin));
                     break;
                 case InitPreset.TorchVisionViT:
                     if (Named("conv_proj"))

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Linq;
+using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
 

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Linq;
+using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
 
@@ -39,10 +41,13 @@ namespace Dsl.Generator.Model
         public static AxisSize Kernel(AttributeReader a, int index, int rank)
         {
             string? text = rank > 1 && a.Raw.Arguments.Count > index ? a.Raw.Arguments[index].Value as string : null;
-            if (text is null) return Same("kernel", a.Int(index), rank);
-            var values = a.Axes("kernel", index, rank) ?? Enumerable.Repeat(1, rank).ToArray();
-            return new AxisSize("kernel", text, values.ToEquatableArray());
+            if (text is null) return Same(KernelArgument, a.Int(index), rank);
+            var values = a.Axes(KernelArgument, index, rank) ?? Enumerable.Repeat(1, rank).ToArray();
+            return new AxisSize(KernelArgument, text, values.ToEquatableArray());
         }
+
+        /// <summary>The kernel's constructor parameter name in every window attribute.</summary>
+        public const string KernelArgument = "kernel";
 
         /// <summary>Refuses both forms at once and a value below <paramref name="min"/> (once for one number, per dimension for a string).</summary>
         public void Validate(Validation v, long min)
@@ -64,8 +69,21 @@ namespace Dsl.Generator.Model
 
         /// <summary>The sizes of an attribute whose kernel is constructor argument <paramref name="kernelIndex"/>; <paramref name="strideFallback"/>: the stride left out (pools: 0, "the kernel").</summary>
         public static Window Read(AttributeReader a, int kernelIndex, int rank, int strideFallback) => new(rank,
-            AxisSize.Kernel(a, kernelIndex, rank), AxisSize.Read(a, "Stride", strideFallback, rank), AxisSize.Read(a, "Padding", 0, rank),
-            AxisSize.Read(a, "Dilation", 1, rank), AxisSize.Read(a, "OutputPadding", 0, rank));
+            AxisSize.Kernel(a, kernelIndex, rank), AxisSize.Read(a, Sizes[0], strideFallback, rank), AxisSize.Read(a, Sizes[1], 0, rank),
+            AxisSize.Read(a, Sizes[2], 1, rank), AxisSize.Read(a, Sizes[3], 0, rank));
+
+        /// <summary>The one-number size properties; each has a per-dimension twin named with an "s" (<c>Strides</c>).</summary>
+        private static readonly string[] Sizes = { "Stride", "Padding", "Dilation", "OutputPadding" };
+
+        /// <summary>The arguments a block checks once per dimension when they are written as a string: the kernel and the per-dimension properties.</summary>
+        public static readonly string[] PerAxisArguments = new[] { AxisSize.KernelArgument }.Concat(Sizes.Select(s => s + "s")).ToArray();
+
+        /// <summary>
+        /// The text of each dimension of <paramref name="argument"/> (its comma-separated parts, which a block checks as
+        /// expressions: <c>"kernel, kw"</c>); the whole text for any other argument.
+        /// </summary>
+        public static List<Segment> Parts(string argument, string text) =>
+            System.Array.IndexOf(PerAxisArguments, argument) >= 0 ? Expression.Split(text, ",") : new List<Segment> { new(text, 0) };
 
         /// <summary>Sizes written as one number each.</summary>
         public static Window Same(int rank, int kernel, int stride, int padding, int dilation, int outputPadding) => new(rank,

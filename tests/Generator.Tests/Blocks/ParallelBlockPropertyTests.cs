@@ -118,5 +118,41 @@ namespace Dsl.Generator.Tests.Blocks
                 Assert.Equal(c.Parameters, net.parameters().Sum(p => p.numel()));
             }
         }
+
+        /// <summary>
+        /// Inception-v3's InceptionE: a branch that is an inlined block ending in parallel branches of its own, inside a
+        /// parallel block. Every branch keeps its own value: the inner branches do not overwrite the outer block's first.
+        /// </summary>
+        [Fact]
+        public void A_parallel_block_inlined_into_a_branch_keeps_the_enclosing_branches()
+        {
+            const string source = """
+                using Dsl;
+                namespace Nets;
+                /// <summary>Two branches.</summary>
+                [Block(Parallel = Merge.Concat)] [Conv2d(3, 1, Name = "split_a")] [Conv2d(5, 1, Name = "split_b")] public partial class Split;
+                /// <summary>A layer, then the split.</summary>
+                [Block] [Conv2d(4, 1, Name = "pre")] [Use<Split>(Inline = true)] public partial class Branch;
+                /// <summary>Three branches, the second the inlined Branch.</summary>
+                [Block(Parallel = Merge.Concat)] [Conv2d(2, 1, Name = "one")] [Use<Branch>(Inline = true)] [Conv2d(6, 1, Name = "last")] public partial class Outer;
+                /// <summary>The network.</summary>
+                [Input(3, 5, 5)] [Use<Outer>(Name = "outer")] public partial class Nested;
+                """;
+            var run = Harness.Run(source);
+            var problems = Harness.Problems(run.Output);
+            Assert.True(problems.Length == 0, string.Join("\n", problems.Select(p => p.ToString())));
+            using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(Harness.Load(run).GetType("Nets.Nested", throwOnError: true)!)!;
+            var w = net.state_dict();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var x = randn(2, 3, 5, 5);
+            Tensor Conv(Tensor v, string name) => nn.functional.conv2d(v, w[$"outer.{name}.weight"], w[$"outer.{name}.bias"]);
+            var pre = Conv(x, "pre");
+            var expected = cat(new[] { Conv(x, "one"), Conv(pre, "split_a"), Conv(pre, "split_b"), Conv(x, "last") }, 1);
+            var y = net.forward(x);
+            // 2 + (3 + 5) + 6 channels, as declared.
+            Assert.Equal(new long[] { 2, 16, 5, 5 }, y.shape);
+            Assert.True(y.allclose(expected, rtol: 1e-5, atol: 1e-6), "the nested branches differ from the declaration's forward");
+        }
     }
 }

@@ -73,10 +73,10 @@ namespace Dsl.Runtime.Tests.PyTorch
         public static IEnumerable<object[]> TorchVisionNames => TorchVisionEntries.Select(e => new object[] { e.Name });
 
         [Fact]
-        public void The_catalogue_lists_the_thirteen_torchvision_networks()
+        public void The_catalogue_lists_the_fifteen_torchvision_networks()
         {
             Assert.Equal(
-                new[] { "alexnet", "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "convnext_tiny", "vit_b_16", "mobilenet_v3_large", "efficientnet_b0", "fcn_resnet50", "deeplabv3_resnet50" }.OrderBy(n => n),
+                new[] { "alexnet", "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "mobilenet_v2", "densenet121", "inception_v3", "googlenet", "convnext_tiny", "vit_b_16", "mobilenet_v3_large", "efficientnet_b0", "fcn_resnet50", "deeplabv3_resnet50" }.OrderBy(n => n),
                 TorchVisionEntries.Select(e => e.Name).OrderBy(n => n));
         }
 
