@@ -22,7 +22,10 @@ namespace Dsl.Onnx.Tests
             var model = ModelProto.Parser.ParseFrom(((IDeclaredNetwork)net).ToOnnx());
             var state = net.state_dict();
 
-            var expectedKeys = state.Keys.Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).OrderBy(k => k, StringComparer.Ordinal);
+            var used = EvalModules(net);
+            var expectedKeys = state.Keys
+                .Where(k => !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && (used is null || used.Contains(Owner(k))))
+                .OrderBy(k => k, StringComparer.Ordinal);
             Assert.Equal(expectedKeys, model.Graph.Initializer.Select(i => i.Name).OrderBy(k => k, StringComparer.Ordinal));
             foreach (var init in model.Graph.Initializer)
             {
@@ -31,6 +34,27 @@ namespace Dsl.Onnx.Tests
                 Assert.Equal(tensor.shape, init.Dims.ToArray());
                 Assert.True(init.RawData.Span.SequenceEqual(tensor.contiguous().bytes), $"{init.Name}: the values differ from the module's");
             }
+        }
+
+        /// <summary>The module path of a state_dict key (its owner: <c>"AuxLogits.fc"</c> for <c>"AuxLogits.fc.weight"</c>).</summary>
+        private static string Owner(string key) => key.LastIndexOf('.') is var dot and >= 0 ? key[..dot] : "";
+
+        /// <summary>
+        /// The modules whose parameters the eval-mode forward uses, found by a backward pass from its outputs (a
+        /// parameter it uses gets a gradient); null for a network without training-only outputs, whose every module is
+        /// in the ONNX model. An auxiliary head runs in training only, so the ONNX model (the eval forward) has none of
+        /// its weights.
+        /// </summary>
+        private static HashSet<string>? EvalModules(nn.Module<Tensor, Tensor> net)
+        {
+            if (!((IDeclaredNetwork)net).Info.Outputs.Any(o => o.Auxiliary)) return null;
+            using var scope = torch.NewDisposeScope();
+            net.zero_grad();
+            using var outputs = ((IMultiOutputNetwork)net).ForwardOutputs(Networks.RandomInput(net, 1));
+            outputs.All.Where(o => o.Value is not null).Select(o => o.Value!.sum()).Aggregate((a, b) => a + b).backward();
+            var used = net.named_parameters().Where(p => p.parameter.grad is not null).Select(p => Owner(p.name)).ToHashSet(StringComparer.Ordinal);
+            net.zero_grad();
+            return used;
         }
 
         [Fact]

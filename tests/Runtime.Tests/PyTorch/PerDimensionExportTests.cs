@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Dsl.Runtime.Interop;
 using Dsl.Runtime.Onnx;
+using Dsl.Tests.Shared;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
