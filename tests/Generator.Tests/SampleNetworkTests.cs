@@ -154,12 +154,28 @@ namespace Dsl.Generator.Tests
                     });
                     hooks.Add(remover.remove);
                 }
-                network.eval();
-                using (no_grad())
-                using (var input = SampleInput(info))
-                using (var output = network.call(input))
+                if (network is IMultiOutputNetwork multi)
                 {
-                    Assert.Equal(info.OutputShape.ToString(), Shape.Format(output.shape.Skip(1).ToArray()));
+                    // Every output, auxiliary heads included: they run in training mode only (batch 2, as BatchNorm
+                    // needs more than one value per channel in training).
+                    network.train();
+                    using (no_grad())
+                    using (var input = SampleInput(info, 2))
+                    using (var outputs = multi.ForwardOutputs(input))
+                    {
+                        foreach (var declared in info.Outputs)
+                            Assert.Equal($"{declared.Name} {declared.Shape}", $"{declared.Name} {Shape.Format(outputs[declared.Name]!.shape.Skip(1).ToArray())}");
+                    }
+                }
+                else
+                {
+                    network.eval();
+                    using (no_grad())
+                    using (var input = SampleInput(info, 1))
+                    using (var output = network.call(input))
+                    {
+                        Assert.Equal(info.OutputShape.ToString(), Shape.Format(output.shape.Skip(1).ToArray()));
+                    }
                 }
                 foreach (var remove in hooks) remove();
 
@@ -174,11 +190,11 @@ namespace Dsl.Generator.Tests
             }
         }
 
-        /// <summary>One sample the network takes at its declared shape: token ids for a language model, normal values otherwise.</summary>
-        private static Tensor SampleInput(NetworkInfo info)
+        /// <summary><paramref name="batch"/> samples the network takes at its declared shape: token ids for a language model, normal values otherwise.</summary>
+        private static Tensor SampleInput(NetworkInfo info, int batch)
         {
             var graph = Dsl.Runtime.Graph.NetworkGraph.Of(info);
-            return graph.IsTokens ? randint(0, graph.Vocabulary, info.InputShape.WithBatch(1), dtype: ScalarType.Int64) : randn(info.InputShape.WithBatch(1));
+            return graph.IsTokens ? randint(0, graph.Vocabulary, info.InputShape.WithBatch(batch), dtype: ScalarType.Int64) : randn(info.InputShape.WithBatch(batch));
         }
 
         [Fact]
