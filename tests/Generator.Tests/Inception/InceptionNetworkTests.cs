@@ -187,14 +187,7 @@ namespace Dsl.Generator.Tests.Inception
                 {
                     manual_seed(1);
                     var net = networks[name];
-                    foreach (var (_, module) in net.named_modules())
-                    {
-                        if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
-                        bn.running_mean!.copy_(rand(bn.running_mean.shape) - 0.5);
-                        bn.running_var!.copy_(rand(bn.running_var.shape) + 0.5);
-                        bn.weight!.copy_(rand(bn.weight.shape) + 0.5);
-                        bn.bias!.copy_(rand(bn.bias.shape) - 0.5);
-                    }
+                    PyTorchInteropTests.RandomizeBatchNorm(net, biasHalfRange: 0.5);
                     var x = randn(2, 3, Size(name), Size(name));
                     var outputs = Outputs(name, net, x);
                     keys = net.state_dict().Count;

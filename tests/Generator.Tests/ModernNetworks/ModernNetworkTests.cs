@@ -171,7 +171,7 @@ namespace Dsl.Generator.Tests.ModernNetworks
                 {
                     manual_seed(1);
                     using var net = TorchVisionCompatibilityTests.Create(name);
-                    RandomizeBatchNorm(net);
+                    PyTorchInteropTests.RandomizeBatchNorm(net);
                     net.eval();
                     var x = randn(2, 3, 224, 224);
                     var y = net.forward(x);
@@ -187,19 +187,6 @@ namespace Dsl.Generator.Tests.ModernNetworks
             finally
             {
                 Directory.Delete(dir, recursive: true);
-            }
-        }
-
-        private static void RandomizeBatchNorm(nn.Module net)
-        {
-            foreach (var (_, module) in net.named_modules())
-            {
-                if (module is not TorchSharp.Modules.BatchNorm2d bn) continue;
-                bn.running_mean!.copy_(rand(bn.running_mean.shape) - 0.5);
-                bn.running_var!.copy_(rand(bn.running_var.shape) + 0.5);
-                bn.weight.copy_(rand(bn.weight.shape) + 0.5);
-                bn.bias!.copy_(rand(bn.bias.shape) * 0.4 - 0.2);
-                bn.num_batches_tracked!.fill_(3);
             }
         }
     }

@@ -79,7 +79,12 @@ namespace Dsl.Generator.Tests.ResNetFamily
             }
         }
 
-        private static void RandomizeBatchNorm(nn.Module net)
+        /// <summary>
+        /// Gives every BatchNorm2d random statistics and affine parameters (a fresh one is the identity in eval mode, so a
+        /// network that dropped it would pass): running means in [-0.5, 0.5), shifts in +-<paramref name="biasHalfRange"/>,
+        /// variances and scales in [0.5, 1.5). Shared by the torchvision comparisons.
+        /// </summary>
+        internal static void RandomizeBatchNorm(nn.Module net, double biasHalfRange = 0.2)
         {
             foreach (var (_, module) in net.named_modules())
             {
@@ -87,7 +92,7 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 bn.running_mean!.copy_(rand(bn.running_mean.shape) - 0.5);
                 bn.running_var!.copy_(rand(bn.running_var.shape) + 0.5);
                 bn.weight.copy_(rand(bn.weight.shape) + 0.5);
-                bn.bias!.copy_(rand(bn.bias.shape) * 0.4 - 0.2);
+                bn.bias!.copy_(rand(bn.bias.shape) * (2 * biasHalfRange) - biasHalfRange);
                 bn.num_batches_tracked!.fill_(3);
             }
         }
