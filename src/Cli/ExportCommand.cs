@@ -17,8 +17,8 @@ namespace Dsl.Cli
         {
             var model = new Argument<string>("model") { Description = "Network name (see the models command)" };
             var format = new Option<string>("--format") { Description = "onnx (ONNX Runtime and other ONNX tools) or pytorch", Required = true };
-            var output = new Option<string>("--out") { Description = "File to write (onnx), or folder for model.py and train.py (pytorch)", Required = true };
-            var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint.ckpt written by train; default: the network's initial weights" };
+            var output = new Option<string>("--out") { Description = "File to write (onnx), or folder for model.py and train.py (pytorch; with --checkpoint also model.safetensors)", Required = true };
+            var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint.ckpt written by train: its weights go into the ONNX model, or beside the PyTorch twin as a safetensors state dict; default: the network's initial weights (onnx), none (pytorch)" };
             var quantize = new Option<string?>("--quantize") { Description = "int8: a statically quantized ONNX model (QDQ, per-channel int8 weights, uint8 activations) for ONNX Runtime's integer kernels; needs --calibrate" };
             var calibrate = new Option<string?>("--calibrate") { Description = "Data whose evaluation split calibrates the int8 activation ranges and measures the accuracy drop (any --data format; the built-in Fashion-MNIST subset with 'builtin')" };
             var samples = new Option<int>("--calibration-samples") { Description = "Samples of --calibrate whose activations set the ranges (seeded random choice)", DefaultValueFactory = _ => 512 };
@@ -51,7 +51,7 @@ namespace Dsl.Cli
                 case "onnx":
                     return ExportOnnx(catalog, entry, output, checkpoint, log, calibrate, calibrationSamples);
                 case "pytorch":
-                    return PyTorchExportCommand.Export(entry, output, log, program);
+                    return PyTorchExportCommand.Export(entry, output, log, program, checkpoint);
                 default:
                     throw new ArgumentException($"Unknown export format '{format}'. Formats: onnx, pytorch.");
             }
