@@ -150,12 +150,15 @@ namespace Dsl.Benchmarks
         /// <summary>
         /// Where the bf16 step's time goes: every layer of the D2L ResNet-18 alone, forward and backward on an input of
         /// its shape and of the type it gets in the network (float32 for the first convolution, bf16 after it), in
-        /// float32 and under bf16 mixed precision, in rotation; prints the layers by bf16 time with the ratio.
+        /// float32 and under bf16 mixed precision, in rotation; prints the layers by bf16 time with the ratio. Processor time
+        /// of this process, which counts the work whatever else the machine runs (exactly with <c>--threads 1</c>; wall-clock
+        /// times on the loaded machine once made the stem's convolution look slower in bf16, which it is not).
         /// </summary>
         public static void Layers(int batch, int repeats)
         {
             const int size = 96;
-            Console.WriteLine($"-- layer by layer, forward + backward, {size}x{size}, batch {batch}: float32 vs bf16 mixed, median of {repeats} rotating repeats");
+            Console.WriteLine($"-- layer by layer, forward + backward, {size}x{size}, batch {batch}: float32 vs bf16 mixed, processor ms, median of {repeats} rotating repeats");
+            var process = Process.GetCurrentProcess();
             using var net = ModelBench.Generated(size);
             net.train();
             var graph = Dsl.Runtime.Graph.NetworkGraph.Of((IDeclaredNetwork)net);
@@ -177,11 +180,14 @@ namespace Dsl.Benchmarks
                         using var autocast = MixedPrecision.Enable(layer, precision);
                         var leaf = torch.rand(shape);
                         if (j == 1 && !first) leaf = leaf.to(ScalarType.BFloat16);
-                        leaf.requires_grad_(true);
+                        // The image needs no gradient in the network: the first layer's backward computes its weights' only.
+                        if (!first) leaf.requires_grad_(true);
                         var x = leaf.clone(); // not a leaf: in-place layers (ReLU) may write it
-                        long t0 = Stopwatch.GetTimestamp();
+                        process.Refresh();
+                        var cpu0 = process.TotalProcessorTime;
                         layer.call(x).to_type(ScalarType.Float32).sum().backward();
-                        if (r > 0) times[j].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                        process.Refresh();
+                        if (r > 0) times[j].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds);
                     }
                 }
                 first = false;

@@ -7,10 +7,10 @@ namespace Dsl.Benchmarks
     /// <summary>Command line: <c>[--quick] [--threads N] [--only name] [--no-python]</c>.</summary>
     public sealed record Options
     {
-        public static readonly string[] Names = { "train", "infer", "onnx", "int8", "bf16", "bf16-infer", "generator", "trainer", "pipeline", "rss", "phases", "images", "datamem", "lm" };
+        public static readonly string[] Names = { "train", "infer", "onnx", "int8", "bf16", "bf16-infer", "generator", "trainer", "pipeline", "rss", "phases", "images", "datamem", "lm", "bf16-convs" };
 
         /// <summary>Sections that run only when asked for with --only.</summary>
-        public static readonly string[] OnDemand = { "phases" };
+        public static readonly string[] OnDemand = { "phases", "bf16-convs" };
 
         public bool Quick { get; init; }
         public int Threads { get; init; } = Environment.ProcessorCount;

@@ -147,6 +147,12 @@ namespace Dsl.Benchmarks
                 Bf16Bench.Layers(32, o.Quick ? 3 : 5);
             }
 
+            if (o.Runs("bf16-convs"))
+            {
+                Section("bf16 convolutions by input channels (diagnostic)");
+                Bf16ConvBench.Run(o.Quick ? 5 : 11);
+            }
+
             if (o.Runs("bf16-infer"))
             {
                 Section("3e. Inference latency, bf16 mixed vs float32 TorchSharp vs float32 ONNX Runtime (eval), 96x96");
