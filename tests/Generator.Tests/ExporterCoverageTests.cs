@@ -59,6 +59,32 @@ namespace Dsl.Generator.Tests
             return constructor.GetParameters().Any(p => !p.IsOptional) ? $"{name}({string.Join(", ", written)})" : name;
         }
 
+        /// <summary>
+        /// Every leaf of <paramref name="model"/> as the runtime reads it from the graph JSON: its ONNX mapping (its kind's
+        /// declared rendering, or an entry of the runtime's) and its PyTorch constructor, written for this leaf's arguments
+        /// (a declared rendering whose ONNX attribute names an argument the leaf lacks, or an argument without a PyTorch
+        /// name, fails here).
+        /// </summary>
+        private static void Check(NetworkModel model, string declaration, ISet<string> seen, List<string> missing)
+        {
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Parse(Emit.GraphJson.Write(model, Emit.BlockClasses.For(model)));
+            foreach (var leaf in graph.Root.Descendants().Where(n => n.Form == Dsl.Runtime.Graph.NodeForm.Leaf && n.Module != "Custom"))
+            {
+                seen.Add(leaf.Module);
+                if (!OnnxLayers.TryGet(leaf, out _)) missing.Add($"{leaf.Module} (from {declaration}) has no ONNX mapping");
+                foreach (var a in leaf.Rendering?.OnnxAttributes ?? Array.Empty<Dsl.Runtime.Graph.OnnxAttributeRule>())
+                    if (a.Arg is not null && !leaf.HasArg(a.Arg)) missing.Add($"{leaf.Module} (from {declaration}): its ONNX attribute {a.Name} reads '{a.Arg}', which the leaf has not");
+                try
+                {
+                    PyTorchLayers.Create(leaf, _ => null);
+                }
+                catch (NotSupportedException e)
+                {
+                    missing.Add($"{leaf.Module} (from {declaration}) has no PyTorch mapping: {e.Message}");
+                }
+            }
+        }
+
         [Fact]
         public void Every_module_a_layer_kind_builds_has_an_ONNX_and_a_PyTorch_mapping()
         {
@@ -76,12 +102,7 @@ namespace Dsl.Generator.Tests
                     var model = NetworkGraph.Build(parsed.Spec, parsed.Problems);
                     if (model.HasErrors) continue;
                     built = true;
-                    foreach (var leaf in model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.CustomType is null))
-                    {
-                        seen.Add(leaf.ModuleType);
-                        if (!OnnxLayers.Map.ContainsKey(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from [{Usage(kind)}]) has no ONNX mapping");
-                        if (!PyTorchLayers.Known.Contains(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from [{Usage(kind)}]) has no PyTorch mapping");
-                    }
+                    Check(model, $"[{Usage(kind)}]", seen, missing);
                 }
                 if (!built) unbuilt.Add(Usage(kind));
             }
@@ -90,12 +111,7 @@ namespace Dsl.Generator.Tests
                 var parsed = SpecParser.Parse(Harness.Compilation($"using Dsl; {declaration} public partial class Net;").GetTypeByMetadataName("Net")!, default);
                 var model = NetworkGraph.Build(parsed.Spec!, parsed.Problems);
                 Assert.False(model.HasErrors, declaration + ": " + string.Join("; ", model.Problems));
-                foreach (var leaf in model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf))
-                {
-                    seen.Add(leaf.ModuleType);
-                    if (!OnnxLayers.Map.ContainsKey(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from {declaration}) has no ONNX mapping");
-                    if (!PyTorchLayers.Known.Contains(leaf.ModuleType)) missing.Add($"{leaf.ModuleType} (from {declaration}) has no PyTorch mapping");
-                }
+                Check(model, declaration, seen, missing);
             }
             Assert.True(unbuilt.Count == 0, "these kinds built on none of the inputs tried; add an input they take: " + string.Join(", ", unbuilt));
             Assert.True(missing.Count == 0, string.Join("\n", missing.Distinct()));

@@ -91,6 +91,10 @@ namespace Dsl.Generator.Graph
     /// Sequential lacks an item that others have are matched item by item through it, so the keys (0, 1, ... by
     /// position) may shift. <see cref="Flag"/>: the bool constructor argument of the block class under which such an
     /// item exists (<see cref="Blocks.BlockGeneralizer"/>).
+    /// <see cref="Rendering"/>: how the exporters render a simple leaf, as its kind declares it (null: the runtime has a
+    /// mapping of its own for the module). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
+    /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
+    /// PyTorch's initial values.
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -117,7 +121,9 @@ namespace Dsl.Generator.Graph
         string? CustomAccess = null,
         int Declared = -1,
         bool Conditional = false,
-        string? Flag = null)
+        string? Flag = null,
+        LeafRendering? Rendering = null,
+        bool Initialized = false)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

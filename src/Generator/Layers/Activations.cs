@@ -43,6 +43,21 @@ namespace Dsl.Generator.Model
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
         public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>
             b.Leaf(name, function.ToString(), x, x.Shape, 0, 0, SizeRule.Follows,
-                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc);
+                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering(function));
+
+        /// <summary>
+        /// The activations that are one ONNX operator of the same meaning (opset 17); ReLU6 (a Clip), SiLU and GELU (no
+        /// operator in opset 17) and Identity (no node at all) keep their mappings in the runtime.
+        /// </summary>
+        private static LeafRendering? Rendering(Activation function) => function switch
+        {
+            Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu"),
+            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid"),
+            Activation.Tanh => LeafRendering.Of("nn.Tanh", "Tanh"),
+            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish"),
+            // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
+            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
+            _ => null,
+        };
     }
 }
