@@ -401,6 +401,7 @@ namespace Dsl.Generator.Tests
             "Hardswish" => Run(nn.Hardswish(), x),
             "Hardsigmoid" => Run(nn.Hardsigmoid(), x),
             "LeakyReLU" => Run(nn.LeakyReLU(0.01), x),
+            "ELU" => Run(nn.ELU(), x),
             _ => x,
         };
     }
@@ -843,7 +844,7 @@ namespace Dsl.Generator.Tests
                 .Select(t => (FLayer)new FPool(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item2 ? t.Item6 : 1, t.Item7));
 
         private static readonly Gen<FLayer> Activation =
-            Gen.Select(Name, Pick("ReLU", "Sigmoid", "Tanh", "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "LeakyReLU", "Identity"))
+            Gen.Select(Name, Pick("ReLU", "Sigmoid", "Tanh", "ReLU6", "SiLU", "GELU", "Hardswish", "Hardsigmoid", "LeakyReLU", "ELU", "Identity"))
                 .Select(t => (FLayer)new FActivation(t.Item1, t.Item2));
 
         private static readonly Gen<FLayer> Dropout =
