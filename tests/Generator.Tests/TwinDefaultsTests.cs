@@ -64,6 +64,41 @@ namespace Dsl.Generator.Tests
             _ => value.ToString()!,
         };
 
+        /// <summary>
+        /// Every argument a kind marks as TorchSharp's default (left out of the generated C# call, and of the twin's) is
+        /// TorchSharp's default: a kind that states a wrong default would build another layer than it describes, in both
+        /// languages. TorchSharp's null defaults ("its own choice", a pool's stride) are the other test's.
+        /// </summary>
+        [Fact]
+        public void Every_argument_a_kind_leaves_out_has_that_value_as_TorchSharps_default()
+        {
+            var differ = new List<string>();
+            int compared = 0;
+            foreach (var (_, declaration, model) in KindGraphs.All)
+            {
+                foreach (var leaf in model.Root.Descendants().Where(n => n.Form == Graph.NodeForm.Leaf && !n.OwnModule && n.CustomType is null && n.ModuleType != "Embedding"))
+                {
+                    foreach (var arg in leaf.Args.Where(a => a.IsDefault && a.Param is null))
+                    {
+                        var (found, value) = TorchSharpDefault(leaf.ModuleType, arg.Name);
+                        if (found && value is null) continue;
+                        compared++;
+                        bool same = found && value switch
+                        {
+                            bool b => arg.Value == (b ? "true" : "false"),
+                            Enum e => arg.Value.Trim('"').Equals(e.ToString(), StringComparison.OrdinalIgnoreCase),
+                            IConvertible c when value is not string => double.TryParse(arg.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                                && d == c.ToDouble(CultureInfo.InvariantCulture),
+                            _ => arg.Value.Trim('"') == value!.ToString(),
+                        };
+                        if (!same) differ.Add($"{leaf.ModuleType}.{arg.Name} = {arg.Value} (from {declaration}): TorchSharp's default is {(found ? Text(value) : "none")}");
+                    }
+                }
+            }
+            Assert.True(compared > 10, compared + " arguments compared");
+            Assert.True(differ.Count == 0, "arguments marked as TorchSharp's default that are not:\n" + string.Join("\n", differ.Distinct()));
+        }
+
         [SkippableFact]
         public void Every_argument_the_twin_may_leave_out_has_PyTorchs_default_in_TorchSharp()
         {

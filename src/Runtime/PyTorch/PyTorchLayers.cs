@@ -291,7 +291,7 @@ namespace Dsl.Runtime.PyTorch
             {
                 throw new NotSupportedException(
                     $"The PyTorch twin cannot render layer '{leaf.Path}': it has no PyTorch mapping for the {leaf.Module} layer kind " +
-                    $"(mapped kinds: {string.Join(", ", Known)}). Add one entry for {leaf.Module} to {nameof(PyTorchLayers)}.");
+                    $"(mapped kinds: {string.Join(", ", Known)}). Declare its rendering where its kind adds the leaf (a LeafRendering: a torch.nn class taking the same arguments), or add one entry for {leaf.Module} to {nameof(PyTorchLayers)}.");
             }
             foreach (var arg in leaf.Args.Where(a => layer.Arguments.All(p => p.Graph != a.Name)))
             {
