@@ -21,6 +21,6 @@ namespace Dsl.Generator.Model
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("alpha", Alpha, 1.0) }, rendering: Rendering);
+            b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("alpha", Alpha, 1.0) }, rendering: Rendering, saves: SavedForBackward.Input);
     }
 }

@@ -23,7 +23,7 @@ namespace Dsl.Generator.Model
             long features = 1;
             foreach (var dim in x.Shape) features = b.Checked(() => features * dim, b.ChildPath(name), null);
             if (b.Failed) return x;
-            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering);
+            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering, saves: SavedForBackward.View);
         }
     }
 }

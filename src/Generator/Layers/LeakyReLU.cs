@@ -20,6 +20,6 @@ namespace Dsl.Generator.Model
         private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", "LeakyRelu", OnnxAttributeRule.Float("alpha", "negative_slope"));
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering);
+            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, saves: SavedForBackward.Input);
     }
 }

@@ -109,7 +109,7 @@ namespace Dsl.Generator.Model
                 return x;
             }
             // Always written: TorchSharp's Softmax has no default dimension.
-            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering);
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, saves: SavedForBackward.Result);
         }
     }
 }

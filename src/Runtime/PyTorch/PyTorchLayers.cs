@@ -265,12 +265,6 @@ namespace Dsl.Runtime.PyTorch
             return HelperClasses.Where(h => used.Contains(h.Key)).Select(h => h.Value);
         }
 
-        /// <summary>Leaf kinds whose helper classes call <c>torch</c> and <c>math</c> (the twin imports both when one is used).</summary>
-        public static readonly IReadOnlySet<string> NeedTorchAndMath = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "MultiheadSelfAttention", "PositionTable", "FusedSelfAttention", "TiedLinear",
-        };
-
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;
 
