@@ -39,6 +39,16 @@ namespace Dsl.Generator.Tests
                 + ": add one (the attribute as written, its PyTorch counterpart, what it accepts)");
         }
 
+        [Fact]
+        public void Every_module_the_runtime_maps_by_name_is_documented_in_the_graph_format()
+        {
+            // A simple kind's module is documented by its declared rendering; the others by docs/graph-format.md.
+            string page = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "docs", "graph-format.md"));
+            var missing = Dsl.Runtime.Onnx.OnnxLayers.Map.Keys.Concat(Dsl.Runtime.PyTorch.PyTorchLayers.Known).Distinct()
+                .Where(module => !page.Contains("`" + module + "`", StringComparison.Ordinal)).ToList();
+            Assert.True(missing.Count == 0, "docs/graph-format.md does not name the modules " + string.Join(", ", missing) + ": document each module and its arguments there");
+        }
+
         /// <summary>
         /// Kinds the shape fuzz does not draw, with the property test that builds them against TorchSharp instead and why:
         /// the token kinds need tokens and a block around them, a layer scale is a tensor of its block, the rest are not
