@@ -157,7 +157,7 @@ namespace Dsl.Onnx.Tests
         {
             var graph = NetworkGraph.Parse(Graph("""
                 {"name":"relu","path":"relu","type":"ReLU","form":"leaf","module":"ReLU","input":[4],"output":[4],"args":[]}
-                """, "relu", input: "[4]", output: "[4]"));
+                """, "relu", input: "[4]", output: "[4]", renderings: """{"ReLU":{"pytorch":"nn.ReLU","onnx":"Relu"}}"""));
             using var stray = torch.zeros(4);
 
             var e = Assert.Throws<ArgumentException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["fc.weight"] = stray }));
@@ -186,7 +186,8 @@ namespace Dsl.Onnx.Tests
             // LeakyRelu's alpha defaults to 0.01 in ONNX: a slope of 0 left out of the file would leak negatives.
             var graph = NetworkGraph.Parse(Graph($$"""
                 {"name":"act","path":"act","type":"LeakyReLU","form":"leaf","module":"LeakyReLU","input":[4],"output":[4],"args":[{"name":"negative_slope","value":{{slope.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}]}
-                """, "act", input: "[4]", output: "[4]"));
+                """, "act", input: "[4]", output: "[4]",
+                renderings: """{"LeakyReLU":{"pytorch":"nn.LeakyReLU","onnx":"LeakyRelu","attributes":{"alpha":{"float":"negative_slope"}}}}"""));
             byte[] model = OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>());
             var alpha = Dsl.Runtime.Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute.Single(a => a.Name == "alpha");
             Assert.True(alpha.HasF);
@@ -196,8 +197,9 @@ namespace Dsl.Onnx.Tests
         }
 
         /// <summary>A network graph whose root block calls <paramref name="child"/> (JSON of one node) on its input.</summary>
-        private static string Graph(string child, string name, string input, string output) => $$$"""
-            {"format":1,"name":"Handmade","root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
+        /// <remarks><paramref name="renderings"/>: the graph's declared renderings of simple kinds (JSON), as the generator writes them.</remarks>
+        private static string Graph(string child, string name, string input, string output, string renderings = "{}") => $$$"""
+            {"format":1,"name":"Handmade","renderings":{{{renderings}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
              "children":[{{{child}}}],"body":[{"op":"call","out":"x","module":"{{{name}}}","in":["input"]}],"input_var":"input","result":"x"}}
             """;
     }

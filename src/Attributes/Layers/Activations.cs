@@ -41,6 +41,16 @@ namespace Dsl
     }
 
     /// <summary>
+    /// Exponential linear unit (<c>torch.nn.ELU</c>): x for x &gt; 0, <see cref="Alpha"/> * (exp(x) - 1) otherwise;
+    /// shape-preserving, no parameters.
+    /// </summary>
+    public sealed class ELUAttribute : LayerAttribute
+    {
+        /// <summary>The value the output approaches for large negative inputs is -Alpha; default 1.0 (PyTorch's).</summary>
+        public double Alpha { get; set; } = 1.0;
+    }
+
+    /// <summary>
     /// Softmax (<c>torch.nn.Softmax(dim)</c>) along one dimension; shape-preserving, no parameters. <see cref="Dim"/>
     /// counts as PyTorch's <c>dim</c> does, over the batched tensor: <c>-1</c> (the default) is the last dimension (the
     /// features of a flat sample, the positions of a sequence), <c>1</c> the channels; dimension 0, the batch, is not

@@ -225,12 +225,6 @@ namespace Dsl.Generator.Emit
             _ => classes.Of(node).Name,
         };
 
-        /// <summary>
-        /// TorchSharp layers whose constructor leaves parameters uninitialised, created by <c>Dsl.Layers.Initialized</c>
-        /// with PyTorch's initial values instead (same arguments, same module).
-        /// </summary>
-        private static readonly HashSet<string> Initialized = new(StringComparer.Ordinal) { "GroupNorm" };
-
         /// <summary>The expression that creates <paramref name="node"/>.</summary>
         private static string Create(GraphNode node, Context context, string indent)
         {
@@ -244,7 +238,7 @@ namespace Dsl.Generator.Emit
                         .Where(a => (a.Param is not null && context.Parameters.ContainsKey(a.Param)) || !a.IsDefault)
                         .Select(a => a.Name + ": " + (a.Param is not null && context.Parameters.TryGetValue(a.Param, out var variable) ? variable : a.Code ?? a.Value));
                     return node.OwnModule ? $"new {ParameterEmitter.DslNamespace}.{node.ModuleType}({string.Join(", ", args)})"
-                        : Initialized.Contains(node.ModuleType) ? $"{ParameterEmitter.DslNamespace}.Initialized.{node.ModuleType}({string.Join(", ", args)})"
+                        : node.Initialized ? $"{ParameterEmitter.DslNamespace}.Initialized.{node.ModuleType}({string.Join(", ", args)})"
                         : $"{Nn}.{node.ModuleType}({string.Join(", ", args)})";
                 }
                 case NodeForm.Sequential:

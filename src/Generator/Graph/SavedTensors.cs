@@ -166,6 +166,21 @@ namespace Dsl.Generator.Graph
             {
                 long[] output = node.Output.ToArray();
                 bool inplace = Bool(node, "inplace");
+                // The element-wise and view kinds state their rule where they add the leaf.
+                switch (node.Saves)
+                {
+                    case SavedForBackward.View:
+                        return View(x, output);                                    // nothing saved, same storage
+                    case SavedForBackward.Input:
+                        Save(x);                                                   // in place: the result, the same storage
+                        return inplace ? View(x, output) : Fresh(output);
+                    case SavedForBackward.Result:
+                    {
+                        var y = inplace ? View(x, output) : Fresh(output);         // in place, the result is the input's storage
+                        Save(y);
+                        return y;
+                    }
+                }
                 switch (node.ModuleType)
                 {
                     case "Conv1d":
@@ -191,30 +206,6 @@ namespace Dsl.Generator.Graph
                         Save(x);
                         Statistics += 2 * Int(node, "num_groups", 1);
                         return Fresh(output);
-                    case "ReLU":
-                    {
-                        // relu saves its result; in place, the result is the input's storage.
-                        var y = inplace ? View(x, output) : Fresh(output);
-                        Save(y);
-                        return y;
-                    }
-                    case "ReLU6":
-                    case "LeakyReLU":
-                    case "SiLU":
-                    case "Hardswish":
-                    case "Hardsigmoid":
-                    case "GELU":
-                        // These save their input (in place: their result, the same storage).
-                        Save(x);
-                        return inplace ? View(x, output) : Fresh(output);
-                    case "Sigmoid":
-                    case "Tanh":
-                    case "Softmax":
-                    {
-                        var y = Fresh(output);                                      // the result
-                        Save(y);
-                        return y;
-                    }
                     case "MaxPool1d":
                     case "MaxPool2d":
                         Save(x);                                                   // the input and the argmax of every output (int64)
@@ -226,12 +217,6 @@ namespace Dsl.Generator.Graph
                     case "AdaptiveAvgPool2d":
                         Save(x);                                                   // the input, also for a global pool to size 1
                         return Fresh(output);
-                    case "Flatten":
-                    case "Identity":
-                    case "Permute":
-                    case "Tokens":
-                    case "SelectToken":
-                        return View(x, output);                                    // views: nothing saved, same storage
                     case "Upsample":
                         return Fresh(output);                                      // nearest and bilinear save only sizes
                     case "Dropout":

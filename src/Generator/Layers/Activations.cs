@@ -37,12 +37,36 @@ namespace Dsl.Generator.Model
         public static LayerSpec ReadIdentity(AttributeReader a) => new ActivationSpec(a.Name, Activation.Identity);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Tanh
-            ? b.Leaf(name, "GELU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("approximate", "\"tanh\"", null, false, "global::TorchSharp.Modules.GELU.Approximate.tanh") })
+            ? b.Leaf(name, "GELU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("approximate", "\"tanh\"", null, false, "global::TorchSharp.Modules.GELU.Approximate.tanh") },
+                saves: SavedForBackward.Input)
             : Add(b, name, Function, x);
 
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
         public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>
             b.Leaf(name, function.ToString(), x, x.Shape, 0, 0, SizeRule.Follows,
-                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc);
+                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering(function), saves: Saves(function));
+
+        /// <summary>What autograd keeps for the backward (PyTorch's derivatives.yaml): relu, sigmoid, tanh their result; the others their input.</summary>
+        private static SavedForBackward Saves(Activation function) => function switch
+        {
+            Activation.ReLU or Activation.Sigmoid or Activation.Tanh => SavedForBackward.Result,
+            Activation.Identity => SavedForBackward.View,
+            _ => SavedForBackward.Input,
+        };
+
+        /// <summary>
+        /// The activations that are one ONNX operator of the same meaning (opset 17); ReLU6 (a Clip), SiLU and GELU (no
+        /// operator in opset 17) and Identity (no node at all) keep their mappings in the runtime.
+        /// </summary>
+        private static LeafRendering? Rendering(Activation function) => function switch
+        {
+            Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu"),
+            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid"),
+            Activation.Tanh => LeafRendering.Of("nn.Tanh", "Tanh"),
+            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish"),
+            // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
+            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
+            _ => null,
+        };
     }
 }

@@ -13,6 +13,9 @@ namespace Dsl.Generator.Model
         [Reads("FlattenAttribute")]
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
+        /// <summary>nn.Flatten's defaults (start_dim 1): ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as TorchSharp's.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", OnnxAttributeRule.Int("axis", 1));
+
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
 
         public static Value Add(GraphBuilder b, string name, Value x, string? into = null, string? doc = null)
@@ -20,7 +23,7 @@ namespace Dsl.Generator.Model
             long features = 1;
             foreach (var dim in x.Shape) features = b.Checked(() => features * dim, b.ChildPath(name), null);
             if (b.Failed) return x;
-            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc);
+            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering, saves: SavedForBackward.View);
         }
     }
 }

@@ -72,7 +72,8 @@ namespace Dsl.Generator.Model
                 Literal.Arg("num_channels", channels),
                 Literal.Arg("eps", Eps, 1e-5),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args);
+            // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true);
         }
     }
 
@@ -93,6 +94,9 @@ namespace Dsl.Generator.Model
             if (Dim == 0) v.Invalid("Dim", Dim, "a dimension of the sample (1 to its rank, or -1 to minus its rank), not 0, the batch");
         }
 
+        /// <summary>nn.Softmax(dim=...); ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim counts the batch too.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax", OnnxAttributeRule.Int("axis", "dim"));
+
         public override Value Build(GraphBuilder b, string name, Value x)
         {
             string path = b.ChildPath(name);
@@ -105,7 +109,7 @@ namespace Dsl.Generator.Model
                 return x;
             }
             // Always written: TorchSharp's Softmax has no default dimension.
-            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) });
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, saves: SavedForBackward.Result);
         }
     }
 }

@@ -41,7 +41,7 @@ namespace Dsl.Generator.Model
             var output = new EquatableArray<long>(dims.Skip(1).Select(d => x.Shape[d - 1]));
             // The graph's value is a JSON list, the C# call an array.
             var args = new[] { new LeafArg("dims", "[" + string.Join(", ", dims) + "]", null, false, "new long[] { " + string.Join(", ", dims) + " }") };
-            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true);
+            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, saves: SavedForBackward.View);
         }
 
         private static string Text(IEnumerable<int> dims) => "(" + string.Join(", ", dims) + ")";

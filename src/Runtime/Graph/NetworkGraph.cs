@@ -91,7 +91,7 @@ namespace Dsl.Runtime.Graph
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
-                return new NetworkGraph(top.GetProperty("name").GetString()!, GraphNode.Read(top.GetProperty("root")),
+                return new NetworkGraph(top.GetProperty("name").GetString()!, GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top)),
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
                     top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
                     top.TryGetProperty("inputs", out var inputs) ? inputs.EnumerateArray().Select(GraphInput.Read).ToArray() : Array.Empty<GraphInput>(),
@@ -120,7 +120,7 @@ namespace Dsl.Runtime.Graph
     {
         private readonly Dictionary<string, JsonElement> _args;
 
-        private GraphNode(JsonElement e)
+        private GraphNode(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings)
         {
             Name = e.GetProperty("name").GetString()!;
             Path = e.GetProperty("path").GetString()!;
@@ -129,6 +129,7 @@ namespace Dsl.Runtime.Graph
             Form = Enum.TryParse<NodeForm>(form, ignoreCase: true, out var f) && !int.TryParse(form, out _) ? f
                 : throw new FormatException($"module '{Path}' has form '{form}'; the forms are leaf, block and sequential.");
             Module = e.GetProperty("module").GetString()!;
+            Rendering = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var rendering) ? rendering : null;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
             Layer = e.TryGetProperty("layer", out var layer) ? layer.GetInt32() : -1;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
@@ -153,7 +154,7 @@ namespace Dsl.Runtime.Graph
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
-            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(Read).ToArray() : Array.Empty<GraphNode>();
+            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(c => Read(c, renderings)).ToArray() : Array.Empty<GraphNode>();
             Tensors = e.TryGetProperty("tensors", out var tensors) ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray() : Array.Empty<GraphTensor>();
             Body = e.TryGetProperty("body", out var body) ? body.EnumerateArray().Select(GraphStep.Read).ToArray() : Array.Empty<GraphStep>();
             if (Form == NodeForm.Block)
@@ -163,7 +164,7 @@ namespace Dsl.Runtime.Graph
             }
         }
 
-        internal static GraphNode Read(JsonElement e) => new(e);
+        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings) => new(e, renderings);
 
         /// <summary>Submodule name (<c>conv1</c>, <c>0</c>).</summary>
         public string Name { get; }
@@ -179,6 +180,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Leaf: the TorchSharp layer (<c>Conv2d</c>); block: the block kind; sequential: <c>Sequential</c>.</summary>
         public string Module { get; }
+
+        /// <summary>Leaf of a simple kind: how the exporters render it, as its kind declares it (the graph's <c>renderings</c>); null otherwise.</summary>
+        public LeafRendering? Rendering { get; }
 
         /// <summary>Block: the generated class this use shares with the others of its kind (<c>class</c>); null for the network.</summary>
         public string? Class { get; }

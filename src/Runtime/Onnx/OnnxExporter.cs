@@ -166,7 +166,7 @@ namespace Dsl.Runtime.Onnx
             public string Name { get; set; }
         }
 
-        /// <summary>Walks the network graph: sequentials in order, blocks step by step, leaves through <see cref="OnnxLayers.Map"/>.</summary>
+        /// <summary>Walks the network graph: sequentials in order, blocks step by step, leaves through <see cref="OnnxLayers.TryGet"/>.</summary>
         private sealed class GraphWalker
         {
             private readonly OnnxGraphBuilder _graph;
@@ -183,10 +183,10 @@ namespace Dsl.Runtime.Onnx
 
             private Value Leaf(GraphNode node, Value input)
             {
-                if (!OnnxLayers.Map.TryGetValue(node.Module, out var map))
+                if (!OnnxLayers.TryGet(node, out var map))
                     throw new OnnxExportException(node.Path, node.Module,
-                        $"no ONNX mapping for layer kind '{node.Module}'. Supported kinds: {string.Join(", ", OnnxLayers.Map.Keys)}. " +
-                        "docs/onnx.md describes how to add one.");
+                        $"no ONNX mapping for layer kind '{node.Module}'. Supported kinds: {string.Join(", ", OnnxLayers.Map.Keys)} " +
+                        "and the kinds whose graph declares their rendering. docs/onnx.md describes how to add one.");
                 string output = map(new OnnxLayerContext(node, input.Name, _graph));
                 if (output == input.Name) return input;             // an identity at inference: the same tensor
                 if (node.HasArg("inplace") && node.Bool("inplace"))  // the layer overwrites its input

@@ -76,12 +76,38 @@ namespace Dsl.Runtime.Onnx
 
     /// <summary>
     /// How each leaf layer of the network graph (its <c>module</c>) becomes ONNX operators (opset
-    /// <see cref="OnnxExporter.Opset"/>), in eval mode. One entry per layer kind: a new kind of the graph format only
-    /// adds an entry here (docs/onnx.md). A mapping returns the name of the layer's output; returning its input
-    /// means the layer is an identity at inference.
+    /// <see cref="OnnxExporter.Opset"/>), in eval mode. A simple kind declares its rendering in its own file in the
+    /// generator (one operator, attributes from its arguments), which the graph carries (<see cref="GraphNode.Rendering"/>)
+    /// and <see cref="Generic"/> writes; the others have one entry in <see cref="Map"/> (docs/onnx.md). A mapping returns
+    /// the name of the layer's output; returning its input means the layer is an identity at inference.
     /// </summary>
     internal static class OnnxLayers
     {
+        /// <summary>The mapping of <paramref name="node"/>: its declared rendering, else its entry in <see cref="Map"/>.</summary>
+        public static bool TryGet(GraphNode node, out Func<OnnxLayerContext, string> map)
+        {
+            if (node.Rendering is { } rendering)
+            {
+                map = c => Generic(c, rendering);
+                return true;
+            }
+            return Map.TryGetValue(node.Module, out map!);
+        }
+
+        /// <summary>
+        /// A declared rendering: one operator on the input, each attribute from the leaf's argument or a constant. A float
+        /// attribute of 0 is written as 0, never left out and read back as the operator's default: onnx.proto gives every
+        /// attribute value explicit presence, for every mapping at once.
+        /// </summary>
+        internal static string Generic(OnnxLayerContext c, LeafRendering rendering) =>
+            c.Op(rendering.OnnxOperator, new[] { c.Input }, rendering.OnnxAttributes.Select(a =>
+            {
+                if (a.Arg is not null && !c.Node.HasArg(a.Arg))
+                    throw c.Unsupported($"its ONNX attribute '{a.Name}' reads the argument '{a.Arg}', which the graph does not give it");
+                return a.IsFloat ? Float(a.Name, a.Arg is null ? a.Constant : c.Node.Double(a.Arg))
+                    : Int(a.Name, a.Arg is null ? (long)a.Constant : c.Node.Int(a.Arg));
+            }).ToArray());
+
         public static readonly IReadOnlyDictionary<string, Func<OnnxLayerContext, string>> Map =
             new Dictionary<string, Func<OnnxLayerContext, string>>(StringComparer.Ordinal)
             {
@@ -90,32 +116,20 @@ namespace Dsl.Runtime.Onnx
                 // Opset 17's LayerNormalization over the last axis, with the layer's scale and shift.
                 ["LayerNorm"] = c => c.Op("LayerNormalization", new[] { c.Input, c.Weight("weight"), c.Weight("bias") },
                     Int("axis", -1), Float("epsilon", c.Node.Double("eps"))),
-                ["ReLU"] = c => c.Op("Relu", new[] { c.Input }),
-                ["Sigmoid"] = c => c.Op("Sigmoid", new[] { c.Input }),
-                ["Tanh"] = c => c.Op("Tanh", new[] { c.Input }),
-                // relu(clip(x, max 6)): the ONNX file leaves out a float attribute of 0 (proto3), so no constant 0 is written;
-                // "" is ONNX's name for an omitted optional input (Clip's min).
+                // relu(clip(x, max 6)): Clip's min left out ("" is ONNX's name for an omitted optional input), the Relu is the lower bound.
                 ["ReLU6"] = c => c.Op("Relu", new[] { c.Op("Clip", new[] { c.Input, "", Scalar(c, 6) }) }),
                 ["SiLU"] = c => c.Op("Mul", new[] { c.Input, c.Op("Sigmoid", new[] { c.Input }) }),
                 ["GELU"] = Gelu,
-                ["Hardswish"] = c => c.Op("HardSwish", new[] { c.Input }),
-                // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
-                ["Hardsigmoid"] = c => c.Op("HardSigmoid", new[] { c.Input }, Float("alpha", 1.0 / 6), Float("beta", 0.5)),
-                ["LeakyReLU"] = c => c.Op("LeakyRelu", new[] { c.Input }, Float("alpha", c.Node.Double("negative_slope"))),
                 ["Identity"] = c => c.Input,
                 ["MaxPool2d"] = MaxPool2d,
                 ["AvgPool2d"] = AvgPool2d,
                 ["AdaptiveAvgPool2d"] = AdaptiveAvgPool2d,
-                // TorchSharp's Flatten keeps the batch and flattens the rest (start_dim 1): ONNX Flatten with axis 1.
-                ["Flatten"] = c => c.Op("Flatten", new[] { c.Input }, Int("axis", 1)),
                 ["Linear"] = Linear,
                 // Dropout does nothing in eval mode.
                 ["Dropout"] = c => c.Input,
                 ["Conv1d"] = OnnxSequenceLayers.Conv1d,
                 ["BatchNorm1d"] = BatchNorm2d,
                 ["GroupNorm"] = OnnxSequenceLayers.GroupNorm,
-                // ONNX's Softmax (opset 13 on) normalises along one axis, as PyTorch's; the graph's dim counts the batch too.
-                ["Softmax"] = c => c.Op("Softmax", new[] { c.Input }, Int("axis", c.Node.Int("dim"))),
                 ["MaxPool1d"] = OnnxSequenceLayers.MaxPool1d,
                 ["AvgPool1d"] = OnnxSequenceLayers.AvgPool1d,
                 ["AdaptiveAvgPool1d"] = OnnxSequenceLayers.AdaptiveAvgPool1d,

@@ -15,9 +15,11 @@ namespace Dsl.Runtime.PyTorch
     internal sealed record PyLayer(string Constructor, IReadOnlyList<PyArgument> Arguments);
 
     /// <summary>
-    /// The PyTorch constructor of every leaf <c>module</c> kind of the graph format, one entry per kind: a new layer
-    /// kind adds one line here. Every argument the graph marks as TorchSharp's default is left out, because for every
-    /// kind below TorchSharp's defaults are PyTorch's (pool strides default to the kernel size in both).
+    /// The PyTorch constructor of every leaf <c>module</c> kind of the graph format: a simple kind declares its
+    /// <c>torch.nn</c> class in its own file in the generator (<see cref="GraphNode.Rendering"/>: the leaf's arguments by
+    /// keyword, under the same names), the others have one entry here. Every argument the graph marks as TorchSharp's
+    /// default is left out, because for every kind TorchSharp's defaults are PyTorch's (pool strides default to the
+    /// kernel size in both; TwinDefaultsTests checks it).
     /// </summary>
     internal static class PyTorchLayers
     {
@@ -26,29 +28,19 @@ namespace Dsl.Runtime.PyTorch
             ["Conv2d"] = Layer("nn.Conv2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
             ["BatchNorm2d"] = Layer("nn.BatchNorm2d", "num_features*", "eps", "momentum"),
             ["LayerNorm"] = Layer("nn.LayerNorm", "normalized_shape*", "eps"),
-            ["ReLU"] = Layer("nn.ReLU", "inplace"),
-            ["Sigmoid"] = Layer("nn.Sigmoid"),
-            ["Tanh"] = Layer("nn.Tanh"),
             ["ReLU6"] = Layer("nn.ReLU6", "inplace"),
             ["SiLU"] = Layer("nn.SiLU"),
             // approximate is "tanh" (GPT-2's) when present, PyTorch's spelling.
             ["GELU"] = Layer("nn.GELU", "approximate"),
-            ["Hardswish"] = Layer("nn.Hardswish"),
-            ["Hardsigmoid"] = Layer("nn.Hardsigmoid"),
-            ["LeakyReLU"] = Layer("nn.LeakyReLU", "negative_slope"),
             ["Identity"] = Layer("nn.Identity"),
             ["MaxPool2d"] = Layer("nn.MaxPool2d", "kernel_size*", "stride", "padding", "dilation", "ceil_mode"),
             ["AvgPool2d"] = Layer("nn.AvgPool2d", "kernel_size*", "stride", "padding", "ceil_mode"),
             ["AdaptiveAvgPool2d"] = Layer("nn.AdaptiveAvgPool2d", "output_size*"),
-            // Flattens every dimension after the batch: PyTorch's defaults (start_dim=1, end_dim=-1).
-            ["Flatten"] = Layer("nn.Flatten"),
             ["Linear"] = Layer("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"),
             ["Dropout"] = Layer("nn.Dropout", "p"),
             ["Conv1d"] = Layer("nn.Conv1d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
             ["BatchNorm1d"] = Layer("nn.BatchNorm1d", "num_features*", "eps", "momentum"),
             ["GroupNorm"] = Layer("nn.GroupNorm", "num_groups*", "num_channels*", "eps"),
-            // dim counts the batch too, as in the graph; always written (PyTorch's implicit dim is deprecated).
-            ["Softmax"] = Layer("nn.Softmax", "dim"),
             ["MaxPool1d"] = Layer("nn.MaxPool1d", "kernel_size*", "stride", "padding", "dilation", "ceil_mode"),
             ["AvgPool1d"] = Layer("nn.AvgPool1d", "kernel_size*", "stride", "padding", "ceil_mode"),
             ["AdaptiveAvgPool1d"] = Layer("nn.AdaptiveAvgPool1d", "output_size*"),
@@ -273,12 +265,6 @@ namespace Dsl.Runtime.PyTorch
             return HelperClasses.Where(h => used.Contains(h.Key)).Select(h => h.Value);
         }
 
-        /// <summary>Leaf kinds whose helper classes call <c>torch</c> and <c>math</c> (the twin imports both when one is used).</summary>
-        public static readonly IReadOnlySet<string> NeedTorchAndMath = new HashSet<string>(StringComparer.Ordinal)
-        {
-            "MultiheadSelfAttention", "PositionTable", "FusedSelfAttention", "TiedLinear",
-        };
-
         /// <summary>The leaf kinds the twin can render.</summary>
         public static IEnumerable<string> Known => ByModule.Keys;
 
@@ -294,11 +280,12 @@ namespace Dsl.Runtime.PyTorch
         public static string Create(GraphNode leaf, Func<GraphArg, string?> variable)
         {
             if (Refused.TryGetValue(leaf.Module, out var why)) throw new NotSupportedException(why(leaf));
-            if (!ByModule.TryGetValue(leaf.Module, out var layer))
+            var layer = leaf.Rendering is { } rendering ? Declared(rendering, leaf) : ByModule.GetValueOrDefault(leaf.Module);
+            if (layer is null)
             {
                 throw new NotSupportedException(
                     $"The PyTorch twin cannot render layer '{leaf.Path}': it has no PyTorch mapping for the {leaf.Module} layer kind " +
-                    $"(mapped kinds: {string.Join(", ", Known)}). Add one entry for {leaf.Module} to {nameof(PyTorchLayers)}.");
+                    $"(mapped kinds: {string.Join(", ", Known)}). Declare its rendering where its kind adds the leaf (a LeafRendering: a torch.nn class taking the same arguments), or add one entry for {leaf.Module} to {nameof(PyTorchLayers)}.");
             }
             foreach (var arg in leaf.Args.Where(a => layer.Arguments.All(p => p.Graph != a.Name)))
             {
@@ -323,6 +310,10 @@ namespace Dsl.Runtime.PyTorch
             }
             return $"{layer.Constructor}({string.Join(", ", written)})";
         }
+
+        /// <summary>A declared rendering: its constructor, with every argument of the leaf by keyword under its own name.</summary>
+        internal static PyLayer Declared(LeafRendering rendering, GraphNode leaf) =>
+            new(rendering.PyTorch, leaf.Args.Select(a => new PyArgument(a.Name, a.Name, false)).ToArray());
 
         /// <summary>
         /// A layer from its argument list: <c>"name"</c> (keyword), <c>"name*"</c> (positional), and

@@ -182,14 +182,15 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 bool init = _graph.InitRules.Count > 0;
-                bool helpers = _graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && PyTorchLayers.NeedTorchAndMath.Contains(n.Module));
-                if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
-                if (init || helpers) sb.Append(init ? "import math\nimport re\n\n" : "import math\n\n");
-                // Declared outputs: the forward returns a dict of them.
-                if (_graph.HasOutputs) sb.Append("from typing import Dict\n\n");
                 var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)
                     .Concat(_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding) ? new[] { PyTorchLayers.KeyPaddingHelper } : Array.Empty<string>())).ToList();
-                if (UsesTorch() || init || helpers || helperClasses.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
+                // The imports the helper classes need, read from their text rather than listed per kind.
+                bool math = helperClasses.Any(h => h.Contains("math.", StringComparison.Ordinal));
+                if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
+                if (init || math) sb.Append(init ? "import math\nimport re\n\n" : "import math\n\n");
+                // Declared outputs: the forward returns a dict of them.
+                if (_graph.HasOutputs) sb.Append("from typing import Dict\n\n");
+                if (UsesTorch() || init || helperClasses.Any(h => h.Contains("torch.", StringComparison.Ordinal))) sb.Append("import torch\n");
                 sb.Append("from torch import Tensor, nn\n");
                 if (UsesFunctional()) sb.Append("from torch.nn import functional as F\n");
                 sb.Append("\n__all__ = [").Append(PythonText.String(name)).Append("]\n");

@@ -1,14 +1,16 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Reflection;
 using System.Text.Json;
+using Dsl.Generator.Tests.ResNetFamily;
 using Dsl.Runtime.PyTorch;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace Dsl.Runtime.Tests.PyTorch
+namespace Dsl.Generator.Tests
 {
     /// <summary>
     /// The twin leaves out every argument the graph marks as TorchSharp's default, so PyTorch's default applies where
@@ -16,7 +18,8 @@ namespace Dsl.Runtime.Tests.PyTorch
     /// argument of its mapping) has the same default in TorchSharp's factory (<c>torch.nn.Conv2d(...)</c>, read by
     /// reflection) and in PyTorch's class (<c>inspect.signature</c> in /usr/bin/python3). Where TorchSharp's default is
     /// null ("its own choice") and PyTorch's a value, the TorchSharp layer built without the argument must compute what
-    /// it computes with PyTorch's value.
+    /// it computes with PyTorch's value. The modules are the runtime's own mappings and every rendering a kind declares
+    /// (read from the graph of every kind, <see cref="KindGraphs"/>), so a new simple kind is compared without a list.
     /// </summary>
     public class TwinDefaultsTests
     {
@@ -61,12 +64,52 @@ namespace Dsl.Runtime.Tests.PyTorch
             _ => value.ToString()!,
         };
 
+        /// <summary>
+        /// Every argument a kind marks as TorchSharp's default (left out of the generated C# call, and of the twin's) is
+        /// TorchSharp's default: a kind that states a wrong default would build another layer than it describes, in both
+        /// languages. TorchSharp's null defaults ("its own choice", a pool's stride) are the other test's.
+        /// </summary>
+        [Fact]
+        public void Every_argument_a_kind_leaves_out_has_that_value_as_TorchSharps_default()
+        {
+            var differ = new List<string>();
+            int compared = 0;
+            foreach (var (_, declaration, model) in KindGraphs.All)
+            {
+                foreach (var leaf in model.Root.Descendants().Where(n => n.Form == Graph.NodeForm.Leaf && !n.OwnModule && n.CustomType is null && n.ModuleType != "Embedding"))
+                {
+                    foreach (var arg in leaf.Args.Where(a => a.IsDefault && a.Param is null))
+                    {
+                        var (found, value) = TorchSharpDefault(leaf.ModuleType, arg.Name);
+                        if (found && value is null) continue;
+                        compared++;
+                        bool same = found && value switch
+                        {
+                            bool b => arg.Value == (b ? "true" : "false"),
+                            Enum e => arg.Value.Trim('"').Equals(e.ToString(), StringComparison.OrdinalIgnoreCase),
+                            IConvertible c when value is not string => double.TryParse(arg.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                                && d == c.ToDouble(CultureInfo.InvariantCulture),
+                            _ => arg.Value.Trim('"') == value!.ToString(),
+                        };
+                        if (!same) differ.Add($"{leaf.ModuleType}.{arg.Name} = {arg.Value} (from {declaration}): TorchSharp's default is {(found ? Text(value) : "none")}");
+                    }
+                }
+            }
+            Assert.True(compared > 10, compared + " arguments compared");
+            Assert.True(differ.Count == 0, "arguments marked as TorchSharp's default that are not:\n" + string.Join("\n", differ.Distinct()));
+        }
+
         [SkippableFact]
         public void Every_argument_the_twin_may_leave_out_has_PyTorchs_default_in_TorchSharp()
         {
-            Skip.If(PythonTorch.MissingReason is not null, PythonTorch.MissingReason);
+            Skip.If(PythonOracle.MissingReason is not null, PythonOracle.MissingReason);
             var compared = new List<(string Module, string Class, string Graph, string PyTorch, string TorchSharp)>();
-            foreach (var (module, layer) in PyTorchLayers.Layers.Where(l => l.Value.Constructor.StartsWith("nn.", StringComparison.Ordinal)))
+            var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants())
+                .Where(n => n.Rendering is not null).GroupBy(n => n.Module, StringComparer.Ordinal)
+                                // Every argument any leaf of the module has (ReLU's inplace comes from a stem, not from [ReLU]).
+                .Select(g => new KeyValuePair<string, PyLayer>(g.Key, new PyLayer(g.First().Rendering!.PyTorch,
+                    g.SelectMany(n => n.Args).Select(a => a.Name).Distinct(StringComparer.Ordinal).Select(a => new PyArgument(a, a, false)).ToArray())));
+            foreach (var (module, layer) in PyTorchLayers.Layers.Concat(declared).Where(l => l.Value.Constructor.StartsWith("nn.", StringComparison.Ordinal)))
             {
                 foreach (var argument in layer.Arguments.Where(a => !a.Positional))
                 {
@@ -81,17 +124,28 @@ namespace Dsl.Runtime.Tests.PyTorch
                 import inspect, json, sys
                 import torch.nn as nn
                 out = {}
-                for cls, name in json.loads(sys.argv[1]):
+                for cls, name in json.load(open(sys.argv[1])):
                     p = inspect.signature(getattr(nn, cls)).parameters.get(name)
                     d = "missing" if p is None else p.default
                     if d is inspect.Parameter.empty: d = "required"
                     out[cls + "." + name] = d if isinstance(d, str) else "None" if d is None else str(d) if isinstance(d, bool) else repr(float(d))
                 print(json.dumps(out))
                 """;
-            var request = JsonSerializer.Serialize(compared.Select(c => new[] { c.Class, c.PyTorch }));
-            var result = PythonTorch.Run(new[] { "-c", script, request }, TimeSpan.FromMinutes(2));
-            Assert.True(result.ExitCode == 0, result.ToString());
-            var python = JsonSerializer.Deserialize<Dictionary<string, string>>(result.Output)!;
+            string folder = Path.Combine(Path.GetTempPath(), "dsl-twin-defaults-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(folder);
+            Dictionary<string, string> python;
+            try
+            {
+                File.WriteAllText(Path.Combine(folder, "defaults.py"), script);
+                File.WriteAllText(Path.Combine(folder, "request.json"), JsonSerializer.Serialize(compared.Select(c => new[] { c.Class, c.PyTorch })));
+                var (code, output, error) = PythonOracle.Run($"\"{Path.Combine(folder, "defaults.py")}\" \"{Path.Combine(folder, "request.json")}\"", TimeSpan.FromMinutes(2));
+                Assert.True(code == 0, output + error);
+                python = JsonSerializer.Deserialize<Dictionary<string, string>>(output)!;
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
 
             static string Number(string text) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d.ToString("R", CultureInfo.InvariantCulture) : text;
             var differ = new List<string>();

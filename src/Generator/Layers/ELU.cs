@@ -1,0 +1,26 @@
+using Dsl.Generator.Graph;
+using Dsl.Generator.Layers;
+
+namespace Dsl.Generator.Model
+{
+    /// <summary><c>[ELU(Alpha = 1.0)]</c>: element-wise, shape-preserving, no parameters, any input rank.</summary>
+    internal sealed record ELUSpec(string? Name, double Alpha) : LayerSpec(Name)
+    {
+        public override string Kind => "ELU";
+        public override string NamePrefix => "elu";
+
+        /// <summary>nn.ELU(alpha=...); ONNX's Elu takes the same alpha.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.ELU", "Elu", OnnxAttributeRule.Float("alpha", "alpha"));
+
+        [Reads("ELUAttribute")]
+        public static LayerSpec Read(AttributeReader a) => new ELUSpec(a.Name, a.Named("Alpha", 1.0));
+
+        public override void Validate(Validation v)
+        {
+            if (double.IsNaN(Alpha) || double.IsInfinity(Alpha)) v.Invalid("Alpha", Alpha, "a finite number");
+        }
+
+        public override Value Build(GraphBuilder b, string name, Value x) =>
+            b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("alpha", Alpha, 1.0) }, rendering: Rendering, saves: SavedForBackward.Input);
+    }
+}

@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using CsCheck;
+using Dsl.Generator.Tests.Blocks;
+using Dsl.Generator.Tests.Outputs;
+using Xunit;
+
+namespace Dsl.Generator.Tests
+{
+    /// <summary>
+    /// The steps of adding a layer kind (docs/architecture.md, "Adding a layer or block kind") that no compiler checks:
+    /// each test names the step a new kind missed. The exporters' mappings and the twin's defaults are checked by
+    /// <see cref="ExporterCoverageTests"/> and <see cref="TwinDefaultsTests"/>, the attribute's defaults by
+    /// <see cref="AttributeDefaultsTests"/>, a diagnostic's bad declaration by <see cref="ShapeErrorsBuildTests"/> and
+    /// its page by <see cref="DocsTests"/>.
+    /// </summary>
+    public class KindChecklistTests
+    {
+        /// <summary>The README's vocabulary table: from its heading to the decisions after it.</summary>
+        private static string Vocabulary()
+        {
+            string readme = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "README.md"));
+            int start = readme.IndexOf("## The attribute vocabulary", StringComparison.Ordinal);
+            int end = readme.IndexOf("### Decisions", start, StringComparison.Ordinal);
+            Assert.True(start >= 0 && end > start, "README.md has no section 'The attribute vocabulary' followed by 'Decisions'");
+            return readme.Substring(start, end - start);
+        }
+
+        [Fact]
+        public void Every_layer_attribute_has_a_row_in_the_README_vocabulary()
+        {
+            string table = Vocabulary();
+            var missing = KindGraphs.Attributes.Select(KindGraphs.Written)
+                .Where(name => !new[] { "]", "(", "<" }.Any(next => table.Contains("`[" + name + next, StringComparison.Ordinal)))
+                .ToList();
+            Assert.True(missing.Count == 0, "README.md's vocabulary table has no row for " + string.Join(", ", missing.Select(n => "[" + n + "]"))
+                + ": add one (the attribute as written, its PyTorch counterpart, what it accepts)");
+        }
+
+        [Fact]
+        public void Every_module_the_runtime_maps_by_name_is_documented_in_the_graph_format()
+        {
+            // A simple kind's module is documented by its declared rendering; the others by docs/graph-format.md.
+            string page = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "docs", "graph-format.md"));
+            var missing = Dsl.Runtime.Onnx.OnnxLayers.Map.Keys.Concat(Dsl.Runtime.PyTorch.PyTorchLayers.Known).Distinct()
+                .Where(module => !page.Contains("`" + module + "`", StringComparison.Ordinal)).ToList();
+            Assert.True(missing.Count == 0, "docs/graph-format.md does not name the modules " + string.Join(", ", missing) + ": document each module and its arguments there");
+        }
+
+        /// <summary>
+        /// Kinds the shape fuzz does not draw, with the property test that builds them against TorchSharp instead and why:
+        /// the token kinds need tokens and a block around them, a layer scale is a tensor of its block, the rest are not
+        /// layers of one sequence.
+        /// </summary>
+        private static readonly Dictionary<string, Type> CoveredElsewhere = new(StringComparer.Ordinal)
+        {
+            ["Tokens"] = typeof(TokenPropertyTests),
+            ["ClassToken"] = typeof(TokenPropertyTests),
+            ["PositionEmbedding"] = typeof(TokenPropertyTests),
+            ["SelectToken"] = typeof(TokenPropertyTests),
+            ["LayerNorm"] = typeof(TokenPropertyTests),
+            ["LayerScale"] = typeof(LayerScaleTests),
+            ["LayerKind"] = typeof(BlockFuzzTests),
+            ["Use"] = typeof(BlockFuzzTests),
+            ["Custom"] = typeof(CustomLayerFuzzTests),
+            ["Merge"] = typeof(OutputNetworkTests),
+            ["Output"] = typeof(OutputNetworkTests),
+            ["Backbone"] = typeof(OutputNetworkTests),
+            ["Interpolate"] = typeof(NonSquareConvolutionTests),
+        };
+
+        [Fact]
+        public void Every_layer_kind_is_drawn_by_the_shape_fuzz_or_names_the_test_that_builds_it()
+        {
+            // The kinds the fuzz's generators draw, from a sample of its declarations (the fuzz's own seed).
+            var drawn = new HashSet<string>(StringComparer.Ordinal);
+            var batch = FuzzGen.Declaration.Array[20];
+            for (uint b = 0; b < 200; b++)
+                foreach (var declaration in batch.Generate(new PCG(b, 20261128UL), null, out _))
+                    foreach (var layer in declaration.Layers) drawn.Add(layer.Kind);
+
+            var kinds = KindGraphs.Attributes.Select(KindGraphs.Written).ToList();
+            var missing = kinds.Where(k => !drawn.Contains(k) && !CoveredElsewhere.ContainsKey(k)).ToList();
+            Assert.True(missing.Count == 0, "ShapeFuzzTests never draws " + string.Join(", ", missing)
+                + ": add a generator with the kind's own plain-TorchSharp build (FLayer), or name the property test that covers it in " + nameof(CoveredElsewhere));
+            var stale = CoveredElsewhere.Keys.Where(k => drawn.Contains(k) || !kinds.Contains(k)).ToList();
+            Assert.True(stale.Count == 0, nameof(CoveredElsewhere) + " lists kinds the fuzz draws or that do not exist: " + string.Join(", ", stale));
+        }
+    }
+}
