@@ -46,7 +46,7 @@ namespace Dsl.Generator.Graph
                         var step = node.Body[i];
                         bool merges = root ? node.Body.Skip(i + 1).Any(Merge) : node.Body.Any(Merge);
                         if (step.Op is not (StepOp.Call or StepOp.OptionalCall) || step.Module is null) continue;
-                        var child = node.Children.FirstOrDefault(c => c.Name == step.Module);
+                        var child = node.Find(step.Module);
                         if (child is null) continue; // an optional module this use does not have
                         var outcome = Node(child);
                         if (outcome == SizeRule.Dependent) return outcome;
