@@ -67,7 +67,7 @@ namespace Dsl.Generator.Emit
                         : model.Inputs.Count > 1
                         ? $"/// <exception cref=\"global::Dsl.InputShapeException\">An input is not of its declared shape.</exception>"
                         : model.AnySize
-                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: the network pools globally).</exception>"
+                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: {(model.OutputsFollowInput ? "the outputs are resized to the input's size" : "the network pools globally")}).</exception>"
                         : $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
                     string input = model.InputVar;
                     string parameters = string.Join(", ", model.Inputs.Select(i => $"{Tensor} {i.Var}"));

@@ -156,6 +156,12 @@ namespace Dsl.Generator.Graph
         /// <summary>The inputs, in the forward's order (one for most networks).</summary>
         public EquatableArray<InputModel> Inputs { get; init; } = EquatableArray<InputModel>.Empty;
 
+        /// <summary>
+        /// With <see cref="AnySize"/>: the spatial sizes are free because every output is resized to the input's
+        /// (<c>[Interpolate]</c>, a segmentation network), so the outputs' sizes follow the input's; false when it pools globally.
+        /// </summary>
+        public bool OutputsFollowInput { get; init; }
+
         /// <summary>The outputs of a network with <c>[Output]</c>s, the main output among them; empty: one output, the forward's result.</summary>
         public EquatableArray<OutputModel> Outputs { get; init; } = EquatableArray<OutputModel>.Empty;
 

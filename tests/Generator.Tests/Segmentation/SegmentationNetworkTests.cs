@@ -102,6 +102,33 @@ namespace Dsl.Generator.Tests.Segmentation
         }
 
         [Fact]
+        public void The_outputs_follow_the_input_size_at_any_size_as_torchvisions_do()
+        {
+            // Every output is resized to the input's size, so the networks take any size (the channels still checked),
+            // as torchvision's segmentation models do; the generator confirmed it by building them at other sizes.
+            Assert.True(Dsl.Runtime.Graph.NetworkGraph.Of(FcnAuxMini.Info).AnySize);
+            Assert.True(Dsl.Runtime.Graph.NetworkGraph.Of(FcnResNet50.Info).AnySize);
+            Assert.True(Dsl.Runtime.Graph.NetworkGraph.Of(DeepLabV3ResNet50.Info).AnySize);
+            using var _ = no_grad();
+            using var mini = new FcnAuxMini();
+            mini.eval();
+            foreach (var (h, w) in new[] { (32, 32), (40, 24), (57, 33) })
+            {
+                using var outputs = mini.ForwardOutputs(randn(2, 1, h, w));
+                Assert.Equal(new long[] { 2, 2, h, w }, outputs.@out.shape);
+                Assert.Equal(new long[] { 2, 2, h, w }, outputs.aux.shape);
+            }
+            Assert.Throws<InputShapeException>(() => mini.forward(randn(2, 3, 32, 32)));
+            using var deeplab = new DeepLabV3ResNet50();
+            deeplab.eval();
+            using (var outputs = deeplab.ForwardOutputs(randn(1, 3, 48, 80)))
+            {
+                Assert.Equal(new long[] { 1, 21, 48, 80 }, outputs.@out.shape);
+                Assert.Equal(new long[] { 1, 21, 48, 80 }, outputs.aux.shape);
+            }
+        }
+
+        [Fact]
         public void A_dilated_stage_keeps_the_previous_dilation_in_its_first_block()
         {
             // torchvision's _make_layer: the first block of a dilated stage has the previous stage's dilation, the others the new one.
