@@ -128,6 +128,54 @@ namespace Dsl.Generator.Tests.Segmentation
             }
         }
 
+        [SkippableFact]
+        public void The_twin_follows_the_input_size_too()
+        {
+            Skip.If(PythonOracle.MissingReason is not null, PythonOracle.MissingReason);
+            var dir = Directory.CreateTempSubdirectory("dsl-seg-size").FullName;
+            try
+            {
+                using (var scope = NewDisposeScope())
+                using (no_grad())
+                {
+                    manual_seed(3);
+                    using var net = new FcnAuxMini();
+                    PyTorchInteropTests.RandomizeBatchNorm(net, biasHalfRange: 0.5);
+                    net.eval();
+                    var x = randn(2, 1, 40, 24);
+                    using var outputs = net.ForwardOutputs(x);
+                    File.WriteAllText(Path.Combine(dir, "twin.py"), Dsl.Runtime.PyTorch.PyTorchTwin.Render(net));
+                    net.SavePyTorch(Path.Combine(dir, "state.pth"));
+                    PyTorchCheckpoint.SaveTensors(new Dictionary<string, Tensor> { ["input"] = x, ["out"] = outputs.@out, ["aux"] = outputs.aux }, Path.Combine(dir, "io.pth"));
+                }
+                File.WriteAllText(Path.Combine(dir, "check.py"), """
+                    import importlib.util, os, sys
+                    import torch
+                    folder = sys.argv[1]
+                    spec = importlib.util.spec_from_file_location("twin", os.path.join(folder, "twin.py"))
+                    twin = importlib.util.module_from_spec(spec)
+                    spec.loader.exec_module(twin)
+                    net = twin.FcnAuxMini()
+                    net.load_state_dict(torch.load(os.path.join(folder, "state.pth")))
+                    net.eval()
+                    io = torch.load(os.path.join(folder, "io.pth"))
+                    with torch.no_grad():
+                        y = net(io["input"])
+                    for key in ["out", "aux"]:
+                        assert tuple(y[key].shape) == (2, 2, 40, 24), f"{key}: {tuple(y[key].shape)}"
+                        error = (y[key] - io[key]).abs().max().item()
+                        assert error < 1e-4, f"{key}: differs by {error}"
+                    print("OK")
+                    """);
+                var (code, output, error) = PythonOracle.Run($"\"{Path.Combine(dir, "check.py")}\" \"{dir}\"", TimeSpan.FromMinutes(2));
+                Assert.True(code == 0 && output.Contains("OK", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
         [Fact]
         public void A_dilated_stage_keeps_the_previous_dilation_in_its_first_block()
         {
