@@ -341,6 +341,10 @@ namespace Dsl.Generator.Tests.Outputs
             Assert.Equal(new[] { "aux (training)", "logits" }, aux.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Output).Select(n => n.Label));
             // The auxiliary output is drawn from its head's last layer.
             Assert.Contains(aux.Edges, e => e.From == "aux" && e.To.EndsWith(":aux", StringComparison.Ordinal));
+            // Outputs read inside a Sequential use: its children are drawn as the forward calls them.
+            var inside = Dsl.Runtime.Diagrams.NetworkDiagram.Of(Info(Create("InsideNet")));
+            Assert.Equal(new[] { "out", "side", "deep_side" }.OrderBy(n => n), inside.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Output).Select(n => n.Label).OrderBy(n => n));
+            Assert.Contains(inside.Edges, e => e.From == "deep_side" && e.To.EndsWith(":deep_side", StringComparison.Ordinal));
         }
 
         /// <summary>The cases every exporter runs: the network and its inputs (the extractor with resnet50's initial weights).</summary>
