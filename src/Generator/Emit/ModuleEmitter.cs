@@ -395,15 +395,17 @@ namespace Dsl.Generator.Emit
         {
             var segments = module.Split('.');
             if (owner is null || segments.Length == 1) return NamePolicy.IndexField(module);
-            var node = owner.Children.First(c => c.Name == segments[0]);
+            var node = owner.Children.FirstOrDefault(c => c.Name == segments[0]);
             string expression = NamePolicy.IndexField(segments[0]);
-            for (int k = 1; k < segments.Length; k++)
+            for (int k = 1; k < segments.Length && node is not null; k++)
             {
                 int index = node.Children.Select(c => c.Name).ToList().IndexOf(segments[k]);
                 if (k > 1) expression = $"(({Modules}.Sequential){expression})";
                 expression += "[" + index + "]";
-                node = node.Children[index];
+                node = index < 0 ? null : node.Children[index];
             }
+            // The graph builder writes dotted paths only through Sequential children it found, so a missing one is not
+            // expected; the generator never throws, and the compiler would name the call.
             return expression;
         }
 
