@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The torchvision side of the compatibility tests, for any torchvision classification model by name, and the
-segmentation models of torchvision.models.segmentation (21 classes, no auxiliary head; their "out" is the logits).
+segmentation models of torchvision.models.segmentation (21 classes; their "out" is the logits; deeplabv3_resnet50 with
+its auxiliary head, aux_loss=True, whose "aux" is written and compared beside them: torchvision computes it in both
+modes, so in evaluation mode; fcn_resnet50 without, aux_loss=False).
 inception_v3 and googlenet are built with their auxiliary classifiers (aux_logits=True, transform_input=False,
 init_weights=True); their auxiliary outputs are written and compared beside the logits under the catalogue's names
 (aux; aux1, aux2), computed in training mode (the only mode that runs them) with dropout and BatchNorm as in evaluation,
@@ -31,11 +33,14 @@ import torchvision.models as models
 # (x, aux1, aux2), so its aux_logits2 field holds module aux1's output (after inception4a) and aux_logits1 module aux2's.
 AUXILIARY = {"inception_v3": {"aux": "aux_logits"}, "googlenet": {"aux1": "aux_logits2", "aux2": "aux_logits1"}}
 
+# Segmentation models declared with their auxiliary head (aux_loss=True) in the catalogue.
+SEGMENTATION_AUX = {"deeplabv3_resnet50"}
+
 
 def build(name):
     torch.manual_seed(0)
     if hasattr(models.segmentation, name):
-        return getattr(models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
+        return getattr(models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21, aux_loss=name in SEGMENTATION_AUX)
     if name in AUXILIARY:
         return getattr(models, name)(weights=None, aux_logits=True, transform_input=False, init_weights=True)
     return getattr(models, name)(weights=None)
@@ -46,6 +51,8 @@ def outputs(name, model, x):
     model.eval()
     with torch.no_grad():
         result = {"logits": logits(model, x)}
+        if name in SEGMENTATION_AUX:
+            result["aux"] = model(x)["aux"]
     if name in AUXILIARY:
         model.train()
         for m in model.modules():

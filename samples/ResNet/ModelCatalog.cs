@@ -38,7 +38,7 @@ namespace ResNetSample
             new("googlenet", "torchvision GoogLeNet (ceil-mode pools; auxiliary classifiers aux1 and aux2, training only, loss weight 0.3 each; keys as torchvision), 3x64x64, 1000 classes", () => new GoogLeNet(), GoogLeNet.Info),
             new("unet", "U-Net (Ronneberger et al.): encoder-decoder with concatenated skips, 3x64x64, 2 classes per pixel", () => new UNet(), UNet.Info),
             new("fcn_resnet50", "torchvision FCN-ResNet50 (dilated backbone, FCN head, logits resized to the input; no auxiliary head), 3x64x64, 21 classes per pixel", () => new FcnResNet50(), FcnResNet50.Info),
-            new("deeplabv3_resnet50", "torchvision DeepLabV3-ResNet50 (dilated backbone, ASPP with global pooling, logits resized to the input; no auxiliary head), 3x64x64, 21 classes per pixel", () => new DeepLabV3ResNet50(), DeepLabV3ResNet50.Info),
+            new("deeplabv3_resnet50", "torchvision DeepLabV3-ResNet50 (dilated backbone, ASPP with global pooling on layer4, auxiliary FCN head on layer3, both resized to the input), 3x64x64, 21 classes per pixel; outputs out, aux", () => new DeepLabV3ResNet50(), DeepLabV3ResNet50.Info),
             new("fcn-aux-mini", "small FCN with torchvision's auxiliary head: outputs out and aux (loss weight 0.5), both resized to the input, 1x32x32, 2 classes per pixel", () => new FcnAuxMini(), FcnAuxMini.Info),
             new("unet-bilinear", "small U-Net with bilinear upsampling (Upsample + 1x1 conv), 1x32x32, 2 classes per pixel", () => new BilinearUNet(), BilinearUNet.Info),
             new("convnext_tiny", "torchvision ConvNeXt-T (LayerNorm2d, layer scale, stochastic depth), 3x224x224, 1000 classes", () => new ConvNeXtTiny(), ConvNeXtTiny.Info),

@@ -98,20 +98,27 @@ namespace ResNetSample
     public partial class AsppProjection;
 
     /// <summary>
-    /// torchvision <c>deeplabv3_resnet50(num_classes=21, aux_loss=False)</c>: the dilated ResNet-50 backbone, DeepLabV3's
-    /// head (ASPP with its global-pooling branch) and the logits resized to the input's height and width. Keys
-    /// <c>backbone.*</c> and <c>classifier.*</c> as torchvision's; 39,638,869 parameters. Declared at 64x64 as
+    /// torchvision <c>deeplabv3_resnet50(num_classes=21, aux_loss=True)</c>: the dilated ResNet-50 backbone, DeepLabV3's
+    /// head (ASPP with its global-pooling branch) on <c>layer4</c> and the auxiliary <see cref="FCNHead"/> on <c>layer3</c>,
+    /// each resized to the input's height and width: outputs <c>out</c> (the main output, what <c>forward</c> returns) and
+    /// <c>aux</c>, computed in both modes as torchvision's and trained with loss weight 0.5 as its reference script trains
+    /// it. <c>From = "backbone.layer3"</c> reads the output of the backbone's <c>layer3</c>: the forward runs the
+    /// backbone's children one by one, so the keys stay torchvision's (<c>backbone.*</c>, <c>classifier.*</c>,
+    /// <c>aux_classifier.*</c>); 42,004,074 parameters. The auxiliary head is declared before the main one (the main output
+    /// is the last layer's), so it is registered before <c>classifier</c>; a state_dict loads by key, in any order. Without
+    /// the auxiliary head's three lines it is torchvision's <c>aux_loss=False</c> (39,638,869). Declared at 64x64 as
     /// <see cref="FcnResNet50"/>.
     /// </summary>
     [Input(3, 64, 64)]
     [Naming(NamingConvention.TorchVision)]
-    // torchvision's ResNet constructor initialises the backbone's convolutions (kaiming_normal_, fan_out, relu); the head
-    // keeps PyTorch's defaults, and so do the BatchNorms (weight 1, bias 0), as torchvision's.
+    // torchvision's ResNet constructor initialises the backbone's convolutions (kaiming_normal_, fan_out, relu); the heads
+    // keep PyTorch's defaults, and so do the BatchNorms (weight 1, bias 0), as torchvision's.
     [Init("backbone.**conv?.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
     [Init("backbone.**downsample.0.weight", InitScheme.KaimingNormal, Mode = FanMode.FanOut, Nonlinearity = "relu")]
     [Use<DilatedResNet50>(Name = "backbone")]
-    [Use<DeepLabHead>(21, Name = "classifier")]
-    [Interpolate]
+    [Use<FCNHead>(21, From = "backbone.layer3", Name = "aux_classifier")] [Interpolate(Name = "aux_resize")]
+    [Output("aux", LossWeight = 0.5)]
+    [Use<DeepLabHead>(21, From = "backbone", Name = "classifier")] [Interpolate(Name = "resize")]
     public partial class DeepLabV3ResNet50;
 
     /// <summary>torchvision's <c>DeepLabHead(in_channels, num_classes)</c>: ASPP with rates 12, 24, 36 and 256 channels, a 3x3 convolution, BatchNorm, ReLU and a 1x1 convolution to the classes.</summary>

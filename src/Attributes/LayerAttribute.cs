@@ -32,7 +32,9 @@ namespace Dsl
         /// At a network's top level: the value this layer reads, by name (an <see cref="InputAttribute">input</see>'s
         /// <see cref="InputAttribute.Name"/> or an earlier layer's <see cref="Name"/>) instead of the previous layer's
         /// output, e.g. <c>From = "layer3"</c> for an auxiliary head or <c>From = "right"</c> for a second input's tower.
-        /// The layers after it read its output. Default null: the previous layer's output. Not inside a block.
+        /// A dotted name reads inside a Sequential use (a block without a merge, shortcut or Body), at any depth:
+        /// <c>From = "backbone.layer3"</c> is the output of the use <c>backbone</c>'s child <c>layer3</c>; the forward then
+        /// calls that use's children one by one (the same modules and keys). The layers after it read its output. Default null: the previous layer's output. Not inside a block.
         /// </summary>
         public string? From { get; set; }
     }

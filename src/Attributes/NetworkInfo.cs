@@ -288,7 +288,8 @@ namespace Dsl
 
         /// <summary>
         /// Builds the message; with <paramref name="anySize"/> the network accepts any spatial size (it pools globally
-        /// before any size-dependent layer) and only the rank and the channels must match.
+        /// before any size-dependent layer, or resizes its outputs to the input's size) and only the rank and the channels
+        /// must match.
         /// </summary>
         public static string BuildMessage(string network, Shape expected, long[] actual, bool anySize)
         {

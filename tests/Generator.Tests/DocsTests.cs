@@ -33,16 +33,27 @@ namespace Dsl.Generator.Tests
         public void Page_Examples_MatchTheAnalyzer(string id)
         {
             string page = File.ReadAllText(Path.Combine(DiagnosticHarness.RepoRoot, "docs", "diagnostics", id + ".md"));
-            string Section(string heading) => page.Substring(page.IndexOf("## " + heading, System.StringComparison.Ordinal));
+            // A section runs to the next heading of its level.
+            string Section(string heading)
+            {
+                int start = page.IndexOf("## " + heading, System.StringComparison.Ordinal);
+                int end = page.IndexOf("\n## ", start + 3, System.StringComparison.Ordinal);
+                return end < 0 ? page.Substring(start) : page.Substring(start, end - start);
+            }
             var blocks = Regex.Matches(Section("Bad"), "```(?:csharp)?\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToArray();
-            string bad = blocks[0], shown = blocks[1].Trim();
             string good = Regex.Match(Section("Fixed"), "```csharp\n(.*?)```", RegexOptions.Singleline).Groups[1].Value;
 
-            var badCompilation = DiagnosticHarness.Compile(bad);
-            Assert.Empty(badCompilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
-            var reported = DiagnosticHarness.Analyze(badCompilation).Select(d => $"error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}").ToArray();
-            Assert.Contains(shown, reported);
-            Assert.StartsWith("error " + id + ":", shown, System.StringComparison.Ordinal);
+            // Every bad declaration the page shows, each followed by the message it gets.
+            Assert.True(blocks.Length >= 2 && blocks.Length % 2 == 0, id + ": each bad declaration is followed by its message");
+            for (int k = 0; k < blocks.Length; k += 2)
+            {
+                string bad = blocks[k], shown = blocks[k + 1].Trim();
+                var badCompilation = DiagnosticHarness.Compile(bad);
+                Assert.Empty(badCompilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+                var reported = DiagnosticHarness.Analyze(badCompilation).Select(d => $"error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}").ToArray();
+                Assert.Contains(shown, reported);
+                Assert.StartsWith("error " + id + ":", shown, System.StringComparison.Ordinal);
+            }
 
             var goodCompilation = DiagnosticHarness.Compile(good);
             Assert.Empty(goodCompilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));

@@ -25,7 +25,7 @@ namespace Dsl.Generator.Emit
                 w.Line(model.Spec.Vocabulary > 0
                     ? $"/// <summary>Shape of one input sample: {model.InputShape[0]} token ids in [0, {model.Spec.Vocabulary}){(model.AnySize ? " (shorter sequences run too)" : "")}; the batch dimension is free.</summary>"
                     : model.AnySize
-                    ? "/// <summary>Shape of one input sample as declared (and checked at compile time); the batch dimension is free, and so are the spatial sizes (the network pools globally).</summary>"
+                    ? $"/// <summary>Shape of one input sample as declared (and checked at compile time); the batch dimension is free, and so are the spatial sizes ({(model.OutputsFollowInput ? "the outputs are resized to the input's size, so theirs follow it" : "the network pools globally")}).</summary>"
                     : $"/// <summary>Shape of one input sample ({Describe(model.InputShape.Count)}); the batch dimension is free.</summary>");
                 w.Line($"public static {ShapeType} InputShape {{ get; }} = new {ShapeType}({string.Join(", ", model.InputShape)});");
                 w.Line();

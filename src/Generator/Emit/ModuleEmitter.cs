@@ -67,7 +67,7 @@ namespace Dsl.Generator.Emit
                         : model.Inputs.Count > 1
                         ? $"/// <exception cref=\"global::Dsl.InputShapeException\">An input is not of its declared shape.</exception>"
                         : model.AnySize
-                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: the network pools globally).</exception>"
+                        ? $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not a {model.InputShape.Count + 1}-D batch with {model.InputShape[0]} channels (other spatial sizes than the declared one are accepted: {(model.OutputsFollowInput ? "the outputs are resized to the input's size" : "the network pools globally")}).</exception>"
                         : $"/// <exception cref=\"global::Dsl.InputShapeException\">The input is not {Dims(model.InputShape)}.</exception>");
                     string input = model.InputVar;
                     string parameters = string.Join(", ", model.Inputs.Select(i => $"{Tensor} {i.Var}"));
@@ -76,7 +76,7 @@ namespace Dsl.Generator.Emit
                         WriteGuards(w, model);
                         // The main output needs neither the auxiliary heads nor what only other outputs read.
                         var main = Liveness.Needed(root.Body, new[] { root.Result }, out _);
-                        WriteSteps(w, root.Body.Where((_, i) => main[i]), input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName), alreadyDeclared: model.Inputs.Select(i => i.Var));
+                        WriteSteps(w, root.Body.Where((_, i) => main[i]), input, _ => 1, 1, root.Tensors, Checks(root, spec.ClassName), alreadyDeclared: model.Inputs.Select(i => i.Var), owner: root);
                         w.Line(model.Inputs.Any(i => i.Var == root.Result) ? $"return {root.Result}.alias();" : $"return {root.Result};");
                     }
                     if (outputs) WriteOutputs(w, model);
@@ -157,8 +157,8 @@ namespace Dsl.Generator.Emit
                     var run = steps.GetRange(i, end - i);
                     if (run[0].Training)
                         using (w.Block("if (training)"))
-                            WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: declared);
-                    else WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: write);
+                            WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: declared, owner: root);
+                    else WriteSteps(w, run, model.InputVar, _ => 1, 1, root.Tensors, Checks(root, className), alreadyDeclared: write, owner: root);
                     foreach (var s in run) write.Add(s.Output);
                     i = end;
                 }
@@ -324,7 +324,7 @@ namespace Dsl.Generator.Emit
         /// </summary>
         /// <param name="alreadyDeclared">Variables in scope before the steps (the inputs; values declared ahead); default: <paramref name="input"/>.</param>
         private static void WriteSteps(CodeWriter w, IEnumerable<Step> steps, string input, Func<string, int> presence, int uses, EquatableArray<TensorParam> tensors = default,
-            Func<Step, string, string?>? check = null, IReadOnlyDictionary<string, string>? parameters = null, IEnumerable<string>? alreadyDeclared = null)
+            Func<Step, string, string?>? check = null, IReadOnlyDictionary<string, string>? parameters = null, IEnumerable<string>? alreadyDeclared = null, GraphNode? owner = null)
         {
             var declared = new HashSet<string>(alreadyDeclared ?? new[] { input }, StringComparer.Ordinal);
             foreach (var step in steps)
@@ -337,8 +337,9 @@ namespace Dsl.Generator.Emit
                 {
                     case StepOp.Call:
                     {
-                        string call = $"{NamePolicy.IndexField(step.Module!)}.call({step.Inputs[0]})";
-                        w.Line($"{target} = {check?.Invoke(step, call) ?? call};");
+                        string call = $"{Callee(owner, step.Module!)}.call({step.Inputs[0]})";
+                        // An item of a Sequential use, called by position: the comment names it.
+                        w.Line($"{target} = {check?.Invoke(step, call) ?? call};" + (owner is not null && step.Module!.IndexOf('.') > 0 ? " // " + step.Module : ""));
                         break;
                     }
                     case StepOp.ReluInPlace:
@@ -378,6 +379,28 @@ namespace Dsl.Generator.Emit
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The module a step calls: its field, or for a dotted path (a network's forward running a Sequential use's children
+        /// one by one, <c>backbone.layer3</c>) the Sequential's item by position, through nested Sequentials.
+        /// </summary>
+        private static string Callee(GraphNode? owner, string module)
+        {
+            var segments = module.Split('.');
+            if (owner is null || segments.Length == 1) return NamePolicy.IndexField(module);
+            var node = owner.Children.FirstOrDefault(c => c.Name == segments[0]);
+            string expression = NamePolicy.IndexField(segments[0]);
+            for (int k = 1; k < segments.Length && node is not null; k++)
+            {
+                int index = node.Children.Select(c => c.Name).ToList().IndexOf(segments[k]);
+                if (k > 1) expression = $"(({Modules}.Sequential){expression})";
+                expression += "[" + index + "]";
+                node = index < 0 ? null : node.Children[index];
+            }
+            // The graph builder writes dotted paths only through Sequential children it found, so a missing one is not
+            // expected; the generator never throws, and the compiler would name the call.
+            return expression;
         }
 
         /// <summary>

@@ -145,6 +145,23 @@ namespace Dsl.Generator.Graph
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 
+        /// <summary>
+        /// The module a step calls: a child's name, or a dotted path through Sequential children (<c>backbone.layer3</c>, a
+        /// network's forward running a Sequential use's children one by one so that a later layer can read one of them with
+        /// <c>From</c>). Null when there is no such module (an optional module this use lacks).
+        /// </summary>
+        public GraphNode? Find(string? path)
+        {
+            if (path is null) return null;
+            GraphNode? node = this;
+            foreach (var segment in path.Split('.'))
+            {
+                node = node is null ? null : System.Linq.Enumerable.FirstOrDefault(node.Children, c => c.Name == segment);
+                if (node is null) return null;
+            }
+            return node;
+        }
+
         /// <summary>This node and every node below it, in registration order (the order of named_modules).</summary>
         public System.Collections.Generic.IEnumerable<GraphNode> Descendants()
         {
@@ -162,6 +179,12 @@ namespace Dsl.Generator.Graph
     {
         /// <summary>The inputs, in the forward's order (one for most networks).</summary>
         public EquatableArray<InputModel> Inputs { get; init; } = EquatableArray<InputModel>.Empty;
+
+        /// <summary>
+        /// With <see cref="AnySize"/>: the spatial sizes are free because every output is resized to the input's
+        /// (<c>[Interpolate]</c>, a segmentation network), so the outputs' sizes follow the input's; false when it pools globally.
+        /// </summary>
+        public bool OutputsFollowInput { get; init; }
 
         /// <summary>The outputs of a network with <c>[Output]</c>s, the main output among them; empty: one output, the forward's result.</summary>
         public EquatableArray<OutputModel> Outputs { get; init; } = EquatableArray<OutputModel>.Empty;

@@ -53,10 +53,57 @@ namespace Dsl.Generator.Graph
         public Value? Lookup(string name, string argument, string? what = null)
         {
             if (Named is not null && Named.TryGetValue(name, out var value)) return value;
-            var known = Named?.Keys.ToList() ?? new List<string>();
+            int dot = name.LastIndexOf('.');
+            if (Named is not null && dot > 0 && dot < name.Length - 1 && Named.ContainsKey(name.Substring(0, name.IndexOf('.'))))
+                return Inside(name.Substring(0, dot), name.Substring(dot + 1), name, argument, what);
+            var known = Named?.Where(n => n.Key.IndexOf('.') < 0).Select(n => n.Key).ToList() ?? new List<string>();
             string hint = known.Count == 0 ? "nothing is named before it" : "the names before it, nearest first: " + string.Join(", ", Nearest.Order(name, known).Take(6));
             ReportAt(ProblemCode.UnknownValue, argument, what ?? argument, name, hint);
             return null;
+        }
+
+        /// <summary>
+        /// A value inside a top-level Sequential use (<c>backbone.layer3</c>: the output of child <c>layer3</c> of the use
+        /// <c>backbone</c>; deeper paths through Sequential children too). The forward then runs that use's children one by one
+        /// instead of calling the Sequential (the same modules, so the same state_dict keys), and each child's output becomes a
+        /// named value. A block with a forward of its own (a merge, a Body) keeps its values to itself: reported (DSL050), as is
+        /// a child it does not have.
+        /// </summary>
+        private Value? Inside(string parent, string child, string name, string argument, string? what)
+        {
+            if (Lookup(parent, argument, what) is not { } outer) return null;
+            var segments = parent.Split('.');
+            var node = _children.FirstOrDefault(c => c.Name == segments[0]);
+            for (int k = 1; k < segments.Length; k++) node = node?.Children.FirstOrDefault(c => c.Name == segments[k]);
+            int at = -1;
+            for (int i = 0; i < _body.Count; i++)
+                if (_body[i].Op == StepOp.Call && _body[i].Module == parent && _body[i].Output == outer.Var) at = i;
+            string? why = node is null || at < 0 ? $"'{parent}' is no layer's output (From reads inside a Sequential use of a block only)"
+                : node.Form == NodeForm.Block ? $"'{parent}' is a {node.Type} block with a forward of its own (a merge, a shortcut or a Body), whose inner values only it sees; read '{parent}' itself, or read inside a block without a merge, which is a Sequential of its layers"
+                : node.Form == NodeForm.Leaf ? $"'{parent}' is a {node.Type} layer, which has no layers inside it"
+                : node.Children.All(c => c.Name != child) ? $"{node.Type} '{parent}' has the layers, nearest first: " + string.Join(", ", Nearest.Order(child, node.Children.Select(c => c.Name).ToList()).Take(6))
+                : null;
+            if (why is not null)
+            {
+                ReportAt(ProblemCode.UnknownValue, argument, what ?? argument, name, why);
+                return null;
+            }
+            // The Sequential's call becomes one call per child, the last writing the Sequential's own variable.
+            var taken = new HashSet<string>(_body.Select(s => s.Output).Concat(Named!.Values.Select(v => v.Var)), StringComparer.Ordinal);
+            var steps = new List<Step>();
+            string input = _body[at].Inputs[0];
+            for (int k = 0; k < node!.Children.Count; k++)
+            {
+                var c = node.Children[k];
+                string var = k == node.Children.Count - 1 ? outer.Var : NamePolicy.Unique(outer.Var + "_" + c.Name, taken);
+                taken.Add(var);
+                steps.Add(new Step(var, StepOp.Call, parent + "." + c.Name, new EquatableArray<string>(new[] { input })));
+                Named[parent + "." + c.Name] = new Value(var, c.Output);
+                input = var;
+            }
+            _body.RemoveAt(at);
+            _body.InsertRange(at, steps);
+            return Named[name];
         }
 
         /// <summary>

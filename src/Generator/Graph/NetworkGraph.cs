@@ -83,9 +83,13 @@ namespace Dsl.Generator.Graph
                 ? probe && problems.Count == 0 && SizeAnalysis.LengthFree(root)
                     && SizeAnalysis.ShorterLengths(spec.Input).All(size => Build(spec with { Input = size }, null, probe: false) is { HasErrors: false } other
                         && other.Parameters == root.Parameters)
-                : probe && problems.Count == 0 && SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
-                && SizeAnalysis.Probes(spec).All(other => Build(other, null, probe: false) is { HasErrors: false } built
-                    && built.OutputShape.Equals(root.Output) && built.Parameters == root.Parameters);
+                : probe && problems.Count == 0 && (SizeAnalysis.PoolsBeforeSizeDependentLayers(root)
+                    ? SizeAnalysis.Probes(spec).All(other => Build(other, null, probe: false) is { HasErrors: false } built
+                        && built.OutputShape.Equals(root.Output) && built.Parameters == root.Parameters)
+                    // Resized to the input's size ([Interpolate]): every output's size is the input's, at every probe too.
+                    : SizeAnalysis.ResizesToInput(root, spec, inputVar) && SizeAnalysis.OutputsFollowInput(root.Output, outputs, input)
+                        && SizeAnalysis.Probes(spec).All(other => Build(other, null, probe: false) is { HasErrors: false } built
+                            && built.Parameters == root.Parameters && SizeAnalysis.OutputsFollowInput(built.OutputShape, built.Outputs, built.InputShape)));
             // Uses of a user block that differ only in numbers share a class (constructor arguments instead of copies).
             // Not for the probes at other sizes, which only need the output shape.
             if (probe && problems.Count == 0) root = Blocks.BlockGeneralizer.Apply(root);
@@ -101,6 +105,7 @@ namespace Dsl.Generator.Graph
             }
             return new NetworkModel(spec, root, problems.ToEquatableArray(), inputVar, anySize, init)
             {
+                OutputsFollowInput = anySize && !SizeAnalysis.PoolsBeforeSizeDependentLayers(root) && spec.Vocabulary == 0,
                 Inputs = inputs.ToEquatableArray(),
                 Outputs = outputs,
             };

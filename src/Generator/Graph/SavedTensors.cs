@@ -94,7 +94,7 @@ namespace Dsl.Generator.Graph
                 var values = new Dictionary<string, Value>(StringComparer.Ordinal) { ["x"] = x, [ReferenceEquals(node, _root) ? _rootInput : "x"] = x };
                 if (ReferenceEquals(node, _root)) foreach (var input in RootInputs) values[input.Key] = input.Value;
                 Value In(Step s, int i) => values[s.Inputs[i]];
-                GraphNode? Child(Step s) => node.Children.FirstOrDefault(c => c.Name == s.Module);
+                GraphNode? Child(Step s) => node.Find(s.Module);
                 for (int i = 0; i < node.Body.Count; i++)
                 {
                     var step = node.Body[i];

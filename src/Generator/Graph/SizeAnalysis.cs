@@ -46,7 +46,7 @@ namespace Dsl.Generator.Graph
                         var step = node.Body[i];
                         bool merges = root ? node.Body.Skip(i + 1).Any(Merge) : node.Body.Any(Merge);
                         if (step.Op is not (StepOp.Call or StepOp.OptionalCall) || step.Module is null) continue;
-                        var child = node.Children.FirstOrDefault(c => c.Name == step.Module);
+                        var child = node.Find(step.Module);
                         if (child is null) continue; // an optional module this use does not have
                         var outcome = Node(child);
                         if (outcome == SizeRule.Dependent) return outcome;
@@ -57,7 +57,24 @@ namespace Dsl.Generator.Graph
             }
         }
 
-        /// <summary>Other input sizes at which a network that passes the structural test must build to the same output.</summary>
+        /// <summary>
+        /// The structural answer for a network whose outputs follow the input's size: one image input, at least one
+        /// top-level step resizing to it (<c>[Interpolate]</c>) and no layer whose parameters or output depend on the size
+        /// (a global pooling inside, as ASPP's, is fine). <see cref="NetworkGraph.Build"/> confirms it by building the network
+        /// at other sizes and checking that every output's size is the input's (<see cref="OutputsFollowInput"/>).
+        /// </summary>
+        public static bool ResizesToInput(GraphNode root, NetworkSpec spec, string inputVar) =>
+            spec.Vocabulary == 0 && !spec.SeveralInputs && root.Input.Count >= 2
+            && root.Body.Any(s => s.Op == StepOp.Interpolate && s.Inputs.Count > 1 && s.Inputs[1] == inputVar)
+            && !root.Descendants().Any(n => n.Form == NodeForm.Leaf && n.Size == SizeRule.Dependent);
+
+        /// <summary>Whether the main output and every declared output have the input's rank and spatial sizes.</summary>
+        public static bool OutputsFollowInput(EquatableArray<long> main, System.Collections.Generic.IEnumerable<Graph.OutputModel> outputs, EquatableArray<long> input)
+        {
+            bool Follows(EquatableArray<long> shape) => shape.Count == input.Count && Enumerable.Range(1, input.Count - 1).All(d => shape[d] == input[d]);
+            return Follows(main) && outputs.All(o => Follows(o.Shape));
+        }
+
         /// <summary>Whether a token network's layers work at any sequence length (none depends on it).</summary>
         public static bool LengthFree(GraphNode root) => Node(root) != SizeRule.Dependent;
 

@@ -250,8 +250,20 @@ namespace Dsl.Runtime.Graph
         /// <summary>This node's descendants in registration order (the order of <c>named_modules</c>).</summary>
         public IEnumerable<GraphNode> Descendants() => Children.SelectMany(c => c.Descendants().Prepend(c));
 
-        /// <summary>The child called <paramref name="name"/>, or null.</summary>
-        public GraphNode? Child(string name) => Children.FirstOrDefault(c => c.Name == name);
+        /// <summary>
+        /// The child called <paramref name="name"/>, or null. A dotted name is a path through Sequential children: a network's
+        /// forward that runs a Sequential use's children one by one (to read one of them) calls <c>backbone.layer3</c>.
+        /// </summary>
+        public GraphNode? Child(string name)
+        {
+            GraphNode? node = this;
+            foreach (var segment in name.Split('.'))
+            {
+                node = node.Children.FirstOrDefault(c => c.Name == segment);
+                if (node is null) return null;
+            }
+            return node;
+        }
 
         /// <summary>Whether the leaf has the constructor argument <paramref name="name"/>.</summary>
         public bool HasArg(string name) => _args.ContainsKey(name);

@@ -393,7 +393,8 @@ namespace Dsl.Runtime.PyTorch
             private static bool IsIndex(string name) => name.Length > 0 && name.All(char.IsAsciiDigit);
 
             /// <summary>The child <paramref name="name"/> of the module being written: <c>self.conv1</c>, or <c>getattr(self, "0")</c> for an index.</summary>
-            private static string Self(string name) => IsIndex(name) ? $"getattr(self, \"{name}\")" : "self." + name;
+            // A dotted name is a path through Sequential children (the network's forward reading inside a Sequential use).
+            private static string Self(string name) => name.Split('.').Aggregate("self", (o, n) => IsIndex(n) ? $"getattr({o}, \"{n}\")" : o + "." + n);
 
             /// <summary>A Python float literal: <c>1e-06</c>, <c>0.5</c>, <c>1.0</c>.</summary>
             private static string PythonFloat(double value)

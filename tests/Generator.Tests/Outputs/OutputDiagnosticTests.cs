@@ -31,6 +31,25 @@ namespace Dsl.Generator.Tests.Outputs
             "[Input(1, 8, 8)] [Conv2d(4, 3, Name = \"stem\")] [Flatten] [Linear(2)] [Output(\"features\", [|From = \"steam\"|])] public partial class Net;",
             ("DSL050", "From names 'steam', which is no input or earlier layer of the network; the names before it, nearest first: stem, input, fc1, flatten1"));
 
+        private const string Blocks =
+            "[Block] [Conv2d(4, 3, Padding = 1, Name = \"conv\")] [ReLU(Name = \"act\")] public partial class Pair;\n" +
+            "[Block(Merge = Merge.Add)] [Conv2d(1, 3, Padding = 1, Name = \"a\")] public partial class Res;\n";
+
+        [Fact]
+        public void DSL050_From_names_no_child_of_a_sequential_use() => Verify(
+            Blocks + "[Input(1, 8, 8)] [Use<Pair>(Name = \"trunk\")] [Conv2d(2, 1, [|From = \"trunk.actt\"|])] [Output(\"side\")] [Flatten(From = \"trunk\")] [Linear(2)] public partial class Net;",
+            ("DSL050", "From names 'trunk.actt', which is no input or earlier layer of the network; Pair 'trunk' has the layers, nearest first: act, conv"));
+
+        [Fact]
+        public void DSL050_From_reads_inside_a_block_with_a_forward_of_its_own() => Verify(
+            Blocks + "[Input(1, 8, 8)] [Use<Res>(Name = \"res\")] [Conv2d(2, 1, [|From = \"res.a\"|])] [Output(\"side\")] [Flatten(From = \"res\")] [Linear(2)] public partial class Net;",
+            ("DSL050", "From names 'res.a', which is no input or earlier layer of the network; 'res' is a Res block with a forward of its own (a merge, a shortcut or a Body), whose inner values only it sees; read 'res' itself, or read inside a block without a merge, which is a Sequential of its layers"));
+
+        [Fact]
+        public void DSL050_From_reads_inside_a_layer() => Verify(
+            "[Input(1, 8, 8)] [Conv2d(4, 3, Name = \"stem\")] [Conv2d(2, 1, [|From = \"stem.weight\"|])] [Output(\"side\")] [Flatten(From = \"stem\")] [Linear(2)] public partial class Net;",
+            ("DSL050", "From names 'stem.weight', which is no input or earlier layer of the network; 'stem' is a Conv2d layer, which has no layers inside it"));
+
         // ---- DSL052: merged values of different shapes --------------------------------------------------------------------
 
         [Fact]

@@ -18,7 +18,8 @@ namespace Dsl.Generator.Tests.Outputs
     /// <summary>
     /// Networks that are not one tensor in, one tensor out, compiled and run: two inputs merged at the top level, an
     /// auxiliary head computed in training mode only, a second output beside the logits, and a feature extractor over the
-    /// sample's resnet50 taking three of its stages without declaring it again. Shapes known at compile time are compared
+    /// sample's resnet50 taking three of its stages without declaring it again, heads reading values inside a Sequential use
+    /// (<c>From = "trunk.deep.1"</c>). Shapes known at compile time are compared
     /// with libtorch's, values with an independent computation, and every output with ONNX Runtime and the PyTorch twin
     /// (the extractor also with torchvision's IntermediateLayerGetter).
     /// </summary>
@@ -87,6 +88,28 @@ namespace Dsl.Generator.Tests.Outputs
             [Backbone<ResNetSample.ResNet50>(Until = "layer4")]
             [Output("c3", From = "layer2")] [Output("c4", From = "layer3")] [Output("c5", From = "layer4")]
             public partial class ResNet50Features;
+
+            /// <summary>A Sequential of three, keyed 0, 1, 2.</summary>
+            [Block]
+            [Conv2d(6, 3, Padding = 1)] [BatchNorm2d] [ReLU]
+            public partial class Inner;
+
+            /// <summary>A Sequential with a Sequential inside.</summary>
+            [Block]
+            [Conv2d(6, 3, Padding = 1, Name = "a")] [ReLU(Name = "act")] [Use<Inner>(Name = "deep")] [MaxPool2d(2, Name = "pool")]
+            public partial class Trunk;
+
+            [Input(3, 10, 10)]
+            [Use<Trunk>(Name = "trunk")]
+            [Conv2d(2, 1, From = "trunk.act", Name = "side")] [Output("side")]
+            [Conv2d(2, 1, From = "trunk.deep.1", Name = "deep_side")] [Output("deep_side")]
+            [AdaptiveAvgPool2d(1, From = "trunk")] [Flatten] [Linear(3, Name = "fc")]
+            public partial class InsideNet;
+
+            [Input(3, 10, 10)]
+            [Use<Trunk>(Name = "trunk")]
+            [AdaptiveAvgPool2d(1)] [Flatten] [Linear(3, Name = "fc")]
+            public partial class TrunkNet;
             """;
 
         private static readonly Lazy<System.Reflection.Assembly> Assembly = new(() =>
@@ -223,6 +246,46 @@ namespace Dsl.Generator.Tests.Outputs
         }
 
         [Fact]
+        public void From_reads_inside_a_sequential_use_whose_children_then_run_one_by_one_with_the_same_keys()
+        {
+            using var scope = NewDisposeScope();
+            var net = Create("InsideNet");
+            var info = Info(net);
+            // The use's modules and keys are those of the same use read only as a whole.
+            var keys = State(Create("TrunkNet")).Keys.Concat(new[] { "side.weight", "side.bias", "deep_side.weight", "deep_side.bias" });
+            Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), State(net).Keys.OrderBy(k => k, StringComparer.Ordinal));
+            Assert.Contains("trunk.deep.1.running_mean", State(net).Keys);
+            Assert.Equal(new[] { "out", "side", "deep_side" }, info.Outputs.Select(o => o.Name));
+            // The forward calls each child of the use (and of its Sequential child on the way to 'trunk.deep.1').
+            var graph = Dsl.Runtime.Graph.NetworkGraph.Of(info);
+            Assert.Equal(new[] { "trunk.a", "trunk.act", "trunk.deep.0", "trunk.deep.1", "trunk.deep.2", "trunk.pool", "side", "deep_side", "gap1", "flatten1", "fc" },
+                graph.Root.Body.Where(s => s.Module is not null).Select(s => s.Module));
+
+            var modules = net.named_modules().ToDictionary(m => m.name, m => (nn.Module<Tensor, Tensor>)m.module);
+            net.eval();
+            var x = randn(2, 3, 10, 10);
+            // The values the outputs read, computed from the use's modules in the order the Sequential runs them.
+            var act = modules["trunk.act"].call(modules["trunk.a"].call(x));
+            var bn = modules["trunk.deep.1"].call(modules["trunk.deep.0"].call(act));
+            var trunk = modules["trunk.pool"].call(modules["trunk.deep.2"].call(bn));
+            var expected = new Dictionary<string, Tensor>
+            {
+                ["out"] = modules["fc"].call(F.adaptive_avg_pool2d(trunk, new long[] { 1, 1 }).flatten(1)),
+                ["side"] = modules["side"].call(act),
+                ["deep_side"] = modules["deep_side"].call(bn),
+            };
+            Close(modules["trunk"].call(x), trunk, "the use called as a whole");
+            using var outputs = ((IMultiOutputNetwork)net).ForwardOutputs(x);
+            foreach (var o in info.Outputs)
+            {
+                // The compile-time shape is libtorch's.
+                Assert.Equal(new long[] { 2 }.Concat(o.Shape.ToArray()), outputs[o.Name]!.shape);
+                Close(expected[o.Name], outputs[o.Name]!, o.Name);
+            }
+            Close(expected["out"], ((nn.Module<Tensor, Tensor>)net).call(x), "forward");
+        }
+
+        [Fact]
         public void Two_inputs_pooled_globally_take_other_sizes_and_two_that_agree_only_at_the_declared_sizes_do_not()
         {
             using var scope = NewDisposeScope();
@@ -278,6 +341,10 @@ namespace Dsl.Generator.Tests.Outputs
             Assert.Equal(new[] { "aux (training)", "logits" }, aux.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Output).Select(n => n.Label));
             // The auxiliary output is drawn from its head's last layer.
             Assert.Contains(aux.Edges, e => e.From == "aux" && e.To.EndsWith(":aux", StringComparison.Ordinal));
+            // Outputs read inside a Sequential use: its children are drawn as the forward calls them.
+            var inside = Dsl.Runtime.Diagrams.NetworkDiagram.Of(Info(Create("InsideNet")));
+            Assert.Equal(new[] { "out", "side", "deep_side" }.OrderBy(n => n), inside.Nodes.Where(n => n.Kind == Dsl.Runtime.Diagrams.DiagramNodeKind.Output).Select(n => n.Label).OrderBy(n => n));
+            Assert.Contains(inside.Edges, e => e.From == "deep_side" && e.To.EndsWith(":deep_side", StringComparison.Ordinal));
         }
 
         /// <summary>The cases every exporter runs: the network and its inputs (the extractor with resnet50's initial weights).</summary>
@@ -288,6 +355,7 @@ namespace Dsl.Generator.Tests.Outputs
             ("FeatureNet", new[] { randn(2, 3, 10, 10) }),
             ("ResNet50Features", new[] { randn(2, 3, 64, 64) }),
             ("PooledTwoTower", new[] { randn(2, 3, 17, 17), randn(2, 1, 17, 17) }),
+            ("InsideNet", new[] { randn(2, 3, 10, 10) }),
         };
 
         /// <summary>Every output of <paramref name="net"/> in its current mode, by name (the main output alone as "output").</summary>
@@ -357,7 +425,7 @@ namespace Dsl.Generator.Tests.Outputs
                 File.WriteAllText(Path.Combine(dir, "check.py"), CheckScript);
                 File.WriteAllText(Path.Combine(dir, "train.py"), PyTorchExport.TrainingScript);
                 var (code, output, error) = PythonOracle.Run($"\"{Path.Combine(dir, "check.py")}\" \"{dir}\"", TimeSpan.FromMinutes(5));
-                Assert.True(code == 0 && output.Contains("OK 5", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
+                Assert.True(code == 0 && output.Contains("OK 6", StringComparison.Ordinal), $"python3 failed ({code}):\n{output}\n{error}");
             }
             finally
             {
@@ -380,7 +448,7 @@ namespace Dsl.Generator.Tests.Outputs
                 error = (expected - actual).abs().max().item()
                 assert error <= 1e-4 * max(1.0, expected.abs().max().item()), f"{what}: differs by {error}"
             ok = 0
-            for name in ["TwoTower", "AuxNet", "FeatureNet", "ResNet50Features", "PooledTwoTower"]:
+            for name in ["TwoTower", "AuxNet", "FeatureNet", "ResNet50Features", "PooledTwoTower", "InsideNet"]:
                 spec = importlib.util.spec_from_file_location(name, os.path.join(folder, name + ".py"))
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)

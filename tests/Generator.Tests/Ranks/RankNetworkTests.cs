@@ -198,7 +198,18 @@ namespace Dsl.Generator.Tests.Ranks
         [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3)] [Permute(0, 2, 3, 1)] [LayerNorm] [Linear(16, InFeatures = 8)] [Permute(0, 3, 1, 2)] [LayerNorm2d] [StochasticDepth(0.1)] [AdaptiveAvgPool2d] [Flatten] [Linear(2)]", true)]
         // A LayerNorm over an image's last dimension (its width) has one weight per column: another size changes its parameters.
         [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3)] [LayerNorm] [AdaptiveAvgPool2d] [Flatten] [Linear(2)]", false)]
-        public void The_graph_knows_whether_a_global_pooling_comes_before_any_size_dependent_layer(string declaration, bool anySize)
+        // Outputs resized to the input's size ([Interpolate]) follow it at any size: a segmentation network.
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2)] [Conv2d(2, 1)] [Interpolate]", true)]
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2, Name = \"c\")] [Conv2d(2, 1, Name = \"aux_head\")] [Interpolate(Name = \"aux_up\")] [Output(\"aux\")] [Conv2d(2, 1, From = \"c\")] [Interpolate]", true)]
+        // A global pooling inside (ASPP's pooling branch, resized back) does not stop it.
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2)] [Use<Nets.Pooled>] [Interpolate]", true)]
+        // Not when a layer after the resize changes the size, nor when one depends on it, nor when an output is not resized.
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2)] [Interpolate] [MaxPool2d(2)]", false)]
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2)] [Interpolate] [Flatten] [Linear(2)]", false)]
+        [InlineData("[Input(3, 16, 16)] [Conv2d(8, 3, Stride = 2, Name = \"c\")] [Output(\"features\")] [Conv2d(2, 1)] [Interpolate]", false)]
+        // Branches that agree only at the declared size: the probes at other sizes catch them.
+        [InlineData("[Input(3, 16, 16)] [Use<Nets.Split>] [Conv2d(2, 1)] [Interpolate]", false)]
+        public void The_graph_knows_whether_a_global_pooling_comes_before_any_size_dependent_layer_or_the_outputs_are_resized_to_the_input(string declaration, bool anySize)
         {
             // Split concatenates a 3x3 stride-2 convolution (padding 1: ceil(n / 2)) with a 2x2 max pooling: floor(n / 2),
             // equal at 16x16 but not at 17x17, which the graph's probes at other sizes catch; in ceil mode (up = 1) the
@@ -219,6 +230,9 @@ namespace Dsl.Generator.Tests.Ranks
                 [Block("up = 0", Merge = Merge.Concat, Shortcut = typeof(Pool))]
                 [Conv2d(4, 3, Stride = 2, Padding = 1)]
                 public partial class Split;
+                [Block]
+                [AdaptiveAvgPool2d] [Conv2d(8, 1)] [Interpolate(To = InterpolateTarget.BlockInput)]
+                public partial class Pooled;
                 """ + "\n" + declaration + " public partial class Net;");
             var model = Harness.Analyze(run, "Net");
             Assert.True(model.Problems.Count == 0, string.Join("\n", model.Problems.Select(p => p.Code + ": " + string.Join(" | ", p.Args))));

@@ -1,7 +1,7 @@
 """Per-parameter statistics of freshly built networks, for InitializationTests.
 
 Usage: init_stats.py OUT.json SEED ENTRY...   where ENTRY is tv:NAME (torchvision.models.NAME(), no weights; a
-segmentation model with 21 classes and no auxiliary head) or
+segmentation model with 21 classes, with the auxiliary head where the catalogue declares it: deeplabv3_resnet50) or
 twin:PATH/model.py:CLASS (a PyTorch twin). Writes {entry: {parameter: [mean, std, numel, shape, outliers]}}, one
 network at a time so the large ones are built once. The moments are float64 over the values within 20 standard
 deviations of the mean (a second pass after a first over all values): torch's trunc_normal_ in float32 turns a uniform draw of exactly its lower
@@ -33,8 +33,8 @@ def stats(module):
 def build(entry):
     kind, _, rest = entry.partition(":")
     if kind == "tv" and hasattr(torchvision.models.segmentation, rest):
-        # The catalogue declares the segmentation networks with 21 classes and no auxiliary head.
-        return getattr(torchvision.models.segmentation, rest)(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
+        # The catalogue declares the segmentation networks with 21 classes, deeplabv3_resnet50 with its auxiliary head.
+        return getattr(torchvision.models.segmentation, rest)(weights=None, weights_backbone=None, num_classes=21, aux_loss=rest == "deeplabv3_resnet50")
     if kind == "tv":
         return getattr(torchvision.models, rest)()
     path, _, cls = rest.rpartition(":")
