@@ -195,7 +195,6 @@ namespace Dsl.Runtime.Graph
                 : throw new FormatException($"module '{Path}' has form '{form}'; the forms are leaf, block and sequential.");
             Module = e.GetProperty("module").GetString()!;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
-            Layer = e.TryGetProperty("layer", out var layer) ? layer.GetInt32() : -1;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
             Input = Dims(e, "input");
             Output = Dims(e, "output");
@@ -259,12 +258,6 @@ namespace Dsl.Runtime.Graph
         /// arguments (<c>classArgsFrom</c>), by this class's argument: the enclosing class's argument.
         /// </summary>
         public IReadOnlyDictionary<string, string> ClassArgsFrom { get; }
-
-        /// <summary>
-        /// An item of a block class's Sequential with optional items: the block's layer it comes from (<c>layer</c>), by
-        /// which the items of the class's uses line up; -1 elsewhere.
-        /// </summary>
-        public int Layer { get; }
 
         /// <summary>An optional item of a block class's Sequential: the constructor argument under which it exists (<c>flag</c>).</summary>
         public string? Flag { get; }
