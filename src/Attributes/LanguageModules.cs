@@ -96,9 +96,7 @@ namespace Dsl.Layers
         public FusedSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(FusedSelfAttention))
         {
             Padding = new KeyPadding(padding_of, padding_idx);
-            if (num_heads < 1 || embed_dim % num_heads != 0)
-                throw new ArgumentException($"{num_heads} heads do not divide the embedding dimension {embed_dim}.", nameof(num_heads));
-            _heads = num_heads;
+            _heads = SelfAttention.Heads(embed_dim, num_heads);
             _dropout = dropout;
             _causal = causal;
             c_attn = nn.Linear(embed_dim, 3 * embed_dim);
@@ -115,15 +113,12 @@ namespace Dsl.Layers
         public override Tensor forward(Tensor input)
         {
             using var scope = torch.NewDisposeScope();
-            long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
             // As MultiheadSelfAttention, the projections' weights are used directly (the Linear modules hold the keys, and
             // are not called as modules: the attention is one layer of the graph).
             // Under mixed precision the weights are used in the input's 16-bit type (InputType).
-            var qkv = nn.functional.linear(input, InputType.Of(c_attn.weight, input)!, InputType.Of(c_attn.bias, input)).split(embed, 2);
-            Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
-            var mask = Padding.Allowed(n, length, _causal, input.device);
-            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), mask, training ? _dropout : 0.0, _causal && mask is null);
-            var projected = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), InputType.Of(c_proj.weight, input)!, InputType.Of(c_proj.bias, input));
+            var qkv = nn.functional.linear(input, InputType.Of(c_attn.weight, input)!, InputType.Of(c_attn.bias, input)).split(input.shape[2], 2);
+            var attended = SelfAttention.Attend(qkv, _heads, Padding, _causal, training ? _dropout : 0.0);
+            var projected = nn.functional.linear(attended, InputType.Of(c_proj.weight, input)!, InputType.Of(c_proj.bias, input));
             var output = nn.functional.dropout(projected, _dropout, training);
             return output.MoveToOuterDisposeScope();
         }

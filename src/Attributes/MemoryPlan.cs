@@ -39,28 +39,19 @@ namespace Dsl
     /// its graph (generated code creates it). Counts are elements per sample except <see cref="FixedStatistics"/>;
     /// a storage saved by several operations counts once. The per-operation rules are in docs/memory.md.
     /// </summary>
-    public sealed class SavedActivations
+    public sealed class SavedActivations(long activations, long statistics, long indices, long fixedStatistics)
     {
-        /// <summary>Creates the record (generated code calls this).</summary>
-        public SavedActivations(long activations, long statistics, long indices, long fixedStatistics)
-        {
-            Activations = activations;
-            Statistics = statistics;
-            Indices = indices;
-            FixedStatistics = fixedStatistics;
-        }
-
         /// <summary>Elements of saved activations per sample (inputs and outputs of layers, dropout masks), in the training precision.</summary>
-        public long Activations { get; }
+        public long Activations { get; } = activations;
 
         /// <summary>Elements of saved per-sample normalisation statistics (LayerNorm and GroupNorm mean and 1/std), float32.</summary>
-        public long Statistics { get; }
+        public long Statistics { get; } = statistics;
 
         /// <summary>Elements of saved int64 indices per sample (max pooling's argmax).</summary>
-        public long Indices { get; }
+        public long Indices { get; } = indices;
 
         /// <summary>Elements of saved BatchNorm batch statistics (mean and 1/std per channel), float32, independent of the batch.</summary>
-        public long FixedStatistics { get; }
+        public long FixedStatistics { get; } = fixedStatistics;
 
         /// <summary>Bytes saved for backward by a batch of <paramref name="batch"/> in <paramref name="precision"/>.</summary>
         public long Bytes(long batch, Precision precision) =>
@@ -73,40 +64,28 @@ namespace Dsl
     /// the framework and the step's temporaries take (workspace of convolutions, the gradient of the activation being
     /// propagated), so treat <see cref="Total"/> as the floor a device must hold, not the peak.
     /// </summary>
-    public sealed class MemoryPlan
+    public sealed class MemoryPlan(long batch, Precision precision, OptimizerMemory optimizer, long parameterBytes, long gradientBytes, long optimizerStateBytes, long activationBytes)
     {
-        /// <summary>Creates a plan.</summary>
-        public MemoryPlan(long batch, Precision precision, OptimizerMemory optimizer, long parameterBytes, long gradientBytes, long optimizerStateBytes, long activationBytes)
-        {
-            Batch = batch;
-            Precision = precision;
-            Optimizer = optimizer;
-            ParameterBytes = parameterBytes;
-            GradientBytes = gradientBytes;
-            OptimizerStateBytes = optimizerStateBytes;
-            ActivationBytes = activationBytes;
-        }
-
         /// <summary>Samples per step.</summary>
-        public long Batch { get; }
+        public long Batch { get; } = batch;
 
         /// <summary>The precision of the saved activations.</summary>
-        public Precision Precision { get; }
+        public Precision Precision { get; } = precision;
 
         /// <summary>The optimizer whose state is counted.</summary>
-        public OptimizerMemory Optimizer { get; }
+        public OptimizerMemory Optimizer { get; } = optimizer;
 
         /// <summary>Parameters (float32 master weights in both precisions).</summary>
-        public long ParameterBytes { get; }
+        public long ParameterBytes { get; } = parameterBytes;
 
         /// <summary>One gradient per parameter, float32.</summary>
-        public long GradientBytes { get; }
+        public long GradientBytes { get; } = gradientBytes;
 
         /// <summary>The optimizer's buffers, float32: none (SGD), one per parameter (momentum), two (Adam).</summary>
-        public long OptimizerStateBytes { get; }
+        public long OptimizerStateBytes { get; } = optimizerStateBytes;
 
         /// <summary>The tensors autograd saves during the forward for the backward, de-duplicated by storage.</summary>
-        public long ActivationBytes { get; }
+        public long ActivationBytes { get; } = activationBytes;
 
         /// <summary>The sum of the four.</summary>
         public long Total => ParameterBytes + GradientBytes + OptimizerStateBytes + ActivationBytes;

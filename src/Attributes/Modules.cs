@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -63,9 +64,7 @@ namespace Dsl.Layers
         public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(MultiheadSelfAttention))
         {
             Padding = new KeyPadding(padding_of, padding_idx);
-            if (num_heads < 1 || embed_dim % num_heads != 0)
-                throw new ArgumentException($"{num_heads} heads do not divide the embedding dimension {embed_dim}.", nameof(num_heads));
-            _heads = num_heads;
+            _heads = SelfAttention.Heads(embed_dim, num_heads);
             _dropout = dropout;
             _causal = causal;
             // PyTorch's initialisation: Xavier-uniform projections, zero biases.
@@ -83,16 +82,13 @@ namespace Dsl.Layers
         public override Tensor forward(Tensor input)
         {
             using var scope = torch.NewDisposeScope();
-            long n = input.shape[0], length = input.shape[1], embed = input.shape[2], head = embed / _heads;
             // Under mixed precision the input arrives in a 16-bit type while the weights stay float32 (master
             // weights): the projections use their weights in the input's type, as autocast's linear does.
             Tensor? As(Tensor? w) => InputType.Of(w, input);
             var qkv = nn.functional.linear(input, As(in_proj_weight)!, As(in_proj_bias)).chunk(3, -1);
-            Tensor Heads(Tensor t) => t.reshape(n, length, _heads, head).transpose(1, 2);
-            var mask = Padding.Allowed(n, length, _causal, input.device);
-            var attended = nn.functional.scaled_dot_product_attention(Heads(qkv[0]), Heads(qkv[1]), Heads(qkv[2]), mask, training ? _dropout : 0.0, _causal && mask is null);
+            var attended = SelfAttention.Attend(qkv, _heads, Padding, _causal, training ? _dropout : 0.0);
             // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
-            var output = nn.functional.linear(attended.transpose(1, 2).reshape(n, length, embed), As(out_proj.weight)!, As(out_proj.bias));
+            var output = nn.functional.linear(attended, As(out_proj.weight)!, As(out_proj.bias));
             return output.MoveToOuterDisposeScope();
         }
     }
@@ -232,6 +228,30 @@ namespace Dsl.Layers
     /// this library's layers with weights use them in the input's type, as autocast's matrix products do (the cast is
     /// an autograd operation, so the gradients reach the float32 parameters).
     /// </summary>
+    /// <summary>
+    /// What <see cref="MultiheadSelfAttention"/> and <see cref="FusedSelfAttention"/> share: the check of the heads and
+    /// the attention itself, between their (differently stored) projections.
+    /// </summary>
+    internal static class SelfAttention
+    {
+        /// <summary><paramref name="heads"/>, when it divides <paramref name="embed"/>; else the error naming both.</summary>
+        public static long Heads(long embed, long heads) =>
+            heads >= 1 && embed % heads == 0 ? heads : throw new ArgumentException($"{heads} heads do not divide the embedding dimension {embed}.", "num_heads");
+
+        /// <summary>
+        /// Scaled dot-product attention of the projected queries, keys and values [N, L, E], each split into
+        /// <paramref name="heads"/> heads; causal when asked, padding keys masked; the heads joined again: [N, L, E].
+        /// </summary>
+        public static Tensor Attend(IReadOnlyList<Tensor> qkv, long heads, KeyPadding padding, bool causal, double dropout)
+        {
+            long n = qkv[0].shape[0], length = qkv[0].shape[1], embed = qkv[0].shape[2], head = embed / heads;
+            Tensor Split(Tensor t) => t.reshape(n, length, heads, head).transpose(1, 2);
+            var mask = padding.Allowed(n, length, causal, qkv[0].device);
+            var attended = nn.functional.scaled_dot_product_attention(Split(qkv[0]), Split(qkv[1]), Split(qkv[2]), mask, dropout, causal && mask is null);
+            return attended.transpose(1, 2).reshape(n, length, embed);
+        }
+    }
+
     internal static class InputType
     {
         /// <summary><paramref name="weight"/> in <paramref name="input"/>'s floating type (itself when it already is, or for integer input).</summary>

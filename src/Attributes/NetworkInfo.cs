@@ -6,37 +6,26 @@ using System.Text;
 
 namespace Dsl
 {
-    /// <summary>Compile-time facts about one layer of a generated network.</summary>
-    public sealed class LayerInfo
+    /// <summary>Compile-time facts about one layer of a generated network (generated code creates them).</summary>
+    public sealed class LayerInfo(string name, string type, int depth, Shape outputShape, long parameters, long multiplyAdds)
     {
-        /// <summary>Creates a layer record (generated code calls this).</summary>
-        public LayerInfo(string name, string type, int depth, Shape outputShape, long parameters, long multiplyAdds)
-        {
-            Name = name;
-            Type = type;
-            Depth = depth;
-            OutputShape = outputShape;
-            Parameters = parameters;
-            MultiplyAdds = multiplyAdds;
-        }
-
         /// <summary>Dotted module path, the same as the state_dict prefix: <c>stage2.0.conv1</c>.</summary>
-        public string Name { get; }
+        public string Name { get; } = name;
 
         /// <summary>The layer type: <c>Conv2d</c>, <c>ResidualBlock</c>, <c>ResidualStage</c>...</summary>
-        public string Type { get; }
+        public string Type { get; } = type;
 
         /// <summary>Nesting depth: 0 for the parts declared by attributes on the network class.</summary>
-        public int Depth { get; }
+        public int Depth { get; } = depth;
 
         /// <summary>Output shape of one sample (batch excluded).</summary>
-        public Shape OutputShape { get; }
+        public Shape OutputShape { get; } = outputShape;
 
         /// <summary>Trainable parameters of this layer, including its children.</summary>
-        public long Parameters { get; }
+        public long Parameters { get; } = parameters;
 
         /// <summary>Multiply-accumulate operations of convolutions and linear layers for one sample, including children.</summary>
-        public long MultiplyAdds { get; }
+        public long MultiplyAdds { get; } = multiplyAdds;
 
         /// <inheritdoc/>
         public override string ToString() => $"{Name} ({Type}) {OutputShape}";

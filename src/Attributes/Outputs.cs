@@ -142,32 +142,22 @@ namespace Dsl
     }
 
     /// <summary>One output of a network with declared outputs (<see cref="OutputAttribute"/>).</summary>
-    public sealed class OutputInfo
+    public sealed class OutputInfo(string name, Shape shape, bool auxiliary, double lossWeight, bool main)
     {
-        /// <summary>Creates the record (generated code calls this).</summary>
-        public OutputInfo(string name, Shape shape, bool auxiliary, double lossWeight, bool main)
-        {
-            Name = name;
-            Shape = shape;
-            Auxiliary = auxiliary;
-            LossWeight = lossWeight;
-            Main = main;
-        }
-
         /// <summary>The output's name (the property of the generated <c>Outputs</c>, the ONNX output, the twin's key).</summary>
-        public string Name { get; }
+        public string Name { get; } = name;
 
         /// <summary>One sample's shape (batch excluded), known at compile time.</summary>
-        public Shape Shape { get; }
+        public Shape Shape { get; } = shape;
 
         /// <summary>Computed in training mode only.</summary>
-        public bool Auxiliary { get; }
+        public bool Auxiliary { get; } = auxiliary;
 
         /// <summary>The weight of its loss in training (the main output's is 1; 0: not trained against the target).</summary>
-        public double LossWeight { get; }
+        public double LossWeight { get; } = lossWeight;
 
         /// <summary>Whether this is the main output (what <c>forward</c> returns).</summary>
-        public bool Main { get; }
+        public bool Main { get; } = main;
 
         /// <inheritdoc/>
         public override string ToString() => Name + " " + Shape + (Main ? " (main)" : "") + (Auxiliary ? " (training only)" : "")

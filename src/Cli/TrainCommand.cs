@@ -362,22 +362,12 @@ namespace Dsl.Cli
         }
 
         /// <summary>The data a command reads, with the transforms that fit the model; disposing it releases the sources.</summary>
-        private sealed class CommandData : IDisposable
+        private sealed class CommandData(Dataset train, Dataset? validation, ImageTransform batchTransform, IDisposable owner) : IDisposable
         {
-            private readonly IDisposable _owner;
-
-            public CommandData(Dataset train, Dataset? validation, ImageTransform batchTransform, IDisposable owner)
-            {
-                Train = train;
-                Validation = validation;
-                BatchTransform = batchTransform;
-                _owner = owner;
-            }
-
-            public Dataset Train { get; }
-            public Dataset? Validation { get; }
-            public ImageTransform BatchTransform { get; }
-            public void Dispose() => _owner.Dispose();
+            public Dataset Train { get; } = train;
+            public Dataset? Validation { get; } = validation;
+            public ImageTransform BatchTransform { get; } = batchTransform;
+            public void Dispose() => owner.Dispose();
         }
 
         private sealed class Owned : IDisposable

@@ -1,9 +1,7 @@
 using System.Composition;
 using System.Linq;
-using System.Threading.Tasks;
 using Dsl.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -21,12 +19,7 @@ namespace Dsl.Generator.CodeFixes
         {
             var declaration = root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.AncestorsAndSelf().OfType<TypeDeclarationSyntax>().FirstOrDefault();
             if (declaration is null || declaration.Modifiers.Any(SyntaxKind.PartialKeyword)) return;
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Make the class partial",
-                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration, AddPartial(declaration)))),
-                    equivalenceKey: nameof(MakePartialCodeFix)),
-                diagnostic);
+            Offer(context, diagnostic, "Make the class partial", () => root.ReplaceNode(declaration, AddPartial(declaration)));
         }
 
         /// <summary>Adds <c>partial</c> as the last modifier (it must come right before <c>class</c>).</summary>

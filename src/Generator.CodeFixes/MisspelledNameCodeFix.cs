@@ -1,9 +1,6 @@
 using System.Composition;
-using System.Threading;
-using System.Threading.Tasks;
 using Dsl.Generator.Diagnostics;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -32,18 +29,8 @@ namespace Dsl.Generator.CodeFixes
             string value = token.ValueText.Substring(0, at) + replacement + token.ValueText.Substring(at + span.Length);
             string text = token.Text.Substring(0, span.Start - token.SpanStart) + replacement + token.Text.Substring(span.End - token.SpanStart);
             string name = token.ValueText.Substring(at, span.Length);
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    $"Change '{name}' to '{replacement}'",
-                    ct => Replace(context.Document, root, token, text, value, ct),
-                    equivalenceKey: nameof(MisspelledNameCodeFix) + replacement),
-                diagnostic);
-        }
-
-        private static Task<Document> Replace(Document document, SyntaxNode root, SyntaxToken token, string text, string value, CancellationToken cancellationToken)
-        {
             var literal = SyntaxFactory.Literal(token.LeadingTrivia, text, value, token.TrailingTrivia);
-            return Task.FromResult(document.WithSyntaxRoot(root.ReplaceToken(token, literal)));
+            Offer(context, diagnostic, $"Change '{name}' to '{replacement}'", () => root.ReplaceToken(token, literal), replacement!);
         }
     }
 }

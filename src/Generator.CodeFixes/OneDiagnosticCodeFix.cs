@@ -1,6 +1,8 @@
+using System;
 using System.Collections.Immutable;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 
 namespace Dsl.Generator.CodeFixes
@@ -29,5 +31,18 @@ namespace Dsl.Generator.CodeFixes
 
         /// <summary>Registers the fix of <paramref name="diagnostic"/>, when the code at its location has one.</summary>
         protected abstract void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic);
+
+        /// <summary>
+        /// Offers the fix <paramref name="title"/> for <paramref name="diagnostic"/>: the document with the syntax root
+        /// <paramref name="fixedRoot"/> makes. Fixes with the same <paramref name="variant"/> (a replacement's text) are
+        /// applied together by Fix All.
+        /// </summary>
+        protected void Offer(CodeFixContext context, Diagnostic diagnostic, string title, Func<SyntaxNode> fixedRoot, string variant = "")
+        {
+            var document = context.Document;
+            context.RegisterCodeFix(
+                CodeAction.Create(title, _ => Task.FromResult(document.WithSyntaxRoot(fixedRoot())), equivalenceKey: GetType().Name + variant),
+                diagnostic);
+        }
     }
 }

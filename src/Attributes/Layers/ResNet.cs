@@ -275,7 +275,7 @@ namespace Dsl
     /// <remarks>
     /// <c>groupWidth</c> is D2L's <c>groups</c> argument, which is the number of channels per group:
     /// the convolution gets <c>b / groupWidth</c> groups. torchvision's <c>groups</c> (and
-    /// <see cref="BottleneckStageAttribute.Groups"/>, <see cref="Conv2dAttribute.Groups"/>) is the number of
+    /// <see cref="BottleneckStageAttribute.Groups"/>, <see cref="ConvolutionAttribute.Groups"/>) is the number of
     /// groups. D2L <c>ResNeXtBlock(32, 16, 1)</c> is <c>[ResNeXtBlock(32, 16)]</c>: b = 32, 2 groups of 16 channels.
     /// </remarks>
     public sealed class ResNeXtBlockAttribute : ResidualBlockOptionsAttribute

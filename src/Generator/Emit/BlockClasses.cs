@@ -35,7 +35,16 @@ namespace Dsl.Generator.Emit
         /// The class's forward: the longest of its uses' bodies, which differ at most in a merge under a flag
         /// (<see cref="Blocks.BlockGeneralizer.MergeStep"/>); the uses without it pass the flag false.
         /// </summary>
-        public EquatableArray<Step> Body => Instances.Select(i => i.Body).OrderByDescending(b => b.Count).First();
+        public EquatableArray<Step> Body => BodyUse.Body;
+
+        /// <summary>The use whose forward is the class's (<see cref="Body"/>): the first of the longest.</summary>
+        public GraphNode BodyUse => Instances.OrderByDescending(i => i.Body.Count).First();
+
+        /// <summary>Whether some uses lack the submodule <paramref name="name"/>: the class creates it under <see cref="FlagOf"/>.</summary>
+        public bool IsOptional(string name) => Presence(name) < Instances.Count;
+
+        /// <summary>The block parameter whose optional call decides the submodule <paramref name="name"/> (null: none does).</summary>
+        public string? FlagOf(string name) => First.Body.FirstOrDefault(s => s.Op == StepOp.OptionalCall && s.Module == name)?.Flag;
 
         /// <summary>The varying parameters the forward reads (a merge's flag): kept in fields, since the forward runs after the constructor.</summary>
         public IEnumerable<BlockParam> ForwardFlags => Varying.Where(p => Body.Any(s => s.Op != StepOp.OptionalCall && s.Flag == p.Name));

@@ -37,6 +37,7 @@ namespace Dsl.Generator.Emit
             if (renderings.Count > 0) json.Append(",\"renderings\":{\n").Append(string.Join(",\n", renderings)).Append('}');
             json.Append(",\"root\":\n");
             Node(json, model.Root, classes, 0, model.InputVar);
+            Plan(json, classes);
             json.Append("\n}");
             return json.ToString();
         }
@@ -99,6 +100,33 @@ namespace Dsl.Generator.Emit
                     .Append("],\"input_var\":").Append(Str(rootInput ?? "x")).Append(",\"result\":").Append(Str(node.Result));
             }
             json.Append('}');
+        }
+
+        /// <summary>
+        /// The block classes as the generator planned them, one a line in the order the C# module declares them: each
+        /// names the use whose forward is the class's and, for each submodule in registration order, the use's node it is
+        /// built like (for a Sequential built item by item, also each item's node, from whichever use has it) and, when
+        /// only some uses have it, the flag that decides it. Exporters render a class from this instead of comparing its uses again.
+        /// </summary>
+        private static void Plan(StringBuilder json, BlockClasses classes)
+        {
+            if (classes.Classes.Count == 0) return;
+            json.Append(",\"classes\":[");
+            for (int i = 0; i < classes.Classes.Count; i++)
+            {
+                var c = classes.Classes[i];
+                json.Append(i > 0 ? ",\n" : "\n").Append("{\"name\":").Append(Str(c.Name)).Append(",\"forward\":").Append(Str(c.BodyUse.Path))
+                    .Append(",\"children\":[").Append(string.Join(",", c.Children.Select(name => Child(c, name)))).Append("]}");
+            }
+            json.Append(']');
+        }
+
+        private static string Child(BlockClass c, string name)
+        {
+            var child = c.Child(name);
+            string items = c.HasOptionalItems(name) ? ",\"items\":[" + string.Join(",", child.Children.Select(i => Str(i.Path))) + "]" : "";
+            string optional = !c.IsOptional(name) ? "" : ",\"flag\":" + (c.FlagOf(name) is { } flag ? Str(flag) : "null");
+            return "{\"name\":" + Str(name) + ",\"node\":" + Str(child.Path) + items + optional + "}";
         }
 
         /// <summary>The graph's name of a step operation (docs/graph-format.md; the runtime reads it with GraphOps).</summary>

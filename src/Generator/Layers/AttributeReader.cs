@@ -53,20 +53,13 @@ namespace Dsl.Generator.Layers
         }
 
         /// <summary>One entry of a With: the argument it sets (null when it names none) and its expression, with where each is in the With.</summary>
-        internal readonly struct WithEntry
+        internal readonly struct WithEntry(Segment name, string? argument, Segment expression)
         {
-            public WithEntry(Segment name, string? argument, Segment expression)
-            {
-                Name = name;
-                Argument = argument;
-                Expression = expression;
-            }
+            public Segment Name { get; } = name;
 
-            public Segment Name { get; }
+            public string? Argument { get; } = argument;
 
-            public string? Argument { get; }
-
-            public Segment Expression { get; }
+            public Segment Expression { get; } = expression;
         }
 
         /// <summary>

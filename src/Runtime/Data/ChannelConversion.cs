@@ -60,23 +60,10 @@ namespace Dsl.Runtime.Data
         }
 
         /// <summary>A view whose images are converted when read.</summary>
-        private sealed class ConvertedDataset : Dataset
+        private sealed class ConvertedDataset(Dataset source, ImageMode mode) : DatasetView(source)
         {
-            private readonly Dataset _source;
-            private readonly ImageMode _mode;
+            private readonly ImageMode _mode = mode;
 
-            public ConvertedDataset(Dataset source, ImageMode mode)
-            {
-                _source = source;
-                _mode = mode;
-            }
-
-            public override string Name => _source.Name;
-            public override int Count => _source.Count;
-            public override TargetKind TargetKind => _source.TargetKind;
-            public override IReadOnlyList<string> ClassNames => _source.ClassNames;
-            public override int? IgnoreIndex => _source.IgnoreIndex;
-            public override long[]? ClassLabels() => _source.ClassLabels();
             public override Dsl.Shape? SampleShape => _source.SampleShape is { Rank: 3 } s ? new Dsl.Shape(Channels(_mode), s[1], s[2]) : null;
 
             public override Example Read(int index)

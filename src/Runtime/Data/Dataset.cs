@@ -147,15 +147,31 @@ namespace Dsl.Runtime.Data
         public override string ToString() => SampleShape is { } s ? $"{Name}: {Count} samples of {s}" : $"{Name}: {Count} samples";
     }
 
-    /// <summary>A view of some samples of another set (<see cref="Dataset.Subset"/>, <see cref="Dataset.Split"/>).</summary>
-    internal sealed class SubsetDataset : Dataset
+    /// <summary>
+    /// A set seen through another (<see cref="SubsetDataset"/>, <see cref="TransformedDataset"/>, a converted image
+    /// mode): by default everything is the source's, and a view overrides what it changes.
+    /// </summary>
+    internal abstract class DatasetView(Dataset source) : Dataset
     {
-        private readonly Dataset _source;
+        protected readonly Dataset _source = source;
+
+        public override string Name => _source.Name;
+        public override int Count => _source.Count;
+        public override TargetKind TargetKind => _source.TargetKind;
+        public override IReadOnlyList<string> ClassNames => _source.ClassNames;
+        public override int? IgnoreIndex => _source.IgnoreIndex;
+        public override Dsl.Shape? SampleShape => _source.SampleShape;
+        public override long[]? ClassLabels() => _source.ClassLabels();
+        public override Example Read(int index) => _source.Read(index);
+    }
+
+    /// <summary>A view of some samples of another set (<see cref="Dataset.Subset"/>, <see cref="Dataset.Split"/>).</summary>
+    internal sealed class SubsetDataset : DatasetView
+    {
         private readonly int[] _indices;
 
-        public SubsetDataset(Dataset source, IReadOnlyList<int> indices, string? name)
+        public SubsetDataset(Dataset source, IReadOnlyList<int> indices, string? name) : base(source)
         {
-            _source = source;
             _indices = new int[indices.Count];
             for (int i = 0; i < _indices.Length; i++)
             {
@@ -168,10 +184,6 @@ namespace Dsl.Runtime.Data
 
         public override string Name { get; }
         public override int Count => _indices.Length;
-        public override TargetKind TargetKind => _source.TargetKind;
-        public override IReadOnlyList<string> ClassNames => _source.ClassNames;
-        public override int? IgnoreIndex => _source.IgnoreIndex;
-        public override Dsl.Shape? SampleShape => _source.SampleShape;
 
         public override long[]? ClassLabels()
         {
@@ -197,28 +209,12 @@ namespace Dsl.Runtime.Data
     }
 
     /// <summary>A set whose samples pass through a transform (<see cref="Dataset.WithTransform"/>).</summary>
-    internal sealed class TransformedDataset : Dataset
+    internal sealed class TransformedDataset(Dataset source, Transforms.Transform transform) : DatasetView(source)
     {
-        private readonly Dataset _source;
-
-        public TransformedDataset(Dataset source, Transforms.Transform transform)
-        {
-            _source = source;
-            Transform = transform ?? throw new ArgumentNullException(nameof(transform));
-        }
-
-        public Transforms.Transform Transform { get; }
-        public override string Name => _source.Name;
-        public override int Count => _source.Count;
-        public override TargetKind TargetKind => _source.TargetKind;
-        public override IReadOnlyList<string> ClassNames => _source.ClassNames;
-        public override int? IgnoreIndex => _source.IgnoreIndex;
-        public override long[]? ClassLabels() => _source.ClassLabels();
+        public Transforms.Transform Transform { get; } = transform ?? throw new ArgumentNullException(nameof(transform));
 
         // The shape after the transforms is known only by applying them; the loader reports mixed sizes by name.
         public override Dsl.Shape? SampleShape => null;
-
-        public override Example Read(int index) => _source.Read(index);
 
         public override Example Get(int index, long seed, int epoch)
         {

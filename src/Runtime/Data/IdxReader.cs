@@ -7,28 +7,19 @@ using System.IO.Compression;
 namespace Dsl.Runtime.Data
 {
     /// <summary>Images read from an IDX file: <see cref="Count"/> images of <see cref="Rows"/> x <see cref="Columns"/> bytes, row-major.</summary>
-    public sealed class IdxImages
+    public sealed class IdxImages(int count, int rows, int columns, byte[] pixels)
     {
-        /// <summary>Creates the record.</summary>
-        public IdxImages(int count, int rows, int columns, byte[] pixels)
-        {
-            Count = count;
-            Rows = rows;
-            Columns = columns;
-            Pixels = pixels;
-        }
-
         /// <summary>Number of images.</summary>
-        public int Count { get; }
+        public int Count { get; } = count;
 
         /// <summary>Image height.</summary>
-        public int Rows { get; }
+        public int Rows { get; } = rows;
 
         /// <summary>Image width.</summary>
-        public int Columns { get; }
+        public int Columns { get; } = columns;
 
         /// <summary>All pixels, image after image, row-major (Count * Rows * Columns bytes).</summary>
-        public byte[] Pixels { get; }
+        public byte[] Pixels { get; } = pixels;
     }
 
     /// <summary>

@@ -16,8 +16,9 @@ namespace Dsl.Runtime.Graph
         public const int SupportedFormat = 1;
 
         private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules, long vocabulary,
-            IReadOnlyList<GraphInput> inputs, IReadOnlyList<GraphOutput> outputs)
+            IReadOnlyList<GraphInput> inputs, IReadOnlyList<GraphOutput> outputs, IReadOnlyList<GraphClass> classes)
         {
+            Classes = classes;
             Inputs = inputs.Count > 0 ? inputs : new[] { new GraphInput("input", root.InputVar ?? "input", root.Input) };
             Outputs = outputs;
             Name = name;
@@ -50,6 +51,12 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>The network itself (path <c>""</c>), a block whose body is the network's forward.</summary>
         public GraphNode Root { get; }
+
+        /// <summary>
+        /// The block classes as the generator planned them (<c>classes</c>), in the order the C# module declares them:
+        /// exporters render each once from its plan rather than comparing the uses of a block kind again.
+        /// </summary>
+        public IReadOnlyList<GraphClass> Classes { get; }
 
         /// <summary>Whether the network accepts inputs of other spatial sizes than the declared one (<c>anySize</c>).</summary>
         public bool AnySize { get; }
@@ -91,17 +98,75 @@ namespace Dsl.Runtime.Graph
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
-                return new NetworkGraph(top.GetProperty("name").GetString()!, GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top)),
+                var root = GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top));
+                return new NetworkGraph(top.GetProperty("name").GetString()!, root,
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
                     top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
                     top.TryGetProperty("inputs", out var inputs) ? inputs.EnumerateArray().Select(GraphInput.Read).ToArray() : Array.Empty<GraphInput>(),
-                    top.TryGetProperty("outputs", out var outputs) ? outputs.EnumerateArray().Select(GraphOutput.Read).ToArray() : Array.Empty<GraphOutput>());
+                    top.TryGetProperty("outputs", out var outputs) ? outputs.EnumerateArray().Select(GraphOutput.Read).ToArray() : Array.Empty<GraphOutput>(),
+                    top.TryGetProperty("classes", out var classes) ? GraphClass.ReadAll(classes, root) : Array.Empty<GraphClass>());
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
             {
                 throw new FormatException($"Not a valid network graph: {e.Message}", e);
             }
         }
+    }
+
+    /// <summary>
+    /// One block class of the generator's plan (<c>classes</c>): the nodes it is rendered from, so an exporter writes the
+    /// class without comparing its uses. Its constructor arguments are its uses' <see cref="GraphNode.ClassArgs"/>.
+    /// </summary>
+    public sealed class GraphClass(string name, GraphNode forward, IReadOnlyList<GraphClassChild> children)
+    {
+        /// <summary>The class's name (the uses' <see cref="GraphNode.Class"/>).</summary>
+        public string Name { get; } = name;
+
+        /// <summary>The use whose forward (<see cref="GraphNode.Body"/>) is the class's: the other uses' differ at most in a flagged merge.</summary>
+        public GraphNode Forward { get; } = forward;
+
+        /// <summary>The submodules the class creates, in registration order.</summary>
+        public IReadOnlyList<GraphClassChild> Children { get; } = children;
+
+        internal static GraphClass[] ReadAll(JsonElement classes, GraphNode root)
+        {
+            var byPath = root.Descendants().ToDictionary(n => n.Path, StringComparer.Ordinal);
+            GraphNode At(string className, JsonElement path) => byPath.TryGetValue(path.GetString()!, out var node) ? node
+                : throw new FormatException($"Block class '{className}' names the module '{path.GetString()}', which the graph does not have.");
+            return classes.EnumerateArray().Select(c =>
+            {
+                string name = c.GetProperty("name").GetString()!;
+                var children = c.GetProperty("children").EnumerateArray().Select(child => new GraphClassChild(
+                    child.GetProperty("name").GetString()!,
+                    At(name, child.GetProperty("node")),
+                    child.TryGetProperty("items", out var items) ? items.EnumerateArray().Select(i => At(name, i)).ToArray() : null,
+                    child.TryGetProperty("flag", out var flag),
+                    child.TryGetProperty("flag", out flag) && flag.ValueKind == JsonValueKind.String ? flag.GetString() : null)).ToArray();
+                return new GraphClass(name, At(name, c.GetProperty("forward")), children);
+            }).ToArray();
+        }
+    }
+
+    /// <summary>A submodule of a <see cref="GraphClass"/>.</summary>
+    public sealed class GraphClassChild(string name, GraphNode node, IReadOnlyList<GraphNode>? items, bool optional, string? flag)
+    {
+        /// <summary>The submodule's name.</summary>
+        public string Name { get; } = name;
+
+        /// <summary>The node of a use that the class builds it like.</summary>
+        public GraphNode Node { get; } = node;
+
+        /// <summary>
+        /// A Sequential built item by item (some items under their <see cref="GraphNode.Flag"/>): every item any use has,
+        /// in layer order; null for a submodule built whole.
+        /// </summary>
+        public IReadOnlyList<GraphNode>? Items { get; } = items;
+
+        /// <summary>Whether only some uses have it: the class creates it under <see cref="Flag"/>.</summary>
+        public bool Optional { get; } = optional;
+
+        /// <summary>The bool constructor argument that decides an optional submodule; null when none does.</summary>
+        public string? Flag { get; } = flag;
     }
 
     /// <summary>How a graph node is realised (<c>form</c>).</summary>
@@ -131,7 +196,6 @@ namespace Dsl.Runtime.Graph
             Module = e.GetProperty("module").GetString()!;
             Rendering = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var rendering) ? rendering : null;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
-            Layer = e.TryGetProperty("layer", out var layer) ? layer.GetInt32() : -1;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
             Input = Dims(e, "input");
             Output = Dims(e, "output");
@@ -198,12 +262,6 @@ namespace Dsl.Runtime.Graph
         /// arguments (<c>classArgsFrom</c>), by this class's argument: the enclosing class's argument.
         /// </summary>
         public IReadOnlyDictionary<string, string> ClassArgsFrom { get; }
-
-        /// <summary>
-        /// An item of a block class's Sequential with optional items: the block's layer it comes from (<c>layer</c>), by
-        /// which the items of the class's uses line up; -1 elsewhere.
-        /// </summary>
-        public int Layer { get; }
 
         /// <summary>An optional item of a block class's Sequential: the constructor argument under which it exists (<c>flag</c>).</summary>
         public string? Flag { get; }

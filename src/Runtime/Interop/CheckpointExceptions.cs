@@ -18,29 +18,19 @@ namespace Dsl.Runtime.Interop
     /// The checkpoint does not fit the module: keys the module needs but the file lacks, keys the file has but the
     /// module does not, and tensors of the wrong shape. The message lists them all.
     /// </summary>
-    public sealed class StateDictMismatchException : Exception
+    public sealed class StateDictMismatchException(string path, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<ShapeMismatch> shapes) : Exception(Describe(path, missing, unexpected, shapes))
     {
-        /// <summary>Creates the exception; the message is built from the lists.</summary>
-        public StateDictMismatchException(string path, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<ShapeMismatch> shapes)
-            : base(Describe(path, missing, unexpected, shapes))
-        {
-            Path = path;
-            MissingKeys = missing;
-            UnexpectedKeys = unexpected;
-            ShapeMismatches = shapes;
-        }
-
         /// <summary>The checkpoint file.</summary>
-        public string Path { get; }
+        public string Path { get; } = path;
 
         /// <summary>Keys of the module's state_dict that the file does not contain.</summary>
-        public IReadOnlyList<string> MissingKeys { get; }
+        public IReadOnlyList<string> MissingKeys { get; } = missing;
 
         /// <summary>Keys in the file that the module's state_dict does not have.</summary>
-        public IReadOnlyList<string> UnexpectedKeys { get; }
+        public IReadOnlyList<string> UnexpectedKeys { get; } = unexpected;
 
         /// <summary>Keys present in both with different shapes.</summary>
-        public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; }
+        public IReadOnlyList<ShapeMismatch> ShapeMismatches { get; } = shapes;
 
         private static string Describe(string path, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<ShapeMismatch> shapes)
         {

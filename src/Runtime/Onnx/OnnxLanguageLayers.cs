@@ -41,27 +41,8 @@ namespace Dsl.Runtime.Onnx
         }
 
         /// <summary>GPT-2's attention: <c>c_attn</c>, q k v split into heads, softmax(q k^T / sqrt(d)) (causal when asked) v, heads joined, <c>c_proj</c>.</summary>
-        public static string FusedSelfAttention(OnnxLayerContext c)
-        {
-            long embed = c.Node.Int("embed_dim"), heads = c.Node.Int("num_heads"), head = embed / heads;
-            var projected = Linear(c, c.Input, c.Weight("c_attn.weight"), c.Weight("c_attn.bias"));
-            string Part(long index, params long[] perm)
-            {
-                var slice = c.Op("Slice", new[] { projected, Int64s(c, index * embed), Int64s(c, (index + 1) * embed), Int64s(c, 2) });
-                var split = c.Op("Reshape", new[] { slice, Int64s(c, 0, 0, heads, head) });   // [N, L, H, d]
-                return c.Op("Transpose", new[] { split }, Ints("perm", perm));
-            }
-            var q = Part(0, 0, 2, 1, 3);   // [N, H, L, d]
-            var kT = Part(1, 0, 2, 3, 1);  // [N, H, d, L]
-            var v = Part(2, 0, 2, 1, 3);   // [N, H, L, d]
-            var scores = c.Op("Mul", new[] { c.Op("MatMul", new[] { q, kT }), FloatScalar(c, 1 / Math.Sqrt(head)) });
-            if (c.Node.Bool("causal", false)) scores = MaskLater(c, scores, c.Node.Input[0]);
-            scores = MaskPadding(c, scores);
-            var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
-            var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
-            var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });
-            return Linear(c, joined, c.Weight("c_proj.weight"), c.Weight("c_proj.bias"));
-        }
+        public static string FusedSelfAttention(OnnxLayerContext c) =>
+            SelfAttention(c, x => Linear(c, x, "c_attn.weight", "c_attn.bias"), x => Linear(c, x, "c_proj.weight", "c_proj.bias"));
 
         /// <summary>
         /// Attention scores [N, H, L, L] with -inf where a query would see a later key: a constant [max, max] mask (the
@@ -106,7 +87,7 @@ namespace Dsl.Runtime.Onnx
         public static string TiedLinear(OnnxLayerContext c)
         {
             var weight = c.WeightAt(c.Node.Text("tied_to") + ".weight");
-            return Linear(c, c.Input, weight, c.Node.Bool("bias", true) ? c.Weight("bias") : null);
+            return LinearOf(c, c.Input, weight, c.Node.Bool("bias", true) ? c.Weight("bias") : null);
         }
 
         /// <summary>GELU's tanh approximation: x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.</summary>
@@ -117,14 +98,6 @@ namespace Dsl.Runtime.Onnx
             var tanh = c.Op("Tanh", new[] { c.Op("Mul", new[] { inner, FloatScalar(c, Math.Sqrt(2 / Math.PI)) }) });
             var onePlus = c.Op("Add", new[] { tanh, FloatScalar(c, 1) });
             return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), FloatScalar(c, 0.5) });
-        }
-
-        /// <summary><c>x W^T + b</c> for any rank, from initializer names.</summary>
-        private static string Linear(OnnxLayerContext c, string input, string weight, string? bias)
-        {
-            var transposed = c.Op("Transpose", new[] { weight }, Ints("perm", 1, 0));
-            var product = c.Op("MatMul", new[] { input, transposed });
-            return bias is null ? product : c.Op("Add", new[] { product, bias });
         }
     }
 }

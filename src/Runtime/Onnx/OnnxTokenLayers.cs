@@ -29,10 +29,18 @@ namespace Dsl.Runtime.Onnx
         /// PyTorch's multi-head self-attention in eval mode: q, k, v = x W_in^T + b_in split in three; per head
         /// softmax(q k^T / sqrt(d)) v; heads joined; then the output projection.
         /// </summary>
-        public static string MultiheadSelfAttention(OnnxLayerContext c)
+        public static string MultiheadSelfAttention(OnnxLayerContext c) =>
+            SelfAttention(c, x => Linear(c, x, "in_proj_weight", "in_proj_bias"), x => Linear(c, x, "out_proj.weight", "out_proj.bias"));
+
+        /// <summary>
+        /// The self-attention both attention layers export, between their own projections: <paramref name="project"/>
+        /// gives q, k and v stacked [N, L, 3E]; each split into heads; softmax(q k^T / sqrt(d)) v, causal when the layer
+        /// says so and with padding keys masked; heads joined; then <paramref name="output"/>.
+        /// </summary>
+        public static string SelfAttention(OnnxLayerContext c, Func<string, string> project, Func<string, string> output)
         {
             long embed = c.Node.Int("embed_dim"), heads = c.Node.Int("num_heads"), head = embed / heads;
-            var projected = Linear(c, c.Input, "in_proj_weight", "in_proj_bias");
+            var projected = project(c.Input);
             string Part(long index, params long[] perm)
             {
                 var slice = c.Op("Slice", new[] { projected, Int64s(c, index * embed), Int64s(c, (index + 1) * embed), Int64s(c, 2) });
@@ -48,15 +56,19 @@ namespace Dsl.Runtime.Onnx
             var weights = c.Op("Softmax", new[] { scores }, Int("axis", -1));
             var attended = c.Op("Transpose", new[] { c.Op("MatMul", new[] { weights, v }) }, Ints("perm", 0, 2, 1, 3));
             var joined = c.Op("Reshape", new[] { attended, Int64s(c, 0, 0, embed) });
-            return Linear(c, joined, "out_proj.weight", "out_proj.bias");
+            return output(joined);
         }
 
-        /// <summary><c>x W^T + b</c> for any rank (Gemm only takes matrices).</summary>
-        public static string Linear(OnnxLayerContext c, string input, string weight, string? bias)
+        /// <summary><c>x W^T + b</c> for any rank (Gemm only takes matrices), from the layer's parameter names.</summary>
+        public static string Linear(OnnxLayerContext c, string input, string weight, string? bias) =>
+            LinearOf(c, input, c.Weight(weight), bias is null ? null : c.Weight(bias));
+
+        /// <summary><c>x W^T + b</c> for any rank, from initializer names (a tied layer's weight is another layer's).</summary>
+        public static string LinearOf(OnnxLayerContext c, string input, string weight, string? bias)
         {
-            var transposed = c.Op("Transpose", new[] { c.Weight(weight) }, Ints("perm", 1, 0));
+            var transposed = c.Op("Transpose", new[] { weight }, Ints("perm", 1, 0));
             var product = c.Op("MatMul", new[] { input, transposed });
-            return bias is null ? product : c.Op("Add", new[] { product, c.Weight(bias) });
+            return bias is null ? product : c.Op("Add", new[] { product, bias });
         }
 
         /// <summary>

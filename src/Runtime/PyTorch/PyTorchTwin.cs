@@ -29,13 +29,23 @@ namespace Dsl.Runtime.PyTorch
         /// <summary>The twin's Python source for the network instance <paramref name="network"/>.</summary>
         public static string Render(IDeclaredNetwork network) => Render(network.Info);
 
-        /// <summary>The uses of one block class and what the Python class needs to know about them.</summary>
+        /// <summary>Whether the uses of a block class have a submodule: all of them, some (created under a flag), or none.</summary>
+        private enum Presence { None, Some, All }
+
+        /// <summary>One block class of the generator's plan (<see cref="GraphClass"/>), its uses, and its Python names.</summary>
         private sealed class BlockKind
         {
-            public BlockKind(string name, string pythonName) { Name = name; PythonName = pythonName; }
+            private readonly Dictionary<string, GraphClassChild> _children;
 
-            /// <summary>The graph's class name (the C# class).</summary>
-            public string Name { get; }
+            public BlockKind(GraphClass plan, string pythonName)
+            {
+                Plan = plan;
+                PythonName = pythonName;
+                _children = plan.Children.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            }
+
+            /// <summary>The generator's plan of the class.</summary>
+            public GraphClass Plan { get; }
 
             /// <summary>The Python class: the graph's name unless it would hide a name the twin uses (<see cref="PythonNames.Escape"/>).</summary>
             public string PythonName { get; }
@@ -59,44 +69,20 @@ namespace Dsl.Runtime.PyTorch
                 }
                 return _arguments;
             }
-            public List<GraphNode> Uses { get; } = new();
-            public GraphNode First => Uses[0];
 
-            /// <summary>Every submodule name any use has, in registration order.</summary>
-            public List<string> Children { get; } = new();
+            /// <summary>The uses, in the order a reader meets them (for the docstring).</summary>
+            public List<GraphNode> Uses { get; } = new();
+
+            public GraphNode First => Plan.Forward;
 
             /// <summary>The <c>__init__</c> arguments: the constructor arguments of the generator's plan (the graph's <c>classArgs</c>).</summary>
             public IReadOnlyList<GraphParam> Varying => First.ClassArgs;
 
-            /// <summary>The class's forward: the longest of its uses' bodies, which differ at most in a merge under a flag.</summary>
-            public IReadOnlyList<GraphStep> Body => Uses.Select(u => u.Body).OrderByDescending(b => b.Count).First();
+            /// <summary>The class's forward, as the plan says.</summary>
+            public IReadOnlyList<GraphStep> Body => Plan.Forward.Body;
 
-            public int Presence(string child) => Uses.Count(u => u.Children.Any(c => c.Name == child));
-
-            /// <summary>The submodule <paramref name="name"/> of the first use that has it.</summary>
-            public GraphNode Child(string name) => Uses.SelectMany(u => u.Children).First(c => c.Name == name);
-
-            /// <summary>
-            /// The items of the class's Sequential <paramref name="name"/> when the plan builds it item by item (some items
-            /// under a flag): every item any use has, in layer order; null for a Sequential built whole.
-            /// </summary>
-            public IReadOnlyList<GraphNode>? Items(string name)
-            {
-                var all = Uses.SelectMany(u => u.Children).Where(c => c.Name == name && c.Form == NodeForm.Sequential).ToList();
-                if (!all.Any(c => c.Children.Any(i => i.Flag is not null))) return null;
-                return all.SelectMany(c => c.Children).GroupBy(i => i.Layer).OrderBy(g => g.Key).Select(g => g.First()).ToList();
-            }
-
-
-            /// <summary>Adds the names of <paramref name="names"/> missing from <see cref="Children"/> after their predecessor.</summary>
-            public void MergeChildren(IReadOnlyList<string> names)
-            {
-                for (int i = 0; i < names.Count; i++)
-                {
-                    if (Children.Contains(names[i])) continue;
-                    Children.Insert(i == 0 ? 0 : Children.IndexOf(names[i - 1]) + 1, names[i]);
-                }
-            }
+            public Presence Has(string child) =>
+                !_children.TryGetValue(child, out var c) ? Presence.None : c.Optional ? Presence.Some : Presence.All;
         }
 
         private sealed class Writer
@@ -139,20 +125,20 @@ namespace Dsl.Runtime.PyTorch
                 CheckNames(graph.Root);
                 _className = PythonNames.Escape(graph.Name);
                 _globals.Add(_className);
-                // Pre-order: classes appear in the order a reader meets them, as in the C# module.
+                // The plan's order: the order a reader meets the classes, as in the C# module.
+                foreach (var plan in graph.Classes)
+                {
+                    string python = PythonNames.Escape(plan.Name, _globals);
+                    _globals.Add(python);
+                    var kind = new BlockKind(plan, python);
+                    _byClass[plan.Name] = kind;
+                    _kinds.Add(kind);
+                }
                 foreach (var node in graph.Root.Descendants().Where(n => n.Form == NodeForm.Block))
                 {
-                    string name = node.Class ?? node.Module;
-                    if (!_byClass.TryGetValue(name, out var kind))
-                    {
-                        string python = PythonNames.Escape(name, _globals);
-                        _globals.Add(python);
-                        kind = new BlockKind(name, python);
-                        _byClass[name] = kind;
-                        _kinds.Add(kind);
-                    }
+                    if (!_byClass.TryGetValue(node.Class ?? "", out var kind))
+                        throw new NotSupportedException($"Block '{node.Path}' has no class in the network graph's plan: rebuild the network with this version of the Dsl generator.");
                     kind.Uses.Add(node);
-                    kind.MergeChildren(node.Children.Select(c => c.Name).ToList());
                 }
             }
 
@@ -229,10 +215,7 @@ namespace Dsl.Runtime.PyTorch
                 var varying = kind.Varying;
                 var names = kind.Arguments(_globals);
                 int uses = kind.Uses.Count;
-                var children = kind.Children.Select(kind.Child).ToList();
-                bool Always(GraphNode n) => kind.Presence(n.Name) == uses;
-                var flags = first.Body.Where(s => s.Op == GraphOp.OptionalCall && s.Module is not null)
-                    .GroupBy(s => s.Module!).ToDictionary(g => g.Key, g => g.First().Flag, StringComparer.Ordinal);
+                var plan = kind.Plan.Children.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
                 var w = new StringBuilder();
                 w.Append("class ").Append(kind.PythonName).Append("(nn.Module):\n");
@@ -246,15 +229,15 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 Func<string, string?> variable = param => names.TryGetValue(param, out var v) ? v : null;
                 WriteTensors(w, first.Tensors, names);
-                WriteConstruction(w, children, Always, variable, module =>
-                    flags.TryGetValue(module, out var flag) && flag is not null && names.TryGetValue(flag, out var v) ? v : null,
-                    kind.Items);
+                WriteConstruction(w, kind.Plan.Children.Select(c => c.Node).ToList(), n => !plan[n.Name].Optional, variable, module =>
+                    plan[module].Flag is { } flag && names.TryGetValue(flag, out var v) ? v : null,
+                    module => plan[module].Items);
                 // A merge only some uses make: the forward reads the flag (torchvision's InvertedResidual keeps use_res_connect).
                 foreach (var flag in kind.Body.Where(s => s.Op != GraphOp.OptionalCall && s.Flag is not null).Select(s => s.Flag!).Distinct())
                     if (names.TryGetValue(flag, out var v)) w.Append(Indent).Append(Indent).Append("self.").Append(v).Append(" = ").Append(v).Append('\n');
                 w.Append('\n');
                 w.Append(Indent).Append("def forward(self, x: Tensor) -> Tensor:\n");
-                WriteSteps(w, kind.Body, kind.Presence, uses, flag => names.TryGetValue(flag, out var v) ? "self." + v : null);
+                WriteSteps(w, kind.Body, kind.Has, flag => names.TryGetValue(flag, out var v) ? "self." + v : null);
                 w.Append(Indent).Append(Indent).Append("return ").Append(first.Result).Append('\n');
                 return w.ToString();
             }
@@ -344,7 +327,7 @@ namespace Dsl.Runtime.PyTorch
                 }
                 if (!outputs)
                 {
-                    WriteSteps(w, root.Body, _ => 1, 1);
+                    WriteSteps(w, root.Body, _ => Presence.All);
                     w.Append(two).Append("return ").Append(root.Result).Append('\n');
                     return w.ToString();
                 }
@@ -355,9 +338,9 @@ namespace Dsl.Runtime.PyTorch
                     if (run[0].Training)
                     {
                         w.Append(two).Append("if self.training:\n");
-                        WriteSteps(w, run, _ => 1, 1, indent: two + Indent);
+                        WriteSteps(w, run, _ => Presence.All, indent: two + Indent);
                     }
-                    else WriteSteps(w, run, _ => 1, 1);
+                    else WriteSteps(w, run, _ => Presence.All);
                 }
                 w.Append(two).Append("result: Dict[str, Tensor] = {}\n");
                 foreach (var o in _graph.Outputs)
@@ -493,10 +476,10 @@ namespace Dsl.Runtime.PyTorch
             }
 
             /// <summary>
-            /// The forward, one operation per line. <paramref name="presence"/> says in how many of <paramref name="uses"/>
-            /// a module exists: an optional call is a plain call (all), a test for None (some) or the pass-through (none).
+            /// The forward, one operation per line. <paramref name="presence"/> says which uses have a module: an optional
+            /// call is a plain call (all), a test for None (some) or the pass-through (none).
             /// </summary>
-            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, int> presence, int uses, Func<string, string?>? flagOf = null, string? indent = null)
+            private static void WriteSteps(StringBuilder w, IEnumerable<GraphStep> steps, Func<string, Presence> presence, Func<string, string?>? flagOf = null, string? indent = null)
             {
                 string two = indent ?? Indent + Indent;
                 foreach (var step in steps)
@@ -537,10 +520,10 @@ namespace Dsl.Runtime.PyTorch
                             break;
                         case GraphOp.OptionalCall:
                         {
-                            int present = presence(step.Module!);
+                            var present = presence(step.Module!);
                             string module = step.Module!, from = step.In[0], passThrough = step.In[1];
-                            if (present == uses) line = $"{step.Out} = {Self(module)}({from})";
-                            else if (present > 0) line = $"{step.Out} = {passThrough} if {Self(module)} is None else {Self(module)}({from})";
+                            if (present == Presence.All) line = $"{step.Out} = {Self(module)}({from})";
+                            else if (present == Presence.Some) line = $"{step.Out} = {passThrough} if {Self(module)} is None else {Self(module)}({from})";
                             else if (passThrough != step.Out) line = $"{step.Out} = {passThrough}";
                             else continue;
                             break;

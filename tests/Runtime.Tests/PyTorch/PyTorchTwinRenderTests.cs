@@ -52,13 +52,20 @@ namespace Dsl.Runtime.Tests.PyTorch
         }
 
         /// <summary>ResNetMini's graph with one leaf replaced by <paramref name="edit"/>.</summary>
-        private static NetworkInfo Edited(Action<JsonObject> edit)
+        private static NetworkInfo Edited(Action<JsonObject> edit) => EditedGraph(graph => edit(graph["root"]!.AsObject()));
+
+        /// <summary>ResNetMini's graph (its top object: the root, the classes) as <paramref name="edit"/> changes it.</summary>
+        private static NetworkInfo EditedGraph(Action<JsonObject> edit)
         {
             var info = ResNetSample.ResNetMini.Info;
             var graph = JsonNode.Parse(info.Graph!)!.AsObject();
-            edit(graph["root"]!.AsObject());
+            edit(graph);
             return new NetworkInfo(info.Name, info.InputShape, info.Layers, graph.ToJsonString());
         }
+
+        /// <summary>The entry of block class <paramref name="name"/> in the graph's <c>classes</c>.</summary>
+        private static JsonObject PlannedClass(JsonObject graph, string name) =>
+            graph["classes"]!.AsArray().Select(c => c!.AsObject()).Single(c => (string?)c["name"] == name);
 
         private static JsonObject Child(JsonObject node, string name) =>
             node["children"]!.AsArray().Select(c => c!.AsObject()).Single(c => (string?)c["name"] == name);
@@ -95,6 +102,33 @@ namespace Dsl.Runtime.Tests.PyTorch
             string source = PyTorchTwin.Render(info);
             Assert.Contains("        self.bn2 = nn.BatchNorm2d(channels)\n", source);
             Assert.Contains("        nn.init.zeros_(self.bn2.weight)\n", source);
+        }
+
+        [Fact]
+        public void A_block_class_is_rendered_from_its_plan_not_from_its_uses()
+        {
+            // Every use of ResidualBlock has bn2; a plan that made it optional under use1x1Conv is what the twin writes.
+            var info = EditedGraph(graph => Child(PlannedClass(graph, "ResidualBlock"), "bn2")["flag"] = "use1x1Conv");
+            string source = PyTorchTwin.Render(info);
+            Assert.Contains("        self.bn2 = nn.BatchNorm2d(channels) if use1x1_conv else None\n", source);
+            Assert.Contains("        self.bn2 = nn.BatchNorm2d(channels)\n", PyTorchTwin.Render(ResNetSample.ResNetMini.Info));
+        }
+
+        [Fact]
+        public void A_block_without_a_planned_class_is_refused_naming_the_block()
+        {
+            var info = EditedGraph(graph => graph["classes"]!.AsArray().Remove(PlannedClass(graph, "StemBlock")));
+            var e = Assert.Throws<NotSupportedException>(() => PyTorchTwin.Render(info));
+            Assert.Contains("Block 'stem' has no class", e.Message);
+        }
+
+        [Fact]
+        public void A_plan_naming_a_module_the_graph_lacks_is_refused_naming_the_class_and_the_module()
+        {
+            var info = EditedGraph(graph => Child(PlannedClass(graph, "ResidualBlock"), "conv3")["node"] = "stage9.0.conv3");
+            var e = Assert.Throws<NotSupportedException>(() => PyTorchTwin.Render(info));
+            Assert.Contains("'ResidualBlock'", e.Message);
+            Assert.Contains("'stage9.0.conv3'", e.Message);
         }
 
         [Fact]

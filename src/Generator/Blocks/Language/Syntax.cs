@@ -81,17 +81,11 @@ namespace Dsl.Generator.Blocks.Language
     }
 
     /// <summary><c>-x</c>, <c>+x</c>, <c>!x</c>.</summary>
-    internal sealed class UnaryNode : Node
+    internal sealed class UnaryNode(string op, Node operand, int start) : Node(start, operand.Start + operand.Length - start)
     {
-        public UnaryNode(string op, Node operand, int start) : base(start, operand.Start + operand.Length - start)
-        {
-            Op = op;
-            Operand = operand;
-        }
+        public string Op { get; } = op;
 
-        public string Op { get; }
-
-        public Node Operand { get; }
+        public Node Operand { get; } = operand;
 
         public override Number Evaluate(IReadOnlyDictionary<string, Number> names)
         {
@@ -174,20 +168,13 @@ namespace Dsl.Generator.Blocks.Language
     }
 
     /// <summary><c>a &lt; b</c>, <c>a == b</c>: 1 or 0. Comparisons do not chain (<c>a &lt; b &lt; c</c> is an error).</summary>
-    internal sealed class CompareNode : Node
+    internal sealed class CompareNode(Node left, Token op, Node right) : Node(left.Start, right.Start + right.Length - left.Start)
     {
-        public CompareNode(Node left, Token op, Node right) : base(left.Start, right.Start + right.Length - left.Start)
-        {
-            Left = left;
-            Op = op;
-            Right = right;
-        }
+        public Node Left { get; } = left;
 
-        public Node Left { get; }
+        public Token Op { get; } = op;
 
-        public Token Op { get; }
-
-        public Node Right { get; }
+        public Node Right { get; } = right;
 
         public override IEnumerable<Node> Children => new[] { Left, Right };
 
@@ -207,21 +194,13 @@ namespace Dsl.Generator.Blocks.Language
     }
 
     /// <summary><c>c ? a : b</c>: evaluates only the side it takes.</summary>
-    internal sealed class ConditionalNode : Node
+    internal sealed class ConditionalNode(Node condition, Node whenTrue, Node whenFalse) : Node(condition.Start, whenFalse.Start + whenFalse.Length - condition.Start)
     {
-        public ConditionalNode(Node condition, Node whenTrue, Node whenFalse)
-            : base(condition.Start, whenFalse.Start + whenFalse.Length - condition.Start)
-        {
-            Condition = condition;
-            WhenTrue = whenTrue;
-            WhenFalse = whenFalse;
-        }
+        public Node Condition { get; } = condition;
 
-        public Node Condition { get; }
+        public Node WhenTrue { get; } = whenTrue;
 
-        public Node WhenTrue { get; }
-
-        public Node WhenFalse { get; }
+        public Node WhenFalse { get; } = whenFalse;
 
         public override IEnumerable<Node> Children => new[] { Condition, WhenTrue, WhenFalse };
 
@@ -230,17 +209,11 @@ namespace Dsl.Generator.Blocks.Language
     }
 
     /// <summary><c>min(a, b)</c>, <c>make_divisible(c * 0.25, 8)</c>: a call of one of <see cref="Functions.All"/>.</summary>
-    internal sealed class CallNode : Node
+    internal sealed class CallNode(Function function, IReadOnlyList<Node> arguments, int start, int end) : Node(start, end - start)
     {
-        public CallNode(Function function, IReadOnlyList<Node> arguments, int start, int end) : base(start, end - start)
-        {
-            Function = function;
-            Arguments = arguments;
-        }
+        public Function Function { get; } = function;
 
-        public Function Function { get; }
-
-        public IReadOnlyList<Node> Arguments { get; }
+        public IReadOnlyList<Node> Arguments { get; } = arguments;
 
         public override IEnumerable<Node> Children => Arguments;
 
