@@ -55,17 +55,18 @@ namespace Dsl.Generator.Model
         };
 
         /// <summary>
-        /// The activations that are one ONNX operator of the same meaning (opset 17); ReLU6 (a Clip), SiLU and GELU (no
+        /// The activations that are one ONNX operator of the same meaning (opset 17), element-wise operations in none of
+        /// PyTorch's autocast lists; ReLU6 (a Clip), SiLU and GELU (no
         /// operator in opset 17) and Identity (no node at all) keep their mappings in the runtime.
         /// </summary>
         private static LeafRendering? Rendering(Activation function) => function switch
         {
-            Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu"),
-            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid"),
-            Activation.Tanh => LeafRendering.Of("nn.Tanh", "Tanh"),
-            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish"),
+            Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu", AutocastRule.FallThrough("relu")),
+            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid", AutocastRule.FallThrough("sigmoid")),
+            Activation.Tanh => LeafRendering.Of("nn.Tanh", "Tanh", AutocastRule.FallThrough("tanh")),
+            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish", AutocastRule.FallThrough("hardswish")),
             // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
-            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
+            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", AutocastRule.FallThrough("hardsigmoid"), OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
             _ => null,
         };
     }

@@ -9,8 +9,8 @@ namespace Dsl.Generator.Model
         public override string Kind => "ELU";
         public override string NamePrefix => "elu";
 
-        /// <summary>nn.ELU(alpha=...); ONNX's Elu takes the same alpha.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.ELU", "Elu", OnnxAttributeRule.Float("alpha", "alpha"));
+        /// <summary>nn.ELU(alpha=...); ONNX's Elu takes the same alpha; elu is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.ELU", "Elu", AutocastRule.FallThrough("elu"), OnnxAttributeRule.Float("alpha", "alpha"));
 
         [Reads("ELUAttribute")]
         public static LayerSpec Read(AttributeReader a) => new ELUSpec(a.Name, a.Named("Alpha", 1.0));

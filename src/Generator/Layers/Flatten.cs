@@ -13,8 +13,11 @@ namespace Dsl.Generator.Model
         [Reads("FlattenAttribute")]
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
-        /// <summary>nn.Flatten's defaults (start_dim 1): ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as TorchSharp's.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", OnnxAttributeRule.Int("axis", 1));
+        /// <summary>
+        /// nn.Flatten's defaults (start_dim 1): ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as
+        /// TorchSharp's; a view, in no autocast list.
+        /// </summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", AutocastRule.FallThrough("flatten"), OnnxAttributeRule.Int("axis", 1));
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
 

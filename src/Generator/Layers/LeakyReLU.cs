@@ -17,7 +17,7 @@ namespace Dsl.Generator.Model
             if (double.IsNaN(NegativeSlope) || double.IsInfinity(NegativeSlope)) v.Invalid("NegativeSlope", NegativeSlope, "a finite number");
         }
 
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", "LeakyRelu", OnnxAttributeRule.Float("alpha", "negative_slope"));
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", "LeakyRelu", AutocastRule.FallThrough("leaky_relu"), OnnxAttributeRule.Float("alpha", "negative_slope"));
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
             b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, saves: SavedForBackward.Input);

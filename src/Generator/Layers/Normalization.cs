@@ -94,8 +94,12 @@ namespace Dsl.Generator.Model
             if (Dim == 0) v.Invalid("Dim", Dim, "a dimension of the sample (1 to its rank, or -1 to minus its rank), not 0, the batch");
         }
 
-        /// <summary>nn.Softmax(dim=...); ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim counts the batch too.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax", OnnxAttributeRule.Int("axis", "dim"));
+        /// <summary>
+        /// nn.Softmax(dim=...); ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim
+        /// counts the batch too. Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
+        /// </summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax",
+            new AutocastRule("softmax", AutocastPolicy.FallThrough, AutocastPolicy.Float32), OnnxAttributeRule.Int("axis", "dim"));
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {

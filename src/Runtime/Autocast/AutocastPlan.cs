@@ -52,9 +52,9 @@ namespace Dsl.Runtime.Autocast
             var steps = new List<AutocastEntry>();
             foreach (var node in graph.Root.Descendants().Prepend(graph.Root))
             {
-                if (node.Form == NodeForm.Leaf) modules.Add(Entry(node.Path, node.Module, device));
+                if (node.Form == NodeForm.Leaf) modules.Add(Entry(node.Path, node.Module, AutocastLists.For(node), device));
                 foreach (var step in node.Body.Where(s => s.Op is not (GraphOp.Call or GraphOp.OptionalCall)))
-                    steps.Add(Entry(node.Path + ":" + step.Out, GraphOps.Name(step.Op), device));
+                    steps.Add(Entry(node.Path + ":" + step.Out, GraphOps.Name(step.Op), AutocastLists.For(step.Op), device));
             }
             return new AutocastPlan(precision, device, modules, steps);
         }
@@ -62,6 +62,8 @@ namespace Dsl.Runtime.Autocast
         /// <summary>
         /// The plan of any module: a generated network's from its graph; another module's from its module tree, each
         /// module whose type the lists name being a layer and any other module without children an unknown one (float32).
+        /// Without a graph, the kinds that declare their rule with their rendering (ReLU, Softmax, ...) are unknown too:
+        /// float32 inputs, correct but slower than the fall-through a generated network's graph gives them.
         /// </summary>
         public static AutocastPlan For(nn.Module model, Precision precision, AutocastDevice device = AutocastDevice.Cpu)
         {
@@ -74,7 +76,7 @@ namespace Dsl.Runtime.Autocast
                 var children = m.named_children().ToList();
                 if (AutocastLists.Knows(kind) || children.Count == 0)
                 {
-                    modules.Add(Entry(path, kind, device));
+                    modules.Add(Entry(path, kind, AutocastLists.For(kind), device));
                     return;
                 }
                 foreach (var (name, child) in children) Walk(path.Length == 0 ? name : path + "." + name, child);
@@ -83,11 +85,8 @@ namespace Dsl.Runtime.Autocast
             return new AutocastPlan(precision, device, modules, Array.Empty<AutocastEntry>());
         }
 
-        private static AutocastEntry Entry(string path, string kind, AutocastDevice device)
-        {
-            var rule = AutocastLists.For(kind);
-            return new AutocastEntry(path, kind, rule, rule.On(device));
-        }
+        private static AutocastEntry Entry(string path, string kind, AutocastRule rule, AutocastDevice device) =>
+            new(path, kind, rule, rule.On(device));
 
         private static void RequireMixed(Precision precision)
         {
