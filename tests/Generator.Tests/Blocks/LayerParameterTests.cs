@@ -64,7 +64,7 @@ namespace Dsl.Generator.Tests.Blocks
 
         [Fact]
         public void A_misspelled_kind_names_the_nearest_kinds() => Verify(ConvNormAct + Net("[Use<CNA>(8, \"act = [|Relu|]\")]"),
-            ("DSL018", "Block 'CNA': argument 'Relu' at column 1: 'Relu' is no layer kind; the nearest: ReLU, GELU, LeakyReLU, ReLU6, SiLU"));
+            ("DSL018", "Block 'CNA': argument 'Relu' at column 1: 'Relu' is no layer kind; the nearest: ReLU, ELU, GELU, LeakyReLU, ReLU6"));
 
         [Fact]
         public void LayerKind_of_a_number_parameter_is_an_error_at_the_block() => Verify(
