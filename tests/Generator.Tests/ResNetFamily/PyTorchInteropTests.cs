@@ -96,5 +96,29 @@ namespace Dsl.Generator.Tests.ResNetFamily
                 bn.num_batches_tracked!.fill_(3);
             }
         }
+        /// <summary>
+        /// Asserts that a declaration's outputs are torchvision's (<paramref name="io"/>: its input and each output by
+        /// name, as the oracle saved them): the same names, each of <paramref name="shape"/>, within 1e-4 or 1e-5 of the
+        /// largest logit, whichever is larger (deep torchvision networks under their own initialisation give logits from
+        /// hundreds to 1e14, where float32 in another summation order differs by about 1e-6 of their magnitude; a wrong
+        /// wiring differs by the logits' own size), and torchvision's output not constant. Shared by the torchvision
+        /// comparisons of networks with several outputs.
+        /// </summary>
+        internal static void AssertTorchVisionOutputs(string name, IReadOnlyDictionary<string, Tensor> io, IReadOnlyDictionary<string, Tensor> outputs,
+            long[] shape, Xunit.Abstractions.ITestOutputHelper log)
+        {
+            // Every output of the declaration is one of torchvision's, and the reverse.
+            Assert.Equal(io.Keys.Where(k => k != "input").OrderBy(k => k), outputs.Keys.OrderBy(k => k));
+            foreach (var (key, actual) in outputs)
+            {
+                Assert.Equal(shape, io[key].shape);
+                Assert.Equal(io[key].shape, actual.shape);
+                double diff = (actual - io[key]).abs().max().item<float>();
+                double scale = io[key].abs().max().item<float>();
+                log.WriteLine($"{name} {key}: torchvision weights in TorchSharp, max |difference| = {diff:E3}, max |logit| = {scale:G4}");
+                Assert.True(diff < Math.Max(1e-4, 1e-5 * scale), $"{name} {key}: max |difference| = {diff} with logits up to {scale}");
+                Assert.True(io[key].std().item<float>() > 1e-3, $"{name} {key}: torchvision's output is constant");
+            }
+        }
     }
 }
