@@ -9,11 +9,11 @@ using Xunit;
 namespace Dsl.Generator.Tests
 {
     /// <summary>
-    /// Every module a layer kind can put into a graph has an ONNX mapping and a PyTorch twin mapping: each layer
+    /// Every module a layer kind can put into a graph has an ONNX mapping and a PyTorch constructor: each layer
     /// attribute is declared on its own on the inputs it may take, built as the generator builds it
     /// (<see cref="KindGraphs"/>), and every leaf module of the graphs that build is read as the runtime reads it and
-    /// rendered by both exporters (its kind's declared rendering, or the runtime's own entry). A new kind without its
-    /// mappings fails here instead of at a user's export.
+    /// rendered by both exporters (its kind's declared rendering; for ONNX, or the runtime's own entry). A new kind without
+    /// its declaration fails here instead of at a user's export.
     /// </summary>
     public class ExporterCoverageTests
     {
@@ -28,6 +28,9 @@ namespace Dsl.Generator.Tests
             foreach (var leaf in KindGraphs.RuntimeGraph(model).Root.Descendants().Where(n => n.Form == Dsl.Runtime.Graph.NodeForm.Leaf && n.Module != "Custom"))
             {
                 seen.Add(leaf.Module);
+                if (leaf.Declared is null) missing.Add($"{leaf.Module} (from {declaration}) declares no rendering: pass its LeafRendering (PyTorch constructor and autocast rule) to GraphBuilder.Leaf where its kind adds it");
+                else if (!leaf.Declared.PyTorch.Class.StartsWith("nn.", StringComparison.Ordinal) && PyTorchLayers.HelperSource(leaf.Declared.PyTorch.Class) is null)
+                    missing.Add($"{leaf.Module} (from {declaration}) declares the PyTorch class {leaf.Declared.PyTorch.Class}, which is neither torch.nn's (nn.{leaf.Declared.PyTorch.Class}) nor a helper file: add src/Runtime/PyTorch/Helpers/{leaf.Declared.PyTorch.Class}.py");
                 if (!OnnxLayers.TryGet(leaf, out _)) missing.Add($"{leaf.Module} (from {declaration}) has no ONNX mapping");
                 foreach (var a in leaf.Rendering?.OnnxAttributes ?? Array.Empty<Dsl.Runtime.Graph.OnnxAttributeRule>())
                     if (a.Arg is not null && !leaf.HasArg(a.Arg)) missing.Add($"{leaf.Module} (from {declaration}): its ONNX attribute {a.Name} reads '{a.Arg}', which the leaf has not");
@@ -51,6 +54,21 @@ namespace Dsl.Generator.Tests
             var unbuilt = KindGraphs.Kinds.Where(k => KindGraphs.All.All(b => b.Kind != k)).Select(KindGraphs.Usage).ToList();
             Assert.True(unbuilt.Count == 0, "these kinds built on none of the inputs tried; add an input they take: " + string.Join(", ", unbuilt));
             Assert.True(missing.Count == 0, string.Join("\n", missing.Distinct()));
+            // One declaration per module: the graph carries one rendering per module kind, so two kinds that build the same
+            // module must declare the same one (a kind builds another's module through that kind's code).
+            var differing = KindGraphs.All.SelectMany(b => b.Model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.Rendering is not null)
+                    .Select(n => (n.ModuleType, n.Rendering!, b.Declaration)))
+                .GroupBy(n => n.ModuleType, StringComparer.Ordinal).Where(g => g.Select(n => n.Item2).Distinct().Count() > 1)
+                .Select(g => g.Key + " (from " + string.Join(", ", g.GroupBy(n => n.Item2).Select(r => r.First().Declaration)) + ")").ToList();
+            Assert.True(differing.Count == 0, "modules declared with different renderings: " + string.Join("; ", differing));
+            // Every helper file is the class of a module a kind builds (or the padding mask's), and a name the twin reserves.
+            var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants()).Select(n => n.Declared?.PyTorch.Class).OfType<string>().ToHashSet();
+            var unused = PyTorchLayers.HelperNames.Where(h => !declared.Contains(h) && h != PyTorchLayers.KeyPaddingHelper).ToList();
+            Assert.True(unused.Count == 0, "helper files no kind declares: " + string.Join(", ", unused));
+            // PythonNames is compiled into the generator and the runtime both: read the generator's, which reserves the names.
+            var reserved = (IReadOnlyCollection<string>)typeof(GraphBuilder).Assembly.GetType("Dsl.Names.PythonNames")!.GetField("TwinGlobals")!.GetValue(null)!;
+            var unreserved = PyTorchLayers.HelperNames.Where(h => !reserved.Contains(h)).ToList();
+            Assert.True(unreserved.Count == 0, "helper classes missing from PythonNames.TwinGlobals (a block or argument of that name would hide them): " + string.Join(", ", unreserved));
             // The modules of the catalogue's building blocks were all reached.
             Assert.Subset(seen, new SortedSet<string>(new[] { "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Linear", "MultiheadSelfAttention", "LayerNorm2d",
                 "Embedding", "PositionTable", "FusedSelfAttention", "TiedLinear" }));

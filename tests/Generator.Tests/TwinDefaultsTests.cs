@@ -18,8 +18,8 @@ namespace Dsl.Generator.Tests
     /// argument of its mapping) has the same default in TorchSharp's factory (<c>torch.nn.Conv2d(...)</c>, read by
     /// reflection) and in PyTorch's class (<c>inspect.signature</c> in /usr/bin/python3). Where TorchSharp's default is
     /// null ("its own choice") and PyTorch's a value, the TorchSharp layer built without the argument must compute what
-    /// it computes with PyTorch's value. The modules are the runtime's own mappings and every rendering a kind declares
-    /// (read from the graph of every kind, <see cref="KindGraphs"/>), so a new simple kind is compared without a list.
+    /// it computes with PyTorch's value. The modules are every PyTorch constructor a kind declares (read from the graph of
+    /// every kind, <see cref="KindGraphs"/>), so a new kind is compared without a list.
     /// </summary>
     public class TwinDefaultsTests
     {
@@ -104,18 +104,19 @@ namespace Dsl.Generator.Tests
         {
             Skip.If(PythonOracle.MissingReason is not null, PythonOracle.MissingReason);
             var compared = new List<(string Module, string Class, string Graph, string PyTorch, string TorchSharp)>();
+            // Every module's declared constructor, with every argument it may write: its declared list, or (a constructor taking
+            // the leaf's own arguments) every argument any leaf of the module has (ReLU's inplace comes from a stem, not from [ReLU]).
             var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants())
-                .Where(n => n.Rendering is not null).GroupBy(n => n.Module, StringComparer.Ordinal)
-                                // Every argument any leaf of the module has (ReLU's inplace comes from a stem, not from [ReLU]).
-                .Select(g => new KeyValuePair<string, PyLayer>(g.Key, new PyLayer(g.First().Rendering!.PyTorch,
-                    g.SelectMany(n => n.Args).Select(a => a.Name).Distinct(StringComparer.Ordinal).Select(a => new PyArgument(a, a, false)).ToArray())));
-            foreach (var (module, layer) in PyTorchLayers.Layers.Concat(declared).Where(l => l.Value.Constructor.StartsWith("nn.", StringComparison.Ordinal)))
+                .Where(n => n.Declared is not null).GroupBy(n => n.Module, StringComparer.Ordinal)
+                .Select(g => (Module: g.Key, g.First().Declared!.PyTorch.Class,
+                    Arguments: g.SelectMany(n => n.Declared!.PyTorch.For(n)).Distinct().ToArray()));
+            foreach (var (module, constructor, arguments) in declared.Where(l => l.Class.StartsWith("nn.", StringComparison.Ordinal)))
             {
-                foreach (var argument in layer.Arguments.Where(a => !a.Positional))
+                foreach (var argument in arguments.Where(a => !a.Positional))
                 {
                     var (found, value) = TorchSharpDefault(module, argument.Graph);
                     // Without a TorchSharp default the graph never marks the argument as one: the twin always writes it.
-                    if (found) compared.Add((module, layer.Constructor.Substring("nn.".Length), argument.Graph, argument.PyTorch, Text(value)));
+                    if (found) compared.Add((module, constructor.Substring("nn.".Length), argument.Graph, argument.PyTorch, Text(value)));
                 }
             }
             Assert.True(compared.Count > 30, compared.Count + " arguments compared");

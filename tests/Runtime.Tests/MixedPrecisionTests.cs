@@ -265,7 +265,7 @@ namespace Dsl.Runtime.Tests
             Assert.Equal(("linear", "bf16"), rows["head.fc Linear"]);
             Assert.Equal(("batch_norm", "as received"), rows["stem.bn BatchNorm2d"]);
             Assert.Equal(("add_", "as received"), rows["stage1.0:y add"]);
-            // ReLU declares its rule with its rendering in the generator (no row in AutocastLists): relu falls through.
+            // ReLU declares its rule in its kind file in the generator, and the graph carries it: relu falls through.
             var relus = leaves.Where(l => l.Module == "ReLU").ToList();
             Assert.NotEmpty(relus);
             foreach (var relu in relus) Assert.Equal(("relu", "as received"), rows[relu.Path + " ReLU"]);

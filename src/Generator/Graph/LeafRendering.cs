@@ -33,13 +33,19 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
-    /// A simple leaf kind's autocast rule, declared with its rendering so mixed precision needs no row of its own for the
+    /// A module kind's autocast rule, declared with its rendering so mixed precision needs no row of its own for the
     /// kind: the ATen operations the module runs (as PyTorch's lists name them) and their policy on the CPU and on CUDA.
     /// </summary>
     internal sealed record AutocastRule(string Ops, AutocastPolicy Cpu, AutocastPolicy Cuda)
     {
         /// <summary>An operation in none of PyTorch's lists on either device: it runs in the type that arrives.</summary>
         public static AutocastRule FallThrough(string ops) => new(ops, AutocastPolicy.FallThrough, AutocastPolicy.FallThrough);
+
+        /// <summary>An operation on the <c>lower_precision_fp</c> list of both devices (matrix products, convolutions).</summary>
+        public static AutocastRule LowerPrecision(string ops) => new(ops, AutocastPolicy.LowerPrecision, AutocastPolicy.LowerPrecision);
+
+        /// <summary>An operation on CUDA's <c>fp32</c> list and in no CPU list (normalisations, softmax).</summary>
+        public static AutocastRule Float32OnCuda(string ops) => new(ops, AutocastPolicy.FallThrough, AutocastPolicy.Float32);
 
         /// <summary>The policy's name in the graph JSON (PyTorch's list names, and <c>fall_through</c> for none).</summary>
         public static string Name(AutocastPolicy policy) => policy switch
@@ -51,30 +57,81 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
-    /// How the exporters render a simple leaf kind, declared by the kind where it adds its leaf
-    /// (<see cref="GraphBuilder.Leaf"/>): its PyTorch module (a <c>torch.nn</c> class whose keyword arguments are the
-    /// leaf's, by the same names: arguments at TorchSharp's default are left out) and its ONNX rendering, one operator
-    /// on the leaf's input with attributes from the leaf's arguments or constants; and its autocast rule, which mixed
-    /// precision follows (the runtime's <c>AutocastLists</c> keeps rows only for kinds without a rendering). The graph JSON carries it once per
-    /// module kind (<c>renderings</c>, docs/graph-format.md), and the runtime's exporters render it without an entry of
-    /// their own; a kind whose rendering is more than that (a convolution's weights, attention) keeps its mapping in the
-    /// runtime, keyed by its module name.
+    /// One argument of a leaf's PyTorch constructor: its name in the graph (TorchSharp's), its name in PyTorch, and
+    /// whether PyTorch users pass it by position (<c>nn.Conv2d(64, 128, kernel_size=3)</c>, as torchvision writes it).
     /// </summary>
-    internal sealed record LeafRendering(string PyTorch, string OnnxOperator, AutocastRule Autocast, EquatableArray<OnnxAttributeRule> OnnxAttributes)
+    internal sealed record PyTorchArgument(string Graph, string PyTorch, bool Positional);
+
+    /// <summary>
+    /// A module kind's PyTorch constructor: its class (<c>nn.Conv2d</c>, or a class of the twin's helper files such as
+    /// <c>PositionTable</c>) and its arguments in PyTorch's order. Without <see cref="Arguments"/> the leaf's own
+    /// arguments are passed by keyword under their own names (a simple kind whose arguments are PyTorch's).
+    /// </summary>
+    internal sealed record PyTorchConstructor(string Class, EquatableArray<PyTorchArgument>? Arguments)
     {
-        /// <summary>A rendering; <paramref name="autocast"/> is required so that a new kind cannot leave mixed precision guessing.</summary>
+        /// <summary>
+        /// A constructor from its argument list in PyTorch's order: <c>"name"</c> (by keyword), <c>"name*"</c> (by
+        /// position), and <c>"graphName=pytorchName"</c> where TorchSharp's name differs from PyTorch's.
+        /// </summary>
+        public static PyTorchConstructor Of(string @class, params string[] arguments) =>
+            new(@class, arguments.Select(a =>
+            {
+                bool positional = a.EndsWith("*", System.StringComparison.Ordinal);
+                string names = a.TrimEnd('*');
+                int eq = names.IndexOf('=');
+                return eq < 0 ? new PyTorchArgument(names, names, positional) : new PyTorchArgument(names.Substring(0, eq), names.Substring(eq + 1), positional);
+            }).ToEquatableArray());
+
+        /// <summary>A constructor taking the leaf's own arguments by keyword, under the same names.</summary>
+        public static PyTorchConstructor Keywords(string @class) => new(@class, null);
+
+        /// <summary>This constructor's fields of a <c>renderings</c> entry: <c>"pytorch"</c> and, when listed, <c>"arguments"</c>.</summary>
+        public string Json()
+        {
+            var json = new StringBuilder("\"pytorch\":").Append(Emit.GraphJson.Str(Class));
+            if (Arguments is { } arguments)
+                json.Append(",\"arguments\":[").Append(string.Join(",", arguments.Select(a =>
+                    "{\"name\":" + Emit.GraphJson.Str(a.Graph) + (a.PyTorch != a.Graph ? ",\"pytorch\":" + Emit.GraphJson.Str(a.PyTorch) : "")
+                    + (a.Positional ? ",\"positional\":true" : "") + "}"))).Append(']');
+            return json.ToString();
+        }
+    }
+
+    /// <summary>
+    /// How a module kind is rendered outside TorchSharp, declared by the kind where it adds its leaf
+    /// (<see cref="GraphBuilder.Leaf"/>, argument <c>rendering</c>): its PyTorch constructor, which the twin writes, and
+    /// its autocast rule, which mixed precision follows; a kind that is one ONNX operator on its input also declares
+    /// that operator and its attributes from the leaf's arguments or constants (<see cref="Of"/>), the others keep their
+    /// ONNX mapping in the runtime (<see cref="Module"/>). The graph JSON carries it once per module kind
+    /// (<c>renderings</c>, docs/graph-format.md), and the runtime renders it without an entry of its own. Every module
+    /// the generator can emit declares one (ExporterCoverageTests, AutocastCoverageTests); a kind that builds the same
+    /// module as another (a stem's convolution) builds it through that kind, so the declaration stays in one file.
+    /// </summary>
+    internal sealed record LeafRendering(PyTorchConstructor PyTorch, AutocastRule Autocast, string? OnnxOperator, EquatableArray<OnnxAttributeRule> OnnxAttributes)
+    {
+        /// <summary>
+        /// A simple kind: a <c>torch.nn</c> class taking the leaf's arguments by keyword under the same names, one ONNX
+        /// operator; <paramref name="autocast"/> is required so that a new kind cannot leave mixed precision guessing.
+        /// </summary>
         public static LeafRendering Of(string pyTorch, string onnxOperator, AutocastRule autocast, params OnnxAttributeRule[] attributes) =>
-            new(pyTorch, onnxOperator, autocast, attributes.ToEquatableArray());
+            new(PyTorchConstructor.Keywords(pyTorch), autocast, onnxOperator, attributes.ToEquatableArray());
+
+        /// <summary>A module whose ONNX mapping is the runtime's: its PyTorch constructor and its autocast rule.</summary>
+        public static LeafRendering Module(PyTorchConstructor pyTorch, AutocastRule autocast) =>
+            new(pyTorch, autocast, null, EquatableArray<OnnxAttributeRule>.Empty);
 
         /// <summary>This rendering as the value of its module's entry in the graph JSON's <c>renderings</c>.</summary>
         public string Json()
         {
-            var json = new StringBuilder("{\"pytorch\":").Append(Emit.GraphJson.Str(PyTorch))
-                .Append(",\"onnx\":").Append(Emit.GraphJson.Str(OnnxOperator));
-            if (OnnxAttributes.Count > 0)
-                json.Append(",\"attributes\":{").Append(string.Join(",", OnnxAttributes.Select(a =>
-                    Emit.GraphJson.Str(a.Name) + ":{" + Emit.GraphJson.Str(a.Type == OnnxAttributeType.Float ? "float" : "int") + ":"
-                    + (a.Arg is not null ? Emit.GraphJson.Str(a.Arg) : a.Type == OnnxAttributeType.Float ? Literal.Of(a.Constant) : Literal.Of((long)a.Constant)) + "}"))).Append('}');
+            var json = new StringBuilder("{").Append(PyTorch.Json());
+            if (OnnxOperator is not null)
+            {
+                json.Append(",\"onnx\":").Append(Emit.GraphJson.Str(OnnxOperator));
+                if (OnnxAttributes.Count > 0)
+                    json.Append(",\"attributes\":{").Append(string.Join(",", OnnxAttributes.Select(a =>
+                        Emit.GraphJson.Str(a.Name) + ":{" + Emit.GraphJson.Str(a.Type == OnnxAttributeType.Float ? "float" : "int") + ":"
+                        + (a.Arg is not null ? Emit.GraphJson.Str(a.Arg) : a.Type == OnnxAttributeType.Float ? Literal.Of(a.Constant) : Literal.Of((long)a.Constant)) + "}"))).Append('}');
+            }
             json.Append(",\"autocast\":{\"ops\":").Append(Emit.GraphJson.Str(Autocast.Ops))
                 .Append(",\"cpu\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cpu)))
                 .Append(",\"cuda\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cuda))).Append('}');

@@ -38,7 +38,7 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x) => Tanh
             ? b.Leaf(name, "GELU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("approximate", "\"tanh\"", null, false, "global::TorchSharp.Modules.GELU.Approximate.tanh") },
-                saves: SavedForBackward.Input)
+                saves: SavedForBackward.Input, rendering: Rendering(Activation.GELU))
             : Add(b, name, Function, x);
 
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
@@ -55,11 +55,11 @@ namespace Dsl.Generator.Model
         };
 
         /// <summary>
-        /// The activations that are one ONNX operator of the same meaning (opset 17), element-wise operations in none of
-        /// PyTorch's autocast lists; ReLU6 (a Clip), SiLU and GELU (no
-        /// operator in opset 17) and Identity (no node at all) keep their mappings in the runtime.
+        /// Each activation's torch.nn class and autocast rule: element-wise operations in none of PyTorch's autocast lists.
+        /// Those that are one ONNX operator of the same meaning (opset 17) declare it; ReLU6 (a Clip), SiLU and GELU (no
+        /// operator in opset 17) and Identity (no node at all) keep their ONNX mappings in the runtime.
         /// </summary>
-        private static LeafRendering? Rendering(Activation function) => function switch
+        private static LeafRendering Rendering(Activation function) => function switch
         {
             Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu", AutocastRule.FallThrough("relu")),
             Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid", AutocastRule.FallThrough("sigmoid")),
@@ -67,7 +67,11 @@ namespace Dsl.Generator.Model
             Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish", AutocastRule.FallThrough("hardswish")),
             // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
             Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", AutocastRule.FallThrough("hardsigmoid"), OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
-            _ => null,
+            Activation.ReLU6 => LeafRendering.Module(PyTorchConstructor.Of("nn.ReLU6", "inplace"), AutocastRule.FallThrough("hardtanh")),
+            Activation.SiLU => LeafRendering.Module(PyTorchConstructor.Of("nn.SiLU"), AutocastRule.FallThrough("silu")),
+            // approximate is "tanh" (GPT-2's) when present, PyTorch's spelling.
+            Activation.GELU => LeafRendering.Module(PyTorchConstructor.Of("nn.GELU", "approximate"), AutocastRule.FallThrough("gelu")),
+            _ => LeafRendering.Module(PyTorchConstructor.Of("nn.Identity"), AutocastRule.FallThrough("(none)")),
         };
     }
 }

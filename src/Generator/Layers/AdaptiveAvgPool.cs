@@ -16,6 +16,10 @@ namespace Dsl.Generator.Model
 
         private static string KindOf(int rank) => "AdaptiveAvgPool" + rank + "d";
 
+        /// <summary>nn.AdaptiveAvgPool1d/2d; in none of autocast's lists.</summary>
+        private static LeafRendering Rendering(int rank) =>
+            LeafRendering.Module(PyTorchConstructor.Of("nn." + KindOf(rank), "output_size*"), AutocastRule.FallThrough("adaptive_avg_pool" + rank + "d"));
+
         [Reads("AdaptiveAvgPool1dAttribute")]
         public static LayerSpec Read1d(AttributeReader a) => new AdaptiveAvgPoolSpec(a.Name, 1, a.Int(0, 1));
 
@@ -32,7 +36,7 @@ namespace Dsl.Generator.Model
             string kind = KindOf(rank), path = b.ChildPath(name);
             if (!(rank == 2 ? Require.Image(b, path, kind, x) : Require.Sequence(b, path, kind, x))) return x;
             return b.Leaf(name, kind, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(Spatial.Repeat(outputSize, rank)).ToArray()), 0, 0, SizeRule.Fixed,
-                new[] { Literal.Arg("output_size", outputSize) }, into, doc);
+                new[] { Literal.Arg("output_size", outputSize) }, into, doc, rendering: Rendering(rank));
         }
     }
 }

@@ -34,7 +34,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
                 Literal.Arg("momentum", momentum, 0.1),
             };
-            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight);
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering);
         }
+
+        /// <summary>nn.BatchNorm2d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.BatchNorm2d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
     }
 }

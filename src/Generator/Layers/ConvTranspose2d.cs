@@ -114,7 +114,12 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering);
         }
+
+        /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
+            AutocastRule.LowerPrecision("conv_transpose2d"));
     }
 }

@@ -159,7 +159,15 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc,
+                rendering: rank == 2 ? Rendering2d : Rendering1d);
         }
+
+        /// <summary>nn.Conv1d and nn.Conv2d, the channels by position as torchvision writes them; convolutions are on autocast's lower-precision list.</summary>
+        private static readonly LeafRendering Rendering1d = Rendering(1), Rendering2d = Rendering(2);
+
+        private static LeafRendering Rendering(int rank) => LeafRendering.Module(
+            PyTorchConstructor.Of("nn.Conv" + rank + "d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+            AutocastRule.LowerPrecision("conv" + rank + "d"));
     }
 }

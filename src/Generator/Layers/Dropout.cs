@@ -18,6 +18,9 @@ namespace Dsl.Generator.Model
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) });
+            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) }, rendering: Rendering);
+
+        /// <summary>nn.Dropout; dropout is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout"));
     }
 }

@@ -44,7 +44,11 @@ namespace Dsl.Generator.Model
             var args = new System.Collections.Generic.List<LeafArg> { Literal.Arg("num_embeddings", vocabulary), Literal.Arg("embedding_dims", dim) };
             if (paddingIndex >= 0) args.Add(Literal.Arg("padding_idx", paddingIndex));
             var output = new EquatableArray<long>(new[] { x.Shape[0], dim });
-            return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
         }
+
+        /// <summary>nn.Embedding (TorchSharp's embedding_dims is PyTorch's embedding_dim); embedding is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"), AutocastRule.FallThrough("embedding"));
     }
 }

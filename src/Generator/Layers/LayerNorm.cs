@@ -33,7 +33,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", features),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
         }
+
+        /// <summary>nn.LayerNorm; autocast: layer_norm is fp32 on CUDA only, in no CPU list (its kernel accumulates in float32).</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.LayerNorm", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm"));
     }
 }

@@ -65,11 +65,19 @@ namespace Dsl.Generator.Model
                     Literal.Arg("in_features", inFeatures), Literal.Arg("out_features", outFeatures), Literal.Arg("bias", bias, true),
                     new LeafArg("tied_to", Emit.Identifier.String(tiedTo), null, false),
                 };
-                return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true);
+                return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true, rendering: TiedRendering);
             }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering);
         }
+
+        /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"), AutocastRule.LowerPrecision("linear"));
+
+        /// <summary>A Linear whose weight is another layer's (GPT-2's lm_head), a class of the twin's helper files; linear, lower precision.</summary>
+        private static readonly LeafRendering TiedRendering = LeafRendering.Module(
+            PyTorchConstructor.Of("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"), AutocastRule.LowerPrecision("linear"));
     
         /// <summary>
         /// Whether the layer at <paramref name="target"/> exists (built before this one) and has a weight [out, in] of its own

@@ -65,8 +65,18 @@ namespace Dsl.Generator.Model
                 args.Add(new LeafArg("padding_of", Emit.Identifier.String(embedding.Path), null, false));
                 args.Add(new LeafArg("padding_idx", System.Linq.Enumerable.First(embedding.Args, a => a.Name == "padding_idx").Value, null, false));
             }
-            return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true);
+            return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true, rendering: gpt2 ? FusedRendering : Rendering);
         }
+
+        /// <summary>
+        /// The attention's class of the twin's helper files (nn.MultiheadAttention's keys, or GPT-2's c_attn and c_proj);
+        /// its projections and scaled_dot_product_attention are on autocast's lower-precision list.
+        /// </summary>
+        private static readonly LeafRendering Rendering = Attention("MultiheadSelfAttention"), FusedRendering = Attention("FusedSelfAttention");
+
+        private static LeafRendering Attention(string @class) => LeafRendering.Module(
+            PyTorchConstructor.Of(@class, "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
+            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention"));
 
         /// <summary>
         /// The path of the one Embedding with a padding index built before this layer, whose ids the padding mask reads;

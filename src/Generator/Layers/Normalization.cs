@@ -32,8 +32,12 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering);
         }
+
+        /// <summary>nn.BatchNorm1d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.BatchNorm1d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
     }
 
     /// <summary>
@@ -73,8 +77,12 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
             };
             // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering);
         }
+
+        /// <summary>nn.GroupNorm; autocast: group_norm is fp32 on CUDA only, in no CPU list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.GroupNorm", "num_groups*", "num_channels*", "eps"), AutocastRule.Float32OnCuda("group_norm"));
     }
 
     /// <summary>
@@ -99,7 +107,7 @@ namespace Dsl.Generator.Model
         /// counts the batch too. Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
         /// </summary>
         private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax",
-            new AutocastRule("softmax", AutocastPolicy.FallThrough, AutocastPolicy.Float32), OnnxAttributeRule.Int("axis", "dim"));
+            AutocastRule.Float32OnCuda("softmax"), OnnxAttributeRule.Int("axis", "dim"));
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {

@@ -41,8 +41,11 @@ namespace Dsl.Generator.Model
             var output = new EquatableArray<long>(dims.Skip(1).Select(d => x.Shape[d - 1]));
             // The graph's value is a JSON list, the C# call an array.
             var args = new[] { new LeafArg("dims", "[" + string.Join(", ", dims) + "]", null, false, "new long[] { " + string.Join(", ", dims) + " }") };
-            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, saves: SavedForBackward.View);
+            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
         }
+
+        /// <summary>torchvision.ops.Permute, a class of the twin's helper files; permute is a view, in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Permute", "dims*"), AutocastRule.FallThrough("permute"));
 
         private static string Text(IEnumerable<int> dims) => "(" + string.Join(", ", dims) + ")";
     }

@@ -81,7 +81,18 @@ namespace Dsl.Generator.Model
                 pool == PoolKind.Max ? Spatial.Arg("dilation", d, square, Spatial.Repeat(1, rank)) : null,
                 Literal.Arg("ceil_mode", ceilMode, false),
             }.Where(a => a is not null).Select(a => a!).ToArray();
-            return b.Leaf(name, type, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(output).ToArray()), 0, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, type, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(output).ToArray()), 0, 0, SizeRule.Follows, args, into, doc,
+                rendering: Rendering(pool, rank));
         }
+
+        /// <summary>
+        /// nn.MaxPool1d/2d and nn.AvgPool1d/2d (an average pool has no dilation): PyTorch's stride also defaults to the
+        /// kernel. Pools are in none of autocast's lists: they run in the type they receive.
+        /// </summary>
+        private static LeafRendering Rendering(PoolKind pool, int rank) => LeafRendering.Module(
+            pool == PoolKind.Max
+                ? PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "dilation", "ceil_mode")
+                : PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "ceil_mode"),
+            AutocastRule.FallThrough((pool == PoolKind.Max ? "max_pool" : "avg_pool") + rank + "d"));
     }
 }

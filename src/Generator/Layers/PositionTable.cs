@@ -50,7 +50,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("sinusoidal", sinusoidal, false),
                 Literal.Arg("std", std, 0.02),
             };
-            return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true);
+            return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering);
         }
+
+        /// <summary>A class of the twin's helper files (a learned or sine table added to the tokens: add, in no autocast list).</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("PositionTable", "max_length*", "dim*", "sinusoidal", "std"), AutocastRule.FallThrough("add"));
     }
 }

@@ -71,8 +71,20 @@ namespace Dsl.Generator.Model
                 Literal.Arg("bidirectional", Bidirectional, false),
                 Literal.Arg("last_step", LastStep, false),
             };
-            return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true);
+            return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true, rendering: Cell == "LSTM" ? LstmRendering : GruRendering);
         }
+
+        /// <summary>
+        /// nn.LSTM / nn.GRU (batch first) returning one tensor, classes of the twin's helper files. Autocast: this
+        /// library's recurrent layers compute their gates with their own cells, not through the ATen recurrent operations
+        /// the lists name (mkldnn_rnn_layer on the CPU, lstm_cell and gru_cell on CUDA): float32, as an operation
+        /// autocast does not know.
+        /// </summary>
+        private static readonly LeafRendering LstmRendering = Recurrent("LSTM"), GruRendering = Recurrent("GRU");
+
+        private static LeafRendering Recurrent(string cell) => LeafRendering.Module(
+            PyTorchConstructor.Of(cell, "input_size*", "hidden_size*", "num_layers", "bias", "dropout", "bidirectional", "last_step"),
+            new AutocastRule("this library's " + cell + " cells", AutocastPolicy.Float32, AutocastPolicy.Float32));
 
         /// <summary>
         /// PyTorch's parameter names of a recurrent layer, in registration order: <c>weight_ih_l0</c>, <c>weight_hh_l0</c>,

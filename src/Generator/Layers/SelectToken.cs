@@ -27,7 +27,10 @@ namespace Dsl.Generator.Model
                 b.Report(ProblemCode.InvalidValue, "index", path, "index", index, "less than the number of tokens " + x.Shape[0]);
                 return x;
             }
-            return b.Leaf(name, "SelectToken", x, GraphNode.Dims(x.Shape.Skip(1).ToArray()), 0, 0, SizeRule.Fixed, new[] { Literal.Arg("index", index, 0) }, into, doc, ownModule: true, saves: SavedForBackward.View);
+            return b.Leaf(name, "SelectToken", x, GraphNode.Dims(x.Shape.Skip(1).ToArray()), 0, 0, SizeRule.Fixed, new[] { Literal.Arg("index", index, 0) }, into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
         }
+
+        /// <summary>A class of the twin's helper files (x[:, index]); select is a view, in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("SelectToken", "index"), AutocastRule.FallThrough("select"));
     }
 }

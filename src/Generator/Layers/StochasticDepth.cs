@@ -42,7 +42,11 @@ namespace Dsl.Generator.Model
                 new LeafArg("p", Literal.Of(probability), param, false),
                 new LeafArg("mode", "\"" + mode + "\"", null, mode == "row"),
             };
-            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true);
+            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering);
         }
+
+        /// <summary>torchvision.ops.StochasticDepth, a class of the twin's helper files; bernoulli and mul are in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("StochasticDepth", "p*", "mode*"), AutocastRule.FallThrough("bernoulli, mul"));
     }
 }

@@ -25,8 +25,11 @@ namespace Dsl.Generator.Model
             long c = x.Shape[0], h = x.Shape[1], w = x.Shape[2];
             long positions = b.Checked(() => h * w, path, null);
             if (b.Failed) return x;
-            return b.Leaf(name, "Tokens", x, GraphNode.Dims(positions, c), 0, 0, SizeRule.Follows, System.Array.Empty<LeafArg>(), into, doc, ownModule: true, saves: SavedForBackward.View);
+            return b.Leaf(name, "Tokens", x, GraphNode.Dims(positions, c), 0, 0, SizeRule.Follows, System.Array.Empty<LeafArg>(), into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
         }
+
+        /// <summary>A class of the twin's helper files (flatten, then transpose: views, in no autocast list).</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose"));
 
         /// <summary>Whether <paramref name="x"/> has at least <paramref name="rank"/> dimensions (tokens [L, D] for 2); reports at the layer otherwise.</summary>
         public static bool Require(GraphBuilder b, string path, Value x, int rank, string expected)

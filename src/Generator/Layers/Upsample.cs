@@ -63,7 +63,11 @@ namespace Dsl.Generator.Model
                 // Bilinear always says align_corners (libtorch warns on every call when it is left unset); nearest never may.
                 new LeafArg("align_corners", Literal.Of(alignCorners), null, mode == UpsampleKind.Nearest),
             };
-            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
         }
+
+        /// <summary>nn.Upsample (mode as PyTorch spells it, "nearest" or "bilinear"); upsampling is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Module(
+            PyTorchConstructor.Of("nn.Upsample", "scale_factor", "mode", "align_corners"), AutocastRule.FallThrough("upsample_nearest2d, upsample_bilinear2d"));
     }
 }

@@ -34,10 +34,10 @@ namespace Dsl.Names
         /// </summary>
         public static readonly IReadOnlyCollection<string> TwinGlobals = new HashSet<string>(StringComparer.Ordinal)
         {
-            // imports and the twin's own helpers (PyTorchTwin, PyTorchLayers.HelperClasses, PyTorchInit.Helper)
+            // imports and the twin's own helpers (PyTorchTwin, the runtime's PyTorch/Helpers/*.py, PyTorchInit.Helper; ExporterCoverageTests checks every helper file is here)
             "torch", "nn", "F", "Tensor", "OrderedDict", "math", "re", "_initialize", "_kind", "_glob",
             "Tokens", "SelectToken", "MultiheadSelfAttention", "Permute", "LayerNorm2d", "StochasticDepth", "LSTM", "GRU",
-            "PositionTable", "FusedSelfAttention", "TiedLinear",
+            "PositionTable", "FusedSelfAttention", "TiedLinear", "KeyPadding",
             // builtins and constants the twin's code uses
             "self", "super", "int", "float", "bool", "str", "list", "tuple", "dict", "len", "range", "isinstance", "type",
             "getattr", "setattr", "hasattr", "print", "ValueError", "TypeError", "NotImplementedError", "input", "object",

@@ -61,9 +61,9 @@ namespace Dsl.Runtime.Autocast
 
         /// <summary>
         /// The plan of any module: a generated network's from its graph; another module's from its module tree, each
-        /// module whose type the lists name being a layer and any other module without children an unknown one (float32).
-        /// Without a graph, the kinds that declare their rule with their rendering (ReLU, Softmax, ...) are unknown too:
-        /// float32 inputs, correct but slower than the fall-through a generated network's graph gives them.
+        /// module without children an unknown one (float32). The rules are declared by the generator's kinds and carried
+        /// by a network's graph, so without a graph every layer is unknown: float32 inputs, correct but without the
+        /// speed of the 16-bit type.
         /// </summary>
         public static AutocastPlan For(nn.Module model, Precision precision, AutocastDevice device = AutocastDevice.Cpu)
         {
@@ -74,9 +74,9 @@ namespace Dsl.Runtime.Autocast
             {
                 string kind = m.GetType().Name;
                 var children = m.named_children().ToList();
-                if (AutocastLists.Knows(kind) || children.Count == 0)
+                if (children.Count == 0)
                 {
-                    modules.Add(Entry(path, kind, AutocastLists.For(kind), device));
+                    modules.Add(Entry(path, kind, AutocastLists.Unknown(kind), device));
                     return;
                 }
                 foreach (var (name, child) in children) Walk(path.Length == 0 ? name : path + "." + name, child);

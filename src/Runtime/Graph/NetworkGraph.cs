@@ -98,7 +98,7 @@ namespace Dsl.Runtime.Graph
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
-                var root = GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top));
+                var root = GraphNode.Read(top.GetProperty("root"), ModuleRendering.ReadAll(top));
                 return new NetworkGraph(top.GetProperty("name").GetString()!, root,
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
                     top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
@@ -185,7 +185,7 @@ namespace Dsl.Runtime.Graph
     {
         private readonly Dictionary<string, JsonElement> _args;
 
-        private GraphNode(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings)
+        private GraphNode(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings)
         {
             Name = e.GetProperty("name").GetString()!;
             Path = e.GetProperty("path").GetString()!;
@@ -194,7 +194,7 @@ namespace Dsl.Runtime.Graph
             Form = Enum.TryParse<NodeForm>(form, ignoreCase: true, out var f) && !int.TryParse(form, out _) ? f
                 : throw new FormatException($"module '{Path}' has form '{form}'; the forms are leaf, block and sequential.");
             Module = e.GetProperty("module").GetString()!;
-            Rendering = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var rendering) ? rendering : null;
+            Declared = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var declared) ? declared : null;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
             Input = Dims(e, "input");
@@ -228,7 +228,7 @@ namespace Dsl.Runtime.Graph
             }
         }
 
-        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings) => new(e, renderings);
+        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings) => new(e, renderings);
 
         /// <summary>Submodule name (<c>conv1</c>, <c>0</c>).</summary>
         public string Name { get; }
@@ -245,8 +245,11 @@ namespace Dsl.Runtime.Graph
         /// <summary>Leaf: the TorchSharp layer (<c>Conv2d</c>); block: the block kind; sequential: <c>Sequential</c>.</summary>
         public string Module { get; }
 
-        /// <summary>Leaf of a simple kind: how the exporters render it, as its kind declares it (the graph's <c>renderings</c>); null otherwise.</summary>
-        public LeafRendering? Rendering { get; }
+        /// <summary>Leaf: its PyTorch constructor and autocast rule, as its kind declares them (the graph's <c>renderings</c>); null when the graph has none (a custom layer).</summary>
+        public ModuleRendering? Declared { get; }
+
+        /// <summary>Leaf of a kind that is one ONNX operator: its ONNX rendering, as its kind declares it; null otherwise.</summary>
+        public LeafRendering? Rendering => Declared?.Onnx;
 
         /// <summary>Block: the generated class this use shares with the others of its kind (<c>class</c>); null for the network.</summary>
         public string? Class { get; }

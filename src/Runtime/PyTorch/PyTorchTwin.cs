@@ -168,8 +168,7 @@ namespace Dsl.Runtime.PyTorch
                 sb.Append("reads them). Written from the network's graph by Dsl.Runtime's ExportPyTorch: change the declaration\n");
                 sb.Append("and export again rather than editing this file.\n\"\"\"\n\n");
                 bool init = _graph.InitRules.Count > 0;
-                var helperClasses = PyTorchLayers.Helpers(_graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Module)
-                    .Concat(_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding) ? new[] { PyTorchLayers.KeyPaddingHelper } : Array.Empty<string>())).ToList();
+                var helperClasses = PyTorchLayers.Helpers(_graph).ToList();
                 // The imports the helper classes need, read from their text rather than listed per kind.
                 bool math = helperClasses.Any(h => h.Contains("math.", StringComparison.Ordinal));
                 if (_usesOrderedDict) sb.Append("from collections import OrderedDict\n\n");
