@@ -108,8 +108,8 @@ namespace Dsl.Generator.Graph
     /// Sequential lacks an item that others have are matched item by item through it, so the keys (0, 1, ... by
     /// position) may shift. <see cref="Flag"/>: the bool constructor argument of the block class under which such an
     /// item exists (<see cref="Blocks.BlockGeneralizer"/>).
-    /// <see cref="Rendering"/>: how the exporters render a simple leaf, as its kind declares it (null: the runtime has a
-    /// mapping of its own for the module). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
+    /// <see cref="Rendering"/>: how the leaf's module is rendered outside TorchSharp, as its kind declares it (its PyTorch
+    /// constructor, its autocast rule and, for a kind that is one ONNX operator, that operator; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
     /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
     /// PyTorch's initial values. <see cref="Saves"/>: what the leaf's backward keeps, as its kind states it.
     /// </summary>
