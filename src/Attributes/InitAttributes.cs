@@ -102,22 +102,16 @@ namespace Dsl
     /// [Conv2d(16, 3, Padding = 1, Bias = false)] [BatchNorm2d] [ReLU] [AdaptiveAvgPool2d] [Flatten] [Linear(10, Name = "fc")]
     /// public partial class SmallNet;
     /// </code></example>
+    /// <param name="target">A layer kind (<c>"Conv2d"</c>) or a glob over module and parameter paths (<c>"features.*.conv"</c>, <c>"fc"</c>, <c>"class_token"</c>).</param>
+    /// <param name="scheme">How the selected weights are filled.</param>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-    public sealed class InitAttribute : Attribute
+    public sealed class InitAttribute(string target, InitScheme scheme) : Attribute
     {
-        /// <param name="target">A layer kind (<c>"Conv2d"</c>) or a glob over module and parameter paths (<c>"features.*.conv"</c>, <c>"fc"</c>, <c>"class_token"</c>).</param>
-        /// <param name="scheme">How the selected weights are filled.</param>
-        public InitAttribute(string target, InitScheme scheme)
-        {
-            Target = target;
-            Scheme = scheme;
-        }
-
         /// <summary>A layer kind or a glob over module and parameter paths.</summary>
-        public string Target { get; }
+        public string Target { get; } = target;
 
         /// <summary>How the selected weights are filled.</summary>
-        public InitScheme Scheme { get; }
+        public InitScheme Scheme { get; } = scheme;
 
         /// <summary>Kaiming schemes: the fan divided by (default <see cref="FanMode.FanIn"/>).</summary>
         public FanMode Mode { get; set; }
@@ -163,14 +157,12 @@ namespace Dsl
     /// ...
     /// public partial class ResNet18;
     /// </code></example>
+    /// <param name="preset">The torchvision family whose rules apply.</param>
     [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-    public sealed class InitPresetAttribute : Attribute
+    public sealed class InitPresetAttribute(InitPresets preset) : Attribute
     {
-        /// <param name="preset">The torchvision family whose rules apply.</param>
-        public InitPresetAttribute(InitPresets preset) => Preset = preset;
-
         /// <summary>The torchvision family whose rules apply.</summary>
-        public InitPresets Preset { get; }
+        public InitPresets Preset { get; } = preset;
 
         /// <summary>
         /// torchvision's <c>zero_init_residual</c>: the weight of the last BatchNorm among the direct children of every block

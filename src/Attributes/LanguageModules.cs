@@ -66,12 +66,8 @@ namespace Dsl.Layers
     /// heads joined; <c>c_proj</c> (Linear E to E). Dropout on the attention weights (<c>attn_dropout</c>) and on the
     /// result (<c>resid_dropout</c>) while training.
     /// </summary>
-    public sealed class FusedSelfAttention : nn.Module<Tensor, Tensor>
+    public sealed class FusedSelfAttention : SelfAttentionModule
     {
-        private readonly long _heads;
-        private readonly double _dropout;
-        private readonly bool _causal;
-
         /// <summary>The query, key and value projections in one Linear, E to 3E.</summary>
         public readonly Linear c_attn;
 
@@ -84,21 +80,15 @@ namespace Dsl.Layers
         /// <summary>Dropout on the output projection's result.</summary>
         public readonly Dropout resid_dropout;
 
-        /// <summary>The padding mask's source (<see cref="KeyPadding.padding_of"/> empty: none).</summary>
-        public KeyPadding Padding { get; }
-
         /// <param name="embed_dim">The embedding dimension E (the tokens' last dimension).</param>
         /// <param name="num_heads">Heads; must divide <paramref name="embed_dim"/>.</param>
         /// <param name="dropout">Dropout on the attention weights and the result while training.</param>
         /// <param name="causal">Whether each token attends only to itself and the tokens before it.</param>
         /// <param name="padding_of">The path of the Embedding whose padding ids are masked as keys; empty for none.</param>
         /// <param name="padding_idx">That Embedding's padding index: the id of a padding token.</param>
-        public FusedSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(FusedSelfAttention))
+        public FusedSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1)
+            : base(nameof(FusedSelfAttention), embed_dim, num_heads, dropout, causal, padding_of, padding_idx)
         {
-            Padding = new KeyPadding(padding_of, padding_idx);
-            _heads = SelfAttention.Heads(embed_dim, num_heads);
-            _dropout = dropout;
-            _causal = causal;
             c_attn = nn.Linear(embed_dim, 3 * embed_dim);
             c_proj = nn.Linear(embed_dim, embed_dim);
             attn_dropout = nn.Dropout(dropout);
@@ -117,9 +107,9 @@ namespace Dsl.Layers
             // are not called as modules: the attention is one layer of the graph).
             // Under mixed precision the weights are used in the input's 16-bit type (InputType).
             var qkv = nn.functional.linear(input, InputType.Of(c_attn.weight, input)!, InputType.Of(c_attn.bias, input)).split(input.shape[2], 2);
-            var attended = SelfAttention.Attend(qkv, _heads, Padding, _causal, training ? _dropout : 0.0);
+            var attended = Attend(qkv);
             var projected = nn.functional.linear(attended, InputType.Of(c_proj.weight, input)!, InputType.Of(c_proj.bias, input));
-            var output = nn.functional.dropout(projected, _dropout, training);
+            var output = nn.functional.dropout(projected, DropoutProbability, training);
             return output.MoveToOuterDisposeScope();
         }
     }
@@ -246,7 +236,7 @@ namespace Dsl.Layers
             var modules = network.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
             foreach (var pair in modules)
             {
-                var padding = pair.Value switch { MultiheadSelfAttention a => a.Padding, FusedSelfAttention f => f.Padding, _ => null };
+                var padding = (pair.Value as SelfAttentionModule)?.Padding;
                 if (padding is null || padding.padding_of.Length == 0) continue;
                 if (!modules.TryGetValue(padding.padding_of, out var source) || source is not nn.Module<Tensor, Tensor> embedding)
                     throw new InvalidOperationException($"'{pair.Key}' masks the padding of '{padding.padding_of}', which the network does not have.");

@@ -33,16 +33,42 @@ namespace Dsl.Layers
     }
 
     /// <summary>
+    /// What the self-attention modules (<see cref="MultiheadSelfAttention"/>, <see cref="FusedSelfAttention"/>) share:
+    /// the heads, checked against the embedding dimension; the dropout probability; the causal mask; the key padding
+    /// mask; and the attention of the projected queries, keys and values. Each subclass holds its projections under
+    /// the state_dict keys of the PyTorch module it mirrors.
+    /// </summary>
+    public abstract class SelfAttentionModule : nn.Module<Tensor, Tensor>
+    {
+        private readonly long _heads;
+        private readonly bool _causal;
+
+        private protected SelfAttentionModule(string name, long embed_dim, long num_heads, double dropout, bool causal, string padding_of, long padding_idx)
+            : base(name)
+        {
+            Padding = new KeyPadding(padding_of, padding_idx);
+            _heads = SelfAttention.Heads(embed_dim, num_heads);
+            DropoutProbability = dropout;
+            _causal = causal;
+        }
+
+        /// <summary>The padding mask's source (<see cref="KeyPadding.padding_of"/> empty: none).</summary>
+        public KeyPadding Padding { get; }
+
+        /// <summary>The dropout probability while training.</summary>
+        private protected double DropoutProbability { get; }
+
+        /// <summary>Attends with the queries, keys and values [N, L, E] each; the heads joined again, [N, L, E].</summary>
+        private protected Tensor Attend(Tensor[] qkv) => SelfAttention.Attend(qkv, _heads, Padding, _causal, training ? DropoutProbability : 0.0);
+    }
+
+    /// <summary>
     /// Multi-head self-attention on tokens [N, L, E], as PyTorch's
     /// <c>nn.MultiheadAttention(E, heads, dropout, batch_first=True)(x, x, x, need_weights=False)[0]</c>, with its
     /// parameters and state_dict keys: <c>in_proj_weight</c> [3E, E], <c>in_proj_bias</c> [3E], <c>out_proj</c> (Linear E to E).
     /// </summary>
-    public sealed class MultiheadSelfAttention : nn.Module<Tensor, Tensor>
+    public sealed class MultiheadSelfAttention : SelfAttentionModule
     {
-        private readonly long _heads;
-        private readonly double _dropout;
-        private readonly bool _causal;
-
         /// <summary>The query, key and value projections stacked: [3E, E].</summary>
         public readonly Parameter in_proj_weight;
 
@@ -52,21 +78,15 @@ namespace Dsl.Layers
         /// <summary>The output projection.</summary>
         public readonly Linear out_proj;
 
-        /// <summary>The padding mask's source (<see cref="KeyPadding.padding_of"/> empty: none).</summary>
-        public KeyPadding Padding { get; }
-
         /// <param name="embed_dim">The embedding dimension E (the tokens' last dimension).</param>
         /// <param name="num_heads">Heads; must divide <paramref name="embed_dim"/>.</param>
         /// <param name="dropout">Dropout on the attention weights while training.</param>
         /// <param name="causal">Whether each token attends only to itself and the tokens before it (PyTorch's causal <c>attn_mask</c>).</param>
         /// <param name="padding_of">The path of the Embedding whose padding ids are masked as keys (PyTorch's <c>key_padding_mask</c>); empty for none.</param>
         /// <param name="padding_idx">That Embedding's padding index: the id of a padding token.</param>
-        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1) : base(nameof(MultiheadSelfAttention))
+        public MultiheadSelfAttention(long embed_dim, long num_heads, double dropout = 0.0, bool causal = false, string padding_of = "", long padding_idx = -1)
+            : base(nameof(MultiheadSelfAttention), embed_dim, num_heads, dropout, causal, padding_of, padding_idx)
         {
-            Padding = new KeyPadding(padding_of, padding_idx);
-            _heads = SelfAttention.Heads(embed_dim, num_heads);
-            _dropout = dropout;
-            _causal = causal;
             // PyTorch's initialisation: Xavier-uniform projections, zero biases.
             in_proj_weight = new Parameter(torch.empty(3 * embed_dim, embed_dim));
             in_proj_bias = new Parameter(torch.zeros(3 * embed_dim));
@@ -86,7 +106,7 @@ namespace Dsl.Layers
             // weights): the projections use their weights in the input's type, as autocast's linear does.
             Tensor? As(Tensor? w) => InputType.Of(w, input);
             var qkv = nn.functional.linear(input, As(in_proj_weight)!, As(in_proj_bias)).chunk(3, -1);
-            var attended = SelfAttention.Attend(qkv, _heads, Padding, _causal, training ? _dropout : 0.0);
+            var attended = Attend(qkv);
             // As PyTorch, the output projection's weights are used directly (out_proj is not called as a module).
             var output = nn.functional.linear(attended, As(out_proj.weight)!, As(out_proj.bias));
             return output.MoveToOuterDisposeScope();

@@ -242,35 +242,30 @@ namespace Dsl
     }
 
     /// <summary>Thrown by a generated network's <c>forward</c> when the input tensor has the wrong shape.</summary>
-    public sealed class InputShapeException : ArgumentException
+    /// <param name="network">The network that rejected the input.</param>
+    /// <param name="expected">The declared shape of one sample.</param>
+    /// <param name="actual">The shape of the tensor that was passed, batch included.</param>
+    /// <param name="anySize">Whether the network accepts any spatial size (the channels must match).</param>
+    public sealed class InputShapeException(string network, Shape expected, long[] actual, bool anySize)
+        : ArgumentException(BuildMessage(network, expected, actual, anySize))
     {
-        /// <summary>Creates the exception.</summary>
+        /// <summary>Creates the exception for a network that accepts one input size.</summary>
         public InputShapeException(string network, Shape expected, long[] actual)
             : this(network, expected, actual, anySize: false)
         {
         }
 
-        /// <summary>Creates the exception; <paramref name="anySize"/>: the network accepts any spatial size (channels must match).</summary>
-        public InputShapeException(string network, Shape expected, long[] actual, bool anySize)
-            : base(BuildMessage(network, expected, actual, anySize))
-        {
-            AnySize = anySize;
-            Network = network;
-            Expected = expected;
-            Actual = actual;
-        }
-
         /// <summary>The network that rejected the input.</summary>
-        public string Network { get; }
+        public string Network { get; } = network;
 
         /// <summary>The declared shape of one sample: (channels, height, width), (channels, length) or (features).</summary>
-        public Shape Expected { get; }
+        public Shape Expected { get; } = expected;
 
         /// <summary>Whether the network accepts any spatial size (only the rank and the channels were checked).</summary>
-        public bool AnySize { get; }
+        public bool AnySize { get; } = anySize;
 
         /// <summary>The shape of the tensor that was passed, batch included.</summary>
-        public long[] Actual { get; }
+        public long[] Actual { get; } = actual;
 
         /// <summary>Builds the message: which network, expected and actual shapes, and a hint.</summary>
         public static string BuildMessage(string network, Shape expected, long[] actual) => BuildMessage(network, expected, actual, anySize: false);

@@ -1,18 +1,11 @@
-using System.Composition;
-using Dsl.Generator.Diagnostics;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dsl.Generator.CodeFixes
 {
     /// <summary>DSL003: replaces a wrong <c>InFeatures = n</c> on a Linear layer with the inferred value.</summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(InFeaturesCodeFix)), Shared]
-    public sealed class InFeaturesCodeFix : OneDiagnosticCodeFix
+    public sealed class InFeaturesCodeFix() : OneDiagnosticCodeFix(Descriptors.LinearInFeaturesMismatchId)
     {
-        public InFeaturesCodeFix() : base(Descriptors.LinearInFeaturesMismatchId) { }
-
         /// <inheritdoc/>
         protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {

@@ -1,19 +1,12 @@
-using System.Composition;
 using System.Linq;
-using Dsl.Generator.Diagnostics;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Dsl.Generator.CodeFixes
 {
     /// <summary>DSL010: adds the missing <c>partial</c> modifier to a network class.</summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MakePartialCodeFix)), Shared]
-    public sealed class MakePartialCodeFix : OneDiagnosticCodeFix
+    public sealed class MakePartialCodeFix() : OneDiagnosticCodeFix(Descriptors.NotPartialId)
     {
-        public MakePartialCodeFix() : base(Descriptors.NotPartialId) { }
-
         /// <inheritdoc/>
         protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {

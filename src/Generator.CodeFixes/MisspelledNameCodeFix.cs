@@ -1,8 +1,3 @@
-using System.Composition;
-using Dsl.Generator.Diagnostics;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace Dsl.Generator.CodeFixes
 {
@@ -11,10 +6,8 @@ namespace Dsl.Generator.CodeFixes
     /// <c>[Use&lt;B&gt;("stide = 2")]</c>): replaces the name, inside the string, with the nearest one the diagnostic names.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MisspelledNameCodeFix)), Shared]
-    public sealed class MisspelledNameCodeFix : OneDiagnosticCodeFix
+    public sealed class MisspelledNameCodeFix() : OneDiagnosticCodeFix(Descriptors.InvalidBlockId)
     {
-        public MisspelledNameCodeFix() : base(Descriptors.InvalidBlockId) { }
-
         /// <inheritdoc/>
         protected override void Register(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
         {

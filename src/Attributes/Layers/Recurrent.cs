@@ -24,21 +24,15 @@ namespace Dsl
     /// What the recurrent layers (<see cref="LSTMAttribute"/>, <see cref="GRUAttribute"/>) share: the hidden size, the
     /// output written out, and PyTorch's options.
     /// </summary>
-    public abstract class RecurrentAttribute : LayerAttribute
+    /// <param name="hiddenSize">Features of the hidden state H; at least 1.</param>
+    /// <param name="output">Every step's output [L, H] or the final hidden state [H]: a choice written out, as the two differ in shape and meaning.</param>
+    public abstract class RecurrentAttribute(int hiddenSize, RecurrentOutput output) : LayerAttribute
     {
-        /// <param name="hiddenSize">Features of the hidden state H; at least 1.</param>
-        /// <param name="output">Every step's output [L, H] or the final hidden state [H]: a choice written out, as the two differ in shape and meaning.</param>
-        protected RecurrentAttribute(int hiddenSize, RecurrentOutput output)
-        {
-            HiddenSize = hiddenSize;
-            Output = output;
-        }
-
         /// <summary>Features of the hidden state.</summary>
-        public int HiddenSize { get; }
+        public int HiddenSize { get; } = hiddenSize;
 
         /// <summary>What the layer passes on.</summary>
-        public RecurrentOutput Output { get; }
+        public RecurrentOutput Output { get; } = output;
 
         /// <summary>Stacked layers, each reading the previous one's outputs; default 1.</summary>
         public int Layers { get; set; } = 1;

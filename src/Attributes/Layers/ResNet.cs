@@ -7,13 +7,11 @@ namespace Dsl
     /// <see cref="Stride"/>, padding kernel/2) -> BatchNorm -> ReLU, then optionally a 3x3
     /// max-pool with stride 2 and padding 1. Submodules: <c>conv</c>, <c>bn</c>, <c>relu</c>, <c>pool</c>.
     /// </summary>
-    public sealed class StemAttribute : LayerAttribute
+    /// <param name="channels">Output channels of the stem convolution (64 in ResNet).</param>
+    public sealed class StemAttribute(int channels) : LayerAttribute
     {
-        /// <param name="channels">Output channels of the stem convolution (64 in ResNet).</param>
-        public StemAttribute(int channels) => Channels = channels;
-
         /// <summary>Output channels.</summary>
-        public int Channels { get; }
+        public int Channels { get; } = channels;
 
         /// <summary>Square kernel of the stem convolution; default 7. Padding is kernel / 2.</summary>
         public int Kernel { get; set; } = 7;
@@ -34,13 +32,11 @@ namespace Dsl
     /// plus the shortcut (the input, or a 1x1 convolution with stride <see cref="Stride"/> when
     /// <see cref="Use1x1Conv"/>), then ReLU. Submodules: <c>conv1, bn1, conv2, bn2[, conv3]</c>.
     /// </summary>
-    public sealed class ResidualAttribute : LayerAttribute
+    /// <param name="channels">Output channels of the block.</param>
+    public sealed class ResidualAttribute(int channels) : LayerAttribute
     {
-        /// <param name="channels">Output channels of the block.</param>
-        public ResidualAttribute(int channels) => Channels = channels;
-
         /// <summary>Output channels.</summary>
-        public int Channels { get; }
+        public int Channels { get; } = channels;
 
         /// <summary>
         /// Use a 1x1 convolution on the shortcut (needed when channels or stride change: the
@@ -61,21 +57,15 @@ namespace Dsl
     /// <see cref="Downsample"/> the first block uses the 1x1 projection and stride 2 (halves
     /// height and width); the other blocks keep the shape. Blocks are named <c>0, 1, ...</c>.
     /// </summary>
-    public sealed class ResidualStageAttribute : LayerAttribute
+    /// <param name="blocks">Number of residual blocks; at least 1.</param>
+    /// <param name="channels">Output channels of every block.</param>
+    public sealed class ResidualStageAttribute(int blocks, int channels) : LayerAttribute
     {
-        /// <param name="blocks">Number of residual blocks; at least 1.</param>
-        /// <param name="channels">Output channels of every block.</param>
-        public ResidualStageAttribute(int blocks, int channels)
-        {
-            Blocks = blocks;
-            Channels = channels;
-        }
-
         /// <summary>Number of residual blocks.</summary>
-        public int Blocks { get; }
+        public int Blocks { get; } = blocks;
 
         /// <summary>Output channels of every block.</summary>
-        public int Channels { get; }
+        public int Channels { get; } = channels;
 
         /// <summary>
         /// The first block halves height and width with stride 2 and projects the shortcut with a
@@ -92,13 +82,11 @@ namespace Dsl
     /// Classifier head: global average pooling -> flatten -> linear to <c>classes</c>
     /// (D2L's <c>last</c> block). Submodules: <c>pool</c>, <c>flatten</c>, <c>fc</c>. Must be the last layer.
     /// </summary>
-    public sealed class ClassifierHeadAttribute : LayerAttribute
+    /// <param name="classes">Number of output classes; at least 1.</param>
+    public sealed class ClassifierHeadAttribute(int classes) : LayerAttribute
     {
-        /// <param name="classes">Number of output classes; at least 1.</param>
-        public ClassifierHeadAttribute(int classes) => Classes = classes;
-
         /// <summary>Number of output classes.</summary>
-        public int Classes { get; }
+        public int Classes { get; } = classes;
     }
 
     /// <summary>
@@ -108,6 +96,16 @@ namespace Dsl
     /// </summary>
     public abstract class ResidualBlockOptionsAttribute : LayerAttribute
     {
+        /// <summary>torchvision's defaults: convolutions without a bias, a BatchNorm on the projection.</summary>
+        protected ResidualBlockOptionsAttribute() : this(bias: false, projectionBatchNorm: true) { }
+
+        /// <summary>The defaults of another source: D2L's biased convolutions, the pre-activation paper's bare projection.</summary>
+        private protected ResidualBlockOptionsAttribute(bool bias, bool projectionBatchNorm)
+        {
+            Bias = bias;
+            ProjectionBatchNorm = projectionBatchNorm;
+        }
+
         /// <summary>
         /// Whether the convolutions (main branch and projection) add a bias. torchvision: false (every
         /// convolution is followed by a BatchNorm, so a bias is redundant); D2L: true (PyTorch's default).
@@ -119,7 +117,7 @@ namespace Dsl
         /// <c>downsample = Sequential(conv1x1, BatchNorm2d)</c> and D2L's ResNeXt block: true; D2L's
         /// <c>Residual</c> and the pre-activation paper: false).
         /// </summary>
-        public bool ProjectionBatchNorm { get; set; } = true;
+        public bool ProjectionBatchNorm { get; set; }
 
         /// <summary>
         /// Initialise the scale (weight) of the last BatchNorm of each block's main branch to zero, so every
@@ -136,21 +134,15 @@ namespace Dsl
     /// shortcut when <see cref="Stride"/> is not 1 or the channels change (torchvision's rule). Blocks are
     /// named <c>0, 1, ...</c>. Defaults follow torchvision (no conv bias, BatchNorm on the projection).
     /// </summary>
-    public sealed class BasicStageAttribute : ResidualBlockOptionsAttribute
+    /// <param name="blocks">Number of blocks; at least 1 (ResNet-18: 2, 2, 2, 2; ResNet-34: 3, 4, 6, 3).</param>
+    /// <param name="channels">Output channels of every block (64, 128, 256, 512 in ResNet).</param>
+    public sealed class BasicStageAttribute(int blocks, int channels) : ResidualBlockOptionsAttribute
     {
-        /// <param name="blocks">Number of blocks; at least 1 (ResNet-18: 2, 2, 2, 2; ResNet-34: 3, 4, 6, 3).</param>
-        /// <param name="channels">Output channels of every block (64, 128, 256, 512 in ResNet).</param>
-        public BasicStageAttribute(int blocks, int channels)
-        {
-            Blocks = blocks;
-            Channels = channels;
-        }
-
         /// <summary>Number of blocks.</summary>
-        public int Blocks { get; }
+        public int Blocks { get; } = blocks;
 
         /// <summary>Output channels of every block.</summary>
-        public int Channels { get; }
+        public int Channels { get; } = channels;
 
         /// <summary>Stride of the first block's first 3x3 convolution and projection; default 1 (2 halves height and width).</summary>
         public int Stride { get; set; } = 1;
@@ -168,21 +160,15 @@ namespace Dsl
     /// [BottleneckStage(3, 64)]                                   // ResNet-50 layer1: 64 -> 256 channels
     /// [BottleneckStage(4, 128, Stride = 2, Groups = 32, BaseWidth = 4)]   // ResNeXt-50 32x4d layer2 (width 256)
     /// </code></example>
-    public sealed class BottleneckStageAttribute : ResidualBlockOptionsAttribute
+    /// <param name="blocks">Number of blocks; at least 1 (ResNet-50: 3, 4, 6, 3).</param>
+    /// <param name="planes">torchvision's <c>planes</c>: 64, 128, 256, 512; blocks output <c>planes * Expansion</c> channels.</param>
+    public sealed class BottleneckStageAttribute(int blocks, int planes) : ResidualBlockOptionsAttribute
     {
-        /// <param name="blocks">Number of blocks; at least 1 (ResNet-50: 3, 4, 6, 3).</param>
-        /// <param name="planes">torchvision's <c>planes</c>: 64, 128, 256, 512; blocks output <c>planes * Expansion</c> channels.</param>
-        public BottleneckStageAttribute(int blocks, int planes)
-        {
-            Blocks = blocks;
-            Planes = planes;
-        }
-
         /// <summary>Number of blocks.</summary>
-        public int Blocks { get; }
+        public int Blocks { get; } = blocks;
 
         /// <summary>torchvision's <c>planes</c>; the output channels are <c>planes * Expansion</c>.</summary>
-        public int Planes { get; }
+        public int Planes { get; } = planes;
 
         /// <summary>Stride of the first block; default 1.</summary>
         public int Stride { get; set; } = 1;
@@ -235,22 +221,15 @@ namespace Dsl
     /// the pre-activated input (bn1 -> ReLU), as in the paper's code; its BatchNorm is off by default.
     /// Put <c>[BatchNorm2d] [ReLU]</c> after the last stage, as the paper does.
     /// </summary>
-    public sealed class PreActStageAttribute : ResidualBlockOptionsAttribute
+    /// <param name="blocks">Number of blocks; at least 1.</param>
+    /// <param name="planes">Output channels of a basic block; with <see cref="Bottleneck"/>, the <c>planes</c> of the bottleneck (output <c>planes * 4</c>).</param>
+    public sealed class PreActStageAttribute(int blocks, int planes) : ResidualBlockOptionsAttribute(bias: false, projectionBatchNorm: false)
     {
-        /// <param name="blocks">Number of blocks; at least 1.</param>
-        /// <param name="planes">Output channels of a basic block; with <see cref="Bottleneck"/>, the <c>planes</c> of the bottleneck (output <c>planes * 4</c>).</param>
-        public PreActStageAttribute(int blocks, int planes)
-        {
-            Blocks = blocks;
-            Planes = planes;
-            ProjectionBatchNorm = false;
-        }
-
         /// <summary>Number of blocks.</summary>
-        public int Blocks { get; }
+        public int Blocks { get; } = blocks;
 
         /// <summary>Output channels (basic) or bottleneck planes.</summary>
-        public int Planes { get; }
+        public int Planes { get; } = planes;
 
         /// <summary>Stride of the first block; default 1.</summary>
         public int Stride { get; set; } = 1;
@@ -278,27 +257,20 @@ namespace Dsl
     /// <see cref="BottleneckStageAttribute.Groups"/>, <see cref="ConvolutionAttribute.Groups"/>) is the number of
     /// groups. D2L <c>ResNeXtBlock(32, 16, 1)</c> is <c>[ResNeXtBlock(32, 16)]</c>: b = 32, 2 groups of 16 channels.
     /// </remarks>
-    public sealed class ResNeXtBlockAttribute : ResidualBlockOptionsAttribute
+    /// <param name="channels">Output channels of the block (D2L <c>num_channels</c>).</param>
+    /// <param name="groupWidth">Channels per group of the 3x3 convolution (D2L <c>groups</c>); at most the bottleneck channels.</param>
+    /// <param name="bottleneckMultiplier">Bottleneck channels per output channel (D2L <c>bot_mul</c>); greater than 0.</param>
+    public sealed class ResNeXtBlockAttribute(int channels, int groupWidth, double bottleneckMultiplier = 1.0)
+        : ResidualBlockOptionsAttribute(bias: true, projectionBatchNorm: true)
     {
-        /// <param name="channels">Output channels of the block (D2L <c>num_channels</c>).</param>
-        /// <param name="groupWidth">Channels per group of the 3x3 convolution (D2L <c>groups</c>); at most the bottleneck channels.</param>
-        /// <param name="bottleneckMultiplier">Bottleneck channels per output channel (D2L <c>bot_mul</c>); greater than 0.</param>
-        public ResNeXtBlockAttribute(int channels, int groupWidth, double bottleneckMultiplier = 1.0)
-        {
-            Channels = channels;
-            GroupWidth = groupWidth;
-            BottleneckMultiplier = bottleneckMultiplier;
-            Bias = true;
-        }
-
         /// <summary>Output channels.</summary>
-        public int Channels { get; }
+        public int Channels { get; } = channels;
 
         /// <summary>Channels per group (D2L's <c>groups</c>).</summary>
-        public int GroupWidth { get; }
+        public int GroupWidth { get; } = groupWidth;
 
         /// <summary>Bottleneck channels per output channel (D2L's <c>bot_mul</c>).</summary>
-        public double BottleneckMultiplier { get; }
+        public double BottleneckMultiplier { get; } = bottleneckMultiplier;
 
         /// <summary>Use a 1x1 convolution (and BatchNorm) on the shortcut; needed when the stride or channels change. Default false.</summary>
         public bool Use1x1Conv { get; set; }

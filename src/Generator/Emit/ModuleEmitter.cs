@@ -14,9 +14,12 @@ namespace Dsl.Generator.Emit
     /// </summary>
     internal static class ModuleEmitter
     {
-        internal const string Tensor = "global::TorchSharp.torch.Tensor";
+        // The TorchSharp names generated code writes, fully qualified so that no type of the user's shadows them.
+        internal const string Torch = "global::TorchSharp.torch";
+        internal const string Tensor = Torch + ".Tensor";
+        internal const string Nn = Torch + ".nn";
         internal const string Modules = "global::TorchSharp.Modules";
-        internal const string Nn = "global::TorchSharp.torch.nn";
+        internal const string Parameter = Modules + ".Parameter";
         internal const string ModuleBase = Nn + ".Module<" + Tensor + ", " + Tensor + ">";
         internal static readonly string GeneratedCode =
             "[global::System.CodeDom.Compiler.GeneratedCode(\"Dsl.Generator\", \"" + typeof(ModuleEmitter).Assembly.GetName().Version + "\")]";

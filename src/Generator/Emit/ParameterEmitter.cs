@@ -13,9 +13,6 @@ namespace Dsl.Generator.Emit
     /// </summary>
     internal static class ParameterEmitter
     {
-        private const string Parameter = "global::TorchSharp.Modules.Parameter";
-        private const string Torch = "global::TorchSharp.torch";
-
         /// <summary>The namespace of this library's leaf modules (<see cref="Graph.GraphNode.OwnModule"/>).</summary>
         public const string DslNamespace = "global::Dsl.Layers";
 
@@ -25,7 +22,7 @@ namespace Dsl.Generator.Emit
             {
                 string start = t.Init == TensorInit.Full ? $", starting at {Literal.Of(t.Fill)}" : "";
                 w.Line($"/// <summary>{t.Name}: a learned tensor {Shape(Dims(t, parameters))} of this module (a parameter, not a submodule){start}.</summary>");
-                w.Line($"public readonly {Parameter} {t.Name};");
+                w.Line($"public readonly {ModuleEmitter.Parameter} {t.Name};");
                 w.Line();
             }
         }
@@ -39,11 +36,11 @@ namespace Dsl.Generator.Emit
                 string dims = string.Join(", ", Dims(t, parameters));
                 string value = t.Init switch
                 {
-                    TensorInit.Zeros => $"{Torch}.zeros({dims})",
-                    TensorInit.Full => $"{Torch}.full(new long[] {{ {dims} }}, {Literal.Of(t.Fill)})",
-                    _ => $"{Torch}.empty({dims}).normal_(0.0, {Literal.Of(t.Std)})",
+                    TensorInit.Zeros => $"{ModuleEmitter.Torch}.zeros({dims})",
+                    TensorInit.Full => $"{ModuleEmitter.Torch}.full(new long[] {{ {dims} }}, {Literal.Of(t.Fill)})",
+                    _ => $"{ModuleEmitter.Torch}.empty({dims}).normal_(0.0, {Literal.Of(t.Std)})",
                 };
-                w.Line($"{t.Name} = new {Parameter}({value});");
+                w.Line($"{t.Name} = new {ModuleEmitter.Parameter}({value});");
                 w.Line($"register_parameter({Identifier.String(t.Name)}, {t.Name});");
             }
         }
@@ -57,7 +54,7 @@ namespace Dsl.Generator.Emit
             int rank = tensors.FirstOrDefault(t => t.Name == p)?.Shape.Count ?? 3;
             string free = string.Concat(Enumerable.Repeat(", -1", rank - 1));
             // The tensor [1, 1, ...] repeated for every sample of the batch, then joined before the tokens.
-            return $"{Torch}.cat(new[] {{ {p}.expand({x}.shape[0]{free}), {x} }}, 1)";
+            return $"{ModuleEmitter.Torch}.cat(new[] {{ {p}.expand({x}.shape[0]{free}), {x} }}, 1)";
         }
 
         public static void WriteJson(StringBuilder json, EquatableArray<TensorParam> tensors)

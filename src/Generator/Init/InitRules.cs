@@ -295,6 +295,13 @@ namespace Dsl.Generator.Init
                 if (targets.Any(t => t.Kind == kind))
                     expanded.Add(Rule(kind, true, scheme, mode, nonlinearity, std: std, value: value, bias: bias, origin: origin));
             }
+            // mobilenetv2.py's rules for convolutions and norms, which efficientnet.py's __init__ repeats.
+            void MobileNetConvolutionsAndNorms()
+            {
+                Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, bias: 0);
+                Kind("BatchNorm2d", InitScheme.Ones, bias: 0);
+                Kind("GroupNorm", InitScheme.Ones, bias: 0);
+            }
             var missing = new List<string>();
             bool Named(string path)
             {
@@ -310,9 +317,7 @@ namespace Dsl.Generator.Init
                     Kind("GroupNorm", InitScheme.Constant, value: 1, bias: 0);
                     break;
                 case InitPreset.TorchVisionMobileNetV2:
-                    Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, bias: 0);
-                    Kind("BatchNorm2d", InitScheme.Ones, bias: 0);
-                    Kind("GroupNorm", InitScheme.Ones, bias: 0);
+                    MobileNetConvolutionsAndNorms();
                     Kind("Linear", InitScheme.Normal, std: 0.01, bias: 0);
                     break;
                 case InitPreset.TorchVisionDenseNet:
@@ -331,9 +336,7 @@ namespace Dsl.Generator.Init
                     Kind("Linear", InitScheme.TruncNormal, std: 0.02, bias: 0);
                     break;
                 case InitPreset.TorchVisionEfficientNet:
-                    Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, bias: 0);
-                    Kind("BatchNorm2d", InitScheme.Ones, bias: 0);
-                    Kind("GroupNorm", InitScheme.Ones, bias: 0);
+                    MobileNetConvolutionsAndNorms();
                     // torchvision: init_range = 1.0 / math.sqrt(m.out_features), per Linear layer; one kind rule when every
                     // Linear has the same out_features, else one rule per layer.
                     var linears = root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.ModuleType == "Linear")

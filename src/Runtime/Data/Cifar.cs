@@ -1,8 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-
 namespace Dsl.Runtime.Data
 {
     /// <summary>The two CIFAR data sets.</summary>

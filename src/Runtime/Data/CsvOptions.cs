@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace Dsl.Runtime.Data
 {
     /// <summary>What the target column of a CSV file holds (the command line's <c>--target-kind class|value|auto</c>).</summary>

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,5 @@
-using System;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO;
 using System.IO.Compression;
 
 namespace Dsl.Runtime.Data

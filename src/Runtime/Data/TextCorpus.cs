@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using System.Text;
 using Dsl.Runtime.Language;
 using TorchSharp;

@@ -1,7 +1,5 @@
-using System;
 using System.ComponentModel;
 using System.Diagnostics;
-using System.IO;
 
 namespace Dsl.Runtime.Diagrams
 {

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace Dsl.Runtime.Interop
 {
     /// <summary>A key whose tensor has a different shape in the file than in the module.</summary>

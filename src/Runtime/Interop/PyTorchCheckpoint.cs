@@ -1,8 +1,4 @@
-using System;
 using System.Collections;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;

@@ -1,5 +1,3 @@
-using System.IO;
-
 namespace Dsl.Runtime.Training
 {
     /// <summary>

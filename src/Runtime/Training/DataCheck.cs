@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using Dsl.Runtime.Data;
 using Dsl.Runtime.Device;
 using TorchSharp;

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-
 namespace Dsl.Runtime.Training
 {
     /// <summary>Draws the training curves like D2L's animator: train loss, val loss, train acc and val acc against the epoch.</summary>

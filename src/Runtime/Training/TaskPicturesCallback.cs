@@ -1,7 +1,5 @@
-using System;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using Dsl.Runtime.Data;
 
 namespace Dsl.Runtime.Training

@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

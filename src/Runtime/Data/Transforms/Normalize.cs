@@ -1,4 +1,3 @@
-using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 

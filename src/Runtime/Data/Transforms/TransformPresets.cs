@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace Dsl.Runtime.Data.Transforms
 {
     /// <summary>The transforms of a training set and of its evaluation set.</summary>

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 using Dsl.Runtime.Data;
 using static TorchSharp.torch;
 
