@@ -1,11 +1,27 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Dsl.Runtime.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Dsl.Runtime.Autocast
 {
+    /// <summary>How training lays out a network's 4-d tensors (<see cref="Training.TrainOptions.MemoryFormat"/>).</summary>
+    public enum MemoryFormat
+    {
+        /// <summary>
+        /// Channels-last for a 2-d convolutional network (<see cref="ChannelsLast.Suits"/>) trained in a 16-bit
+        /// precision on the CPU, where oneDNN's bf16 convolutions measured faster in NHWC; contiguous otherwise, so
+        /// float32 training computes what it always did.
+        /// </summary>
+        Auto,
+        /// <summary>PyTorch's default NCHW layout.</summary>
+        Contiguous,
+        /// <summary>NHWC strides (<see cref="ChannelsLast"/>), in any precision; measured faster for float32 too (BENCHMARKS.md, 3d).</summary>
+        ChannelsLast,
+    }
+
     /// <summary>
     /// The channels-last memory format (NHWC strides under the NCHW shape, PyTorch's <c>torch.channels_last</c>) for
     /// 2-d convolutional networks: oneDNN's CPU convolutions, batch norm and pooling run in NHWC without reordering, and
@@ -14,6 +30,39 @@ namespace Dsl.Runtime.Autocast
     /// </summary>
     public static class ChannelsLast
     {
+        /// <summary>
+        /// Module kinds that read a network's 4-d activations as a sequence of tokens or normalise them through
+        /// permutes: a network with one of them stays contiguous (channels-last would only add layout copies around
+        /// them; it would compute the same, as no library layer depends on the layout).
+        /// </summary>
+        public static IReadOnlyCollection<string> TokenKinds { get; } = new[]
+        {
+            "Permute", "Tokens", "SelectToken", "LayerNorm2d", "MultiheadSelfAttention", "FusedSelfAttention",
+            "PositionTable", "Embedding", "LSTM", "GRU",
+        };
+
+        /// <summary>
+        /// Whether a network is 2-d convolutional, as channels-last wants: a <c>Conv2d</c> takes a 4-d activation, and
+        /// no layer treats the activations as tokens (<see cref="TokenKinds"/>). Read from the graph, before the network runs.
+        /// </summary>
+        public static bool Suits(NetworkGraph graph)
+        {
+            var leaves = graph.Root.Descendants().Prepend(graph.Root).Where(n => n.Form == NodeForm.Leaf).ToList();
+            return leaves.Any(n => n.Module == "Conv2d" && n.Input.Count == 3) && !leaves.Any(n => TokenKinds.Contains(n.Module));
+        }
+
+        /// <summary>
+        /// Whether training runs <paramref name="model"/> channels-last with <paramref name="format"/> in
+        /// <paramref name="precision"/>: <see cref="MemoryFormat.Auto"/> for a generated 2-d convolutional network in a
+        /// 16-bit precision on the CPU.
+        /// </summary>
+        public static bool Planned(nn.Module model, MemoryFormat format, Precision precision, bool cuda) => format switch
+        {
+            MemoryFormat.ChannelsLast => true,
+            MemoryFormat.Auto => precision != Precision.Float32 && !cuda && model is IDeclaredNetwork network && Suits(NetworkGraph.Of(network)),
+            _ => false,
+        };
+
         /// <summary>
         /// <paramref name="x"/> with channels-last strides (same shape, same values), or <paramref name="x"/> itself
         /// when it is not 4-d or already channels-last. An autograd operation: gradients flow through it.
