@@ -45,7 +45,6 @@ namespace Dsl.Benchmarks
                 ModelBench.TorchSharpContender(Float32ChannelsLast, ModelBench.Generated(size), x, y, channelsLast: true),
                 ModelBench.TorchSharpContender(Bf16Contiguous, ModelBench.Generated(size), x, y, Precision.BFloat16),
                 ModelBench.TorchSharpContender(Bf16ChannelsLast, ModelBench.Generated(size), x, y, Precision.BFloat16, channelsLast: true),
-                ModelBench.TorchSharpContender(Bf16ChannelsLastInput, ModelBench.Generated(size), x, y, Precision.BFloat16, channelsLast: true, channelsLastWeights: false),
             };
             string note = "skipped (--no-python)";
             if (!o.NoPython)
@@ -119,7 +118,6 @@ namespace Dsl.Benchmarks
         private const string Float32ChannelsLast = "generated float32, channels-last";
         private const string Bf16Contiguous = "generated bf16 mixed, contiguous";
         private const string Bf16ChannelsLast = "generated bf16 mixed, channels-last";
-        private const string Bf16ChannelsLastInput = "generated bf16 mixed, channels-last input only";
         /// <summary>What <c>train --precision bf16</c> runs.</summary>
         private const string Bf16Default = Bf16ChannelsLast;
 

@@ -51,12 +51,11 @@ namespace Dsl.Benchmarks
         }
 
         /// <summary>SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender).</summary>
-        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32, bool channelsLast = false, bool channelsLastWeights = true)
+        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32, bool channelsLast = false)
         {
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
-            var layout = channelsLast ? Dsl.Runtime.Autocast.ChannelsLast.Enable(model, channelsLastWeights) : null;
-            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision);
+            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision, channelsLast);
             var process = Process.GetCurrentProcess();
             Contender? self = null;
             self = new Contender(name, steps =>
@@ -76,7 +75,7 @@ namespace Dsl.Benchmarks
                 process.Refresh();
                 self!.LastCpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
                 return wall;
-            }, () => { autocast.Dispose(); layout?.Dispose(); opt.Dispose(); model.Dispose(); })
+            }, () => { autocast.Dispose(); opt.Dispose(); model.Dispose(); })
             {
                 Phases = steps =>
                 {

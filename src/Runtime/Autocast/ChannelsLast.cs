@@ -64,16 +64,19 @@ namespace Dsl.Runtime.Autocast
         };
 
         /// <summary>
-        /// <paramref name="x"/> with channels-last strides (same shape, same values), or <paramref name="x"/> itself
-        /// when it is not 4-d or already channels-last. An autograd operation: gradients flow through it.
+        /// <paramref name="x"/> with channels-last strides (same shape, same values), in <paramref name="type"/> (its
+        /// own type when null); <paramref name="x"/> itself when it is not 4-d, or already channels-last in that type.
+        /// One copy, recorded by autograd: gradients flow back to <paramref name="x"/> in its layout and type.
         /// </summary>
-        public static Tensor Of(Tensor x)
+        public static Tensor Of(Tensor x, ScalarType? type = null)
         {
-            if (x.dim() != 4 || Is(x)) return x;
+            var dtype = type ?? x.dtype;
+            if (x.dim() != 4) return x;
+            if (Is(x)) return dtype == x.dtype ? x : x.to(dtype);
             // A permuted copy (x.permute(0, 2, 3, 1).contiguous()) would be a no-op for one channel, whose NHWC and NCHW
             // bytes are the same: libtorch still tells the two apart by the channel's stride, so the strides are set here.
             long c = x.shape[1], h = x.shape[2], w = x.shape[3];
-            var cl = torch.empty_strided(x.shape, new[] { h * w * c, 1, w * c, c }, x.dtype, x.device);
+            var cl = torch.empty_strided(x.shape, new[] { h * w * c, 1, w * c, c }, dtype, x.device);
             return cl.copy_(x);
         }
 
@@ -101,52 +104,11 @@ namespace Dsl.Runtime.Autocast
         }
 
         /// <summary>
-        /// Runs <paramref name="model"/> channels-last until the result is disposed: a 4-d input is converted as it
-        /// enters, and with <paramref name="weights"/> every 4-d parameter (the convolutions' kernels) is re-laid out in
-        /// place (the same <see cref="TorchSharp.Modules.Parameter"/> objects, so an optimizer built before keeps them). Disposing lays the
-        /// parameters out contiguously again, so what is saved afterwards is byte for byte what a contiguous run saves.
+        /// Runs <paramref name="model"/> channels-last in <paramref name="precision"/> until the result is disposed (the
+        /// scope of <see cref="MixedPrecision.Enable"/> with channels-last: the input and the convolutions' weights are
+        /// channels-last copies; the parameters, their gradients and the optimizer's state keep their layout).
         /// </summary>
-        public static IDisposable Enable(nn.Module model, bool weights = true)
-        {
-            if (model is not nn.Module<Tensor, Tensor> single)
-                throw new NotSupportedException($"{model.GetType().Name} does not take one tensor, so channels-last cannot convert its input.");
-            return new Scope(single, weights);
-        }
-
-        /// <summary>Lays out <paramref name="parameters"/> (4-d ones only) channels-last or contiguous, in place.</summary>
-        public static void Relayout(IEnumerable<Tensor> parameters, bool channelsLast)
-        {
-            using var _ = torch.no_grad();
-            foreach (var p in parameters.Where(p => p.dim() == 4))
-            {
-                if (Is(p) == channelsLast && (channelsLast || p.is_contiguous())) continue;
-                using var copy = channelsLast ? Of(p.detach()) : p.detach().contiguous();
-                p.set_(copy);
-            }
-        }
-
-        private sealed class Scope : IDisposable
-        {
-            private readonly nn.Module<Tensor, Tensor> _model;
-            private readonly bool _weights;
-            private Action? _removeHook;
-
-            public Scope(nn.Module<Tensor, Tensor> model, bool weights)
-            {
-                _model = model;
-                _weights = weights;
-                if (weights) Relayout(model.parameters(), channelsLast: true);
-                var hook = model.register_forward_pre_hook((_, x) => x.is_floating_point() ? Of(x) : x);
-                _removeHook = hook.remove;
-            }
-
-            public void Dispose()
-            {
-                if (_removeHook is null) return;
-                _removeHook();
-                _removeHook = null;
-                if (_weights) Relayout(_model.parameters(), channelsLast: false);
-            }
-        }
+        public static IDisposable Enable(nn.Module model, Precision precision = Precision.Float32) =>
+            MixedPrecision.Enable(model, precision, channelsLast: true);
     }
 }
