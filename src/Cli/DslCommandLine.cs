@@ -77,7 +77,6 @@ namespace Dsl.Cli
             var target = new Option<string?>("--target") { Description = "CSV: the target column, by name or 0-based index (default: the last)" };
             var targetKind = new Option<CsvTargetKind>("--target-kind") { Description = "CSV: class, value or auto (default auto: class when every target is a whole number or a name)", DefaultValueFactory = _ => CsvTargetKind.Auto };
             var memoryFormat = new Option<string>("--memory-format") { Description = "auto, contiguous or channels-last: the layout of the 4-d tensors while training (auto: channels-last for a 2-d convolutional network in bf16 on the CPU, where it measured faster; channels-last asks for it in float32 too; checkpoints are the same)", DefaultValueFactory = _ => "auto" };
-            memoryFormat.AcceptOnlyFromAmong(TrainCommand.MemoryFormatNames);
             var channelsLast = new Option<bool>("--channels-last") { Description = "NumPy: inputs are [N, H, W, C] images" };
             var tokenizer = new Option<string>("--tokenizer") { Description = "Text: gpt2 (GPT-2's byte-pair encoding, 50,257 tokens) or bytes (UTF-8 bytes, 256 tokens); windows are the model's input length", DefaultValueFactory = _ => "gpt2" };
             var classes = new Option<int?>("--classes") { Description = "Number of classes of the task: a classifier declared for another number gets a new head (fc: 1000 -> 5 classes); segmentation: the classes in the masks" };

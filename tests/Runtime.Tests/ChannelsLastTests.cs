@@ -226,6 +226,18 @@ namespace Dsl.Runtime.Tests
             }
         }
 
+        [Fact]
+        public void A_memory_format_that_does_not_exist_is_refused_naming_the_option_and_the_choices()
+        {
+            var e = Assert.Throws<InvalidOptionException>(() => new TrainOptions { MemoryFormat = (MemoryFormat)7 }.Validate());
+            Assert.Contains("MemoryFormat", e.Message);
+            Assert.Contains("Auto, Contiguous or ChannelsLast", e.Message);
+            var (code, _, error) = CommandLineTests.Cli("train", "--model", "lenet", "--memory-format", "nhwc", "--epochs", "1");
+            Assert.NotEqual(0, code);
+            Assert.Contains("--memory-format", error);
+            Assert.Contains("channels-last", error);
+        }
+
         /// <summary>The loss of every step, from the epoch's running mean the trainer reports after each batch.</summary>
         private sealed class StepLosses : TrainingCallback
         {
