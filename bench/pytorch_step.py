@@ -1,9 +1,10 @@
 """D2L ResNet-18 training step in PyTorch eager, driven by the benchmark program.
 
-Usage: python3 pytorch_step.py --threads N --size S --batch B [--precision float32|bf16]
+Usage: python3 pytorch_step.py --threads N --size S --batch B [--precision float32|bf16] [--channels-last]
 
 With --precision bf16 the forward and the loss run under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's
-CPU mixed precision (float32 weights, convolutions and matrix products in bfloat16).
+CPU mixed precision (float32 weights, convolutions and matrix products in bfloat16). With --channels-last the
+network's parameters and the input are in torch.channels_last memory format (PyTorch's advice for CPU convolutions).
 
 Prints "ready <torch version> <parameter count>", then for every line "steps K" on standard input runs K
 SGD steps (forward, cross-entropy, backward, optimizer step) and prints "seconds <elapsed> <processor seconds>"; for "phases K" it
@@ -60,15 +61,19 @@ def main():
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--precision", choices=["float32", "bf16"], default="float32")
+    p.add_argument("--channels-last", action="store_true")
     a = p.parse_args()
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16")
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     net = resnet18()
     net.train()
-    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     x = torch.rand(a.batch, 1, a.size, a.size)
+    if a.channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (a.batch,))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     params = sum(t.numel() for t in net.parameters())
     print(f"ready {torch.__version__} {params}", flush=True)
     for line in sys.stdin:

@@ -19,13 +19,20 @@ namespace Dsl.Benchmarks
         /// <summary>Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), as the trainer checks it.</summary>
         public static bool CpuHasBf16 => PrecisionSupport.CpuFlags() is { } flags && PrecisionSupport.Bf16Flags.Any(flags.Contains);
 
-        public sealed record TrainResult(int Size, int Batch, Stats Float32, Stats Bf16, Stats? PyTorchFloat32, Stats? PyTorchBf16, string PythonNote, Stats CpuFloat32, Stats CpuBf16);
+        /// <summary>
+        /// One contender's images/s and processor ms per step. <paramref name="Ratio"/> of two rows is the median of their
+        /// per-repeat images/s ratios (the rotation gives each repeat the same load).
+        /// </summary>
+        public sealed record Row(string Name, Stats ImagesPerSecond, Stats CpuMs);
+
+        public sealed record TrainResult(int Size, int Batch, Row Float32, Row Bf16, Row? PyTorchFloat32, Row? PyTorchBf16, Row? PyTorchBf16ChannelsLast, string PythonNote, IReadOnlyList<Row> All);
 
         /// <summary>
-        /// Images/s of SGD steps (momentum 0.9, cross-entropy) in four contenders that run in rotation, each repeat
-        /// starting with a different one, so the machine's load hits them alike: the generated network in float32 and
-        /// in bf16 mixed precision (<see cref="MixedPrecision"/>), the PyTorch script in float32 and under
-        /// <c>torch.autocast("cpu", dtype=torch.bfloat16)</c>. Then the forward, backward and optimizer phases of each.
+        /// Images/s of SGD steps (momentum 0.9, cross-entropy) in contenders that run in rotation, each repeat starting
+        /// with a different one, so the machine's load hits them alike: the generated network in float32 and in bf16
+        /// mixed precision (<see cref="MixedPrecision"/>), each contiguous and channels-last (<see cref="ChannelsLast"/>),
+        /// and the PyTorch script in float32 and under <c>torch.autocast("cpu", dtype=torch.bfloat16)</c>, each
+        /// contiguous and channels-last. Then the forward, backward and optimizer phases of each.
         /// </summary>
         public static TrainResult Train(Options o, int size, int batch, int warmup, int repeats, int steps)
         {
@@ -34,12 +41,20 @@ namespace Dsl.Benchmarks
             using var y = torch.randint(0, 10, new long[] { batch });
             var contenders = new List<ModelBench.Contender>
             {
-                ModelBench.TorchSharpContender("generated float32", ModelBench.Generated(size), x, y),
-                ModelBench.TorchSharpContender("generated bf16 mixed", ModelBench.Generated(size), x, y, Precision.BFloat16),
+                ModelBench.TorchSharpContender(Float32Contiguous, ModelBench.Generated(size), x, y),
+                ModelBench.TorchSharpContender(Float32ChannelsLast, ModelBench.Generated(size), x, y, channelsLast: true),
+                ModelBench.TorchSharpContender(Bf16Contiguous, ModelBench.Generated(size), x, y, Precision.BFloat16),
+                ModelBench.TorchSharpContender(Bf16ChannelsLast, ModelBench.Generated(size), x, y, Precision.BFloat16, channelsLast: true),
+                ModelBench.TorchSharpContender(Bf16ChannelsLastInPlace, ParametersChannelsLast(ModelBench.Generated(size)), x, y, Precision.BFloat16, channelsLast: true),
             };
             string note = "skipped (--no-python)";
-            if (!o.NoPython && ModelBench.PythonContender(o, size, batch, out note) is { } pf) contenders.Add(pf);
-            if (!o.NoPython && ModelBench.PythonContender(o, size, batch, out _, "bf16") is { } pb) contenders.Add(pb);
+            if (!o.NoPython)
+            {
+                if (ModelBench.PythonContender(o, size, batch, out note) is { } pf) contenders.Add(pf);
+                if (ModelBench.PythonContender(o, size, batch, out _, channelsLast: true) is { } pfc) contenders.Add(pfc);
+                if (ModelBench.PythonContender(o, size, batch, out _, "bf16") is { } pb) contenders.Add(pb);
+                if (ModelBench.PythonContender(o, size, batch, out _, "bf16", channelsLast: true) is { } pbc) contenders.Add(pbc);
+            }
             Console.WriteLine("   python: " + note);
             var phases = contenders.Select(_ => new[] { new List<double>(), new List<double>(), new List<double>() }).ToArray();
             var cpuMs = contenders.Select(_ => new List<double>()).ToArray();
@@ -73,27 +88,57 @@ namespace Dsl.Benchmarks
             {
                 foreach (var c in contenders) c.Dispose();
             }
+            var rows = contenders.Select((c, j) => new Row(c.Name, new Stats(c.ImagesPerSecond), new Stats(cpuMs[j]))).ToList();
             for (int j = 0; j < contenders.Count; j++)
-                Console.WriteLine($"   {contenders[j].Name,-36} images/s {new Stats(contenders[j].ImagesPerSecond).Format()}; ms/step: forward+loss {new Stats(phases[j][0]).Median:F1}, backward {new Stats(phases[j][1]).Median:F1}, optimizer {new Stats(phases[j][2]).Median:F1}; processor ms/step {new Stats(cpuMs[j]).Median:F0}");
+                Console.WriteLine($"   {contenders[j].Name,-52} images/s {rows[j].ImagesPerSecond.Format()}; ms/step: forward+loss {new Stats(phases[j][0]).Median:F1}, backward {new Stats(phases[j][1]).Median:F1}, optimizer {new Stats(phases[j][2]).Median:F1}; processor ms/step {rows[j].CpuMs.Median:F0}");
+            Row? Find(string prefix, string suffix) => rows.FirstOrDefault(r => r.Name.StartsWith(prefix, StringComparison.Ordinal) && r.Name.EndsWith(suffix, StringComparison.Ordinal));
+            var f = Find(Float32Contiguous, Float32Contiguous)!;
+            var b = Find(Bf16Default, Bf16Default)!;
+            var pyF = Find("PyTorch", " eager");
+            var pyB = Find("PyTorch", "bf16 autocast");
+            var pyBc = Find("PyTorch", "bf16 autocast, channels-last");
             // Processor time counts the work done whatever else runs on the machine (with one thread exactly; with more,
             // threads waiting at barriers add to it); wall-clock speed is what a user sees.
-            var cf = new Stats(cpuMs[0]);
-            var cb = new Stats(cpuMs[1]);
-            Console.WriteLine($"   processor time per step float32 / bf16 (generated): {cf.Median / cb.Median:F2}");
-            var f = new Stats(contenders[0].ImagesPerSecond);
-            var b = new Stats(contenders[1].ImagesPerSecond);
-            Stats? pf32 = contenders.Count > 2 ? new Stats(contenders[2].ImagesPerSecond) : null;
-            Stats? pb16 = contenders.Count > 3 ? new Stats(contenders[3].ImagesPerSecond) : null;
-            Console.WriteLine($"   bf16 / float32 (generated): of medians {b.Median / f.Median:F2}; per repeat {ModelBench.PairedRatios(b.Raw, f.Raw).Format("F2")}");
-            if (pf32 is not null && pb16 is not null)
+            void Compare(string what, Row a, Row? over)
             {
-                Console.WriteLine($"   PyTorch bf16 autocast / float32: of medians {pb16.Median / pf32.Median:F2}; per repeat {ModelBench.PairedRatios(pb16.Raw, pf32.Raw).Format("F2")}");
-                Console.WriteLine($"   generated bf16 / PyTorch bf16 autocast: of medians {b.Median / pb16.Median:F2}; per repeat {ModelBench.PairedRatios(b.Raw, pb16.Raw).Format("F2")}  (PyTorch {ModelBench.PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
+                if (over is null) return;
+                string cpu = double.IsFinite(a.CpuMs.Median) && double.IsFinite(over.CpuMs.Median) ? $"; processor time {over.CpuMs.Median / a.CpuMs.Median:F2} ({a.CpuMs.Median:F0} vs {over.CpuMs.Median:F0} ms, > 1: less work)" : "";
+                Console.WriteLine($"   {what}: images/s of medians {a.ImagesPerSecond.Median / over.ImagesPerSecond.Median:F2}; per repeat {ModelBench.PairedRatios(a.ImagesPerSecond.Raw, over.ImagesPerSecond.Raw).Format("F2")}{cpu}");
             }
-            if (contenders.Count > 3 && cpuMs[2].All(double.IsFinite))
-                Console.WriteLine($"   processor time per step: PyTorch float32 {new Stats(cpuMs[2]).Median:F0} ms, bf16 autocast {new Stats(cpuMs[3]).Median:F0} ms; generated bf16 / PyTorch bf16 autocast {new Stats(cpuMs[3]).Median / cb.Median:F2} (> 1: less work here)");
-            return new TrainResult(size, batch, f, b, pf32, pb16, note, cf, cb);
+            Compare($"{b.Name} / {f.Name}", b, f);
+            foreach (var r in rows.Where(r => r.Name.StartsWith("generated", StringComparison.Ordinal) && r != b && r != f))
+                Compare($"{r.Name} / {(r.Name.Contains("bf16") ? b.Name : f.Name)}", r, r.Name.Contains("bf16") ? b : f);
+            if (pyF is not null && pyB is not null) Compare("PyTorch bf16 autocast / float32", pyB, pyF);
+            if (pyB is not null) Compare($"{b.Name} / PyTorch bf16 autocast (contiguous)", b, pyB);
+            if (pyBc is not null) Compare($"{b.Name} / PyTorch bf16 autocast, channels-last", b, pyBc);
+            if (pyB is not null) Console.WriteLine($"   (PyTorch {ModelBench.PyTorchVersion} vs libtorch {Program.LibTorchVersion}: not the same version)");
+            return new TrainResult(size, batch, f, b, pyF, pyB, pyBc, note, rows);
         }
+
+        private const string Float32Contiguous = "generated float32";
+        private const string Float32ChannelsLast = "generated float32, channels-last";
+        private const string Bf16Contiguous = "generated bf16 mixed, contiguous";
+        private const string Bf16ChannelsLast = "generated bf16 mixed, channels-last";
+        /// <summary>
+        /// For comparison only: the 4-d parameters re-laid out channels-last in place, as PyTorch's
+        /// <c>model.to(memory_format=torch.channels_last)</c> (the runtime keeps them contiguous, because TorchSharp
+        /// cannot save the momentum buffers this leaves channels-last); what keeping them contiguous costs.
+        /// </summary>
+        private const string Bf16ChannelsLastInPlace = "generated bf16 mixed, channels-last parameters";
+
+        private static nn.Module<Tensor, Tensor> ParametersChannelsLast(nn.Module<Tensor, Tensor> model)
+        {
+            using var _ = torch.no_grad();
+            foreach (var p in model.parameters().Where(p => p.dim() == 4))
+            {
+                using var copy = ChannelsLast.Of(p.detach());
+                p.set_(copy);
+            }
+            return model;
+        }
+
+        /// <summary>What <c>train --precision bf16</c> runs.</summary>
+        private const string Bf16Default = Bf16ChannelsLast;
 
         public sealed record InferResult(int Batch, Stats Float32, Stats Bf16, Stats Onnx);
 

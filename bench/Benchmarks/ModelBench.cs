@@ -51,11 +51,11 @@ namespace Dsl.Benchmarks
         }
 
         /// <summary>SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender).</summary>
-        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32)
+        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32, bool channelsLast = false)
         {
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
-            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision);
+            var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision, channelsLast);
             var process = Process.GetCurrentProcess();
             Contender? self = null;
             self = new Contender(name, steps =>
@@ -102,7 +102,7 @@ namespace Dsl.Benchmarks
         }
 
         /// <summary>The PyTorch script as a subprocess, or null (with the reason) when python3-torch is missing.</summary>
-        internal static Contender? PythonContender(Options o, int size, int batch, out string note, string precision = "float32")
+        internal static Contender? PythonContender(Options o, int size, int batch, out string note, string precision = "float32", bool channelsLast = false)
         {
             note = "";
             const string python = "/usr/bin/python3";
@@ -117,6 +117,7 @@ namespace Dsl.Benchmarks
             };
             foreach (var a in new[] { script, "--threads", o.Threads.ToString(CultureInfo.InvariantCulture), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture), "--precision", precision })
                 psi.ArgumentList.Add(a);
+            if (channelsLast) psi.ArgumentList.Add("--channels-last");
             var p = Process.Start(psi)!;
             p.ErrorDataReceived += (_, _) => { };
             p.BeginErrorReadLine();
@@ -131,7 +132,7 @@ namespace Dsl.Benchmarks
             note = $"PyTorch {parts[1]}, {long.Parse(parts[2], CultureInfo.InvariantCulture):N0} parameters";
             PyTorchVersion = parts[1];
             Contender? self = null;
-            self = new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}", steps =>
+            self = new Contender($"PyTorch {parts[1]} eager{(precision == "float32" ? "" : " " + precision + " autocast")}{(channelsLast ? ", channels-last" : "")}", steps =>
             {
                 p.StandardInput.WriteLine("steps " + steps.ToString(CultureInfo.InvariantCulture));
                 p.StandardInput.Flush();

@@ -132,18 +132,19 @@ namespace Dsl.Benchmarks
                 Console.WriteLine(bf16 ? "   this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16), which oneDNN's bf16 kernels use"
                                        : "   this CPU has no AVX512-BF16 or AMX-BF16: the targets are for a CPU that has them; the figures below are for this one");
                 var r = o.Quick ? Bf16Bench.Train(o, 96, 32, 1, 5, 1) : Bf16Bench.Train(o, 96, 32, 2, 11, 2);
-                var speedup = ModelBench.PairedRatios(r.Bf16.Raw, r.Float32.Raw);
-                verdicts.Add(new Verdict("train step 96x96 b32: bf16 mixed / float32 (generated D2L ResNet-18)",
-                    $"{speedup.Median:F2}x (IQR {speedup.Q1:F2}-{speedup.Q3:F2}; {r.Bf16.Median:F1} vs {r.Float32.Median:F1} img/s)", ">= 1.25x", bf16 ? speedup.Median >= 1.25 : null,
-                    $"processor time per step float32 / bf16 {r.CpuFloat32.Median / r.CpuBf16.Median:F2} ({r.CpuFloat32.Median:F0} vs {r.CpuBf16.Median:F0} ms)"));
-                if (r.PyTorchBf16 is Stats pb && r.PyTorchFloat32 is Stats pf)
+                var speedup = ModelBench.PairedRatios(r.Bf16.ImagesPerSecond.Raw, r.Float32.ImagesPerSecond.Raw);
+                verdicts.Add(new Verdict($"train step 96x96 b32: {r.Bf16.Name} / {r.Float32.Name} (D2L ResNet-18)",
+                    $"{speedup.Median:F2}x (IQR {speedup.Q1:F2}-{speedup.Q3:F2}; {r.Bf16.ImagesPerSecond.Median:F1} vs {r.Float32.ImagesPerSecond.Median:F1} img/s)", ">= 1.25x", bf16 ? speedup.Median >= 1.25 : null,
+                    $"processor time per step float32 / bf16 {r.Float32.CpuMs.Median / r.Bf16.CpuMs.Median:F2} ({r.Float32.CpuMs.Median:F0} vs {r.Bf16.CpuMs.Median:F0} ms)"));
+                foreach (var py in new[] { r.PyTorchBf16, r.PyTorchBf16ChannelsLast })
                 {
-                    var vs = ModelBench.PairedRatios(r.Bf16.Raw, pb.Raw);
-                    verdicts.Add(new Verdict($"train step 96x96 b32: generated bf16 / PyTorch {ModelBench.PyTorchVersion} eager bf16 autocast",
-                        $"{vs.Median:F2}x (IQR {vs.Q1:F2}-{vs.Q3:F2}; {r.Bf16.Median:F1} vs {pb.Median:F1} img/s)", ">= 1.00x", bf16 ? vs.Median >= 1.0 : null,
-                        $"PyTorch autocast / its float32: {ModelBench.PairedRatios(pb.Raw, pf.Raw).Median:F2}x ({pf.Median:F1} img/s float32)"));
+                    if (py is null) continue;
+                    var vs = ModelBench.PairedRatios(r.Bf16.ImagesPerSecond.Raw, py.ImagesPerSecond.Raw);
+                    verdicts.Add(new Verdict($"train step 96x96 b32: {r.Bf16.Name} / {py.Name}",
+                        $"{vs.Median:F2}x (IQR {vs.Q1:F2}-{vs.Q3:F2}; {r.Bf16.ImagesPerSecond.Median:F1} vs {py.ImagesPerSecond.Median:F1} img/s)", ">= 1.00x", bf16 ? vs.Median >= 1.0 : null,
+                        $"processor time {py.CpuMs.Median / r.Bf16.CpuMs.Median:F2} ({r.Bf16.CpuMs.Median:F0} vs {py.CpuMs.Median:F0} ms; > 1: less work)"));
                 }
-                else verdicts.Add(new Verdict("train step 96x96 b32: PyTorch eager bf16 autocast", r.PythonNote, ">= 1.00x", null));
+                if (r.PyTorchBf16 is null) verdicts.Add(new Verdict("train step 96x96 b32: PyTorch eager bf16 autocast", r.PythonNote, ">= 1.00x", null));
                 Bf16Bench.Layers(32, o.Quick ? 3 : 5);
             }
 

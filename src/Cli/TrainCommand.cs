@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Dsl;
 using Dsl.Runtime;
+using Dsl.Runtime.Autocast;
 using Dsl.Runtime.Onnx;
 using Dsl.Runtime.Device;
 using Dsl.Runtime.Interop;
@@ -31,6 +32,8 @@ namespace Dsl.Cli
         public int Threads { get; init; }
         /// <summary>float32, or mixed precision (bf16, fp16): README, "Precision".</summary>
         public Precision Precision { get; init; } = Precision.Float32;
+        /// <summary>The layout of the 4-d tensors while training (<see cref="TrainOptions.MemoryFormat"/>).</summary>
+        public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.Auto;
         public string? Data { get; init; }
         public MnistVariant Dataset { get; init; } = MnistVariant.FashionMnist;
         /// <summary>How the data is read: format, validation source or fraction, image mode, CSV target.</summary>
@@ -165,6 +168,21 @@ namespace Dsl.Cli
             throw new InvalidOptionException("--precision", string.Join(", ", PrecisionNames), $"'{name}'");
         }
 
+        /// <summary>The names <c>--memory-format</c> takes: <see cref="Dsl.Runtime.Autocast.MemoryFormat"/>'s, in kebab case (auto, contiguous, channels-last).</summary>
+        public static string[] MemoryFormatNames { get; } = Enum.GetValues<MemoryFormat>().Select(MemoryFormatName).ToArray();
+
+        /// <summary>The command line's name of <paramref name="format"/> (<c>channels-last</c>).</summary>
+        public static string MemoryFormatName(MemoryFormat format) =>
+            string.Concat(format.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+        /// <summary>The memory format called <paramref name="name"/> on the command line.</summary>
+        public static MemoryFormat ParseMemoryFormat(string name)
+        {
+            foreach (var f in Enum.GetValues<MemoryFormat>())
+                if (string.Equals(MemoryFormatName(f), name, StringComparison.OrdinalIgnoreCase)) return f;
+            throw new InvalidOptionException("--memory-format", string.Join(", ", MemoryFormatNames), $"'{name}'");
+        }
+
         /// <summary>The log line's precision part: <c>, precision: bf16 mixed (CPU: avx512_bf16, ...)</c>.</summary>
         private static string PrecisionReport(Precision precision, DeviceSetup device) =>
             precision == Precision.Float32 ? ", precision: float32"
@@ -195,6 +213,7 @@ namespace Dsl.Cli
                 Freeze = s.Freeze,
                 LearningRates = s.LearningRates,
                 Precision = s.Precision,
+                MemoryFormat = s.MemoryFormat,
             };
             options.Validate();
             return options;
@@ -235,6 +254,7 @@ namespace Dsl.Cli
             var options = checkedOptions with { Device = device, Transform = data.BatchTransform, Log = output, Workers = s.Workers, Task = TaskFor(s) };
             using var model = entry.Create();
             FineTune(entry, model, s, data.Train.TargetKind, output);
+            output.WriteLine($"memory format: {(ChannelsLast.Planned(model, s.MemoryFormat, s.Precision, device.IsCuda) ? "channels-last" : "contiguous")} (--memory-format {MemoryFormatName(s.MemoryFormat)})");
             var result = Trainer.Fit(model, data.Train, data.Validation, options);
             output.WriteLine($"task: {result.Task}");
             var last = result.Last;

@@ -45,11 +45,20 @@ namespace Dsl.Runtime.Autocast
         /// under mixed precision stays under its outer scope.
         /// </summary>
         /// <exception cref="InvalidOperationException">A module of the network's graph is not in the model (it was changed after it was built).</exception>
-        public static IDisposable Enable(nn.Module model, Precision precision)
+        /// <remarks>
+        /// With <paramref name="channelsLast"/> the network runs in the channels-last memory format
+        /// (<see cref="ChannelsLast"/>), in float32 too: a 4-d input is converted as it enters, and every layer with a 4-d
+        /// weight (the convolutions) gets it as a channels-last copy, in the layer's type, for the length of its
+        /// forward (one copy, as the cast it replaces). The parameters themselves keep their layout, so the optimizer,
+        /// its state and checkpoints see what a contiguous run has.
+        /// </remarks>
+        public static IDisposable Enable(nn.Module model, Precision precision, bool channelsLast = false)
         {
-            if (precision == Precision.Float32 || Active.TryGetValue(model, out _)) return NoScope.Instance;
+            if ((precision == Precision.Float32 && !channelsLast) || Active.TryGetValue(model, out _)) return NoScope.Instance;
+            if (channelsLast && model is not nn.Module<Tensor, Tensor>)
+                throw new NotSupportedException($"{model.GetType().Name} does not take one tensor, so channels-last cannot convert its input.");
             var device = model.parameters().FirstOrDefault()?.device_type == DeviceType.CUDA ? AutocastDevice.Cuda : AutocastDevice.Cpu;
-            return new Scope(model, AutocastPlan.For(model, precision, device));
+            return new Scope(model, precision == Precision.Float32 ? null : AutocastPlan.For(model, precision, device), channelsLast);
         }
 
         /// <summary>The fields of a TorchSharp layer type that hold its parameters (<c>_weight</c>, <c>_bias</c>), found once per type.</summary>
@@ -64,7 +73,7 @@ namespace Dsl.Runtime.Autocast
 
         private static readonly ConcurrentDictionary<Type, FieldInfo[]> FieldsByType = new();
 
-        private static Tensor Cast(Tensor x, ScalarType type) => x.is_floating_point() && x.dtype != type ? x.to(type) : x;
+        internal static Tensor Cast(Tensor x, ScalarType type) => x.is_floating_point() && x.dtype != type ? x.to(type) : x;
 
         private sealed class NoScope : IDisposable
         {
@@ -78,12 +87,36 @@ namespace Dsl.Runtime.Autocast
             private readonly nn.Module _model;
             private readonly List<Action> _undo = new();
 
-            public Scope(nn.Module model, AutocastPlan plan)
+            public Scope(nn.Module model, AutocastPlan? plan, bool channelsLast)
             {
                 _model = model;
-                var low = LowerType(plan.Precision);
                 var byPath = model.named_modules().ToDictionary(m => m.name, m => m.module, StringComparer.Ordinal);
                 byPath[""] = model;
+                var swapped = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
+                if (plan is not null) ApplyPlan(plan, byPath, swapped, channelsLast);
+                if (channelsLast)
+                {
+                    // Float32 layers with 4-d weights (every convolution in float32; a convolution on the float32 list
+                    // under mixed precision) get channels-last copies of them; the input enters channels-last.
+                    foreach (var (path, found) in byPath)
+                    {
+                        if (swapped.Contains(found) || found is not nn.Module<Tensor, Tensor> module) continue;
+                        var fields = WeightFields(module.GetType());
+                        if (!fields.Any(f => f.GetValue(module) is Parameter p && p.dim() == 4)) continue;
+                        Swap(module, fields, ScalarType.Float32, channelsLast: true, castInput: false);
+                    }
+                    var root = (nn.Module<Tensor, Tensor>)model;
+                    var enter = root.register_forward_pre_hook((_, x) => x.is_floating_point() ? ChannelsLast.Of(x) : x);
+                    _undo.Add(enter.remove);
+                }
+                Active.Add(model, this);
+            }
+
+            /// <summary>Applies the casts of <paramref name="plan"/>.</summary>
+            private void ApplyPlan(AutocastPlan plan, Dictionary<string, nn.Module> byPath, HashSet<nn.Module> swapped, bool channelsLast)
+            {
+                var model = _model;
+                var low = LowerType(plan.Precision);
                 foreach (var entry in plan.Modules)
                 {
                     if (entry.Policy is not (CastPolicy.LowerPrecision or CastPolicy.Float32)) continue;
@@ -97,22 +130,28 @@ namespace Dsl.Runtime.Autocast
                         _undo.Add(hook.remove);
                         continue;
                     }
-                    var swap = new WeightSwap(module, WeightFields(module.GetType()));
-                    var pre = module.register_forward_pre_hook((_, x) =>
-                    {
-                        swap.CastTo(low);
-                        return Cast(x, low);
-                    });
-                    var post = module.register_forward_hook((_, _, result) =>
-                    {
-                        swap.Restore();
-                        return result;
-                    });
-                    _undo.Add(pre.remove);
-                    _undo.Add(post.remove);
-                    _undo.Add(swap.Restore);
+                    Swap(module, WeightFields(module.GetType()), low, channelsLast, castInput: true);
+                    swapped.Add(module);
                 }
-                Active.Add(model, this);
+            }
+
+            /// <summary>Hooks <paramref name="module"/> to run with its weights (and, with <paramref name="castInput"/>, its input) in <paramref name="type"/>.</summary>
+            private void Swap(nn.Module<Tensor, Tensor> module, FieldInfo[] fields, ScalarType type, bool channelsLast, bool castInput)
+            {
+                var swap = new WeightSwap(module, fields);
+                var pre = module.register_forward_pre_hook((_, x) =>
+                {
+                    swap.CastTo(type, channelsLast);
+                    return castInput ? MixedPrecision.Cast(x, type) : x;
+                });
+                var post = module.register_forward_hook((_, _, result) =>
+                {
+                    swap.Restore();
+                    return result;
+                });
+                _undo.Add(pre.remove);
+                _undo.Add(post.remove);
+                _undo.Add(swap.Restore);
             }
 
             public void Dispose()
@@ -137,15 +176,19 @@ namespace Dsl.Runtime.Autocast
                 _masters = new Parameter?[fields.Length];
             }
 
-            public void CastTo(ScalarType low)
+            public void CastTo(ScalarType type, bool channelsLast = false)
             {
                 Restore(); // a forward that threw left the casts in place
                 for (int i = 0; i < _fields.Length; i++)
                 {
-                    if (_fields[i].GetValue(_module) is not Parameter master || !master.is_floating_point() || master.dtype == low) continue;
+                    if (_fields[i].GetValue(_module) is not Parameter master || !master.is_floating_point()) continue;
+                    bool relayout = channelsLast && master.dim() == 4 && !ChannelsLast.Is(master);
+                    if (master.dtype == type && !relayout) continue;
                     _masters[i] = master;
-                    // to() is recorded by autograd: the backward pass converts the gradient back to the float32 parameter.
-                    _fields[i].SetValue(_module, new Parameter(master.to(low), master.requires_grad && torch.is_grad_enabled()));
+                    // The cast (and copy) is recorded by autograd: the backward pass converts the gradient back to
+                    // the float32 parameter, in its layout.
+                    var cast = relayout ? ChannelsLast.Of(master, type) : master.to(type);
+                    _fields[i].SetValue(_module, new Parameter(cast, master.requires_grad && torch.is_grad_enabled()));
                 }
             }
 

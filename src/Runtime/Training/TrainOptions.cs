@@ -168,6 +168,14 @@ namespace Dsl.Runtime.Training
         /// </summary>
         public Precision Precision { get; init; } = Precision.Float32;
 
+        /// <summary>
+        /// The layout of the 4-d tensors while training: <see cref="Autocast.MemoryFormat.Auto"/> (the default) trains
+        /// a 2-d convolutional network channels-last in bf16 on the CPU and contiguous otherwise;
+        /// <see cref="Autocast.MemoryFormat.ChannelsLast"/> asks for it in float32 too. A layout only: the same numbers
+        /// up to rounding, and checkpoints byte for byte as a contiguous run writes them. See README, "Precision".
+        /// </summary>
+        public Autocast.MemoryFormat MemoryFormat { get; init; } = Autocast.MemoryFormat.Auto;
+
         /// <summary>Batches prepared ahead on a background task (0 disables prefetch).</summary>
         public int Prefetch { get; init; } = 2;
 
@@ -236,6 +244,8 @@ namespace Dsl.Runtime.Training
             AtLeast(nameof(Epochs), Epochs, 1);
             if (!Enum.IsDefined(Precision))
                 throw new InvalidOptionException(nameof(Precision), "Float32, BFloat16 or Float16", ((int)Precision).ToString(CultureInfo.InvariantCulture));
+            if (!Enum.IsDefined(MemoryFormat))
+                throw new InvalidOptionException(nameof(MemoryFormat), "Auto, Contiguous or ChannelsLast", ((int)MemoryFormat).ToString(CultureInfo.InvariantCulture));
             AtLeast(nameof(BatchSize), BatchSize, 1);
             AtLeast(nameof(EvalBatchSize), EvalBatchSize, 0);
             Positive(nameof(LearningRate), LearningRate);

@@ -634,7 +634,8 @@ namespace Dsl.Runtime.Training
                 // Dropout and other random layers draw from a generator seeded by (seed, epoch): resumable.
                 torch.manual_seed(unchecked(_seed * 1_000_003L + epoch));
                 _plan.TrainMode(_model);
-                using var autocast = MixedPrecision.Enable(_model, _o.Precision);
+                bool channelsLast = ChannelsLast.Planned(_model, _o.MemoryFormat, _o.Precision, _o.Device?.IsCuda == true);
+                using var autocast = MixedPrecision.Enable(_model, _o.Precision, channelsLast);
                 var sw = Stopwatch.StartNew();
                 var windowScope = torch.NewDisposeScope();
                 try

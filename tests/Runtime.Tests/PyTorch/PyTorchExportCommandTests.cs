@@ -44,7 +44,7 @@ namespace Dsl.Runtime.Tests.PyTorch
         /// Loads the exported twin with the weights written beside it, as the export prints it, and writes its eval-mode
         /// logits for the input (argv: folder, class name, input file, output file).
         /// </summary>
-        private const string LoadTwinWithWeights = """
+        internal const string LoadTwinWithWeights = """
             import importlib.util, sys
             from pathlib import Path
             import torch
