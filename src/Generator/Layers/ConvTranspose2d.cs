@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -114,7 +115,10 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc,
+                // ONNX Runtime allows an output padding below the stride only (PyTorch also below the dilation): the runtime
+                // writes what the layer does, cropping and padding the transposed convolution.
+                onnx: Function("conv_transpose2d"));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -32,7 +33,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, onnx: BatchNorm2dSpec.ToOnnx);
         }
     }
 
@@ -73,7 +74,8 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
             };
             // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true);
+            // ONNX: opset 17 has no GroupNormalization; the runtime's group_norm writes it out.
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, onnx: Function("group_norm"));
         }
     }
 

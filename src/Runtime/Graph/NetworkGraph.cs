@@ -98,7 +98,7 @@ namespace Dsl.Runtime.Graph
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
-                var root = GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top));
+                var root = GraphNode.Read(top.GetProperty("root"), LeafRendering.ReadAll(top), OnnxRendering.ReadAll(top));
                 return new NetworkGraph(top.GetProperty("name").GetString()!, root,
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
                     top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
@@ -185,7 +185,7 @@ namespace Dsl.Runtime.Graph
     {
         private readonly Dictionary<string, JsonElement> _args;
 
-        private GraphNode(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings)
+        private GraphNode(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings, IReadOnlyDictionary<string, OnnxRendering> onnx)
         {
             Name = e.GetProperty("name").GetString()!;
             Path = e.GetProperty("path").GetString()!;
@@ -195,6 +195,7 @@ namespace Dsl.Runtime.Graph
                 : throw new FormatException($"module '{Path}' has form '{form}'; the forms are leaf, block and sequential.");
             Module = e.GetProperty("module").GetString()!;
             Rendering = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var rendering) ? rendering : null;
+            Onnx = Form == NodeForm.Leaf && onnx.TryGetValue(Module, out var onnxRendering) ? onnxRendering : null;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
             Input = Dims(e, "input");
@@ -218,7 +219,7 @@ namespace Dsl.Runtime.Graph
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
-            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(c => Read(c, renderings)).ToArray() : Array.Empty<GraphNode>();
+            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(c => Read(c, renderings, onnx)).ToArray() : Array.Empty<GraphNode>();
             Tensors = e.TryGetProperty("tensors", out var tensors) ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray() : Array.Empty<GraphTensor>();
             Body = e.TryGetProperty("body", out var body) ? body.EnumerateArray().Select(GraphStep.Read).ToArray() : Array.Empty<GraphStep>();
             if (Form == NodeForm.Block)
@@ -228,7 +229,7 @@ namespace Dsl.Runtime.Graph
             }
         }
 
-        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings) => new(e, renderings);
+        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, LeafRendering> renderings, IReadOnlyDictionary<string, OnnxRendering> onnx) => new(e, renderings, onnx);
 
         /// <summary>Submodule name (<c>conv1</c>, <c>0</c>).</summary>
         public string Name { get; }
@@ -247,6 +248,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Leaf of a simple kind: how the exporters render it, as its kind declares it (the graph's <c>renderings</c>); null otherwise.</summary>
         public LeafRendering? Rendering { get; }
+
+        /// <summary>Leaf: how the ONNX exporter renders it, as its kind declares it (the graph's <c>onnx</c>); null when the kind declares none.</summary>
+        public OnnxRendering? Onnx { get; }
 
         /// <summary>Block: the generated class this use shares with the others of its kind (<c>class</c>); null for the network.</summary>
         public string? Class { get; }

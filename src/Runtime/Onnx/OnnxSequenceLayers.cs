@@ -6,41 +6,13 @@ using static Dsl.Runtime.Onnx.OnnxAttribute;
 namespace Dsl.Runtime.Onnx
 {
     /// <summary>
-    /// The ONNX mappings of the layers for sequence and flat input (Conv1d, the 1-d pools, GroupNorm, Linear over
-    /// tokens) and the refusal of hand-written modules; registered in <see cref="OnnxLayers.Map"/>.
+    /// The ONNX functions of adaptive 1-d pooling and GroupNorm, and the refusal of hand-written modules (their kinds'
+    /// renderings call them by name).
     /// </summary>
     internal static class OnnxSequenceLayers
     {
-        public static string Conv1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            var inputs = new List<string> { c.Input, c.Weight("weight") };
-            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
-            return c.Op("Conv", inputs,
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Ints("dilations", n.Int("dilation")), Int("group", n.Int("groups")));
-        }
-
-        public static string MaxPool1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            return OnnxLayers.CeilWindows(c, c.Op("MaxPool", new[] { c.Input },
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Ints("dilations", n.Int("dilation")), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0)));
-        }
-
-        public static string AvgPool1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            // PyTorch counts the zero padding in the divisor by default; ONNX does not unless asked.
-            return OnnxLayers.CeilWindows(c, c.Op("AveragePool", new[] { c.Input },
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1)));
-        }
-
+        /// <summary>Adaptive pooling to a length: global, a fixed average pool where it divides the input, or a product with the averaging matrix.</summary>
+        [OnnxFunction("adaptive_avg_pool1d")]
         public static string AdaptiveAvgPool1d(OnnxLayerContext c)
         {
             long output = c.Node.Int("output_size"), length = c.Node.Input[^1];
@@ -55,6 +27,7 @@ namespace Dsl.Runtime.Onnx
         /// GroupNorm (opset 17 has no GroupNormalization): the sample reshaped to [N, G, rest], normalised over the last
         /// axis with the biased variance, as PyTorch, reshaped back and scaled and shifted per channel.
         /// </summary>
+        [OnnxFunction("group_norm")]
         public static string GroupNorm(OnnxLayerContext c)
         {
             var n = c.Node;
@@ -73,6 +46,7 @@ namespace Dsl.Runtime.Onnx
         }
 
         /// <summary>A hand-written module ([Custom&lt;T&gt;]): the graph knows its shape contract, not its computation.</summary>
+        [OnnxFunction("custom")]
         public static string Custom(OnnxLayerContext c)
         {
             string type = c.Node.HasArg("module") ? c.Node.Text("module") : "a hand-written module";
