@@ -126,6 +126,27 @@ namespace Dsl.Onnx.Tests
         }
 
         /// <summary>
+        /// A declared rendering the runtime cannot follow stops the export at the layer, saying what is wrong: arguments
+        /// that match none of its cases (named with their values), or a function this runtime does not register.
+        /// </summary>
+        [Theory]
+        [InlineData("""{"cases":[{"if":[{"arg":"mode","is":"nearest"}],"nodes":[{"op":"Relu","inputs":["x"]}]}]}""",
+            "its arguments (mode = \"bicubic\") match none of the cases of its ONNX rendering.")]
+        [InlineData("""{"cases":[{"nodes":[{"function":"bicubic_resize","inputs":["x"]}]}]}""",
+            "its ONNX rendering calls the function 'bicubic_resize', which this runtime does not have (it has adaptive_avg_pool1d,")]
+        public void A_rendering_the_runtime_cannot_follow_is_named_with_its_path(string rendering, string reason)
+        {
+            var graph = NetworkGraph.Parse(Graph("""
+                {"name":"up","path":"up","type":"Upsample","form":"leaf","module":"Upsample","input":[4,8,8],"output":[4,8,8],"args":[{"name":"mode","value":"bicubic"}]}
+                """, "up", input: "[4,8,8]", output: "[4,8,8]", onnx: "{\"Upsample\":" + rendering + "}"));
+
+            var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()));
+
+            Assert.Equal("up", e.LayerPath);
+            Assert.Contains("Cannot export layer 'up' (Upsample) to ONNX: " + reason, e.Message);
+        }
+
+        /// <summary>
         /// Adaptive pooling to a size that does not divide the input has windows of different sizes (7 to 3: 0-2, 2-4,
         /// 4-6), which no ONNX pool expresses; it is exported as products with averaging matrices and computes PyTorch's.
         /// </summary>
