@@ -86,6 +86,9 @@ namespace Dsl.Generator.Graph
         /// <summary>The leaf's text argument <paramref name="arg"/> is <paramref name="value"/>.</summary>
         public static OnnxCondition Is(string arg, string value) => new("{\"arg\":" + Str(arg) + ",\"is\":" + Str(value) + "}");
 
+        /// <summary>On some spatial axis, the leaf's argument <paramref name="arg"/> is above its argument <paramref name="other"/>.</summary>
+        public static OnnxCondition Above(string arg, string other) => new("{\"arg\":" + Str(arg) + ",\"above\":" + Str(other) + "}");
+
         /// <summary>The leaf's input has at least <paramref name="rank"/> dimensions besides the batch.</summary>
         public static OnnxCondition RankAtLeast(int rank) => new("{\"rank\":" + Literal.Of(rank) + "}");
 
@@ -159,8 +162,13 @@ namespace Dsl.Generator.Graph
         /// <summary>The argument per spatial axis: a single number repeated for each (a square kernel), a list as it is.</summary>
         public static OnnxValue Spatial(string name) => Derived(name, "spatial", list: true);
 
-        /// <summary>ONNX <c>pads</c> from a symmetric <c>padding</c> argument: the per-axis values at the start, then at the end.</summary>
-        public static OnnxValue Pads(string name) => Derived(name, "pads", list: true);
+        /// <summary>
+        /// ONNX <c>pads</c> from a <c>padding</c> argument: the per-axis values at the start, then at the end; with
+        /// <paramref name="endMinus"/>, the end less that argument, at least 0 (a transposed convolution's output padding).
+        /// </summary>
+        public static OnnxValue Pads(string name, string? endMinus = null) => endMinus is null
+            ? Derived(name, "pads", list: true)
+            : new("{\"arg\":" + Str(name) + ",\"as\":\"pads\",\"end_minus\":" + Str(endMinus) + "}", IsList: true);
 
         /// <summary>1 minus the argument (ONNX's momentum weighs the old statistic, PyTorch's the new one).</summary>
         public static OnnxValue OneMinus(string name) => Derived(name, "one_minus", list: false);

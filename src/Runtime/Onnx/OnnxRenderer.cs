@@ -90,9 +90,11 @@ namespace Dsl.Runtime.Onnx
         {
             if (condition.TryGetProperty("rank", out var rank)) return c.Node.Input.Count >= rank.GetInt32();
             if (!condition.TryGetProperty("arg", out var arg))
-                throw new FormatException($"an ONNX rendering's condition {condition.GetRawText()} is none of {{\"arg\"}}, {{\"arg\", \"is\"}}, {{\"rank\"}}.");
+                throw new FormatException($"an ONNX rendering's condition {condition.GetRawText()} is none of {{\"arg\"}}, {{\"arg\", \"is\"}}, {{\"arg\", \"above\"}}, {{\"rank\"}}.");
             var value = c.Node.Args.FirstOrDefault(a => a.Name == arg.GetString())?.Value;
             if (value is not { } v) return false;
+            if (condition.TryGetProperty("above", out var other))
+                return Spatial(c, arg.GetString()!).Zip(Spatial(c, other.GetString()!), (a, b) => a > b).Any(above => above);
             if (condition.TryGetProperty("is", out var expected)) return v.ValueKind == JsonValueKind.String && v.GetString() == expected.GetString();
             return v.ValueKind != JsonValueKind.False;
         }
@@ -159,6 +161,13 @@ namespace Dsl.Runtime.Onnx
             public double[] List => Values ?? new[] { Scalar };
         }
 
+        /// <summary>A value per spatial axis (the leaf's input dimensions after the channels): a number repeated, a list as it is.</summary>
+        private static double[] Spatial(OnnxLayerContext c, Value value) => value.Values ?? Enumerable.Repeat(value.Scalar, c.Node.Input.Count - 1).ToArray();
+
+        private static double[] Spatial(OnnxLayerContext c, string arg) =>
+            Spatial(c, Evaluate(c, c.Node.Args.FirstOrDefault(a => a.Name == arg)?.Value
+                ?? throw c.Unsupported($"its ONNX rendering reads the argument '{arg}', which the graph does not give it")));
+
         private static Value Evaluate(OnnxLayerContext c, JsonElement e)
         {
             switch (e.ValueKind)
@@ -175,15 +184,14 @@ namespace Dsl.Runtime.Onnx
                 ?? throw c.Unsupported($"its ONNX rendering reads the argument '{arg}', which the graph does not give it");
             var value = Evaluate(c, raw);
             if (!e.TryGetProperty("as", out var how)) return value;
-            // The leaf's spatial axes: its input's dimensions after the channels.
-            int rank = c.Node.Input.Count - 1;
-            double[] Spatial() => value.Values ?? Enumerable.Repeat(value.Scalar, rank).ToArray();
+            var spatial = Spatial(c, value);
             return how.GetString() switch
             {
-                "spatial" => new Value(0, Spatial(), null),
-                "pads" => new Value(0, Spatial().Concat(Spatial()).ToArray(), null),
+                "spatial" => new Value(0, spatial, null),
+                "pads" => new Value(0, spatial.Concat(e.TryGetProperty("end_minus", out var minus)
+                    ? spatial.Zip(Spatial(c, minus.GetString()!), (p, m) => Math.Max(p - m, 0)) : spatial).ToArray(), null),
                 "one_minus" => new Value(1 - value.Scalar, null, null),
-                var other => throw new FormatException($"an ONNX rendering reads the argument '{arg}' as '{other}'; the forms are spatial, pads, one_minus."),
+                var other => throw new FormatException($"an ONNX rendering reads the argument '{arg}' as '{other}'; the forms are spatial, pads (with end_minus), one_minus."),
             };
         }
     }
