@@ -147,7 +147,7 @@ namespace Dsl.Generator.Graph
 
         private static OnnxAttr Attr(string name, string type, string value) => new(Str(name) + ":{" + Str(type) + ":" + value + "}");
 
-        /// <summary>One list-valued expression as it is, otherwise the values as a list.</summary>
+        /// <summary>One list-valued expression as it is, otherwise the values as a list (a list-valued one spliced in).</summary>
         private static string List(OnnxValue[] values) =>
             values.Length == 1 && values[0].IsList ? values[0].Json : "[" + string.Join(",", values.Select(v => v.Json)) + "]";
 
@@ -175,6 +175,12 @@ namespace Dsl.Generator.Graph
 
         /// <summary>Dimension <paramref name="index"/> of the leaf's input, the batch not counted (0: channels).</summary>
         public static OnnxValue InputDim(int index) => new("{\"input\":" + Literal.Of(index) + "}");
+
+        /// <summary>The leaf's input shape, the batch not counted.</summary>
+        public static OnnxValue InputShape() => new("{\"input_shape\":true}", IsList: true);
+
+        /// <summary><paramref name="value"/> once per spatial axis of the leaf's input (the dimensions after the channels).</summary>
+        public static OnnxValue PerSpatialAxis(long value) => new("{\"per_spatial_axis\":" + Literal.Of(value) + "}", IsList: true);
 
         private static OnnxValue Derived(string name, string how, bool list) => new("{\"arg\":" + Str(name) + ",\"as\":" + Str(how) + "}", list);
     }

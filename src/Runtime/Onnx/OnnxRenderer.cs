@@ -176,9 +176,12 @@ namespace Dsl.Runtime.Onnx
                 case JsonValueKind.True: return new Value(1, null, null);
                 case JsonValueKind.False: return new Value(0, null, null);
                 case JsonValueKind.String: return new Value(0, null, e.GetString());
-                case JsonValueKind.Array: return new Value(0, e.EnumerateArray().Select(i => Evaluate(c, i).Scalar).ToArray(), null);
+                // A list's list-valued items are spliced in ([0, input shape]).
+                case JsonValueKind.Array: return new Value(0, e.EnumerateArray().SelectMany(i => Evaluate(c, i).List).ToArray(), null);
             }
             if (e.TryGetProperty("input", out var dim)) return new Value(c.Node.Input[dim.GetInt32()], null, null);
+            if (e.TryGetProperty("input_shape", out _)) return new Value(0, c.Node.Input.Select(d => (double)d).ToArray(), null);
+            if (e.TryGetProperty("per_spatial_axis", out var each)) return new Value(0, Enumerable.Repeat(each.GetDouble(), c.Node.Input.Count - 1).ToArray(), null);
             string arg = e.GetProperty("arg").GetString()!;
             var raw = c.Node.Args.FirstOrDefault(a => a.Name == arg)?.Value
                 ?? throw c.Unsupported($"its ONNX rendering reads the argument '{arg}', which the graph does not give it");
