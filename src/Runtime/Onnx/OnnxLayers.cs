@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Google.Protobuf;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using static Dsl.Runtime.Onnx.OnnxAttribute;
@@ -180,6 +179,10 @@ namespace Dsl.Runtime.Onnx
             return result;
         }
 
+        /// <summary>
+        /// A transposed convolution past its full output: ConvTranspose2d's rendering calls this where its output padding
+        /// is above its padding on some axis (it writes any transposed convolution).
+        /// </summary>
         [OnnxFunction("conv_transpose2d")]
         private static string ConvTranspose2d(OnnxLayerContext c)
         {
@@ -218,8 +221,5 @@ namespace Dsl.Runtime.Onnx
             var sizes = graph.Add("Concat", hint + "_sizes", new[] { batchChannels, size }, Int("axis", 0));
             return graph.Add("Resize", hint + "_resize", new[] { input, "", "", sizes }, Text("mode", "linear"), Text("coordinate_transformation_mode", "half_pixel"));
         }
-
-        private static AttributeProto Text(string name, string value) =>
-            new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
     }
 }
