@@ -112,7 +112,8 @@ namespace Dsl.Onnx.Tests
                     {"name":"in_channels","value":4},{"name":"out_channels","value":4},{"name":"kernel_size","value":3},{"name":"stride","value":1},
                     {"name":"padding","value":1},{"name":"dilation","value":1},{"name":"groups","value":1},{"name":"bias","value":false}]},
                   {"name":"1","path":"encoder.1","type":"Mish","form":"leaf","module":"Mish","input":[4,8,8],"output":[4,8,8],"args":[]}]}
-                """, "encoder", input: "[4,8,8]", output: "[4,8,8]"));
+                """, "encoder", input: "[4,8,8]", output: "[4,8,8]",
+                onnx: """{"Conv2d":{"cases":[{"nodes":[{"op":"Conv","inputs":["x",{"weight":"weight"},{"weight":"bias","if":"bias"}],"attributes":{"kernel_shape":{"ints":{"arg":"kernel_size","as":"spatial"}},"pads":{"ints":{"arg":"padding","as":"pads"}}}}]}]}}"""));
             using var weight = torch.zeros(4, 4, 3, 3);
 
             var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["encoder.0.weight"] = weight }));
@@ -120,7 +121,29 @@ namespace Dsl.Onnx.Tests
             Assert.Equal("encoder.1", e.LayerPath);
             Assert.Equal("Mish", e.Module);
             Assert.StartsWith("Cannot export layer 'encoder.1' (Mish) to ONNX: no ONNX mapping for layer kind 'Mish'.", e.Message);
-            Assert.Contains("Supported kinds: Conv2d, BatchNorm2d,", e.Message);
+            // The graph declares each kind's rendering: one it lacks is the generator's to declare, not a list of the runtime's.
+            Assert.Contains("The network graph declares no ONNX rendering for it", e.Message);
+        }
+
+        /// <summary>
+        /// A declared rendering the runtime cannot follow stops the export at the layer, saying what is wrong: arguments
+        /// that match none of its cases (named with their values), or a function this runtime does not register.
+        /// </summary>
+        [Theory]
+        [InlineData("""{"cases":[{"if":[{"arg":"mode","is":"nearest"}],"nodes":[{"op":"Relu","inputs":["x"]}]}]}""",
+            "its arguments (mode = \"bicubic\") match none of the cases of its ONNX rendering.")]
+        [InlineData("""{"cases":[{"nodes":[{"function":"bicubic_resize","inputs":["x"]}]}]}""",
+            "its ONNX rendering calls the function 'bicubic_resize', which this runtime does not have (it has adaptive_avg_pool1d,")]
+        public void A_rendering_the_runtime_cannot_follow_is_named_with_its_path(string rendering, string reason)
+        {
+            var graph = NetworkGraph.Parse(Graph("""
+                {"name":"up","path":"up","type":"Upsample","form":"leaf","module":"Upsample","input":[4,8,8],"output":[4,8,8],"args":[{"name":"mode","value":"bicubic"}]}
+                """, "up", input: "[4,8,8]", output: "[4,8,8]", onnx: "{\"Upsample\":" + rendering + "}"));
+
+            var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()));
+
+            Assert.Equal("up", e.LayerPath);
+            Assert.Contains("Cannot export layer 'up' (Upsample) to ONNX: " + reason, e.Message);
         }
 
         /// <summary>
@@ -136,7 +159,8 @@ namespace Dsl.Onnx.Tests
         {
             var graph = NetworkGraph.Parse(Graph($$"""
                 {"name":"pool","path":"pool","type":"{{module}}","form":"leaf","module":"{{module}}","input":{{input}},"output":{{output}},"args":[{"name":"output_size","value":{{size}}}]}
-                """, "pool", input: input, output: output));
+                """, "pool", input: input, output: output,
+                onnx: "{\"" + module + "\":{\"cases\":[{\"nodes\":[{\"function\":\"" + module.Replace("AdaptiveAvgPool", "adaptive_avg_pool") + "\",\"inputs\":[\"x\"]}]}]}}"));
             using var onnx = new OnnxPredictor(OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()), threads: 1);
             using var scope = torch.NewDisposeScope();
             long[] dims = System.Text.Json.JsonSerializer.Deserialize<long[]>(input)!;
@@ -197,9 +221,10 @@ namespace Dsl.Onnx.Tests
         }
 
         /// <summary>A network graph whose root block calls <paramref name="child"/> (JSON of one node) on its input.</summary>
-        /// <remarks><paramref name="renderings"/>: the graph's declared renderings of simple kinds (JSON), as the generator writes them.</remarks>
-        private static string Graph(string child, string name, string input, string output, string renderings = "{}") => $$$"""
-            {"format":1,"name":"Handmade","renderings":{{{renderings}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
+        /// <remarks><paramref name="renderings"/>: the graph's declared renderings of simple kinds (JSON), as the generator writes them;
+        /// <paramref name="onnx"/>: its kinds' declared ONNX renderings.</remarks>
+        private static string Graph(string child, string name, string input, string output, string renderings = "{}", string onnx = "{}") => $$$"""
+            {"format":1,"name":"Handmade","renderings":{{{renderings}}},"onnx":{{{onnx}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
              "children":[{{{child}}}],"body":[{"op":"call","out":"x","module":"{{{name}}}","in":["input"]}],"input_var":"input","result":"x"}}
             """;
     }

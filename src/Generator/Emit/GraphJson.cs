@@ -35,6 +35,10 @@ namespace Dsl.Generator.Emit
             var renderings = model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.Rendering is not null)
                 .GroupBy(n => n.ModuleType).Select(g => Str(g.Key) + ":" + g.First().Rendering!.Json()).ToList();
             if (renderings.Count > 0) json.Append(",\"renderings\":{\n").Append(string.Join(",\n", renderings)).Append('}');
+            // How the ONNX exporter renders each leaf kind, as the kind declares it (docs/onnx.md): once per module kind, a line each.
+            var onnx = model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.Onnx is not null)
+                .GroupBy(n => n.ModuleType).Select(g => Str(g.Key) + ":" + g.First().Onnx!.Json).ToList();
+            if (onnx.Count > 0) json.Append(",\"onnx\":{\n").Append(string.Join(",\n", onnx)).Append('}');
             json.Append(",\"root\":\n");
             Node(json, model.Root, classes, 0, model.InputVar);
             Plan(json, classes);

@@ -112,6 +112,7 @@ namespace Dsl.Generator.Graph
     /// constructor, its autocast rule and, for a kind that is one ONNX operator, that operator; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
     /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
     /// PyTorch's initial values. <see cref="Saves"/>: what the leaf's backward keeps, as its kind states it.
+    /// <see cref="Onnx"/>: how the ONNX exporter renders the leaf, as its kind declares it (<see cref="OnnxRendering"/>).
     /// </summary>
     internal sealed record GraphNode(
         string Name,
@@ -141,7 +142,8 @@ namespace Dsl.Generator.Graph
         string? Flag = null,
         LeafRendering? Rendering = null,
         bool Initialized = false,
-        SavedForBackward Saves = SavedForBackward.Unstated)
+        SavedForBackward Saves = SavedForBackward.Unstated,
+        OnnxRendering? Onnx = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);
 

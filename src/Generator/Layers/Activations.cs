@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -38,13 +39,41 @@ namespace Dsl.Generator.Model
 
         public override Value Build(GraphBuilder b, string name, Value x) => Tanh
             ? b.Leaf(name, "GELU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("approximate", "\"tanh\"", null, false, "global::TorchSharp.Modules.GELU.Approximate.tanh") },
-                saves: SavedForBackward.Input, rendering: Rendering(Activation.GELU))
+                saves: SavedForBackward.Input, rendering: Rendering(Activation.GELU), onnx: GeluToOnnx)
             : Add(b, name, Function, x);
 
         /// <summary>Adds an activation module; <paramref name="inplace"/> overwrites its input (ReLU only).</summary>
         public static Value Add(GraphBuilder b, string name, Activation function, Value x, bool inplace = false, string? into = null, string? doc = null) =>
             b.Leaf(name, function.ToString(), x, x.Shape, 0, 0, SizeRule.Follows,
-                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering(function), saves: Saves(function));
+                inplace ? new[] { Literal.Arg("inplace", true, false) } : Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering(function), saves: Saves(function),
+                onnx: ToOnnx(function));
+
+        /// <summary>
+        /// ONNX of the activations that are not one operator of the same meaning in opset 17 (the others are in their
+        /// <see cref="Rendering"/>): ReLU6 is relu(clip(x, max 6)), Clip's min left out (the Relu is the lower bound);
+        /// SiLU x * sigmoid(x); GELU written out (<see cref="GeluToOnnx"/>); Identity no node at all.
+        /// </summary>
+        private static OnnxRendering? ToOnnx(Activation function) => function switch
+        {
+            Activation.ReLU6 => Nodes(Node("Clip", In(X, None, FloatConstant(6.0))), Node("Relu", Out(0))),
+            Activation.SiLU => Nodes(Node("Sigmoid", X), Node("Mul", In(X, Out(0)))),
+            Activation.GELU => GeluToOnnx,
+            Activation.Identity => Identity,
+            _ => null,
+        };
+
+        /// <summary>
+        /// GELU, which opset 17 lacks: with <c>approximate</c>, the tanh form x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2;
+        /// otherwise the exact x (1 + erf(x / sqrt 2)) / 2, PyTorch's default.
+        /// </summary>
+        private static readonly OnnxRendering GeluToOnnx = Cases(
+            When(Has("approximate"),
+                Node("Mul", In(X, X)), Node("Mul", In(Out(0), X)), Node("Mul", In(Out(1), FloatConstant(0.044715))),
+                Node("Add", In(X, Out(2))), Node("Mul", In(Out(3), FloatConstant(System.Math.Sqrt(2 / System.Math.PI)))), Node("Tanh", Out(4)),
+                Node("Add", In(Out(5), FloatConstant(1.0))), Node("Mul", In(X, Out(6))), Node("Mul", In(Out(7), FloatConstant(0.5)))),
+            Otherwise(
+                Node("Div", In(X, FloatConstant(System.Math.Sqrt(2)))), Node("Erf", Out(0)), Node("Add", In(Out(1), FloatConstant(1.0))),
+                Node("Mul", In(X, Out(2))), Node("Mul", In(Out(3), FloatConstant(0.5)))));
 
         /// <summary>What autograd keeps for the backward (PyTorch's derivatives.yaml): relu, sigmoid, tanh their result; the others their input.</summary>
         private static SavedForBackward Saves(Activation function) => function switch

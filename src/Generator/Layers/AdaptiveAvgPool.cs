@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -36,7 +37,10 @@ namespace Dsl.Generator.Model
             string kind = KindOf(rank), path = b.ChildPath(name);
             if (!(rank == 2 ? Require.Image(b, path, kind, x) : Require.Sequence(b, path, kind, x))) return x;
             return b.Leaf(name, kind, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(Spatial.Repeat(outputSize, rank)).ToArray()), 0, 0, SizeRule.Fixed,
-                new[] { Literal.Arg("output_size", outputSize) }, into, doc, rendering: Rendering(rank));
+                new[] { Literal.Arg("output_size", outputSize) }, into, doc,
+                // ONNX: a global or a fixed average pool where the output divides the input, products with averaging
+                // matrices otherwise (windows of different sizes): code, in the runtime.
+                rendering: Rendering(rank), onnx: Function(rank == 2 ? "adaptive_avg_pool2d" : "adaptive_avg_pool1d"));
         }
     }
 }

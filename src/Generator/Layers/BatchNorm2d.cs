@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -9,6 +10,14 @@ namespace Dsl.Generator.Model
         public override string Kind => "BatchNorm2d";
         public override string NamePrefix => "bn";
         public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
+
+        /// <summary>
+        /// ONNX (BatchNorm1d's too): BatchNormalization with the running statistics, in eval mode. ONNX's momentum weighs
+        /// the old statistic, PyTorch's the new one; it only matters in training and is written for completeness.
+        /// </summary>
+        internal static readonly OnnxRendering ToOnnx = Nodes(
+            Node("BatchNormalization", In(X, Weight("weight"), Weight("bias"), Weight("running_mean"), Weight("running_var")),
+                Float("epsilon", Arg("eps")), Float("momentum", OneMinus("momentum"))));
 
         [Reads("BatchNorm2dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new BatchNorm2dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
@@ -34,7 +43,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
                 Literal.Arg("momentum", momentum, 0.1),
             };
-            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering);
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.BatchNorm2d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>

@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -19,6 +20,18 @@ namespace Dsl.Generator.Model
 
         /// <summary>The sizes, per dimension.</summary>
         private Window Window => Sizes ?? Window.Same(2, Kernel, Stride, Padding, Dilation, OutputPadding);
+
+        /// <summary>
+        /// ONNX: ConvTranspose, whose weight layout is PyTorch's ([in, out / groups, kH, kW]). The output padding is a
+        /// smaller end padding (ONNX Runtime refuses an output_padding not below the stride, which PyTorch allows below
+        /// the dilation); past the full transposed convolution (output_padding above padding) the extra rows and columns
+        /// hold only the bias, which the runtime's <c>conv_transpose2d</c> writes.
+        /// </summary>
+        private static readonly OnnxRendering ToOnnx = Cases(
+            When(Above("output_padding", "padding"), Call("conv_transpose2d")),
+            Otherwise(Node("ConvTranspose", In(X, Weight("weight"), Weight("bias", ifArg: "bias")),
+                Ints("kernel_shape", Spatial("kernel_size")), Ints("strides", Spatial("stride")), Ints("pads", Pads("padding", endMinus: "output_padding")),
+                Ints("dilations", Spatial("dilation")), Int("group", Arg("groups")))));
 
         [Reads("ConvTranspose2dAttribute")]
         public static LayerSpec Read(AttributeReader a)
@@ -114,7 +127,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -83,6 +84,15 @@ namespace Dsl.Generator.Model
             v.AtLeast("Padding", Padding, 0); v.AtLeast("Dilation", Dilation, 1); v.AtLeast("Groups", Groups, 1);
         }
 
+        /// <summary>
+        /// ONNX: one Conv node for either rank, the bias where the layer has one, the sizes per spatial axis (a square
+        /// kernel's single number repeated) and <c>pads</c> from the symmetric padding.
+        /// </summary>
+        internal static readonly OnnxRendering ToOnnx = Nodes(
+            Node("Conv", In(X, Weight("weight"), Weight("bias", ifArg: "bias")),
+                Ints("kernel_shape", Spatial("kernel_size")), Ints("strides", Spatial("stride")), Ints("pads", Pads("padding")),
+                Ints("dilations", Spatial("dilation")), Int("group", Arg("groups"))));
+
         public override Value Build(GraphBuilder b, string name, Value x) =>
             AddConvolution(b, Rank, name, x, x.Channels, OutChannels, Same(Kernel), Same(Stride), Same(Padding), Same(Dilation), Groups, Bias);
 
@@ -159,8 +169,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc,
-                rendering: rank == 2 ? Rendering2d : Rendering1d);
+            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx);
         }
 
         /// <summary>nn.Conv1d and nn.Conv2d, the channels by position as torchvision writes them; convolutions are on autocast's lower-precision list.</summary>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 using Microsoft.CodeAnalysis;
 
@@ -287,6 +288,8 @@ namespace Dsl.Generator.Model
             }
             var args = new[] { new LeafArg("module", Emit.Identifier.String(Module.FullName), null, false) };
             return b.Leaf(name, Kind, x, output, Parameters, 0, SizeRule.Dependent, args, customType: Module.FullName, customAccess: Module.FieldAccess,
+                // The graph knows the module's shape contract, not its computation: the runtime's function refuses it by name.
+                onnx: Function("custom"),
                 doc: "The hand-written " + Module.Display.Replace("<", "&lt;").Replace(">", "&gt;") + " (declared output " + GraphBuilder.Format(output) + ").");
         }
     }

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -18,7 +19,9 @@ namespace Dsl.Generator.Model
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) }, rendering: Rendering);
+            b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) },
+                // Dropout does nothing in eval mode.
+                rendering: Rendering, onnx: Identity);
 
         /// <summary>nn.Dropout; dropout is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout"));

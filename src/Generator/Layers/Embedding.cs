@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -44,7 +45,9 @@ namespace Dsl.Generator.Model
             var args = new System.Collections.Generic.List<LeafArg> { Literal.Arg("num_embeddings", vocabulary), Literal.Arg("embedding_dims", dim) };
             if (paddingIndex >= 0) args.Add(Literal.Arg("padding_idx", paddingIndex));
             var output = new EquatableArray<long>(new[] { x.Shape[0], dim });
-            return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
+            return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc,
+                // weight[ids]: Gather on the table's rows; the ids are remembered for a padding mask of a later attention.
+                rendering: Rendering, onnx: Nodes(Call("token_ids"), Node("Gather", In(Weight("weight"), X), Int("axis", 0))));
         }
 
         /// <summary>nn.Embedding (TorchSharp's embedding_dims is PyTorch's embedding_dim); embedding is in no autocast list.</summary>

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -11,6 +12,10 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => "LayerNorm";
         public override string NamePrefix => "ln";
+
+        /// <summary>ONNX: opset 17's LayerNormalization over the last axis, with the layer's scale and shift.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(
+            Node("LayerNormalization", In(X, Weight("weight"), Weight("bias")), Int("axis", -1), Float("epsilon", Arg("eps"))));
 
         [Reads("LayerNormAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LayerNormSpec(a.Name, a.Named("Eps", 1e-5));
@@ -33,7 +38,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", features),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.LayerNorm; autocast: layer_norm is fp32 on CUDA only, in no CPU list (its kernel accumulates in float32).</summary>

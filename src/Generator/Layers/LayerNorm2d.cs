@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -12,6 +13,12 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => "LayerNorm2d";
         public override string NamePrefix => "norm";
+
+        /// <summary>ONNX: channels-last, LayerNormalization over the last axis, and back.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(
+            Node("Transpose", X, Ints("perm", 0, 2, 3, 1)),
+            Node("LayerNormalization", In(Out(0), Weight("weight"), Weight("bias")), Int("axis", -1), Float("epsilon", Arg("eps"))),
+            Node("Transpose", Out(1), Ints("perm", 0, 3, 1, 2)));
 
         [Reads("LayerNorm2dAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LayerNorm2dSpec(a.Name, a.Named("Eps", 1e-5));
@@ -34,7 +41,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", channels),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering);
+            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using System.Linq;
 using Dsl.Generator.Layers;
 
@@ -16,6 +17,17 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => "Linear";
         public override string NamePrefix => "fc";
+
+        /// <summary>
+        /// ONNX: TorchSharp stores the weight as [out, in], so Y = X W^T + b is Gemm with transB on a vector; on tokens
+        /// [L, F] or channels-last input, MatMul with the transposed weight, which broadcasts (Gemm takes matrices only).
+        /// </summary>
+        private static readonly OnnxRendering ToOnnx = Cases(
+            When(RankAtLeast(2),
+                Node("Transpose", Weight("weight"), Ints("perm", 1, 0)),
+                Node("MatMul", In(X, Out(0))),
+                Node("Add", In(Out(1), Weight("bias"))).If(Has("hasBias"))),
+            Otherwise(Node("Gemm", In(X, Weight("weight"), Weight("bias", ifArg: "hasBias")), Int("transB", 1))));
 
         [Reads("LinearAttribute")]
         public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true), a.Named<string?>("TiedTo", null));
@@ -65,10 +77,12 @@ namespace Dsl.Generator.Model
                     Literal.Arg("in_features", inFeatures), Literal.Arg("out_features", outFeatures), Literal.Arg("bias", bias, true),
                     new LeafArg("tied_to", Emit.Identifier.String(tiedTo), null, false),
                 };
-                return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true, rendering: TiedRendering);
+                return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true,
+                    // ONNX: the tied layer's initializer, shared, found by the runtime's function.
+                    rendering: TiedRendering, onnx: Function("tied_linear"));
             }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>

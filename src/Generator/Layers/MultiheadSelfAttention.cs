@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -65,7 +66,9 @@ namespace Dsl.Generator.Model
                 args.Add(new LeafArg("padding_of", Emit.Identifier.String(embedding.Path), null, false));
                 args.Add(new LeafArg("padding_idx", System.Linq.Enumerable.First(embedding.Args, a => a.Name == "padding_idx").Value, null, false));
             }
-            return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true, rendering: gpt2 ? FusedRendering : Rendering);
+            return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
+                // ONNX: opset 17 has no fused attention; the runtime decomposes it (projections, heads, masks).
+                rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"));
         }
 
         /// <summary>

@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -32,7 +33,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering, onnx: BatchNorm2dSpec.ToOnnx);
         }
 
         /// <summary>nn.BatchNorm1d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
@@ -48,6 +49,26 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => "GroupNorm";
         public override string NamePrefix => "gn";
+
+        /// <summary>
+        /// ONNX (opset 17 has no GroupNormalization): the sample reshaped to [N, G, rest], normalised over the last axis
+        /// with the biased variance, as PyTorch, reshaped back, then scaled and shifted per channel ([C, 1, ...]).
+        /// </summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(
+            Node("Reshape", In(X, IntsConstant(0, Arg("num_groups"), -1))),                      // 0: grouped
+            Node("ReduceMean", Out(0), Ints("axes", 2), Int("keepdims", 1)),                      // 1: mean
+            Node("Sub", In(Out(0), Out(1))),                                                       // 2: centred
+            Node("Mul", In(Out(2), Out(2))),
+            Node("ReduceMean", Out(3), Ints("axes", 2), Int("keepdims", 1)),                      // 4: variance
+            Node("Add", In(Out(4), FloatConstant(Arg("eps")))),
+            Node("Sqrt", Out(5)),                                                                  // 6: std
+            Node("Div", In(Out(2), Out(6))),
+            Node("Reshape", In(Out(7), IntsConstant(0, InputShape()))),                           // 8: normalised
+            Node("Constant", In(), Ints("value_ints", InputDim(0), PerSpatialAxis(1))),           // 9: [C, 1, ...]
+            Node("Reshape", In(Weight("weight"), Out(9))),
+            Node("Reshape", In(Weight("bias"), Out(9))),
+            Node("Mul", In(Out(8), Out(10))),
+            Node("Add", In(Out(12), Out(11))));
 
         [Reads("GroupNormAttribute")]
         public static LayerSpec Read(AttributeReader a) => new GroupNormSpec(a.Name, a.Int(0), a.Named("Eps", 1e-5));
@@ -77,7 +98,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
             };
             // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.GroupNorm; autocast: group_norm is fp32 on CUDA only, in no CPU list.</summary>

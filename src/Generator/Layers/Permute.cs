@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -41,7 +42,9 @@ namespace Dsl.Generator.Model
             var output = new EquatableArray<long>(dims.Skip(1).Select(d => x.Shape[d - 1]));
             // The graph's value is a JSON list, the C# call an array.
             var args = new[] { new LeafArg("dims", "[" + string.Join(", ", dims) + "]", null, false, "new long[] { " + string.Join(", ", dims) + " }") };
-            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
+            return b.Leaf(name, "Permute", x, output, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, saves: SavedForBackward.View,
+                // torchvision's Permute: the dims count the batch, as ONNX's perm does.
+                rendering: Rendering, onnx: Nodes(Node("Transpose", X, Ints("perm", ArgList("dims")))));
         }
 
         /// <summary>torchvision.ops.Permute, a class of the twin's helper files; permute is a view, in no autocast list.</summary>

@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -16,6 +17,21 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => KindOf(Pool, Sizes.Rank);
         public override string NamePrefix => Pool == PoolKind.Max ? "maxpool" : "avgpool";
+
+        /// <summary>
+        /// ONNX: MaxPool or AveragePool with the layer's sizes per spatial axis (AveragePool counts the zero padding in the
+        /// divisor, as PyTorch does by default and ONNX only when asked); with ceil_mode, the runtime's
+        /// <c>ceil_windows</c> cuts a last window that PyTorch leaves out.
+        /// </summary>
+        private static readonly OnnxRendering MaxToOnnx = Nodes(
+            Node("MaxPool", X, Ints("kernel_shape", Spatial("kernel_size")), Ints("strides", Spatial("stride")), Ints("pads", Pads("padding")),
+                Ints("dilations", Spatial("dilation")), Int("ceil_mode", Arg("ceil_mode"))),
+            Call("ceil_windows", Out(0)).If(Has("ceil_mode")));
+
+        private static readonly OnnxRendering AvgToOnnx = Nodes(
+            Node("AveragePool", X, Ints("kernel_shape", Spatial("kernel_size")), Ints("strides", Spatial("stride")), Ints("pads", Pads("padding")),
+                Int("ceil_mode", Arg("ceil_mode")), Int("count_include_pad", 1)),
+            Call("ceil_windows", Out(0)).If(Has("ceil_mode")));
 
         private static string KindOf(PoolKind pool, int rank) => (pool == PoolKind.Max ? "MaxPool" : "AvgPool") + rank + "d";
 
@@ -82,7 +98,7 @@ namespace Dsl.Generator.Model
                 Literal.Arg("ceil_mode", ceilMode, false),
             }.Where(a => a is not null).Select(a => a!).ToArray();
             return b.Leaf(name, type, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(output).ToArray()), 0, 0, SizeRule.Follows, args, into, doc,
-                rendering: Rendering(pool, rank));
+                rendering: Rendering(pool, rank), onnx: pool == PoolKind.Max ? MaxToOnnx : AvgToOnnx);
         }
 
         /// <summary>

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -50,7 +51,9 @@ namespace Dsl.Generator.Model
                 Literal.Arg("sinusoidal", sinusoidal, false),
                 Literal.Arg("std", std, 0.02),
             };
-            return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering);
+            return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true,
+                // x + table[:L], L read from the input's shape at run time so the sequence length stays free.
+                rendering: Rendering, onnx: Function("position_table"));
         }
 
         /// <summary>A class of the twin's helper files (a learned or sine table added to the tokens: add, in no autocast list).</summary>

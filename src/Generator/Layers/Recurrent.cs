@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -71,7 +72,9 @@ namespace Dsl.Generator.Model
                 Literal.Arg("bidirectional", Bidirectional, false),
                 Literal.Arg("last_step", LastStep, false),
             };
-            return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true, rendering: Cell == "LSTM" ? LstmRendering : GruRendering);
+            return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true,
+                // ONNX's LSTM and GRU read the gates in another order: the runtime reorders PyTorch's weights.
+                rendering: Cell == "LSTM" ? LstmRendering : GruRendering, onnx: Function(Cell == "LSTM" ? "lstm" : "gru"));
         }
 
         /// <summary>

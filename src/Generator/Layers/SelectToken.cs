@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -27,7 +28,9 @@ namespace Dsl.Generator.Model
                 b.Report(ProblemCode.InvalidValue, "index", path, "index", index, "less than the number of tokens " + x.Shape[0]);
                 return x;
             }
-            return b.Leaf(name, "SelectToken", x, GraphNode.Dims(x.Shape.Skip(1).ToArray()), 0, 0, SizeRule.Fixed, new[] { Literal.Arg("index", index, 0) }, into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
+            return b.Leaf(name, "SelectToken", x, GraphNode.Dims(x.Shape.Skip(1).ToArray()), 0, 0, SizeRule.Fixed, new[] { Literal.Arg("index", index, 0) }, into, doc, ownModule: true, saves: SavedForBackward.View,
+                // x[:, index]: Gather with a scalar index drops the token axis.
+                rendering: Rendering, onnx: Nodes(Node("Gather", In(X, Int64Constant(Arg("index"))), Int("axis", 1))));
         }
 
         /// <summary>A class of the twin's helper files (x[:, index]); select is a view, in no autocast list.</summary>

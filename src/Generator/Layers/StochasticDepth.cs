@@ -1,5 +1,6 @@
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -42,7 +43,9 @@ namespace Dsl.Generator.Model
                 new LeafArg("p", Literal.Of(probability), param, false),
                 new LeafArg("mode", "\"" + mode + "\"", null, mode == "row"),
             };
-            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering);
+            return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true,
+                // The identity in eval mode.
+                rendering: Rendering, onnx: Identity);
         }
 
         /// <summary>torchvision.ops.StochasticDepth, a class of the twin's helper files; bernoulli and mul are in no autocast list.</summary>

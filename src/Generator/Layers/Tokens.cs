@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -25,7 +26,9 @@ namespace Dsl.Generator.Model
             long c = x.Shape[0], h = x.Shape[1], w = x.Shape[2];
             long positions = b.Checked(() => h * w, path, null);
             if (b.Failed) return x;
-            return b.Leaf(name, "Tokens", x, GraphNode.Dims(positions, c), 0, 0, SizeRule.Follows, System.Array.Empty<LeafArg>(), into, doc, ownModule: true, saves: SavedForBackward.View, rendering: Rendering);
+            return b.Leaf(name, "Tokens", x, GraphNode.Dims(positions, c), 0, 0, SizeRule.Follows, System.Array.Empty<LeafArg>(), into, doc, ownModule: true, saves: SavedForBackward.View,
+                // [N, C, H, W] to [N, H*W, C]: reshape to [N, C, H*W] (0 copies the batch), then swap the last two axes.
+                rendering: Rendering, onnx: Nodes(Node("Reshape", In(X, Int64sConstant(0, InputDim(0), -1))), Node("Transpose", Out(0), Ints("perm", 0, 2, 1))));
         }
 
         /// <summary>A class of the twin's helper files (flatten, then transpose: views, in no autocast list).</summary>

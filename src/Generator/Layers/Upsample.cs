@@ -1,5 +1,6 @@
 using System;
 using Dsl.Generator.Graph;
+using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
@@ -15,6 +16,20 @@ namespace Dsl.Generator.Model
     {
         public override string Kind => "Upsample";
         public override string NamePrefix => "upsample";
+
+        /// <summary>
+        /// ONNX: Resize with constant scales [1, 1, s, s] (output floor(n * s), as PyTorch). Nearest is PyTorch's legacy
+        /// nearest (source index floor(i / s): asymmetric, floor); bilinear maps corners, or centres with half_pixel, not
+        /// pytorch_half_pixel: with the scale given, PyTorch maps every output index, one of an axis of length 1 included,
+        /// to (i + 0.5) / scale - 0.5, clamped at 0 as ONNX Runtime clamps.
+        /// </summary>
+        private static readonly OnnxRendering ToOnnx = Cases(
+            When(Is("mode", "nearest"), Resize(Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor"))),
+            When(new[] { Is("mode", "bilinear"), Has("align_corners") }, Resize(Text("mode", "linear"), Text("coordinate_transformation_mode", "align_corners"))),
+            When(Is("mode", "bilinear"), Resize(Text("mode", "linear"), Text("coordinate_transformation_mode", "half_pixel"))));
+
+        private static OnnxNode Resize(params OnnxAttr[] attributes) =>
+            Node("Resize", In(X, None, FloatsConstant(1.0, 1.0, Arg("scale_factor"), Arg("scale_factor"))), attributes);
 
         [Reads("UpsampleAttribute")]
         public static LayerSpec Read(AttributeReader a) =>
@@ -63,7 +78,7 @@ namespace Dsl.Generator.Model
                 // Bilinear always says align_corners (libtorch warns on every call when it is left unset); nearest never may.
                 new LeafArg("align_corners", Literal.Of(alignCorners), null, mode == UpsampleKind.Nearest),
             };
-            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc, rendering: Rendering);
+            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
         }
 
         /// <summary>nn.Upsample (mode as PyTorch spells it, "nearest" or "bilinear"); upsampling is in no autocast list.</summary>

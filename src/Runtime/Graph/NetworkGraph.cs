@@ -95,7 +95,7 @@ namespace Dsl.Runtime.Graph
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
                     throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
-                var root = GraphNode.Read(top.GetProperty("root"), ModuleRendering.ReadAll(top));
+                var root = GraphNode.Read(top.GetProperty("root"), ModuleRendering.ReadAll(top), OnnxRendering.ReadAll(top));
                 return new NetworkGraph(top.GetProperty("name").GetString()!, root,
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
                     top.TryGetProperty("vocabulary", out var vocabulary) ? vocabulary.GetInt64() : 0,
@@ -182,7 +182,7 @@ namespace Dsl.Runtime.Graph
     {
         private readonly Dictionary<string, JsonElement> _args;
 
-        private GraphNode(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings)
+        private GraphNode(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings, IReadOnlyDictionary<string, OnnxRendering> onnx)
         {
             Name = e.GetProperty("name").GetString()!;
             Path = e.GetProperty("path").GetString()!;
@@ -192,6 +192,7 @@ namespace Dsl.Runtime.Graph
                 : throw new FormatException($"module '{Path}' has form '{form}'; the forms are leaf, block and sequential.");
             Module = e.GetProperty("module").GetString()!;
             Declared = Form == NodeForm.Leaf && renderings.TryGetValue(Module, out var declared) ? declared : null;
+            Onnx = Form == NodeForm.Leaf && onnx.TryGetValue(Module, out var onnxRendering) ? onnxRendering : null;
             Class = e.TryGetProperty("class", out var c) ? c.GetString() : null;
             Flag = e.TryGetProperty("flag", out var flag) ? flag.GetString() : null;
             Input = Dims(e, "input");
@@ -215,7 +216,7 @@ namespace Dsl.Runtime.Graph
             Params = e.TryGetProperty("params", out var ps)
                 ? ps.EnumerateObject().Select(p => new GraphParam(p.Name, p.Value.Clone())).ToArray()
                 : Array.Empty<GraphParam>();
-            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(c => Read(c, renderings)).ToArray() : Array.Empty<GraphNode>();
+            Children = e.TryGetProperty("children", out var children) ? children.EnumerateArray().Select(c => Read(c, renderings, onnx)).ToArray() : Array.Empty<GraphNode>();
             Tensors = e.TryGetProperty("tensors", out var tensors) ? tensors.EnumerateArray().Select(GraphTensor.Read).ToArray() : Array.Empty<GraphTensor>();
             Body = e.TryGetProperty("body", out var body) ? body.EnumerateArray().Select(GraphStep.Read).ToArray() : Array.Empty<GraphStep>();
             if (Form == NodeForm.Block)
@@ -225,7 +226,7 @@ namespace Dsl.Runtime.Graph
             }
         }
 
-        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings) => new(e, renderings);
+        internal static GraphNode Read(JsonElement e, IReadOnlyDictionary<string, ModuleRendering> renderings, IReadOnlyDictionary<string, OnnxRendering> onnx) => new(e, renderings, onnx);
 
         /// <summary>Submodule name (<c>conv1</c>, <c>0</c>).</summary>
         public string Name { get; }
@@ -247,6 +248,9 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>Leaf of a kind that is one ONNX operator: its ONNX rendering, as its kind declares it; null otherwise.</summary>
         public LeafRendering? Rendering => Declared?.Onnx;
+
+        /// <summary>Leaf: how the ONNX exporter renders it, as its kind declares it (the graph's <c>onnx</c>); null when the kind declares none.</summary>
+        public OnnxRendering? Onnx { get; }
 
         /// <summary>Block: the generated class this use shares with the others of its kind (<c>class</c>); null for the network.</summary>
         public string? Class { get; }

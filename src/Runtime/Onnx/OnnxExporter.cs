@@ -185,8 +185,8 @@ namespace Dsl.Runtime.Onnx
             {
                 if (!OnnxLayers.TryGet(node, out var map))
                     throw new OnnxExportException(node.Path, node.Module,
-                        $"no ONNX mapping for layer kind '{node.Module}'. Supported kinds: {string.Join(", ", OnnxLayers.Map.Keys)} " +
-                        "and the kinds whose graph declares their rendering. docs/onnx.md describes how to add one.");
+                        $"no ONNX mapping for layer kind '{node.Module}'. The network graph declares no ONNX rendering for it: " +
+                        "a kind declares its rendering in its own file in the generator (onnx: where it adds the leaf); docs/onnx.md describes how.");
                 string output = map(new OnnxLayerContext(node, input.Name, _graph));
                 if (output == input.Name) return input;             // an identity at inference: the same tensor
                 if (node.HasArg("inplace") && node.Bool("inplace"))  // the layer overwrites its input

@@ -7,21 +7,22 @@ using static Dsl.Runtime.Onnx.OnnxTokenLayers;
 namespace Dsl.Runtime.Onnx
 {
     /// <summary>
-    /// ONNX mappings of the language-model layers: <c>Embedding</c> (Gather), <c>PositionTable</c> (the first L rows of the
-    /// table, L read from the input's shape so the sequence length stays free), GPT-2's <c>FusedSelfAttention</c> and a
-    /// causal mask (decomposed as <c>MultiheadSelfAttention</c>), <c>TiedLinear</c> (the tied layer's initializer, once),
-    /// and GELU's tanh approximation (opset 17 has no Gelu).
+    /// ONNX functions of the language-model layers: an <c>Embedding</c>'s token ids, <c>PositionTable</c> (the first L rows
+    /// of the table, L read from the input's shape so the sequence length stays free), GPT-2's <c>FusedSelfAttention</c>
+    /// and a causal mask (decomposed as <c>MultiheadSelfAttention</c>), <c>TiedLinear</c> (the tied layer's initializer, once).
     /// </summary>
     internal static class OnnxLanguageLayers
     {
-        /// <summary><c>weight[ids]</c>: Gather on the table's rows.</summary>
-        public static string Embedding(OnnxLayerContext c)
+        /// <summary>An Embedding's token ids, remembered for the padding mask of a later attention layer; passes them on.</summary>
+        [OnnxFunction("token_ids")]
+        public static string TokenIds(OnnxLayerContext c)
         {
             c.RecordEmbeddingInput();
-            return c.Op("Gather", new[] { c.Weight("weight"), c.Input }, Int("axis", 0));
+            return c.Input;
         }
 
         /// <summary><c>x + table[:L]</c>, L the input's sequence length at run time.</summary>
+        [OnnxFunction("position_table")]
         public static string PositionTable(OnnxLayerContext c)
         {
             long maxLength = c.Node.Int("max_length"), dim = c.Node.Int("dim");
@@ -41,6 +42,7 @@ namespace Dsl.Runtime.Onnx
         }
 
         /// <summary>GPT-2's attention: <c>c_attn</c>, q k v split into heads, softmax(q k^T / sqrt(d)) (causal when asked) v, heads joined, <c>c_proj</c>.</summary>
+        [OnnxFunction("fused_self_attention")]
         public static string FusedSelfAttention(OnnxLayerContext c) =>
             SelfAttention(c, x => Linear(c, x, "c_attn.weight", "c_attn.bias"), x => Linear(c, x, "c_proj.weight", "c_proj.bias"));
 
@@ -84,20 +86,12 @@ namespace Dsl.Runtime.Onnx
         }
 
         /// <summary><c>x W^T + b</c> with the tied layer's weight (its initializer, shared with that layer).</summary>
+        [OnnxFunction("tied_linear")]
         public static string TiedLinear(OnnxLayerContext c)
         {
             var weight = c.WeightAt(c.Node.Text("tied_to") + ".weight");
             return LinearOf(c, c.Input, weight, c.Node.Bool("bias", true) ? c.Weight("bias") : null);
         }
 
-        /// <summary>GELU's tanh approximation: x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.</summary>
-        public static string GeluTanh(OnnxLayerContext c)
-        {
-            var cube = c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, c.Input }), c.Input });
-            var inner = c.Op("Add", new[] { c.Input, c.Op("Mul", new[] { cube, FloatScalar(c, 0.044715) }) });
-            var tanh = c.Op("Tanh", new[] { c.Op("Mul", new[] { inner, FloatScalar(c, Math.Sqrt(2 / Math.PI)) }) });
-            var onePlus = c.Op("Add", new[] { tanh, FloatScalar(c, 1) });
-            return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), FloatScalar(c, 0.5) });
-        }
     }
 }

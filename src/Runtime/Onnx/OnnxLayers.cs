@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Google.Protobuf;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using static Dsl.Runtime.Onnx.OnnxAttribute;
@@ -64,6 +63,9 @@ namespace Dsl.Runtime.Onnx
             return Op("Constant", Array.Empty<string>(), new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
         }
 
+        /// <summary>This layer's context reading <paramref name="input"/> (a node of its rendering that is a function).</summary>
+        public OnnxLayerContext WithInput(string input) => new(Node, input, _graph);
+
         public OnnxExportException Unsupported(string reason) => new(Node.Path, Node.Module, reason);
 
         /// <summary>Records this layer's input as the token ids of the Embedding at its path.</summary>
@@ -76,28 +78,34 @@ namespace Dsl.Runtime.Onnx
 
     /// <summary>
     /// How each leaf layer of the network graph (its <c>module</c>) becomes ONNX operators (opset
-    /// <see cref="OnnxExporter.Opset"/>), in eval mode. A simple kind declares its rendering in its own file in the
-    /// generator (one operator, attributes from its arguments), which the graph carries (<see cref="GraphNode.Rendering"/>)
-    /// and <see cref="Generic"/> writes; the others have one entry in <see cref="Map"/> (docs/onnx.md). A mapping returns
-    /// the name of the layer's output; returning its input means the layer is an identity at inference.
+    /// <see cref="OnnxExporter.Opset"/>), in eval mode. Every kind declares its rendering in its own file in the generator,
+    /// which the graph carries (<see cref="GraphNode.Onnx"/>) and <see cref="OnnxRenderer"/> writes; a simple kind's one
+    /// operator may instead come with its <see cref="LeafRendering"/> (<see cref="Generic"/>). The renderings that are code
+    /// are <see cref="OnnxFunctionAttribute"/> functions, here and in the files beside this one (docs/onnx.md). A rendering
+    /// returns the name of the layer's output; returning its input means the layer is an identity at inference.
     /// </summary>
     internal static class OnnxLayers
     {
-        /// <summary>The mapping of <paramref name="node"/>: its declared rendering, else its entry in <see cref="Map"/>.</summary>
+        /// <summary>The rendering of <paramref name="node"/>: its kind's declared ONNX rendering, else its simple rendering; false when it has neither.</summary>
         public static bool TryGet(GraphNode node, out Func<OnnxLayerContext, string> map)
         {
+            if (node.Onnx is { } onnx)
+            {
+                map = c => OnnxRenderer.Render(c, onnx);
+                return true;
+            }
             if (node.Rendering is { } rendering)
             {
                 map = c => Generic(c, rendering);
                 return true;
             }
-            return Map.TryGetValue(node.Module, out map!);
+            map = null!;
+            return false;
         }
 
         /// <summary>
-        /// A declared rendering: one operator on the input, each attribute from the leaf's argument or a constant. A float
-        /// attribute of 0 is written as 0, never left out and read back as the operator's default: onnx.proto gives every
-        /// attribute value explicit presence, for every mapping at once.
+        /// A simple kind's rendering: one operator on the input, each attribute from the leaf's argument or a constant; a
+        /// float attribute of 0 is written as 0 (<see cref="OnnxRenderer"/> says why).
         /// </summary>
         internal static string Generic(OnnxLayerContext c, LeafRendering rendering) =>
             c.Op(rendering.OnnxOperator, new[] { c.Input }, rendering.OnnxAttributes.Select(a =>
@@ -108,109 +116,18 @@ namespace Dsl.Runtime.Onnx
                     : Int(a.Name, a.Arg is null ? (long)a.Constant : c.Node.Int(a.Arg));
             }).ToArray());
 
-        public static readonly IReadOnlyDictionary<string, Func<OnnxLayerContext, string>> Map =
-            new Dictionary<string, Func<OnnxLayerContext, string>>(StringComparer.Ordinal)
-            {
-                ["Conv2d"] = Conv2d,
-                ["BatchNorm2d"] = BatchNorm2d,
-                // Opset 17's LayerNormalization over the last axis, with the layer's scale and shift.
-                ["LayerNorm"] = c => c.Op("LayerNormalization", new[] { c.Input, c.Weight("weight"), c.Weight("bias") },
-                    Int("axis", -1), Float("epsilon", c.Node.Double("eps"))),
-                // relu(clip(x, max 6)): Clip's min left out ("" is ONNX's name for an omitted optional input), the Relu is the lower bound.
-                ["ReLU6"] = c => c.Op("Relu", new[] { c.Op("Clip", new[] { c.Input, "", Scalar(c, 6) }) }),
-                ["SiLU"] = c => c.Op("Mul", new[] { c.Input, c.Op("Sigmoid", new[] { c.Input }) }),
-                ["GELU"] = Gelu,
-                ["Identity"] = c => c.Input,
-                ["MaxPool2d"] = MaxPool2d,
-                ["AvgPool2d"] = AvgPool2d,
-                ["AdaptiveAvgPool2d"] = AdaptiveAvgPool2d,
-                ["Linear"] = Linear,
-                // Dropout does nothing in eval mode.
-                ["Dropout"] = c => c.Input,
-                ["Conv1d"] = OnnxSequenceLayers.Conv1d,
-                ["BatchNorm1d"] = BatchNorm2d,
-                ["GroupNorm"] = OnnxSequenceLayers.GroupNorm,
-                ["MaxPool1d"] = OnnxSequenceLayers.MaxPool1d,
-                ["AvgPool1d"] = OnnxSequenceLayers.AvgPool1d,
-                ["AdaptiveAvgPool1d"] = OnnxSequenceLayers.AdaptiveAvgPool1d,
-                ["Custom"] = OnnxSequenceLayers.Custom,
-                ["ConvTranspose2d"] = ConvTranspose2d,
-                ["Upsample"] = Upsample,
-                // torchvision's Permute: the dims count the batch, as ONNX's perm does.
-                ["Permute"] = c => c.Op("Transpose", new[] { c.Input }, Ints("perm", c.Node.Longs("dims"))),
-                // torchvision's LayerNorm2d: channels-last, LayerNormalization over the last axis, back.
-                ["LayerNorm2d"] = c => c.Op("Transpose", new[] { c.Op("LayerNormalization",
-                    new[] { c.Op("Transpose", new[] { c.Input }, Ints("perm", 0, 2, 3, 1)), c.Weight("weight"), c.Weight("bias") },
-                    Int("axis", -1), Float("epsilon", c.Node.Double("eps"))) }, Ints("perm", 0, 3, 1, 2)),
-                // Stochastic depth is the identity in eval mode.
-                ["StochasticDepth"] = c => c.Input,
-                ["Tokens"] = OnnxTokenLayers.Tokens,
-                ["SelectToken"] = OnnxTokenLayers.SelectToken,
-                ["MultiheadSelfAttention"] = OnnxTokenLayers.MultiheadSelfAttention,
-                ["LSTM"] = OnnxRecurrentLayers.Lstm,
-                ["GRU"] = OnnxRecurrentLayers.Gru,
-                ["Embedding"] = OnnxLanguageLayers.Embedding,
-                ["PositionTable"] = OnnxLanguageLayers.PositionTable,
-                ["FusedSelfAttention"] = OnnxLanguageLayers.FusedSelfAttention,
-                ["TiedLinear"] = OnnxLanguageLayers.TiedLinear,
-            };
-
         /// <summary>A constant int64 vector (Pad's pads, Reshape's shape).</summary>
         private static string Longs(OnnxLayerContext c, params long[] values) => c.Op("Constant", Array.Empty<string>(), Ints("value_ints", values));
-
-        /// <summary>A float scalar constant (opset 17 has no Gelu, and Clip takes its bounds as inputs).</summary>
-        private static string Scalar(OnnxLayerContext c, double value) => c.Op("Constant", Array.Empty<string>(), Float("value_float", value));
-
-        /// <summary>The exact GELU, x * (1 + erf(x / sqrt 2)) / 2, as PyTorch's default.</summary>
-        private static string Gelu(OnnxLayerContext c)
-        {
-            if (c.Node.HasArg("approximate")) return OnnxLanguageLayers.GeluTanh(c);
-            var erf = c.Op("Erf", new[] { c.Op("Div", new[] { c.Input, Scalar(c, Math.Sqrt(2)) }) });
-            var onePlus = c.Op("Add", new[] { erf, Scalar(c, 1) });
-            return c.Op("Mul", new[] { c.Op("Mul", new[] { c.Input, onePlus }), Scalar(c, 0.5) });
-        }
-
-        private static string Conv2d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            var (kh, kw) = n.Pair("kernel_size");
-            var (sh, sw) = n.Pair("stride");
-            var (ph, pw) = n.Pair("padding");
-            var (dh, dw) = n.Pair("dilation");
-            var inputs = new List<string> { c.Input, c.Weight("weight") };
-            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
-            return c.Op("Conv", inputs,
-                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Ints("dilations", dh, dw), Int("group", n.Int("groups")));
-        }
-
-        private static string BatchNorm2d(OnnxLayerContext c) =>
-            // Eval mode: normalise with the running statistics (training_mode 0, the default). ONNX's momentum weighs
-            // the old statistic, PyTorch's the new one; it only matters in training and is written for completeness.
-            c.Op("BatchNormalization",
-                new[] { c.Input, c.Weight("weight"), c.Weight("bias"), c.Weight("running_mean"), c.Weight("running_var") },
-                Float("epsilon", c.Node.Double("eps")), Float("momentum", 1 - c.Node.Double("momentum")));
-
-        private static string MaxPool2d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            var (kh, kw) = n.Pair("kernel_size");
-            var (sh, sw) = n.Pair("stride");
-            var (ph, pw) = n.Pair("padding");
-            var (dh, dw) = n.Pair("dilation");
-            return CeilWindows(c, c.Op("MaxPool", new[] { c.Input },
-                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Ints("dilations", dh, dw), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0)));
-        }
 
         /// <summary>
         /// A pool with ceil_mode cut to the layer's output size. PyTorch leaves out a last window that would start in
         /// the end padding; ONNX Runtime's ceil mode keeps it, one value too many at the end of the axis, which the slice
-        /// drops (where both agree it cuts nothing). Without ceil_mode nothing is added.
+        /// drops (where both agree it cuts nothing). The pools' renderings call it only with ceil_mode.
         /// </summary>
-        internal static string CeilWindows(OnnxLayerContext c, string pooled)
+        [OnnxFunction("ceil_windows")]
+        internal static string CeilWindows(OnnxLayerContext c)
         {
-            if (!c.Node.Bool("ceil_mode")) return pooled;
+            string pooled = c.Input;
             var output = c.Node.Output;
             int spatial = output.Count - 1;
             var ends = Enumerable.Range(1, spatial).Select(i => output[i]).ToArray();
@@ -218,18 +135,11 @@ namespace Dsl.Runtime.Onnx
             return c.Op("Slice", new[] { pooled, Longs(c, new long[spatial]), Longs(c, ends), Longs(c, axes) });
         }
 
-        private static string AvgPool2d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            var (kh, kw) = n.Pair("kernel_size");
-            var (sh, sw) = n.Pair("stride");
-            var (ph, pw) = n.Pair("padding");
-            // PyTorch and TorchSharp count the zero padding in the divisor by default; ONNX does not unless asked.
-            return CeilWindows(c, c.Op("AveragePool", new[] { c.Input },
-                Ints("kernel_shape", kh, kw), Ints("strides", sh, sw), Ints("pads", ph, pw, ph, pw),
-                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1)));
-        }
-
+        /// <summary>
+        /// Adaptive pooling to [oh, ow]: a global or a fixed average pool where the output size divides the input size,
+        /// otherwise products with averaging matrices.
+        /// </summary>
+        [OnnxFunction("adaptive_avg_pool2d")]
         private static string AdaptiveAvgPool2d(OnnxLayerContext c)
         {
             var (oh, ow) = c.Node.Pair("output_size");
@@ -269,17 +179,11 @@ namespace Dsl.Runtime.Onnx
             return result;
         }
 
-        private static string Linear(OnnxLayerContext c)
-        {
-            // On tokens [N, L, F] or channels-last [N, H, W, C]: MatMul with the transposed weight, which broadcasts (Gemm takes matrices only).
-            if (c.Node.Input.Count > 1) return OnnxTokenLayers.Linear(c, c.Input, "weight", c.Node.Bool("hasBias") ? "bias" : null);
-            // TorchSharp stores the weight as [out, in]: Y = X W^T + b, which is Gemm with transB.
-            var inputs = new List<string> { c.Input, c.Weight("weight") };
-            if (c.Node.Bool("hasBias")) inputs.Add(c.Weight("bias"));
-            return c.Op("Gemm", inputs, Int("transB", 1));
-        }
-    
-
+        /// <summary>
+        /// A transposed convolution past its full output: ConvTranspose2d's rendering calls this where its output padding
+        /// is above its padding on some axis (it writes any transposed convolution).
+        /// </summary>
+        [OnnxFunction("conv_transpose2d")]
         private static string ConvTranspose2d(OnnxLayerContext c)
         {
             var n = c.Node;
@@ -305,10 +209,6 @@ namespace Dsl.Runtime.Onnx
         }
 
         /// <summary>
-        /// Resize with constant scales [1, 1, s, s]: output floor(n * s) as PyTorch. Nearest is PyTorch's legacy nearest
-        /// (source index floor(i / s): asymmetric, floor); bilinear maps centres (pytorch_half_pixel) or corners.
-        /// </summary>
-        /// <summary>
         /// The <c>interpolate</c> step: <paramref name="input"/> resized bilinearly to the height and width of
         /// <paramref name="reference"/>, read at run time (Shape, Slice), batch and channels kept. half_pixel, not
         /// pytorch_half_pixel: PyTorch maps an output of length 1 to the input's centre as half_pixel does.
@@ -321,28 +221,5 @@ namespace Dsl.Runtime.Onnx
             var sizes = graph.Add("Concat", hint + "_sizes", new[] { batchChannels, size }, Int("axis", 0));
             return graph.Add("Resize", hint + "_resize", new[] { input, "", "", sizes }, Text("mode", "linear"), Text("coordinate_transformation_mode", "half_pixel"));
         }
-
-        private static string Upsample(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            double scale = n.Double("scale_factor");
-            string mode = n.Text("mode");
-            var scales = new AttributeProto { Name = "value_floats", Type = AttributeProto.Types.AttributeType.Floats };
-            scales.Floats.AddRange(new[] { 1f, 1f, (float)scale, (float)scale });
-            var scalesValue = c.Op("Constant", Array.Empty<string>(), scales);
-            var inputs = new[] { c.Input, "", scalesValue };
-            return mode switch
-            {
-                "nearest" => c.Op("Resize", inputs, Text("mode", "nearest"), Text("coordinate_transformation_mode", "asymmetric"), Text("nearest_mode", "floor")),
-                // half_pixel, not pytorch_half_pixel: with the scale given (not sizes), PyTorch maps every output index,
-                // one of an axis of length 1 included, to (i + 0.5) / scale - 0.5, clamped at 0 as ONNX Runtime clamps.
-                "bilinear" => c.Op("Resize", inputs, Text("mode", "linear"),
-                    Text("coordinate_transformation_mode", n.Bool("align_corners") ? "align_corners" : "half_pixel")),
-                _ => throw c.Unsupported($"upsampling mode '{mode}' has no ONNX mapping (known: nearest, bilinear)."),
-            };
-        }
-
-        private static AttributeProto Text(string name, string value) =>
-            new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
     }
 }

@@ -7,7 +7,7 @@ using static Dsl.Runtime.Onnx.OnnxTokenLayers;
 namespace Dsl.Runtime.Onnx
 {
     /// <summary>
-    /// ONNX mappings of the recurrent layers (<c>LSTM</c>, <c>GRU</c>): one ONNX <c>LSTM</c>/<c>GRU</c> node per layer,
+    /// ONNX functions of the recurrent layers (<c>LSTM</c>, <c>GRU</c>): one ONNX <c>LSTM</c>/<c>GRU</c> node per layer,
     /// reading PyTorch's weights with the gates put in ONNX's order at load time (Slice and Concat of the initializers,
     /// which ONNX Runtime folds into constants).
     /// </summary>
@@ -19,9 +19,11 @@ namespace Dsl.Runtime.Onnx
         /// <summary>PyTorch stacks the GRU gates r, z, n; ONNX wants z, r, h.</summary>
         private static readonly int[] GruGates = { 1, 0, 2 };
 
+        [OnnxFunction("lstm")]
         public static string Lstm(OnnxLayerContext c) => Recurrent(c, "LSTM", LstmGates);
 
         /// <summary>PyTorch's GRU applies the reset gate after the hidden projection: ONNX's <c>linear_before_reset = 1</c>.</summary>
+        [OnnxFunction("gru")]
         public static string Gru(OnnxLayerContext c) => Recurrent(c, "GRU", GruGates, Int("linear_before_reset", 1));
 
         private static string Recurrent(OnnxLayerContext c, string op, int[] gateOrder, params Proto.AttributeProto[] extra)

@@ -6,41 +6,13 @@ using static Dsl.Runtime.Onnx.OnnxAttribute;
 namespace Dsl.Runtime.Onnx
 {
     /// <summary>
-    /// The ONNX mappings of the layers for sequence and flat input (Conv1d, the 1-d pools, GroupNorm, Linear over
-    /// tokens) and the refusal of hand-written modules; registered in <see cref="OnnxLayers.Map"/>.
+    /// The ONNX functions of adaptive 1-d pooling and the refusal of hand-written modules (their kinds'
+    /// renderings call them by name).
     /// </summary>
     internal static class OnnxSequenceLayers
     {
-        public static string Conv1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            var inputs = new List<string> { c.Input, c.Weight("weight") };
-            if (n.Bool("bias")) inputs.Add(c.Weight("bias"));
-            return c.Op("Conv", inputs,
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Ints("dilations", n.Int("dilation")), Int("group", n.Int("groups")));
-        }
-
-        public static string MaxPool1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            return OnnxLayers.CeilWindows(c, c.Op("MaxPool", new[] { c.Input },
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Ints("dilations", n.Int("dilation")), Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0)));
-        }
-
-        public static string AvgPool1d(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long p = n.Int("padding");
-            // PyTorch counts the zero padding in the divisor by default; ONNX does not unless asked.
-            return OnnxLayers.CeilWindows(c, c.Op("AveragePool", new[] { c.Input },
-                Ints("kernel_shape", n.Int("kernel_size")), Ints("strides", n.Int("stride")), Ints("pads", p, p),
-                Int("ceil_mode", n.Bool("ceil_mode") ? 1 : 0), Int("count_include_pad", 1)));
-        }
-
+        /// <summary>Adaptive pooling to a length: global, a fixed average pool where it divides the input, or a product with the averaging matrix.</summary>
+        [OnnxFunction("adaptive_avg_pool1d")]
         public static string AdaptiveAvgPool1d(OnnxLayerContext c)
         {
             long output = c.Node.Int("output_size"), length = c.Node.Input[^1];
@@ -51,28 +23,8 @@ namespace Dsl.Runtime.Onnx
             return c.Op("MatMul", new[] { c.Input, c.Constant(OnnxLayers.AdaptiveAverage(length, output), length, output) });
         }
 
-        /// <summary>
-        /// GroupNorm (opset 17 has no GroupNormalization): the sample reshaped to [N, G, rest], normalised over the last
-        /// axis with the biased variance, as PyTorch, reshaped back and scaled and shifted per channel.
-        /// </summary>
-        public static string GroupNorm(OnnxLayerContext c)
-        {
-            var n = c.Node;
-            long groups = n.Int("num_groups"), channels = n.Input[0];
-            var grouped = c.Op("Reshape", new[] { c.Input, Longs(c, 0, groups, -1) });
-            var mean = c.Op("ReduceMean", new[] { grouped }, Ints("axes", 2), Int("keepdims", 1));
-            var centred = c.Op("Sub", new[] { grouped, mean });
-            var variance = c.Op("ReduceMean", new[] { c.Op("Mul", new[] { centred, centred }) }, Ints("axes", 2), Int("keepdims", 1));
-            var std = c.Op("Sqrt", new[] { c.Op("Add", new[] { variance, Scalar(c, n.Double("eps")) }) });
-            var normalised = c.Op("Reshape", new[] { c.Op("Div", new[] { centred, std }), Longs(c, new long[] { 0 }.Concat(n.Input).ToArray()) });
-            // One scale and shift per channel, broadcast over the positions: [C, 1, ...].
-            var perChannel = Longs(c, new[] { channels }.Concat(Enumerable.Repeat(1L, n.Input.Count - 1)).ToArray());
-            var weight = c.Op("Reshape", new[] { c.Weight("weight"), perChannel });
-            var bias = c.Op("Reshape", new[] { c.Weight("bias"), perChannel });
-            return c.Op("Add", new[] { c.Op("Mul", new[] { normalised, weight }), bias });
-        }
-
         /// <summary>A hand-written module ([Custom&lt;T&gt;]): the graph knows its shape contract, not its computation.</summary>
+        [OnnxFunction("custom")]
         public static string Custom(OnnxLayerContext c)
         {
             string type = c.Node.HasArg("module") ? c.Node.Text("module") : "a hand-written module";
@@ -80,9 +32,5 @@ namespace Dsl.Runtime.Onnx
                                 "not what it computes, so no ONNX operators can be written for it. Export the network without the custom layer, " +
                                 "or declare the layer with the DSL's attributes.");
         }
-
-        private static string Scalar(OnnxLayerContext c, double value) => c.Op("Constant", Array.Empty<string>(), Float("value_float", value));
-
-        private static string Longs(OnnxLayerContext c, params long[] values) => c.Op("Constant", Array.Empty<string>(), Ints("value_ints", values));
     }
 }

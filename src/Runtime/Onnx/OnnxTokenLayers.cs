@@ -7,28 +7,17 @@ using static Dsl.Runtime.Onnx.OnnxAttribute;
 namespace Dsl.Runtime.Onnx
 {
     /// <summary>
-    /// ONNX mappings of the token layers (ViT: <c>Tokens</c>, <c>SelectToken</c>, <c>MultiheadSelfAttention</c>, decomposed
-    /// into MatMul, Softmax and reshapes since opset 17 has no fused attention) and of the steps that use a module's own
+    /// The ONNX function of <c>MultiheadSelfAttention</c> (ViT's, decomposed into MatMul, Softmax and reshapes since opset
+    /// 17 has no fused attention) and of the steps that use a module's own
     /// learned tensors (<c>param_add</c>, <c>param_prepend</c>, <c>param_mul</c>), whose tensors become initializers named by their key.
     /// </summary>
     internal static class OnnxTokenLayers
     {
-        /// <summary>[N, C, H, W] to [N, H*W, C]: reshape to [N, C, H*W] (0 copies the batch), then swap the last two axes.</summary>
-        public static string Tokens(OnnxLayerContext c)
-        {
-            long channels = c.Node.Input[0];
-            var flat = c.Op("Reshape", new[] { c.Input, Int64s(c, 0, channels, -1) });
-            return c.Op("Transpose", new[] { flat }, Ints("perm", 0, 2, 1));
-        }
-
-        /// <summary><c>x[:, index]</c>: Gather with a scalar index drops the token axis.</summary>
-        public static string SelectToken(OnnxLayerContext c) =>
-            c.Op("Gather", new[] { c.Input, Int64Scalar(c, c.Node.Int("index")) }, Int("axis", 1));
-
         /// <summary>
         /// PyTorch's multi-head self-attention in eval mode: q, k, v = x W_in^T + b_in split in three; per head
         /// softmax(q k^T / sqrt(d)) v; heads joined; then the output projection.
         /// </summary>
+        [OnnxFunction("multihead_self_attention")]
         public static string MultiheadSelfAttention(OnnxLayerContext c) =>
             SelfAttention(c, x => Linear(c, x, "in_proj_weight", "in_proj_bias"), x => Linear(c, x, "out_proj.weight", "out_proj.bias"));
 
