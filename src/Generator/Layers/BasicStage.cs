@@ -6,11 +6,10 @@ namespace Dsl.Generator.Model
     /// <summary><c>[BasicStage(blocks, channels, Stride, ...)]</c>: a stage of torchvision BasicBlocks (ResNet-18/34).</summary>
     internal sealed record BasicStageSpec(string? Name, int Blocks, int Channels, int Stride, BlockOptions Options) : LayerSpec(Name)
     {
-        public override string Kind => "BasicStage";
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
-        [Reads("BasicStageAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new BasicStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), BlockOptions.Read(a, bias: false, projectionBatchNorm: true));
 

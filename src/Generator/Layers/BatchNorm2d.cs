@@ -7,7 +7,6 @@ namespace Dsl.Generator.Model
     /// <summary><c>[BatchNorm2d(Eps, Momentum)]</c>: nn.BatchNorm2d over the incoming channels.</summary>
     internal sealed record BatchNorm2dSpec(string? Name, double Eps, double Momentum) : LayerSpec(Name)
     {
-        public override string Kind => "BatchNorm2d";
         public override string NamePrefix => "bn";
         public override (string Prefix, bool Numbered) TorchVisionName => ("bn", true);
 
@@ -19,7 +18,7 @@ namespace Dsl.Generator.Model
             Node("BatchNormalization", In(X, Weight("weight"), Weight("bias"), Weight("running_mean"), Weight("running_var")),
                 Float("epsilon", Arg("eps")), Float("momentum", OneMinus("momentum"))));
 
-        [Reads("BatchNorm2dAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new BatchNorm2dSpec(a.Name, a.Named("Eps", 1e-5), a.Named("Momentum", 0.1));
 
         public override void Validate(Validation v)

@@ -10,11 +10,10 @@ namespace Dsl.Generator.Model
     internal sealed record BottleneckStageSpec(string? Name, int Blocks, int Planes, int Stride, int Groups, int BaseWidth, int Expansion, bool StrideOnFirst1x1, BlockOptions Options,
         int Dilation = 1, int FirstDilation = 0) : LayerSpec(Name)
     {
-        public override string Kind => "BottleneckStage";
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
-        [Reads("BottleneckStageAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new BottleneckStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Groups", 1), a.Named("BaseWidth", 64),
                 a.Named("Expansion", 4), a.Named("StrideOnFirst1x1", false), BlockOptions.Read(a, bias: false, projectionBatchNorm: true),

@@ -11,11 +11,10 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record ClassTokenSpec(string? Name) : LayerSpec(Name)
     {
-        public override string Kind => "ClassToken";
         public override string NamePrefix => "class_token";
         public override bool NumberedName => false;
 
-        [Reads("ClassTokenAttribute", HoldsTensors = true)]
+        [Reads(HoldsTensors = true)]
         public static LayerSpec Read(AttributeReader a) => new ClassTokenSpec(a.Name);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);

@@ -6,12 +6,11 @@ namespace Dsl.Generator.Model
     /// <summary><c>[ClassifierHead(classes)]</c> (D2L <c>last</c>): global average pooling -> flatten -> linear. Ends the network.</summary>
     internal sealed record ClassifierHeadSpec(string? Name, int Classes) : LayerSpec(Name)
     {
-        public override string Kind => "ClassifierHead";
         public override string NamePrefix => "head";
         public override bool NumberedName => false;
         public override bool IsHead => true;
 
-        [Reads("ClassifierHeadAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new ClassifierHeadSpec(a.Name, a.Int(0));
 
         public override void Validate(Validation v) => v.AtLeast("classes", Classes, 1);

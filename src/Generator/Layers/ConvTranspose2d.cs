@@ -14,7 +14,6 @@ namespace Dsl.Generator.Model
         Window? Sizes = null)
         : LayerSpec(Name)
     {
-        public override string Kind => "ConvTranspose2d";
         public override string NamePrefix => "upconv";
         public override (string Prefix, bool Numbered) TorchVisionName => ("upconv", true);
 
@@ -33,7 +32,7 @@ namespace Dsl.Generator.Model
                 Ints("kernel_shape", Spatial("kernel_size")), Ints("strides", Spatial("stride")), Ints("pads", Pads("padding", endMinus: "output_padding")),
                 Ints("dilations", Spatial("dilation")), Int("group", Arg("groups")))));
 
-        [Reads("ConvTranspose2dAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a)
         {
             var sizes = Window.Read(a, 1, 2, strideFallback: 1);

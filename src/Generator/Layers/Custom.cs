@@ -216,7 +216,6 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record CustomSpec(string? Name, CustomModule? Module, string? OutputShape, long Parameters) : LayerSpec(Name)
     {
-        public override string Kind => "Custom";
 
         /// <summary>channelShuffle1 for ChannelShuffle.</summary>
         public override string NamePrefix => NamePolicy.AutomaticPrefix(Module?.ShortName ?? "", "custom");

@@ -7,10 +7,8 @@ namespace Dsl.Generator.Model
     /// <summary><c>[Dropout(probability = 0.5)]</c>.</summary>
     internal sealed record DropoutSpec(string? Name, double Probability) : LayerSpec(Name)
     {
-        public override string Kind => "Dropout";
-        public override string NamePrefix => "dropout";
 
-        [Reads("DropoutAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new DropoutSpec(a.Name, a.Double(0, 0.5));
 
         public override void Validate(Validation v)

@@ -6,13 +6,11 @@ namespace Dsl.Generator.Model
     /// <summary><c>[ELU(Alpha = 1.0)]</c>: element-wise, shape-preserving, no parameters, any input rank.</summary>
     internal sealed record ELUSpec(string? Name, double Alpha) : LayerSpec(Name)
     {
-        public override string Kind => "ELU";
-        public override string NamePrefix => "elu";
 
         /// <summary>nn.ELU(alpha=...); ONNX's Elu takes the same alpha; elu is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Of("nn.ELU", "Elu", AutocastRule.FallThrough("elu"), OnnxAttributeRule.Float("alpha", "alpha"));
 
-        [Reads("ELUAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new ELUSpec(a.Name, a.Named("Alpha", 1.0));
 
         public override void Validate(Validation v)

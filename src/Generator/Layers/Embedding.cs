@@ -10,10 +10,8 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record EmbeddingSpec(string? Name, int Dim, int PaddingIndex) : LayerSpec(Name)
     {
-        public override string Kind => "Embedding";
-        public override string NamePrefix => "embedding";
 
-        [Reads("EmbeddingAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new EmbeddingSpec(a.Name, a.Int(0), a.Named("PaddingIndex", -1));
 
         public override void Validate(Validation v)

@@ -7,10 +7,8 @@ namespace Dsl.Generator.Model
     /// <summary><c>[Flatten]</c>: every dimension after the batch into one.</summary>
     internal sealed record FlattenSpec(string? Name) : LayerSpec(Name)
     {
-        public override string Kind => "Flatten";
-        public override string NamePrefix => "flatten";
 
-        [Reads("FlattenAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
         /// <summary>

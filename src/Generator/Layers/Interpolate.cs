@@ -13,10 +13,8 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record InterpolateSpec(string? Name, InterpolateTarget To) : LayerSpec(Name)
     {
-        public override string Kind => "Interpolate";
-        public override string NamePrefix => "interpolate";
 
-        [Reads("InterpolateAttribute", NeedsForward = true)]
+        [Reads(NeedsForward = true)]
         public static LayerSpec Read(AttributeReader a) => new InterpolateSpec(a.Name, (InterpolateTarget)a.Named("To", 0));
 
         public override void Validate(Validation v)

@@ -10,14 +10,13 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record LayerNormSpec(string? Name, double Eps) : LayerSpec(Name)
     {
-        public override string Kind => "LayerNorm";
         public override string NamePrefix => "ln";
 
         /// <summary>ONNX: opset 17's LayerNormalization over the last axis, with the layer's scale and shift.</summary>
         private static readonly OnnxRendering ToOnnx = Nodes(
             Node("LayerNormalization", In(X, Weight("weight"), Weight("bias")), Int("axis", -1), Float("epsilon", Arg("eps"))));
 
-        [Reads("LayerNormAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerNormSpec(a.Name, a.Named("Eps", 1e-5));
 
         public override void Validate(Validation v)

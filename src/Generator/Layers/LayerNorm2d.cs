@@ -11,7 +11,6 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record LayerNorm2dSpec(string? Name, double Eps) : LayerSpec(Name)
     {
-        public override string Kind => "LayerNorm2d";
         public override string NamePrefix => "norm";
 
         /// <summary>ONNX: channels-last, LayerNormalization over the last axis, and back.</summary>
@@ -20,7 +19,7 @@ namespace Dsl.Generator.Model
             Node("LayerNormalization", In(Out(0), Weight("weight"), Weight("bias")), Int("axis", -1), Float("epsilon", Arg("eps"))),
             Node("Transpose", Out(1), Ints("perm", 0, 3, 1, 2)));
 
-        [Reads("LayerNorm2dAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerNorm2dSpec(a.Name, a.Named("Eps", 1e-5));
 
         public override void Validate(Validation v)

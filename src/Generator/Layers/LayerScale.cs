@@ -12,10 +12,9 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record LayerScaleSpec(string? Name, double InitialValue) : LayerSpec(Name)
     {
-        public override string Kind => "LayerScale";
         public override string NamePrefix => "layer_scale";
 
-        [Reads("LayerScaleAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerScaleSpec(a.Name, a.Named("InitialValue", 1e-6));
 
         public override void Validate(Validation v)

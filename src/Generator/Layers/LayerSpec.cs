@@ -14,11 +14,18 @@ namespace Dsl.Generator.Model
         /// <summary>At a network's top level: the named value (an input or an earlier layer) the layer reads instead of the previous layer's output.</summary>
         public string? From { get; init; }
 
-        /// <summary>The attribute name as the user writes it, e.g. "Conv2d".</summary>
-        public abstract string Kind { get; }
+        /// <summary>
+        /// The attribute name as the user writes it, e.g. "Conv2d": the record's name without "Spec" (<c>ELUSpec</c> is
+        /// <c>[ELU]</c>), so a kind file names its kind once; a record reading several attributes overrides it.
+        /// </summary>
+        public virtual string Kind => KindOf(GetType());
 
-        /// <summary>Prefix of automatic names: conv -> conv1, conv2...</summary>
-        public abstract string NamePrefix { get; }
+        /// <summary>A kind record's kind: its name without "Spec" (<c>ELUSpec</c>: <c>ELU</c>).</summary>
+        internal static string KindOf(System.Type record) =>
+            record.Name.EndsWith("Spec", System.StringComparison.Ordinal) ? record.Name.Substring(0, record.Name.Length - 4) : record.Name;
+
+        /// <summary>Prefix of automatic names: conv -> conv1, conv2...; the kind in lower case unless the kind says otherwise (ELU: elu1).</summary>
+        public virtual string NamePrefix => Kind.ToLowerInvariant();
 
         /// <summary>Whether the automatic name is numbered (conv1) or plain (stem, head).</summary>
         public virtual bool NumberedName => true;

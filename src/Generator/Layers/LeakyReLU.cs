@@ -6,10 +6,8 @@ namespace Dsl.Generator.Model
     /// <summary><c>[LeakyReLU(NegativeSlope = 0.01)]</c>: element-wise, shape-preserving, no parameters.</summary>
     internal sealed record LeakyReLUSpec(string? Name, double NegativeSlope) : LayerSpec(Name)
     {
-        public override string Kind => "LeakyReLU";
-        public override string NamePrefix => "leakyrelu";
 
-        [Reads("LeakyReLUAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new LeakyReLUSpec(a.Name, a.Named("NegativeSlope", 0.01));
 
         public override void Validate(Validation v)

@@ -15,7 +15,6 @@ namespace Dsl.Generator.Model
     /// </remarks>
     internal sealed record LinearSpec(string? Name, int OutFeatures, int InFeatures, bool Bias, string? TiedTo = null) : LayerSpec(Name)
     {
-        public override string Kind => "Linear";
         public override string NamePrefix => "fc";
 
         /// <summary>
@@ -29,7 +28,7 @@ namespace Dsl.Generator.Model
                 Node("Add", In(Out(1), Weight("bias"))).If(Has("hasBias"))),
             Otherwise(Node("Gemm", In(X, Weight("weight"), Weight("bias", ifArg: "hasBias")), Int("transB", 1))));
 
-        [Reads("LinearAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new LinearSpec(a.Name, a.Int(0), a.Named("InFeatures", 0), a.Named("Bias", true), a.Named<string?>("TiedTo", null));
 
         public override void Validate(Validation v)

@@ -18,11 +18,10 @@ namespace Dsl.Generator.Model
     /// </remarks>
     internal sealed record MultiheadSelfAttentionSpec(string? Name, int Heads, double Dropout, bool Causal = false, AttentionLayout Layout = AttentionLayout.PyTorch, bool PaddingMask = false) : LayerSpec(Name)
     {
-        public override string Kind => "MultiheadSelfAttention";
         public override string NamePrefix => "attention";
         public override bool NumberedName => false;
 
-        [Reads("MultiheadSelfAttentionAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new MultiheadSelfAttentionSpec(a.Name, a.Int(0), a.Named("Dropout", 0.0), a.Named("Causal", false), (AttentionLayout)a.Named("Layout", 0), a.Named("PaddingMask", false));
 
         public override void Validate(Validation v)

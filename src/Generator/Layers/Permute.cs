@@ -12,10 +12,8 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record PermuteSpec(string? Name, EquatableArray<int> Dims) : LayerSpec(Name)
     {
-        public override string Kind => "Permute";
-        public override string NamePrefix => "permute";
 
-        [Reads("PermuteAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new PermuteSpec(a.Name, a.Raw.Arguments.Select(v => v.Value is int i ? i : -1).ToEquatableArray());
 

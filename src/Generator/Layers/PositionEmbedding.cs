@@ -11,11 +11,10 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record PositionEmbeddingSpec(string? Name, double Std) : LayerSpec(Name)
     {
-        public override string Kind => "PositionEmbedding";
         public override string NamePrefix => "pos_embedding";
         public override bool NumberedName => false;
 
-        [Reads("PositionEmbeddingAttribute", HoldsTensors = true)]
+        [Reads(HoldsTensors = true)]
         public static LayerSpec Read(AttributeReader a) => new PositionEmbeddingSpec(a.Name, a.Named("Std", 0.02));
 
         public override void Validate(Validation v)

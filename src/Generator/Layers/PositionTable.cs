@@ -11,11 +11,10 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record PositionTableSpec(string? Name, int MaxLength, bool Sinusoidal, double Std) : LayerSpec(Name)
     {
-        public override string Kind => "PositionTable";
         public override string NamePrefix => "positions";
         public override bool NumberedName => false;
 
-        [Reads("PositionTableAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new PositionTableSpec(a.Name, a.Int(0), a.Named("Sinusoidal", false), a.Named("Std", 0.02));
 

@@ -6,11 +6,10 @@ namespace Dsl.Generator.Model
     /// <summary><c>[PreActStage(blocks, planes, Stride, Bottleneck, Groups, BaseWidth, ...)]</c>: pre-activation blocks (He et al. 2016).</summary>
     internal sealed record PreActStageSpec(string? Name, int Blocks, int Planes, int Stride, bool Bottleneck, int Groups, int BaseWidth, BlockOptions Options) : LayerSpec(Name)
     {
-        public override string Kind => "PreActStage";
         public override string NamePrefix => "stage";
         public override (string Prefix, bool Numbered) TorchVisionName => ("layer", true);
 
-        [Reads("PreActStageAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new PreActStageSpec(a.Name, a.Int(0), a.Int(1), a.Named("Stride", 1), a.Named("Bottleneck", false), a.Named("Groups", 1),
                 a.Named("BaseWidth", 64), BlockOptions.Read(a, bias: false, projectionBatchNorm: false));

@@ -7,11 +7,10 @@ namespace Dsl.Generator.Model
     /// <summary><c>[ResNeXtBlock(channels, groupWidth, bottleneckMultiplier, Use1x1Conv, Stride, ...)]</c>: D2L's ResNeXtBlock; GroupWidth is channels per group.</summary>
     internal sealed record ResNeXtBlockSpec(string? Name, int Channels, int GroupWidth, double BottleneckMultiplier, bool Use1x1Conv, int Stride, BlockOptions Options) : LayerSpec(Name)
     {
-        public override string Kind => "ResNeXtBlock";
         public override string NamePrefix => "block";
         public override (string Prefix, bool Numbered) TorchVisionName => ("block", true);
 
-        [Reads("ResNeXtBlockAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new ResNeXtBlockSpec(a.Name, a.Int(0), a.Int(1), a.Double(2, 1.0), a.Named("Use1x1Conv", false), a.Named("Stride", 1),
                 BlockOptions.Read(a, bias: true, projectionBatchNorm: true));

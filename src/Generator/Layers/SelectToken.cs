@@ -8,11 +8,10 @@ namespace Dsl.Generator.Model
     /// <summary><c>[SelectToken(index = 0)]</c>: one token of [L, D], <c>x[:, index]</c>, giving [D] (ViT's class token before the head).</summary>
     internal sealed record SelectTokenSpec(string? Name, int Index) : LayerSpec(Name)
     {
-        public override string Kind => "SelectToken";
         public override string NamePrefix => "token";
         public override bool NumberedName => false;
 
-        [Reads("SelectTokenAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new SelectTokenSpec(a.Name, a.Int(0, 0));
 
         public override void Validate(Validation v) => v.AtLeast("index", Index, 0);

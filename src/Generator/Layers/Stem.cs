@@ -9,11 +9,9 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record StemSpec(string? Name, int Channels, int Kernel, int Stride, bool MaxPool, bool Bias) : LayerSpec(Name)
     {
-        public override string Kind => "Stem";
-        public override string NamePrefix => "stem";
         public override bool NumberedName => false;
 
-        [Reads("StemAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new StemSpec(a.Name, a.Int(0), a.Named("Kernel", 7), a.Named("Stride", 2), a.Named("MaxPool", true), a.Named("Bias", true));
 

@@ -13,10 +13,9 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record StochasticDepthSpec(string? Name, double Probability, int Mode, string? Parameter) : LayerSpec(Name)
     {
-        public override string Kind => "StochasticDepth";
         public override string NamePrefix => "stochastic_depth";
 
-        [Reads("StochasticDepthAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a)
         {
             string? expression = a.ExpressionOf("probability");

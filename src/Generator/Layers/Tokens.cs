@@ -10,11 +10,9 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record TokensSpec(string? Name) : LayerSpec(Name)
     {
-        public override string Kind => "Tokens";
-        public override string NamePrefix => "tokens";
         public override bool NumberedName => false;
 
-        [Reads("TokensAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) => new TokensSpec(a.Name);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);

@@ -14,8 +14,6 @@ namespace Dsl.Generator.Model
     /// </summary>
     internal sealed record UpsampleSpec(string? Name, double ScaleFactor, UpsampleKind Mode, bool AlignCorners) : LayerSpec(Name)
     {
-        public override string Kind => "Upsample";
-        public override string NamePrefix => "upsample";
 
         /// <summary>
         /// ONNX: Resize with constant scales [1, 1, s, s] (output floor(n * s), as PyTorch). Nearest is PyTorch's legacy
@@ -31,7 +29,7 @@ namespace Dsl.Generator.Model
         private static OnnxNode Resize(params OnnxAttr[] attributes) =>
             Node("Resize", In(X, None, FloatsConstant(1.0, 1.0, Arg("scale_factor"), Arg("scale_factor"))), attributes);
 
-        [Reads("UpsampleAttribute")]
+        [Reads]
         public static LayerSpec Read(AttributeReader a) =>
             new UpsampleSpec(a.Name, a.Double(0, 2.0), (UpsampleKind)a.Named("Mode", 0), a.Named("AlignCorners", false));
 
