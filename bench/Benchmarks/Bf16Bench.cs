@@ -45,7 +45,7 @@ namespace Dsl.Benchmarks
                 ModelBench.TorchSharpContender(Float32ChannelsLast, ModelBench.Generated(size), x, y, channelsLast: true),
                 ModelBench.TorchSharpContender(Bf16Contiguous, ModelBench.Generated(size), x, y, Precision.BFloat16),
                 ModelBench.TorchSharpContender(Bf16ChannelsLast, ModelBench.Generated(size), x, y, Precision.BFloat16, channelsLast: true),
-                ModelBench.TorchSharpContender(Bf16ChannelsLastInPlace, ParametersChannelsLast(ModelBench.Generated(size)), x, y, Precision.BFloat16, channelsLast: true),
+                ModelBench.TorchSharpContender(Bf16ChannelsLastCopies, ModelBench.Generated(size), x, y, Precision.BFloat16, channelsLast: true, weightCopies: true),
             };
             string note = "skipped (--no-python)";
             if (!o.NoPython)
@@ -120,22 +120,10 @@ namespace Dsl.Benchmarks
         private const string Bf16Contiguous = "generated bf16 mixed, contiguous";
         private const string Bf16ChannelsLast = "generated bf16 mixed, channels-last";
         /// <summary>
-        /// For comparison only: the 4-d parameters re-laid out channels-last in place, as PyTorch's
-        /// <c>model.to(memory_format=torch.channels_last)</c> (the runtime keeps them contiguous, because TorchSharp
-        /// cannot save the momentum buffers this leaves channels-last); what keeping them contiguous costs.
+        /// For comparison only: contiguous parameters, each convolution given a channels-last copy of its weight every
+        /// step (what the trainer did before it laid the parameters out in place).
         /// </summary>
-        private const string Bf16ChannelsLastInPlace = "generated bf16 mixed, channels-last parameters";
-
-        private static nn.Module<Tensor, Tensor> ParametersChannelsLast(nn.Module<Tensor, Tensor> model)
-        {
-            using var _ = torch.no_grad();
-            foreach (var p in model.parameters().Where(p => p.dim() == 4))
-            {
-                using var copy = ChannelsLast.Of(p.detach());
-                p.set_(copy);
-            }
-            return model;
-        }
+        private const string Bf16ChannelsLastCopies = "generated bf16 mixed, channels-last weight copies";
 
         /// <summary>What <c>train --precision bf16</c> runs.</summary>
         private const string Bf16Default = Bf16ChannelsLast;

@@ -50,11 +50,16 @@ namespace Dsl.Benchmarks
             public void Dispose() => _dispose?.Invoke();
         }
 
-        /// <summary>SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender).</summary>
-        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32, bool channelsLast = false)
+        /// <summary>
+        /// SGD steps of a TorchSharp model, in float32 or under mixed precision (its hooks live as long as the contender);
+        /// channels-last as the trainer runs it, with the parameters laid out in place, unless <paramref name="weightCopies"/>
+        /// asks for the per-step channels-last copies of contiguous weights instead.
+        /// </summary>
+        internal static Contender TorchSharpContender(string name, nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Dsl.Precision precision = Dsl.Precision.Float32, bool channelsLast = false, bool weightCopies = false)
         {
             model.train();
             var opt = torch.optim.SGD(model.parameters(), 0.01, momentum: 0.9);
+            var layout = channelsLast && !weightCopies ? Dsl.Runtime.Autocast.ChannelsLastParameters.LayOut(model, opt) : null;
             var autocast = Dsl.Runtime.Autocast.MixedPrecision.Enable(model, precision, channelsLast);
             var process = Process.GetCurrentProcess();
             Contender? self = null;
@@ -75,7 +80,7 @@ namespace Dsl.Benchmarks
                 process.Refresh();
                 self!.LastCpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
                 return wall;
-            }, () => { autocast.Dispose(); opt.Dispose(); model.Dispose(); })
+            }, () => { autocast.Dispose(); layout?.Dispose(); opt.Dispose(); model.Dispose(); })
             {
                 Phases = steps =>
                 {

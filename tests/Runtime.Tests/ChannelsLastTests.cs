@@ -226,6 +226,161 @@ namespace Dsl.Runtime.Tests
             }
         }
 
+        /// <summary>
+        /// The trainer's channels-last layout (<see cref="ChannelsLastParameters"/>): convolution weights, their
+        /// gradients and the optimizer's per-parameter state are re-laid out in place (the same objects, so the optimizer
+        /// keeps them), and the model and optimizer state written from it, in the middle of the layout or after it,
+        /// have the bytes of the same values laid out contiguously.
+        /// </summary>
+        [Theory]
+        [InlineData(OptimizerKind.Sgd)]
+        [InlineData(OptimizerKind.Adam)]
+        public void Parameters_laid_out_channels_last_in_place_save_the_bytes_of_the_contiguous_layout(OptimizerKind kind)
+        {
+            torch.manual_seed(3);
+            using var net = new ResNetMini();
+            net.eval(); // batch norm's running statistics stay as they are
+            var parameters = net.parameters().ToArray();
+            using var optimizer = kind == OptimizerKind.Sgd ? torch.optim.SGD(parameters, 0.01, momentum: 0.9) : (optim.Optimizer)torch.optim.Adam(parameters, 1e-3);
+            using var x = torch.rand(4, 1, 28, 28);
+            using var y = torch.tensor(new long[] { 0, 1, 2, 3 });
+            void Step()
+            {
+                using var scope = torch.NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(net.call(x), y).backward();
+                optimizer.step();
+            }
+            byte[] OptimizerBytes()
+            {
+                using var ms = new MemoryStream();
+                using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(w);
+                return ms.ToArray();
+            }
+            // The optimizer's 4-d state tensors (SGD's momentum, Adam's moments), read from its state.
+            List<Tensor> State4d() => ((TorchSharp.Modules.OptimizerHelper)optimizer).state_dict().State
+                .SelectMany(s => s.GetType().GetFields().Where(f => f.FieldType == typeof(Tensor)).Select(f => f.GetValue(s) as Tensor))
+                .Where(t => t is not null && t.dim() == 4).Select(t => t!).ToList();
+            var weights = parameters.Where(p => p.dim() == 4).ToArray();
+            Assert.NotEmpty(weights);
+
+            Step(); // contiguous: the optimizer's state exists, contiguous
+            Assert.Equal(weights.Length * (kind == OptimizerKind.Sgd ? 1 : 2), State4d().Count);
+            byte[] model0 = Trainer.SaveModelState(net), optimizer0 = OptimizerBytes();
+
+            var layout = ChannelsLastParameters.LayOut(net, optimizer);
+            Assert.All(weights, p => Assert.True(ChannelsLast.Is(p) && ChannelsLast.Is(p.grad!), "weight and gradient channels-last"));
+            Assert.All(State4d(), t => Assert.True(ChannelsLast.Is(t), "optimizer state channels-last"));
+            Assert.Same(weights[0], net.parameters().First(p => p.dim() == 4)); // the same parameter objects
+            using (layout.Contiguous())
+            {
+                Assert.Equal(model0, Trainer.SaveModelState(net));
+                Assert.Equal(optimizer0, OptimizerBytes());
+            }
+            Assert.All(weights, p => Assert.True(ChannelsLast.Is(p), "channels-last again after the contiguous save"));
+
+            // A step in the layout: no weight copies, the gradients and the state stay channels-last.
+            using (ChannelsLast.Enable(net)) Step();
+            Assert.All(weights, p => Assert.True(ChannelsLast.Is(p) && ChannelsLast.Is(p.grad!), "weight and gradient channels-last after a step"));
+            Assert.All(State4d(), t => Assert.True(ChannelsLast.Is(t), "optimizer state channels-last after a step"));
+            byte[] model1, optimizer1;
+            using (layout.Contiguous())
+                (model1, optimizer1) = (Trainer.SaveModelState(net), OptimizerBytes());
+            Assert.NotEqual(model0, model1); // the step changed the weights
+
+            layout.Dispose();
+            Assert.All(parameters, p => Assert.True(p.is_contiguous() && (p.grad is null || p.grad.is_contiguous()), "contiguous after the layout"));
+            Assert.All(State4d(), t => Assert.True(t.is_contiguous(), "optimizer state contiguous after the layout"));
+            Assert.Equal(model1, Trainer.SaveModelState(net));
+            Assert.Equal(optimizer1, OptimizerBytes());
+        }
+
+        /// <summary>
+        /// A channels-last run stopped after one epoch and resumed, into a model built from another seed, ends with the
+        /// bytes of the uninterrupted run's model and optimizer state: the checkpoint holds everything (contiguously) and
+        /// the resumed run re-lays out what it loads. During the epoch the convolution weights are channels-last, and a
+        /// checkpoint taken between batches works.
+        /// </summary>
+        [Theory]
+        [InlineData(OptimizerKind.Sgd)]
+        [InlineData(OptimizerKind.Adam)]
+        public void A_channels_last_run_resumed_from_its_checkpoint_ends_with_the_uninterrupted_runs_state(OptimizerKind optimizer)
+        {
+            string folder = TestData.TempDir("channels-last-resume");
+            try
+            {
+                var (all, allTest) = Mnist.Load(TestData.FashionSubset, MnistVariant.FashionMnist);
+                var train = all.Subset(Enumerable.Range(0, 192).ToList());
+                var test = allTest.Subset(Enumerable.Range(0, 64).ToList());
+                TrainOptions Options(string dir, TrainingCallback probe) => new()
+                {
+                    Epochs = 2,
+                    BatchSize = 32,
+                    Optimizer = optimizer,
+                    LearningRate = optimizer == OptimizerKind.Sgd ? 0.05 : 1e-3,
+                    Device = DeviceSetup.Create("cpu", seed: 7),
+                    MemoryFormat = MemoryFormat.ChannelsLast,
+                    OutputDir = Path.Combine(folder, dir),
+                    Progress = ProgressMode.Silent,
+                    Plot = false,
+                    Pictures = false,
+                    ReadEveryBatches = 2,
+                    Callbacks = new[] { probe },
+                };
+                var straightProbe = new LayoutProbe();
+                using (var model = SeededResNetMini(1))
+                    Trainer.Fit(model, train, test, Options("straight", straightProbe));
+                var firstProbe = new LayoutProbe();
+                using (var model = SeededResNetMini(1))
+                    Assert.False(Trainer.Fit(model, train, test, Options("resumed", firstProbe) with { StopAfterEpoch = 1 }).Completed);
+                FitResult resumed;
+                var resumedProbe = new LayoutProbe();
+                using (var model = SeededResNetMini(99)) // other weights: everything must come from the checkpoint
+                {
+                    resumed = Trainer.Resume(model, train, test, Options("resumed", resumedProbe));
+                    Assert.DoesNotContain(model.parameters(), p => !p.is_contiguous());
+                }
+                Assert.True(resumed.Completed);
+                Assert.Equal(1, resumed.ResumedFromEpoch);
+                foreach (var probe in new[] { straightProbe, firstProbe, resumedProbe })
+                {
+                    Assert.True(probe.Batches > 0);
+                    Assert.Equal(probe.Batches, probe.ChannelsLastBatches);
+                    Assert.Equal(probe.Batches, probe.Captures);
+                }
+                var a = CheckpointFile.Load(Path.Combine(folder, "straight", CheckpointFile.FileName));
+                var b = CheckpointFile.Load(Path.Combine(folder, "resumed", CheckpointFile.FileName));
+                Assert.Equal(2, b.Header.Epoch);
+                Assert.Equal(a.ModelState, b.ModelState);
+                Assert.Equal(a.OptimizerState, b.OptimizerState);
+            }
+            finally
+            {
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            }
+        }
+
+        private static ResNetMini SeededResNetMini(long seed)
+        {
+            torch.manual_seed(seed);
+            return new ResNetMini();
+        }
+
+        /// <summary>After each batch: whether every 4-d parameter is channels-last, and a checkpoint taken there.</summary>
+        private sealed class LayoutProbe : TrainingCallback
+        {
+            public int Batches, ChannelsLastBatches, Captures;
+            public override void OnBatchEnd(TrainingContext context, BatchProgress progress)
+            {
+                Batches++;
+                var weights = context.Model.parameters().Where(p => p.dim() == 4).ToList();
+                if (weights.Count > 0 && weights.All(ChannelsLast.Is)) ChannelsLastBatches++;
+                var data = context.CaptureCheckpoint();
+                if (data.ModelState.Length > 0 && data.OptimizerState.Length > 0) Captures++;
+                if (!weights.All(ChannelsLast.Is)) ChannelsLastBatches = -1000; // the capture must put the layout back
+            }
+        }
+
         [Fact]
         public void A_memory_format_that_does_not_exist_is_refused_naming_the_option_and_the_choices()
         {

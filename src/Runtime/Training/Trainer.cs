@@ -379,6 +379,7 @@ namespace Dsl.Runtime.Training
             private readonly BatchLoader? _valLoader;
             private readonly GradScaler? _scaler;
             private long _seed; // the options' seed, or the checkpoint's when resuming
+            private ChannelsLastParameters? _layout; // during a channels-last epoch
 
             public Run(nn.Module<Tensor, Tensor> model, Dataset train, Dataset? val, TrainOptions options, string dir, TextWriter log)
             {
@@ -506,6 +507,9 @@ namespace Dsl.Runtime.Training
             /// <summary>The whole state of the run as of the last finished epoch (called by the checkpoint callback).</summary>
             private CheckpointData Capture()
             {
+                // TorchSharp saves only contiguous tensors; a checkpoint taken during a channels-last epoch (a batch
+                // callback's) gets the contiguous copies, the bytes of a contiguous run with the same values.
+                using var contiguous = _layout?.Contiguous();
                 var states = new Dictionary<string, JsonNode?>();
                 foreach (var callback in _callbacks)
                 {
@@ -635,6 +639,10 @@ namespace Dsl.Runtime.Training
                 torch.manual_seed(unchecked(_seed * 1_000_003L + epoch));
                 _plan.TrainMode(_model);
                 bool channelsLast = ChannelsLast.Planned(_model, _o.MemoryFormat, _o.Precision, _o.Device?.IsCuda == true);
+                // Channels-last parameters for the epoch: the convolutions use their weights as they are, with no
+                // per-step copies; evaluation, checkpoints and everything after the epoch see them contiguous again.
+                using var layout = channelsLast ? ChannelsLastParameters.LayOut(_model, _optimizer) : null;
+                _layout = layout;
                 using var autocast = MixedPrecision.Enable(_model, _o.Precision, channelsLast);
                 var sw = Stopwatch.StartNew();
                 var windowScope = torch.NewDisposeScope();
@@ -695,6 +703,7 @@ namespace Dsl.Runtime.Training
                 finally
                 {
                     windowScope.Dispose();
+                    _layout = null;
                 }
                 if (_o.Cancellation.IsCancellationRequested) cancelled = true;
                 return new EpochResult(lossSum / Math.Max(1, seen), metric, (int)seen, sw.Elapsed.TotalSeconds, lastLr, cancelled);
