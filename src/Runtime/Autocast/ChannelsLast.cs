@@ -106,7 +106,8 @@ namespace Dsl.Runtime.Autocast
         /// <summary>
         /// Runs <paramref name="model"/> channels-last in <paramref name="precision"/> until the result is disposed (the
         /// scope of <see cref="MixedPrecision.Enable"/> with channels-last: the input and the convolutions' weights are
-        /// channels-last copies; the parameters, their gradients and the optimizer's state keep their layout).
+        /// channels-last copies; the parameters, their gradients and the optimizer's state keep their layout). For many
+        /// steps, <see cref="ChannelsLastParameters.LayOut"/> as well saves the weight copies, as the trainer does.
         /// </summary>
         public static IDisposable Enable(nn.Module model, Precision precision = Precision.Float32) =>
             MixedPrecision.Enable(model, precision, channelsLast: true);

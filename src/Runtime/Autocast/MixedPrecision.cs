@@ -50,7 +50,8 @@ namespace Dsl.Runtime.Autocast
         /// (<see cref="ChannelsLast"/>), in float32 too: a 4-d input is converted as it enters, and every layer with a 4-d
         /// weight (the convolutions) gets it as a channels-last copy, in the layer's type, for the length of its
         /// forward (one copy, as the cast it replaces). The parameters themselves keep their layout, so the optimizer,
-        /// its state and checkpoints see what a contiguous run has.
+        /// its state and checkpoints see what a contiguous run has. Parameters already laid out channels-last
+        /// (<see cref="ChannelsLastParameters"/>, as the trainer does for each epoch) are used as they are: no copy.
         /// </remarks>
         public static IDisposable Enable(nn.Module model, Precision precision, bool channelsLast = false)
         {
