@@ -172,7 +172,9 @@ namespace Dsl.Runtime.Training
         /// The layout of the 4-d tensors while training: <see cref="Autocast.MemoryFormat.Auto"/> (the default) trains
         /// a 2-d convolutional network channels-last in bf16 on the CPU and contiguous otherwise;
         /// <see cref="Autocast.MemoryFormat.ChannelsLast"/> asks for it in float32 too. A layout only: the same numbers
-        /// up to rounding, and checkpoints byte for byte as a contiguous run writes them. See README, "Precision".
+        /// up to rounding, and checkpoints byte for byte as a contiguous run writes them. Channels-last, the
+        /// convolutions' weights and their optimizer state are laid out in place during each epoch
+        /// (<see cref="Autocast.ChannelsLastParameters"/>) and contiguous again at its end. See README, "Precision".
         /// </summary>
         public Autocast.MemoryFormat MemoryFormat { get; init; } = Autocast.MemoryFormat.Auto;
 
