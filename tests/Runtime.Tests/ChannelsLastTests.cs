@@ -162,9 +162,9 @@ namespace Dsl.Runtime.Tests
 
         /// <summary>
         /// The trainer channels-last against contiguous, resnet-mini on the Fashion-MNIST subset from one seed, 60 steps.
-        /// Stated tolerance: the first step's loss within 1e-4 (float32; 0.02 in bf16), each 10-step mean within
+        /// Stated tolerance: the first step's loss within 1e-4 (float32; 0.005 in bf16, 2e-4 measured), each 10-step mean within
         /// 0.05 + 10% (as the bf16-against-float32 test). The runs round differently in the convolution kernels from
-        /// the first step on, and SGD amplifies it: single float32 steps drift apart by up to 0.1 after 60 steps,
+        /// the first step on, and SGD amplifies it: single float32 steps drift apart by up to 0.15 after 60 steps (0.10-0.14 measured),
         /// as two contiguous runs with different kernels would.
         /// </summary>
         [SkippableTheory]
@@ -212,7 +212,7 @@ namespace Dsl.Runtime.Tests
                 double worst = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
                 _output.WriteLine($"{precision}: largest step-loss difference {worst:G3}; first {a[0]:F4} / {b[0]:F4}, last {a[^1]:F4} / {b[^1]:F4}");
                 // The first step sees the same weights: its loss differs only by the kernels' rounding.
-                Assert.True(Math.Abs(a[0] - b[0]) <= (precision == Precision.Float32 ? 1e-4 : 2e-2), $"first step: channels-last {b[0]}, contiguous {a[0]}");
+                Assert.True(Math.Abs(a[0] - b[0]) <= (precision == Precision.Float32 ? 1e-4 : 5e-3), $"first step: channels-last {b[0]}, contiguous {a[0]}");
                 for (int w = 0; w < 60; w += 10)
                 {
                     double ma = a.Skip(w).Take(10).Average(), mb = b.Skip(w).Take(10).Average();
