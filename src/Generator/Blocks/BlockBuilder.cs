@@ -75,7 +75,11 @@ namespace Dsl.Generator.Blocks
                 foreach (var parameter in decl.Parameters)
                 {
                     var v = names[parameter.Name];
-                    if (v.Value == System.Math.Floor(v.Value) && System.Math.Abs(v.Value) < 1e15 && parameter.Name != BlockGeneralizer.InChannels) inner.Param(parameter.Name, (long)v.Value);
+                    if (parameter.Name == BlockGeneralizer.InChannels || double.IsNaN(v.Value) || double.IsInfinity(v.Value)) continue;
+                    // A whole number is a long; a fraction (a drop probability) a double, so uses with and without a
+                    // fraction there have the same parameters (the class's argument is a double where any use's is).
+                    if (v.Value == System.Math.Floor(v.Value) && System.Math.Abs(v.Value) < 1e15) inner.Param(parameter.Name, (long)v.Value);
+                    else inner.Param(parameter.Name, v.Value);
                 }
             }
             Value y;
@@ -281,7 +285,9 @@ namespace Dsl.Generator.Blocks
                         int first = b.ChildCount;
                         x = spec.Build(b, layerNames[i], x);
                         // A Sequential's items are matched between uses by the layer they come from (BlockGeneralizer).
-                        if (b.IsSequential) b.Declare(first, layer, decl.Layers[layer].When is not null);
+                        // A block's own child, likewise: one only some uses have (stochastic depth with When) may be
+                        // created under a flag. An inlined block's children are the enclosing module's, marked by its layer.
+                        if (b.IsSequential || (b.IsBlockClass && !b.IsInlined)) b.Declare(first, layer, decl.Layers[layer].When is not null);
                         continue;
                     }
                     // A parallel branch: applied to the block's input, its output kept in a value of its own. An inlined

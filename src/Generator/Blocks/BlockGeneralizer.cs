@@ -52,6 +52,7 @@ namespace Dsl.Generator.Blocks
             var tensorChannels = new Dictionary<(string Path, string Tensor), string>();
             var mergeFlags = new Dictionary<string, string>(System.StringComparer.Ordinal);
             var itemFlags = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            var bodies = new Dictionary<string, EquatableArray<Step>>(System.StringComparer.Ordinal);
             foreach (var uses in blocks.GroupBy(Structure).SelectMany(Agreeing).Where(g => g.Count > 1))
             {
                 // The argument positions inside the block (not inside the blocks it contains, which are classes of their own),
@@ -75,7 +76,7 @@ namespace Dsl.Generator.Blocks
                     if (param is null)
                     {
                         param = Unique(ParamName(place, arg), uses[0], synthetic.Select(x => x.Param));
-                        synthetic.Add((param, Type(values[0]!), place, arg));
+                        synthetic.Add((param, values.Select(v => Type(v!)).Contains("double") ? "double" : Type(values[0]!), place, arg));
                     }
                     foreach (int u in present) args[(at[u][place].Path, arg)] = param;
                 }
@@ -115,18 +116,41 @@ namespace Dsl.Generator.Blocks
                 // Uses whose merge holds and uses whose merge does not (MergeWhen): one class that merges under a flag, as
                 // torchvision's InvertedResidual keeps use_res_connect.
                 var merging = uses.Select(u => MergeStep(u) is not null).ToList();
+                string? mergeFlag = null;
                 if (merging.Distinct().Count() > 1)
                 {
-                    string flag = Unique(MergeFlag, uses[0], taken);
+                    string flag = mergeFlag = Unique(MergeFlag, uses[0], taken);
+                    taken.Add(flag);
                     for (int u = 0; u < uses.Count; u++)
                     {
                         extra[uses[u].Path].Add(new BlockParam(flag, "bool", merging[u] ? "true" : "false"));
                         if (merging[u]) mergeFlags[uses[u].Path] = flag;
                     }
                 }
+                // A module of a layer with When that only some uses have (stochastic depth): one class that creates it under
+                // a flag and calls it where it exists; the merge's flag when exactly the merging uses have it, as torchvision's
+                // MBConv applies its stochastic depth under use_res_connect.
+                if (Optionals(uses) is { } optionals)
+                {
+                    for (int u = 0; u < uses.Count; u++) bodies[uses[u].Path] = optionals.Bodies[u];
+                    foreach (var (module, present) in optionals.Modules)
+                    {
+                        string flag = mergeFlag is not null && present.SequenceEqual(merging) ? mergeFlag
+                            : Unique(Dsl.Names.PythonNames.Sanitize("has_" + module), uses[0], taken);
+                        if (flag != mergeFlag)
+                        {
+                            taken.Add(flag);
+                            for (int u = 0; u < uses.Count; u++) extra[uses[u].Path].Add(new BlockParam(flag, "bool", present[u] ? "true" : "false"));
+                        }
+                        for (int u = 0; u < uses.Count; u++)
+                        {
+                            bodies[uses[u].Path] = bodies[uses[u].Path].Select(s => s.Op == StepOp.OptionalCall && s.Module == module ? s with { Flag = flag } : s).ToEquatableArray();
+                        }
+                    }
+                }
                 foreach (var pair in extra.Where(e => e.Value.Count > 0)) added[pair.Key] = pair.Value;
             }
-            return args.Count == 0 && tensorChannels.Count == 0 && added.Count == 0 ? root : Rewrite(root, args, added, tensorChannels, mergeFlags, itemFlags);
+            return args.Count == 0 && tensorChannels.Count == 0 && added.Count == 0 ? root : Rewrite(root, args, added, tensorChannels, mergeFlags, itemFlags, bodies);
         }
 
         private static IEnumerable<GraphNode> Walk(GraphNode node)
@@ -195,15 +219,89 @@ namespace Dsl.Generator.Blocks
                 && last.Inputs.Count == 2 && last.Inputs[0] == "x" && last.Output == last.Inputs[1] && last.Output == block.Result ? last : null;
 
         /// <summary>What two uses must share to share a class: the forward but for the merge, and every module's kind and argument names (values may differ).</summary>
-        private static string Structure(GraphNode block) =>
-            block.ModuleType + "|" + string.Join(";", block.Body.Where(s => s != MergeStep(block)).Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
+        private static string Structure(GraphNode block)
+        {
+            var skipped = Skippable(block);
+            return block.ModuleType + "|" + string.Join(";", block.Body.Where(s => s != MergeStep(block) && !(s.Module is { } m && skipped.Contains(m)))
+                .Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"))
             + "|" + string.Join(",", block.Params.Select(p => p.Name))
-            + "|" + string.Join(";", block.Children.Select(c => Aligned(c)
+            // A module of a layer with When that some uses lack (Skippable) is compared among the uses that have it (Agreeing).
+            + "|" + string.Join(";", block.Children.Where(c => !skipped.Contains(c.Name)).Select(c => Aligned(c)
                 // Matched by layer; the items of a layer with When are compared among the uses that have them (Agreeing).
                 ? c.Name + ":A[" + string.Join(";", c.Children.Where(i => !i.Conditional).Select(ItemStructure)) + "]"
                 : ChildStructure(c)))
             // The block's own tensors (a layer scale, a position embedding): name, rank and initialisation; the sizes may differ.
             + "|" + string.Join(";", block.Tensors.Select(t => t.Name + "/" + t.Shape.Count + "/" + t.InitName + "/" + Literal.Of(t.Std) + "/" + Literal.Of(t.Fill)));
+        }
+
+        /// <summary>
+        /// The block's own modules that a use may lack and still share a class with uses that have them: a leaf, the one
+        /// module of a layer with When, called once as <c>y = m(y)</c>, so leaving the call out leaves the value as it is.
+        /// Anything else some uses lack (a block used under When, several modules of one layer) keeps its uses in classes of their own.
+        /// </summary>
+        private static HashSet<string> Skippable(GraphNode block)
+        {
+            var names = new HashSet<string>(System.StringComparer.Ordinal);
+            foreach (var child in block.Children)
+            {
+                if (child.Form != NodeForm.Leaf || !child.Conditional || child.Declared < 0 || child.CustomType is not null) continue;
+                if (block.Children.Count(c => c.Declared == child.Declared) != 1) continue;
+                var calls = block.Body.Where(s => s.Module == child.Name).ToList();
+                if (calls.Count == 1 && calls[0] is { Op: StepOp.Call } call && call.Inputs.Count == 1 && call.Inputs[0] == call.Output) names.Add(child.Name);
+            }
+            return names;
+        }
+
+        /// <summary>
+        /// For uses of one structure that differ in which <see cref="Skippable"/> modules they have: each such module with
+        /// the uses that have it, every use's call of it made an optional call (its input passed on where the module is
+        /// absent) at the place it has in the uses that have it. Null where the uses differ in nothing of the kind, or
+        /// where the calls cannot be placed alike in every use (the uses then get classes of their own, as before).
+        /// </summary>
+        private static (List<(string Module, List<bool> Present)> Modules, List<EquatableArray<Step>> Bodies)? Optionals(List<GraphNode> uses)
+        {
+            var skipped = uses.Select(Skippable).ToList();
+            var modules = skipped.SelectMany(x => x).Distinct().ToList();
+            var result = modules.Select(m => (Module: m, Present: skipped.Select(x => x.Contains(m)).ToList())).Where(m => m.Present.Contains(false)).ToList();
+            if (result.Count == 0) return null;
+            // The use with the most of them gives the order; every use's modules must be among its.
+            int full = Enumerable.Range(0, uses.Count).OrderByDescending(u => skipped[u].Count).First();
+            if (skipped.Any(x => !x.IsSubsetOf(skipped[full]))) return null;
+            var flagged = new HashSet<string>(result.Select(r => r.Module), System.StringComparer.Ordinal);
+            var bodies = new List<EquatableArray<Step>>();
+            foreach (var use in uses)
+            {
+                var body = Placed(uses[full], use, flagged);
+                if (body is null) return null;
+                bodies.Add(body.Value);
+            }
+            return (result, bodies);
+        }
+
+        /// <summary>
+        /// <paramref name="use"/>'s forward with the calls of <paramref name="flagged"/> modules made optional calls where
+        /// <paramref name="full"/> has them, or null where the rest of the two forwards differ (the merge aside).
+        /// </summary>
+        private static EquatableArray<Step>? Placed(GraphNode full, GraphNode use, HashSet<string> flagged)
+        {
+            var own = use.Body.Where(s => s != MergeStep(use)).ToList();
+            var placed = new List<Step>();
+            int j = 0;
+            foreach (var step in full.Body.Where(s => s != MergeStep(full)))
+            {
+                if (step.Module is { } module && flagged.Contains(module))
+                {
+                    if (j < own.Count && own[j].Module == module) j++;
+                    placed.Add(new Step(step.Output, StepOp.OptionalCall, module, new EquatableArray<string>(new[] { step.Inputs[0], step.Inputs[0] })));
+                    continue;
+                }
+                if (j >= own.Count || own[j] != step) return null;
+                placed.Add(own[j++]);
+            }
+            if (j != own.Count) return null;
+            if (MergeStep(use) is { } merge) placed.Add(merge);
+            return placed.ToEquatableArray();
+        }
 
         private static string ItemStructure(GraphNode item) => "@" + item.Declared.ToString(CultureInfo.InvariantCulture) + ":" + Shape(item);
 
@@ -216,8 +314,15 @@ namespace Dsl.Generator.Blocks
             var parts = new List<(Dictionary<string, string> Items, List<GraphNode> Uses)>();
             foreach (var use in group)
             {
+                var skippable = Skippable(use);
                 var items = use.Children.Where(Aligned)
                     .SelectMany(c => c.Children.Where(i => i.Conditional).Select(i => (Key: c.Name + ItemStructure(i).Split(':')[0], Value: ItemStructure(i))))
+                    // A module some uses lack (Skippable): the same name and construction for its layer, and its name for no other layer.
+                    .Concat(use.Children.Where(c => skippable.Contains(c.Name)).SelectMany(c => new[]
+                    {
+                        (Key: "?@" + c.Declared.ToString(CultureInfo.InvariantCulture), Value: ChildStructure(c)),
+                        (Key: "?#" + c.Name, Value: c.Declared.ToString(CultureInfo.InvariantCulture)),
+                    }))
                     .ToList();
                 int index = parts.FindIndex(p => items.All(i => !p.Items.TryGetValue(i.Key, out var known) || known == i.Value));
                 if (index < 0)
@@ -274,15 +379,17 @@ namespace Dsl.Generator.Blocks
             : "double";
 
         private static GraphNode Rewrite(GraphNode node, Dictionary<(string Path, string Arg), string> args, Dictionary<string, List<BlockParam>> added,
-            Dictionary<(string Path, string Tensor), string> tensorChannels, Dictionary<string, string> mergeFlags, Dictionary<string, string> itemFlags)
+            Dictionary<(string Path, string Tensor), string> tensorChannels, Dictionary<string, string> mergeFlags, Dictionary<string, string> itemFlags,
+            Dictionary<string, EquatableArray<Step>> bodies)
         {
-            var body = mergeFlags.TryGetValue(node.Path, out var flag) && MergeStep(node) is { } merge
-                ? node.Body.Select(s => s == merge ? s with { Flag = flag } : s).ToEquatableArray() : node.Body;
+            var body = bodies.TryGetValue(node.Path, out var shared) ? shared : node.Body;
+            body = mergeFlags.TryGetValue(node.Path, out var flag) && MergeStep(node) is { } merge
+                ? body.Select(s => s == merge ? s with { Flag = flag } : s).ToEquatableArray() : body;
             var tensors = node.Tensors.Select(t => tensorChannels.TryGetValue((node.Path, t.Name), out var c) ? t with { Channels = c } : t).ToEquatableArray();
             var newArgs = node.Args.Select(a => args.TryGetValue((node.Path, a.Name), out var p) ? a with { Param = p } : a).ToEquatableArray();
             var newParams = (added.TryGetValue(node.Path, out var extra) ? node.Params.Concat(extra) : node.Params)
                 .Select(q => args.TryGetValue((node.Path, Passed + q.Name), out var from) ? q with { From = from } : q).ToEquatableArray();
-            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags, itemFlags)).ToEquatableArray();
+            var children = node.Children.Select(c => Rewrite(c, args, added, tensorChannels, mergeFlags, itemFlags, bodies)).ToEquatableArray();
             return node with { Args = newArgs, Params = newParams, Children = children, Tensors = tensors, Body = body, Flag = itemFlags.TryGetValue(node.Path, out var item) ? item : node.Flag };
         }
     }

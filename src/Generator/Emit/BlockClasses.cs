@@ -41,10 +41,10 @@ namespace Dsl.Generator.Emit
         public GraphNode BodyUse => Instances.OrderByDescending(i => i.Body.Count).First();
 
         /// <summary>Whether some uses lack the submodule <paramref name="name"/>: the class creates it under <see cref="FlagOf"/>.</summary>
-        public bool IsOptional(string name) => Presence(name) < Instances.Count;
+        private bool IsOptional(string name) => Presence(name) < Instances.Count;
 
         /// <summary>The block parameter whose optional call decides the submodule <paramref name="name"/> (null: none does).</summary>
-        public string? FlagOf(string name) => First.Body.FirstOrDefault(s => s.Op == StepOp.OptionalCall && s.Module == name)?.Flag;
+        private string? FlagOf(string name) => First.Body.FirstOrDefault(s => s.Op == StepOp.OptionalCall && s.Module == name)?.Flag;
 
         /// <summary>The varying parameters the forward reads (a merge's flag): kept in fields, since the forward runs after the constructor.</summary>
         public IEnumerable<BlockParam> ForwardFlags => Varying.Where(p => Body.Any(s => s.Op != StepOp.OptionalCall && s.Flag == p.Name));
@@ -54,7 +54,14 @@ namespace Dsl.Generator.Emit
 
         /// <summary>Parameters whose value differs between uses, in declaration order: the constructor's parameters.</summary>
         public IReadOnlyList<BlockParam> Varying => _varying ??=
-            First.Params.Where(p => Instances.Any(i => Value(i, p.Name) != p.Value) && IsReferenced(p.Name)).ToList();
+            First.Params.Where(p => Instances.Any(i => Value(i, p.Name) != p.Value) && IsReferenced(p.Name))
+                // A whole number in some uses and a fraction in others (a drop probability of 0): a double.
+                .Select(p => Instances.Any(i => i.Params.Any(q => q.Name == p.Name && q.Type == "double")) ? p with { Type = "double" } : p).ToList();
+
+        /// <summary>The value <paramref name="node"/>, one of the uses, passes for the constructor parameter <paramref name="param"/>, as its type writes it.</summary>
+        public string? Argument(GraphNode node, BlockParam param) =>
+            Value(node, param.Name) is { } value && param.Type == "double" && long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long whole)
+                ? Literal.Of((double)whole) : Value(node, param.Name);
 
         private Dictionary<string, string>? _arguments;
 
@@ -106,7 +113,19 @@ namespace Dsl.Generator.Emit
         }
 
         /// <summary>Whether the submodule <paramref name="name"/> is a Sequential whose items are built one by one, some under a flag.</summary>
-        public bool HasOptionalItems(string name) => Child(name) is { Form: NodeForm.Sequential } child && child.Children.Any(i => i.Flag is not null);
+        private bool HasOptionalItems(string name) => PlannedChild.BuiltItemByItem(Child(name));
+
+        private IReadOnlyList<PlannedChild>? _planned;
+
+        /// <summary>
+        /// The class's submodules as it builds them, in registration order: what the C# class (<see cref="ModuleEmitter"/>)
+        /// constructs and the graph's plan (<see cref="GraphJson"/>) tells the exporters. Read once every use is assigned.
+        /// </summary>
+        public IReadOnlyList<PlannedChild> Planned => _planned ??= Children.Where(n => Presence(n) > 0)
+            .Select(n => new PlannedChild(n, Child(n), IsOptional(n), IsOptional(n) ? FlagOf(n) : null, HasOptionalItems(n))).ToList();
+
+        /// <summary>The planned submodule <paramref name="name"/>.</summary>
+        public PlannedChild PlannedOf(string name) => Planned.First(p => p.Name == name);
 
         /// <summary>A submodule's type, with its output shape when every use has the same.</summary>
         public string DescribeChild(string name)
@@ -136,6 +155,20 @@ namespace Dsl.Generator.Emit
             Children.Select(Child).SelectMany(Owned).Any(n => n.Args.Any(a => a.Param == param) || n.Flag == param || n.Params.Any(p => p.From == param))
             || Instances.Any(i => i.Body.Any(s => s.Flag == param))
             || First.Tensors.Any(t => t.Channels == param);
+    }
+
+    /// <summary>
+    /// One submodule of a block class: its name, the node it is built like (a Sequential built item by item has every
+    /// item any use has), whether only some uses have it, the block parameter that decides it (null: none, the module is
+    /// created whenever the class is), and whether it is a Sequential built one item at a time, each optional item under its flag.
+    /// </summary>
+    internal sealed record PlannedChild(string Name, GraphNode Node, bool Optional, string? Flag, bool ItemByItem)
+    {
+        /// <summary>A submodule every use has, as the network's own children are.</summary>
+        public static PlannedChild Always(GraphNode node) => new(node.Name, node, false, null, BuiltItemByItem(node));
+
+        /// <summary>A Sequential with an optional item (<see cref="GraphNode.Flag"/>) is built one item at a time.</summary>
+        public static bool BuiltItemByItem(GraphNode node) => node.Form == NodeForm.Sequential && node.Children.Any(i => i.Flag is not null);
     }
 
     /// <summary>Groups a network's blocks into <see cref="BlockClass"/>es (the nested classes of the generated module).</summary>

@@ -61,7 +61,7 @@ namespace Dsl.Generator.Emit
                 // The class plan: the class this use shares and the constructor arguments it passes (what differs between the uses).
                 var blockClass = classes.Of(node);
                 json.Append(",\"class\":").Append(Str(blockClass.Name))
-                    .Append(",\"classArgs\":{").Append(string.Join(",", blockClass.Varying.Select(p => Str(p.Name) + ":" + BlockClass.Value(node, p.Name)))).Append('}');
+                    .Append(",\"classArgs\":{").Append(string.Join(",", blockClass.Varying.Select(p => Str(p.Name) + ":" + blockClass.Argument(node, p)))).Append('}');
                 // Inside a block class: the arguments the enclosing class passes on from its own.
                 var passed = blockClass.Varying.Where(p => BlockClass.From(node, p.Name) is not null).ToList();
                 if (passed.Count > 0)
@@ -90,7 +90,7 @@ namespace Dsl.Generator.Emit
                 {
                     json.Append(i > 0 ? ",\n" : "\n");
                     var child = node.Children[i];
-                    bool optional = node.Form == NodeForm.Block && !root && child.Form == NodeForm.Sequential && classes.Of(node).HasOptionalItems(child.Name);
+                    bool optional = node.Form == NodeForm.Block && !root && child.Form == NodeForm.Sequential && classes.Of(node).PlannedOf(child.Name).ItemByItem;
                     Node(json, child, classes, depth + 1, declared: items, items: optional);
                 }
                 json.Append(']');
@@ -120,17 +120,16 @@ namespace Dsl.Generator.Emit
             {
                 var c = classes.Classes[i];
                 json.Append(i > 0 ? ",\n" : "\n").Append("{\"name\":").Append(Str(c.Name)).Append(",\"forward\":").Append(Str(c.BodyUse.Path))
-                    .Append(",\"children\":[").Append(string.Join(",", c.Children.Select(name => Child(c, name)))).Append("]}");
+                    .Append(",\"children\":[").Append(string.Join(",", c.Planned.Select(Child))).Append("]}");
             }
             json.Append(']');
         }
 
-        private static string Child(BlockClass c, string name)
+        private static string Child(PlannedChild child)
         {
-            var child = c.Child(name);
-            string items = c.HasOptionalItems(name) ? ",\"items\":[" + string.Join(",", child.Children.Select(i => Str(i.Path))) + "]" : "";
-            string optional = !c.IsOptional(name) ? "" : ",\"flag\":" + (c.FlagOf(name) is { } flag ? Str(flag) : "null");
-            return "{\"name\":" + Str(name) + ",\"node\":" + Str(child.Path) + items + optional + "}";
+            string items = child.ItemByItem ? ",\"items\":[" + string.Join(",", child.Node.Children.Select(i => Str(i.Path))) + "]" : "";
+            string optional = !child.Optional ? "" : ",\"flag\":" + (child.Flag is { } flag ? Str(flag) : "null");
+            return "{\"name\":" + Str(child.Name) + ",\"node\":" + Str(child.Node.Path) + items + optional + "}";
         }
 
         /// <summary>The graph's name of a step operation (docs/graph-format.md; the runtime reads it with GraphOps).</summary>

@@ -52,7 +52,7 @@ namespace Dsl.Generator.Emit
                     using (w.Block($"public {className}() : base(nameof({className}))"))
                     {
                         ParameterEmitter.WriteConstruction(w, root.Tensors);
-                        WriteConstruction(w, root.Children, _ => true, Context.Literal(classes, spec.ClassName));
+                        WriteConstruction(w, root.Children.Select(PlannedChild.Always).ToList(), Context.Literal(classes, spec.ClassName));
                         // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
                         if (root.Descendants().Any(n => n.OwnModule && n.ModuleType == "TiedLinear"))
                             w.Line(ParameterEmitter.DslNamespace + ".TiedLinear.TieAll(this);");
@@ -260,7 +260,7 @@ namespace Dsl.Generator.Emit
                     var blockClass = context.Classes.Of(node);
                     // A value the enclosing class takes as its own argument is passed on.
                     var args = blockClass.Varying.Select(p => blockClass.Arguments[p.Name] + ": "
-                        + (BlockClass.From(node, p.Name) is { } from && context.Parameters.TryGetValue(from, out var variable) ? variable : BlockClass.Value(node, p.Name)));
+                        + (BlockClass.From(node, p.Name) is { } from && context.Parameters.TryGetValue(from, out var variable) ? variable : blockClass.Argument(node, p)));
                     return $"new {blockClass.Name}({string.Join(", ", args)})";
                 }
             }
@@ -287,37 +287,38 @@ namespace Dsl.Generator.Emit
         /// Assignments (a module only some uses have is created under its flag), then registration in order (the
         /// state_dict order), then initialisations such as zero-initialised BatchNorm scales.
         /// </summary>
-        private static void WriteConstruction(CodeWriter w, IEnumerable<GraphNode> children, Func<GraphNode, bool> always, Context context, IReadOnlyDictionary<string, string?>? flags = null)
+        private static void WriteConstruction(CodeWriter w, IReadOnlyList<PlannedChild> children, Context context)
         {
-            var list = children.ToList();
-            foreach (var child in list)
+            foreach (var planned in children)
             {
-                if (child.Form == NodeForm.Sequential && child.Children.Any(i => i.Flag is not null))
+                var child = planned.Node;
+                if (planned.ItemByItem)
                 {
                     WriteItems(w, child, context);
                     continue;
                 }
                 string expression = Create(child, context, "");
-                if (!always(child))
+                if (planned.Optional)
                 {
-                    string flag = flags is not null && flags.TryGetValue(child.Name, out var f) && f is not null && context.Parameters.TryGetValue(f, out var v) ? v : "true";
+                    string flag = planned.Flag is not null && context.Parameters.TryGetValue(planned.Flag, out var v) ? v : "true";
                     expression = $"{flag} ? {expression} : null";
                 }
                 var lines = (expression + ";").Split('\n');
                 w.Line($"{NamePolicy.IndexField(child.Name)} = {lines[0]}");
                 for (int i = 1; i < lines.Length; i++) w.Line(lines[i]);
             }
-            foreach (var child in list)
+            foreach (var planned in children)
             {
-                w.Line(always(child)
-                    ? $"register_module({Identifier.String(child.Name)}, {NamePolicy.IndexField(child.Name)});"
-                    : $"if ({NamePolicy.IndexField(child.Name)} is not null) register_module({Identifier.String(child.Name)}, {NamePolicy.IndexField(child.Name)});");
+                string field = NamePolicy.IndexField(planned.Name);
+                w.Line(!planned.Optional
+                    ? $"register_module({Identifier.String(planned.Name)}, {field});"
+                    : $"if ({field} is not null) register_module({Identifier.String(planned.Name)}, {field});");
             }
-            foreach (var child in list.Where(c => c.ZeroInitWeight))
+            foreach (var planned in children.Where(c => c.Node.ZeroInitWeight))
             {
                 w.Line("// The block starts as the identity (torchvision's zero_init_residual).");
-                string field = NamePolicy.IndexField(child.Name);
-                w.Line(always(child) ? $"{Nn}.init.zeros_({field}.weight);" : $"if ({field} is not null) {Nn}.init.zeros_({field}.weight);");
+                string field = NamePolicy.IndexField(planned.Name);
+                w.Line(!planned.Optional ? $"{Nn}.init.zeros_({field}.weight);" : $"if ({field} is not null) {Nn}.init.zeros_({field}.weight);");
             }
         }
 
@@ -423,24 +424,20 @@ namespace Dsl.Generator.Emit
             var varying = c.Varying;
             var context = new Context(classes, c.Arguments, first.Type);
             int uses = c.Instances.Count;
-            var children = c.Children.Where(n => c.Presence(n) > 0).Select(c.Child).ToList();
-            bool Always(GraphNode n) => c.Presence(n.Name) == uses;
-            var flags = first.Body.Where(s => s.Op == StepOp.OptionalCall && s.Module is not null)
-                .GroupBy(s => s.Module!).ToDictionary(g => g.Key, g => g.First().Flag);
-
+            var children = c.Planned;
             w.Line();
             w.Line($"/// <summary>{first.Doc ?? first.Type}</summary>");
             w.Line(GeneratedCode);
             using (w.Block($"public sealed class {c.Name} : {ModuleBase}"))
             {
                 ParameterEmitter.WriteFields(w, first.Tensors, context.Parameters);
-                foreach (var child in children)
+                foreach (var planned in children)
                 {
-                    string optional = Always(child) ? "" : "?";
+                    var child = planned.Node;
                     string doc = child.Doc ?? c.DescribeChild(child.Name);
-                    if (!Always(child)) doc += " Null in the uses of the block without it.";
+                    if (planned.Optional) doc += " Null in the uses of the block without it.";
                     w.Line($"/// <summary>{doc}</summary>");
-                    w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{optional} {NamePolicy.IndexField(child.Name)};");
+                    w.Line($"{FieldAccess(child)} readonly {FieldType(child, classes)}{(planned.Optional ? "?" : "")} {NamePolicy.IndexField(child.Name)};");
                 }
                 foreach (var flag in c.ForwardFlags)
                 {
@@ -453,7 +450,7 @@ namespace Dsl.Generator.Emit
                 using (w.Block($"public {c.Name}({parameters}) : base(nameof({c.Name}))"))
                 {
                     ParameterEmitter.WriteConstruction(w, first.Tensors, context.Parameters);
-                    WriteConstruction(w, children, Always, context, flags);
+                    WriteConstruction(w, children, context);
                     foreach (var flag in c.ForwardFlags) w.Line($"this.{c.Arguments[flag.Name]} = {c.Arguments[flag.Name]};");
                 }
                 w.Line();

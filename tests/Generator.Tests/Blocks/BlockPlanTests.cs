@@ -78,16 +78,24 @@ namespace Dsl.Generator.Tests.Blocks
             Assert.Equal("inChannels, kernel, expand, outChannels, stride, p_block_1_0_padding, p_block_2_squeeze, has_block_2, merge", Parameters(found[1]));
         }
 
-        /// <summary>
-        /// Where the plan is still finer than torchvision's MBConv: a layer only some uses have outside a Sequential
-        /// (stochastic_depth, present where the residual is) changes the forward, and a block parameter with a fractional
-        /// value in some uses (the drop probability) is not a parameter there. The count states the plan as it is,
-        /// against torchvision's one class, so a change to it shows here.
-        /// </summary>
         [Fact]
-        public void EfficientNets_mbconv_blocks_are_three_classes()
+        public void EfficientNets_mbconv_blocks_are_one_class_as_torchvisions_mbconv()
         {
-            Assert.Equal(3, Classes(typeof(EfficientNetB0), "MBConvModule").Length);
+            // torchvision MBConv(cnf, stochastic_depth_prob, norm_layer, se_layer): the drop probability (a fraction, 0 in the
+            // first block) is an argument; stochastic_depth exists where the residual is, so it reuses use_res_connect's flag.
+            var found = Classes(typeof(EfficientNetB0), "MBConvModule");
+            Assert.True(found.Length == 1, $"{found.Length} classes of MBConvModule ({string.Join(", ", found.Select(t => t.Name))}), torchvision has 1");
+            Assert.Equal("inChannels, outChannels, kernel, stride, sd, p_block_1_0_in_channels, p_block_1_0_padding, p_block_2_squeeze, has_block_0, merge", Parameters(found[0]));
+            Assert.Equal(typeof(double), found[0].GetConstructors().Single().GetParameters().Single(p => p.Name == "sd").ParameterType);
+            using var net = new EfficientNetB0();
+            var stages = net.features.named_children().ToDictionary(c => c.name, c => (TorchSharp.torch.nn.Module)c.module);
+            // features.1.0: neither expansion nor residual; features.2.1: both, and stochastic depth.
+            var first = (TorchSharp.torch.nn.Module)stages["1"].named_children().Single().module;
+            var residual = (TorchSharp.torch.nn.Module)stages["2"].named_children().Skip(1).First().module;
+            Assert.IsType(found[0], first);
+            Assert.IsType(found[0], residual);
+            Assert.Equal(new[] { "block" }, first.named_children().Select(c => c.name));
+            Assert.Equal(new[] { "block", "stochastic_depth" }, residual.named_children().Select(c => c.name));
         }
     }
 }

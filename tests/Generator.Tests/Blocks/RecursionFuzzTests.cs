@@ -55,6 +55,23 @@ namespace Dsl.Generator.Tests.Blocks
             Skip.If(python is not null, python);
         }
 
+        /// <summary>
+        /// Case 106 of the default seed: blocks whose uses differ in which blocks they use under When, inlined into each
+        /// other, once built a block class that created modules the expansion does not have. It builds exactly the expansion.
+        /// </summary>
+        [SkippableFact]
+        public void Recursive_blocks_whose_uses_differ_in_blocks_under_When_build_only_the_expanded_modules()
+        {
+            var k = RCase.Draw(106, new Random(20261203 + 106 * 7919));
+            Assert.Contains("[Block(\"d\", Merge = Merge.Add)] [ReLU] [Use<R2>(\"d / 2\", When = \"d > 1\")] [Use<R2>(\"d / 2\", When = \"d > 0\")] [Conv2d(2, 1)] public partial class R0;", k.Render());
+            var stats = new Stats();
+            using var exports = new ExportChecks("recursion-case-106");
+            CheckBatch(new[] { k }, stats, exports);
+            Assert.Equal(1, stats.Built);
+            string? python = exports.CheckTwins();
+            Skip.If(python is not null, python);
+        }
+
         private sealed class Stats
         {
             public int Built, OverBudget, TooDeep, Either;
