@@ -195,8 +195,12 @@ namespace Dsl.Generator.Blocks
         /// block: uses whose items differ in a layer with When can share a class that builds the items in order, each
         /// optional one under a flag, and numbers them as it goes (nn.Sequential's keys, as torchvision's layers.append).
         /// </summary>
+        /// <remarks>
+        /// An empty one (a shortcut whose one layer has a When that does not hold: nothing, the input itself) is aligned
+        /// too, so it shares a class with the uses whose item exists (BlockNet's ResidualSE, torchvision's downsample).
+        /// </remarks>
         public static bool Aligned(GraphNode node) =>
-            node.Form == NodeForm.Sequential && node.Children.Count > 0
+            node.Form == NodeForm.Sequential
             && node.Children.Select((c, i) => c.Declared >= 0 && c.Name == i.ToString(CultureInfo.InvariantCulture)).All(ok => ok)
             && node.Children.Select(c => c.Declared).Distinct().Count() == node.Children.Count;
 

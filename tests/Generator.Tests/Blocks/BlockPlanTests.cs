@@ -41,6 +41,9 @@ namespace Dsl.Generator.Tests.Blocks
             // pass on their own arguments (MobileNetV3: the expanded width, the squeezed width).
             { typeof(MobileNetV3Large), "SqueezeExcitationModule", 1, "inChannels, squeeze" },
             { typeof(EfficientNetB0), "SqueezeExcitationModule", 1, "inChannels, squeeze" },
+            // A residual block whose shortcut projects in one use and is empty (the input itself) in the other, as
+            // torchvision's BasicBlock takes downsample or None: the projection is the shortcut's item under a flag.
+            { typeof(BlockNet), "ResidualSEModule", 1, "inChannels, stride, has_downsample_0" },
         };
 
         [Theory]
