@@ -1,5 +1,6 @@
 using Dsl.Generator.Graph;
 using Dsl.Generator.Layers;
+using static Dsl.Generator.Graph.Onnx;
 
 namespace Dsl.Generator.Model
 {
@@ -15,9 +16,13 @@ namespace Dsl.Generator.Model
             if (double.IsNaN(NegativeSlope) || double.IsInfinity(NegativeSlope)) v.Invalid("NegativeSlope", NegativeSlope, "a finite number");
         }
 
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", "LeakyRelu", AutocastRule.FallThrough("leaky_relu"), OnnxAttributeRule.Float("alpha", "negative_slope"));
+        /// <summary>nn.LeakyReLU(negative_slope=...); leaky_relu is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", AutocastRule.FallThrough("leaky_relu"));
+
+        /// <summary>ONNX's LeakyRelu calls the slope alpha.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(Node("LeakyRelu", X, Float("alpha", Arg("negative_slope"))));
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, saves: SavedForBackward.Input);
+            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.Input);
     }
 }

@@ -124,11 +124,12 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>
-        /// nn.Softmax(dim=...); ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim
-        /// counts the batch too. Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
+        /// nn.Softmax(dim=...). Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
         /// </summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax",
-            AutocastRule.Float32OnCuda("softmax"), OnnxAttributeRule.Int("axis", "dim"));
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", AutocastRule.Float32OnCuda("softmax"));
+
+        /// <summary>ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim counts the batch too.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(Node("Softmax", X, Int("axis", Arg("dim"))));
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
@@ -142,7 +143,7 @@ namespace Dsl.Generator.Model
                 return x;
             }
             // Always written: TorchSharp's Softmax has no default dimension.
-            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, saves: SavedForBackward.Result);
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.Result);
         }
     }
 }
