@@ -88,7 +88,8 @@ namespace Dsl.Generator.Tests
             var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants()).Select(n => n.Declared?.PyTorch.Class).OfType<string>().ToHashSet();
             var unused = PyTorchLayers.HelperNames.Where(h => !declared.Contains(h) && h != PyTorchLayers.KeyPaddingHelper).ToList();
             Assert.True(unused.Count == 0, "helper files no kind declares: " + string.Join(", ", unused));
-            // PythonNames is compiled into the generator and the runtime both: read the generator's, which reserves the names.
+            // PythonNames is compiled into the generator and the runtime both, each reading the helper files embedded in it:
+            // read the generator's, which must embed the same files as the runtime.
             var reserved = (IReadOnlyCollection<string>)typeof(GraphBuilder).Assembly.GetType("Dsl.Names.PythonNames")!.GetField("TwinGlobals")!.GetValue(null)!;
             var unreserved = PyTorchLayers.HelperNames.Where(h => !reserved.Contains(h)).ToList();
             Assert.True(unreserved.Count == 0, "helper classes missing from PythonNames.TwinGlobals (a block or argument of that name would hide them): " + string.Join(", ", unreserved));
