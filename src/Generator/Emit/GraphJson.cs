@@ -1,6 +1,4 @@
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Emit
 {

@@ -1,6 +1,4 @@
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Graph
 {

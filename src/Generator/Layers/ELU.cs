@@ -1,5 +1,3 @@
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 using static Dsl.Generator.Graph.Onnx;
 
 namespace Dsl.Generator.Model

@@ -1,6 +1,3 @@
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 using static Dsl.Generator.Graph.Onnx;
 
 namespace Dsl.Generator.Model

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Model
 {

@@ -1,6 +1,3 @@
-using System.Collections.Generic;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Layers
 {
