@@ -15,10 +15,7 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new ELUSpec(a.Name, a.Named("Alpha", 1.0));
 
-        public override void Validate(Validation v)
-        {
-            if (double.IsNaN(Alpha) || double.IsInfinity(Alpha)) v.Invalid("Alpha", Alpha, "a finite number");
-        }
+        public override void Validate(Validation v) => v.Finite("Alpha", Alpha);
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
             b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("alpha", Alpha, 1.0) }, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.Input);

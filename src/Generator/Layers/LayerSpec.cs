@@ -64,6 +64,24 @@ namespace Dsl.Generator.Model
             if (value < min) Invalid(argument, value, "at least " + min);
         }
 
+        /// <summary>A number above 0 (NaN is not).</summary>
+        public void Positive(string argument, double value)
+        {
+            if (!(value > 0)) Invalid(argument, value, "greater than 0");
+        }
+
+        /// <summary>A number in [0, 1] (a momentum, a probability).</summary>
+        public void Fraction(string argument, double value)
+        {
+            if (!(value >= 0 && value <= 1)) Invalid(argument, value, "in [0, 1]");
+        }
+
+        /// <summary>A number neither NaN nor infinite.</summary>
+        public void Finite(string argument, double value)
+        {
+            if (double.IsNaN(value) || double.IsInfinity(value)) Invalid(argument, value, "a finite number");
+        }
+
         /// <summary>Any other problem of this attribute, at <paramref name="argument"/> (null: the whole attribute).</summary>
         public void Report(ProblemCode code, string? argument, params object[] args) =>
             _problems.Add(Problem.At(code, Index, _at(argument), args));

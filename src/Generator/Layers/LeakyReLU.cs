@@ -9,10 +9,7 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new LeakyReLUSpec(a.Name, a.Named("NegativeSlope", 0.01));
 
-        public override void Validate(Validation v)
-        {
-            if (double.IsNaN(NegativeSlope) || double.IsInfinity(NegativeSlope)) v.Invalid("NegativeSlope", NegativeSlope, "a finite number");
-        }
+        public override void Validate(Validation v) => v.Finite("NegativeSlope", NegativeSlope);
 
         /// <summary>nn.LeakyReLU(negative_slope=...); leaky_relu is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", AutocastRule.FallThrough("leaky_relu"));

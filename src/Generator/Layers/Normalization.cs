@@ -14,8 +14,8 @@ namespace Dsl.Generator.Model
 
         public override void Validate(Validation v)
         {
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
-            if (!(Momentum >= 0 && Momentum <= 1)) v.Invalid("Momentum", Momentum, "in [0, 1]");
+            v.Positive("Eps", Eps);
+            v.Fraction("Momentum", Momentum);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x)
@@ -73,7 +73,7 @@ namespace Dsl.Generator.Model
         public override void Validate(Validation v)
         {
             v.AtLeast("groups", Groups, 1);
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+            v.Positive("Eps", Eps);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x)

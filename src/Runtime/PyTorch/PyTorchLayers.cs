@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Collections.Concurrent;
-using System.IO;
 using Dsl.Names;
 using Dsl.Runtime.Graph;
 
