@@ -1,9 +1,5 @@
-using System;
-using System.Linq;
 using System.Threading;
 using Dsl.Generator.Emit;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;

@@ -38,8 +38,12 @@ namespace Dsl.Generator.Tests
                     functions.Add(function);
                     if (!OnnxFunctions.All.ContainsKey(function)) missing.Add($"{leaf.Module} (from {declaration}): its ONNX rendering calls the function '{function}', which no [OnnxFunction] method of the runtime registers");
                 }
-                foreach (var a in leaf.Rendering?.OnnxAttributes ?? Array.Empty<Dsl.Runtime.Graph.OnnxAttributeRule>())
-                    if (a.Arg is not null && !leaf.HasArg(a.Arg)) missing.Add($"{leaf.Module} (from {declaration}): its ONNX attribute {a.Name} reads '{a.Arg}', which the leaf has not");
+                // A rendering without conditions reads every argument it names, whatever the leaf's arguments are.
+                if (leaf.Onnx is { Cases: [{ Conditions.Count: 0 } always] } && always.Nodes.All(n => n.Conditions.Count == 0))
+                    foreach (var node in always.Nodes)
+                        foreach (var (name, _, value) in node.Attributes)
+                            foreach (var arg in ArgsRead(value).Where(a => !leaf.HasArg(a)))
+                                missing.Add($"{leaf.Module} (from {declaration}): its ONNX attribute {name} reads '{arg}', which the leaf has not");
                 try
                 {
                     PyTorchLayers.Create(leaf, _ => null);
@@ -50,6 +54,15 @@ namespace Dsl.Generator.Tests
                 }
             }
         }
+
+        /// <summary>The leaf arguments an ONNX rendering's value reads (<c>{"arg": name}</c>, at any depth).</summary>
+        private static IEnumerable<string> ArgsRead(System.Text.Json.JsonElement value) => value.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.Array => value.EnumerateArray().SelectMany(ArgsRead),
+            System.Text.Json.JsonValueKind.Object => value.EnumerateObject().SelectMany(p =>
+                p.Name == "arg" && p.Value.ValueKind == System.Text.Json.JsonValueKind.String ? new[] { p.Value.GetString()! } : ArgsRead(p.Value)),
+            _ => Enumerable.Empty<string>(),
+        };
 
         [Fact]
         public void Every_module_a_layer_kind_builds_has_an_ONNX_and_a_PyTorch_mapping()
@@ -75,7 +88,8 @@ namespace Dsl.Generator.Tests
             var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants()).Select(n => n.Declared?.PyTorch.Class).OfType<string>().ToHashSet();
             var unused = PyTorchLayers.HelperNames.Where(h => !declared.Contains(h) && h != PyTorchLayers.KeyPaddingHelper).ToList();
             Assert.True(unused.Count == 0, "helper files no kind declares: " + string.Join(", ", unused));
-            // PythonNames is compiled into the generator and the runtime both: read the generator's, which reserves the names.
+            // PythonNames is compiled into the generator and the runtime both, each reading the helper files embedded in it:
+            // read the generator's, which must embed the same files as the runtime.
             var reserved = (IReadOnlyCollection<string>)typeof(GraphBuilder).Assembly.GetType("Dsl.Names.PythonNames")!.GetField("TwinGlobals")!.GetValue(null)!;
             var unreserved = PyTorchLayers.HelperNames.Where(h => !reserved.Contains(h)).ToList();
             Assert.True(unreserved.Count == 0, "helper classes missing from PythonNames.TwinGlobals (a block or argument of that name would hide them): " + string.Join(", ", unreserved));

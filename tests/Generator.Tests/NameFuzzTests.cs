@@ -89,6 +89,50 @@ namespace Dsl.Generator.Tests
             Skip.If(python is not null, python);
         }
 
+        /// <summary>
+        /// A network and a block named after each of the twin's helper classes (their files, <c>PythonNames.HelperClasses</c>),
+        /// the network's twin also writing the helpers LayerNorm2d, StochasticDepth and Permute: the network's class (the
+        /// twin's module-level class of the same name) is renamed in the twin and never hides a helper, so every twin
+        /// imports, builds, runs and has the module's keys.
+        /// </summary>
+        [SkippableFact]
+        public void Networks_named_after_the_twins_helper_classes_import_as_a_twin()
+        {
+            var helpers = Dsl.Runtime.PyTorch.PyTorchLayers.HelperNames.ToArray();
+            Assert.Contains("PositionTable", helpers);
+            var sources = helpers.Select((helper, i) => $$"""
+                using Dsl;
+                namespace HelperCase{{i}};
+
+                [Block("c", Merge = Merge.Add)]
+                [Conv2d("c", 3, Padding = 1)] [LayerNorm2d] [StochasticDepth(0.1)]
+                public partial class {{helper}}Block;
+
+                [Input(2, 8, 8)]
+                [Conv2d(4, 3, Padding = 1)]
+                [Use<{{helper}}Block>(4)]
+                [Conv2d(2, 3, Padding = 1)]
+                [Use<{{helper}}Block>(2)]
+                [Permute(0, 2, 3, 1)] [Permute(0, 3, 1, 2)]
+                [Flatten] [Linear(2)]
+                public partial class {{helper}};
+                """).ToArray();
+            var run = Harness.Run(sources);
+            Assert.Empty(run.GeneratorDiagnostics);
+            var errors = DiagnosticHarness.AnalyzeAll(run.Output).Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+            Assert.True(errors.Length == 0, "Diagnostics:\n" + string.Join("\n", errors.Take(5)));
+            var assembly = Harness.Load(run);
+            using var exports = new ExportChecks("helper-names");
+            for (int i = 0; i < helpers.Length; i++)
+            {
+                using var scope = NewDisposeScope();
+                using var net = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(assembly.GetType($"HelperCase{i}.{helpers[i]}", throwOnError: true)!)!;
+                exports.AddTwin(((IDeclaredNetwork)net).Info, net.state_dict().Keys, sources[i]);
+            }
+            string? python = exports.CheckTwins();
+            Skip.If(python is not null, python);
+        }
+
         private static (int Clean, int Diagnosed) CheckBatch(NCase[] batch, ExportChecks exports)
         {
             var sources = batch.Select(k => k.Render()).ToArray();

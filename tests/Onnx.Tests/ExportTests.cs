@@ -181,7 +181,8 @@ namespace Dsl.Onnx.Tests
         {
             var graph = NetworkGraph.Parse(Graph("""
                 {"name":"relu","path":"relu","type":"ReLU","form":"leaf","module":"ReLU","input":[4],"output":[4],"args":[]}
-                """, "relu", input: "[4]", output: "[4]", renderings: """{"ReLU":{"pytorch":"nn.ReLU","onnx":"Relu"}}"""));
+                """, "relu", input: "[4]", output: "[4]", renderings: """{"ReLU":{"pytorch":"nn.ReLU"}}""",
+                onnx: """{"ReLU":{"cases":[{"nodes":[{"op":"Relu","inputs":["x"]}]}]}}"""));
             using var stray = torch.zeros(4);
 
             var e = Assert.Throws<ArgumentException>(() => OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor> { ["fc.weight"] = stray }));
@@ -211,7 +212,8 @@ namespace Dsl.Onnx.Tests
             var graph = NetworkGraph.Parse(Graph($$"""
                 {"name":"act","path":"act","type":"LeakyReLU","form":"leaf","module":"LeakyReLU","input":[4],"output":[4],"args":[{"name":"negative_slope","value":{{slope.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}]}
                 """, "act", input: "[4]", output: "[4]",
-                renderings: """{"LeakyReLU":{"pytorch":"nn.LeakyReLU","onnx":"LeakyRelu","attributes":{"alpha":{"float":"negative_slope"}}}}"""));
+                renderings: """{"LeakyReLU":{"pytorch":"nn.LeakyReLU"}}""",
+                onnx: """{"LeakyReLU":{"cases":[{"nodes":[{"op":"LeakyRelu","inputs":["x"],"attributes":{"alpha":{"float":{"arg":"negative_slope"}}}}]}]}}"""));
             byte[] model = OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>());
             var alpha = Dsl.Runtime.Onnx.Proto.ModelProto.Parser.ParseFrom(model).Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute.Single(a => a.Name == "alpha");
             Assert.True(alpha.HasF);
@@ -221,7 +223,7 @@ namespace Dsl.Onnx.Tests
         }
 
         /// <summary>A network graph whose root block calls <paramref name="child"/> (JSON of one node) on its input.</summary>
-        /// <remarks><paramref name="renderings"/>: the graph's declared renderings of simple kinds (JSON), as the generator writes them;
+        /// <remarks><paramref name="renderings"/>: its kinds' declared PyTorch constructors (JSON), as the generator writes them;
         /// <paramref name="onnx"/>: its kinds' declared ONNX renderings.</remarks>
         private static string Graph(string child, string name, string input, string output, string renderings = "{}", string onnx = "{}") => $$$"""
             {"format":1,"name":"Handmade","renderings":{{{renderings}}},"onnx":{{{onnx}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using Dsl.Generator.Blocks.Language;
 
 namespace Dsl.Generator.Blocks

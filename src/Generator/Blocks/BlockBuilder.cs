@@ -1,10 +1,5 @@
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using Dsl.Generator.Blocks.Language;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {

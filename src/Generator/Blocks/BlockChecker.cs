@@ -1,8 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {

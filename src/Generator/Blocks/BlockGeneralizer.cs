@@ -1,8 +1,4 @@
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {

@@ -1,8 +1,5 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Linq;
 using System.Threading;
-using Dsl.Generator.Model;
 using Dsl.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 

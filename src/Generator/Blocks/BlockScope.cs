@@ -1,7 +1,4 @@
-using System.Collections.Generic;
-using System.Linq;
 using Dsl.Generator.Blocks.Language;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Blocks
 {

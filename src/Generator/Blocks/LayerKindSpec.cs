@@ -1,7 +1,4 @@
-using System.Linq;
 using Dsl.Generator.Blocks.Language;
-using Dsl.Generator.Layers;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Generator.Blocks

@@ -1,5 +1,3 @@
-using System.Linq;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Blocks
 {

@@ -1,10 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
-using Dsl.Generator.Model;
 using Dsl.Generator.Blocks.Language;
 
 namespace Dsl.Generator.Blocks

@@ -1,4 +1,3 @@
-using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Generator.Diagnostics

@@ -1,9 +1,5 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Linq;
 using Dsl.Generator.Parsing;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 

@@ -1,9 +1,6 @@
-using System;
 using System.Collections.Immutable;
-using System.Linq;
 using System.Threading;
 using Dsl.Generator.Parsing;
-using Dsl.Generator.Graph;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 

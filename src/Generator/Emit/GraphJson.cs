@@ -1,6 +1,4 @@
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Emit
 {
@@ -31,7 +29,7 @@ namespace Dsl.Generator.Emit
                 json.Append(",\"outputs\":[").Append(string.Join(",", model.Outputs.Select(o =>
                     "{\"name\":" + Str(o.Name) + ",\"var\":" + Str(o.Var) + ",\"shape\":[" + string.Join(",", o.Shape) + "]"
                     + (o.Auxiliary ? ",\"auxiliary\":true" : "") + (o.LossWeight != 0 && o.Var != model.Root.Result ? ",\"lossWeight\":" + Literal.Of(o.LossWeight) : "") + "}"))).Append(']');
-            // How the exporters render the simple leaf kinds, as each kind declares it: once per module kind, a line each.
+            // How the twin and autocast render each leaf kind, as the kind declares it: once per module kind, a line each.
             var renderings = model.Root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.Rendering is not null)
                 .GroupBy(n => n.ModuleType).Select(g => Str(g.Key) + ":" + g.First().Rendering!.Json()).ToList();
             if (renderings.Count > 0) json.Append(",\"renderings\":{\n").Append(string.Join(",\n", renderings)).Append('}');

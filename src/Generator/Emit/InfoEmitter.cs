@@ -1,6 +1,3 @@
-using Dsl.Generator.Graph;
-using System.Linq;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
 {

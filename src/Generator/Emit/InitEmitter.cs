@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Graph;
 using Dsl.Generator.Init;
 
 namespace Dsl.Generator.Emit

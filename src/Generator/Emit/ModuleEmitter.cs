@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
 {

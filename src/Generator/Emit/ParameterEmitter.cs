@@ -1,8 +1,4 @@
-using System.Collections.Generic;
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Emit
 {

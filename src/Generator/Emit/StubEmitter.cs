@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Linq;
 using Dsl.Generator.Diagnostics;
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Emit
 {

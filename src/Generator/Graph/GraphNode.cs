@@ -1,4 +1,3 @@
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Graph
 {
@@ -109,7 +108,7 @@ namespace Dsl.Generator.Graph
     /// position) may shift. <see cref="Flag"/>: the bool constructor argument of the block class under which such an
     /// item exists (<see cref="Blocks.BlockGeneralizer"/>).
     /// <see cref="Rendering"/>: how the leaf's module is rendered outside TorchSharp, as its kind declares it (its PyTorch
-    /// constructor, its autocast rule and, for a kind that is one ONNX operator, that operator; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
+    /// constructor and its autocast rule; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
     /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
     /// PyTorch's initial values. <see cref="Saves"/>: what the leaf's backward keeps, as its kind states it.
     /// <see cref="Onnx"/>: how the ONNX exporter renders the leaf, as its kind declares it (<see cref="OnnxRendering"/>).

@@ -1,24 +1,7 @@
-using System.Linq;
 using System.Text;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Graph
 {
-    /// <summary>The type of an ONNX node attribute a <see cref="LeafRendering"/> writes.</summary>
-    internal enum OnnxAttributeType { Float, Int }
-
-    /// <summary>
-    /// One attribute of a simple leaf's ONNX node: taken from the leaf's argument <see cref="Arg"/>, or the constant
-    /// <see cref="Constant"/> when <see cref="Arg"/> is null.
-    /// </summary>
-    internal sealed record OnnxAttributeRule(string Name, OnnxAttributeType Type, string? Arg, double Constant = 0)
-    {
-        public static OnnxAttributeRule Float(string name, string arg) => new(name, OnnxAttributeType.Float, arg);
-        public static OnnxAttributeRule Float(string name, double constant) => new(name, OnnxAttributeType.Float, null, constant);
-        public static OnnxAttributeRule Int(string name, string arg) => new(name, OnnxAttributeType.Int, arg);
-        public static OnnxAttributeRule Int(string name, long constant) => new(name, OnnxAttributeType.Int, null, constant);
-    }
-
     /// <summary>What PyTorch's autocast does to an operation's inputs (the lists of <c>aten/src/ATen/autocast_mode.cpp</c>).</summary>
     internal enum AutocastPolicy
     {
@@ -98,44 +81,30 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
-    /// How a module kind is rendered outside TorchSharp, declared by the kind where it adds its leaf
+    /// How a module kind is rendered outside TorchSharp besides ONNX, declared by the kind where it adds its leaf
     /// (<see cref="GraphBuilder.Leaf"/>, argument <c>rendering</c>): its PyTorch constructor, which the twin writes, and
-    /// its autocast rule, which mixed precision follows; a kind that is one ONNX operator on its input also declares
-    /// that operator and its attributes from the leaf's arguments or constants (<see cref="Of"/>), the others keep their
-    /// ONNX mapping in the runtime (<see cref="Module"/>). The graph JSON carries it once per module kind
-    /// (<c>renderings</c>, docs/graph-format.md), and the runtime renders it without an entry of its own. Every module
-    /// the generator can emit declares one (ExporterCoverageTests, AutocastCoverageTests); a kind that builds the same
-    /// module as another (a stem's convolution) builds it through that kind, so the declaration stays in one file.
+    /// its autocast rule, which mixed precision follows. Its ONNX rendering is declared beside it (<c>onnx:</c>, an
+    /// <see cref="OnnxRendering"/>). The graph JSON carries it once per module kind (<c>renderings</c>,
+    /// docs/graph-format.md), and the runtime renders it without an entry of its own. Every module the generator can emit
+    /// declares one (ExporterCoverageTests, AutocastCoverageTests); a kind that builds the same module as another (a
+    /// stem's convolution) builds it through that kind, so the declaration stays in one file.
     /// </summary>
-    internal sealed record LeafRendering(PyTorchConstructor PyTorch, AutocastRule Autocast, string? OnnxOperator, EquatableArray<OnnxAttributeRule> OnnxAttributes)
+    internal sealed record LeafRendering(PyTorchConstructor PyTorch, AutocastRule Autocast)
     {
         /// <summary>
-        /// A simple kind: a <c>torch.nn</c> class taking the leaf's arguments by keyword under the same names, one ONNX
-        /// operator; <paramref name="autocast"/> is required so that a new kind cannot leave mixed precision guessing.
+        /// A simple kind: a <c>torch.nn</c> class taking the leaf's arguments by keyword under the same names;
+        /// <paramref name="autocast"/> is required so that a new kind cannot leave mixed precision guessing.
         /// </summary>
-        public static LeafRendering Of(string pyTorch, string onnxOperator, AutocastRule autocast, params OnnxAttributeRule[] attributes) =>
-            new(PyTorchConstructor.Keywords(pyTorch), autocast, onnxOperator, attributes.ToEquatableArray());
+        public static LeafRendering Of(string pyTorch, AutocastRule autocast) => new(PyTorchConstructor.Keywords(pyTorch), autocast);
 
-        /// <summary>A module whose ONNX mapping is the runtime's: its PyTorch constructor and its autocast rule.</summary>
-        public static LeafRendering Module(PyTorchConstructor pyTorch, AutocastRule autocast) =>
-            new(pyTorch, autocast, null, EquatableArray<OnnxAttributeRule>.Empty);
+        /// <summary>A module with its PyTorch constructor (arguments renamed or reordered) and its autocast rule.</summary>
+        public static LeafRendering Module(PyTorchConstructor pyTorch, AutocastRule autocast) => new(pyTorch, autocast);
 
         /// <summary>This rendering as the value of its module's entry in the graph JSON's <c>renderings</c>.</summary>
-        public string Json()
-        {
-            var json = new StringBuilder("{").Append(PyTorch.Json());
-            if (OnnxOperator is not null)
-            {
-                json.Append(",\"onnx\":").Append(Emit.GraphJson.Str(OnnxOperator));
-                if (OnnxAttributes.Count > 0)
-                    json.Append(",\"attributes\":{").Append(string.Join(",", OnnxAttributes.Select(a =>
-                        Emit.GraphJson.Str(a.Name) + ":{" + Emit.GraphJson.Str(a.Type == OnnxAttributeType.Float ? "float" : "int") + ":"
-                        + (a.Arg is not null ? Emit.GraphJson.Str(a.Arg) : a.Type == OnnxAttributeType.Float ? Literal.Of(a.Constant) : Literal.Of((long)a.Constant)) + "}"))).Append('}');
-            }
-            json.Append(",\"autocast\":{\"ops\":").Append(Emit.GraphJson.Str(Autocast.Ops))
-                .Append(",\"cpu\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cpu)))
-                .Append(",\"cuda\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cuda))).Append('}');
-            return json.Append('}').ToString();
-        }
+        public string Json() =>
+            "{" + PyTorch.Json()
+            + ",\"autocast\":{\"ops\":" + Emit.GraphJson.Str(Autocast.Ops)
+            + ",\"cpu\":" + Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cpu))
+            + ",\"cuda\":" + Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cuda)) + "}}";
     }
 }

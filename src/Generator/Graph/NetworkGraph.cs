@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Graph
 {

@@ -1,4 +1,3 @@
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Graph
 {

@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using System.Text.RegularExpressions;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Generator.Init

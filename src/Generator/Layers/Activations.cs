@@ -1,7 +1,4 @@
-using System.Linq;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -49,17 +46,22 @@ namespace Dsl.Generator.Model
                 onnx: ToOnnx(function));
 
         /// <summary>
-        /// ONNX of the activations that are not one operator of the same meaning in opset 17 (the others are in their
-        /// <see cref="Rendering"/>): ReLU6 is relu(clip(x, max 6)), Clip's min left out (the Relu is the lower bound);
-        /// SiLU x * sigmoid(x); GELU written out (<see cref="GeluToOnnx"/>); Identity no node at all.
+        /// ONNX of each activation: one operator of the same meaning in opset 17 where there is one; ReLU6 is
+        /// relu(clip(x, max 6)), Clip's min left out (the Relu is the lower bound); SiLU x * sigmoid(x); GELU written out
+        /// (<see cref="GeluToOnnx"/>); Identity no node at all.
         /// </summary>
-        private static OnnxRendering? ToOnnx(Activation function) => function switch
+        private static OnnxRendering ToOnnx(Activation function) => function switch
         {
+            Activation.ReLU => Nodes(Node("Relu", X)),
+            Activation.Sigmoid => Nodes(Node("Sigmoid", X)),
+            Activation.Tanh => Nodes(Node("Tanh", X)),
+            Activation.Hardswish => Nodes(Node("HardSwish", X)),
+            // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
+            Activation.Hardsigmoid => Nodes(Node("HardSigmoid", X, Float("alpha", 1.0 / 6), Float("beta", 0.5))),
             Activation.ReLU6 => Nodes(Node("Clip", In(X, None, FloatConstant(6.0))), Node("Relu", Out(0))),
             Activation.SiLU => Nodes(Node("Sigmoid", X), Node("Mul", In(X, Out(0)))),
             Activation.GELU => GeluToOnnx,
-            Activation.Identity => Identity,
-            _ => null,
+            _ => Identity,
         };
 
         /// <summary>
@@ -83,19 +85,14 @@ namespace Dsl.Generator.Model
             _ => SavedForBackward.Input,
         };
 
-        /// <summary>
-        /// Each activation's torch.nn class and autocast rule: element-wise operations in none of PyTorch's autocast lists.
-        /// Those that are one ONNX operator of the same meaning (opset 17) declare it; ReLU6 (a Clip), SiLU and GELU (no
-        /// operator in opset 17) and Identity (no node at all) keep their ONNX mappings in the runtime.
-        /// </summary>
+        /// <summary>Each activation's torch.nn class and autocast rule: element-wise operations in none of PyTorch's autocast lists.</summary>
         private static LeafRendering Rendering(Activation function) => function switch
         {
-            Activation.ReLU => LeafRendering.Of("nn.ReLU", "Relu", AutocastRule.FallThrough("relu")),
-            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", "Sigmoid", AutocastRule.FallThrough("sigmoid")),
-            Activation.Tanh => LeafRendering.Of("nn.Tanh", "Tanh", AutocastRule.FallThrough("tanh")),
-            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", "HardSwish", AutocastRule.FallThrough("hardswish")),
-            // PyTorch's hardsigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
-            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", "HardSigmoid", AutocastRule.FallThrough("hardsigmoid"), OnnxAttributeRule.Float("alpha", 1.0 / 6), OnnxAttributeRule.Float("beta", 0.5)),
+            Activation.ReLU => LeafRendering.Of("nn.ReLU", AutocastRule.FallThrough("relu")),
+            Activation.Sigmoid => LeafRendering.Of("nn.Sigmoid", AutocastRule.FallThrough("sigmoid")),
+            Activation.Tanh => LeafRendering.Of("nn.Tanh", AutocastRule.FallThrough("tanh")),
+            Activation.Hardswish => LeafRendering.Of("nn.Hardswish", AutocastRule.FallThrough("hardswish")),
+            Activation.Hardsigmoid => LeafRendering.Of("nn.Hardsigmoid", AutocastRule.FallThrough("hardsigmoid")),
             Activation.ReLU6 => LeafRendering.Module(PyTorchConstructor.Of("nn.ReLU6", "inplace"), AutocastRule.FallThrough("hardtanh")),
             Activation.SiLU => LeafRendering.Module(PyTorchConstructor.Of("nn.SiLU"), AutocastRule.FallThrough("silu")),
             // approximate is "tanh" (GPT-2's) when present, PyTorch's spelling.

@@ -1,7 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Blocks.Language;
 using Microsoft.CodeAnalysis;

@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -23,8 +21,8 @@ namespace Dsl.Generator.Model
 
         public override void Validate(Validation v)
         {
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
-            if (!(Momentum >= 0 && Momentum <= 1)) v.Invalid("Momentum", Momentum, "in [0, 1]");
+            v.Positive("Eps", Eps);
+            v.Fraction("Momentum", Momentum);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, x.Channels, Eps, Momentum);

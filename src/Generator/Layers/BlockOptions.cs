@@ -1,4 +1,3 @@
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {

@@ -1,6 +1,3 @@
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -22,7 +19,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x)
         {
             string path = b.ChildPath(name);
-            if (!TokensSpec.Require(b, path, x, 2, "tokens [L, D] (put [Tokens] before it)")) return x;
+            if (!Require.AtLeast(b, path, x, 2, "tokens [L, D] (put [Tokens] before it)")) return x;
             var rest = x.Shape.Skip(1).ToArray();
             long length = b.Checked(() => x.Shape[0] + 1, path, null);
             if (b.Failed) return x;

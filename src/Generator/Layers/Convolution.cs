@@ -1,9 +1,5 @@
-using System.Collections.Generic;
-using System.Linq;
 using Dsl.Generator.Blocks;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {

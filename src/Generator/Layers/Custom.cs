@@ -1,11 +1,6 @@
-using System;
-using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
 using Dsl.Generator.Blocks;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 using Microsoft.CodeAnalysis;
 
 namespace Dsl.Generator.Model

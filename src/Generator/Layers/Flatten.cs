@@ -1,6 +1,4 @@
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
+using static Dsl.Generator.Graph.Onnx;
 
 namespace Dsl.Generator.Model
 {
@@ -11,11 +9,11 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
-        /// <summary>
-        /// nn.Flatten's defaults (start_dim 1): ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as
-        /// TorchSharp's; a view, in no autocast list.
-        /// </summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", AutocastRule.FallThrough("flatten"), OnnxAttributeRule.Int("axis", 1));
+        /// <summary>nn.Flatten's defaults (start_dim 1); a view, in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", AutocastRule.FallThrough("flatten"));
+
+        /// <summary>ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as TorchSharp's.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(Node("Flatten", X, Int("axis", 1L)));
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
 
@@ -24,7 +22,7 @@ namespace Dsl.Generator.Model
             long features = 1;
             foreach (var dim in x.Shape) features = b.Checked(() => features * dim, b.ChildPath(name), null);
             if (b.Failed) return x;
-            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering, saves: SavedForBackward.View);
+            return b.Leaf(name, "Flatten", x, GraphNode.Dims(features), 0, 0, SizeRule.Dependent, Enumerable.Empty<LeafArg>(), into, doc, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.View);
         }
     }
 }

@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -19,25 +17,23 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerNormSpec(a.Name, a.Named("Eps", 1e-5));
 
-        public override void Validate(Validation v)
-        {
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
-        }
+        public override void Validate(Validation v) => v.Positive("Eps", Eps);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Eps);
 
-        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null)
+        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null) =>
+            b.Failed ? x : Leaf(b, name, "LayerNorm", x, x.Shape[x.Shape.Count - 1], eps, into, doc, Rendering, ToOnnx);
+
+        /// <summary>
+        /// A layer normalization leaf over <paramref name="features"/> values (LayerNorm's last dimension, LayerNorm2d's
+        /// channels): a learned scale and shift per value, its arguments <c>normalized_shape</c> and <c>eps</c>.
+        /// </summary>
+        internal static Value Leaf(GraphBuilder b, string name, string module, Value x, long features, double eps, string? into, string? doc,
+            LeafRendering rendering, OnnxRendering onnx, bool ownModule = false)
         {
-            string path = b.ChildPath(name);
-            if (b.Failed) return x;
-            long features = x.Shape[x.Shape.Count - 1];
-            long parameters = b.Checked(() => 2 * features, path, null);
-            var args = new[]
-            {
-                Literal.Arg("normalized_shape", features),
-                Literal.Arg("eps", eps, 1e-5),
-            };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            long parameters = b.Checked(() => 2 * features, b.ChildPath(name), null);
+            var args = new[] { Literal.Arg("normalized_shape", features), Literal.Arg("eps", eps, 1e-5) };
+            return b.Leaf(name, module, x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: ownModule, rendering: rendering, onnx: onnx);
         }
 
         /// <summary>nn.LayerNorm; autocast: layer_norm is fp32 on CUDA only, in no CPU list (its kernel accumulates in float32).</summary>

@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -22,26 +20,15 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerNorm2dSpec(a.Name, a.Named("Eps", 1e-5));
 
-        public override void Validate(Validation v)
-        {
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
-        }
+        public override void Validate(Validation v) => v.Positive("Eps", Eps);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, Eps);
 
-        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null)
-        {
-            string path = b.ChildPath(name);
-            if (!Require.Image(b, path, "LayerNorm2d", x)) return x;
-            long channels = x.Shape[0];
-            long parameters = b.Checked(() => 2 * channels, path, null);
-            var args = new[]
-            {
-                Literal.Arg("normalized_shape", channels),
-                Literal.Arg("eps", eps, 1e-5),
-            };
-            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering, onnx: ToOnnx);
-        }
+        /// <summary>LayerNorm's leaf over the channels, as a module of its own (<c>Dsl.Layers.LayerNorm2d</c>).</summary>
+        public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null) =>
+            Require.Image(b, b.ChildPath(name), "LayerNorm2d", x)
+                ? LayerNormSpec.Leaf(b, name, "LayerNorm2d", x, x.Shape[0], eps, into, doc, Rendering, ToOnnx, ownModule: true)
+                : x;
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(

@@ -1,8 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Reflection;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Layers
 {

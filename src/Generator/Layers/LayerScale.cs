@@ -1,6 +1,3 @@
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -17,10 +14,7 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new LayerScaleSpec(a.Name, a.Named("InitialValue", 1e-6));
 
-        public override void Validate(Validation v)
-        {
-            if (double.IsNaN(InitialValue) || double.IsInfinity(InitialValue)) v.Invalid("InitialValue", InitialValue, "a finite number");
-        }
+        public override void Validate(Validation v) => v.Finite("InitialValue", InitialValue);
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x, InitialValue);
 

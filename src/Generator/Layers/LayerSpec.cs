@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Model
 {
@@ -64,6 +62,24 @@ namespace Dsl.Generator.Model
         public void AtLeast(string argument, long value, long min)
         {
             if (value < min) Invalid(argument, value, "at least " + min);
+        }
+
+        /// <summary>A number above 0 (NaN is not).</summary>
+        public void Positive(string argument, double value)
+        {
+            if (!(value > 0)) Invalid(argument, value, "greater than 0");
+        }
+
+        /// <summary>A number in [0, 1] (a momentum, a probability).</summary>
+        public void Fraction(string argument, double value)
+        {
+            if (!(value >= 0 && value <= 1)) Invalid(argument, value, "in [0, 1]");
+        }
+
+        /// <summary>A number neither NaN nor infinite.</summary>
+        public void Finite(string argument, double value)
+        {
+            if (double.IsNaN(value) || double.IsInfinity(value)) Invalid(argument, value, "a finite number");
         }
 
         /// <summary>Any other problem of this attribute, at <paramref name="argument"/> (null: the whole attribute).</summary>

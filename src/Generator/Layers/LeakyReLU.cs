@@ -1,5 +1,4 @@
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
+using static Dsl.Generator.Graph.Onnx;
 
 namespace Dsl.Generator.Model
 {
@@ -10,14 +9,15 @@ namespace Dsl.Generator.Model
         [Reads]
         public static LayerSpec Read(AttributeReader a) => new LeakyReLUSpec(a.Name, a.Named("NegativeSlope", 0.01));
 
-        public override void Validate(Validation v)
-        {
-            if (double.IsNaN(NegativeSlope) || double.IsInfinity(NegativeSlope)) v.Invalid("NegativeSlope", NegativeSlope, "a finite number");
-        }
+        public override void Validate(Validation v) => v.Finite("NegativeSlope", NegativeSlope);
 
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", "LeakyRelu", AutocastRule.FallThrough("leaky_relu"), OnnxAttributeRule.Float("alpha", "negative_slope"));
+        /// <summary>nn.LeakyReLU(negative_slope=...); leaky_relu is in no autocast list.</summary>
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.LeakyReLU", AutocastRule.FallThrough("leaky_relu"));
+
+        /// <summary>ONNX's LeakyRelu calls the slope alpha.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(Node("LeakyRelu", X, Float("alpha", Arg("negative_slope"))));
 
         public override Value Build(GraphBuilder b, string name, Value x) =>
-            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, saves: SavedForBackward.Input);
+            b.Leaf(name, "LeakyReLU", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("negative_slope", NegativeSlope, 0.01) }, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.Input);
     }
 }

@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -35,12 +33,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, long heads, double dropout = 0, string? into = null, string? doc = null, bool causal = false, bool gpt2 = false, bool paddingMask = false)
         {
             string path = b.ChildPath(name);
-            if (b.Failed || !b.Reals(name, "MultiheadSelfAttention", x)) return x;
-            if (x.Shape.Count != 2)
-            {
-                b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), "tokens [L, E] (put [Tokens] before it)");
-                return x;
-            }
+            if (b.Failed || !b.Reals(name, "MultiheadSelfAttention", x) || !Require.Tokens(b, path, x, "tokens [L, E] (put [Tokens] before it)")) return x;
             long length = x.Shape[0], embed = x.Shape[1];
             if (embed % heads != 0)
             {

@@ -1,7 +1,4 @@
-using System.Linq;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -17,8 +14,8 @@ namespace Dsl.Generator.Model
 
         public override void Validate(Validation v)
         {
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
-            if (!(Momentum >= 0 && Momentum <= 1)) v.Invalid("Momentum", Momentum, "in [0, 1]");
+            v.Positive("Eps", Eps);
+            v.Fraction("Momentum", Momentum);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x)
@@ -76,7 +73,7 @@ namespace Dsl.Generator.Model
         public override void Validate(Validation v)
         {
             v.AtLeast("groups", Groups, 1);
-            if (!(Eps > 0)) v.Invalid("Eps", Eps, "greater than 0");
+            v.Positive("Eps", Eps);
         }
 
         public override Value Build(GraphBuilder b, string name, Value x)
@@ -124,11 +121,12 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>
-        /// nn.Softmax(dim=...); ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim
-        /// counts the batch too. Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
+        /// nn.Softmax(dim=...). Autocast: in no CPU list (its kernel accumulates in float32), fp32 on CUDA.
         /// </summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", "Softmax",
-            AutocastRule.Float32OnCuda("softmax"), OnnxAttributeRule.Int("axis", "dim"));
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Softmax", AutocastRule.Float32OnCuda("softmax"));
+
+        /// <summary>ONNX's Softmax (opset 13 on) normalises along one axis as PyTorch's, and the graph's dim counts the batch too.</summary>
+        private static readonly OnnxRendering ToOnnx = Nodes(Node("Softmax", X, Int("axis", Arg("dim"))));
 
         public override Value Build(GraphBuilder b, string name, Value x)
         {
@@ -142,7 +140,7 @@ namespace Dsl.Generator.Model
                 return x;
             }
             // Always written: TorchSharp's Softmax has no default dimension.
-            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, saves: SavedForBackward.Result);
+            return b.Leaf(name, Kind, x, x.Shape, 0, 0, SizeRule.Follows, new[] { new LeafArg("dim", Literal.Of(Dim), null, false) }, rendering: Rendering, onnx: ToOnnx, saves: SavedForBackward.Result);
         }
     }
 }

@@ -1,6 +1,3 @@
-using System.Linq;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -27,7 +24,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, double std = 0.02)
         {
             string path = b.ChildPath(name);
-            if (!TokensSpec.Require(b, path, x, 1, "a value with at least one dimension")) return x;
+            if (!Require.AtLeast(b, path, x, 1, "a value with at least one dimension")) return x;
             if (!b.AddTensor("PositionEmbedding", name, GraphNode.Dims(new long[] { 1 }.Concat(x.Shape).ToArray()), TensorInit.Normal, std)) return x;
             return b.ParamAdd(name, x);
         }

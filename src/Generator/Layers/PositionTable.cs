@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -29,12 +27,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, long maxLength, bool sinusoidal = false, double std = 0.02, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            if (b.Failed || !b.Reals(name, "PositionTable", x)) return x;
-            if (x.Shape.Count != 2)
-            {
-                b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), "tokens [L, D] (put [Embedding] before it)");
-                return x;
-            }
+            if (b.Failed || !b.Reals(name, "PositionTable", x) || !Require.Tokens(b, path, x, "tokens [L, D] (put [Embedding] before it)")) return x;
             long length = x.Shape[0], dim = x.Shape[1];
             if (length > maxLength)
             {

@@ -1,4 +1,3 @@
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Layers
 {
@@ -47,6 +46,24 @@ namespace Dsl.Generator.Layers
             if (image) return "declare [Input(channels, height, width)] for images, or use the 1-d layers (Conv1d, MaxPool1d, AvgPool1d, BatchNorm1d) on sequences";
             if (sequence) return "use the 2-d layers (Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d) on images, or put [Flatten] before it";
             return "put [Flatten] before it";
+        }
+
+        /// <summary>
+        /// Whether <paramref name="x"/> has at least <paramref name="rank"/> dimensions; reports its input as not
+        /// <paramref name="expected"/> (<see cref="ProblemCode.InvalidValue"/>) otherwise.
+        /// </summary>
+        public static bool AtLeast(GraphBuilder b, string path, Value x, int rank, string expected) =>
+            Input(b, path, x, x.Shape.Count >= rank, expected);
+
+        /// <summary>Whether <paramref name="x"/> is tokens [L, D]; reports its input as not <paramref name="expected"/> otherwise.</summary>
+        public static bool Tokens(GraphBuilder b, string path, Value x, string expected) => Input(b, path, x, x.Shape.Count == 2, expected);
+
+        private static bool Input(GraphBuilder b, string path, Value x, bool fits, string expected)
+        {
+            if (b.Failed) return false;
+            if (fits) return true;
+            b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), expected);
+            return false;
         }
 
         /// <summary>Whether <paramref name="x"/> is flat (features); reports at the layer otherwise.</summary>

@@ -1,6 +1,3 @@
-using System;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {

@@ -1,6 +1,3 @@
-using System.Collections.Generic;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Model;
 
 namespace Dsl.Generator.Layers
 {
@@ -103,28 +100,25 @@ namespace Dsl.Generator.Layers
             var bias = k.Param("bias", d.Options.Bias);
             bool zeroInit = d.Options.ZeroInitLastBatchNorm;
 
+            // Post-activation: convolution n (ungrouped, undilated) and its BatchNorm, torchvision's conv<n> and bn<n>.
+            Value ConvBn(int n, Value v, Num cin, Num cout, Num kernel, Num s, Num padding, bool zeroInitBn = false) =>
+                BatchNorm2dSpec.Add(k, "bn" + n, Conv2dSpec.Add(k, "conv" + n, v, cin, cout, kernel, s, padding, 1, 1, bias), cout, zeroInitWeight: zeroInitBn);
+
             var input = k.Input;
             Value y;
             switch (d.Kind)
             {
                 case BlockKind.Basic:
-                    y = Conv2dSpec.Add(k, "conv1", input, inChannels, outChannels, 3, stride, 1, 1, 1, bias);
-                    y = BatchNorm2dSpec.Add(k, "bn1", y, outChannels);
-                    y = k.ReluInPlace(y);
-                    y = Conv2dSpec.Add(k, "conv2", y, outChannels, outChannels, 3, 1, 1, 1, 1, bias);
-                    y = BatchNorm2dSpec.Add(k, "bn2", y, outChannels, zeroInitWeight: zeroInit);
+                    y = k.ReluInPlace(ConvBn(1, input, inChannels, outChannels, 3, stride, 1));
+                    y = ConvBn(2, y, outChannels, outChannels, 3, 1, 1, zeroInit);
                     break;
                 case BlockKind.Bottleneck:
                 {
                     Num s1 = d.StrideOnFirst1x1 ? stride : 1, s3 = d.StrideOnFirst1x1 ? 1 : stride;
-                    y = Conv2dSpec.Add(k, "conv1", input, inChannels, width, 1, s1, 0, 1, 1, bias);
-                    y = BatchNorm2dSpec.Add(k, "bn1", y, width);
-                    y = k.ReluInPlace(y);
+                    y = k.ReluInPlace(ConvBn(1, input, inChannels, width, 1, s1, 0));
                     using (k.Blaming(groupsArgument)) y = Conv2dSpec.Add(k, "conv2", y, width, width, 3, s3, dilation, dilation, groups, bias);
-                    y = BatchNorm2dSpec.Add(k, "bn2", y, width);
-                    y = k.ReluInPlace(y);
-                    y = Conv2dSpec.Add(k, "conv3", y, width, outChannels, 1, 1, 0, 1, 1, bias);
-                    y = BatchNorm2dSpec.Add(k, "bn3", y, outChannels, zeroInitWeight: zeroInit);
+                    y = k.ReluInPlace(BatchNorm2dSpec.Add(k, "bn2", y, width));
+                    y = ConvBn(3, y, width, outChannels, 1, 1, 0, zeroInit);
                     break;
                 }
                 case BlockKind.PreActBasic:

@@ -1,5 +1,3 @@
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {

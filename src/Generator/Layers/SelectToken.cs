@@ -1,7 +1,4 @@
-using System.Linq;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -21,7 +18,7 @@ namespace Dsl.Generator.Model
         public static Value Add(GraphBuilder b, string name, Value x, long index = 0, string? into = null, string? doc = null)
         {
             string path = b.ChildPath(name);
-            if (!TokensSpec.Require(b, path, x, 2, "tokens [L, D]")) return x;
+            if (!Require.AtLeast(b, path, x, 2, "tokens [L, D]")) return x;
             if (index >= x.Shape[0])
             {
                 b.Report(ProblemCode.InvalidValue, "index", path, "index", index, "less than the number of tokens " + x.Shape[0]);

@@ -1,7 +1,5 @@
 using Dsl.Generator.Blocks;
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -26,7 +24,7 @@ namespace Dsl.Generator.Model
 
         public override void Validate(Validation v)
         {
-            if (!(Probability >= 0 && Probability <= 1)) v.Invalid("probability", Probability, "in [0, 1]");
+            v.Fraction("probability", Probability);
             if (Mode is not (0 or 1)) v.Invalid("Mode", Mode, "Row or Batch");
         }
 

@@ -1,6 +1,4 @@
-using Dsl.Generator.Graph;
 using static Dsl.Generator.Graph.Onnx;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {
@@ -31,14 +29,5 @@ namespace Dsl.Generator.Model
 
         /// <summary>A class of the twin's helper files (flatten, then transpose: views, in no autocast list).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose"));
-
-        /// <summary>Whether <paramref name="x"/> has at least <paramref name="rank"/> dimensions (tokens [L, D] for 2); reports at the layer otherwise.</summary>
-        public static bool Require(GraphBuilder b, string path, Value x, int rank, string expected)
-        {
-            if (b.Failed) return false;
-            if (x.Shape.Count >= rank) return true;
-            b.Report(ProblemCode.InvalidValue, null, path, "input", GraphBuilder.Format(x.Shape), expected);
-            return false;
-        }
     }
 }

@@ -1,4 +1,3 @@
-using Dsl.Generator.Graph;
 
 namespace Dsl.Generator.Model
 {

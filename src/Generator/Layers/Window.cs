@@ -1,8 +1,4 @@
-using System.Collections.Generic;
-using System.Linq;
 using Dsl.Generator.Blocks;
-using Dsl.Generator.Graph;
-using Dsl.Generator.Layers;
 
 namespace Dsl.Generator.Model
 {

@@ -29,15 +29,26 @@ namespace Dsl.Names
         public static readonly IReadOnlyCollection<string> SoftKeywords = new HashSet<string>(StringComparer.Ordinal) { "match", "case", "type", "_" };
 
         /// <summary>
-        /// Names the twin's code refers to at module level or as builtins (imports, helpers, builtins its classes call):
-        /// a class or argument with one of these names would hide it. Block classes are added per twin.
+        /// The logical name under which the twin's helper files (<c>src/Runtime/PyTorch/Helpers/&lt;Class&gt;.py</c>, one
+        /// Python class each) are embedded: in Dsl.Runtime, which writes them into twins, and in the generator, so that
+        /// this file reads the same helper classes in both assemblies (<see cref="HelperClasses"/>).
         /// </summary>
-        public static readonly IReadOnlyCollection<string> TwinGlobals = new HashSet<string>(StringComparer.Ordinal)
+        public const string HelperResourcePrefix = "Dsl.Runtime.PyTorch.Helpers.";
+
+        /// <summary>The classes of the twin's helper files, by file name (<c>PositionTable</c>), as embedded in this assembly.</summary>
+        public static IReadOnlyCollection<string> HelperClasses { get; } = typeof(PythonNames).Assembly.GetManifestResourceNames()
+            .Where(r => r.StartsWith(HelperResourcePrefix, StringComparison.Ordinal) && r.EndsWith(".py", StringComparison.Ordinal))
+            .Select(r => r.Substring(HelperResourcePrefix.Length, r.Length - HelperResourcePrefix.Length - ".py".Length))
+            .OrderBy(c => c, StringComparer.Ordinal).ToArray();
+
+        /// <summary>
+        /// Names the twin's code refers to at module level or as builtins (imports, helper classes, builtins its classes
+        /// call): a class or argument with one of these names would hide it. Block classes are added per twin.
+        /// </summary>
+        public static readonly IReadOnlyCollection<string> TwinGlobals = new HashSet<string>(HelperClasses, StringComparer.Ordinal)
         {
-            // imports and the twin's own helpers (PyTorchTwin, the runtime's PyTorch/Helpers/*.py, PyTorchInit.Helper; ExporterCoverageTests checks every helper file is here)
+            // imports and the twin's own functions (PyTorchTwin, PyTorchInit.Helper); the helper classes come from their files
             "torch", "nn", "F", "Tensor", "OrderedDict", "math", "re", "_initialize", "_kind", "_glob",
-            "Tokens", "SelectToken", "MultiheadSelfAttention", "Permute", "LayerNorm2d", "StochasticDepth", "LSTM", "GRU",
-            "PositionTable", "FusedSelfAttention", "TiedLinear", "KeyPadding",
             // builtins and constants the twin's code uses
             "self", "super", "int", "float", "bool", "str", "list", "tuple", "dict", "len", "range", "isinstance", "type",
             "getattr", "setattr", "hasattr", "print", "ValueError", "TypeError", "NotImplementedError", "input", "object",

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

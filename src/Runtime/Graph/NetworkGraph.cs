@@ -246,9 +246,6 @@ namespace Dsl.Runtime.Graph
         /// <summary>Leaf: its PyTorch constructor and autocast rule, as its kind declares them (the graph's <c>renderings</c>); null when the graph has none (a custom layer).</summary>
         public ModuleRendering? Declared { get; }
 
-        /// <summary>Leaf of a kind that is one ONNX operator: its ONNX rendering, as its kind declares it; null otherwise.</summary>
-        public LeafRendering? Rendering => Declared?.Onnx;
-
         /// <summary>Leaf: how the ONNX exporter renders it, as its kind declares it (the graph's <c>onnx</c>); null when the kind declares none.</summary>
         public OnnxRendering? Onnx { get; }
 

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using Dsl.Runtime.Training;

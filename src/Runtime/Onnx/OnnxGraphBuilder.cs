@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Runtime.InteropServices;
 using Dsl.Runtime.Onnx.Proto;
 using Google.Protobuf;

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using static Dsl.Runtime.Onnx.OnnxAttribute;
@@ -79,14 +76,13 @@ namespace Dsl.Runtime.Onnx
     /// <summary>
     /// How each leaf layer of the network graph (its <c>module</c>) becomes ONNX operators (opset
     /// <see cref="OnnxExporter.Opset"/>), in eval mode. Every kind declares its rendering in its own file in the generator,
-    /// which the graph carries (<see cref="GraphNode.Onnx"/>) and <see cref="OnnxRenderer"/> writes; a simple kind's one
-    /// operator may instead come with its <see cref="LeafRendering"/> (<see cref="Generic"/>). The renderings that are code
+    /// which the graph carries (<see cref="GraphNode.Onnx"/>) and <see cref="OnnxRenderer"/> writes. The renderings that are code
     /// are <see cref="OnnxFunctionAttribute"/> functions, here and in the files beside this one (docs/onnx.md). A rendering
     /// returns the name of the layer's output; returning its input means the layer is an identity at inference.
     /// </summary>
     internal static class OnnxLayers
     {
-        /// <summary>The rendering of <paramref name="node"/>: its kind's declared ONNX rendering, else its simple rendering; false when it has neither.</summary>
+        /// <summary>The rendering of <paramref name="node"/>: its kind's declared ONNX rendering; false when it has none.</summary>
         public static bool TryGet(GraphNode node, out Func<OnnxLayerContext, string> map)
         {
             if (node.Onnx is { } onnx)
@@ -94,27 +90,9 @@ namespace Dsl.Runtime.Onnx
                 map = c => OnnxRenderer.Render(c, onnx);
                 return true;
             }
-            if (node.Rendering is { } rendering)
-            {
-                map = c => Generic(c, rendering);
-                return true;
-            }
             map = null!;
             return false;
         }
-
-        /// <summary>
-        /// A simple kind's rendering: one operator on the input, each attribute from the leaf's argument or a constant; a
-        /// float attribute of 0 is written as 0 (<see cref="OnnxRenderer"/> says why).
-        /// </summary>
-        internal static string Generic(OnnxLayerContext c, LeafRendering rendering) =>
-            c.Op(rendering.OnnxOperator, new[] { c.Input }, rendering.OnnxAttributes.Select(a =>
-            {
-                if (a.Arg is not null && !c.Node.HasArg(a.Arg))
-                    throw c.Unsupported($"its ONNX attribute '{a.Name}' reads the argument '{a.Arg}', which the graph does not give it");
-                return a.IsFloat ? Float(a.Name, a.Arg is null ? a.Constant : c.Node.Double(a.Arg))
-                    : Int(a.Name, a.Arg is null ? (long)a.Constant : c.Node.Int(a.Arg));
-            }).ToArray());
 
         /// <summary>A constant int64 vector (Pad's pads, Reshape's shape).</summary>
         private static string Longs(OnnxLayerContext c, params long[] values) => c.Op("Constant", Array.Empty<string>(), Ints("value_ints", values));

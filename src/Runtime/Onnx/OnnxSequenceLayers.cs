@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using static Dsl.Runtime.Onnx.OnnxAttribute;
 
 namespace Dsl.Runtime.Onnx

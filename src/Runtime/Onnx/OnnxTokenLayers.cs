@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using Dsl.Runtime.Graph;
 using Dsl.Runtime.Onnx.Proto;
 using static Dsl.Runtime.Onnx.OnnxAttribute;

@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Collections.Concurrent;
-using System.IO;
+using Dsl.Names;
 using Dsl.Runtime.Graph;
 
 namespace Dsl.Runtime.PyTorch
@@ -53,18 +50,14 @@ namespace Dsl.Runtime.PyTorch
         /// <summary>The Python source of helper class <paramref name="name"/> (<c>PyTorch/Helpers/&lt;name&gt;.py</c>), or null when there is none.</summary>
         internal static string? HelperSource(string name) => HelperTexts.GetOrAdd(name, n =>
         {
-            using var stream = typeof(PyTorchLayers).Assembly.GetManifestResourceStream(HelperPrefix + n + ".py");
+            using var stream = typeof(PyTorchLayers).Assembly.GetManifestResourceStream(PythonNames.HelperResourcePrefix + n + ".py");
             if (stream is null) return null;
             using var reader = new StreamReader(stream);
             return reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
         });
 
         /// <summary>The names of every helper class embedded in this assembly.</summary>
-        internal static IEnumerable<string> HelperNames => typeof(PyTorchLayers).Assembly.GetManifestResourceNames()
-            .Where(r => r.StartsWith(HelperPrefix, StringComparison.Ordinal) && r.EndsWith(".py", StringComparison.Ordinal))
-            .Select(r => r[HelperPrefix.Length..^".py".Length]);
-
-        private const string HelperPrefix = "Dsl.Runtime.PyTorch.Helpers.";
+        internal static IEnumerable<string> HelperNames => PythonNames.HelperClasses;
 
         private static readonly ConcurrentDictionary<string, string?> HelperTexts = new(StringComparer.Ordinal);
 

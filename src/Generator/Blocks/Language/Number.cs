@@ -1,4 +1,3 @@
-using System;
 using System.Globalization;
 
 namespace Dsl.Generator.Blocks.Language

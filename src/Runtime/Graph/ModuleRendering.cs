@@ -1,17 +1,8 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Text.Json;
 using Dsl.Runtime.Autocast;
 
 namespace Dsl.Runtime.Graph
 {
-    /// <summary>
-    /// One attribute of a simple leaf's ONNX node (<c>renderings</c> in the graph, docs/graph-format.md): a float or an
-    /// int, taken from the leaf's argument <see cref="Arg"/> or the constant <see cref="Constant"/>.
-    /// </summary>
-    public sealed record OnnxAttributeRule(string Name, bool IsFloat, string? Arg, double Constant);
-
     /// <summary>
     /// One argument of a module's PyTorch constructor: its name in the graph (TorchSharp's), its name in PyTorch, and
     /// whether PyTorch users pass it by position (<c>nn.Conv2d(64, 128, kernel_size=3)</c>, as torchvision writes it).
@@ -31,16 +22,16 @@ namespace Dsl.Runtime.Graph
     }
 
     /// <summary>
-    /// Everything a module kind declares about its rendering (one entry of the graph's <c>renderings</c>): its PyTorch
-    /// constructor, its autocast rule, and, for a kind that is one ONNX operator, <see cref="Onnx"/>.
+    /// What a module kind declares about its rendering outside TorchSharp besides ONNX (one entry of the graph's
+    /// <c>renderings</c>): its PyTorch constructor and its autocast rule. Its ONNX rendering is the graph's <c>onnx</c>
+    /// entry (<see cref="OnnxRendering"/>).
     /// </summary>
     public sealed class ModuleRendering
     {
-        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast, LeafRendering? onnx)
+        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast)
         {
             PyTorch = pyTorch;
             Autocast = autocast;
-            Onnx = onnx;
         }
 
         /// <summary>The PyTorch constructor the twin writes.</summary>
@@ -48,9 +39,6 @@ namespace Dsl.Runtime.Graph
 
         /// <summary>The autocast rule mixed precision follows (null when the graph has none: the module gets float32 inputs).</summary>
         public AutocastRule? Autocast { get; }
-
-        /// <summary>The one-operator ONNX rendering, when the kind declares one (null: the ONNX exporter's own mapping).</summary>
-        public LeafRendering? Onnx { get; }
 
         /// <summary>The graph's <c>renderings</c>, by module kind (empty when it has none).</summary>
         internal static IReadOnlyDictionary<string, ModuleRendering> ReadAll(JsonElement top) =>
@@ -72,7 +60,7 @@ namespace Dsl.Runtime.Graph
             var autocast = e.TryGetProperty("autocast", out var rule)
                 ? new AutocastRule(kind, rule.GetProperty("ops").GetString()!, Policy(rule, "cpu"), Policy(rule, "cuda"))
                 : null;
-            return new ModuleRendering(pyTorch, autocast, e.TryGetProperty("onnx", out _) ? LeafRendering.Read(e, pyTorch.Class, autocast) : null);
+            return new ModuleRendering(pyTorch, autocast);
         }
 
         /// <summary>A policy by PyTorch's list name (<c>fall_through</c> for none), as the generator writes it.</summary>
@@ -84,55 +72,5 @@ namespace Dsl.Runtime.Graph
             "promote" => CastPolicy.Promote,
             var other => throw new FormatException($"the autocast policy '{other}' on {device} is none of fall_through, lower_precision_fp, fp32, promote."),
         };
-    }
-
-    /// <summary>
-    /// How the exporters render a simple leaf kind that is one ONNX operator, as the kind declares it in the generator
-    /// and the graph carries it once per module kind (<c>renderings</c>): a <c>torch.nn</c> class taking the leaf's
-    /// arguments by the same names, one ONNX operator on the leaf's input with attributes from its arguments or
-    /// constants, and the kind's autocast rule (<see cref="ModuleRendering"/> has the same for every module kind).
-    /// </summary>
-    public sealed class LeafRendering
-    {
-        private LeafRendering(string pyTorch, string onnxOperator, IReadOnlyList<OnnxAttributeRule> onnxAttributes, AutocastRule? autocast)
-        {
-            PyTorch = pyTorch;
-            OnnxOperator = onnxOperator;
-            OnnxAttributes = onnxAttributes;
-            Autocast = autocast;
-        }
-
-        /// <summary>The PyTorch constructor (<c>nn.ELU</c>).</summary>
-        public string PyTorch { get; }
-
-        /// <summary>The ONNX operator (<c>Elu</c>), opset <c>OnnxExporter.Opset</c>.</summary>
-        public string OnnxOperator { get; }
-
-        /// <summary>The ONNX node's attributes.</summary>
-        public IReadOnlyList<OnnxAttributeRule> OnnxAttributes { get; }
-
-        /// <summary>The kind's autocast rule as it declares it (null when the graph has none: float32, <see cref="AutocastLists.Unknown"/>).</summary>
-        public AutocastRule? Autocast { get; }
-
-        /// <summary>The ONNX part of a <c>renderings</c> entry that has one.</summary>
-        internal static LeafRendering Read(JsonElement e, string pyTorch, AutocastRule? autocast) => new(
-            pyTorch,
-            e.GetProperty("onnx").GetString()!,
-            e.TryGetProperty("attributes", out var attributes)
-                ? attributes.EnumerateObject().Select(a =>
-                {
-                    var (type, value) = a.Value.EnumerateObject().Select(t => (t.Name, t.Value)).Single();
-                    bool isFloat = type switch
-                    {
-                        "float" => true,
-                        "int" => false,
-                        _ => throw new FormatException($"the ONNX attribute '{a.Name}' has type '{type}'; the types are float and int."),
-                    };
-                    return value.ValueKind == JsonValueKind.String
-                        ? new OnnxAttributeRule(a.Name, isFloat, value.GetString(), 0)
-                        : new OnnxAttributeRule(a.Name, isFloat, null, value.GetDouble());
-                }).ToArray()
-                : Array.Empty<OnnxAttributeRule>(),
-            autocast);
     }
 }
