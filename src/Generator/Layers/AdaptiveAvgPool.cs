@@ -40,7 +40,8 @@ namespace Dsl.Generator.Model
                 new[] { Literal.Arg("output_size", outputSize) }, into, doc,
                 // ONNX: a global or a fixed average pool where the output divides the input, products with averaging
                 // matrices otherwise (windows of different sizes): code, in the runtime.
-                rendering: Rendering(rank), onnx: Function(rank == 2 ? "adaptive_avg_pool2d" : "adaptive_avg_pool1d"));
+                rendering: Rendering(rank), onnx: Function(rank == 2 ? "adaptive_avg_pool2d" : "adaptive_avg_pool1d"),
+                saves: SavedForBackward.Input); // the input, also for a global pool to size 1
         }
     }
 }

@@ -126,7 +126,8 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx,
+                saves: SavedForBackward.Input); // the input (the weight is a parameter)
         }
 
         /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>

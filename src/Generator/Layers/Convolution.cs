@@ -169,7 +169,8 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx);
+            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx,
+                saves: SavedForBackward.Input); // the input (the weight is a parameter)
         }
 
         /// <summary>nn.Conv1d and nn.Conv2d, the channels by position as torchvision writes them; convolutions are on autocast's lower-precision list.</summary>

@@ -37,7 +37,22 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", features),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx, saves: Saves);
+        }
+
+        /// <summary>
+        /// What layer_norm keeps: the input, and the mean and 1/std of every normalised row (<c>normalized_shape</c>
+        /// elements); LayerNorm2d's layer norm of a permuted view keeps the same, its input's storage.
+        /// </summary>
+        internal static readonly SavedForBackward Saves = new RowStatistics();
+
+        private sealed record RowStatistics : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                tape.Statistics += 2 * BackwardTape.Elements(x.Shape) / System.Math.Max(1, BackwardTape.Int(node, "normalized_shape", 1));
+                return Input.Record(tape, node, x);
+            }
         }
 
         /// <summary>nn.LayerNorm; autocast: layer_norm is fp32 on CUDA only, in no CPU list (its kernel accumulates in float32).</summary>

@@ -40,7 +40,8 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", channels),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering, onnx: ToOnnx,
+                saves: LayerNormSpec.Saves);
         }
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>

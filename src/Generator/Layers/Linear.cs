@@ -78,10 +78,12 @@ namespace Dsl.Generator.Model
                 };
                 return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true,
                     // ONNX: the tied layer's initializer, shared, found by the runtime's function.
-                    rendering: TiedRendering, onnx: Function("tied_linear"));
+                    rendering: TiedRendering, onnx: Function("tied_linear"),
+                    saves: SavedForBackward.Input); // F.linear with the tied parameter: the input
             }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx,
+                saves: SavedForBackward.Input); // the input (the weight is a parameter)
         }
 
         /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>

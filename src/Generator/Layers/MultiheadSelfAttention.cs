@@ -67,7 +67,48 @@ namespace Dsl.Generator.Model
             }
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
                 // ONNX: opset 17 has no fused attention; the runtime decomposes it (projections, heads, masks).
-                rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"));
+                rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"),
+                saves: gpt2 ? new FusedSaves() : new TorchSaves());
+        }
+
+        /// <summary>
+        /// nn.MultiheadAttention in training (measured with torch 1.13): the in-projection's input (a contiguous copy of the
+        /// transposed tokens, L x E), the scaled queries, the keys and the values (each L x E, copies), the attention
+        /// weights after softmax (H x L x L, and their dropout mask when dropout > 0) and the out-projection's input (L x E).
+        /// </summary>
+        private sealed record TorchSaves : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = BackwardTape.Int(node, "num_heads", 1);
+                tape.Save(tape.Fresh(new[] { 5 * length, embed }));
+                tape.Save(tape.Fresh(new[] { heads, length, length }));
+                if (BackwardTape.Double(node, "dropout") > 0) tape.Save(tape.Fresh(new[] { heads, length, length }));
+                return tape.Fresh(node.Output);
+            }
+        }
+
+        /// <summary>
+        /// The twin's GPT-2 attention in training (torch 1.13): c_attn's input; the copies matmul makes of the queries, keys
+        /// and values split into heads and c_proj's input (each L x E); the softmax weights (H x L x L) and, with dropout,
+        /// their dropout mask and result and the mask of the output's dropout. The causal mask is one bool [L, L] whatever
+        /// the batch, left out.
+        /// </summary>
+        private sealed record FusedSaves : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = BackwardTape.Int(node, "num_heads", 1);
+                tape.Save(x);
+                tape.Save(tape.Fresh(new[] { 4 * length, embed }));
+                tape.Save(tape.Fresh(new[] { heads, length, length }));
+                if (BackwardTape.Double(node, "dropout") > 0)
+                {
+                    tape.Save(tape.Fresh(new[] { 2 * heads, length, length }));
+                    tape.Save(tape.Fresh(new[] { length, embed }));
+                }
+                return tape.Fresh(node.Output);
+            }
         }
 
         /// <summary>

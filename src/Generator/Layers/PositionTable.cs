@@ -52,7 +52,7 @@ namespace Dsl.Generator.Model
             };
             return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true,
                 // x + table[:L], L read from the input's shape at run time so the sequence length stays free.
-                rendering: Rendering, onnx: Function("position_table"));
+                rendering: Rendering, onnx: Function("position_table"), saves: SavedForBackward.Sizes); // an add keeps nothing
         }
 
         /// <summary>A class of the twin's helper files (a learned or sine table added to the tokens: add, in no autocast list).</summary>
