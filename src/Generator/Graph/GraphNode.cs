@@ -95,6 +95,7 @@ namespace Dsl.Generator.Graph
     /// constructor, its autocast rule and, for a kind that is one ONNX operator, that operator; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
     /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
     /// PyTorch's initial values. <see cref="Saves"/>: what the leaf's backward keeps, as its kind states it.
+    /// <see cref="Init"/>: what <c>[Init]</c> rules select in a leaf with parameters, as its kind declares it.
     /// <see cref="Onnx"/>: how the ONNX exporter renders the leaf, as its kind declares it (<see cref="OnnxRendering"/>).
     /// </summary>
     internal sealed record GraphNode(
@@ -126,6 +127,7 @@ namespace Dsl.Generator.Graph
         LeafRendering? Rendering = null,
         bool Initialized = false,
         SavedForBackward? Saves = null,
+        global::Dsl.Generator.Init.LeafInit? Init = null,
         OnnxRendering? Onnx = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);

@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
+using Target = Dsl.Generator.Init.InitTarget;
 
 namespace Dsl.Generator.Init
 {
@@ -46,11 +47,8 @@ namespace Dsl.Generator.Init
         public const string InitAttributeName = "InitAttribute";
         public const string PresetAttributeName = "InitPresetAttribute";
 
-        /// <summary>The layer kinds with parameters a rule can name: the module classes' names.</summary>
-        public static readonly string[] Kinds =
-        {
-            "Conv1d", "Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "LayerNorm2d", "GroupNorm", "MultiheadSelfAttention",
-        };
+        /// <summary>The layer kinds with parameters a rule can name: the module classes' names, as the kinds declare them (<see cref="LeafInit"/>).</summary>
+        public static IReadOnlyList<string> Kinds => LeafInit.NamedKinds;
 
         /// <summary><c>torch.nn.init.calculate_gain</c>'s nonlinearities.</summary>
         public static readonly string[] Nonlinearities =
@@ -81,9 +79,6 @@ namespace Dsl.Generator.Init
             return decls.ToEquatableArray();
         }
 
-        /// <summary>A module or parameter a rule can select: its path, kind (null for a parameter), and its weight's rank.</summary>
-        private sealed record Target(string Path, string? Kind, int WeightRank, bool IsParameter);
-
         /// <summary>The modules with parameters and every parameter, as <c>named_modules</c> and <c>named_parameters</c> list them.</summary>
         private static List<Target> Targets(GraphNode root)
         {
@@ -97,49 +92,10 @@ namespace Dsl.Generator.Init
             foreach (var node in root.Descendants())
             {
                 Tensors(node);
+                // A custom layer's parameters are its own; a leaf with parameters and no declaration (none today,
+                // KindChecklistTests) offers rules nothing.
                 if (node.Form != NodeForm.Leaf || node.Parameters == 0 || node.CustomType is not null) continue;
-                bool bias = !node.Args.Any(a => (a.Name == "bias" || a.Name == "hasBias") && a.Value == "false");
-                if (node.ModuleType == "MultiheadSelfAttention")
-                {
-                    targets.Add(new Target(node.Path, node.ModuleType, 2, false));
-                    targets.Add(new Target(node.Path + ".in_proj_weight", null, 2, true));
-                    targets.Add(new Target(node.Path + ".in_proj_bias", null, 1, true));
-                    targets.Add(new Target(node.Path + ".out_proj", "Linear", 2, false));
-                    targets.Add(new Target(node.Path + ".out_proj.weight", null, 2, true));
-                    targets.Add(new Target(node.Path + ".out_proj.bias", null, 1, true));
-                    continue;
-                }
-                if (node.ModuleType is "LSTM" or "GRU")
-                {
-                    // A recurrent layer's weights are not one weight and bias: path globs select its tensors by name.
-                    targets.Add(new Target(node.Path, node.ModuleType, 2, false));
-                    long layers = node.Args.FirstOrDefault(a => a.Name == "num_layers") is { } l && long.TryParse(l.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 1;
-                    bool bidirectional = node.Args.Any(a => a.Name == "bidirectional" && a.Value == "true");
-                    foreach (var name in Model.RecurrentSpec.ParameterNames(layers, bidirectional, bias))
-                        targets.Add(new Target(node.Path + "." + name, null, name.StartsWith("weight", StringComparison.Ordinal) ? 2 : 1, true));
-                    continue;
-                }
-                if (node.ModuleType == "FusedSelfAttention")
-                {
-                    // GPT-2's layout: two Linear modules inside the attention, as named_modules lists them.
-                    foreach (var linear in new[] { ".c_attn", ".c_proj" })
-                    {
-                        targets.Add(new Target(node.Path + linear, "Linear", 2, false));
-                        targets.Add(new Target(node.Path + linear + ".weight", null, 2, true));
-                        targets.Add(new Target(node.Path + linear + ".bias", null, 1, true));
-                    }
-                    continue;
-                }
-                if (node.ModuleType == "TiedLinear")
-                {
-                    // Its weight is the tied layer's parameter (selected there); only its bias is its own.
-                    if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));
-                    continue;
-                }
-                int rank = node.ModuleType switch { "Conv1d" => 3, "Conv2d" or "ConvTranspose2d" => 4, "Linear" or "Embedding" or "PositionTable" => 2, _ => 1 };
-                targets.Add(new Target(node.Path, node.ModuleType, rank, false));
-                targets.Add(new Target(node.Path + ".weight", null, rank, true));
-                if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));
+                if (node.Init is { } init) targets.AddRange(init.Targets(node));
             }
             return targets;
         }

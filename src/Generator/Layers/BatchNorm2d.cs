@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -42,8 +43,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
                 Literal.Arg("momentum", momentum, 0.1),
             };
-            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering, onnx: ToOnnx, saves: Saves);
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering, onnx: ToOnnx, saves: Saves, init: Init);
         }
+
+        /// <summary>[Init] names BatchNorm2d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("BatchNorm2d", 1);
 
         /// <summary>What batch_norm keeps in training: the input, and the batch mean and 1/std per channel (float32, whatever the batch).</summary>
         internal static readonly SavedForBackward Saves = new BatchStatistics();

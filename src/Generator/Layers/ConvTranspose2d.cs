@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -127,8 +128,12 @@ namespace Dsl.Generator.Model
                 Literal.Arg("bias", bias, true),
             };
             return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx,
-                saves: SavedForBackward.Input); // the input (the weight is a parameter)
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: Init);
         }
+
+        /// <summary>[Init] names ConvTranspose2d; its weight is [in, out / groups, kH, kW].</summary>
+        private static readonly LeafInit Init = LeafInit.Named("ConvTranspose2d", 4);
 
         /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -170,8 +171,12 @@ namespace Dsl.Generator.Model
                 Literal.Arg("bias", bias, true),
             };
             return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx,
-                saves: SavedForBackward.Input); // the input (the weight is a parameter)
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: rank == 2 ? Init2d : Init1d);
         }
+
+        /// <summary>[Init] names Conv1d and Conv2d; their weights are [out, in / groups, kernel...].</summary>
+        private static readonly LeafInit Init1d = LeafInit.Named("Conv1d", 3), Init2d = LeafInit.Named("Conv2d", 4);
 
         /// <summary>nn.Conv1d and nn.Conv2d, the channels by position as torchvision writes them; convolutions are on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering1d = Rendering(1), Rendering2d = Rendering(2);

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -45,8 +46,12 @@ namespace Dsl.Generator.Model
             var output = new EquatableArray<long>(new[] { x.Shape[0], dim });
             return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc,
                 // weight[ids]: Gather on the table's rows; the ids are remembered for a padding mask of a later attention.
-                rendering: Rendering, onnx: Nodes(Call("token_ids"), Node("Gather", In(Weight("weight"), X), Int("axis", 0))), saves: new TokenIds());
+                rendering: Rendering, onnx: Nodes(Call("token_ids"), Node("Gather", In(Weight("weight"), X), Int("axis", 0))), saves: new TokenIds(),
+                // Rules reach the table by path ("**.weight"), not by kind.
+                init: Init);
         }
+
+        private static readonly LeafInit Init = LeafInit.ByPath(2);
 
         /// <summary>What embedding keeps: the token ids (int64); the table is a parameter.</summary>
         private sealed record TokenIds : SavedForBackward

@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -37,8 +38,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("normalized_shape", features),
                 Literal.Arg("eps", eps, 1e-5),
             };
-            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx, saves: Saves);
+            return b.Leaf(name, "LayerNorm", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx, saves: Saves, init: Init);
         }
+
+        /// <summary>[Init] names LayerNorm; its weight and bias are per feature.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("LayerNorm", 1);
 
         /// <summary>
         /// What layer_norm keeps: the input, and the mean and 1/std of every normalised row (<c>normalized_shape</c>

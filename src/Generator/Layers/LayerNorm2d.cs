@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -41,8 +42,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
             };
             return b.Leaf(name, "LayerNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true, rendering: Rendering, onnx: ToOnnx,
-                saves: LayerNormSpec.Saves);
+                saves: LayerNormSpec.Saves, init: Init);
         }
+
+        /// <summary>[Init] names LayerNorm2d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("LayerNorm2d", 1);
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(

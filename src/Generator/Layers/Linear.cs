@@ -1,4 +1,5 @@
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using System.Linq;
 using Dsl.Generator.Layers;
@@ -79,11 +80,24 @@ namespace Dsl.Generator.Model
                 return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true,
                     // ONNX: the tied layer's initializer, shared, found by the runtime's function.
                     rendering: TiedRendering, onnx: Function("tied_linear"),
-                    saves: SavedForBackward.Input); // F.linear with the tied parameter: the input
+                    saves: SavedForBackward.Input, init: TiedInit); // F.linear with the tied parameter: the input
             }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
             return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx,
-                saves: SavedForBackward.Input); // the input (the weight is a parameter)
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: Init);
+        }
+
+        /// <summary>[Init] names Linear; its weight is [out, in].</summary>
+        private static readonly LeafInit Init = LeafInit.Named("Linear", 2);
+
+        /// <summary>A tied layer's weight is the tied layer's parameter (selected there): only its bias is its own.</summary>
+        private static readonly LeafInit TiedInit = new TiedBias();
+
+        private sealed record TiedBias() : LeafInit((string?)null)
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
+                HasBias(node) ? new[] { new InitTarget(node.Path + ".bias", null, 1, true) } : System.Array.Empty<InitTarget>();
         }
 
         /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>

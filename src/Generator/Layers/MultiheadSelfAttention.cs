@@ -1,4 +1,6 @@
+using System.Linq;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -68,7 +70,40 @@ namespace Dsl.Generator.Model
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
                 // ONNX: opset 17 has no fused attention; the runtime decomposes it (projections, heads, masks).
                 rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"),
-                saves: gpt2 ? new FusedSaves() : new TorchSaves());
+                saves: gpt2 ? new FusedSaves() : new TorchSaves(), init: gpt2 ? FusedInit : Init);
+        }
+
+        /// <summary>
+        /// [Init] names MultiheadSelfAttention (a scheme fills its in-projection), and reaches nn.MultiheadAttention's
+        /// parameters and its out_proj, a Linear, by path.
+        /// </summary>
+        private static readonly LeafInit Init = new TorchLayout();
+
+        private sealed record TorchLayout() : LeafInit("MultiheadSelfAttention")
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) => new[]
+            {
+                new InitTarget(node.Path, node.ModuleType, 2, false),
+                new InitTarget(node.Path + ".in_proj_weight", null, 2, true),
+                new InitTarget(node.Path + ".in_proj_bias", null, 1, true),
+                new InitTarget(node.Path + ".out_proj", "Linear", 2, false),
+                new InitTarget(node.Path + ".out_proj.weight", null, 2, true),
+                new InitTarget(node.Path + ".out_proj.bias", null, 1, true),
+            };
+        }
+
+        /// <summary>GPT-2's layout: two Linear modules inside the attention, as named_modules lists them.</summary>
+        private static readonly LeafInit FusedInit = new Gpt2Layout();
+
+        private sealed record Gpt2Layout() : LeafInit((string?)null)
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
+                new[] { ".c_attn", ".c_proj" }.SelectMany(linear => new[]
+                {
+                    new InitTarget(node.Path + linear, "Linear", 2, false),
+                    new InitTarget(node.Path + linear + ".weight", null, 2, true),
+                    new InitTarget(node.Path + linear + ".bias", null, 1, true),
+                });
         }
 
         /// <summary>

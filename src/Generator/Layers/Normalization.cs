@@ -1,5 +1,6 @@
 using System.Linq;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -33,8 +34,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering, onnx: BatchNorm2dSpec.ToOnnx, saves: BatchNorm2dSpec.Saves);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering, onnx: BatchNorm2dSpec.ToOnnx, saves: BatchNorm2dSpec.Saves, init: Init);
         }
+
+        /// <summary>[Init] names BatchNorm1d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("BatchNorm1d", 1);
 
         /// <summary>nn.BatchNorm1d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
@@ -98,8 +102,11 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
             };
             // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering, onnx: ToOnnx, saves: Saves);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering, onnx: ToOnnx, saves: Saves, init: Init);
         }
+
+        /// <summary>[Init] names GroupNorm; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("GroupNorm", 1);
 
         /// <summary>What group_norm keeps: the input, and the mean and 1/std of each group.</summary>
         private static readonly SavedForBackward Saves = new GroupStatistics();

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Dsl.Generator.Graph;
+using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -74,7 +75,23 @@ namespace Dsl.Generator.Model
             };
             return b.Leaf(name, Cell, x, output, parameters, multiplyAdds, LastStep ? SizeRule.Fixed : SizeRule.Follows, args, ownModule: true,
                 // ONNX's LSTM and GRU read the gates in another order: the runtime reorders PyTorch's weights.
-                rendering: Cell == "LSTM" ? LstmRendering : GruRendering, onnx: Function(Cell == "LSTM" ? "lstm" : "gru"), saves: new Steps());
+                rendering: Cell == "LSTM" ? LstmRendering : GruRendering, onnx: Function(Cell == "LSTM" ? "lstm" : "gru"), saves: new Steps(), init: Init);
+        }
+
+        /// <summary>
+        /// A recurrent layer's weights are not one weight and bias: rules reach the module and its tensors by path
+        /// (<see cref="ParameterNames"/>).
+        /// </summary>
+        private static readonly LeafInit Init = new ByName();
+
+        private sealed record ByName() : LeafInit((string?)null)
+        {
+            public override IEnumerable<InitTarget> Targets(GraphNode node)
+            {
+                yield return new InitTarget(node.Path, node.ModuleType, 2, false);
+                foreach (var name in ParameterNames(BackwardTape.Int(node, "num_layers", 1), BackwardTape.Bool(node, "bidirectional"), HasBias(node)))
+                    yield return new InitTarget(node.Path + "." + name, null, name.StartsWith("weight", System.StringComparison.Ordinal) ? 2 : 1, true);
+            }
         }
 
         /// <summary>
