@@ -260,7 +260,8 @@ namespace Dsl.Generator.Graph
             IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false, string? customType = null, bool ownModule = false, string? customAccess = null,
             LeafRendering? rendering = null, bool initialized = false, SavedForBackward? saves = null, OnnxRendering? onnx = null, Init.LeafInit? init = null)
         {
-            if (type != "Embedding" && !Reals(name, type, x)) return x;
+            // Only a kind that declares it reads token ids (an Embedding) takes the network's token input.
+            if (rendering?.Layout != ActivationLayout.TokenIds && !Reals(name, type, x)) return x;
             if (!Admit() || !Claim(name)) return x;
             _children.Add(new GraphNode(name, ChildPath(name), type, Depth + 1, x.Shape, output, parameters, multiplyAdds,
                 NodeForm.Leaf, type, args.ToEquatableArray(), EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty,
@@ -271,7 +272,7 @@ namespace Dsl.Generator.Graph
 
         /// <summary>
         /// Whether <paramref name="x"/> is real numbers; token ids (the network's token input) are reported at the layer
-        /// (DSL043): only an Embedding takes them.
+        /// (DSL043): only a kind whose rendering reads token ids (<see cref="ActivationLayout.TokenIds"/>, an Embedding) takes them.
         /// </summary>
         public bool Reals(string name, string kind, Value x)
         {

@@ -19,7 +19,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.AdaptiveAvgPool1d/2d; in none of autocast's lists.</summary>
         private static LeafRendering Rendering(int rank) =>
-            LeafRendering.Module(PyTorchConstructor.Of("nn." + KindOf(rank), "output_size*"), AutocastRule.FallThrough("adaptive_avg_pool" + rank + "d"));
+            LeafRendering.Module(PyTorchConstructor.Of("nn." + KindOf(rank), "output_size*"), AutocastRule.FallThrough("adaptive_avg_pool" + rank + "d")) with { Family = LayerFamily.Pooling };
 
         [Reads("AdaptiveAvgPool1dAttribute")]
         public static LayerSpec Read1d(AttributeReader a) => new AdaptiveAvgPoolSpec(a.Name, 1, a.Int(0, 1));

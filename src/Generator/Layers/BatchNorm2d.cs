@@ -63,6 +63,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.BatchNorm2d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.BatchNorm2d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
+            PyTorchConstructor.Of("nn.BatchNorm2d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm")) with { Family = LayerFamily.Normalization };
     }
 }

@@ -138,6 +138,6 @@ namespace Dsl.Generator.Model
         /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
             PyTorchConstructor.Of("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
-            AutocastRule.LowerPrecision("conv_transpose2d"));
+            AutocastRule.LowerPrecision("conv_transpose2d")) with { Family = LayerFamily.Convolution };
     }
 }

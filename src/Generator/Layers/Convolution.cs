@@ -183,6 +183,6 @@ namespace Dsl.Generator.Model
 
         private static LeafRendering Rendering(int rank) => LeafRendering.Module(
             PyTorchConstructor.Of("nn.Conv" + rank + "d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
-            AutocastRule.LowerPrecision("conv" + rank + "d"));
+            AutocastRule.LowerPrecision("conv" + rank + "d")) with { Family = LayerFamily.Convolution, Layout = rank == 2 ? ActivationLayout.Image : ActivationLayout.Any };
     }
 }

@@ -28,6 +28,6 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>nn.Dropout; dropout is in no autocast list.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout")) with { Family = LayerFamily.PassThrough };
     }
 }

@@ -65,6 +65,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.Embedding (TorchSharp's embedding_dims is PyTorch's embedding_dim); embedding is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"), AutocastRule.FallThrough("embedding"));
+            PyTorchConstructor.Of("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"), AutocastRule.FallThrough("embedding")) with { Layout = ActivationLayout.TokenIds };
     }
 }

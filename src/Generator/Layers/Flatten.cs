@@ -15,7 +15,7 @@ namespace Dsl.Generator.Model
         /// nn.Flatten's defaults (start_dim 1): ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as
         /// TorchSharp's; a view, in no autocast list.
         /// </summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", AutocastRule.FallThrough("flatten"), OnnxAttributeRule.Int("axis", 1));
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", "Flatten", AutocastRule.FallThrough("flatten"), OnnxAttributeRule.Int("axis", 1)) with { Family = LayerFamily.PassThrough };
 
         public override Value Build(GraphBuilder b, string name, Value x) => Add(b, name, x);
 

@@ -61,6 +61,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.LayerNorm; autocast: layer_norm is fp32 on CUDA only, in no CPU list (its kernel accumulates in float32).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.LayerNorm", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm"));
+            PyTorchConstructor.Of("nn.LayerNorm", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm")) with { Family = LayerFamily.Normalization };
     }
 }

@@ -50,6 +50,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("LayerNorm2d", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm"));
+            PyTorchConstructor.Of("LayerNorm2d", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm")) with { Family = LayerFamily.Normalization, Layout = ActivationLayout.Tokens };
     }
 }

@@ -102,11 +102,11 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"), AutocastRule.LowerPrecision("linear"));
+            PyTorchConstructor.Of("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"), AutocastRule.LowerPrecision("linear")) with { Family = LayerFamily.Dense };
 
         /// <summary>A Linear whose weight is another layer's (GPT-2's lm_head), a class of the twin's helper files; linear, lower precision.</summary>
         private static readonly LeafRendering TiedRendering = LeafRendering.Module(
-            PyTorchConstructor.Of("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"), AutocastRule.LowerPrecision("linear"));
+            PyTorchConstructor.Of("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"), AutocastRule.LowerPrecision("linear")) with { Family = LayerFamily.Dense, AfterConstruction = new ConstructionHook("TiedLinear.TieAll", "TiedLinear.tie_all") };
     
         /// <summary>
         /// Whether the layer at <paramref name="target"/> exists (built before this one) and has a weight [out, in] of its own

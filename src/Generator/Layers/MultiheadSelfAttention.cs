@@ -154,7 +154,7 @@ namespace Dsl.Generator.Model
 
         private static LeafRendering Attention(string @class) => LeafRendering.Module(
             PyTorchConstructor.Of(@class, "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
-            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention"));
+            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention")) with { Family = LayerFamily.Dense, Layout = ActivationLayout.Tokens };
 
         /// <summary>
         /// The path of the one Embedding with a padding index built before this layer, whose ids the padding mask reads;
@@ -163,7 +163,7 @@ namespace Dsl.Generator.Model
         private static GraphNode? PaddingEmbedding(GraphBuilder b, string path)
         {
             var found = System.Linq.Enumerable.ToList(
-                System.Linq.Enumerable.Where(b.Built(), n => n.ModuleType == "Embedding" && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
+                System.Linq.Enumerable.Where(b.Built(), n => n.Rendering?.Layout == ActivationLayout.TokenIds && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
             if (found.Count == 1) return found[0];
             b.Report(ProblemCode.InvalidValue, "PaddingMask", path, "PaddingMask", "true",
                 found.Count == 0

@@ -42,7 +42,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.BatchNorm1d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.BatchNorm1d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
+            PyTorchConstructor.Of("nn.BatchNorm1d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm")) with { Family = LayerFamily.Normalization };
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.GroupNorm; autocast: group_norm is fp32 on CUDA only, in no CPU list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.GroupNorm", "num_groups*", "num_channels*", "eps"), AutocastRule.Float32OnCuda("group_norm"));
+            PyTorchConstructor.Of("nn.GroupNorm", "num_groups*", "num_channels*", "eps"), AutocastRule.Float32OnCuda("group_norm")) with { Family = LayerFamily.Normalization };
     }
 
     /// <summary>

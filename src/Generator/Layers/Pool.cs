@@ -121,6 +121,6 @@ namespace Dsl.Generator.Model
             pool == PoolKind.Max
                 ? PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "dilation", "ceil_mode")
                 : PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "ceil_mode"),
-            AutocastRule.FallThrough((pool == PoolKind.Max ? "max_pool" : "avg_pool") + rank + "d"));
+            AutocastRule.FallThrough((pool == PoolKind.Max ? "max_pool" : "avg_pool") + rank + "d")) with { Family = LayerFamily.Pooling };
     }
 }

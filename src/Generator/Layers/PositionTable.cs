@@ -61,6 +61,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>A class of the twin's helper files (a learned or sine table added to the tokens: add, in no autocast list).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("PositionTable", "max_length*", "dim*", "sinusoidal", "std"), AutocastRule.FallThrough("add"));
+            PyTorchConstructor.Of("PositionTable", "max_length*", "dim*", "sinusoidal", "std"), AutocastRule.FallThrough("add")) with { Layout = ActivationLayout.Tokens };
     }
 }

@@ -130,7 +130,7 @@ namespace Dsl.Generator.Model
 
         private static LeafRendering Recurrent(string cell) => LeafRendering.Module(
             PyTorchConstructor.Of(cell, "input_size*", "hidden_size*", "num_layers", "bias", "dropout", "bidirectional", "last_step"),
-            new AutocastRule("this library's " + cell + " cells", AutocastPolicy.Float32, AutocastPolicy.Float32));
+            new AutocastRule("this library's " + cell + " cells", AutocastPolicy.Float32, AutocastPolicy.Float32)) with { Family = LayerFamily.Dense, Layout = ActivationLayout.Tokens };
 
         /// <summary>
         /// PyTorch's parameter names of a recurrent layer, in registration order: <c>weight_ih_l0</c>, <c>weight_hh_l0</c>,

@@ -56,6 +56,6 @@ namespace Dsl.Generator.Model
 
         /// <summary>torchvision.ops.StochasticDepth, a class of the twin's helper files; bernoulli and mul are in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("StochasticDepth", "p*", "mode*"), AutocastRule.FallThrough("bernoulli, mul"));
+            PyTorchConstructor.Of("StochasticDepth", "p*", "mode*"), AutocastRule.FallThrough("bernoulli, mul")) with { Family = LayerFamily.PassThrough };
     }
 }

@@ -30,7 +30,7 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>A class of the twin's helper files (flatten, then transpose: views, in no autocast list).</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose")) with { Family = LayerFamily.PassThrough, Layout = ActivationLayout.Tokens };
 
         /// <summary>Whether <paramref name="x"/> has at least <paramref name="rank"/> dimensions (tokens [L, D] for 2); reports at the layer otherwise.</summary>
         public static bool Require(GraphBuilder b, string path, Value x, int rank, string expected)

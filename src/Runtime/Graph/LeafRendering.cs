@@ -30,18 +30,46 @@ namespace Dsl.Runtime.Graph
             Arguments ?? leaf.Args.Select(a => new PyTorchArgument(a.Name, a.Name, false)).ToArray();
     }
 
+    /// <summary>How a module reads the activations it is given (the graph's <c>layout</c>, docs/graph-format.md).</summary>
+    public enum ActivationLayout
+    {
+        /// <summary>Whatever arrives, in any memory layout (no <c>layout</c>).</summary>
+        Any,
+        /// <summary><c>image</c>: an image convolution, which channels-last speeds up on a 4-d activation.</summary>
+        Image,
+        /// <summary><c>tokens</c>: reads activations as a sequence of tokens or normalises them through permutes.</summary>
+        Tokens,
+        /// <summary><c>token_ids</c>: reads the network's integer token ids (an Embedding); a sequence reader as well.</summary>
+        TokenIds,
+    }
+
     /// <summary>
     /// Everything a module kind declares about its rendering (one entry of the graph's <c>renderings</c>): its PyTorch
     /// constructor, its autocast rule, and, for a kind that is one ONNX operator, <see cref="Onnx"/>.
     /// </summary>
     public sealed class ModuleRendering
     {
-        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast, LeafRendering? onnx)
+        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast, LeafRendering? onnx, ActivationLayout layout, string? family, string? afterConstruction)
         {
             PyTorch = pyTorch;
             Autocast = autocast;
             Onnx = onnx;
+            Layout = layout;
+            Family = family;
+            AfterConstruction = afterConstruction;
         }
+
+        /// <summary>How the module reads its activations (<c>layout</c>): what channels-last training looks at.</summary>
+        public ActivationLayout Layout { get; }
+
+        /// <summary>Whether the module reads its activations as tokens (<see cref="ActivationLayout.Tokens"/> or <see cref="ActivationLayout.TokenIds"/>).</summary>
+        public bool ReadsTokens => Layout is ActivationLayout.Tokens or ActivationLayout.TokenIds;
+
+        /// <summary>The layer's family (<c>family</c>: <c>convolution</c>, <c>normalization</c>, <c>pooling</c>, <c>dense</c>, <c>pass_through</c>), or null for any other.</summary>
+        public string? Family { get; }
+
+        /// <summary>The twin helper's function the network's <c>__init__</c> calls with <c>self</c> once every layer exists (<c>after_construction</c>), or null.</summary>
+        public string? AfterConstruction { get; }
 
         /// <summary>The PyTorch constructor the twin writes.</summary>
         public PyTorchConstructor PyTorch { get; }
@@ -72,7 +100,16 @@ namespace Dsl.Runtime.Graph
             var autocast = e.TryGetProperty("autocast", out var rule)
                 ? new AutocastRule(kind, rule.GetProperty("ops").GetString()!, Policy(rule, "cpu"), Policy(rule, "cuda"))
                 : null;
-            return new ModuleRendering(pyTorch, autocast, e.TryGetProperty("onnx", out _) ? LeafRendering.Read(e, pyTorch.Class, autocast) : null);
+            var layout = e.TryGetProperty("layout", out var l) ? l.GetString() switch
+            {
+                "image" => ActivationLayout.Image,
+                "tokens" => ActivationLayout.Tokens,
+                "token_ids" => ActivationLayout.TokenIds,
+                var other => throw new FormatException($"the layout '{other}' of '{kind}' is none of image, tokens, token_ids."),
+            } : ActivationLayout.Any;
+            return new ModuleRendering(pyTorch, autocast, e.TryGetProperty("onnx", out _) ? LeafRendering.Read(e, pyTorch.Class, autocast) : null, layout,
+                e.TryGetProperty("family", out var family) ? family.GetString() : null,
+                e.TryGetProperty("after_construction", out var hook) ? hook.GetString() : null);
         }
 
         /// <summary>A policy by PyTorch's list name (<c>fall_through</c> for none), as the generator writes it.</summary>
