@@ -234,9 +234,35 @@ namespace Dsl.Generator.Init
             return kinds.Count == 0 ? "none" : string.Join(", ", kinds);
         }
 
-        /// <summary>Expands a preset where it stands. Kind rules apply to the kinds present; named rules must find their layer.</summary>
-        private static void Preset(InitDecl d, GraphNode root, List<Target> targets, List<InitRuleModel> rules, List<Problem> problems, string className)
+        /// <summary>
+        /// The module kinds <paramref name="preset"/> names (its kind rules, and the norms ZeroInitResidual zeroes), found
+        /// by expanding it against an empty network: each must be a kind some leaf declares (<see cref="Kinds"/>), or the
+        /// preset silently skips it (KindChecklistTests).
+        /// </summary>
+        public static IReadOnlyCollection<string> KindsNamedBy(InitPreset preset)
         {
+            var named = new SortedSet<string>(StringComparer.Ordinal);
+            var root = new GraphNode("", "", "", -1, default, default, 0, 0, NodeForm.Block, "", EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty,
+                EquatableArray<GraphNode>.Empty, EquatableArray<Step>.Empty, "", null, false);
+            var decl = new InitDecl(0, true, "", (int)preset, new[] { new InitArg("ZeroInitResidual", 1, null) }.ToEquatableArray());
+            Preset(decl, root, new List<Target>(), new List<InitRuleModel>(), new List<Problem>(), "", k => named.Add(k));
+            return named;
+        }
+
+        /// <summary>The norms ZeroInitResidual zeroes, the last of a residual block's children.</summary>
+        private static readonly string[] ResidualNorms = { "BatchNorm2d", "BatchNorm1d" };
+
+        /// <summary>
+        /// Expands a preset where it stands. Kind rules apply to the kinds present; named rules must find their layer.
+        /// Every kind name the preset uses goes through <c>Has</c>, which tells <paramref name="asked"/> (<see cref="KindsNamedBy"/>).
+        /// </summary>
+        private static void Preset(InitDecl d, GraphNode root, List<Target> targets, List<InitRuleModel> rules, List<Problem> problems, string className, Action<string>? asked = null)
+        {
+            bool Has(string kind)
+            {
+                asked?.Invoke(kind);
+                return targets.Any(t => t.Kind == kind);
+            }
             int at = LocationOf(d.Index);
             if (!Enum.IsDefined(typeof(InitPreset), d.Scheme))
             {
@@ -248,7 +274,7 @@ namespace Dsl.Generator.Init
             var expanded = new List<InitRuleModel>();
             void Kind(string kind, InitScheme scheme, int mode = 0, string nonlinearity = "leaky_relu", double std = 1, double value = 0, double? bias = null)
             {
-                if (targets.Any(t => t.Kind == kind))
+                if (Has(kind))
                     expanded.Add(Rule(kind, true, scheme, mode, nonlinearity, std: std, value: value, bias: bias, origin: origin));
             }
             // mobilenetv2.py's rules for convolutions and norms, which efficientnet.py's __init__ repeats.
@@ -280,7 +306,7 @@ namespace Dsl.Generator.Init
                     Kind("Conv2d", InitScheme.KaimingNormal);
                     Kind("BatchNorm2d", InitScheme.Constant, value: 1, bias: 0);
                     // torchvision sets only the bias: the weight keeps PyTorch's default, which it already has.
-                    if (targets.Any(t => t.Kind == "Linear")) expanded.Add(Rule("Linear", true, InitScheme.Default, bias: 0, origin: origin));
+                    if (Has("Linear")) expanded.Add(Rule("Linear", true, InitScheme.Default, bias: 0, origin: origin));
                     break;
                 case InitPreset.TorchVisionVgg:
                     Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, nonlinearity: "relu", bias: 0);
@@ -295,7 +321,8 @@ namespace Dsl.Generator.Init
                     MobileNetConvolutionsAndNorms();
                     // torchvision: init_range = 1.0 / math.sqrt(m.out_features), per Linear layer; one kind rule when every
                     // Linear has the same out_features, else one rule per layer.
-                    var linears = root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.ModuleType == "Linear")
+                    bool anyLinear = Has("Linear");
+                    var linears = root.Descendants().Where(n => anyLinear && n.Form == NodeForm.Leaf && n.ModuleType == "Linear")
                         .Select(n => (n.Path, Out: long.Parse(n.Args.First(a => a.Name == "outputSize").Value, CultureInfo.InvariantCulture))).ToList();
                     foreach (var (target, kind, outFeatures) in linears.Select(l => l.Out).Distinct().Count() == 1
                         ? new[] { ("Linear", true, linears[0].Out) }
@@ -347,9 +374,10 @@ namespace Dsl.Generator.Init
             if (d.Arg("ZeroInitResidual") is { Number: 1 })
             {
                 int before = rules.Count;
+                foreach (var kind in ResidualNorms) asked?.Invoke(kind);
                 foreach (var block in root.Descendants().Where(n => n.Form == NodeForm.Block && n.Body.Any(s => s.Op is StepOp.Add or StepOp.AddInPlace)))
                 {
-                    var last = block.Children.LastOrDefault(c => c.Form == NodeForm.Leaf && c.ModuleType is "BatchNorm2d" or "BatchNorm1d");
+                    var last = block.Children.LastOrDefault(c => c.Form == NodeForm.Leaf && ResidualNorms.Contains(c.ModuleType));
                     if (last is not null) rules.Add(Rule(last.Path, false, InitScheme.Zeros, origin: origin + " ZeroInitResidual"));
                 }
                 if (rules.Count == before)
