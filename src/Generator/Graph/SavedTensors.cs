@@ -1,13 +1,13 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 
 namespace Dsl.Generator.Graph
 {
     /// <summary>
     /// What autograd keeps for the backward pass of a training step, counted from the graph at compile time: the
-    /// tensors each operation saves (PyTorch's rules, below) de-duplicated by storage, as a storage saved by two
+    /// tensors each operation saves (PyTorch's rules: a forward step's below, a leaf's as its kind states it,
+    /// <see cref="GraphNode.Saves"/>) de-duplicated by storage, as a storage saved by two
     /// operations (a ReLU's output and the next convolution's input) is held once. All counts are per sample except
     /// <see cref="FixedStatistics"/>. docs/memory.md lists the rules.
     /// </summary>
