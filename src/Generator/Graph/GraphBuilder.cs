@@ -258,7 +258,7 @@ namespace Dsl.Generator.Graph
         /// <summary>Adds a TorchSharp layer and the step that calls it; returns its output (unchanged after a failure).</summary>
         public Value Leaf(string name, string type, Value x, EquatableArray<long> output, long parameters, long multiplyAdds, SizeRule size,
             IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false, string? customType = null, bool ownModule = false, string? customAccess = null,
-            LeafRendering? rendering = null, bool initialized = false, SavedForBackward? saves = null, OnnxRendering? onnx = null, Init.LeafInit? init = null)
+            LeafRendering? rendering = null, bool initialized = false, SavedForBackward? saves = null, OnnxRendering? onnx = null, LeafInit? init = null)
         {
             // Only a kind that declares it reads token ids (an Embedding) takes the network's token input.
             if (rendering?.Layout != ActivationLayout.TokenIds && !Reals(name, type, x)) return x;

@@ -127,7 +127,7 @@ namespace Dsl.Generator.Graph
         LeafRendering? Rendering = null,
         bool Initialized = false,
         SavedForBackward? Saves = null,
-        global::Dsl.Generator.Init.LeafInit? Init = null,
+        LeafInit? Init = null,
         OnnxRendering? Onnx = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);

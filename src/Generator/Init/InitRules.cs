@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 using Dsl.Generator.Graph;
 using Dsl.Generator.Model;
 using Microsoft.CodeAnalysis;
-using Target = Dsl.Generator.Init.InitTarget;
+using Target = Dsl.Generator.Graph.InitTarget;
 
 namespace Dsl.Generator.Init
 {

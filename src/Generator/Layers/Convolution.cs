@@ -2,7 +2,6 @@ using System.Collections.Generic;
 using System.Linq;
 using Dsl.Generator.Blocks;
 using Dsl.Generator.Graph;
-using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 

@@ -1,5 +1,4 @@
 using Dsl.Generator.Graph;
-using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 

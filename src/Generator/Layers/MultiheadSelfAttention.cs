@@ -1,6 +1,4 @@
-using System.Linq;
 using Dsl.Generator.Graph;
-using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 
@@ -98,7 +96,7 @@ namespace Dsl.Generator.Model
         private sealed record Gpt2Layout() : LeafInit((string?)null)
         {
             public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
-                new[] { ".c_attn", ".c_proj" }.SelectMany(linear => new[]
+                System.Linq.Enumerable.SelectMany(new[] { ".c_attn", ".c_proj" }, linear => new[]
                 {
                     new InitTarget(node.Path + linear, "Linear", 2, false),
                     new InitTarget(node.Path + linear + ".weight", null, 2, true),

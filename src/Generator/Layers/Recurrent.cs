@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using Dsl.Generator.Graph;
-using Dsl.Generator.Init;
 using static Dsl.Generator.Graph.Onnx;
 using Dsl.Generator.Layers;
 

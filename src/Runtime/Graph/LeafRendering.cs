@@ -49,27 +49,24 @@ namespace Dsl.Runtime.Graph
     /// </summary>
     public sealed class ModuleRendering
     {
-        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast, LeafRendering? onnx, ActivationLayout layout, string? family, string? afterConstruction)
+        private ModuleRendering(PyTorchConstructor pyTorch, AutocastRule? autocast, LeafRendering? onnx)
         {
             PyTorch = pyTorch;
             Autocast = autocast;
             Onnx = onnx;
-            Layout = layout;
-            Family = family;
-            AfterConstruction = afterConstruction;
         }
 
         /// <summary>How the module reads its activations (<c>layout</c>): what channels-last training looks at.</summary>
-        public ActivationLayout Layout { get; }
+        public ActivationLayout Layout { get; private init; }
 
         /// <summary>Whether the module reads its activations as tokens (<see cref="ActivationLayout.Tokens"/> or <see cref="ActivationLayout.TokenIds"/>).</summary>
         public bool ReadsTokens => Layout is ActivationLayout.Tokens or ActivationLayout.TokenIds;
 
         /// <summary>The layer's family (<c>family</c>: <c>convolution</c>, <c>normalization</c>, <c>pooling</c>, <c>dense</c>, <c>pass_through</c>), or null for any other.</summary>
-        public string? Family { get; }
+        public string? Family { get; private init; }
 
         /// <summary>The twin helper's function the network's <c>__init__</c> calls with <c>self</c> once every layer exists (<c>after_construction</c>), or null.</summary>
-        public string? AfterConstruction { get; }
+        public string? AfterConstruction { get; private init; }
 
         /// <summary>The PyTorch constructor the twin writes.</summary>
         public PyTorchConstructor PyTorch { get; }
@@ -107,9 +104,12 @@ namespace Dsl.Runtime.Graph
                 "token_ids" => ActivationLayout.TokenIds,
                 var other => throw new FormatException($"the layout '{other}' of '{kind}' is none of image, tokens, token_ids."),
             } : ActivationLayout.Any;
-            return new ModuleRendering(pyTorch, autocast, e.TryGetProperty("onnx", out _) ? LeafRendering.Read(e, pyTorch.Class, autocast) : null, layout,
-                e.TryGetProperty("family", out var family) ? family.GetString() : null,
-                e.TryGetProperty("after_construction", out var hook) ? hook.GetString() : null);
+            return new ModuleRendering(pyTorch, autocast, e.TryGetProperty("onnx", out _) ? LeafRendering.Read(e, pyTorch.Class, autocast) : null)
+            {
+                Layout = layout,
+                Family = e.TryGetProperty("family", out var family) ? family.GetString() : null,
+                AfterConstruction = e.TryGetProperty("after_construction", out var hook) ? hook.GetString() : null,
+            };
         }
 
         /// <summary>A policy by PyTorch's list name (<c>fall_through</c> for none), as the generator writes it.</summary>

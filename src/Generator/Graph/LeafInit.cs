@@ -2,9 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
-using Dsl.Generator.Graph;
 
-namespace Dsl.Generator.Init
+namespace Dsl.Generator.Graph
 {
     /// <summary>
     /// A module or parameter an <c>[Init]</c> rule can select: its state_dict path, its module kind (null for a
