@@ -107,7 +107,7 @@ namespace Dsl.Generator.Tests
         [Fact]
         public void DSL021_An_unknown_kind_at_the_target() => Verify(
             "[Input(1, 8, 8)] [Init([|\"Conv3d\"|], InitScheme.Zeros)] [Conv2d(4, 3)] public partial class Net;",
-            ("DSL021", "[Init(\"Conv3d\", InitScheme.Zeros)] on Net matches no layer: 'Conv3d' is not a layer kind with parameters (Conv1d, Conv2d, ConvTranspose2d, Linear, BatchNorm1d, BatchNorm2d, LayerNorm, LayerNorm2d, GroupNorm, MultiheadSelfAttention) and no module is called so; the network's kinds are Conv2d"));
+            ("DSL021", "[Init(\"Conv3d\", InitScheme.Zeros)] on Net matches no layer: 'Conv3d' is not a layer kind with parameters (BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, GroupNorm, LayerNorm, LayerNorm2d, Linear, MultiheadSelfAttention) and no module is called so; the network's kinds are Conv2d"));
 
         [Fact]
         public void DSL021_A_glob_that_matches_no_path_at_the_target() => Verify(

@@ -60,6 +60,74 @@ namespace Dsl.Generator.Tests
             Assert.True(missing.Count == 0, "docs/graph-format.md does not name the modules " + string.Join(", ", missing) + ": document each module and its arguments there");
         }
 
+        /// <summary>Every leaf module a layer kind builds (generator side), with the first declaration that builds it.</summary>
+        private static IEnumerable<(Dsl.Generator.Graph.GraphNode Leaf, string Declaration)> Leaves() =>
+            KindGraphs.All.SelectMany(b => b.Model.Root.Descendants().Where(n => n.Form == Dsl.Generator.Graph.NodeForm.Leaf).Select(n => (n, b.Declaration)));
+
+        /// <summary>One message per module kind (the first declaration that builds it wrongly), not one per input tried.</summary>
+        private static void NoneMissing(IEnumerable<(Dsl.Generator.Graph.GraphNode Leaf, string Declaration)> wrong, Func<Dsl.Generator.Graph.GraphNode, string> why)
+        {
+            var problems = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (leaf, declaration) in wrong) problems.TryAdd(leaf.ModuleType, $"{leaf.ModuleType} (from {declaration}) {why(leaf)}");
+            Assert.True(problems.Count == 0, string.Join("\n", problems.Values));
+        }
+
+        [Fact]
+        public void Every_leaf_states_what_its_backward_keeps()
+        {
+            NoneMissing(Leaves().Where(l => l.Leaf.Saves is null), _ =>
+                "states no saves: declare what its backward keeps where the kind adds its leaf (GraphBuilder.Leaf saves: SavedForBackward.Input, "
+                + "Result, Sizes, View, or a rule of its own), from PyTorch's derivatives.yaml, so the memory plan counts it");
+        }
+
+        [Fact]
+        public void Every_leaf_with_parameters_declares_what_init_rules_select_in_it()
+        {
+            NoneMissing(Leaves().Where(l => l.Leaf.Parameters > 0 && l.Leaf.CustomType is null && l.Leaf.Init is null), _ =>
+                "has parameters and no init declaration: declare what [Init] selects in it where the kind adds its leaf (GraphBuilder.Leaf init: "
+                + "LeafInit.Named(kind, weightRank), LeafInit.ByPath(weightRank), or a rule of its own)");
+            NoneMissing(Leaves().Where(l => l.Leaf.Init?.Kind is { } kind && kind != l.Leaf.ModuleType), leaf =>
+                $"declares the init kind '{leaf.Init!.Kind}': a rule names a module by its class, {leaf.ModuleType}");
+        }
+
+        [Fact]
+        public void Every_kind_an_init_preset_names_is_declared_by_a_kind()
+        {
+            var declared = Dsl.Generator.Init.InitRules.Kinds;
+            var missing = Enum.GetValues<Dsl.Generator.Init.InitPreset>()
+                .SelectMany(p => Dsl.Generator.Init.InitRules.KindsNamedBy(p).Where(k => !declared.Contains(k)).Select(k => $"{p} names {k}"))
+                .ToList();
+            Assert.True(missing.Count == 0, string.Join("\n", missing) + "\nwhich no kind declares (LeafInit.Named): the preset would skip it silently; "
+                + "declare it where the kind adds its leaf, or correct the preset's kind name (kinds: " + string.Join(", ", declared) + ")");
+            // The presets were reached: torchvision's ResNet names its convolutions and norms.
+            Assert.Contains("Conv2d", Dsl.Generator.Init.InitRules.KindsNamedBy(Dsl.Generator.Init.InitPreset.TorchVisionResNet));
+        }
+
+        [Fact]
+        public void Every_kind_that_reads_tokens_declares_it()
+        {
+            // Read from what the kind does to an image: one that turns it into a sequence of tokens, or reorders its
+            // dimensions, reads the activations as tokens (channels-last would add layout copies around it).
+            static bool TokensOfAnImage(Dsl.Generator.Graph.GraphNode n) => n.Input.Count == 3 && (n.Output.Count == 2
+                || n.Output.Count == 3 && !n.Output.SequenceEqual(n.Input) && n.Output.OrderBy(d => d).SequenceEqual(n.Input.OrderBy(d => d)));
+            NoneMissing(Leaves().Where(l => TokensOfAnImage(l.Leaf) && l.Leaf.Rendering?.Layout is not (Dsl.Generator.Graph.ActivationLayout.Tokens or Dsl.Generator.Graph.ActivationLayout.TokenIds)), leaf =>
+                $"turns the image {GraphBuilderFormat(leaf.Input)} into {GraphBuilderFormat(leaf.Output)}: declare Layout = ActivationLayout.Tokens on its LeafRendering, so channels-last training leaves its network contiguous");
+        }
+
+        [Fact]
+        public void Every_layer_kind_builds_on_some_input_so_one_that_reads_token_ids_declares_it()
+        {
+            // A kind that reads the network's token ids builds on them only when it declares so (otherwise DSL043): every
+            // layer kind builds on some input, so one that needs token ids and lacks the declaration is found here. Built
+            // here, not through KindGraphs.All, whose language-model declarations need such a kind.
+            var never = KindGraphs.Kinds.Where(k => KindGraphs.Contexts.All(c => KindGraphs.Build($"{c} [{KindGraphs.Usage(k)}]") is null))
+                .Select(KindGraphs.Written).ToList();
+            Assert.True(never.Count == 0, "these kinds build on none of the inputs tried: " + string.Join(", ", never)
+                + "; a kind that takes the network's token ids declares Layout = ActivationLayout.TokenIds on its LeafRendering (or add the input it takes to KindGraphs' contexts)");
+        }
+
+        private static string GraphBuilderFormat(Dsl.Generator.Model.EquatableArray<long> dims) => "[" + string.Join(", ", dims) + "]";
+
         /// <summary>
         /// Kinds the shape fuzz does not draw, with the property test that builds them against TorchSharp instead and why:
         /// the token kinds need tokens and a block around them, a layer scale is a tensor of its block, the rest are not

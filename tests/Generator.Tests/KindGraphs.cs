@@ -14,7 +14,7 @@ namespace Dsl.Generator.Tests
     internal static class KindGraphs
     {
         /// <summary>What may come before the layer: an image, a sequence, flat features, tokens, a channels-last image, an image of 2 channels.</summary>
-        private static readonly string[] Contexts =
+        public static readonly string[] Contexts =
         {
             "[Input(4, 16, 16)]",
             "[Input(4, 16)]",

@@ -50,8 +50,8 @@ namespace Dsl.Generator.Blocks
                 var raw = decl.Layers[i];
                 string prefix = "[" + raw.Display + "] ";
                 if (raw.When is { } when) Expression(prefix + "When: ", new Segment(when, 0), new ArgumentSite(decl.Key, i, "When"), all);
-                // Outputs, merges of named values and backbones name values of a network's forward: not a block's.
-                if (raw.Kind is "OutputAttribute" or "MergeAttribute" or Model.BackboneSpec.AttributeName)
+                // Outputs, merges of named values and backbones name values of a network's forward: not a block's (their readers' mark).
+                if (Layers.LayerRegistry.TopLevelOnly.Contains(raw.Kind))
                 {
                     Add(new ArgumentSite(decl.Key, i, null), $"[{raw.Display}] belongs to a network's top level, where it names values of the network's forward; a block merges with Merge or Parallel");
                     continue;

@@ -254,20 +254,21 @@ namespace Dsl.Generator.Graph
         /// <summary>Adds a TorchSharp layer and the step that calls it; returns its output (unchanged after a failure).</summary>
         public Value Leaf(string name, string type, Value x, EquatableArray<long> output, long parameters, long multiplyAdds, SizeRule size,
             IEnumerable<LeafArg> args, string? into = null, string? doc = null, bool zeroInitWeight = false, string? customType = null, bool ownModule = false, string? customAccess = null,
-            LeafRendering? rendering = null, bool initialized = false, SavedForBackward saves = SavedForBackward.Unstated, OnnxRendering? onnx = null)
+            LeafRendering? rendering = null, bool initialized = false, SavedForBackward? saves = null, OnnxRendering? onnx = null, LeafInit? init = null)
         {
-            if (type != "Embedding" && !Reals(name, type, x)) return x;
+            // Only a kind that declares it reads token ids (an Embedding) takes the network's token input.
+            if (rendering?.Layout != ActivationLayout.TokenIds && !Reals(name, type, x)) return x;
             if (!Admit() || !Claim(name)) return x;
             _children.Add(new GraphNode(name, ChildPath(name), type, Depth + 1, x.Shape, output, parameters, multiplyAdds,
                 NodeForm.Leaf, type, args.ToEquatableArray(), EquatableArray<BlockParam>.Empty, EquatableArray<GraphNode>.Empty,
                 EquatableArray<Step>.Empty, "", doc, zeroInitWeight, CustomType: customType, Size: size, OwnModule: ownModule, CustomAccess: customAccess,
-                Rendering: rendering, Initialized: initialized, Saves: saves, Onnx: onnx));
+                Rendering: rendering, Initialized: initialized, Saves: saves, Onnx: onnx, Init: init));
             return AddStep(StepOp.Call, name, into, output, x);
         }
 
         /// <summary>
         /// Whether <paramref name="x"/> is real numbers; token ids (the network's token input) are reported at the layer
-        /// (DSL043): only an Embedding takes them.
+        /// (DSL043): only a kind whose rendering reads token ids (<see cref="ActivationLayout.TokenIds"/>, an Embedding) takes them.
         /// </summary>
         public bool Reals(string name, string kind, Value x)
         {

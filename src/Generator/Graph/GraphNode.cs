@@ -52,23 +52,6 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
-    /// What a leaf's backward needs kept, as its kind states it where it adds the leaf (the memory plan,
-    /// <see cref="SavedTensors"/>, docs/memory.md): <see cref="Unstated"/> leaves the rule to the plan's table of the
-    /// modules with weights or several saved tensors.
-    /// </summary>
-    internal enum SavedForBackward
-    {
-        /// <summary>The plan's own rule for the module (a module it does not know counts as saving its input).</summary>
-        Unstated,
-        /// <summary>The input (in place: the result, the same storage): ReLU6, LeakyReLU, ELU, SiLU, GELU, ...</summary>
-        Input,
-        /// <summary>The result (in place: the input's storage): ReLU, Sigmoid, Tanh, Softmax.</summary>
-        Result,
-        /// <summary>Nothing; the output is a view of the input's storage (Flatten, Identity, Permute, ...).</summary>
-        View,
-    }
-
-    /// <summary>
     /// How a leaf's output relates to the spatial size of its input: what lets a network accept other input sizes than
     /// the declared one. Each kind states it where it adds its leaf (<see cref="GraphBuilder.Leaf"/>); the claim is
     /// checked by building the network again at other sizes (<see cref="NetworkGraph.Build"/>), so a kind that claims
@@ -111,6 +94,7 @@ namespace Dsl.Generator.Graph
     /// constructor and its autocast rule; null only for a custom layer). <see cref="Initialized"/>: a TorchSharp layer whose constructor leaves its
     /// parameters uninitialised (GroupNorm in TorchSharp 0.107), created through <c>Dsl.Layers.Initialized</c>, which sets
     /// PyTorch's initial values. <see cref="Saves"/>: what the leaf's backward keeps, as its kind states it.
+    /// <see cref="Init"/>: what <c>[Init]</c> rules select in a leaf with parameters, as its kind declares it.
     /// <see cref="Onnx"/>: how the ONNX exporter renders the leaf, as its kind declares it (<see cref="OnnxRendering"/>).
     /// </summary>
     internal sealed record GraphNode(
@@ -141,7 +125,8 @@ namespace Dsl.Generator.Graph
         string? Flag = null,
         LeafRendering? Rendering = null,
         bool Initialized = false,
-        SavedForBackward Saves = SavedForBackward.Unstated,
+        SavedForBackward? Saves = null,
+        LeafInit? Init = null,
         OnnxRendering? Onnx = null)
     {
         public static EquatableArray<long> Dims(params long[] dims) => new(dims);

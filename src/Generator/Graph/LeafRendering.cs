@@ -40,6 +40,44 @@ namespace Dsl.Generator.Graph
     }
 
     /// <summary>
+    /// How a module reads the activations it is given, where that matters beyond their shape: channels-last training
+    /// suits a network with an <see cref="Image"/> convolution and none that reads <see cref="Tokens"/>; only a
+    /// <see cref="TokenIds"/> module takes the network's token input (DSL043 elsewhere).
+    /// </summary>
+    internal enum ActivationLayout
+    {
+        /// <summary>Whatever arrives, in any memory layout (element-wise, pooling, norms over channels, Linear...).</summary>
+        Any,
+        /// <summary>An image convolution (<c>Conv2d</c>), which channels-last speeds up on a 4-d activation.</summary>
+        Image,
+        /// <summary>Reads activations as a sequence of tokens or normalises them through permutes: its network stays contiguous.</summary>
+        Tokens,
+        /// <summary>Reads the network's integer token ids (an Embedding); a sequence reader as well.</summary>
+        TokenIds,
+    }
+
+    /// <summary>A layer's family, for the eye: what a network diagram colours it by (the graph's <c>family</c>).</summary>
+    internal enum LayerFamily
+    {
+        /// <summary>Activations and everything not below (the default, not written in the graph).</summary>
+        Other,
+        Convolution,
+        Normalization,
+        Pooling,
+        /// <summary>Learned matrix products over features: Linear, attention, recurrent layers.</summary>
+        Dense,
+        /// <summary>Passes values on reshaped, reordered or (in training) randomly dropped: Flatten, Permute, Dropout, Identity...</summary>
+        PassThrough,
+    }
+
+    /// <summary>
+    /// A call the network's constructor makes once every layer exists, for a kind whose module must be connected to
+    /// another (a Linear tied to an Embedding's weight): the static method of <c>Dsl.Layers</c> the generated C# calls
+    /// with the network, and the twin helper's function its <c>__init__</c> calls with <c>self</c>.
+    /// </summary>
+    internal sealed record ConstructionHook(string CSharp, string Python);
+
+    /// <summary>
     /// One argument of a leaf's PyTorch constructor: its name in the graph (TorchSharp's), its name in PyTorch, and
     /// whether PyTorch users pass it by position (<c>nn.Conv2d(64, 128, kernel_size=3)</c>, as torchvision writes it).
     /// </summary>
@@ -91,6 +129,15 @@ namespace Dsl.Generator.Graph
     /// </summary>
     internal sealed record LeafRendering(PyTorchConstructor PyTorch, AutocastRule Autocast)
     {
+        /// <summary>How the module reads its activations (the graph's <c>layout</c>, omitted for <see cref="ActivationLayout.Any"/>).</summary>
+        public ActivationLayout Layout { get; init; }
+
+        /// <summary>The layer's family (the graph's <c>family</c>, omitted for <see cref="LayerFamily.Other"/>).</summary>
+        public LayerFamily Family { get; init; }
+
+        /// <summary>The call the network makes once every layer exists (the graph's <c>after_construction</c>, the twin's), or null.</summary>
+        public ConstructionHook? AfterConstruction { get; init; }
+
         /// <summary>
         /// A simple kind: a <c>torch.nn</c> class taking the leaf's arguments by keyword under the same names;
         /// <paramref name="autocast"/> is required so that a new kind cannot leave mixed precision guessing.
@@ -101,10 +148,25 @@ namespace Dsl.Generator.Graph
         public static LeafRendering Module(PyTorchConstructor pyTorch, AutocastRule autocast) => new(pyTorch, autocast);
 
         /// <summary>This rendering as the value of its module's entry in the graph JSON's <c>renderings</c>.</summary>
-        public string Json() =>
-            "{" + PyTorch.Json()
-            + ",\"autocast\":{\"ops\":" + Emit.GraphJson.Str(Autocast.Ops)
-            + ",\"cpu\":" + Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cpu))
-            + ",\"cuda\":" + Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cuda)) + "}}";
+        public string Json()
+        {
+            var json = new StringBuilder("{").Append(PyTorch.Json());
+            json.Append(",\"autocast\":{\"ops\":").Append(Emit.GraphJson.Str(Autocast.Ops))
+                .Append(",\"cpu\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cpu)))
+                .Append(",\"cuda\":").Append(Emit.GraphJson.Str(AutocastRule.Name(Autocast.Cuda))).Append('}');
+            if (Layout != ActivationLayout.Any) json.Append(",\"layout\":").Append(Emit.GraphJson.Str(Layout switch
+            {
+                ActivationLayout.Image => "image",
+                ActivationLayout.Tokens => "tokens",
+                _ => "token_ids",
+            }));
+            if (Family != LayerFamily.Other) json.Append(",\"family\":").Append(Emit.GraphJson.Str(Family switch
+            {
+                LayerFamily.PassThrough => "pass_through",
+                var family => family.ToString().ToLowerInvariant(),
+            }));
+            if (AfterConstruction is { } hook) json.Append(",\"after_construction\":").Append(Emit.GraphJson.Str(hook.Python));
+            return json.Append('}').ToString();
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Target = Dsl.Generator.Graph.InitTarget;
 
 namespace Dsl.Generator.Init
 {
@@ -41,11 +42,8 @@ namespace Dsl.Generator.Init
         public const string InitAttributeName = "InitAttribute";
         public const string PresetAttributeName = "InitPresetAttribute";
 
-        /// <summary>The layer kinds with parameters a rule can name: the module classes' names.</summary>
-        public static readonly string[] Kinds =
-        {
-            "Conv1d", "Conv2d", "ConvTranspose2d", "Linear", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "LayerNorm2d", "GroupNorm", "MultiheadSelfAttention",
-        };
+        /// <summary>The layer kinds with parameters a rule can name: the module classes' names, as the kinds declare them (<see cref="LeafInit"/>).</summary>
+        public static IReadOnlyList<string> Kinds => LeafInit.NamedKinds;
 
         /// <summary><c>torch.nn.init.calculate_gain</c>'s nonlinearities.</summary>
         public static readonly string[] Nonlinearities =
@@ -76,9 +74,6 @@ namespace Dsl.Generator.Init
             return decls.ToEquatableArray();
         }
 
-        /// <summary>A module or parameter a rule can select: its path, kind (null for a parameter), and its weight's rank.</summary>
-        private sealed record Target(string Path, string? Kind, int WeightRank, bool IsParameter);
-
         /// <summary>The modules with parameters and every parameter, as <c>named_modules</c> and <c>named_parameters</c> list them.</summary>
         private static List<Target> Targets(GraphNode root)
         {
@@ -92,49 +87,10 @@ namespace Dsl.Generator.Init
             foreach (var node in root.Descendants())
             {
                 Tensors(node);
+                // A custom layer's parameters are its own; a leaf with parameters and no declaration (none today,
+                // KindChecklistTests) offers rules nothing.
                 if (node.Form != NodeForm.Leaf || node.Parameters == 0 || node.CustomType is not null) continue;
-                bool bias = !node.Args.Any(a => (a.Name == "bias" || a.Name == "hasBias") && a.Value == "false");
-                if (node.ModuleType == "MultiheadSelfAttention")
-                {
-                    targets.Add(new Target(node.Path, node.ModuleType, 2, false));
-                    targets.Add(new Target(node.Path + ".in_proj_weight", null, 2, true));
-                    targets.Add(new Target(node.Path + ".in_proj_bias", null, 1, true));
-                    targets.Add(new Target(node.Path + ".out_proj", "Linear", 2, false));
-                    targets.Add(new Target(node.Path + ".out_proj.weight", null, 2, true));
-                    targets.Add(new Target(node.Path + ".out_proj.bias", null, 1, true));
-                    continue;
-                }
-                if (node.ModuleType is "LSTM" or "GRU")
-                {
-                    // A recurrent layer's weights are not one weight and bias: path globs select its tensors by name.
-                    targets.Add(new Target(node.Path, node.ModuleType, 2, false));
-                    long layers = node.Args.FirstOrDefault(a => a.Name == "num_layers") is { } l && long.TryParse(l.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : 1;
-                    bool bidirectional = node.Args.Any(a => a.Name == "bidirectional" && a.Value == "true");
-                    foreach (var name in Model.RecurrentSpec.ParameterNames(layers, bidirectional, bias))
-                        targets.Add(new Target(node.Path + "." + name, null, name.StartsWith("weight", StringComparison.Ordinal) ? 2 : 1, true));
-                    continue;
-                }
-                if (node.ModuleType == "FusedSelfAttention")
-                {
-                    // GPT-2's layout: two Linear modules inside the attention, as named_modules lists them.
-                    foreach (var linear in new[] { ".c_attn", ".c_proj" })
-                    {
-                        targets.Add(new Target(node.Path + linear, "Linear", 2, false));
-                        targets.Add(new Target(node.Path + linear + ".weight", null, 2, true));
-                        targets.Add(new Target(node.Path + linear + ".bias", null, 1, true));
-                    }
-                    continue;
-                }
-                if (node.ModuleType == "TiedLinear")
-                {
-                    // Its weight is the tied layer's parameter (selected there); only its bias is its own.
-                    if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));
-                    continue;
-                }
-                int rank = node.ModuleType switch { "Conv1d" => 3, "Conv2d" or "ConvTranspose2d" => 4, "Linear" or "Embedding" or "PositionTable" => 2, _ => 1 };
-                targets.Add(new Target(node.Path, node.ModuleType, rank, false));
-                targets.Add(new Target(node.Path + ".weight", null, rank, true));
-                if (bias) targets.Add(new Target(node.Path + ".bias", null, 1, true));
+                if (node.Init is { } init) targets.AddRange(init.Targets(node));
             }
             return targets;
         }
@@ -273,9 +229,35 @@ namespace Dsl.Generator.Init
             return kinds.Count == 0 ? "none" : string.Join(", ", kinds);
         }
 
-        /// <summary>Expands a preset where it stands. Kind rules apply to the kinds present; named rules must find their layer.</summary>
-        private static void Preset(InitDecl d, GraphNode root, List<Target> targets, List<InitRuleModel> rules, List<Problem> problems, string className)
+        /// <summary>
+        /// The module kinds <paramref name="preset"/> names (its kind rules, and the norms ZeroInitResidual zeroes), found
+        /// by expanding it against an empty network: each must be a kind some leaf declares (<see cref="Kinds"/>), or the
+        /// preset silently skips it (KindChecklistTests).
+        /// </summary>
+        public static IReadOnlyCollection<string> KindsNamedBy(InitPreset preset)
         {
+            var named = new SortedSet<string>(StringComparer.Ordinal);
+            var root = new GraphNode("", "", "", -1, default, default, 0, 0, NodeForm.Block, "", EquatableArray<LeafArg>.Empty, EquatableArray<BlockParam>.Empty,
+                EquatableArray<GraphNode>.Empty, EquatableArray<Step>.Empty, "", null, false);
+            var decl = new InitDecl(0, true, "", (int)preset, new[] { new InitArg("ZeroInitResidual", 1, null) }.ToEquatableArray());
+            Preset(decl, root, new List<Target>(), new List<InitRuleModel>(), new List<Problem>(), "", k => named.Add(k));
+            return named;
+        }
+
+        /// <summary>The norms ZeroInitResidual zeroes, the last of a residual block's children.</summary>
+        private static readonly string[] ResidualNorms = { "BatchNorm2d", "BatchNorm1d" };
+
+        /// <summary>
+        /// Expands a preset where it stands. Kind rules apply to the kinds present; named rules must find their layer.
+        /// Every kind name the preset uses goes through <c>Has</c>, which tells <paramref name="asked"/> (<see cref="KindsNamedBy"/>).
+        /// </summary>
+        private static void Preset(InitDecl d, GraphNode root, List<Target> targets, List<InitRuleModel> rules, List<Problem> problems, string className, Action<string>? asked = null)
+        {
+            bool Has(string kind)
+            {
+                asked?.Invoke(kind);
+                return targets.Any(t => t.Kind == kind);
+            }
             int at = LocationOf(d.Index);
             if (!Enum.IsDefined(typeof(InitPreset), d.Scheme))
             {
@@ -287,7 +269,7 @@ namespace Dsl.Generator.Init
             var expanded = new List<InitRuleModel>();
             void Kind(string kind, InitScheme scheme, int mode = 0, string nonlinearity = "leaky_relu", double std = 1, double value = 0, double? bias = null)
             {
-                if (targets.Any(t => t.Kind == kind))
+                if (Has(kind))
                     expanded.Add(Rule(kind, true, scheme, mode, nonlinearity, std: std, value: value, bias: bias, origin: origin));
             }
             // mobilenetv2.py's rules for convolutions and norms, which efficientnet.py's __init__ repeats.
@@ -319,7 +301,7 @@ namespace Dsl.Generator.Init
                     Kind("Conv2d", InitScheme.KaimingNormal);
                     Kind("BatchNorm2d", InitScheme.Constant, value: 1, bias: 0);
                     // torchvision sets only the bias: the weight keeps PyTorch's default, which it already has.
-                    if (targets.Any(t => t.Kind == "Linear")) expanded.Add(Rule("Linear", true, InitScheme.Default, bias: 0, origin: origin));
+                    if (Has("Linear")) expanded.Add(Rule("Linear", true, InitScheme.Default, bias: 0, origin: origin));
                     break;
                 case InitPreset.TorchVisionVgg:
                     Kind("Conv2d", InitScheme.KaimingNormal, mode: 1, nonlinearity: "relu", bias: 0);
@@ -334,7 +316,8 @@ namespace Dsl.Generator.Init
                     MobileNetConvolutionsAndNorms();
                     // torchvision: init_range = 1.0 / math.sqrt(m.out_features), per Linear layer; one kind rule when every
                     // Linear has the same out_features, else one rule per layer.
-                    var linears = root.Descendants().Where(n => n.Form == NodeForm.Leaf && n.ModuleType == "Linear")
+                    bool anyLinear = Has("Linear");
+                    var linears = root.Descendants().Where(n => anyLinear && n.Form == NodeForm.Leaf && n.ModuleType == "Linear")
                         .Select(n => (n.Path, Out: long.Parse(n.Args.First(a => a.Name == "outputSize").Value, CultureInfo.InvariantCulture))).ToList();
                     foreach (var (target, kind, outFeatures) in linears.Select(l => l.Out).Distinct().Count() == 1
                         ? new[] { ("Linear", true, linears[0].Out) }
@@ -386,9 +369,10 @@ namespace Dsl.Generator.Init
             if (d.Arg("ZeroInitResidual") is { Number: 1 })
             {
                 int before = rules.Count;
+                foreach (var kind in ResidualNorms) asked?.Invoke(kind);
                 foreach (var block in root.Descendants().Where(n => n.Form == NodeForm.Block && n.Body.Any(s => s.Op is StepOp.Add or StepOp.AddInPlace)))
                 {
-                    var last = block.Children.LastOrDefault(c => c.Form == NodeForm.Leaf && c.ModuleType is "BatchNorm2d" or "BatchNorm1d");
+                    var last = block.Children.LastOrDefault(c => c.Form == NodeForm.Leaf && ResidualNorms.Contains(c.ModuleType));
                     if (last is not null) rules.Add(Rule(last.Path, false, InitScheme.Zeros, origin: origin + " ZeroInitResidual"));
                 }
                 if (rules.Count == before)

@@ -98,7 +98,7 @@ namespace Dsl.Generator.Model
             // approximate is "tanh" (GPT-2's) when present, PyTorch's spelling.
             Activation.GELU => LeafRendering.Module(PyTorchConstructor.Of("nn.GELU", "approximate"), AutocastRule.FallThrough("gelu")),
             // Identity: no operation at all.
-            _ => LeafRendering.Module(PyTorchConstructor.Of("nn.Identity"), AutocastRule.FallThrough("(none)")),
+            _ => LeafRendering.Module(PyTorchConstructor.Of("nn.Identity"), AutocastRule.FallThrough("(none)")) with { Family = LayerFamily.PassThrough },
         };
     }
 }

@@ -16,7 +16,7 @@ namespace Dsl.Generator.Model
 
         /// <summary>nn.AdaptiveAvgPool1d/2d; in none of autocast's lists.</summary>
         private static LeafRendering Rendering(int rank) =>
-            LeafRendering.Module(PyTorchConstructor.Of("nn." + KindOf(rank), "output_size*"), AutocastRule.FallThrough("adaptive_avg_pool" + rank + "d"));
+            LeafRendering.Module(PyTorchConstructor.Of("nn." + KindOf(rank), "output_size*"), AutocastRule.FallThrough("adaptive_avg_pool" + rank + "d")) with { Family = LayerFamily.Pooling };
 
         [Reads("AdaptiveAvgPool1dAttribute")]
         public static LayerSpec Read1d(AttributeReader a) => new AdaptiveAvgPoolSpec(a.Name, 1, a.Int(0, 1));
@@ -37,7 +37,8 @@ namespace Dsl.Generator.Model
                 new[] { Literal.Arg("output_size", outputSize) }, into, doc,
                 // ONNX: a global or a fixed average pool where the output divides the input, products with averaging
                 // matrices otherwise (windows of different sizes): code, in the runtime.
-                rendering: Rendering(rank), onnx: Function(rank == 2 ? "adaptive_avg_pool2d" : "adaptive_avg_pool1d"));
+                rendering: Rendering(rank), onnx: Function(rank == 2 ? "adaptive_avg_pool2d" : "adaptive_avg_pool1d"),
+                saves: SavedForBackward.Input); // the input, also for a global pool to size 1
         }
     }
 }

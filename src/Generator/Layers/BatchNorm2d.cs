@@ -40,11 +40,26 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", eps, 1e-5),
                 Literal.Arg("momentum", momentum, 0.1),
             };
-            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "BatchNorm2d", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, zeroInitWeight, rendering: Rendering, onnx: ToOnnx, saves: Saves, init: Init);
+        }
+
+        /// <summary>[Init] names BatchNorm2d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("BatchNorm2d", 1);
+
+        /// <summary>What batch_norm keeps in training: the input, and the batch mean and 1/std per channel (float32, whatever the batch).</summary>
+        internal static readonly SavedForBackward Saves = new BatchStatistics();
+
+        private sealed record BatchStatistics : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                tape.FixedStatistics += 2 * node.Input[0];
+                return Input.Record(tape, node, x);
+            }
         }
 
         /// <summary>nn.BatchNorm2d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.BatchNorm2d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
+            PyTorchConstructor.Of("nn.BatchNorm2d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm")) with { Family = LayerFamily.Normalization };
     }
 }

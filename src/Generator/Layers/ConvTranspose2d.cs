@@ -123,12 +123,17 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "ConvTranspose2d", x, GraphNode.Dims(cout, output[0], output[1]), parameters, macs, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx,
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: Init);
         }
+
+        /// <summary>[Init] names ConvTranspose2d; its weight is [in, out / groups, kH, kW].</summary>
+        private static readonly LeafInit Init = LeafInit.Named("ConvTranspose2d", 4);
 
         /// <summary>nn.ConvTranspose2d (PyTorch's order: dilation after bias); conv_transpose2d is on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
             PyTorchConstructor.Of("nn.ConvTranspose2d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "output_padding", "groups", "bias", "dilation"),
-            AutocastRule.LowerPrecision("conv_transpose2d"));
+            AutocastRule.LowerPrecision("conv_transpose2d")) with { Family = LayerFamily.Convolution };
     }
 }

@@ -165,14 +165,19 @@ namespace Dsl.Generator.Model
                 Literal.Arg("groups", groups, 1),
                 Literal.Arg("bias", bias, true),
             };
-            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx);
+            return b.Leaf(name, kind, x, GraphNode.Dims(new[] { cout }.Concat(output).ToArray()), parameters, macs, SizeRule.Follows, args, into, doc, rendering: rank == 2 ? Rendering2d : Rendering1d, onnx: ToOnnx,
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: rank == 2 ? Init2d : Init1d);
         }
+
+        /// <summary>[Init] names Conv1d and Conv2d; their weights are [out, in / groups, kernel...].</summary>
+        private static readonly LeafInit Init1d = LeafInit.Named("Conv1d", 3), Init2d = LeafInit.Named("Conv2d", 4);
 
         /// <summary>nn.Conv1d and nn.Conv2d, the channels by position as torchvision writes them; convolutions are on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering1d = Rendering(1), Rendering2d = Rendering(2);
 
         private static LeafRendering Rendering(int rank) => LeafRendering.Module(
             PyTorchConstructor.Of("nn.Conv" + rank + "d", "in_channels*", "out_channels*", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
-            AutocastRule.LowerPrecision("conv" + rank + "d"));
+            AutocastRule.LowerPrecision("conv" + rank + "d")) with { Family = LayerFamily.Convolution, Layout = rank == 2 ? ActivationLayout.Image : ActivationLayout.Any };
     }
 }

@@ -284,6 +284,8 @@ namespace Dsl.Generator.Model
             return b.Leaf(name, Kind, x, output, Parameters, 0, SizeRule.Dependent, args, customType: Module.FullName, customAccess: Module.FieldAccess,
                 // The graph knows the module's shape contract, not its computation: the runtime's function refuses it by name.
                 onnx: Function("custom"),
+                // What its backward keeps is its own: counted as its input, as for most layers.
+                saves: SavedForBackward.Input,
                 doc: "The hand-written " + Module.Display.Replace("<", "&lt;").Replace(">", "&gt;") + " (declared output " + GraphBuilder.Format(output) + ").");
         }
     }

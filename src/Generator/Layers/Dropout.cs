@@ -17,9 +17,15 @@ namespace Dsl.Generator.Model
         public override Value Build(GraphBuilder b, string name, Value x) =>
             b.Leaf(name, "Dropout", x, x.Shape, 0, 0, SizeRule.Follows, new[] { Literal.Arg("p", Probability, 0.5) },
                 // Dropout does nothing in eval mode.
-                rendering: Rendering, onnx: Identity);
+                rendering: Rendering, onnx: Identity, saves: new RandomMask());
+
+        /// <summary>On the CPU, dropout multiplies by a scaled random mask of the input's size and type, which it saves.</summary>
+        private sealed record RandomMask : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x) => Masked(tape, node, x, x.Shape);
+        }
 
         /// <summary>nn.Dropout; dropout is in no autocast list.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("nn.Dropout", "p"), AutocastRule.FallThrough("dropout")) with { Family = LayerFamily.PassThrough };
     }
 }

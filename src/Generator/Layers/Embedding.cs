@@ -43,11 +43,25 @@ namespace Dsl.Generator.Model
             var output = new EquatableArray<long>(new[] { x.Shape[0], dim });
             return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc,
                 // weight[ids]: Gather on the table's rows; the ids are remembered for a padding mask of a later attention.
-                rendering: Rendering, onnx: Nodes(Call("token_ids"), Node("Gather", In(Weight("weight"), X), Int("axis", 0))));
+                rendering: Rendering, onnx: Nodes(Call("token_ids"), Node("Gather", In(Weight("weight"), X), Int("axis", 0))), saves: new TokenIds(),
+                // Rules reach the table by path ("**.weight"), not by kind.
+                init: Init);
+        }
+
+        private static readonly LeafInit Init = LeafInit.ByPath(2);
+
+        /// <summary>What embedding keeps: the token ids (int64); the table is a parameter.</summary>
+        private sealed record TokenIds : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                tape.Indices += BackwardTape.Elements(x.Shape);
+                return tape.Fresh(node.Output);
+            }
         }
 
         /// <summary>nn.Embedding (TorchSharp's embedding_dims is PyTorch's embedding_dim); embedding is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"), AutocastRule.FallThrough("embedding"));
+            PyTorchConstructor.Of("nn.Embedding", "num_embeddings*", "embedding_dims=embedding_dim*", "padding_idx"), AutocastRule.FallThrough("embedding")) with { Layout = ActivationLayout.TokenIds };
     }
 }

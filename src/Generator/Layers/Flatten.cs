@@ -10,7 +10,7 @@ namespace Dsl.Generator.Model
         public static LayerSpec Read(AttributeReader a) => new FlattenSpec(a.Name);
 
         /// <summary>nn.Flatten's defaults (start_dim 1); a view, in no autocast list.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", AutocastRule.FallThrough("flatten"));
+        private static readonly LeafRendering Rendering = LeafRendering.Of("nn.Flatten", AutocastRule.FallThrough("flatten")) with { Family = LayerFamily.PassThrough };
 
         /// <summary>ONNX's Flatten with axis 1 keeps the batch and flattens the rest, as TorchSharp's.</summary>
         private static readonly OnnxRendering ToOnnx = Nodes(Node("Flatten", X, Int("axis", 1L)));

@@ -27,11 +27,14 @@ namespace Dsl.Generator.Model
         /// <summary>LayerNorm's leaf over the channels, as a module of its own (<c>Dsl.Layers.LayerNorm2d</c>).</summary>
         public static Value Add(GraphBuilder b, string name, Value x, double eps = 1e-5, string? into = null, string? doc = null) =>
             Require.Image(b, b.ChildPath(name), "LayerNorm2d", x)
-                ? LayerNormSpec.Leaf(b, name, "LayerNorm2d", x, x.Shape[0], eps, into, doc, Rendering, ToOnnx, ownModule: true)
+                ? LayerNormSpec.Leaf(b, name, "LayerNorm2d", x, x.Shape[0], eps, into, doc, Rendering, ToOnnx, LayerNormSpec.Saves, Init, ownModule: true)
                 : x;
+
+        /// <summary>[Init] names LayerNorm2d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("LayerNorm2d", 1);
 
         /// <summary>torchvision's LayerNorm2d, a class of the twin's helper files; autocast: layer_norm, fp32 on CUDA only.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("LayerNorm2d", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm"));
+            PyTorchConstructor.Of("LayerNorm2d", "normalized_shape*", "eps"), AutocastRule.Float32OnCuda("layer_norm")) with { Family = LayerFamily.Normalization, Layout = ActivationLayout.Tokens };
     }
 }

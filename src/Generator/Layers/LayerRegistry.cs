@@ -24,6 +24,9 @@ namespace Dsl.Generator.Layers
 
         /// <summary>The kind adds a step to the forward of the module holding it, without a module of its own (a block using one is a class, not a Sequential).</summary>
         public bool NeedsForward { get; set; }
+
+        /// <summary>The kind reads or names values of a network's forward ([Output], [Merge], [Backbone]): it belongs to a network's top level, never to a block.</summary>
+        public bool TopLevelOnly { get; set; }
     }
 
     /// <summary>Every layer attribute the generator knows, by attribute class name, collected from the kinds' <see cref="ReadsAttribute"/> marks.</summary>
@@ -59,6 +62,10 @@ namespace Dsl.Generator.Layers
         /// <summary>The kinds that add a learned tensor to the module holding them (a block using one is a class, not a Sequential).</summary>
         public static readonly ISet<string> HoldsTensors =
             new HashSet<string>(Marked.Where(p => p.Mark.HoldsTensors).Select(p => p.AttributeClass), StringComparer.Ordinal);
+
+        /// <summary>The kinds that belong to a network's top level only (the block checker reports them in a block).</summary>
+        public static readonly ISet<string> TopLevelOnly =
+            new HashSet<string>(Marked.Where(p => p.Mark.TopLevelOnly).Select(p => p.AttributeClass), StringComparer.Ordinal);
 
         /// <summary>The kinds that need the forward of the module holding them: a tensor of their own, or a step without a module.</summary>
         public static readonly ISet<string> NeedsForward =

@@ -75,19 +75,34 @@ namespace Dsl.Generator.Model
                 };
                 return b.Leaf(name, "TiedLinear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, tied, into, doc, ownModule: true,
                     // ONNX: the tied layer's initializer, shared, found by the runtime's function.
-                    rendering: TiedRendering, onnx: Function("tied_linear"));
+                    rendering: TiedRendering, onnx: Function("tied_linear"),
+                    saves: SavedForBackward.Input, init: TiedInit); // F.linear with the tied parameter: the input
             }
             var args = new[] { Literal.Arg("inputSize", inFeatures), Literal.Arg("outputSize", outFeatures), Literal.Arg("hasBias", bias, true) };
-            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "Linear", x, new EquatableArray<long>(dims), parameters, macs, x.Shape.Count > 1 ? SizeRule.Follows : SizeRule.Dependent, args, into, doc, rendering: Rendering, onnx: ToOnnx,
+                saves: SavedForBackward.Input, // the input (the weight is a parameter)
+                init: Init);
+        }
+
+        /// <summary>[Init] names Linear; its weight is [out, in].</summary>
+        private static readonly LeafInit Init = LeafInit.Named("Linear", 2);
+
+        /// <summary>A tied layer's weight is the tied layer's parameter (selected there): only its bias is its own.</summary>
+        private static readonly LeafInit TiedInit = new TiedBias();
+
+        private sealed record TiedBias() : LeafInit((string?)null)
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
+                HasBias(node) ? new[] { new InitTarget(node.Path + ".bias", null, 1, true) } : System.Array.Empty<InitTarget>();
         }
 
         /// <summary>nn.Linear (TorchSharp's inputSize, outputSize and hasBias under PyTorch's names); linear is on autocast's lower-precision list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"), AutocastRule.LowerPrecision("linear"));
+            PyTorchConstructor.Of("nn.Linear", "inputSize=in_features*", "outputSize=out_features*", "hasBias=bias"), AutocastRule.LowerPrecision("linear")) with { Family = LayerFamily.Dense };
 
         /// <summary>A Linear whose weight is another layer's (GPT-2's lm_head), a class of the twin's helper files; linear, lower precision.</summary>
         private static readonly LeafRendering TiedRendering = LeafRendering.Module(
-            PyTorchConstructor.Of("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"), AutocastRule.LowerPrecision("linear"));
+            PyTorchConstructor.Of("TiedLinear", "in_features*", "out_features*", "bias", "tied_to"), AutocastRule.LowerPrecision("linear")) with { Family = LayerFamily.Dense, AfterConstruction = new ConstructionHook("TiedLinear.TieAll", "TiedLinear.tie_all") };
     
         /// <summary>
         /// Whether the layer at <paramref name="target"/> exists (built before this one) and has a weight [out, in] of its own

@@ -60,7 +60,81 @@ namespace Dsl.Generator.Model
             }
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
                 // ONNX: opset 17 has no fused attention; the runtime decomposes it (projections, heads, masks).
-                rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"));
+                rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"),
+                saves: gpt2 ? new FusedSaves() : new TorchSaves(), init: gpt2 ? FusedInit : Init);
+        }
+
+        /// <summary>
+        /// [Init] names MultiheadSelfAttention (a scheme fills its in-projection), and reaches nn.MultiheadAttention's
+        /// parameters and its out_proj, a Linear, by path.
+        /// </summary>
+        private static readonly LeafInit Init = new TorchLayout();
+
+        private sealed record TorchLayout() : LeafInit("MultiheadSelfAttention")
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) => new[]
+            {
+                new InitTarget(node.Path, node.ModuleType, 2, false),
+                new InitTarget(node.Path + ".in_proj_weight", null, 2, true),
+                new InitTarget(node.Path + ".in_proj_bias", null, 1, true),
+                new InitTarget(node.Path + ".out_proj", "Linear", 2, false),
+                new InitTarget(node.Path + ".out_proj.weight", null, 2, true),
+                new InitTarget(node.Path + ".out_proj.bias", null, 1, true),
+            };
+        }
+
+        /// <summary>GPT-2's layout: two Linear modules inside the attention, as named_modules lists them.</summary>
+        private static readonly LeafInit FusedInit = new Gpt2Layout();
+
+        private sealed record Gpt2Layout() : LeafInit((string?)null)
+        {
+            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
+                System.Linq.Enumerable.SelectMany(new[] { ".c_attn", ".c_proj" }, linear => new[]
+                {
+                    new InitTarget(node.Path + linear, "Linear", 2, false),
+                    new InitTarget(node.Path + linear + ".weight", null, 2, true),
+                    new InitTarget(node.Path + linear + ".bias", null, 1, true),
+                });
+        }
+
+        /// <summary>
+        /// nn.MultiheadAttention in training (measured with torch 1.13): the in-projection's input (a contiguous copy of the
+        /// transposed tokens, L x E), the scaled queries, the keys and the values (each L x E, copies), the attention
+        /// weights after softmax (H x L x L, and their dropout mask when dropout > 0) and the out-projection's input (L x E).
+        /// </summary>
+        private sealed record TorchSaves : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = BackwardTape.Int(node, "num_heads", 1);
+                tape.Save(tape.Fresh(new[] { 5 * length, embed }));
+                tape.Save(tape.Fresh(new[] { heads, length, length }));
+                if (BackwardTape.Double(node, "dropout") > 0) tape.Save(tape.Fresh(new[] { heads, length, length }));
+                return tape.Fresh(node.Output);
+            }
+        }
+
+        /// <summary>
+        /// The twin's GPT-2 attention in training (torch 1.13): c_attn's input; the copies matmul makes of the queries, keys
+        /// and values split into heads and c_proj's input (each L x E); the softmax weights (H x L x L) and, with dropout,
+        /// their dropout mask and result and the mask of the output's dropout. The causal mask is one bool [L, L] whatever
+        /// the batch, left out.
+        /// </summary>
+        private sealed record FusedSaves : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                long length = x.Shape[0], embed = x.Shape[x.Shape.Length - 1], heads = BackwardTape.Int(node, "num_heads", 1);
+                tape.Save(x);
+                tape.Save(tape.Fresh(new[] { 4 * length, embed }));
+                tape.Save(tape.Fresh(new[] { heads, length, length }));
+                if (BackwardTape.Double(node, "dropout") > 0)
+                {
+                    tape.Save(tape.Fresh(new[] { 2 * heads, length, length }));
+                    tape.Save(tape.Fresh(new[] { length, embed }));
+                }
+                return tape.Fresh(node.Output);
+            }
         }
 
         /// <summary>
@@ -71,7 +145,7 @@ namespace Dsl.Generator.Model
 
         private static LeafRendering Attention(string @class) => LeafRendering.Module(
             PyTorchConstructor.Of(@class, "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
-            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention"));
+            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention")) with { Family = LayerFamily.Dense, Layout = ActivationLayout.Tokens };
 
         /// <summary>
         /// The path of the one Embedding with a padding index built before this layer, whose ids the padding mask reads;
@@ -80,7 +154,7 @@ namespace Dsl.Generator.Model
         private static GraphNode? PaddingEmbedding(GraphBuilder b, string path)
         {
             var found = System.Linq.Enumerable.ToList(
-                System.Linq.Enumerable.Where(b.Built(), n => n.ModuleType == "Embedding" && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
+                System.Linq.Enumerable.Where(b.Built(), n => n.Rendering?.Layout == ActivationLayout.TokenIds && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
             if (found.Count == 1) return found[0];
             b.Report(ProblemCode.InvalidValue, "PaddingMask", path, "PaddingMask", "true",
                 found.Count == 0

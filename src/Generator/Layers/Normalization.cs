@@ -30,12 +30,15 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
                 Literal.Arg("momentum", Momentum, 0.1),
             };
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering, onnx: BatchNorm2dSpec.ToOnnx);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, rendering: Rendering, onnx: BatchNorm2dSpec.ToOnnx, saves: BatchNorm2dSpec.Saves, init: Init);
         }
+
+        /// <summary>[Init] names BatchNorm1d; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("BatchNorm1d", 1);
 
         /// <summary>nn.BatchNorm1d; batch_norm is in none of autocast's lists (its kernel keeps float32 statistics).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.BatchNorm1d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm"));
+            PyTorchConstructor.Of("nn.BatchNorm1d", "num_features*", "eps", "momentum"), AutocastRule.FallThrough("batch_norm")) with { Family = LayerFamily.Normalization };
     }
 
     /// <summary>
@@ -95,12 +98,27 @@ namespace Dsl.Generator.Model
                 Literal.Arg("eps", Eps, 1e-5),
             };
             // TorchSharp 0.107's GroupNorm leaves its weight and bias uninitialised: created with PyTorch's initial values.
-            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, Kind, x, x.Shape, parameters, 0, SizeRule.Follows, args, initialized: true, rendering: Rendering, onnx: ToOnnx, saves: Saves, init: Init);
+        }
+
+        /// <summary>[Init] names GroupNorm; its weight and bias are per channel.</summary>
+        private static readonly LeafInit Init = LeafInit.Named("GroupNorm", 1);
+
+        /// <summary>What group_norm keeps: the input, and the mean and 1/std of each group.</summary>
+        private static readonly SavedForBackward Saves = new GroupStatistics();
+
+        private sealed record GroupStatistics : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                tape.Statistics += 2 * BackwardTape.Int(node, "num_groups", 1);
+                return Input.Record(tape, node, x);
+            }
         }
 
         /// <summary>nn.GroupNorm; autocast: group_norm is fp32 on CUDA only, in no CPU list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("nn.GroupNorm", "num_groups*", "num_channels*", "eps"), AutocastRule.Float32OnCuda("group_norm"));
+            PyTorchConstructor.Of("nn.GroupNorm", "num_groups*", "num_channels*", "eps"), AutocastRule.Float32OnCuda("group_norm")) with { Family = LayerFamily.Normalization };
     }
 
     /// <summary>

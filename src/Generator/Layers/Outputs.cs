@@ -10,7 +10,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Output";
         public override string NamePrefix => "output";
 
-        [Reads("OutputAttribute")]
+        [Reads("OutputAttribute", TopLevelOnly = true)]
         public static LayerSpec Read(AttributeReader a) =>
             new OutputSpec(a.Name, a.Raw.Arguments.Count > 0 ? a.Raw.Arguments[0].Value as string ?? "" : "", a.Named("Auxiliary", false), a.Named("LossWeight", 0.0));
 
@@ -50,7 +50,7 @@ namespace Dsl.Generator.Model
         public override string Kind => "Merge";
         public override string NamePrefix => "merge";
 
-        [Reads("MergeAttribute")]
+        [Reads("MergeAttribute", TopLevelOnly = true)]
         public static LayerSpec Read(AttributeReader a) =>
             new MergeSpec(a.Name, a.Int(0), a.Raw.Arguments.Skip(1).Select(v => v.Value as string ?? "").ToEquatableArray());
 
@@ -113,7 +113,7 @@ namespace Dsl.Generator.Model
 
         public const string AttributeName = "BackboneAttribute";
 
-        [Reads(AttributeName)]
+        [Reads(AttributeName, TopLevelOnly = true)]
         public static LayerSpec Read(AttributeReader a) =>
             new BackboneSpec(a.Name, "", a.Raw.NamedValue("Until")?.Value as string, EquatableArray<LayerSpec>.Empty, EquatableArray<string>.Empty, null);
 

@@ -42,7 +42,7 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>torchvision.ops.Permute, a class of the twin's helper files; permute is a view, in no autocast list.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Permute", "dims*"), AutocastRule.FallThrough("permute"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Permute", "dims*"), AutocastRule.FallThrough("permute")) with { Family = LayerFamily.PassThrough, Layout = ActivationLayout.Tokens };
 
         private static string Text(IEnumerable<int> dims) => "(" + string.Join(", ", dims) + ")";
     }

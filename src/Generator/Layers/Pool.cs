@@ -95,7 +95,19 @@ namespace Dsl.Generator.Model
                 Literal.Arg("ceil_mode", ceilMode, false),
             }.Where(a => a is not null).Select(a => a!).ToArray();
             return b.Leaf(name, type, x, GraphNode.Dims(new[] { x.Shape[0] }.Concat(output).ToArray()), 0, 0, SizeRule.Follows, args, into, doc,
-                rendering: Rendering(pool, rank), onnx: pool == PoolKind.Max ? MaxToOnnx : AvgToOnnx);
+                rendering: Rendering(pool, rank), onnx: pool == PoolKind.Max ? MaxToOnnx : AvgToOnnx, saves: pool == PoolKind.Max ? MaxSaves : SavedForBackward.Input);
+        }
+
+        /// <summary>What max pooling keeps: the input and the argmax of every output (int64).</summary>
+        private static readonly SavedForBackward MaxSaves = new Argmax();
+
+        private sealed record Argmax : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x)
+            {
+                tape.Indices += BackwardTape.Elements(node.Output.ToArray());
+                return Input.Record(tape, node, x);
+            }
         }
 
         /// <summary>
@@ -106,6 +118,6 @@ namespace Dsl.Generator.Model
             pool == PoolKind.Max
                 ? PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "dilation", "ceil_mode")
                 : PyTorchConstructor.Of("nn." + KindOf(pool, rank), "kernel_size*", "stride", "padding", "ceil_mode"),
-            AutocastRule.FallThrough((pool == PoolKind.Max ? "max_pool" : "avg_pool") + rank + "d"));
+            AutocastRule.FallThrough((pool == PoolKind.Max ? "max_pool" : "avg_pool") + rank + "d")) with { Family = LayerFamily.Pooling };
     }
 }

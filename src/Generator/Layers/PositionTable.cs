@@ -45,11 +45,14 @@ namespace Dsl.Generator.Model
             };
             return b.Leaf(name, "PositionTable", x, x.Shape, parameters, 0, SizeRule.Follows, args, into, doc, ownModule: true,
                 // x + table[:L], L read from the input's shape at run time so the sequence length stays free.
-                rendering: Rendering, onnx: Function("position_table"));
+                rendering: Rendering, onnx: Function("position_table"), saves: SavedForBackward.Sizes, // an add keeps nothing
+                init: Init); // a learned table (a sine table has no parameters): by path
         }
+
+        private static readonly LeafInit Init = LeafInit.ByPath(2);
 
         /// <summary>A class of the twin's helper files (a learned or sine table added to the tokens: add, in no autocast list).</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("PositionTable", "max_length*", "dim*", "sinusoidal", "std"), AutocastRule.FallThrough("add"));
+            PyTorchConstructor.Of("PositionTable", "max_length*", "dim*", "sinusoidal", "std"), AutocastRule.FallThrough("add")) with { Layout = ActivationLayout.Tokens };
     }
 }

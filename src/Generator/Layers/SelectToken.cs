@@ -30,6 +30,6 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>A class of the twin's helper files (x[:, index]); select is a view, in no autocast list.</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("SelectToken", "index"), AutocastRule.FallThrough("select"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("SelectToken", "index"), AutocastRule.FallThrough("select")) with { Family = LayerFamily.PassThrough, Layout = ActivationLayout.Tokens };
     }
 }

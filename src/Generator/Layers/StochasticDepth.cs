@@ -42,11 +42,18 @@ namespace Dsl.Generator.Model
             };
             return b.Leaf(name, "StochasticDepth", x, x.Shape, 0, 0, SizeRule.Follows, args, into, doc, ownModule: true,
                 // The identity in eval mode.
-                rendering: Rendering, onnx: Identity);
+                rendering: Rendering, onnx: Identity, saves: new Noise());
+        }
+
+        /// <summary>In training, x * noise with one noise value per sample ("row") or per batch.</summary>
+        private sealed record Noise : SavedForBackward
+        {
+            public override BackwardTape.Tensor Record(BackwardTape tape, GraphNode node, BackwardTape.Tensor x) =>
+                Masked(tape, node, x, BackwardTape.Text(node, "mode") == "batch" ? new long[] { 0 } : new long[] { 1 });
         }
 
         /// <summary>torchvision.ops.StochasticDepth, a class of the twin's helper files; bernoulli and mul are in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Module(
-            PyTorchConstructor.Of("StochasticDepth", "p*", "mode*"), AutocastRule.FallThrough("bernoulli, mul"));
+            PyTorchConstructor.Of("StochasticDepth", "p*", "mode*"), AutocastRule.FallThrough("bernoulli, mul")) with { Family = LayerFamily.PassThrough };
     }
 }

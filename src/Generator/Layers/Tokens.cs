@@ -28,6 +28,6 @@ namespace Dsl.Generator.Model
         }
 
         /// <summary>A class of the twin's helper files (flatten, then transpose: views, in no autocast list).</summary>
-        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose"));
+        private static readonly LeafRendering Rendering = LeafRendering.Module(PyTorchConstructor.Of("Tokens"), AutocastRule.FallThrough("flatten, transpose")) with { Family = LayerFamily.PassThrough, Layout = ActivationLayout.Tokens };
     }
 }

@@ -73,7 +73,8 @@ namespace Dsl.Generator.Model
                 // Bilinear always says align_corners (libtorch warns on every call when it is left unset); nearest never may.
                 new LeafArg("align_corners", Literal.Of(alignCorners), null, mode == UpsampleKind.Nearest),
             };
-            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx);
+            return b.Leaf(name, "Upsample", x, GraphNode.Dims(c, oh.Value, ow.Value), 0, 0, SizeRule.Follows, args, into, doc, rendering: Rendering, onnx: ToOnnx,
+                saves: SavedForBackward.Sizes); // nearest and bilinear keep only sizes
         }
 
         /// <summary>nn.Upsample (mode as PyTorch spells it, "nearest" or "bilinear"); upsampling is in no autocast list.</summary>

@@ -28,24 +28,16 @@ namespace Dsl.Runtime.Autocast
     public static class ChannelsLast
     {
         /// <summary>
-        /// Module kinds that read a network's 4-d activations as a sequence of tokens or normalise them through
-        /// permutes: a network with one of them stays contiguous (channels-last would only add layout copies around
-        /// them; it would compute the same, as no library layer depends on the layout).
-        /// </summary>
-        public static IReadOnlyCollection<string> TokenKinds { get; } = new[]
-        {
-            "Permute", "Tokens", "SelectToken", "LayerNorm2d", "MultiheadSelfAttention", "FusedSelfAttention",
-            "PositionTable", "Embedding", "LSTM", "GRU",
-        };
-
-        /// <summary>
-        /// Whether a network is 2-d convolutional, as channels-last wants: a <c>Conv2d</c> takes a 4-d activation, and
-        /// no layer treats the activations as tokens (<see cref="TokenKinds"/>). Read from the graph, before the network runs.
+        /// Whether a network is 2-d convolutional, as channels-last wants: an image convolution (a kind whose rendering
+        /// declares the <c>image</c> layout, Conv2d) takes a 4-d activation, and no layer reads the activations as tokens
+        /// or normalises them through permutes (the <c>tokens</c> and <c>token_ids</c> layouts): with one of those the
+        /// network stays contiguous, as channels-last would only add layout copies around them (it would compute the
+        /// same, as no library layer depends on the layout). Read from the graph, before the network runs.
         /// </summary>
         public static bool Suits(NetworkGraph graph)
         {
             var leaves = graph.Root.Descendants().Prepend(graph.Root).Where(n => n.Form == NodeForm.Leaf).ToList();
-            return leaves.Any(n => n.Module == "Conv2d" && n.Input.Count == 3) && !leaves.Any(n => TokenKinds.Contains(n.Module));
+            return leaves.Any(n => n.Declared?.Layout == ActivationLayout.Image && n.Input.Count == 3) && !leaves.Any(n => n.Declared?.ReadsTokens == true);
         }
 
         /// <summary>

@@ -99,7 +99,7 @@ namespace Dsl.Runtime.Diagrams
                 _calls[module.Path] = _calls.TryGetValue(module.Path, out var n) ? n + 1 : 1;
                 string id = _calls[module.Path] == 1 ? module.Path : module.Path + "#" + _calls[module.Path].ToString(CultureInfo.InvariantCulture);
                 var kind = module.Children.Count == 0 ? DiagramNodeKind.Layer : DiagramNodeKind.Block;
-                _nodes.Add(new DiagramNode(id, kind, module.Name, module.Type, module.Parameters, cluster));
+                _nodes.Add(new DiagramNode(id, kind, module.Name, module.Type, module.Parameters, cluster, module.Declared?.Family));
                 Connect(input, id);
                 return new Value(id, module.Output);
             }
@@ -216,17 +216,18 @@ namespace Dsl.Runtime.Diagrams
                 $"[label={Quote(n.Parameters > 0 ? $"{n.Label}\n{Parameters(n.Parameters)}" : n.Label)}, shape=ellipse, style=filled, fillcolor=\"#f2f2f2\", fontsize=9, height=0.25, margin=0.02]",
             DiagramNodeKind.Block =>
                 $"[label={Quote($"{n.Label}\n{n.Type}\n{Parameters(n.Parameters)}")}, style=\"rounded,filled,bold\", fillcolor=\"#dce9f7\", peripheries=2]",
-            _ => $"[label={Quote($"{n.Label}\n{n.Type}" + (n.Parameters > 0 ? $"\n{Parameters(n.Parameters)}" : ""))}, fillcolor={Quote(Fill(n.Type!))}]",
+            _ => $"[label={Quote($"{n.Label}\n{n.Type}" + (n.Parameters > 0 ? $"\n{Parameters(n.Parameters)}" : ""))}, fillcolor={Quote(Fill(n.Family))}]",
         };
 
-        // One colour per family of layer, so the eye finds the convolutions, norms and activations.
-        private static string Fill(string type) => type switch
+        // One colour per family of layer, as the layer's kind declares it (the graph's family), so the eye finds the
+        // convolutions, norms and activations.
+        private static string Fill(string? family) => family switch
         {
-            _ when type.Contains("Conv", StringComparison.Ordinal) => "#cfe2f3",
-            _ when type.Contains("Norm", StringComparison.Ordinal) => "#fff2cc",
-            _ when type.Contains("Pool", StringComparison.Ordinal) => "#ead1dc",
-            "Linear" or "MultiheadSelfAttention" => "#d9d2e9",
-            "Dropout" or "StochasticDepth" or "Flatten" or "Tokens" or "SelectToken" or "Permute" or "Identity" => "#f3f3f3",
+            "convolution" => "#cfe2f3",
+            "normalization" => "#fff2cc",
+            "pooling" => "#ead1dc",
+            "dense" => "#d9d2e9",
+            "pass_through" => "#f3f3f3",
             _ => "#d9ead3",
         };
 
@@ -256,8 +257,11 @@ namespace Dsl.Runtime.Diagrams
         Step,
     }
 
-    /// <summary>One node of a diagram: <see cref="Id"/> is the module's path (a later call of the same module adds <c>#2</c>, ...), <c>opN</c> for a step.</summary>
-    public sealed record DiagramNode(string Id, DiagramNodeKind Kind, string Label, string? Type, long Parameters, string? Cluster);
+    /// <summary>
+    /// One node of a diagram: <see cref="Id"/> is the module's path (a later call of the same module adds <c>#2</c>, ...),
+    /// <c>opN</c> for a step. <see cref="Family"/>: a layer's family as its kind declares it (its colour), null for others.
+    /// </summary>
+    public sealed record DiagramNode(string Id, DiagramNodeKind Kind, string Label, string? Type, long Parameters, string? Cluster, string? Family = null);
 
     /// <summary>One value passed from node <see cref="From"/> to node <see cref="To"/>; <see cref="Label"/> is its per-sample shape.</summary>
     public sealed record DiagramEdge(string From, string To, string Label);

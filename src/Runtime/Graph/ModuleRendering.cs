@@ -21,6 +21,19 @@ namespace Dsl.Runtime.Graph
             Arguments ?? leaf.Args.Select(a => new PyTorchArgument(a.Name, a.Name, false)).ToArray();
     }
 
+    /// <summary>How a module reads the activations it is given (the graph's <c>layout</c>, docs/graph-format.md).</summary>
+    public enum ActivationLayout
+    {
+        /// <summary>Whatever arrives, in any memory layout (no <c>layout</c>).</summary>
+        Any,
+        /// <summary><c>image</c>: an image convolution, which channels-last speeds up on a 4-d activation.</summary>
+        Image,
+        /// <summary><c>tokens</c>: reads activations as a sequence of tokens or normalises them through permutes.</summary>
+        Tokens,
+        /// <summary><c>token_ids</c>: reads the network's integer token ids (an Embedding); a sequence reader as well.</summary>
+        TokenIds,
+    }
+
     /// <summary>
     /// What a module kind declares about its rendering outside TorchSharp besides ONNX (one entry of the graph's
     /// <c>renderings</c>): its PyTorch constructor and its autocast rule. Its ONNX rendering is the graph's <c>onnx</c>
@@ -33,6 +46,18 @@ namespace Dsl.Runtime.Graph
             PyTorch = pyTorch;
             Autocast = autocast;
         }
+
+        /// <summary>How the module reads its activations (<c>layout</c>): what channels-last training looks at.</summary>
+        public ActivationLayout Layout { get; private init; }
+
+        /// <summary>Whether the module reads its activations as tokens (<see cref="ActivationLayout.Tokens"/> or <see cref="ActivationLayout.TokenIds"/>).</summary>
+        public bool ReadsTokens => Layout is ActivationLayout.Tokens or ActivationLayout.TokenIds;
+
+        /// <summary>The layer's family (<c>family</c>: <c>convolution</c>, <c>normalization</c>, <c>pooling</c>, <c>dense</c>, <c>pass_through</c>), or null for any other.</summary>
+        public string? Family { get; private init; }
+
+        /// <summary>The twin helper's function the network's <c>__init__</c> calls with <c>self</c> once every layer exists (<c>after_construction</c>), or null.</summary>
+        public string? AfterConstruction { get; private init; }
 
         /// <summary>The PyTorch constructor the twin writes.</summary>
         public PyTorchConstructor PyTorch { get; }
@@ -60,7 +85,19 @@ namespace Dsl.Runtime.Graph
             var autocast = e.TryGetProperty("autocast", out var rule)
                 ? new AutocastRule(kind, rule.GetProperty("ops").GetString()!, Policy(rule, "cpu"), Policy(rule, "cuda"))
                 : null;
-            return new ModuleRendering(pyTorch, autocast);
+            var layout = e.TryGetProperty("layout", out var l) ? l.GetString() switch
+            {
+                "image" => ActivationLayout.Image,
+                "tokens" => ActivationLayout.Tokens,
+                "token_ids" => ActivationLayout.TokenIds,
+                var other => throw new FormatException($"the layout '{other}' of '{kind}' is none of image, tokens, token_ids."),
+            } : ActivationLayout.Any;
+            return new ModuleRendering(pyTorch, autocast)
+            {
+                Layout = layout,
+                Family = e.TryGetProperty("family", out var family) ? family.GetString() : null,
+                AfterConstruction = e.TryGetProperty("after_construction", out var hook) ? hook.GetString() : null,
+            };
         }
 
         /// <summary>A policy by PyTorch's list name (<c>fall_through</c> for none), as the generator writes it.</summary>

@@ -271,9 +271,9 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
-                // A Linear tied to an earlier layer's weight (GPT-2's lm_head) is connected once every layer exists.
-                if (_graph.Root.Descendants().Any(n => n.Form == NodeForm.Leaf && n.Module == "TiedLinear"))
-                    w.Append(Indent).Append(Indent).Append("TiedLinear.tie_all(self)\n");
+                // A module connected to another once every layer exists (GPT-2's lm_head tied to the token embedding), as its kind declares.
+                foreach (var hook in _graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Declared?.AfterConstruction).OfType<string>().Distinct())
+                    w.Append(Indent).Append(Indent).Append(hook).Append("(self)\n");
                 // An attention that masks padding reads the ids entering its Embedding, connected the same way.
                 if (_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding))
                     w.Append(Indent).Append(Indent).Append("KeyPadding.connect_all(self)\n");
