@@ -84,9 +84,12 @@ namespace Dsl.Generator.Tests
                 .GroupBy(n => n.ModuleType, StringComparer.Ordinal).Where(g => g.Select(n => n.Item2).Distinct().Count() > 1)
                 .Select(g => g.Key + " (from " + string.Join(", ", g.GroupBy(n => n.Item2).Select(r => r.First().Declaration)) + ")").ToList();
             Assert.True(differing.Count == 0, "modules declared with different renderings: " + string.Join("; ", differing));
-            // Every helper file is the class of a module a kind builds (or the padding mask's), and a name the twin reserves.
-            var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants()).Select(n => n.Declared?.PyTorch.Class).OfType<string>().ToHashSet();
-            var unused = PyTorchLayers.HelperNames.Where(h => !declared.Contains(h) && h != PyTorchLayers.KeyPaddingHelper).ToList();
+            // Every helper file is the class of a module a kind builds or of a function a kind calls once every layer exists
+            // (the padding mask's), and a name the twin reserves.
+            var declared = KindGraphs.All.SelectMany(b => KindGraphs.RuntimeGraph(b.Model).Root.Descendants()).Select(n => n.Declared)
+                .SelectMany(d => d is null ? Array.Empty<string>() : new[] { d.PyTorch.Class }.Concat(d.AfterConstruction is { } hook ? new[] { PyTorchLayers.HookClass(hook) } : Array.Empty<string>()))
+                .ToHashSet();
+            var unused = PyTorchLayers.HelperNames.Where(h => !declared.Contains(h)).ToList();
             Assert.True(unused.Count == 0, "helper files no kind declares: " + string.Join(", ", unused));
             // PythonNames is compiled into the generator and the runtime both, each reading the helper files embedded in it:
             // read the generator's, which must embed the same files as the runtime.

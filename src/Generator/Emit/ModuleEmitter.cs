@@ -48,12 +48,10 @@ namespace Dsl.Generator.Emit
                     {
                         ParameterEmitter.WriteConstruction(w, root.Tensors);
                         WriteConstruction(w, root.Children.Select(PlannedChild.Always).ToList(), Context.Literal(classes, spec.ClassName));
-                        // A module connected to another once every layer exists (GPT-2's lm_head tied to the token embedding), as its kind declares.
-                        foreach (var hook in root.Descendants().Select(n => n.Rendering?.AfterConstruction).OfType<ConstructionHook>().Distinct())
+                        // A module connected to another once every layer exists (GPT-2's lm_head tied to the token embedding, an
+                        // attention to the Embedding whose padding it masks), as its kind declares.
+                        foreach (var hook in root.Descendants().Select(n => n.Rendering?.AfterConstruction is { } h && h.CalledFor(n) ? h : null).OfType<ConstructionHook>().Distinct())
                             w.Line(ParameterEmitter.DslNamespace + "." + hook.CSharp + "(this);");
-                        // An attention that masks padding reads the ids entering its Embedding, connected the same way.
-                        if (root.Descendants().Any(n => n.OwnModule && n.Args.Any(a => a.Name == "padding_of")))
-                            w.Line(ParameterEmitter.DslNamespace + ".KeyPadding.ConnectAll(this);");
                         InitEmitter.WriteApply(w, model);
                     }
                     w.Line();

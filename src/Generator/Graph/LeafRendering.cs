@@ -75,7 +75,17 @@ namespace Dsl.Generator.Graph
     /// another (a Linear tied to an Embedding's weight): the static method of <c>Dsl.Layers</c> the generated C# calls
     /// with the network, and the twin helper's function its <c>__init__</c> calls with <c>self</c>.
     /// </summary>
-    internal sealed record ConstructionHook(string CSharp, string Python);
+    internal sealed record ConstructionHook(string CSharp, string Python)
+    {
+        /// <summary>
+        /// The leaf argument that calls for the hook (an attention's <c>padding_of</c>: only one that masks padding is
+        /// connected), or null when every leaf of the kind does; a network none of whose leaves calls for it makes no call.
+        /// </summary>
+        public string? OnlyWith { get; init; }
+
+        /// <summary>Whether <paramref name="leaf"/>, of a kind declaring this hook, calls for it.</summary>
+        public bool CalledFor(GraphNode leaf) => OnlyWith is null || leaf.Args.Any(a => a.Name == OnlyWith);
+    }
 
     /// <summary>
     /// One argument of a leaf's PyTorch constructor: its name in the graph (TorchSharp's), its name in PyTorch, and
@@ -165,7 +175,11 @@ namespace Dsl.Generator.Graph
                 LayerFamily.PassThrough => "pass_through",
                 var family => family.ToString().ToLowerInvariant(),
             }));
-            if (AfterConstruction is { } hook) json.Append(",\"after_construction\":").Append(Emit.GraphJson.Str(hook.Python));
+            if (AfterConstruction is { } hook)
+            {
+                json.Append(",\"after_construction\":").Append(Emit.GraphJson.Str(hook.Python));
+                if (hook.OnlyWith is { } argument) json.Append(",\"after_construction_with\":").Append(Emit.GraphJson.Str(argument));
+            }
             return json.Append('}').ToString();
         }
     }

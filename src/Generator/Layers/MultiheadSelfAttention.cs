@@ -55,7 +55,7 @@ namespace Dsl.Generator.Model
             if (paddingMask)
             {
                 if (PaddingEmbedding(b, path) is not { } embedding) return x;
-                args.Add(new LeafArg("padding_of", Emit.Identifier.String(embedding.Path), null, false));
+                args.Add(new LeafArg(PaddingOf, Emit.Identifier.String(embedding.Path), null, false));
                 args.Add(new LeafArg("padding_idx", System.Linq.Enumerable.First(embedding.Args, a => a.Name == "padding_idx").Value, null, false));
             }
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
@@ -143,9 +143,18 @@ namespace Dsl.Generator.Model
         /// </summary>
         private static readonly LeafRendering Rendering = Attention("MultiheadSelfAttention"), FusedRendering = Attention("FusedSelfAttention");
 
+        /// <summary>The argument of an attention that masks padding: the path of the Embedding whose ids it reads.</summary>
+        private const string PaddingOf = "padding_of";
+
         private static LeafRendering Attention(string @class) => LeafRendering.Module(
-            PyTorchConstructor.Of(@class, "embed_dim*", "num_heads*", "dropout", "causal", "padding_of", "padding_idx"),
-            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention")) with { Family = LayerFamily.Dense, Layout = ActivationLayout.Tokens };
+            PyTorchConstructor.Of(@class, "embed_dim*", "num_heads*", "dropout", "causal", PaddingOf, "padding_idx"),
+            AutocastRule.LowerPrecision("linear, scaled_dot_product_attention")) with
+            {
+                Family = LayerFamily.Dense,
+                Layout = ActivationLayout.Tokens,
+                // An attention that masks padding reads the ids entering its Embedding, connected once every layer exists.
+                AfterConstruction = new ConstructionHook("KeyPadding.ConnectAll", "KeyPadding.connect_all") { OnlyWith = PaddingOf },
+            };
 
         /// <summary>
         /// The path of the one Embedding with a padding index built before this layer, whose ids the padding mask reads;

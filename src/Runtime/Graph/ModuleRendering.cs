@@ -59,6 +59,13 @@ namespace Dsl.Runtime.Graph
         /// <summary>The twin helper's function the network's <c>__init__</c> calls with <c>self</c> once every layer exists (<c>after_construction</c>), or null.</summary>
         public string? AfterConstruction { get; private init; }
 
+        /// <summary>The leaf argument that calls for <see cref="AfterConstruction"/> (<c>after_construction_with</c>), or null when every leaf of the kind does.</summary>
+        public string? AfterConstructionWith { get; private init; }
+
+        /// <summary>The function <paramref name="leaf"/>, of this kind, needs called once every layer exists, or null.</summary>
+        public string? AfterConstructionOf(GraphNode leaf) =>
+            AfterConstructionWith is null || leaf.Args.Any(a => a.Name == AfterConstructionWith) ? AfterConstruction : null;
+
         /// <summary>The PyTorch constructor the twin writes.</summary>
         public PyTorchConstructor PyTorch { get; }
 
@@ -97,6 +104,7 @@ namespace Dsl.Runtime.Graph
                 Layout = layout,
                 Family = e.TryGetProperty("family", out var family) ? family.GetString() : null,
                 AfterConstruction = e.TryGetProperty("after_construction", out var hook) ? hook.GetString() : null,
+                AfterConstructionWith = e.TryGetProperty("after_construction_with", out var with) ? with.GetString() : null,
             };
         }
 

@@ -24,23 +24,24 @@ namespace Dsl.Runtime.PyTorch
                 "export a network without custom layers.",
         };
 
-        /// <summary>The helper class of the padding mask, written into a twin with an attention that masks padding (<see cref="MasksPadding"/>).</summary>
-        public const string KeyPaddingHelper = "KeyPadding";
+        /// <summary>The helper functions <paramref name="graph"/>'s <c>__init__</c> calls once every layer exists, each once, as its leaves' kinds declare.</summary>
+        public static IEnumerable<string> AfterConstruction(NetworkGraph graph) =>
+            graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Declared?.AfterConstructionOf(n)).OfType<string>().Distinct(StringComparer.Ordinal);
 
-        /// <summary>Whether <paramref name="leaf"/> is an attention that masks padding (it reads the ids of an Embedding).</summary>
-        public static bool MasksPadding(GraphNode leaf) => leaf.Form == NodeForm.Leaf && leaf.Args.Any(a => a.Name == "padding_of");
+        /// <summary>The helper class whose function <paramref name="hook"/> is (<c>KeyPadding</c> for <c>KeyPadding.connect_all</c>).</summary>
+        public static string HookClass(string hook) => hook.Substring(0, Math.Max(0, hook.LastIndexOf('.')));
 
         /// <summary>
         /// The helper classes <paramref name="graph"/> needs, each once: those its leaves' constructors name, in the order
-        /// of their first use (a reader meets them as the network does), then the padding mask's when an attention masks
-        /// padding.
+        /// of their first use (a reader meets them as the network does), then those of the functions it calls once every
+        /// layer exists (the padding mask's).
         /// </summary>
         /// <exception cref="NotSupportedException">A kind declares a class that is neither torch.nn's nor a helper file.</exception>
         public static IEnumerable<string> Helpers(NetworkGraph graph)
         {
-            var leaves = graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).ToList();
-            var classes = leaves.Select(n => n.Declared?.PyTorch.Class).OfType<string>().Where(c => !c.StartsWith("nn.", StringComparison.Ordinal))
-                .Concat(leaves.Any(MasksPadding) ? new[] { KeyPaddingHelper } : Array.Empty<string>())
+            var classes = graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Declared?.PyTorch.Class).OfType<string>()
+                .Concat(AfterConstruction(graph).Select(HookClass))
+                .Where(c => !c.StartsWith("nn.", StringComparison.Ordinal))
                 .Distinct(StringComparer.Ordinal);
             return classes.Select(c => HelperSource(c) ?? throw new NotSupportedException(
                 $"The PyTorch twin has no class {c}, which a layer of {graph.Name} is declared to create: a kind's PyTorch constructor is a torch.nn class (nn.Name) " +

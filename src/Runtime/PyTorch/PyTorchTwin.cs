@@ -271,12 +271,10 @@ namespace Dsl.Runtime.PyTorch
                 w.Append(Indent).Append(Indent).Append("super().__init__()\n");
                 WriteTensors(w, root.Tensors);
                 WriteConstruction(w, root.Children, _ => true, _ => null, _ => null);
-                // A module connected to another once every layer exists (GPT-2's lm_head tied to the token embedding), as its kind declares.
-                foreach (var hook in _graph.Root.Descendants().Where(n => n.Form == NodeForm.Leaf).Select(n => n.Declared?.AfterConstruction).OfType<string>().Distinct())
+                // A module connected to another once every layer exists (GPT-2's lm_head tied to the token embedding, an
+                // attention to the Embedding whose padding it masks), as its kind declares.
+                foreach (var hook in PyTorchLayers.AfterConstruction(_graph))
                     w.Append(Indent).Append(Indent).Append(hook).Append("(self)\n");
-                // An attention that masks padding reads the ids entering its Embedding, connected the same way.
-                if (_graph.Root.Descendants().Any(PyTorchLayers.MasksPadding))
-                    w.Append(Indent).Append(Indent).Append("KeyPadding.connect_all(self)\n");
                 PyTorchInit.WriteCall(w, _graph.InitRules, Indent + Indent);
                 w.Append('\n');
                 string two = Indent + Indent;
