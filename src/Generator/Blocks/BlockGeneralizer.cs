@@ -71,7 +71,7 @@ namespace Dsl.Generator.Blocks
                         ?? synthetic.Where(x => present.Select(u => at[u].TryGetValue(x.Place, out var n) ? ArgValue(n, x.Arg) : null).SequenceEqual(values)).Select(x => x.Param).FirstOrDefault();
                     if (param is null)
                     {
-                        param = Unique(ParamName(place, arg), uses[0], synthetic.Select(x => x.Param));
+                        param = ParamName(place, arg, uses[0], synthetic.Select(x => x.Param).ToList());
                         synthetic.Add((param, values.Select(v => Type(v!)).Contains("double") ? "double" : Type(values[0]!), place, arg));
                     }
                     foreach (int u in present) args[(at[u][place].Path, arg)] = param;
@@ -359,11 +359,21 @@ namespace Dsl.Generator.Blocks
             + string.Join(";", node.Body.Select(s => s.Output + "=" + s.Op + ":" + s.Module + "(" + string.Join(",", s.Inputs) + ")"));
 
         /// <summary>
-        /// conv.1.0 + out_channels -> p_conv_1_0_out_channels (a C# and Python identifier: a Sequential child's name, any
-        /// text, has its other characters replaced by '_'; an aligned Sequential's item is named by its layer, conv.@0 -> conv_0).
+        /// The constructor parameter for argument <paramref name="arg"/> of the module at <paramref name="place"/>, named as a
+        /// reader of the class would: block.1.0 + in_channels -> block_in_channels (the child's name without the indices of
+        /// the Sequentials inside it, conv.@0 an aligned item of layer conv); where a block parameter or a name already given
+        /// has it, the whole place, block_1_0_in_channels; then '_' appended until unique. A C# and Python identifier: a
+        /// child's name, any text, has its other characters replaced by '_' and the argument's name ends it (never a keyword).
         /// </summary>
-        private static string ParamName(string place, string arg) =>
-            Dsl.Names.PythonNames.Sanitize("p_" + place.Replace(".@", "_").Replace('.', '_') + "_" + (arg.StartsWith(Passed, System.StringComparison.Ordinal) ? arg.Substring(Passed.Length) : arg));
+        private static string ParamName(string place, string arg, GraphNode block, IReadOnlyCollection<string> taken)
+        {
+            string argument = arg.StartsWith(Passed, System.StringComparison.Ordinal) ? arg.Substring(Passed.Length) : arg;
+            var segments = place.Split('.');
+            string Named(IEnumerable<string> kept) => Dsl.Names.PythonNames.Sanitize(string.Join("_", kept.Select(x => x.TrimStart('@')).Concat(new[] { argument })));
+            string readable = Named(segments.Where(x => !x.TrimStart('@').All(char.IsDigit)));
+            string whole = Named(segments);
+            return Unique(readable, block, taken) == readable ? readable : Unique(whole, block, taken);
+        }
 
         /// <summary><paramref name="name"/>, with '_' appended until no block parameter and no name already given has it.</summary>
         private static string Unique(string name, GraphNode block, IEnumerable<string> taken)

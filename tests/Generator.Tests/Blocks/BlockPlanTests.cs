@@ -36,7 +36,7 @@ namespace Dsl.Generator.Tests.Blocks
             // torchvision _DenseLayer(num_input_features, growth_rate, bn_size, ...): growth and bn_size are the same in every use.
             { typeof(DenseNet121), "DenseNetLayerModule", 1, "inChannels" },
             // torchvision CNBlock(dim, layer_scale, stochastic_depth_prob): the dimension, the depth's drop probability and the MLP's width.
-            { typeof(ConvNeXtTiny), "CNBlockModule", 1, "inChannels, sd, p_block_3_outputSize" },
+            { typeof(ConvNeXtTiny), "CNBlockModule", 1, "inChannels, sd, block_outputSize" },
             // torchvision SqueezeExcitation(input_channels, squeeze_channels), inside the inverted residuals' classes, which
             // pass on their own arguments (MobileNetV3: the expanded width, the squeezed width).
             { typeof(MobileNetV3Large), "SqueezeExcitationModule", 1, "inChannels, squeeze" },
@@ -77,8 +77,8 @@ namespace Dsl.Generator.Tests.Blocks
             // changes) and squeeze-and-excitation (use_se) are flags; the SE block inside takes the widths passed on.
             var found = Classes(typeof(MobileNetV3Large), "MobileNetV3BlockModule");
             Assert.Equal(2, found.Length);
-            Assert.Equal("inChannels, kernel, expand, outChannels, stride, p_block_1_0_padding, p_block_2_squeeze, has_block_0, has_block_2, merge", Parameters(found[0]));
-            Assert.Equal("inChannels, kernel, expand, outChannels, stride, p_block_1_0_padding, p_block_2_squeeze, has_block_2, merge", Parameters(found[1]));
+            Assert.Equal("inChannels, kernel, expand, outChannels, stride, block_padding, block_squeeze, has_block_0, has_block_2, merge", Parameters(found[0]));
+            Assert.Equal("inChannels, kernel, expand, outChannels, stride, block_padding, block_squeeze, has_block_2, merge", Parameters(found[1]));
         }
 
         [Fact]
@@ -88,7 +88,7 @@ namespace Dsl.Generator.Tests.Blocks
             // first block) is an argument; stochastic_depth exists where the residual is, so it reuses use_res_connect's flag.
             var found = Classes(typeof(EfficientNetB0), "MBConvModule");
             Assert.True(found.Length == 1, $"{found.Length} classes of MBConvModule ({string.Join(", ", found.Select(t => t.Name))}), torchvision has 1");
-            Assert.Equal("inChannels, outChannels, kernel, stride, sd, p_block_1_0_in_channels, p_block_1_0_padding, p_block_2_squeeze, has_block_0, merge", Parameters(found[0]));
+            Assert.Equal("inChannels, outChannels, kernel, stride, sd, block_in_channels, block_padding, block_squeeze, has_block_0, merge", Parameters(found[0]));
             Assert.Equal(typeof(double), found[0].GetConstructors().Single().GetParameters().Single(p => p.Name == "sd").ParameterType);
             using var net = new EfficientNetB0();
             var stages = net.features.named_children().ToDictionary(c => c.name, c => (TorchSharp.torch.nn.Module)c.module);

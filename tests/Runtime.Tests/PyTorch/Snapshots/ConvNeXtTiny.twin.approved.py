@@ -108,16 +108,16 @@ class CNBlockModule(nn.Module):
     The arguments are what differs between its uses.
     """
 
-    def __init__(self, in_channels: int, sd: float, p_block_3_output_size: int) -> None:
+    def __init__(self, in_channels: int, sd: float, block_output_size: int) -> None:
         super().__init__()
         self.layer_scale = nn.Parameter(torch.full((in_channels, 1, 1), 1e-06))
         self.block = nn.Sequential(
             nn.Conv2d(in_channels, in_channels, kernel_size=7, padding=3, groups=in_channels),
             Permute([0, 2, 3, 1]),
             nn.LayerNorm(in_channels, eps=1e-06),
-            nn.Linear(in_channels, p_block_3_output_size),
+            nn.Linear(in_channels, block_output_size),
             nn.GELU(),
-            nn.Linear(p_block_3_output_size, in_channels),
+            nn.Linear(block_output_size, in_channels),
             Permute([0, 3, 1, 2]),
         )
         self.stochastic_depth = StochasticDepth(sd)
@@ -145,42 +145,42 @@ class ConvNeXtTiny(nn.Module):
                 LayerNorm2d(96, eps=1e-06),
             ),
             nn.Sequential(
-                CNBlockModule(in_channels=96, sd=0.0, p_block_3_output_size=384),
-                CNBlockModule(in_channels=96, sd=0.0058823529411764705, p_block_3_output_size=384),
-                CNBlockModule(in_channels=96, sd=0.011764705882352941, p_block_3_output_size=384),
+                CNBlockModule(in_channels=96, sd=0.0, block_output_size=384),
+                CNBlockModule(in_channels=96, sd=0.0058823529411764705, block_output_size=384),
+                CNBlockModule(in_channels=96, sd=0.011764705882352941, block_output_size=384),
             ),
             nn.Sequential(
                 LayerNorm2d(96, eps=1e-06),
                 nn.Conv2d(96, 192, kernel_size=2, stride=2),
             ),
             nn.Sequential(
-                CNBlockModule(in_channels=192, sd=0.017647058823529415, p_block_3_output_size=768),
-                CNBlockModule(in_channels=192, sd=0.023529411764705882, p_block_3_output_size=768),
-                CNBlockModule(in_channels=192, sd=0.029411764705882353, p_block_3_output_size=768),
+                CNBlockModule(in_channels=192, sd=0.017647058823529415, block_output_size=768),
+                CNBlockModule(in_channels=192, sd=0.023529411764705882, block_output_size=768),
+                CNBlockModule(in_channels=192, sd=0.029411764705882353, block_output_size=768),
             ),
             nn.Sequential(
                 LayerNorm2d(192, eps=1e-06),
                 nn.Conv2d(192, 384, kernel_size=2, stride=2),
             ),
             nn.Sequential(
-                CNBlockModule(in_channels=384, sd=0.03529411764705883, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.0411764705882353, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.047058823529411764, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.052941176470588235, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.058823529411764705, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.06470588235294118, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.07058823529411766, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.07647058823529412, p_block_3_output_size=1536),
-                CNBlockModule(in_channels=384, sd=0.0823529411764706, p_block_3_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.03529411764705883, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.0411764705882353, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.047058823529411764, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.052941176470588235, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.058823529411764705, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.06470588235294118, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.07058823529411766, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.07647058823529412, block_output_size=1536),
+                CNBlockModule(in_channels=384, sd=0.0823529411764706, block_output_size=1536),
             ),
             nn.Sequential(
                 LayerNorm2d(384, eps=1e-06),
                 nn.Conv2d(384, 768, kernel_size=2, stride=2),
             ),
             nn.Sequential(
-                CNBlockModule(in_channels=768, sd=0.08823529411764706, p_block_3_output_size=3072),
-                CNBlockModule(in_channels=768, sd=0.09411764705882353, p_block_3_output_size=3072),
-                CNBlockModule(in_channels=768, sd=0.1, p_block_3_output_size=3072),
+                CNBlockModule(in_channels=768, sd=0.08823529411764706, block_output_size=3072),
+                CNBlockModule(in_channels=768, sd=0.09411764705882353, block_output_size=3072),
+                CNBlockModule(in_channels=768, sd=0.1, block_output_size=3072),
             ),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
