@@ -41,8 +41,7 @@ namespace Dsl.Runtime.Tests
         [InlineData(Precision.BFloat16)]
         public void Every_4d_activation_of_a_resnet_stays_channels_last(Precision precision)
         {
-            torch.manual_seed(0);
-            using var model = new D2LResNet18();
+            using var model = Seeded(0, () => new D2LResNet18());
             model.train();
             var broken = new List<string>();
             var hooks = new List<Action>();
@@ -106,8 +105,7 @@ namespace Dsl.Runtime.Tests
         public void A_convolutional_network_computes_the_same_outputs_and_gradients_channels_last(string name)
         {
             var entry = ModelCatalog.Find(name);
-            torch.manual_seed(5);
-            using var net = entry.Create();
+            using var net = Seeded(5, entry.Create);
             net.eval();
             using var x = torch.randn(new long[] { 2 }.Concat(entry.Info.InputShape.ToArray()).ToArray());
             (Tensor Out, Dictionary<string, Tensor> Grads) Run()
@@ -143,8 +141,7 @@ namespace Dsl.Runtime.Tests
         [Fact]
         public void A_checkpoint_saved_during_a_channels_last_step_has_the_bytes_of_a_contiguous_one()
         {
-            torch.manual_seed(1);
-            using var net = new ResNetMini();
+            using var net = Seeded(1, () => new ResNetMini());
             net.eval(); // batch norm's running statistics stay as they are
             byte[] contiguous = Trainer.SaveModelState(net);
             byte[]? during = null;
@@ -186,7 +183,7 @@ namespace Dsl.Runtime.Tests
                 List<double> Run(MemoryFormat format)
                 {
                     // Both runs start from the same weights: the generator is seeded here, not by whichever test ran before.
-                    using var model = SeededResNetMini(42);
+                    using var model = Seeded(42, () => new ResNetMini());
                     var losses = new StepLosses();
                     Trainer.Fit(model, train, test, new TrainOptions
                     {
@@ -238,8 +235,7 @@ namespace Dsl.Runtime.Tests
         [InlineData(OptimizerKind.Adam)]
         public void Parameters_laid_out_channels_last_in_place_save_the_bytes_of_the_contiguous_layout(OptimizerKind kind)
         {
-            torch.manual_seed(3);
-            using var net = new ResNetMini();
+            using var net = Seeded(3, () => new ResNetMini());
             net.eval(); // batch norm's running statistics stay as they are
             var parameters = net.parameters().ToArray();
             using var optimizer = kind == OptimizerKind.Sgd ? torch.optim.SGD(parameters, 0.01, momentum: 0.9) : (optim.Optimizer)torch.optim.Adam(parameters, 1e-3);
@@ -329,14 +325,14 @@ namespace Dsl.Runtime.Tests
                     Callbacks = new[] { probe },
                 };
                 var straightProbe = new LayoutProbe();
-                using (var model = SeededResNetMini(1))
+                using (var model = Seeded(1, () => new ResNetMini()))
                     Trainer.Fit(model, train, test, Options("straight", straightProbe));
                 var firstProbe = new LayoutProbe();
-                using (var model = SeededResNetMini(1))
+                using (var model = Seeded(1, () => new ResNetMini()))
                     Assert.False(Trainer.Fit(model, train, test, Options("resumed", firstProbe) with { StopAfterEpoch = 1 }).Completed);
                 FitResult resumed;
                 var resumedProbe = new LayoutProbe();
-                using (var model = SeededResNetMini(99)) // other weights: everything must come from the checkpoint
+                using (var model = Seeded(99, () => new ResNetMini())) // other weights: everything must come from the checkpoint
                 {
                     resumed = Trainer.Resume(model, train, test, Options("resumed", resumedProbe));
                     Assert.DoesNotContain(model.parameters(), p => !p.is_contiguous());
@@ -361,10 +357,11 @@ namespace Dsl.Runtime.Tests
             }
         }
 
-        private static ResNetMini SeededResNetMini(long seed)
+        /// <summary>The network <paramref name="create"/> makes right after torch is seeded with <paramref name="seed"/>: the same weights on every run.</summary>
+        private static T Seeded<T>(long seed, Func<T> create)
         {
             torch.manual_seed(seed);
-            return new ResNetMini();
+            return create();
         }
 
         /// <summary>After each batch: whether every 4-d parameter is channels-last, and a checkpoint taken there.</summary>
