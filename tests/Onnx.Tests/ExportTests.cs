@@ -195,12 +195,27 @@ namespace Dsl.Onnx.Tests
         {
             // y = x.relu_() makes y and x the same tensor, so y.add_(x) is 2 * relu(x), not relu(x) + x.
             var graph = NetworkGraph.Parse("""
-                {"format":1,"name":"Aliases","root":{"name":"Aliases","path":"","type":"Aliases","form":"block","module":"Aliases","input":[4],"output":[4],
+                {"format":2,"name":"Aliases","root":{"name":"Aliases","path":"","type":"Aliases","form":"block","module":"Aliases","input":[4],"output":[4],
                  "children":[],"body":[{"op":"relu","out":"y","in":["input"]},{"op":"add","out":"y","in":["y","input"]}],"input_var":"input","result":"y"}}
                 """);
             using var onnx = new OnnxPredictor(OnnxExporter.ToOnnx(graph, new Dictionary<string, Tensor>()), threads: 1);
 
             Assert.Equal(new[] { 0f, 4f, 0f, 1f }, onnx.Predict(new[] { -1f, 2f, -3f, 0.5f }, batch: 1));
+        }
+
+        [Fact]
+        public void A_graph_of_another_format_is_refused_with_both_versions_and_the_fix()
+        {
+            // A network built by an older generator (format 1 kept simple kinds' ONNX operators in "renderings").
+            string json = Graph("""
+                {"name":"act","path":"act","type":"ReLU","form":"leaf","module":"ReLU","input":[4],"output":[4]}
+                """, "act", input: "[4]", output: "[4]").Replace("\"format\":2", "\"format\":1");
+
+            var e = Assert.Throws<FormatException>(() => NetworkGraph.Parse(json));
+
+            Assert.Contains("format 1 is not supported", e.Message);
+            Assert.Contains("reads format " + NetworkGraph.SupportedFormat, e.Message);
+            Assert.Contains("same version of both and rebuild", e.Message);
         }
 
         [Theory]
@@ -226,7 +241,7 @@ namespace Dsl.Onnx.Tests
         /// <remarks><paramref name="renderings"/>: its kinds' declared PyTorch constructors (JSON), as the generator writes them;
         /// <paramref name="onnx"/>: its kinds' declared ONNX renderings.</remarks>
         private static string Graph(string child, string name, string input, string output, string renderings = "{}", string onnx = "{}") => $$$"""
-            {"format":1,"name":"Handmade","renderings":{{{renderings}}},"onnx":{{{onnx}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
+            {"format":2,"name":"Handmade","renderings":{{{renderings}}},"onnx":{{{onnx}}},"root":{"name":"Handmade","path":"","type":"Handmade","form":"block","module":"Handmade","input":{{{input}}},"output":{{{output}}},
              "children":[{{{child}}}],"body":[{"op":"call","out":"x","module":"{{{name}}}","in":["input"]}],"input_var":"input","result":"x"}}
             """;
     }

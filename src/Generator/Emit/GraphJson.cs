@@ -13,7 +13,9 @@ namespace Dsl.Generator.Emit
         public static string Write(NetworkModel model, BlockClasses classes)
         {
             var json = new StringBuilder();
-            json.Append("{\"format\":1,\"name\":").Append(Str(model.Spec.ClassName));
+            // Format 2: a kind's ONNX rendering is only in "onnx" (format 1 also put simple kinds' operators in
+            // "renderings"); the runtime's NetworkGraph.SupportedFormat must match (docs/graph-format.md).
+            json.Append("{\"format\":2,\"name\":").Append(Str(model.Spec.ClassName));
             // The network pools globally before any size-dependent layer: other spatial sizes than the declared one run.
             if (model.AnySize) json.Append(",\"anySize\":true");
             // Token input: the root's input is [length] integer ids in [0, vocabulary).

@@ -5,7 +5,6 @@ namespace Dsl.Generator.Model
     /// <summary><c>[ELU(Alpha = 1.0)]</c>: element-wise, shape-preserving, no parameters, any input rank.</summary>
     internal sealed record ELUSpec(string? Name, double Alpha) : LayerSpec(Name)
     {
-
         /// <summary>nn.ELU(alpha=...); elu is in no autocast list.</summary>
         private static readonly LeafRendering Rendering = LeafRendering.Of("nn.ELU", AutocastRule.FallThrough("elu"));
 

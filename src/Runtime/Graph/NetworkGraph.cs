@@ -9,8 +9,12 @@ namespace Dsl.Runtime.Graph
     /// </summary>
     public sealed class NetworkGraph
     {
-        /// <summary>The graph format version this reader understands.</summary>
-        public const int SupportedFormat = 1;
+        /// <summary>
+        /// The graph format version this reader understands: the one the generator of the same release writes. Format 2
+        /// carries every ONNX rendering in <c>onnx</c>; format 1 (earlier releases) had simple kinds' operators in
+        /// <c>renderings</c>, which this reader no longer looks at.
+        /// </summary>
+        public const int SupportedFormat = 2;
 
         private NetworkGraph(string name, GraphNode root, bool anySize, IReadOnlyList<PyTorch.GraphInitRule> initRules, long vocabulary,
             IReadOnlyList<GraphInput> inputs, IReadOnlyList<GraphOutput> outputs, IReadOnlyList<GraphClass> classes)
@@ -94,7 +98,8 @@ namespace Dsl.Runtime.Graph
                 var top = doc.RootElement;
                 int format = top.GetProperty("format").GetInt32();
                 if (format != SupportedFormat)
-                    throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}.");
+                    throw new FormatException($"Network graph format {format} is not supported; this runtime reads format {SupportedFormat}. "
+                        + "The network was built by another release of the Dsl package than this Dsl.Runtime: reference the same version of both and rebuild.");
                 var root = GraphNode.Read(top.GetProperty("root"), ModuleRendering.ReadAll(top), OnnxRendering.ReadAll(top));
                 return new NetworkGraph(top.GetProperty("name").GetString()!, root,
                     top.TryGetProperty("anySize", out var anySize) && anySize.GetBoolean(), PyTorch.PyTorchInit.Read(top),
