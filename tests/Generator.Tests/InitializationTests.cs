@@ -136,6 +136,21 @@ namespace Dsl.Generator.Tests
             ("DSL022", "[Init(\"conv1\", InitScheme.KaimingUniform)]: 'gelu' is not a nonlinearity of torch.nn.init.calculate_gain: use linear, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu"));
 
         [Fact]
+        public void DSL022_Bias_on_modules_without_a_bias_at_the_argument() => Verify(
+            "[Input(1, 8, 8)] [Init(\"Conv2d\", InitScheme.KaimingNormal, [|Bias = 0|])] [Conv2d(4, 3, Bias = false)] [BatchNorm2d] public partial class Net;",
+            ("DSL022", "[Init(\"Conv2d\", InitScheme.KaimingNormal)]: Bias sets the bias of selected modules, and none of the modules 'Conv2d' selects has one (conv1); remove Bias"));
+
+        [Fact]
+        public void DSL022_Bias_on_an_embedding_which_has_no_bias() => Verify(
+            "[Input(6, Vocabulary = 10)] [Embedding(4)] [Init(\"embedding1\", InitScheme.Normal, [|Bias = 0|])] [Flatten] [Linear(2)] public partial class Net;",
+            ("DSL022", "[Init(\"embedding1\", InitScheme.Normal)]: Bias sets the bias of selected modules, and none of the modules 'embedding1' selects has one (embedding1); remove Bias"));
+
+        [Fact]
+        public void DSL021_A_bias_glob_does_not_match_an_embedding() => Verify(
+            "[Input(6, Vocabulary = 10)] [Init([|\"**.bias\"|], InitScheme.Zeros)] [Embedding(4)] [Flatten] [Linear(2, Bias = false)] public partial class Net;",
+            ("DSL021", "[Init(\"**.bias\", InitScheme.Zeros)] on Net matches no layer: no module or parameter path matches '**.bias'; paths look like 'embedding1', 'fc1'"));
+
+        [Fact]
         public void DSL021_Init_on_a_block_is_reported_at_the_rule() => Verify(
             "[Block] [[|Init(\"Conv2d\", InitScheme.Zeros)|]] [Conv2d(4, 3)] public partial class Body;",
             ("DSL021", "[Init(\"Conv2d\")] on Body matches no layer: rules belong on the network, whose module paths they select; move it there (a glob such as \"**.conv1\" reaches the block's layers)"));

@@ -27,8 +27,11 @@ namespace Dsl.Generator.Graph
         /// </summary>
         public static LeafInit Named(string kind, int weightRank) => new WeightAndBias(kind, weightRank);
 
-        /// <summary>A module with one <c>weight</c> of rank <paramref name="weightRank"/> and a <c>bias</c> that rules reach by path only.</summary>
-        public static LeafInit ByPath(int weightRank) => new WeightAndBias(null, weightRank);
+        /// <summary>
+        /// A module with one <c>weight</c> of rank <paramref name="weightRank"/> and no bias (an embedding table) that
+        /// rules reach by path only.
+        /// </summary>
+        public static LeafInit ByPath(int weightRank) => new WeightAndBias(null, weightRank, CanHaveBias: false);
 
         /// <summary>The targets <paramref name="node"/> offers rules, as <c>named_modules</c> and <c>named_parameters</c> list them.</summary>
         public abstract IEnumerable<InitTarget> Targets(GraphNode node);
@@ -36,14 +39,14 @@ namespace Dsl.Generator.Graph
         /// <summary>Whether the leaf has a bias: its <c>bias</c> (TorchSharp's Linear: <c>hasBias</c>) argument is not false.</summary>
         protected static bool HasBias(GraphNode node) => !node.Args.Any(a => (a.Name == "bias" || a.Name == "hasBias") && a.Value == "false");
 
-        /// <summary>The module itself (by its module class), its weight and its bias.</summary>
-        private sealed record WeightAndBias(string? Kind, int WeightRank) : LeafInit(Kind)
+        /// <summary>The module itself (by its module class), its weight and, where it has one, its bias.</summary>
+        private sealed record WeightAndBias(string? Kind, int WeightRank, bool CanHaveBias = true) : LeafInit(Kind)
         {
             public override IEnumerable<InitTarget> Targets(GraphNode node)
             {
                 yield return new InitTarget(node.Path, node.ModuleType, WeightRank, false);
                 yield return new InitTarget(node.Path + ".weight", null, WeightRank, true);
-                if (HasBias(node)) yield return new InitTarget(node.Path + ".bias", null, 1, true);
+                if (CanHaveBias && HasBias(node)) yield return new InitTarget(node.Path + ".bias", null, 1, true);
             }
         }
 

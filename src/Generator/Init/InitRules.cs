@@ -193,6 +193,9 @@ namespace Dsl.Generator.Init
                 Bad("scheme", $"{scheme} needs the fans of a weight with at least 2 dimensions, and '{flat.Path}' has 1; use Constant, Ones, Zeros, Normal, TruncNormal or Uniform");
             if (rule.Bias is not null && selected.All(t => t.IsParameter))
                 Bad("Bias", $"Bias sets the bias of selected modules, and '{d.Target}' selects parameters only; write a rule for the bias parameter instead");
+            else if (rule.Bias is not null && !selected.Any(m => !m.IsParameter && targets.Any(t => t.IsParameter && t.Path == m.Path + ".bias")))
+                Bad("Bias", $"Bias sets the bias of selected modules, and none of the modules '{d.Target}' selects has one "
+                    + $"({string.Join(", ", selected.Where(t => !t.IsParameter).Select(t => t.Path).Take(3))}{(selected.Count(t => !t.IsParameter) > 3 ? ", ..." : "")}); remove Bias");
             return problems.Count > before ? null : rule;
         }
 
