@@ -38,7 +38,7 @@ namespace Dsl.Generator.Model
             }
             long parameters = b.Checked(() => vocabulary * dim, path, "dim");
             if (b.Failed) return x;
-            var args = new System.Collections.Generic.List<LeafArg> { Literal.Arg("num_embeddings", vocabulary), Literal.Arg("embedding_dims", dim) };
+            var args = new List<LeafArg> { Literal.Arg("num_embeddings", vocabulary), Literal.Arg("embedding_dims", dim) };
             if (paddingIndex >= 0) args.Add(Literal.Arg("padding_idx", paddingIndex));
             var output = new EquatableArray<long>(new[] { x.Shape[0], dim });
             return b.Leaf(name, "Embedding", x, output, parameters, 0, SizeRule.Follows, args, into, doc,

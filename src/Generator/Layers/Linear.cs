@@ -92,7 +92,7 @@ namespace Dsl.Generator.Model
 
         private sealed record TiedBias() : LeafInit((string?)null)
         {
-            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
+            public override IEnumerable<InitTarget> Targets(GraphNode node) =>
                 HasBias(node) ? new[] { new InitTarget(node.Path + ".bias", null, 1, true) } : System.Array.Empty<InitTarget>();
         }
 
@@ -111,7 +111,7 @@ namespace Dsl.Generator.Model
         private static bool TiedShapeFits(GraphBuilder b, string path, string target, long output, long input)
         {
             var node = b.Find(target);
-            string? Arg(string n) => node is null ? null : System.Linq.Enumerable.FirstOrDefault(node.Args, a => a.Name == n)?.Value;
+            string? Arg(string n) => node is null ? null : node.Args.FirstOrDefault(a => a.Name == n)?.Value;
             long[]? shape = node?.ModuleType switch
             {
                 "Embedding" => new[] { long.Parse(Arg("num_embeddings")!), long.Parse(Arg("embedding_dims")!) },

@@ -45,7 +45,7 @@ namespace Dsl.Generator.Model
             // Projections 4 L E^2; scores and weighted sum 2 L^2 E.
             long multiplyAdds = b.Checked(() => 4 * length * embed * embed + 2 * length * length * embed, path, null);
             if (b.Failed) return x;
-            var args = new System.Collections.Generic.List<LeafArg>
+            var args = new List<LeafArg>
             {
                 Literal.Arg("embed_dim", embed),
                 Literal.Arg("num_heads", heads),
@@ -56,12 +56,12 @@ namespace Dsl.Generator.Model
             {
                 if (PaddingEmbedding(b, path) is not { } embedding) return x;
                 args.Add(new LeafArg(PaddingOf, Emit.Identifier.String(embedding.Path), null, false));
-                args.Add(new LeafArg("padding_idx", System.Linq.Enumerable.First(embedding.Args, a => a.Name == "padding_idx").Value, null, false));
+                args.Add(new LeafArg("padding_idx", embedding.Args.First(a => a.Name == "padding_idx").Value, null, false));
             }
             return b.Leaf(name, gpt2 ? "FusedSelfAttention" : "MultiheadSelfAttention", x, x.Shape, parameters, multiplyAdds, SizeRule.Follows, args, into, doc, ownModule: true,
                 // ONNX: opset 17 has no fused attention; the runtime decomposes it (projections, heads, masks).
                 rendering: gpt2 ? FusedRendering : Rendering, onnx: Function(gpt2 ? "fused_self_attention" : "multihead_self_attention"),
-                saves: gpt2 ? new FusedSaves() : new TorchSaves(), init: gpt2 ? FusedInit : Init);
+                saves: gpt2 ? FusedSaved : TorchSaved, init: gpt2 ? FusedInit : Init);
         }
 
         /// <summary>
@@ -72,7 +72,7 @@ namespace Dsl.Generator.Model
 
         private sealed record TorchLayout() : LeafInit("MultiheadSelfAttention")
         {
-            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) => new[]
+            public override IEnumerable<InitTarget> Targets(GraphNode node) => new[]
             {
                 new InitTarget(node.Path, node.ModuleType, 2, false),
                 new InitTarget(node.Path + ".in_proj_weight", null, 2, true),
@@ -88,14 +88,17 @@ namespace Dsl.Generator.Model
 
         private sealed record Gpt2Layout() : LeafInit((string?)null)
         {
-            public override System.Collections.Generic.IEnumerable<InitTarget> Targets(GraphNode node) =>
-                System.Linq.Enumerable.SelectMany(new[] { ".c_attn", ".c_proj" }, linear => new[]
+            public override IEnumerable<InitTarget> Targets(GraphNode node) =>
+                new[] { ".c_attn", ".c_proj" }.SelectMany(linear => new[]
                 {
                     new InitTarget(node.Path + linear, "Linear", 2, false),
                     new InitTarget(node.Path + linear + ".weight", null, 2, true),
                     new InitTarget(node.Path + linear + ".bias", null, 1, true),
                 });
         }
+
+        /// <summary>What each attention's backward keeps (the rules below).</summary>
+        private static readonly SavedForBackward TorchSaved = new TorchSaves(), FusedSaved = new FusedSaves();
 
         /// <summary>
         /// nn.MultiheadAttention in training (measured with torch 1.13): the in-projection's input (a contiguous copy of the
@@ -162,20 +165,19 @@ namespace Dsl.Generator.Model
         /// </summary>
         private static GraphNode? PaddingEmbedding(GraphBuilder b, string path)
         {
-            var found = System.Linq.Enumerable.ToList(
-                System.Linq.Enumerable.Where(b.Built(), n => n.Rendering?.Layout == ActivationLayout.TokenIds && System.Linq.Enumerable.Any(n.Args, a => a.Name == "padding_idx")));
+            var found = b.Built().Where(n => n.Rendering?.Layout == ActivationLayout.TokenIds && n.Args.Any(a => a.Name == "padding_idx")).ToList();
             if (found.Count == 1) return found[0];
             b.Report(ProblemCode.InvalidValue, "PaddingMask", path, "PaddingMask", "true",
                 found.Count == 0
                     ? "false unless an Embedding with a PaddingIndex comes before it (declare [Embedding(dim, PaddingIndex = 0)] first), whose padding ids it masks"
-                    : "false when several Embeddings have a PaddingIndex (" + string.Join(", ", System.Linq.Enumerable.Select(found, n => n.Path)) + "): the mask reads the ids of exactly one");
+                    : "false when several Embeddings have a PaddingIndex (" + string.Join(", ", found.Select(n => n.Path)) + "): the mask reads the ids of exactly one");
             return null;
         }
 
         /// <summary>The divisors of <paramref name="n"/> near the usual head counts, as the message suggests them: "1, 2, 3, 4, 6, 8, 12".</summary>
         private static string Divisors(long n)
         {
-            var found = new System.Collections.Generic.List<long>();
+            var found = new List<long>();
             for (long d = 1; d <= n && found.Count < 8; d++) if (n % d == 0) found.Add(d);
             return string.Join(", ", found);
         }

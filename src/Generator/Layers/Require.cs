@@ -32,7 +32,7 @@ namespace Dsl.Generator.Layers
                 3 => "image input (channels, height, width)",
                 _ => rank + "-dimensional input",
             };
-            return ranks.Length == 1 ? One(ranks[0]) : string.Join(" or ", System.Linq.Enumerable.Select(ranks, One));
+            return ranks.Length == 1 ? One(ranks[0]) : string.Join(" or ", ranks.Select(One));
         }
 
         /// <summary>How a shape of <paramref name="rank"/> dimensions is called in messages: flat, sequence, image.</summary>
